@@ -1,0 +1,20 @@
+/* cm_base64 - incremental base64 decoder (RFC 4648), white space ignored. */
+#ifndef CM_BASE64_H
+#define CM_BASE64_H
+
+#include <stddef.h>
+
+#include "cm_buf.h"
+
+typedef struct cm_b64 {
+    unsigned acc;
+    int bits;
+    int done;       /* padding seen */
+} cm_b64;
+
+void cm_b64_init(cm_b64 *d);
+/* Decode p[0..n) appending to out, never growing out beyond max bytes.
+ * 0 ok, -1 invalid character, -2 out of memory. */
+int cm_b64_decode(cm_b64 *d, const char *p, size_t n, cm_buf *out, size_t max);
+
+#endif

@@ -1,0 +1,415 @@
+/* cm_config - the configuration: one typed table, "Key value" lines. */
+#include "cm_config.h"
+#include "cm_buf.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <arpa/inet.h>
+
+typedef enum { T_STR, T_BOOL, T_SIZE, T_DURATION, T_ENUM, T_LIST, T_CIDRS } cm_conf_type;
+
+typedef struct cm_conf_key {
+    const char *name;
+    cm_conf_type type;
+    size_t off;
+    const char *def;            /* default, parsed like a value from the file */
+    uint64_t min, max;          /* T_SIZE / T_DURATION bounds */
+    const char *const *enums;   /* T_ENUM: names, index = stored value */
+    const int *enum_vals;       /* T_ENUM: optional stored values */
+} cm_conf_key;
+
+static const char *const missing_names[] = {"pass", "tempfail", "reject", "split", NULL};
+static const char *const oversize_names[] = {"tempfail", "reject", "pass", NULL};
+static const char *const onerror_names[] = {"tempfail", "reject", NULL};
+static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
+static const int level_vals[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+
+#define OFF(f) offsetof(cm_config, f)
+#define KIB ((uint64_t) 1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+
+static const cm_conf_key cm_conf_table[] = {
+    {"Socket", T_STR, OFF(socket), "local:/run/cryptmilter/cryptmilter.sock", 0, 0, NULL, NULL},
+    {"UserID", T_STR, OFF(user_id), "", 0, 0, NULL, NULL},
+    {"PidFile", T_STR, OFF(pid_file), "", 0, 0, NULL, NULL},
+    {"Syslog", T_BOOL, OFF(syslog), "yes", 0, 0, NULL, NULL},
+    {"LogLevel", T_ENUM, OFF(log_level), "info", 0, 0, level_names, level_vals},
+    {"KeyringDir", T_STR, OFF(keyring_dir), "/var/lib/cryptmilter/gnupg", 0, 0, NULL, NULL},
+    {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL},
+    {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL},
+    {"InternalHosts", T_CIDRS, OFF(internal_hosts), "127.0.0.0/8, ::1", 0, 0, NULL, NULL},
+    {"OutboundDaemons", T_LIST, OFF(outbound_daemons), "", 0, 0, NULL, NULL},
+    {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL},
+    {"MissingKeyAction", T_ENUM, OFF(missing_key_action), "split", 0, 0, missing_names, NULL},
+    {"RequireSignature", T_BOOL, OFF(require_signature), "yes", 0, 0, NULL, NULL},
+    {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL},
+    {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL},
+    {"ProtectHeaders", T_BOOL, OFF(protect_headers), "no", 0, 0, NULL, NULL},
+    {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL},
+    {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL},
+    {"MaxMessageSize", T_SIZE, OFF(max_message_size), "64M", 1 * KIB, 16 * GIB, NULL, NULL},
+    {"OversizeAction", T_ENUM, OFF(oversize_action), "tempfail", 0, 0, oversize_names, NULL},
+    {"SpoolDir", T_STR, OFF(spool_dir), "/var/spool/cryptmilter", 0, 0, NULL, NULL},
+    {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL},
+};
+
+#define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))
+
+/* Parse "<n>[unit]" where units maps a suffix letter to a multiplier. */
+static int parse_scaled(const char *v, const char *units, const uint64_t *mult,
+                        uint64_t *out)
+{
+    uint64_t n = 0, m = 1;
+    const char *p = v, *u;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > (UINT64_MAX - 9) / 10)
+            return -1;
+        n = n * 10 + (uint64_t) (*p - '0');
+    }
+    if (*p != 0) {
+        if ((u = strchr(units, *p)) == NULL || p[1] != 0)
+            return -1;
+        m = mult[u - units];
+    }
+    if (m != 0 && n > UINT64_MAX / m)
+        return -1;
+    *out = n * m;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    size_t i;
+
+    for (i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+static void free_value(cm_config *cfg, const cm_conf_key *k)
+{
+    void *field = (char *) cfg + k->off;
+
+    switch (k->type) {
+    case T_STR:
+        free(*(char **) field);
+        *(char **) field = NULL;
+        break;
+    case T_LIST:
+        cm_list_free(field);
+        break;
+    case T_CIDRS:
+        cm_cidr_list_free(field);
+        break;
+    default:
+        break;
+    }
+}
+
+static int set_value(cm_config *cfg, const cm_conf_key *k, const char *v,
+                     char *err, size_t errlen)
+{
+    static const uint64_t size_mult[] = {KIB, KIB, MIB, MIB, GIB, GIB};
+    static const uint64_t dur_mult[] = {1, 60, 3600, 86400, 604800};
+    void *field = (char *) cfg + k->off;
+    uint64_t n;
+    size_t i;
+
+    switch (k->type) {
+    case T_STR: {
+        char *s = strdup(v);
+
+        if (s == NULL)
+            return snprintf(err, errlen, "out of memory"), -1;
+        free_value(cfg, k);
+        *(char **) field = s;
+        return 0;
+    }
+    case T_BOOL:
+        if (parse_bool(v, field) < 0)
+            return snprintf(err, errlen, "%s: expected yes or no, got \"%s\"", k->name, v), -1;
+        return 0;
+    case T_SIZE:
+    case T_DURATION:
+        if ((k->type == T_SIZE ? parse_scaled(v, "kKmMgG", size_mult, &n)
+             : parse_scaled(v, "smhdw", dur_mult, &n)) < 0)
+            return snprintf(err, errlen, "%s: expected a %s, got \"%s\"", k->name,
+                            k->type == T_SIZE ? "size such as 512K or 10M"
+                            : "duration such as 90s, 30m or 1h", v), -1;
+        if (n < k->min || n > k->max)
+            return snprintf(err, errlen, "%s: %s is out of range [%llu, %llu]%s", k->name, v,
+                            (unsigned long long) k->min, (unsigned long long) k->max,
+                            k->type == T_SIZE ? " bytes" : " seconds"), -1;
+        *(uint64_t *) field = n;
+        return 0;
+    case T_ENUM:
+        for (i = 0; k->enums[i] != NULL; i++) {
+            if (strcasecmp(v, k->enums[i]) == 0) {
+                *(int *) field = k->enum_vals ? k->enum_vals[i] : (int) i;
+                return 0;
+            }
+        }
+        {
+            cm_buf names = CM_BUF_INIT;
+
+            for (i = 0; k->enums[i] != NULL; i++)
+                (void) cm_buf_printf(&names, "%s%s", i ? ", " : "", k->enums[i]);
+            snprintf(err, errlen, "%s: \"%s\" is not one of %s", k->name, v, cm_buf_str(&names));
+            cm_buf_free(&names);
+        }
+        return -1;
+    case T_LIST: {
+        cm_list l = {NULL, 0};
+
+        if (cm_list_parse(&l, v, err, errlen) < 0) {
+            cm_list_free(&l);
+            return -1;
+        }
+        free_value(cfg, k);
+        *(cm_list *) field = l;
+        return 0;
+    }
+    case T_CIDRS: {
+        cm_list l = {NULL, 0};
+        cm_cidr_list cl = {NULL, 0};
+        cm_cidr c;
+
+        if (cm_list_parse(&l, v, err, errlen) < 0) {
+            cm_list_free(&l);
+            return -1;
+        }
+        for (i = 0; i < l.n; i++) {
+            if (cm_cidr_parse(l.v[i], &c) < 0) {
+                snprintf(err, errlen, "%s: \"%s\" is not an address or network", k->name, l.v[i]);
+                break;
+            }
+            if (cm_cidr_list_add(&cl, &c) < 0) {
+                snprintf(err, errlen, "out of memory");
+                break;
+            }
+        }
+        cm_list_free(&l);
+        if (i < l.n) {
+            cm_cidr_list_free(&cl);
+            return -1;
+        }
+        free_value(cfg, k);
+        *(cm_cidr_list *) field = cl;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static const cm_conf_key *find_key(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        if (strcasecmp(cm_conf_table[i].name, name) == 0)
+            return &cm_conf_table[i];
+    return NULL;
+}
+
+int cm_config_set(cm_config *cfg, const char *key, const char *value,
+                  char *err, size_t errlen)
+{
+    const cm_conf_key *k = find_key(key);
+
+    if (k == NULL) {
+        snprintf(err, errlen, "unknown key \"%s\"", key);
+        return -1;
+    }
+    return set_value(cfg, k, value, err, errlen);
+}
+
+cm_config *cm_config_new(void)
+{
+    cm_config *cfg = calloc(1, sizeof(*cfg));
+    char err[256];
+    size_t i;
+
+    if (cfg == NULL)
+        return NULL;
+    for (i = 0; i < NKEYS; i++) {
+        if (set_value(cfg, &cm_conf_table[i], cm_conf_table[i].def, err, sizeof(err)) < 0) {
+            cm_config_free(cfg);
+            return NULL;
+        }
+    }
+    return cfg;
+}
+
+void cm_config_free(cm_config *cfg)
+{
+    size_t i;
+
+    if (cfg == NULL)
+        return;
+    for (i = 0; i < NKEYS; i++)
+        free_value(cfg, &cm_conf_table[i]);
+    free(cfg);
+}
+
+/* Split one line into key and value; returns 0 (blank/comment), 1 (pair), -1. */
+static int split_line(char *line, char **key, char **value)
+{
+    char *p = line, *e;
+
+    if ((e = strchr(p, '#')) != NULL)
+        *e = 0;
+    e = p + strlen(p);
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        *--e = 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == 0)
+        return 0;
+    *key = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    if (*p == 0)
+        return -1;
+    *p++ = 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *value = p;
+    return 1;
+}
+
+cm_config *cm_config_load(const char *path, char *err, size_t errlen)
+{
+    FILE *fp;
+    cm_config *cfg;
+    char *line = NULL, *key, *value, why[512];
+    size_t cap = 0, lineno = 0;
+    unsigned char seen[NKEYS] = {0};
+    ssize_t n;
+
+    if ((fp = fopen(path, "re")) == NULL) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if ((cfg = cm_config_new()) == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        fclose(fp);
+        return NULL;
+    }
+    while ((n = getline(&line, &cap, fp)) >= 0) {
+        const cm_conf_key *k;
+        int r;
+
+        lineno++;
+        if (memchr(line, 0, (size_t) n) != NULL) {
+            snprintf(err, errlen, "%s:%zu: NUL byte in line", path, lineno);
+            goto fail;
+        }
+        if ((r = split_line(line, &key, &value)) == 0)
+            continue;
+        if (r < 0) {
+            snprintf(err, errlen, "%s:%zu: key \"%s\" has no value", path, lineno, key);
+            goto fail;
+        }
+        if ((k = find_key(key)) == NULL) {
+            snprintf(err, errlen, "%s:%zu: unknown key \"%s\"", path, lineno, key);
+            goto fail;
+        }
+        if (seen[k - cm_conf_table]) {
+            snprintf(err, errlen, "%s:%zu: %s is set twice", path, lineno, k->name);
+            goto fail;
+        }
+        seen[k - cm_conf_table] = 1;
+        if (set_value(cfg, k, value, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
+            goto fail;
+        }
+    }
+    if (ferror(fp)) {
+        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        goto fail;
+    }
+    free(line);
+    fclose(fp);
+    return cfg;
+
+fail:
+    free(line);
+    fclose(fp);
+    cm_config_free(cfg);
+    return NULL;
+}
+
+static void dump_list(cm_buf *b, const cm_list *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        (void) cm_buf_printf(b, "%s%s", i ? ", " : "", l->v[i]);
+}
+
+static void dump_cidrs(cm_buf *b, const cm_cidr_list *l)
+{
+    char a[64];
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if (inet_ntop(l->v[i].family, l->v[i].addr, a, sizeof(a)) == NULL)
+            snprintf(a, sizeof(a), "?");
+        (void) cm_buf_printf(b, "%s%s/%u", i ? ", " : "", a, l->v[i].prefix);
+    }
+}
+
+void cm_config_dump(const cm_config *cfg, void (*emit)(const char *line, void *arg),
+                    void *arg)
+{
+    size_t i, j;
+
+    for (i = 0; i < NKEYS; i++) {
+        const cm_conf_key *k = &cm_conf_table[i];
+        const void *field = (const char *) cfg + k->off;
+        cm_buf b = CM_BUF_INIT;
+
+        (void) cm_buf_printf(&b, "%s ", k->name);
+        switch (k->type) {
+        case T_STR:
+            (void) cm_buf_puts(&b, *(char *const *) field);
+            break;
+        case T_BOOL:
+            (void) cm_buf_puts(&b, *(const int *) field ? "yes" : "no");
+            break;
+        case T_SIZE:
+        case T_DURATION:
+            (void) cm_buf_printf(&b, "%llu%s", (unsigned long long) *(const uint64_t *) field,
+                                 k->type == T_DURATION ? "s" : "");
+            break;
+        case T_ENUM:
+            for (j = 0; k->enums[j] != NULL; j++)
+                if ((k->enum_vals ? k->enum_vals[j] : (int) j) == *(const int *) field)
+                    (void) cm_buf_puts(&b, k->enums[j]);
+            break;
+        case T_LIST:
+            dump_list(&b, field);
+            break;
+        case T_CIDRS:
+            dump_cidrs(&b, field);
+            break;
+        }
+        emit(cm_buf_str(&b), arg);
+        cm_buf_free(&b);
+    }
+}

@@ -1,0 +1,53 @@
+/* cm_config - the configuration: one typed table, "Key value" lines. */
+#ifndef CM_CONFIG_H
+#define CM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cm_cidr.h"
+#include "cm_list.h"
+
+typedef enum { CM_MISSING_PASS, CM_MISSING_TEMPFAIL, CM_MISSING_REJECT, CM_MISSING_SPLIT } cm_missing_action;
+typedef enum { CM_OVERSIZE_TEMPFAIL, CM_OVERSIZE_REJECT, CM_OVERSIZE_PASS } cm_oversize_action;
+typedef enum { CM_ONERROR_TEMPFAIL, CM_ONERROR_REJECT } cm_onerror_action;
+
+typedef struct cm_config {
+    char *socket;
+    char *user_id;
+    char *pid_file;
+    int syslog;
+    int log_level;              /* LOG_* */
+    char *keyring_dir;
+    char *certificate_dir;
+    cm_list local_domains;
+    cm_cidr_list internal_hosts;
+    cm_list outbound_daemons;
+    cm_list gateway_keys;
+    int missing_key_action;     /* cm_missing_action */
+    int require_signature;
+    uint64_t signature_max_age; /* seconds */
+    int opportunistic;
+    int protect_headers;
+    cm_list encrypt_to_self;
+    uint64_t memory_buffer_size;
+    uint64_t max_message_size;
+    int oversize_action;        /* cm_oversize_action */
+    char *spool_dir;
+    int on_error;               /* cm_onerror_action */
+} cm_config;
+
+/* A config with every default. NULL on out of memory. */
+cm_config *cm_config_new(void);
+void cm_config_free(cm_config *cfg);
+/* Read path into a fresh config. On error returns NULL and writes
+ * "path:line: reason" to err. */
+cm_config *cm_config_load(const char *path, char *err, size_t errlen);
+/* Set one key (case-insensitive) from its textual value; 0 or -1 with reason. */
+int cm_config_set(cm_config *cfg, const char *key, const char *value,
+                  char *err, size_t errlen);
+/* Print the effective configuration, one "Key value" line each. */
+void cm_config_dump(const cm_config *cfg, void (*emit)(const char *line, void *arg),
+                    void *arg);
+
+#endif

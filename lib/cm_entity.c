@@ -1,0 +1,65 @@
+/* cm_entity - reads the MIME entity to encrypt: the Content-* fields of the
+ * message, an empty line, then the body, all with CRLF line endings. */
+#include "cm_entity.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define CHUNK 65536
+
+int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body)
+{
+    size_t i;
+
+    memset(e, 0, sizeof(*e));
+    cm_buf_init(&e->pending);
+    cm_crlf_init(&e->crlf);
+    e->body = body;
+    for (i = 0; i < h->n; i++)
+        if (cm_hdr_is_content(h->v[i].name) && cm_hdr_write(&h->v[i], "\r\n", &e->pending) < 0)
+            goto nomem;
+    if (cm_buf_append(&e->pending, "\r\n", 2) < 0)
+        goto nomem;
+    return cm_spool_rewind(body);
+
+nomem:
+    cm_buf_free(&e->pending);
+    errno = ENOMEM;
+    return -1;
+}
+
+void cm_entity_close(cm_entity *e)
+{
+    cm_buf_free(&e->pending);
+}
+
+ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n)
+{
+    unsigned char chunk[CHUNK];
+    size_t avail;
+
+    while (e->pending_off == e->pending.len && !e->body_eof) {
+        ssize_t r = cm_spool_read(e->body, chunk, sizeof(chunk));
+
+        cm_buf_reset(&e->pending);
+        e->pending_off = 0;
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            e->body_eof = 1;
+            break;
+        }
+        if (cm_crlf_push(&e->crlf, chunk, (size_t) r, &e->pending) < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    avail = e->pending.len - e->pending_off;
+    if (avail == 0)
+        return 0;
+    if (n > avail)
+        n = avail;
+    memcpy(buf, e->pending.data + e->pending_off, n);
+    e->pending_off += n;
+    return (ssize_t) n;
+}

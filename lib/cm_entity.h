@@ -1,0 +1,29 @@
+/* cm_entity - reads the MIME entity to encrypt: the Content-* fields of the
+ * message, an empty line, then the body, all with CRLF line endings. */
+#ifndef CM_ENTITY_H
+#define CM_ENTITY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cm_buf.h"
+#include "cm_crlf.h"
+#include "cm_header.h"
+#include "cm_spool.h"
+
+typedef struct cm_entity {
+    cm_buf pending;     /* canonical bytes not yet handed out */
+    size_t pending_off;
+    cm_spool *body;
+    cm_crlf crlf;
+    int body_eof;
+} cm_entity;
+
+/* Start reading the entity of header list h and body (rewound here).
+ * 0, or -1 (out of memory). */
+int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body);
+void cm_entity_close(cm_entity *e);
+/* Like read(2): bytes copied, 0 at the end, -1 with errno. */
+ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n);
+
+#endif

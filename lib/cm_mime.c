@@ -1,0 +1,69 @@
+/* cm_mime - find the body parts of a multipart entity (RFC 2046 §5.1.1). */
+#include "cm_mime.h"
+
+#include <string.h>
+
+/* Is the line at p[s..e) a delimiter for boundary? 1 delimiter, 2 close, 0 no. */
+static int delimiter(const unsigned char *p, size_t s, size_t e, const char *b, size_t blen)
+{
+    size_t i;
+    int close = 0;
+
+    if (e - s < 2 + blen || p[s] != '-' || p[s + 1] != '-' || memcmp(p + s + 2, b, blen) != 0)
+        return 0;
+    i = s + 2 + blen;
+    if (e - i >= 2 && p[i] == '-' && p[i + 1] == '-') {
+        close = 1;
+        i += 2;
+    }
+    for (; i < e; i++)          /* transport padding */
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return 0;
+    return close ? 2 : 1;
+}
+
+size_t cm_mime_parts(const unsigned char *p, size_t n, const char *boundary,
+                     cm_part *parts, size_t max, int *closed)
+{
+    size_t blen = strlen(boundary), pos = 0, count = 0, start = 0;
+    int open = 0;
+
+    *closed = 0;
+    if (blen == 0 || blen > 70)
+        return 0;
+    while (pos < n) {
+        const unsigned char *nl = memchr(p + pos, '\n', n - pos);
+        size_t e = nl ? (size_t) (nl - p) : n, next = nl ? e + 1 : n;
+        int d = delimiter(p, pos, e, boundary, blen);
+
+        if (d != 0) {
+            if (open && count < max) {
+                /* The line break before the delimiter belongs to it. */
+                size_t end = pos;
+
+                if (end > start && p[end - 1] == '\n')
+                    end--;
+                if (end > start && p[end - 1] == '\r')
+                    end--;
+                parts[count].off = start;
+                parts[count].len = end >= start ? end - start : 0;
+                parts[count].complete = 1;
+                count++;
+            }
+            if (d == 2) {
+                *closed = 1;
+                return count;
+            }
+            open = 1;
+            start = next;
+        }
+        pos = next;
+    }
+    if (open && count < max && start <= n) {
+        parts[count].off = start;
+        parts[count].len = n - start;
+        parts[count].complete = 0;
+        count++;
+    }
+    return count;
+}

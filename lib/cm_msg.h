@@ -1,0 +1,47 @@
+/* cm_msg - one message through the core. The calls mirror the milter
+ * events: recipients, header fields, body chunks, end of message. */
+#ifndef CM_MSG_H
+#define CM_MSG_H
+
+#include <stddef.h>
+
+#include "cm_config.h"
+#include "cm_crypto.h"
+#include "cm_edit.h"
+#include "cm_policy.h"
+#include "cm_spool.h"
+#include "cm_status.h"
+
+typedef struct cm_msg cm_msg;
+
+typedef struct cm_result {
+    int refuse;         /* 1: answer stat's reply; 0: apply edits (and body) */
+    cm_stat stat;
+    char *detail;       /* for the reply, e.g. the recipient without a key */
+    const char *trace;  /* what was done, for the log */
+    cm_edits edits;
+    cm_spool *body;     /* the new body (CRLF), or NULL if unchanged */
+} cm_result;
+
+void cm_result_free(cm_result *r);
+
+/* qid: the MTA's queue ID for the log (may be NULL). cfg and ops outlive msg. */
+cm_msg *cm_msg_new(const cm_config *cfg, const cm_crypto_ops *ops, const char *qid);
+void cm_msg_free(cm_msg *m);
+void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why);
+void cm_msg_set_queue_id(cm_msg *m, const char *qid);
+cm_stat cm_msg_sender(cm_msg *m, const char *envfrom);
+/* Add a recipient. Inbound, its key is looked up now: CM_OK (accepted),
+ * CM_SPLIT_CLASS (MissingKeyAction split and its class differs from the
+ * first recipient's: not added), or an internal error. */
+cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt);
+/* value: everything after the colon as received. */
+cm_stat cm_msg_header(cm_msg *m, const char *name, const char *value, size_t vlen);
+cm_stat cm_msg_body(cm_msg *m, const void *p, size_t n);
+/* Decide and, if need be, rewrite. Always fills res. */
+void cm_msg_eom(cm_msg *m, cm_result *res);
+/* The header list as received (for front ends that rebuild the message). */
+const cm_hdrs *cm_msg_headers(const cm_msg *m);
+cm_spool *cm_msg_body_spool(cm_msg *m);
+
+#endif

@@ -1,0 +1,18 @@
+/* cm_rewrite - the header edits that turn a message into its encrypted form
+ * (SPEC §3.5, §3.7), whatever backend produced the new body. */
+#ifndef CM_REWRITE_H
+#define CM_REWRITE_H
+
+#include "cm_crypto.h"
+#include "cm_edit.h"
+#include "cm_header.h"
+
+#define CM_TRACE_HEADER "X-Cryptmilter"
+
+/* Replace any X-Cryptmilter fields (they may be forged) with one saying trace. */
+cm_stat cm_rewrite_trace(const cm_hdrs *h, const char *trace, cm_edits *e);
+/* Drop every Content-* field but the first Content-Type, which becomes
+ * env->content_type; ensure MIME-Version: 1.0; add the trace field. */
+cm_stat cm_rewrite_encrypted(const cm_hdrs *h, const cm_envelope *env, cm_edits *e);
+
+#endif

@@ -1,0 +1,183 @@
+/* cm_spool - message store: RAM up to a limit, then an unlinked 0600 file. */
+#include "cm_spool.h"
+#include "cm_buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct cm_spool {
+    cm_buf mem;
+    size_t mem_limit;
+    char *dir;
+    int fd;             /* -1 while in memory */
+    uint64_t size;
+    uint64_t rpos;      /* read cursor */
+};
+
+cm_spool *cm_spool_new(size_t mem_limit, const char *dir)
+{
+    cm_spool *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    cm_buf_init(&s->mem);
+    s->mem_limit = mem_limit;
+    s->fd = -1;
+    if (dir != NULL && (s->dir = strdup(dir)) == NULL) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void cm_spool_free(cm_spool *s)
+{
+    if (s == NULL)
+        return;
+    if (s->fd >= 0)
+        (void) close(s->fd);
+    cm_buf_free(&s->mem);
+    free(s->dir);
+    free(s);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t) w;
+    }
+    return 0;
+}
+
+/* Move the in-memory part to an anonymous file: mkstemp (0600), unlink at once. */
+static int spill(cm_spool *s)
+{
+    cm_buf path = CM_BUF_INIT;
+    mode_t old;
+    int fd;
+
+    if (cm_buf_printf(&path, "%s/cryptmilter.XXXXXX", s->dir) < 0)
+        return -1;
+    old = umask(077);
+    fd = mkstemp((char *) path.data);
+    (void) umask(old);
+    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        (void) unlink((char *) path.data);
+        (void) close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        cm_buf_free(&path);
+        return -1;
+    }
+    if (unlink((char *) path.data) < 0 || write_all(fd, s->mem.data, s->mem.len) < 0) {
+        int e = errno;
+
+        (void) unlink((char *) path.data);
+        (void) close(fd);
+        cm_buf_free(&path);
+        errno = e;
+        return -1;
+    }
+    cm_buf_free(&path);
+    cm_buf_free(&s->mem);
+    s->fd = fd;
+    return 0;
+}
+
+int cm_spool_write(cm_spool *s, const void *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (s->size + n < s->size) {
+        errno = EOVERFLOW;
+        return -1;
+    }
+    if (s->fd < 0 && s->dir != NULL && s->mem.len + n > s->mem_limit
+        && spill(s) < 0)
+        return -1;
+    if (s->fd >= 0) {
+        if (lseek(s->fd, 0, SEEK_END) < 0 || write_all(s->fd, p, n) < 0)
+            return -1;
+    } else if (cm_buf_append(&s->mem, p, n) < 0) {
+        return -1;
+    }
+    s->size += n;
+    return 0;
+}
+
+uint64_t cm_spool_size(const cm_spool *s)
+{
+    return s->size;
+}
+
+int cm_spool_spilled(const cm_spool *s)
+{
+    return s->fd >= 0;
+}
+
+int cm_spool_rewind(cm_spool *s)
+{
+    s->rpos = 0;
+    return 0;
+}
+
+static ssize_t read_at(cm_spool *s, uint64_t pos, void *p, size_t n)
+{
+    ssize_t r;
+
+    if (pos >= s->size)
+        return 0;
+    if (n > s->size - pos)
+        n = (size_t) (s->size - pos);
+    if (s->fd < 0) {
+        memcpy(p, s->mem.data + pos, n);
+        return (ssize_t) n;
+    }
+    do {
+        r = pread(s->fd, p, n, (off_t) pos);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {               /* file shorter than we wrote: treat as I/O error */
+        errno = EIO;
+        return -1;
+    }
+    return r;
+}
+
+ssize_t cm_spool_read(cm_spool *s, void *p, size_t n)
+{
+    ssize_t r = read_at(s, s->rpos, p, n);
+
+    if (r > 0)
+        s->rpos += (uint64_t) r;
+    return r;
+}
+
+ssize_t cm_spool_peek(cm_spool *s, void *p, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = read_at(s, got, (unsigned char *) p + got, n - got);
+
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t) r;
+    }
+    return (ssize_t) got;
+}

@@ -1,0 +1,24 @@
+/* cm_spool - message store: RAM up to a limit, then an unlinked 0600 file. */
+#ifndef CM_SPOOL_H
+#define CM_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct cm_spool cm_spool;
+
+/* dir is where the overflow file goes; NULL means the spool never spills. */
+cm_spool *cm_spool_new(size_t mem_limit, const char *dir);
+void cm_spool_free(cm_spool *s);
+/* 0, or -1 with errno (ENOSPC, EIO, ENOMEM, ...). */
+int cm_spool_write(cm_spool *s, const void *p, size_t n);
+uint64_t cm_spool_size(const cm_spool *s);
+int cm_spool_spilled(const cm_spool *s);
+/* Reading: rewind, then read until 0 (EOF) or -1 (errno). */
+int cm_spool_rewind(cm_spool *s);
+ssize_t cm_spool_read(cm_spool *s, void *p, size_t n);
+/* Read up to n bytes from the start without moving the read cursor. */
+ssize_t cm_spool_peek(cm_spool *s, void *p, size_t n);
+
+#endif

@@ -1,0 +1,76 @@
+/* cm_status - one status enum; one table from status to SMTP reply and exit code. */
+#include "cm_status.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
+    {CM_OK, "ok", CM_CLASS_OK, "250", "2.0.0", "OK", EX_OK},
+    {CM_ERR_NOMEM, "nomem", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "Encryption gateway out of memory, try again later", EX_TEMPFAIL},
+    {CM_ERR_SPOOL, "spool", CM_CLASS_INTERNAL, "452", "4.3.1",
+     "Encryption gateway spool unavailable or full, try again later", EX_TEMPFAIL},
+    {CM_ERR_ENGINE, "engine", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "Encryption engine unavailable, try again later", EX_TEMPFAIL},
+    {CM_ERR_KEYRING, "keyring", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "Encryption keyring unavailable, try again later", EX_TEMPFAIL},
+    {CM_ERR_KEYLOOKUP, "keylookup", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "Recipient key lookup failed, try again later", EX_TEMPFAIL},
+    {CM_ERR_ENCRYPT, "encrypt", CM_CLASS_INTERNAL, "451", "4.7.5",
+     "Encryption failed, try again later", EX_TEMPFAIL},
+    {CM_ERR_INTERNAL, "internal", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "Internal error in encryption gateway, try again later", EX_TEMPFAIL},
+    {CM_ERR_CONFIG, "config", CM_CLASS_INTERNAL, "451", "4.3.5",
+     "Encryption gateway misconfigured, try again later", EX_CONFIG},
+    {CM_NOKEY_TEMP, "nokey", CM_CLASS_TEMP, "451", "4.7.4",
+     "No encryption key for recipient, delivery deferred", EX_TEMPFAIL},
+    {CM_NOKEY_REJECT, "nokey", CM_CLASS_PERM, "554", "5.7.4",
+     "No encryption key for recipient; mail to this address must be encrypted",
+     EX_UNAVAILABLE},
+    {CM_TOOBIG_TEMP, "oversize", CM_CLASS_TEMP, "452", "4.3.4",
+     "Message too large for the encryption gateway, try again later", EX_TEMPFAIL},
+    {CM_TOOBIG_REJECT, "oversize", CM_CLASS_PERM, "552", "5.3.4",
+     "Message too large for the encryption gateway", EX_UNAVAILABLE},
+    {CM_HEADER_LIMIT, "header-limit", CM_CLASS_PERM, "552", "5.3.4",
+     "Message header section too large or has too many fields", EX_UNAVAILABLE},
+    {CM_BAD_INPUT, "bad-input", CM_CLASS_PERM, "554", "5.6.0",
+     "Message cannot be parsed", EX_UNAVAILABLE},
+    {CM_SPLIT_CLASS, "split", CM_CLASS_TEMP, "452", "4.5.3",
+     "Recipient needs a different kind of encryption, send it in a separate transaction",
+     EX_TEMPFAIL},
+};
+
+const cm_stat_info *cm_stat_lookup(cm_stat stat)
+{
+    if ((unsigned) stat >= CM_STAT_COUNT)
+        stat = CM_ERR_INTERNAL;
+    return &cm_stat_table[stat];
+}
+
+void cm_stat_reply(cm_stat stat, int on_error_reject, const char *detail,
+                   cm_reply *out)
+{
+    const cm_stat_info *si = cm_stat_lookup(stat);
+    size_t n, i;
+
+    snprintf(out->rcode, sizeof(out->rcode), "%s", si->rcode);
+    snprintf(out->xcode, sizeof(out->xcode), "%s", si->xcode);
+    out->sysexit = si->sysexit;
+    if (si->cls == CM_CLASS_INTERNAL && on_error_reject) {
+        snprintf(out->rcode, sizeof(out->rcode), "554");
+        out->xcode[0] = '5';
+        out->sysexit = EX_UNAVAILABLE;
+    }
+    n = (size_t) snprintf(out->text, sizeof(out->text), "%s", si->text);
+    if (detail != NULL && *detail && n + 2 < sizeof(out->text)) {
+        out->text[n++] = ':';
+        out->text[n++] = ' ';
+        for (i = 0; detail[i] && n + 1 < sizeof(out->text); i++) {
+            unsigned char c = (unsigned char) detail[i];
+
+            out->text[n++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
+        }
+        out->text[n] = 0;
+    }
+}

@@ -1,0 +1,60 @@
+/* cm_status - one status enum; one table from status to SMTP reply and exit code. */
+#ifndef CM_STATUS_H
+#define CM_STATUS_H
+
+#include <stddef.h>
+
+typedef enum cm_stat {
+    CM_OK = 0,
+    CM_ERR_NOMEM,
+    CM_ERR_SPOOL,
+    CM_ERR_ENGINE,
+    CM_ERR_KEYRING,
+    CM_ERR_KEYLOOKUP,
+    CM_ERR_ENCRYPT,
+    CM_ERR_INTERNAL,
+    CM_ERR_CONFIG,
+    CM_NOKEY_TEMP,
+    CM_NOKEY_REJECT,
+    CM_TOOBIG_TEMP,
+    CM_TOOBIG_REJECT,
+    CM_HEADER_LIMIT,
+    CM_BAD_INPUT,
+    CM_SPLIT_CLASS,
+    CM_STAT_COUNT
+} cm_stat;
+
+typedef enum cm_stat_class {
+    CM_CLASS_OK,        /* no refusal */
+    CM_CLASS_INTERNAL,  /* our failure: subject to OnError */
+    CM_CLASS_TEMP,      /* a policy deferral (4xx), not an error */
+    CM_CLASS_PERM       /* a permanent refusal (5xx) */
+} cm_stat_class;
+
+typedef struct cm_stat_info {
+    cm_stat stat;
+    const char *name;       /* short token for the log */
+    cm_stat_class cls;
+    const char *rcode;      /* SMTP reply code, e.g. "451" */
+    const char *xcode;      /* enhanced status code, e.g. "4.3.0" */
+    const char *text;       /* human-actionable reason */
+    int sysexit;            /* exit code for cryptmilter-filter */
+} cm_stat_info;
+
+const cm_stat_info *cm_stat_lookup(cm_stat stat);
+
+/* An SMTP reply for stat. on_error_reject turns an internal error into a
+ * permanent refusal (OnError reject). detail, if non-NULL, is appended after
+ * ": ". Unprintable bytes in detail become '?'. The result is a complete
+ * reply without CRLF: e.g. {"451", "4.3.0", "text: detail"}. */
+typedef struct cm_reply {
+    char rcode[4];
+    char xcode[16];
+    char text[512];
+    int sysexit;
+} cm_reply;
+
+void cm_stat_reply(cm_stat stat, int on_error_reject, const char *detail,
+                   cm_reply *out);
+
+#endif

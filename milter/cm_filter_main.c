@@ -1,0 +1,267 @@
+/* cryptmilter-filter - the core as a pipe filter: message on stdin, the
+ * rewritten message on stdout, sysexits.h exit codes, one-line reason on
+ * stderr. No libmilter here. */
+#include "cm_config.h"
+#include "cm_crypto.h"
+#include "cm_edit.h"
+#include "cm_header.h"
+#include "cm_log.h"
+#include "cm_msg.h"
+#include "cm_policy.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+
+static const char *progname = "cryptmilter-filter";
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: %s -c CONF [--direction inbound|outbound] [--from SENDER]\n"
+            "       --to RCPT [--to RCPT ...] [--client-address ADDR] [--authenticated USER]\n"
+            "       [--daemon-name NAME] [--queue-id ID] [-v] < message > rewritten\n"
+            "exit: 0 written, 75 temporary failure, 69 refused, 78 bad configuration\n",
+            progname);
+}
+
+/* Report a refusal or failure in one line and return its exit code. */
+static int refuse(cm_stat st, int on_error_reject, const char *detail)
+{
+    cm_reply r;
+
+    cm_stat_reply(st, on_error_reject, detail, &r);
+    fprintf(stderr, "%s: %s %s %s\n", progname, r.rcode, r.xcode, r.text);
+    return r.sysexit;
+}
+
+static int write_all(const void *p, size_t n)
+{
+    return n == 0 || fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
+/* Read stdin until the header section is complete; feed it to m, and the
+ * bytes after it as the first body chunk. *eol gets the line ending of the
+ * first line, which an unchanged message is written back with. */
+static cm_stat read_headers(cm_msg *m, int *eof, const char **eol)
+{
+    cm_buf in = CM_BUF_INIT;
+    cm_hdrs h;
+    size_t body_off = 0, i;
+    cm_hparse pr = CM_HPARSE_MORE;
+    cm_stat st = CM_OK;
+
+    cm_hdrs_init(&h, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
+    *eof = 0;
+    while (pr == CM_HPARSE_MORE) {
+        size_t got;
+
+        if (in.len > CM_HDR_MAX_BYTES + CHUNK) {
+            st = CM_HEADER_LIMIT;
+            goto done;
+        }
+        if (cm_buf_reserve(&in, CHUNK) < 0) {
+            st = CM_ERR_NOMEM;
+            goto done;
+        }
+        got = fread(in.data + in.len, 1, CHUNK, stdin);
+        in.len += got;
+        if (got < CHUNK) {
+            if (ferror(stdin)) {
+                st = CM_ERR_INTERNAL;
+                goto done;
+            }
+            *eof = 1;
+        }
+        cm_hdrs_free(&h);
+        pr = cm_hdrs_parse(&h, in.data, in.len, *eof, &body_off, &st);
+    }
+    if (pr == CM_HPARSE_ERROR)
+        goto done;
+    {
+        const unsigned char *nl = in.len ? memchr(in.data, '\n', in.len) : NULL;
+
+        *eol = nl != NULL && nl > in.data && nl[-1] == '\r' ? "\r\n" : "\n";
+    }
+    for (i = 0; i < h.n && st == CM_OK; i++)
+        st = cm_msg_header(m, h.v[i].name, h.v[i].value, strlen(h.v[i].value));
+    if (st == CM_OK)
+        st = cm_msg_body(m, in.data + body_off, in.len - body_off);
+done:
+    cm_hdrs_free(&h);
+    cm_buf_free(&in);
+    return st;
+}
+
+static cm_stat read_body(cm_msg *m)
+{
+    unsigned char buf[CHUNK];
+    size_t got;
+    cm_stat st;
+
+    while ((got = fread(buf, 1, sizeof(buf), stdin)) > 0)
+        if ((st = cm_msg_body(m, buf, got)) != CM_OK)
+            return st;
+    return ferror(stdin) ? CM_ERR_INTERNAL : CM_OK;
+}
+
+static int write_message(cm_msg *m, cm_result *res, const char *eol)
+{
+    cm_hdrs out;
+    cm_buf hb = CM_BUF_INIT;
+    cm_spool *body = res->body ? res->body : cm_msg_body_spool(m);
+    const cm_hdrs *in = cm_msg_headers(m);
+    unsigned char buf[CHUNK];
+    ssize_t r;
+    size_t i;
+    int rc = -1;
+
+    cm_hdrs_init(&out, CM_HDR_MAX_FIELDS + 16, CM_HDR_MAX_BYTES * 2);
+    for (i = 0; i < in->n; i++)
+        if (cm_hdrs_add(&out, in->v[i].name, in->v[i].value, strlen(in->v[i].value)) != CM_OK)
+            goto done;
+    /* Keep the field as received (white space before the colon included). */
+    for (i = 0; i < in->n; i++) {
+        char *raw = strdup(in->v[i].raw);
+
+        if (raw == NULL)
+            goto done;
+        free(out.v[i].raw);
+        out.v[i].raw = raw;
+    }
+    if (cm_edits_apply(&res->edits, &out) != CM_OK)
+        goto done;
+    for (i = 0; i < out.n; i++)
+        if (cm_hdr_write(&out.v[i], eol, &hb) < 0)
+            goto done;
+    if (cm_buf_puts(&hb, eol) < 0 || write_all(hb.data, hb.len) < 0)
+        goto done;
+    if (cm_spool_rewind(body) < 0)
+        goto done;
+    while ((r = cm_spool_read(body, buf, sizeof(buf))) > 0)
+        if (write_all(buf, (size_t) r) < 0)
+            goto done;
+    if (r == 0 && fflush(stdout) == 0)
+        rc = 0;
+done:
+    cm_hdrs_free(&out);
+    cm_buf_free(&hb);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_DIRECTION = 256, O_FROM, O_TO, O_CLIENT, O_AUTH, O_DAEMON, O_QID };
+    static const struct option longopts[] = {
+        {"direction", required_argument, NULL, O_DIRECTION},
+        {"from", required_argument, NULL, O_FROM},
+        {"to", required_argument, NULL, O_TO},
+        {"client-address", required_argument, NULL, O_CLIENT},
+        {"authenticated", required_argument, NULL, O_AUTH},
+        {"daemon-name", required_argument, NULL, O_DAEMON},
+        {"queue-id", required_argument, NULL, O_QID},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *conf = NULL, *dir_arg = NULL, *from = "", *qid = NULL;
+    cm_conn_facts facts = {NULL, NULL, NULL};
+    const char **rcpts = NULL;
+    size_t nrcpt = 0, i;
+    int c, verbose = 0, eof, rc, reject;
+    cm_config *cfg;
+    cm_direction dir;
+    const char *why = "command line", *eol = "\n";
+    char err[1024];
+    cm_msg *m;
+    cm_result res;
+    cm_stat st;
+
+    while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': conf = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'h': usage(stdout); return EX_OK;
+        case O_DIRECTION: dir_arg = optarg; break;
+        case O_FROM: from = optarg; break;
+        case O_TO: {
+            const char **n = realloc(rcpts, (nrcpt + 1) * sizeof(*n));
+
+            if (n == NULL)
+                return refuse(CM_ERR_NOMEM, 0, NULL);
+            rcpts = n;
+            rcpts[nrcpt++] = optarg;
+            break;
+        }
+        case O_CLIENT: facts.client_addr = optarg; break;
+        case O_AUTH: facts.auth_authen = optarg; break;
+        case O_DAEMON: facts.daemon_name = optarg; break;
+        case O_QID: qid = optarg; break;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (conf == NULL || nrcpt == 0 || optind != argc) {
+        usage(stderr);
+        free(rcpts);
+        return EX_USAGE;
+    }
+    cm_log_open(progname, 1);
+    if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "%s: %s\n", progname, err);
+        free(rcpts);
+        return EX_CONFIG;
+    }
+    reject = cfg->on_error == CM_ONERROR_REJECT;
+    /* Only the verdict goes to stderr unless -v asks for the log too. */
+    cm_log_set_level(verbose ? cfg->log_level : -1);
+    if (dir_arg != NULL) {
+        if (cm_direction_parse(dir_arg, &dir) < 0) {
+            fprintf(stderr, "%s: --direction must be inbound or outbound\n", progname);
+            cm_config_free(cfg);
+            free(rcpts);
+            return EX_USAGE;
+        }
+    } else {
+        dir = cm_policy_direction(cfg, &facts, &why);
+    }
+    if (cm_gpgme_ops.init(err, sizeof(err)) != CM_OK) {
+        fprintf(stderr, "%s: %s\n", progname, err);
+        rc = refuse(CM_ERR_ENGINE, reject, NULL);
+        cm_config_free(cfg);
+        free(rcpts);
+        return rc;
+    }
+    if ((m = cm_msg_new(cfg, &cm_gpgme_ops, qid)) == NULL) {
+        cm_config_free(cfg);
+        free(rcpts);
+        return refuse(CM_ERR_NOMEM, reject, NULL);
+    }
+    cm_msg_set_direction(m, dir, why);
+    st = cm_msg_sender(m, from);
+    for (i = 0; i < nrcpt && st == CM_OK; i++)
+        if ((st = cm_msg_rcpt(m, rcpts[i])) != CM_OK)
+            break;
+    if (st == CM_OK && (st = read_headers(m, &eof, &eol)) == CM_OK && !eof)
+        st = read_body(m);
+    if (st != CM_OK) {
+        rc = refuse(st, reject, st == CM_SPLIT_CLASS && i < nrcpt ? rcpts[i] : NULL);
+    } else {
+        cm_msg_eom(m, &res);
+        if (res.refuse)
+            rc = refuse(res.stat, reject, res.detail);
+        else if (write_message(m, &res, res.body ? "\r\n" : eol) < 0)
+            rc = refuse(CM_ERR_INTERNAL, reject, "writing the output failed");
+        else
+            rc = EX_OK;
+        cm_result_free(&res);
+    }
+    cm_msg_free(m);
+    cm_config_free(cfg);
+    free(rcpts);
+    return rc;
+}

@@ -1,0 +1,213 @@
+/* cryptmilter - the milter daemon: options, config, socket, privileges. */
+#include "cm_config.h"
+#include "cm_crypto.h"
+#include "cm_log.h"
+#include "cm_milter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define DEFAULT_CONF "/etc/cryptmilter/cryptmilter.conf"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: cryptmilter [-c CONF] [-n] [-f]\n"
+            "  -c CONF  configuration file (default " DEFAULT_CONF ")\n"
+            "  -n       check the configuration, print it and exit\n"
+            "  -f       stay in the foreground and log to stderr\n");
+}
+
+static void print_line(const char *line, void *arg)
+{
+    fprintf(arg, "%s\n", line);
+}
+
+/* Look up "user" or "user:group". */
+static int lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
+{
+    char *u = strdup(spec), *g;
+    struct passwd *pw;
+    struct group *gr;
+
+    if (u == NULL)
+        return -1;
+    if ((g = strchr(u, ':')) != NULL)
+        *g++ = 0;
+    if ((pw = getpwnam(u)) == NULL) {
+        cm_log_error("UserID: no such user \"%s\"", u);
+        free(u);
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (g != NULL) {
+        if ((gr = getgrnam(g)) == NULL) {
+            cm_log_error("UserID: no such group \"%s\"", g);
+            free(u);
+            return -1;
+        }
+        *gid = gr->gr_gid;
+    }
+    *name = u;
+    return 0;
+}
+
+/* setgid + initgroups + setuid, then make sure root cannot be regained. */
+static int drop_privileges(const char *name, uid_t uid, gid_t gid)
+{
+    if (setgid(gid) < 0 || initgroups(name, gid) < 0 || setuid(uid) < 0) {
+        cm_log_errno("dropping privileges to %s", name);
+        return -1;
+    }
+    if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+        cm_log_error("privileges could be regained after dropping them to %s", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    int fd;
+
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0 || chdir("/") < 0)
+        return -1;
+    if ((fd = open("/dev/null", O_RDWR)) < 0)
+        return -1;
+    if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+        return -1;
+    if (fd > 2)
+        (void) close(fd);
+    return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *fp = fopen(path, "we");
+
+    if (fp == NULL) {
+        cm_log_errno("PidFile %s", path);
+        return -1;
+    }
+    fprintf(fp, "%ld\n", (long) getpid());
+    if (fclose(fp) != 0) {
+        cm_log_errno("PidFile %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The path of a "local:" or "unix:" socket, else NULL. */
+static const char *unix_path(const char *sock)
+{
+    if (strncmp(sock, "local:", 6) == 0)
+        return sock + 6;
+    if (strncmp(sock, "unix:", 5) == 0)
+        return sock + 5;
+    if (*sock == '/')
+        return sock;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = DEFAULT_CONF, *sockpath;
+    int c, check = 0, foreground = 0, rc;
+    char err[1024], *user = NULL;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    cm_config *cfg;
+
+    while ((c = getopt(argc, argv, "c:nfh")) != -1) {
+        switch (c) {
+        case 'c': conf = optarg; break;
+        case 'n': check = 1; break;
+        case 'f': foreground = 1; break;
+        case 'h': usage(stdout); return EX_OK;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    cm_log_open("cryptmilter", 1);
+    if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "cryptmilter: %s\n", err);
+        return EX_CONFIG;
+    }
+    if (*cfg->user_id && lookup_user(cfg->user_id, &uid, &gid, &user) < 0) {
+        cm_config_free(cfg);
+        return EX_CONFIG;
+    }
+    if (check) {
+        cm_config_dump(cfg, print_line, stdout);
+        free(user);
+        cm_config_free(cfg);
+        return EX_OK;
+    }
+    cm_log_set_level(cfg->log_level);
+    if (!foreground && cfg->syslog)
+        cm_log_open("cryptmilter", 0);
+    if (cm_gpgme_ops.init(err, sizeof(err)) != CM_OK) {
+        cm_log_error("%s", err);
+        rc = EX_UNAVAILABLE;
+        goto out;
+    }
+    if (cfg->protect_headers || cfg->opportunistic || cfg->gateway_keys.n || cfg->encrypt_to_self.n)
+        cm_log_warn("ProtectHeaders, OpportunisticEncryption, GatewayKeys and EncryptToSelf "
+                    "are not implemented yet and have no effect");
+    if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_register(cm_milter_desc) != MI_SUCCESS) {
+        cm_log_error("cannot register the milter on %s", cfg->socket);
+        rc = EX_SOFTWARE;
+        goto out;
+    }
+    (void) umask(007);          /* socket: owner and group (the MTA's) only */
+    if (smfi_opensocket(1) != MI_SUCCESS) {
+        cm_log_error("cannot open milter socket %s", cfg->socket);
+        rc = EX_UNAVAILABLE;
+        goto out;
+    }
+    if ((sockpath = unix_path(cfg->socket)) != NULL && user != NULL
+        && chown(sockpath, uid, gid) < 0)
+        cm_log_errno("chown %s", sockpath);
+    if (user != NULL && drop_privileges(user, uid, gid) < 0) {
+        rc = EX_NOPERM;
+        goto out;
+    }
+    if (user == NULL && geteuid() == 0)
+        cm_log_warn("running as root: set UserID");
+    if (!foreground && daemonize() < 0) {
+        cm_log_errno("cannot become a daemon");
+        rc = EX_OSERR;
+        goto out;
+    }
+    if (*cfg->pid_file && write_pidfile(cfg->pid_file) < 0) {
+        rc = EX_CANTCREAT;
+        goto out;
+    }
+    (void) umask(077);          /* spool files are 0600 */
+    cm_milter_set_config(cfg);
+    cm_log_notice("cryptmilter %s starting on %s", "0.1.0", cfg->socket);
+    rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+    cm_log_notice("cryptmilter stopping");
+    if (*cfg->pid_file)
+        (void) unlink(cfg->pid_file);
+out:
+    free(user);
+    cm_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,308 @@
+/* cm_milter - the libmilter callbacks: a thin adapter over cm_msg.
+ * Connection context is made in connect, message context in envfrom; one
+ * cleanup serves eom, abort and close. Internal errors answer TEMPFAIL. */
+#include "cm_milter.h"
+#include "cm_crypto.h"
+#include "cm_log.h"
+#include "cm_msg.h"
+#include "cm_policy.h"
+#include "cm_status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REPLACE_CHUNK 65536
+
+static const cm_config *milter_cfg;
+
+typedef struct conn_ctx {
+    char *client_addr;
+    char *daemon_name;
+    int leadspc;            /* header values keep their leading space */
+    cm_msg *msg;
+} conn_ctx;
+
+void cm_milter_set_config(const cm_config *cfg)
+{
+    milter_cfg = cfg;
+}
+
+static conn_ctx *get_ctx(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+/* The connection context: made in negotiate, or in connect if the MTA
+ * skipped negotiation. NULL on out of memory. */
+static conn_ctx *ensure_ctx(SMFICTX *ctx)
+{
+    conn_ctx *c = get_ctx(ctx);
+
+    if (c != NULL)
+        return c;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return NULL;
+    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void msg_cleanup(conn_ctx *c)
+{
+    if (c != NULL && c->msg != NULL) {
+        cm_msg_free(c->msg);
+        c->msg = NULL;
+    }
+}
+
+/* Copy text for smfi_setreply: '%' must be doubled. */
+static void reply_escape(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+
+    for (; *in && o + 2 < len; in++) {
+        if (*in == '%')
+            out[o++] = '%';
+        out[o++] = *in;
+    }
+    out[o] = 0;
+}
+
+/* Answer stat: sets the reply and returns TEMPFAIL or REJECT by its class. */
+static sfsistat answer(SMFICTX *ctx, cm_stat st, const char *detail)
+{
+    cm_reply r;
+    char text[1100];
+
+    cm_stat_reply(st, milter_cfg->on_error == CM_ONERROR_REJECT, detail, &r);
+    reply_escape(r.text, text, sizeof(text));
+    if (smfi_setreply(ctx, r.rcode, r.xcode, text) != MI_SUCCESS)
+        cm_log_warn("smfi_setreply %s %s failed", r.rcode, r.xcode);
+    return r.rcode[0] == '5' ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static sfsistat cm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                             unsigned long f2, unsigned long f3, unsigned long *pf0,
+                             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+    unsigned long steps = 0;
+    conn_ctx *c;
+
+    (void) f2;
+    (void) f3;
+    if ((f0 & need) != need) {
+        cm_log_error("the MTA does not offer the actions cryptmilter needs "
+                     "(add/change headers, replace body): refusing to filter");
+        return SMFIS_REJECT;
+    }
+    *pf0 = need | (f0 & SMFIF_SETSYMLIST);
+    steps = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC);
+    *pf1 = steps;
+    *pf2 = 0;
+    *pf3 = 0;
+    if ((c = ensure_ctx(ctx)) == NULL)
+        return SMFIS_TEMPFAIL;
+    c->leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
+    if (f0 & SMFIF_SETSYMLIST) {
+        (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{client_addr} {daemon_name}");
+        (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {client_addr} {daemon_name}");
+        (void) smfi_setsymlist(ctx, SMFIM_EOM, "i");
+    }
+    return SMFIS_CONTINUE;
+}
+
+static char *macro_dup(SMFICTX *ctx, const char *name)
+{
+    const char *v = smfi_getsymval(ctx, (char *) name);
+
+    return v != NULL ? strdup(v) : NULL;
+}
+
+static sfsistat cm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+    conn_ctx *c = ensure_ctx(ctx);
+
+    (void) host;
+    (void) addr;
+    if (c == NULL)
+        return answer(ctx, CM_ERR_NOMEM, NULL);
+    free(c->client_addr);
+    free(c->daemon_name);
+    c->client_addr = macro_dup(ctx, "{client_addr}");
+    c->daemon_name = macro_dup(ctx, "{daemon_name}");
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
+{
+    conn_ctx *c = get_ctx(ctx);
+    cm_conn_facts f;
+    const char *why, *v;
+    cm_direction dir;
+
+    if (c == NULL)
+        return answer(ctx, CM_ERR_INTERNAL, NULL);
+    msg_cleanup(c);
+    if ((c->msg = cm_msg_new(milter_cfg, &cm_gpgme_ops, smfi_getsymval(ctx, "i"))) == NULL)
+        return answer(ctx, CM_ERR_NOMEM, NULL);
+    /* Some MTAs only send the client macros with MAIL. */
+    f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");
+    f.client_addr = (v = smfi_getsymval(ctx, "{client_addr}")) != NULL ? v : c->client_addr;
+    f.daemon_name = (v = smfi_getsymval(ctx, "{daemon_name}")) != NULL ? v : c->daemon_name;
+    dir = cm_policy_direction(milter_cfg, &f, &why);
+    cm_msg_set_direction(c->msg, dir, why);
+    if (cm_msg_sender(c->msg, argv[0]) != CM_OK)
+        return answer(ctx, CM_ERR_NOMEM, NULL);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cm_envrcpt(SMFICTX *ctx, char **argv)
+{
+    conn_ctx *c = get_ctx(ctx);
+    cm_stat st;
+
+    if (c == NULL || c->msg == NULL)
+        return answer(ctx, CM_ERR_INTERNAL, NULL);
+    if ((st = cm_msg_rcpt(c->msg, argv[0])) != CM_OK)
+        return answer(ctx, st, st == CM_SPLIT_CLASS ? argv[0] : NULL);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cm_header(SMFICTX *ctx, char *name, char *value)
+{
+    conn_ctx *c = get_ctx(ctx);
+
+    if (c == NULL || c->msg == NULL)
+        return answer(ctx, CM_ERR_INTERNAL, NULL);
+    if (c->leadspc) {
+        (void) cm_msg_header(c->msg, name, value, strlen(value));
+    } else {
+        /* Without SMFIP_HDR_LEADSPC the MTA ate the space after the colon. */
+        char *v = malloc(strlen(value) + 2);
+
+        if (v == NULL)
+            return answer(ctx, CM_ERR_NOMEM, NULL);
+        v[0] = ' ';
+        strcpy(v + 1, value);
+        (void) cm_msg_header(c->msg, name, v, strlen(v));
+        free(v);
+    }
+    /* Errors stick in the message and are answered at end of message. */
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cm_body(SMFICTX *ctx, unsigned char *p, size_t n)
+{
+    conn_ctx *c = get_ctx(ctx);
+
+    if (c == NULL || c->msg == NULL)
+        return answer(ctx, CM_ERR_INTERNAL, NULL);
+    (void) cm_msg_body(c->msg, p, n);
+    return SMFIS_CONTINUE;
+}
+
+/* Apply header edits, then (never interleaved) the body replacement. */
+static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
+{
+    unsigned char buf[REPLACE_CHUNK];
+    size_t i;
+    ssize_t r;
+
+    for (i = 0; i < res->edits.n; i++) {
+        const cm_edit *e = &res->edits.v[i];
+        char *v = e->value;
+        int rc;
+
+        if (v != NULL && !c->leadspc && *v == ' ')
+            v++;
+        switch (e->kind) {
+        case CM_EDIT_ADD:
+            rc = smfi_addheader(ctx, e->name, v);
+            break;
+        case CM_EDIT_CHANGE:
+            rc = smfi_chgheader(ctx, e->name, (int) e->idx, v);
+            break;
+        default:
+            rc = smfi_chgheader(ctx, e->name, (int) e->idx, NULL);
+            break;
+        }
+        if (rc != MI_SUCCESS) {
+            cm_log_error("header edit %s failed", e->name);
+            return -1;
+        }
+    }
+    if (res->body == NULL)
+        return 0;
+    if (cm_spool_rewind(res->body) < 0)
+        return -1;
+    while ((r = cm_spool_read(res->body, buf, sizeof(buf))) > 0) {
+        if (smfi_replacebody(ctx, buf, (int) r) != MI_SUCCESS) {
+            cm_log_error("body replacement failed");
+            return -1;
+        }
+    }
+    return r == 0 ? 0 : -1;
+}
+
+static sfsistat cm_eom(SMFICTX *ctx)
+{
+    conn_ctx *c = get_ctx(ctx);
+    const char *qid;
+    cm_result res;
+    sfsistat rc = SMFIS_CONTINUE;
+
+    if (c == NULL || c->msg == NULL)
+        return answer(ctx, CM_ERR_INTERNAL, NULL);
+    if ((qid = smfi_getsymval(ctx, "i")) != NULL)
+        cm_msg_set_queue_id(c->msg, qid);
+    cm_msg_eom(c->msg, &res);
+    if (res.refuse)
+        rc = answer(ctx, res.stat, res.detail);
+    else if (apply(ctx, c, &res) < 0)
+        rc = answer(ctx, CM_ERR_INTERNAL, NULL);
+    cm_result_free(&res);
+    msg_cleanup(c);
+    return rc;
+}
+
+static sfsistat cm_abort(SMFICTX *ctx)
+{
+    msg_cleanup(get_ctx(ctx));
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cm_close(SMFICTX *ctx)
+{
+    conn_ctx *c = get_ctx(ctx);
+
+    if (c != NULL) {
+        msg_cleanup(c);
+        free(c->client_addr);
+        free(c->daemon_name);
+        free(c);
+        (void) smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc cm_milter_desc = {
+    "cryptmilter",
+    SMFI_VERSION,
+    SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_SETSYMLIST,
+    cm_connect,
+    NULL,               /* helo */
+    cm_envfrom,
+    cm_envrcpt,
+    cm_header,
+    NULL,               /* eoh */
+    cm_body,
+    cm_eom,
+    cm_abort,
+    cm_close,
+    NULL,               /* unknown */
+    NULL,               /* data */
+    cm_negotiate,
+};
