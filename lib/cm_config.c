@@ -203,10 +203,14 @@ static int set_value(cm_config *cfg, const cm_conf_key *k, const char *v,
                 break;
             }
         }
-        cm_list_free(&l);
-        if (i < l.n) {
-            cm_cidr_list_free(&cl);
-            return -1;
+        {
+            int bad = i < l.n;
+
+            cm_list_free(&l);
+            if (bad) {
+                cm_cidr_list_free(&cl);
+                return -1;
+            }
         }
         free_value(cfg, k);
         *(cm_cidr_list *) field = cl;

@@ -1,0 +1,160 @@
+#include "cm_detect.h"
+#include "cm_pgpfake.h"
+#include "cm_test.h"
+
+#include <string.h>
+
+/* Parse "headers\n\nbody" and run detection over the whole body. */
+static cm_enc_kind detect_msg(const cm_buf *msg, int complete)
+{
+    cm_hdrs h;
+    size_t off;
+    cm_stat st;
+    cm_enc_kind kind;
+
+    cm_hdrs_init(&h, 100, 100000);
+    ck_assert_int_eq(cm_hdrs_parse(&h, msg->data, msg->len, 1, &off, &st), CM_HPARSE_DONE);
+    ck_assert_int_eq(cm_detect(&h, msg->data + off, msg->len - off, complete, &kind), 0);
+    cm_hdrs_free(&h);
+    return kind;
+}
+
+static void pgp_mime(cm_buf *m, const char *proto, const char *part1_type, int real, int close)
+{
+    cm_buf_printf(m, "From: a@x\nContent-Type: multipart/encrypted;\n protocol=\"%s\";\n"
+                  " boundary=\"b1\"\n\nPreamble\n--b1\nContent-Type: %s\n\nVersion: 1\n\n--b1\n"
+                  "Content-Type: application/octet-stream\n\n", proto, part1_type);
+    if (real)
+        fake_encrypted(m, 1, 200);
+    else
+        cm_buf_puts(m, "-----BEGIN PGP MESSAGE-----\n\nSGVsbG8gcGxhaW50ZXh0\n-----END PGP MESSAGE-----\n");
+    if (close)
+        cm_buf_puts(m, "\n--b1--\n");
+}
+
+START_TEST(pgp_mime_real)
+{
+    cm_buf m = CM_BUF_INIT;
+
+    pgp_mime(&m, "application/pgp-encrypted", "application/pgp-encrypted", 1, 1);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_PGP_MIME);
+    cm_buf_free(&m);
+}
+END_TEST
+
+START_TEST(pgp_mime_lookalikes_are_plain)
+{
+    cm_buf m = CM_BUF_INIT;
+
+    pgp_mime(&m, "application/pgp-encrypted", "application/pgp-encrypted", 0, 1);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* plaintext in the armor */
+    cm_buf_reset(&m);
+    pgp_mime(&m, "application/x-other", "application/pgp-encrypted", 1, 1);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* wrong protocol */
+    cm_buf_reset(&m);
+    pgp_mime(&m, "application/pgp-encrypted", "text/plain", 1, 1);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* wrong version part */
+    cm_buf_reset(&m);
+    pgp_mime(&m, "application/pgp-encrypted", "application/pgp-encrypted", 1, 0);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* never closed */
+    cm_buf_free(&m);
+}
+END_TEST
+
+START_TEST(pgp_mime_prefix_of_large_message)
+{
+    cm_buf m = CM_BUF_INIT;
+
+    pgp_mime(&m, "application/pgp-encrypted", "application/pgp-encrypted", 1, 0);
+    /* Only a prefix is at hand: the close delimiter cannot be demanded. */
+    ck_assert_int_eq(detect_msg(&m, 0), CM_ENC_PGP_MIME);
+    cm_buf_free(&m);
+}
+END_TEST
+
+START_TEST(inline_pgp)
+{
+    cm_buf m = CM_BUF_INIT;
+
+    cm_buf_puts(&m, "From: a@x\nContent-Type: text/plain\n\n");
+    fake_encrypted(&m, 1, 100);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_PGP_INLINE);
+    ck_assert_int_eq(detect_msg(&m, 0), CM_ENC_NONE);      /* needs the whole body */
+    cm_buf_reset(&m);
+    cm_buf_puts(&m, "From: a@x\n\nHello, plaintext first!\n");
+    fake_encrypted(&m, 1, 100);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* mixed content */
+    cm_buf_reset(&m);
+    cm_buf_puts(&m, "From: a@x\nContent-Transfer-Encoding: quoted-printable\n\n");
+    fake_encrypted(&m, 1, 100);
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);
+    cm_buf_free(&m);
+}
+END_TEST
+
+static void smime(cm_buf *m, const char *ctype, const unsigned char *der, size_t n)
+{
+    cm_buf_printf(m, "From: a@x\nContent-Type: %s\nContent-Transfer-Encoding: base64\n\n", ctype);
+    fake_b64(der, n, m);
+}
+
+START_TEST(smime_enveloped)
+{
+    static const unsigned char env[] = {0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                        0x0d, 0x01, 0x07, 0x03, 0xa0, 0x80, 0x30};
+    static const unsigned char auth[] = {0x30, 0x82, 0x01, 0x00, 0x06, 0x0b, 0x2a, 0x86, 0x48,
+                                         0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17, 0xa0};
+    static const unsigned char signed_data[] = {0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                                0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x80};
+    static const unsigned char text[] = "Just some text, not DER at all";
+    cm_buf m = CM_BUF_INIT;
+
+    smime(&m, "application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m", env, sizeof(env));
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_SMIME);
+    cm_buf_reset(&m);
+    smime(&m, "application/x-pkcs7-mime", env, sizeof(env));
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_SMIME);
+    cm_buf_reset(&m);
+    smime(&m, "application/pkcs7-mime; smime-type=authEnveloped-data", auth, sizeof(auth));
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_SMIME);
+    cm_buf_reset(&m);
+    smime(&m, "application/pkcs7-mime; smime-type=signed-data", signed_data, sizeof(signed_data));
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* signed, readable */
+    cm_buf_reset(&m);
+    smime(&m, "application/pkcs7-mime; smime-type=enveloped-data", text, sizeof(text));
+    ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);      /* look-alike */
+    cm_buf_free(&m);
+}
+END_TEST
+
+START_TEST(plain_messages)
+{
+    static const char *const msgs[] = {
+        "From: a@x\n\nhello\n",
+        "Content-Type: multipart/mixed; boundary=q\n\n--q\n\nx\n--q--\n",
+        "Content-Type: text/plain\n\n-----BEGIN PGP SIGNED MESSAGE-----\n",
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(msgs); i++) {
+        cm_buf m = CM_BUF_INIT;
+
+        cm_buf_puts(&m, msgs[i]);
+        ck_assert_int_eq(detect_msg(&m, 1), CM_ENC_NONE);
+        cm_buf_free(&m);
+    }
+    ck_assert_str_eq(cm_enc_kind_name(CM_ENC_PGP_MIME), "pgp-mime");
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD(s, pgp_mime_real);
+    CM_ADD(s, pgp_mime_lookalikes_are_plain);
+    CM_ADD(s, pgp_mime_prefix_of_large_message);
+    CM_ADD(s, inline_pgp);
+    CM_ADD(s, smime_enveloped);
+    CM_ADD(s, plain_messages);
+}
+
+CM_TEST_MAIN("cm_detect", add)

@@ -1,0 +1,126 @@
+#include "cm_crypto.h"
+#include "cm_testkeys.h"
+#include "cm_test.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static const struct {
+    const char *addr;
+    int found;
+} lookups[] = {
+    {"alice@example.org", 1},
+    {"ALICE@Example.Org", 1},       /* address match ignores case */
+    {"bob@example.org", 1},         /* RSA, encryption subkey */
+    {"carol@example.org", 0},       /* signing key only */
+    {"dave@example.org", 0},        /* expired */
+    {"eve@example.org", 0},         /* revoked */
+    {"frank@example.org", 0},       /* disabled */
+    {"grace@example.org", 1},
+    {"gracie@example.net", 0},      /* revoked user ID */
+    {"lice@example.org", 0},        /* substring of alice's address */
+    {"alice@example.org.evil", 0},
+    {"nobody@example.org", 0},
+    {"<alice@example.org>", 0},     /* not a bare address: never a pattern */
+};
+
+START_TEST(key_lookup)
+{
+    cm_config *cfg = test_config("pass");
+    cm_crypto_session *s;
+    char err[256];
+    int found = -1;
+
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.add_recipient(s, lookups[_i].addr, &found), CM_OK);
+    ck_assert_msg(found == lookups[_i].found, "%s: found=%d, want %d", lookups[_i].addr, found,
+                  lookups[_i].found);
+    cm_gpgme_ops.session_free(s);
+    cm_config_free(cfg);
+}
+END_TEST
+
+START_TEST(missing_keyring_is_an_error_not_no_key)
+{
+    cm_config *cfg = test_config("pass");
+    cm_crypto_session *s = NULL;
+    char err[256];
+
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", "/nonexistent/gnupg", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_ERR_KEYRING);
+    ck_assert_ptr_null(s);
+    /* An empty directory is no keyring either. */
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", "/", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_ERR_KEYRING);
+    cm_config_free(cfg);
+}
+END_TEST
+
+/* Encrypt to alice and bob; gpg must decrypt it to the exact entity. */
+START_TEST(encrypt_round_trip)
+{
+    cm_config *cfg = test_config("pass");
+    cm_crypto_session *s;
+    cm_hdrs h;
+    cm_spool *body = cm_spool_new(4096, NULL), *out = cm_spool_new(1 << 20, NULL);
+    cm_entity ent;
+    cm_envelope env;
+    char err[256], path[] = "/tmp/cm_gpgme_XXXXXX", cmd[1200], got[4096];
+    unsigned char outbuf[1 << 16];
+    ssize_t n;
+    int found, fd;
+    FILE *fp;
+    size_t len;
+
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.add_recipient(s, "alice@example.org", &found), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.add_recipient(s, "bob@example.org", &found), CM_OK);
+    cm_hdrs_init(&h, 10, 1000);
+    cm_hdrs_add(&h, "Content-Type", " text/plain", 11);
+    ck_assert_int_eq(cm_spool_write(body, "secret\nline\n", 12), 0);
+    ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
+    ck_assert_int_eq(cm_gpgme_ops.encrypt(s, &ent, out, &env), CM_OK);
+    cm_entity_close(&ent);
+    ck_assert_str_eq(env.trace, "encrypted pgp-mime");
+    ck_assert_ptr_nonnull(strstr(env.content_type, "multipart/encrypted"));
+    n = cm_spool_read(out, outbuf, sizeof(outbuf) - 1);
+    ck_assert_int_gt(n, 0);
+    outbuf[n] = 0;
+    ck_assert_ptr_null(strstr((char *) outbuf, "secret"));
+    /* Hand the armored part to gpg. */
+    {
+        char *b = strstr((char *) outbuf, "-----BEGIN PGP MESSAGE-----");
+        char *e = strstr((char *) outbuf, "-----END PGP MESSAGE-----");
+
+        ck_assert(b != NULL && e != NULL);
+        fd = mkstemp(path);
+        ck_assert_int_eq(write(fd, b, (size_t) (e - b) + 25), (ssize_t) (e - b) + 25);
+        close(fd);
+    }
+    snprintf(cmd, sizeof(cmd), "gpg --batch --quiet --decrypt %s 2>/dev/null", path);
+    fp = popen(cmd, "r");
+    len = fread(got, 1, sizeof(got) - 1, fp);
+    got[len] = 0;
+    ck_assert_int_eq(pclose(fp), 0);
+    unlink(path);
+    ck_assert_str_eq(got, "Content-Type: text/plain\r\n\r\nsecret\r\nline\r\n");
+    cm_envelope_free(&env);
+    cm_spool_free(body);
+    cm_spool_free(out);
+    cm_hdrs_free(&h);
+    cm_gpgme_ops.session_free(s);
+    cm_config_free(cfg);
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
+    CM_ADD(s, missing_keyring_is_an_error_not_no_key);
+    CM_ADD(s, encrypt_round_trip);
+}
+
+CM_TEST_MAIN("cm_gpgme", add)

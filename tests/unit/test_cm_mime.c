@@ -1,0 +1,67 @@
+#include "cm_mime.h"
+#include "cm_test.h"
+
+#include <string.h>
+
+static size_t split(const char *body, const char *b, cm_part *parts, int *closed)
+{
+    return cm_mime_parts((const unsigned char *) body, strlen(body), b, parts, 4, closed);
+}
+
+START_TEST(two_parts_with_preamble_and_epilogue)
+{
+    const char *body = "preamble\r\n--xyz\r\nA: 1\r\n\r\none\r\n--xyz \r\n\r\ntwo\r\n--xyz--\r\nepilogue\r\n";
+    cm_part p[4];
+    int closed;
+
+    ck_assert_uint_eq(split(body, "xyz", p, &closed), 2);
+    ck_assert_int_eq(closed, 1);
+    ck_assert_int_eq(p[0].complete, 1);
+    ck_assert(p[0].len == 11 && memcmp(body + p[0].off, "A: 1\r\n\r\none", 11) == 0);
+    ck_assert(memcmp(body + p[1].off, "\r\ntwo", p[1].len) == 0);
+}
+END_TEST
+
+START_TEST(boundary_prefix_is_not_delimiter)
+{
+    const char *body = "--xyz\nA\n--xyzabc\nstill A\n--xyz--\n";
+    cm_part p[4];
+    int closed;
+
+    ck_assert_uint_eq(split(body, "xyz", p, &closed), 1);
+    ck_assert(memcmp(body + p[0].off, "A\n--xyzabc\nstill A", p[0].len) == 0);
+}
+END_TEST
+
+START_TEST(unclosed_last_part_is_incomplete)
+{
+    const char *body = "--b\n\none\n--b\n\ntwo and more";
+    cm_part p[4];
+    int closed;
+
+    ck_assert_uint_eq(split(body, "b", p, &closed), 2);
+    ck_assert_int_eq(closed, 0);
+    ck_assert_int_eq(p[1].complete, 0);
+    ck_assert(memcmp(body + p[1].off, "\ntwo and more", p[1].len) == 0);
+}
+END_TEST
+
+START_TEST(no_delimiters)
+{
+    cm_part p[4];
+    int closed;
+
+    ck_assert_uint_eq(split("just text\n", "b", p, &closed), 0);
+    ck_assert_uint_eq(split("--\n", "", p, &closed), 0);
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD(s, two_parts_with_preamble_and_epilogue);
+    CM_ADD(s, boundary_prefix_is_not_delimiter);
+    CM_ADD(s, unclosed_last_part_is_incomplete);
+    CM_ADD(s, no_delimiters);
+}
+
+CM_TEST_MAIN("cm_mime", add)

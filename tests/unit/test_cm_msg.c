@@ -1,0 +1,226 @@
+#include "cm_msg.h"
+#include "cm_pgpfake.h"
+#include "cm_testkeys.h"
+#include "cm_test.h"
+
+#include <string.h>
+
+typedef struct run {
+    cm_msg *m;
+    cm_result res;
+    cm_stat rcpt_stat[4];
+} run;
+
+/* Feed a message through the core: recipients, "Name: value" lines, body. */
+static void feed(run *r, cm_config *cfg, cm_direction dir, const char *const *rcpts,
+                 const char *headers, const char *body)
+{
+    char err[256];
+    const char *p = headers;
+    size_t i;
+
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    memset(r, 0, sizeof(*r));
+    r->m = cm_msg_new(cfg, &cm_gpgme_ops, "TESTQID");
+    ck_assert_ptr_nonnull(r->m);
+    cm_msg_set_direction(r->m, dir, "test");
+    ck_assert_int_eq(cm_msg_sender(r->m, "<sender@ext.example>"), CM_OK);
+    for (i = 0; rcpts[i] != NULL; i++)
+        r->rcpt_stat[i] = cm_msg_rcpt(r->m, rcpts[i]);
+    while (*p) {
+        const char *colon = strchr(p, ':'), *nl = strchr(p, '\n');
+        char name[64];
+
+        ck_assert(colon != NULL && nl != NULL && colon < nl);
+        snprintf(name, sizeof(name), "%.*s", (int) (colon - p), p);
+        ck_assert_int_eq(cm_msg_header(r->m, name, colon + 1, (size_t) (nl - colon - 1)), CM_OK);
+        p = nl + 1;
+    }
+    ck_assert_int_eq(cm_msg_body(r->m, body, strlen(body)), CM_OK);
+    cm_msg_eom(r->m, &r->res);
+}
+
+static void done(run *r, cm_config *cfg)
+{
+    cm_result_free(&r->res);
+    cm_msg_free(r->m);
+    cm_config_free(cfg);
+}
+
+static const char *trace_added(const cm_result *res)
+{
+    size_t i;
+
+    for (i = 0; i < res->edits.n; i++)
+        if (res->edits.v[i].kind == CM_EDIT_ADD && strcmp(res->edits.v[i].name, "X-Cryptmilter") == 0)
+            return res->edits.v[i].value;
+    return NULL;
+}
+
+static const char *const alice[] = {"<alice@example.org>", NULL};
+static const char *const alice_bob[] = {"<alice@example.org>", "<bob@example.org>", NULL};
+static const char *const alice_nobody[] = {"<alice@example.org>", "<nobody@example.org>", NULL};
+static const char *const nobody_alice[] = {"<nobody@example.org>", "<alice@example.org>", NULL};
+static const char *const nobody[] = {"<nobody@example.org>", NULL};
+
+START_TEST(inbound_with_keys_is_encrypted)
+{
+    cm_config *cfg = test_config("pass");
+    run r;
+
+    feed(&r, cfg, CM_DIR_INBOUND, alice_bob, "Subject: hi\nContent-Type: text/plain\n", "canary-7781\n");
+    ck_assert_int_eq(r.res.refuse, 0);
+    ck_assert_ptr_nonnull(r.res.body);
+    ck_assert_str_eq(trace_added(&r.res), " encrypted pgp-mime");
+    ck_assert_str_eq(r.res.trace, "encrypted pgp-mime");
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(already_encrypted_is_skipped)
+{
+    cm_config *cfg = test_config("reject");
+    cm_buf body = CM_BUF_INIT;
+    run r;
+
+    fake_encrypted(&body, 1, 100);
+    feed(&r, cfg, CM_DIR_INBOUND, alice, "Subject: x\nX-Cryptmilter: forged\n", cm_buf_str(&body));
+    ck_assert_int_eq(r.res.refuse, 0);
+    ck_assert_ptr_null(r.res.body);
+    ck_assert_str_eq(trace_added(&r.res), " skipped already-encrypted");
+    ck_assert_int_eq(r.res.edits.v[0].kind, CM_EDIT_DELETE);   /* the forged one goes */
+    cm_buf_free(&body);
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(missing_key_actions)
+{
+    static const struct {
+        const char *action;
+        const char *const *rcpts;
+        int refuse;
+        cm_stat stat;
+        const char *trace;
+        cm_stat second_rcpt;
+    } cases[] = {
+        {"pass", alice_nobody, 0, CM_OK, " skipped no-key", CM_OK},
+        {"tempfail", alice_nobody, 1, CM_NOKEY_TEMP, NULL, CM_OK},
+        {"reject", alice_nobody, 1, CM_NOKEY_REJECT, NULL, CM_OK},
+        {"split", alice_nobody, 0, CM_OK, " encrypted pgp-mime", CM_SPLIT_CLASS},
+        {"split", nobody_alice, 0, CM_OK, " skipped no-key", CM_SPLIT_CLASS},
+        {"split", nobody, 0, CM_OK, " skipped no-key", CM_OK},
+    };
+    cm_config *cfg = test_config(cases[_i].action);
+    run r;
+
+    feed(&r, cfg, CM_DIR_INBOUND, cases[_i].rcpts, "Subject: x\n", "body\n");
+    ck_assert_int_eq(r.rcpt_stat[1], cases[_i].second_rcpt);
+    ck_assert_int_eq(r.res.refuse, cases[_i].refuse);
+    if (cases[_i].refuse) {
+        ck_assert_int_eq(r.res.stat, cases[_i].stat);
+        ck_assert_str_eq(r.res.detail, "nobody@example.org");
+    } else {
+        ck_assert_str_eq(trace_added(&r.res), cases[_i].trace);
+    }
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(missing_keyring_tempfails)
+{
+    cm_config *cfg = test_config("pass");
+    char err[256];
+    run r;
+
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", "/nonexistent", err, sizeof(err)), 0);
+    feed(&r, cfg, CM_DIR_INBOUND, alice, "Subject: x\n", "body\n");
+    ck_assert_int_eq(r.rcpt_stat[0], CM_ERR_KEYRING);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_ERR_KEYRING);
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(oversize_actions)
+{
+    static const struct {
+        const char *action;
+        int refuse;
+        cm_stat stat;
+    } cases[] = {
+        {"tempfail", 1, CM_TOOBIG_TEMP},
+        {"reject", 1, CM_TOOBIG_REJECT},
+        {"pass", 0, CM_OK},
+    };
+    cm_config *cfg = test_config("pass");
+    char err[256], *big = malloc(3000);
+    run r;
+
+    memset(big, 'x', 2999);
+    big[2999] = 0;
+    ck_assert_int_eq(cm_config_set(cfg, "MaxMessageSize", "2K", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(cfg, "OversizeAction", cases[_i].action, err, sizeof(err)), 0);
+    feed(&r, cfg, CM_DIR_INBOUND, alice, "Subject: x\n", big);
+    ck_assert_int_eq(r.res.refuse, cases[_i].refuse);
+    if (r.res.refuse)
+        ck_assert_int_eq(r.res.stat, cases[_i].stat);
+    else
+        ck_assert_str_eq(trace_added(&r.res), " skipped oversize");
+    free(big);
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(outbound_passes_unchanged)
+{
+    cm_config *cfg = test_config("reject");
+    run r;
+
+    feed(&r, cfg, CM_DIR_OUTBOUND, nobody, "Subject: x\n", "body\n");
+    ck_assert_int_eq(r.rcpt_stat[0], CM_OK);    /* no key lookup outbound */
+    ck_assert_int_eq(r.res.refuse, 0);
+    ck_assert_uint_eq(r.res.edits.n, 0);
+    ck_assert_ptr_null(r.res.body);
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(header_limit_refuses)
+{
+    cm_config *cfg = test_config("pass");
+    cm_buf hdrs = CM_BUF_INIT;
+    char err[256];
+    run r;
+    int i;
+
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    for (i = 0; i < CM_HDR_MAX_FIELDS; i++)
+        cm_buf_puts(&hdrs, "X: y\n");
+    cm_buf_puts(&hdrs, "Subject: one too many\n");
+    memset(&r, 0, sizeof(r));
+    r.m = cm_msg_new(cfg, &cm_gpgme_ops, NULL);
+    cm_msg_rcpt(r.m, "<alice@example.org>");
+    for (i = 0; i < CM_HDR_MAX_FIELDS; i++)
+        ck_assert_int_eq(cm_msg_header(r.m, "X", " y", 2), CM_OK);
+    ck_assert_int_eq(cm_msg_header(r.m, "Subject", " z", 2), CM_HEADER_LIMIT);
+    cm_msg_eom(r.m, &r.res);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_HEADER_LIMIT);
+    cm_buf_free(&hdrs);
+    done(&r, cfg);
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD(s, inbound_with_keys_is_encrypted);
+    CM_ADD(s, already_encrypted_is_skipped);
+    CM_ADD_LOOP(s, missing_key_actions, 6);
+    CM_ADD(s, missing_keyring_tempfails);
+    CM_ADD_LOOP(s, oversize_actions, 3);
+    CM_ADD(s, outbound_passes_unchanged);
+    CM_ADD(s, header_limit_refuses);
+}
+
+CM_TEST_MAIN("cm_msg", add)

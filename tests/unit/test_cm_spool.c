@@ -1,0 +1,118 @@
+#include "cm_spool.h"
+#include "cm_test.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *tmpdir(void)
+{
+    const char *d = getenv("CM_TEST_TMP");
+
+    return d ? d : "/tmp";
+}
+
+/* Number of entries named cryptmilter.* in dir. */
+static int spool_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "cryptmilter.", 12) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void roundtrip(size_t limit, size_t total, int want_spill)
+{
+    cm_spool *s = cm_spool_new(limit, tmpdir());
+    unsigned char chunk[1000], back[4096];
+    size_t i, got = 0;
+    ssize_t r;
+
+    ck_assert_ptr_nonnull(s);
+    for (i = 0; i < total; i += sizeof(chunk)) {
+        size_t j;
+
+        for (j = 0; j < sizeof(chunk); j++)
+            chunk[j] = (unsigned char) ((i + j) * 7);
+        ck_assert_int_eq(cm_spool_write(s, chunk, sizeof(chunk)), 0);
+    }
+    ck_assert_int_eq(cm_spool_spilled(s), want_spill);
+    ck_assert_uint_eq(cm_spool_size(s), total);
+    ck_assert_int_eq(cm_spool_rewind(s), 0);
+    while ((r = cm_spool_read(s, back, sizeof(back))) > 0) {
+        for (i = 0; i < (size_t) r; i++)
+            ck_assert_uint_eq(back[i], (unsigned char) ((got + i) * 7));
+        got += (size_t) r;
+    }
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(got, total);
+    cm_spool_free(s);
+}
+
+START_TEST(small_message_stays_in_memory)
+{
+    roundtrip(64 * 1024, 10000, 0);
+}
+END_TEST
+
+START_TEST(large_message_spills_and_reads_back)
+{
+    roundtrip(4096, 300000, 1);
+}
+END_TEST
+
+START_TEST(spill_file_is_unlinked_at_once)
+{
+    cm_spool *s = cm_spool_new(10, tmpdir());
+    int before = spool_files(tmpdir());
+
+    ck_assert_int_eq(cm_spool_write(s, "0123456789abcdef", 16), 0);
+    ck_assert_int_eq(cm_spool_spilled(s), 1);
+    ck_assert_int_eq(spool_files(tmpdir()), before);
+    cm_spool_free(s);
+}
+END_TEST
+
+START_TEST(unwritable_spool_dir_fails)
+{
+    cm_spool *s = cm_spool_new(4, "/nonexistent/spool");
+
+    ck_assert_int_eq(cm_spool_write(s, "abc", 3), 0);
+    ck_assert_int_eq(cm_spool_write(s, "defgh", 5), -1);
+    cm_spool_free(s);
+}
+END_TEST
+
+START_TEST(peek_does_not_move_cursor)
+{
+    cm_spool *s = cm_spool_new(4, tmpdir());
+    char buf[8] = {0};
+
+    ck_assert_int_eq(cm_spool_write(s, "hello world", 11), 0);
+    ck_assert_int_eq(cm_spool_peek(s, buf, 5), 5);
+    ck_assert_str_eq(buf, "hello");
+    ck_assert_int_eq(cm_spool_read(s, buf, 3), 3);
+    ck_assert(memcmp(buf, "hel", 3) == 0);
+    cm_spool_free(s);
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    mkdir(tmpdir(), 0700);
+    CM_ADD(s, small_message_stays_in_memory);
+    CM_ADD(s, large_message_spills_and_reads_back);
+    CM_ADD(s, spill_file_is_unlinked_at_once);
+    CM_ADD(s, unwritable_spool_dir_fails);
+    CM_ADD(s, peek_does_not_move_cursor);
+}
+
+CM_TEST_MAIN("cm_spool", add)
