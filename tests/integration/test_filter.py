@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""cryptmilter-filter end to end: every message shape inbound is RFC 3156
+exact and decrypts with gpg, sq and rnp to the original entity; encrypted
+mail passes; look-alikes are encrypted; missing keys, keyrings and configs
+fail closed with the documented exit codes."""
+import os
+import subprocess
+
+from cmtest import (EXPORT, GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
+                    gpg_encrypt, run_tests, split_message, workdir, write_config)
+
+BIN = os.path.join(args().bindir, "cryptmilter-filter")
+TMP = workdir()
+CONF = write_config(os.path.join(TMP, "inbound.conf"), MissingKeyAction="tempfail")
+
+
+def filt(message, to=("alice@example.org", "bob@example.org"), conf=CONF, direction="inbound",
+         extra=()):
+    cmd = [BIN, "-c", conf, "--direction", direction, "--from", "sender@ext.example"]
+    for t in to:
+        cmd += ["--to", t]
+    return subprocess.run(cmd + list(extra), input=message, capture_output=True)
+
+
+def encrypts(name, message):
+    def t():
+        r = filt(message)
+        check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+        check(b"canary" not in split_message(r.stdout)[1], "plaintext in the body")
+        armor = check_rfc3156(r.stdout, message)
+        check_decrypts_to(armor, message, TMP)
+    return ("encrypt/" + name, t)
+
+
+def passes_unchanged_but_trace(message, trace):
+    r = filt(message)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    fields, body = split_message(r.stdout)
+    ofields, obody = split_message(message)
+    check(body == obody, "body changed")
+    traces = [f for f in fields if f[0].lower().startswith(b"x-cryptmilter:")]
+    check(traces == [[b"X-Cryptmilter: " + trace]], "trace fields %r" % traces)
+    check([f for f in fields if f not in traces] == ofields, "other fields changed")
+
+
+def pgp_mime_message(ciphertext):
+    return (b"From: a@ext.example\nTo: alice@example.org\nSubject: e2e\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\n"
+            b" boundary=\"xx\"\n\n--xx\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n"
+            b"--xx\nContent-Type: application/octet-stream\n\n" + ciphertext + b"\n--xx--\n")
+
+
+def test_real_pgp_mime_skipped():
+    ct = gpg_encrypt(b"Content-Type: text/plain\r\n\r\ncanary secret\r\n", "alice@example.org")
+    passes_unchanged_but_trace(pgp_mime_message(ct), b"skipped already-encrypted")
+
+
+def test_inline_pgp_skipped():
+    ct = gpg_encrypt(b"canary secret\n", "bob@example.org")
+    msg = b"From: a@ext.example\nSubject: inline\n\n" + ct
+    passes_unchanged_but_trace(msg, b"skipped already-encrypted")
+
+
+def test_smime_skipped():
+    key, crt = os.path.join(TMP, "s.key"), os.path.join(TMP, "s.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-subj", "/CN=alice@example.org", "-days", "2"],
+                   check=True, capture_output=True)
+    r = subprocess.run(["openssl", "cms", "-encrypt", "-aes256", crt], input=b"Content-Type: "
+                       b"text/plain\r\n\r\ncanary secret\r\n", capture_output=True, check=True)
+    msg = b"From: a@ext.example\nSubject: smime\n" + r.stdout.replace(b"\r\n", b"\n")
+    check(b"application/pkcs7-mime" in msg or b"application/x-pkcs7-mime" in msg, "no S/MIME")
+    passes_unchanged_but_trace(msg, b"skipped already-encrypted")
+
+
+def test_lookalike_pgp_mime_encrypted():
+    # A literal-data packet in a "PGP MESSAGE" armor: plaintext, not ciphertext.
+    stored = gpg_encrypt(b"canary plaintext look-alike\n", None, extra=["--store"])
+    check(b"-----BEGIN PGP MESSAGE-----" in stored, "gpg --store made no armor")
+    msg = pgp_mime_message(stored)
+    encrypts("lookalike", msg)[1]()
+
+
+def test_lookalike_inline_with_text_encrypted():
+    ct = gpg_encrypt(b"secret\n", "bob@example.org")
+    msg = b"From: a@ext.example\nSubject: mixed\n\ncanary text before the block\n" + ct
+    encrypts("mixed-inline", msg)[1]()
+
+
+def refusal(message, conf, to, code, xcode, exit_code):
+    r = filt(message, to=to, conf=conf)
+    check(r.returncode == exit_code, "exit %d, want %d (%s)" % (r.returncode, exit_code,
+                                                               r.stderr.decode()))
+    check(r.stdout == b"", "something was written: %d bytes" % len(r.stdout))
+    lines = r.stderr.decode().strip().splitlines()
+    check(len(lines) == 1, "want one line on stderr, got %r" % lines)
+    check(" %s %s " % (code, xcode) in lines[0], "stderr %r lacks %s %s" % (lines[0], code, xcode))
+    return lines[0]
+
+
+MSG = b"From: s@ext.example\nTo: x\nSubject: canary\n\ncanary body\n"
+
+
+def test_missing_key_tempfail():
+    line = refusal(MSG, CONF, ["alice@example.org", "nobody@example.org"], "451", "4.7.4", 75)
+    check("nobody@example.org" in line, "reason does not name the recipient")
+
+
+def test_missing_key_reject():
+    conf = write_config(os.path.join(TMP, "reject.conf"), MissingKeyAction="reject")
+    refusal(MSG, conf, ["nobody@example.org"], "554", "5.7.4", 69)
+
+
+def test_missing_key_pass():
+    conf = write_config(os.path.join(TMP, "pass.conf"), MissingKeyAction="pass")
+    r = filt(MSG, to=["nobody@example.org"], conf=conf)
+    check(r.returncode == 0, "exit %d" % r.returncode)
+    check(b"X-Cryptmilter: skipped no-key\n" in r.stdout, "no trace field")
+
+
+def test_split_mixed_in_filter_tempfails():
+    conf = write_config(os.path.join(TMP, "split.conf"), MissingKeyAction="split")
+    refusal(MSG, conf, ["alice@example.org", "nobody@example.org"], "452", "4.5.3", 75)
+
+
+def test_missing_keyring_tempfails():
+    conf = write_config(os.path.join(TMP, "nokr.conf"), KeyringDir=os.path.join(TMP, "none"),
+                        MissingKeyAction="pass")
+    refusal(MSG, conf, ["alice@example.org"], "451", "4.3.0", 75)
+
+
+def test_onerror_reject():
+    conf = write_config(os.path.join(TMP, "onerr.conf"), KeyringDir=os.path.join(TMP, "none"),
+                        OnError="reject")
+    refusal(MSG, conf, ["alice@example.org"], "554", "5.3.0", 69)
+
+
+def test_unwritable_spool_tempfails():
+    conf = write_config(os.path.join(TMP, "nospool.conf"), SpoolDir=os.path.join(TMP, "nodir"),
+                        MemoryBufferSize="4K")
+    refusal(MSG + b"x" * 10000 + b"\n", conf, ["alice@example.org"], "452", "4.3.1", 75)
+
+
+def test_dead_agent_still_encrypts():
+    # Encryption needs no private key: with gpg-agent gone, mail is still
+    # encrypted, never passed in plaintext.
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=dict(os.environ, GNUPGHOME=GNUPGHOME),
+                   check=True)
+    msg = corpus()[0][1]
+    r = filt(msg)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    check_rfc3156(r.stdout, msg)
+    check(b"secret plan" not in r.stdout, "plaintext in output")
+
+
+def test_bad_config():
+    bad = os.path.join(TMP, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("KeyringDir /x\nMissingKeyAction maybe\n")
+    r = filt(MSG, conf=bad)
+    check(r.returncode == 78, "exit %d" % r.returncode)
+    check(("%s:2:" % bad) in r.stderr.decode(), "no file:line in %r" % r.stderr)
+
+
+def test_outbound_unchanged():
+    msg = corpus()[1][1]
+    r = filt(msg, direction="outbound", to=["someone@ext.example"])
+    check(r.returncode == 0 and r.stdout == msg, "outbound message changed")
+
+
+def test_direction_derived():
+    msg = corpus()[0][1]
+    cmd = [BIN, "-c", CONF, "--from", "s@example.org", "--to", "alice@example.org",
+           "--client-address", "127.0.0.1"]
+    r = subprocess.run(cmd, input=msg, capture_output=True)
+    check(r.returncode == 0 and r.stdout == msg, "internal client should be outbound")
+    cmd[-1] = "203.0.113.7"
+    r = subprocess.run(cmd, input=msg, capture_output=True)
+    check(r.returncode == 0 and b"X-Cryptmilter: encrypted pgp-mime" in r.stdout,
+          "external client should be inbound")
+
+
+def test_usage():
+    r = subprocess.run([BIN, "-c", CONF], input=b"", capture_output=True)
+    check(r.returncode == 64, "exit %d without --to" % r.returncode)
+
+
+tests = [encrypts(name, msg) for name, msg in corpus()]
+tests += [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
+run_tests(tests)
