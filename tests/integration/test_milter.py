@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""The cryptmilter daemon driven over the milter protocol as an MTA would:
+negotiation, direction, encryption checked by gpg, sq and rnp, refusals with
+enhanced status codes, RCPT-time split, several messages per connection."""
+import os
+import subprocess
+import threading
+
+from cmtest import (EXPORT, Failure, Milter, args, check, check_decrypts_to, check_rfc3156,
+                    corpus, run_tests, workdir)
+
+BINDIR = args().bindir
+TMP = workdir()
+MILTERS = {}
+
+
+def milter(name, **conf):
+    if name not in MILTERS:
+        MILTERS[name] = Milter(BINDIR, TMP, name, **conf)
+    return MILTERS[name]
+
+
+def inbound(name="split"):
+    return milter(name, MissingKeyAction=name) if name in ("split", "tempfail", "reject", "pass") \
+        else milter(name)
+
+
+def test_negotiation_asks_for_what_it_uses():
+    c = inbound().client()
+    check(c.actions & 0x13 == 0x13, "actions %#x lack ADDHDRS/CHGHDRS/CHGBODY" % c.actions)
+    check(c.actions & 0x0C == 0, "asks for recipient changes it never makes")
+    check(c.leadspc, "HDR_LEADSPC not negotiated")
+    c.close()
+
+
+def test_refuses_mta_without_body_changes():
+    import socket
+    import struct
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(inbound().sock)
+    s.sendall(struct.pack("!I", 13) + b"O" + struct.pack("!III", 6, 0x11, 0))  # no CHGBODY
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    s.close()
+    check(data[4:5] != b"O", "negotiation accepted without CHGBODY")
+
+
+def encrypts(name, message):
+    def t():
+        c = inbound().client()
+        c.connect()
+        res = c.transaction("sender@ext.example", ["alice@example.org", "bob@example.org"], message)
+        c.close()
+        check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
+        armor = check_rfc3156(res["message"], message)
+        check_decrypts_to(armor, message, TMP)
+    return ("milter-encrypt/" + name, t)
+
+
+def test_outbound_by_client_address():
+    c = inbound().client()
+    c.connect(client_addr="127.0.0.1")
+    res = c.transaction("alice@example.org", ["nobody@ext.example"], corpus()[0][1])
+    c.close()
+    check(res["mods"] == [] and res["reply"][0] == b"c", "outbound message was modified")
+
+
+def test_outbound_by_auth():
+    c = inbound().client()
+    c.connect()
+    res = c.transaction("alice@example.org", ["x@ext.example"], corpus()[0][1], auth="alice")
+    c.close()
+    check(res["mods"] == [], "authenticated submission was modified")
+
+
+def test_outbound_by_daemon():
+    m = milter("daemons", OutboundDaemons="submission")
+    c = m.client()
+    c.connect(daemon="submission")
+    res = c.transaction("alice@example.org", ["x@ext.example"], corpus()[0][1])
+    c.close()
+    check(res["mods"] == [], "submission daemon mail was modified")
+
+
+def test_split_defers_other_class():
+    c = inbound().client()
+    c.connect()
+    res = c.transaction("s@ext.example", ["alice@example.org", "nobody@example.org",
+                                          "bob@example.org"], corpus()[0][1])
+    c.close()
+    codes = [r[0] for r in res["rcpt"]]
+    check(codes == [b"c", b"y", b"c"], "rcpt replies %r" % res["rcpt"])
+    check(res["rcpt"][1][1].startswith("452 4.5.3 "), "split reply %r" % res["rcpt"][1][1])
+    check_rfc3156(res["message"], corpus()[0][1])
+
+
+def test_split_keyless_first():
+    c = inbound().client()
+    c.connect()
+    res = c.transaction("s@ext.example", ["nobody@example.org", "alice@example.org"],
+                        corpus()[0][1])
+    c.close()
+    check([r[0] for r in res["rcpt"]] == [b"c", b"y"], "rcpt replies %r" % res["rcpt"])
+    check(b"X-Cryptmilter: skipped no-key\r\n" in res["message"], "no skipped trace")
+    check(b"multipart/encrypted" not in res["message"], "keyless copy encrypted")
+
+
+def refused(name, rcpts, want):
+    c = inbound(name).client()
+    c.connect()
+    res = c.transaction("s@ext.example", rcpts, b"Subject: canary\n\ncanary body\n")
+    c.close()
+    check(res["reply"][0] == b"y" and res["reply"][1].startswith(want),
+          "reply %r, want %s" % (res["reply"], want))
+    check(res["mods"] == [], "modifications sent with a refusal")
+
+
+def test_missing_key_tempfail():
+    refused("tempfail", ["alice@example.org", "nobody@example.org"], "451 4.7.4 ")
+
+
+def test_missing_key_reject():
+    refused("reject", ["nobody@example.org"], "554 5.7.4 ")
+
+
+def test_missing_keyring_tempfails_at_rcpt():
+    m = milter("nokeyring", KeyringDir=os.path.join(TMP, "absent"), MissingKeyAction="pass")
+    c = m.client()
+    c.connect()
+    res = c.transaction("s@ext.example", ["alice@example.org"], b"Subject: x\n\ncanary\n")
+    c.close()
+    check(res["rcpt"][0][0] == b"y" and res["rcpt"][0][1].startswith("451 4.3.0 "),
+          "rcpt reply %r" % (res["rcpt"],))
+
+
+def test_several_messages_and_abort_per_connection():
+    # Each message is encrypted to its own recipient only; an aborted
+    # transaction leaves nothing behind.
+    c = inbound().client()
+    c.connect()
+    first = c.transaction("s@ext.example", ["alice@example.org"], corpus()[0][1], qid="Q1")
+    c.macros(b"M", i="Q2")
+    c.step(b"M", b"<s@ext.example>\0")
+    c.step(b"R", b"<nobody@example.org>\0")
+    c.abort()
+    second = c.transaction("s@ext.example", ["bob@example.org"], corpus()[1][1], qid="Q3")
+    c.close()
+    for res, key, other in ((first, "alice", "bob"), (second, "bob", "alice")):
+        armor = check_rfc3156(res["message"], corpus()[0 if key == "alice" else 1][1])
+        path = os.path.join(TMP, "only-%s.asc" % key)
+        with open(path, "wb") as f:
+            f.write(armor)
+        ok = subprocess.run(["sq", "decrypt", "--recipient-key",
+                             os.path.join(EXPORT, key + ".sec.asc"), path], capture_output=True)
+        bad = subprocess.run(["sq", "decrypt", "--recipient-key",
+                              os.path.join(EXPORT, other + ".sec.asc"), path], capture_output=True)
+        check(ok.returncode == 0, "%s cannot decrypt her message" % key)
+        check(bad.returncode != 0, "%s can decrypt %s's message" % (other, key))
+
+
+def test_concurrent_connections():
+    msg = corpus()[0][1]
+    errors = []
+
+    def one(i):
+        try:
+            c = inbound().client()
+            c.connect()
+            res = c.transaction("s@ext.example", ["alice@example.org", "bob@example.org"], msg,
+                                qid="C%d" % i)
+            c.close()
+            check_rfc3156(res["message"], msg)
+        except Exception as e:  # collected and reported below
+            errors.append("%d: %s" % (i, e))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, "; ".join(errors))
+
+
+def test_log_has_queue_id_and_no_content():
+    log = os.path.join(TMP, "split.log")
+    with open(log, "rb") as f:
+        text = f.read()
+    check(b"QID1: inbound (external) from=<sender@ext.example> nrcpt=2" in text,
+          "no decision line with queue id")
+    check(b"secret plan" not in text and b"canary" not in text, "message content in the log")
+
+
+tests = [(n, f) for n, f in sorted(globals().items())
+         if n.startswith("test_") and n != "test_log_has_queue_id_and_no_content"]
+tests += [encrypts(name, msg) for name, msg in corpus()]
+tests.append(("test_log_has_queue_id_and_no_content", test_log_has_queue_id_and_no_content))
+try:
+    run_tests(tests)
+finally:
+    for m in MILTERS.values():
+        m.stop()
