@@ -5,6 +5,7 @@ Python's email package and a separate header splitter parse the output, and
 gpg, Sequoia (sq) and RNP (rnp) decrypt it.
 """
 import argparse
+import atexit
 import email
 import email.policy
 import os
@@ -416,6 +417,16 @@ def apply_mods(fields, mods, leadspc):
     return fields
 
 
+_RUNNING = []
+
+
+@atexit.register
+def _kill_leftovers():
+    for p in _RUNNING:
+        if p.poll() is None:
+            p.kill()
+
+
 class Milter:
     """A cryptmilter daemon in the foreground on a unix socket."""
 
@@ -426,6 +437,7 @@ class Milter:
         self.log = open(os.path.join(tmp, name + ".log"), "wb")
         self.p = subprocess.Popen([os.path.join(bindir, "cryptmilter"), "-f", "-c", self.conf],
                                   stdout=self.log, stderr=subprocess.STDOUT)
+        _RUNNING.append(self.p)
         for _ in range(100):
             if os.path.exists(self.sock):
                 return
@@ -438,10 +450,17 @@ class Milter:
         return MilterClient(self.sock)
 
     def stop(self):
+        """Stop it with SIGTERM; it must exit 0 with no sanitizer report."""
         self.p.terminate()
         try:
             self.p.wait(10)
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+            raise Failure("cryptmilter did not stop on SIGTERM")
         self.log.close()
+        with open(self.log.name, "rb") as f:
+            log = f.read()
+        check(b"Sanitizer" not in log and b"runtime error" not in log,
+              "sanitizer report in %s" % self.log.name)
+        check(self.p.returncode == 0, "cryptmilter exited with %d" % self.p.returncode)

@@ -4,6 +4,7 @@ exact and decrypts with gpg, sq and rnp to the original entity; encrypted
 mail passes; look-alikes are encrypted; missing keys, keyrings and configs
 fail closed with the documented exit codes."""
 import os
+import shutil
 import subprocess
 
 from cmtest import (EXPORT, GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
@@ -144,10 +145,15 @@ def test_unwritable_spool_tempfails():
 def test_dead_agent_still_encrypts():
     # Encryption needs no private key: with gpg-agent gone, mail is still
     # encrypted, never passed in plaintext.
-    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=dict(os.environ, GNUPGHOME=GNUPGHOME),
-                   check=True)
+    # A private copy of the keyring, so other tests keep their agent.
+    home = os.path.join(TMP, "agent-home")
+    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*"))
+    env = dict(os.environ, GNUPGHOME=home)
+    subprocess.run(["gpgconf", "--launch", "gpg-agent"], env=env, check=True)
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=True)
+    conf = write_config(os.path.join(TMP, "agent.conf"), KeyringDir=home)
     msg = corpus()[0][1]
-    r = filt(msg)
+    r = filt(msg, conf=conf)
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
     check_rfc3156(r.stdout, msg)
     check(b"secret plan" not in r.stdout, "plaintext in output")

@@ -200,8 +200,12 @@ tests = [(n, f) for n, f in sorted(globals().items())
          if n.startswith("test_") and n != "test_log_has_queue_id_and_no_content"]
 tests += [encrypts(name, msg) for name, msg in corpus()]
 tests.append(("test_log_has_queue_id_and_no_content", test_log_has_queue_id_and_no_content))
-try:
-    run_tests(tests)
-finally:
+
+
+def test_milters_stop_cleanly():
     for m in MILTERS.values():
         m.stop()
+
+
+tests.append(("test_milters_stop_cleanly", test_milters_stop_cleanly))
+run_tests(tests)

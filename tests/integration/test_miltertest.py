@@ -24,15 +24,12 @@ def main():
     ct = os.path.join(TMP, "inline.asc")
     with open(ct, "wb") as f:
         f.write(gpg_encrypt(b"secret\n", "alice@example.org"))
-    try:
-        run_tests([
-            ("miltertest/encrypt", lambda: lua("encrypt.lua", split)),
-            ("miltertest/skip-encrypted", lambda: lua("skip.lua", split, CM_CIPHERTEXT=ct)),
-            ("miltertest/tempfail-missing-key", lambda: lua("tempfail.lua", temp)),
-        ])
-    finally:
-        split.stop()
-        temp.stop()
+    run_tests([
+        ("miltertest/encrypt", lambda: lua("encrypt.lua", split)),
+        ("miltertest/skip-encrypted", lambda: lua("skip.lua", split, CM_CIPHERTEXT=ct)),
+        ("miltertest/tempfail-missing-key", lambda: lua("tempfail.lua", temp)),
+        ("miltertest/stop-cleanly", lambda: (split.stop(), temp.stop())),
+    ])
 
 
 main()
