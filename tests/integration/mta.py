@@ -1,0 +1,192 @@
+"""Private MTA instances for the tests, on loopback only.
+
+PostfixInstance runs `postfix -c DIR` with its own queue and configuration.
+Its milter settings come from packaging/postfix-main.cf, so the documented
+configuration is the tested one; the milter socket sits where that file says,
+inside the instance's queue directory.
+"""
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+PACKAGING = os.path.join(TOP, "packaging")
+
+MASTER_CF = """\
+127.0.0.1:{port} inet n - n - - smtpd
+127.0.0.1:{subport} inet n - n - - smtpd -o milter_macro_daemon_name=submission
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def packaging_main_cf():
+    """The documented Postfix settings as (key, value) pairs."""
+    out = []
+    with open(os.path.join(PACKAGING, "postfix-main.cf")) as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith("#"):
+                k, v = line.split("=", 1)
+                out.append((k.strip(), v.strip()))
+    return out
+
+
+def wait_port(port, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("nothing listens on 127.0.0.1:%d" % port)
+
+
+class PostfixInstance:
+    """A private Postfix relaying everything to 127.0.0.1:relay_port."""
+
+    def __init__(self, base, relay_port, milter=True, extra=None, name="postfix"):
+        self.dir = os.path.join(base, name)
+        self.etc = os.path.join(self.dir, "etc")
+        self.queue = os.path.join(self.dir, "queue")
+        self.port = free_port()
+        self.subport = free_port()
+        self.maillog = os.path.join(self.dir, "maillog")
+        os.makedirs(self.etc)
+        os.makedirs(os.path.join(self.dir, "data"))
+        os.makedirs(self.queue)
+        shutil.chown(os.path.join(self.dir, "data"), "postfix", "postfix")
+        conf = [
+            ("compatibility_level", "3.6"),
+            ("queue_directory", self.queue),
+            ("data_directory", os.path.join(self.dir, "data")),
+            ("mail_owner", "postfix"),
+            ("setgid_group", "postdrop"),
+            ("inet_interfaces", "127.0.0.1"),
+            ("inet_protocols", "ipv4"),
+            ("myhostname", "gw.example.org"),
+            ("mydomain", "example.org"),
+            ("mydestination", ""),
+            ("local_transport", "error:local delivery is disabled"),
+            ("relay_domains", "example.org"),
+            ("mynetworks", "127.0.0.0/8"),
+            ("smtpd_relay_restrictions", "permit_mynetworks, reject_unauth_destination"),
+            ("relayhost", "[127.0.0.1]:%d" % relay_port),
+            ("smtp_dns_support_level", "disabled"),
+            ("smtp_host_lookup", "native"),
+            ("maillog_file_prefixes", self.dir),
+            ("maillog_file", self.maillog),
+            ("smtputf8_enable", "no"),
+            ("biff", "no"),
+            ("alias_maps", ""),
+            ("alias_database", ""),
+            ("minimal_backoff_time", "1s"),
+            ("maximal_backoff_time", "2s"),
+            ("queue_run_delay", "1s"),
+            ("smtp_connection_cache_on_demand", "no"),
+            ("smtpd_client_connection_count_limit", "0"),
+            ("milter_connect_timeout", "10s"),
+            ("milter_command_timeout", "10s"),
+            ("milter_content_timeout", "8s"),
+        ]
+        if milter:
+            conf += packaging_main_cf()
+            os.makedirs(os.path.join(self.queue, "cryptmilter"))
+        conf += list((extra or {}).items())
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            for k, v in conf:
+                f.write("%s = %s\n" % (k, v))
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port=self.port, subport=self.subport))
+
+    @property
+    def milter_socket(self):
+        """Where packaging/postfix-main.cf says the milter listens."""
+        for k, v in packaging_main_cf():
+            if k == "smtpd_milters":
+                return os.path.join(self.queue, v.split(":", 1)[1])
+        raise RuntimeError("no smtpd_milters in packaging/postfix-main.cf")
+
+    def postfix(self, *args):
+        return subprocess.run(["postfix", "-c", self.etc] + list(args), capture_output=True,
+                              text=True)
+
+    def start(self):
+        r = self.postfix("start")
+        if r.returncode != 0:
+            # postfix(1) prints its fatal error only to a terminal.
+            t = subprocess.run(["script", "-qc", "postfix -c %s start" % self.etc, "/dev/null"],
+                               capture_output=True, text=True)
+            raise RuntimeError("postfix start: %s" % t.stdout.strip())
+        wait_port(self.port)
+        wait_port(self.subport)
+
+    def stop(self):
+        self.postfix("stop")
+        pidfile = os.path.join(self.queue, "pid", "master.pid")
+        for _ in range(100):
+            if not os.path.exists(pidfile):
+                return
+            time.sleep(0.1)
+
+    def flush(self):
+        subprocess.run(["postqueue", "-c", self.etc, "-f"], capture_output=True)
+
+    def queue_ids(self):
+        r = subprocess.run(["postqueue", "-c", self.etc, "-j"], capture_output=True, text=True)
+        return [l for l in r.stdout.splitlines() if l.strip()]
+
+    def log(self):
+        try:
+            with open(self.maillog, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def ensure_user(name, group):
+    """A system user for the milter, in the MTA's group (created if need be)."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        "--gid", group, name], check=True)
+
+
+def private_keyring(src, dest, user):
+    """A copy of the keyring owned by the milter's user."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("S.*", "*.lock", ".#*"))
+    for root, dirs, files in os.walk(dest):
+        for n in dirs + files:
+            shutil.chown(os.path.join(root, n), user)
+    shutil.chown(dest, user)
+    os.chmod(dest, 0o700)

@@ -1,0 +1,100 @@
+"""A minimal SMTP server that stores every message it is given: the stand-in
+for the cloud mailbox. Each message is kept byte for byte (dot-stuffing
+undone) as N.eml, with its envelope in N.json. Loopback only."""
+import json
+import os
+import socketserver
+import threading
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def reply(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def handle(self):
+        sink = self.server.sink
+        self.reply("220 sink.example ESMTP")
+        env = {"from": None, "rcpts": [], "client": self.client_address[0]}
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            cmd = line.decode("latin-1").rstrip("\r\n")
+            verb = cmd[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250-sink.example\r\n250-8BITMIME\r\n250 SIZE 104857600"
+                           if verb == "EHLO" else "250 sink.example")
+            elif verb == "MAIL":
+                env = {"from": cmd[10:].strip(), "rcpts": [], "client": self.client_address[0]}
+                self.reply("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                env["rcpts"].append(cmd[8:].strip())
+                self.reply("250 2.1.5 Ok")
+            elif verb == "DATA":
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                data = []
+                while True:
+                    l = self.rfile.readline()
+                    if not l or l == b".\r\n" or l == b".\n":
+                        break
+                    data.append(l[1:] if l.startswith(b".") else l)
+                sink.store(env, b"".join(data))
+                self.reply("250 2.0.0 Ok: stored")
+            elif verb == "RSET":
+                env = {"from": None, "rcpts": [], "client": self.client_address[0]}
+                self.reply("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                self.reply("221 2.0.0 Bye")
+                return
+            else:
+                self.reply("250 2.0.0 Ok")
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class Sink:
+    def __init__(self, directory, port=0):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self.lock = threading.Lock()
+        self.n = 0
+        self.server = _Server(("127.0.0.1", port), _Handler)
+        self.server.sink = self
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def store(self, env, data):
+        with self.lock:
+            self.n += 1
+            base = os.path.join(self.dir, "%06d" % self.n)
+        # Written aside and renamed, the envelope last: a reader that sees
+        # N.json sees a complete N.eml.
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(data)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        with open(base + ".json.tmp", "w") as f:
+            json.dump(env, f)
+        os.rename(base + ".json.tmp", base + ".json")
+
+    def messages(self):
+        """[(envelope, message bytes)] in arrival order."""
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".json"):
+                base = os.path.join(self.dir, name[:-5])
+                with open(base + ".json") as f, open(base + ".eml", "rb") as g:
+                    out.append((json.load(f), g.read()))
+        return out
+
+    def contains(self, needle):
+        """Does any stored message contain these bytes?"""
+        return any(needle in m for _, m in self.messages())
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
