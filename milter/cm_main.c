@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,21 @@ int main(int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         return EX_USAGE;
+    }
+    /* libmilter's signal thread sigwaits for these once smfi_main runs; block
+     * them now, so one that comes earlier waits for it (a clean stop) instead
+     * of killing the process. Threads inherit the mask. */
+    {
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+            fprintf(stderr, "cryptmilter: cannot block signals\n");
+            return EX_OSERR;
+        }
     }
     cm_log_open("cryptmilter", 1);
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {

@@ -40,7 +40,12 @@ class MilterProxy:
             os.unlink(path)
         self.ls = socket.socket(socket.AF_UNIX)
         self.ls.bind(path)
-        os.chmod(path, 0o666)
+        os.chmod(path, 0o660)   # Sendmail refuses world-writable sockets
+        try:
+            import shutil
+            shutil.chown(path, group="postfix")     # Postfix connects as postfix
+        except (LookupError, PermissionError):
+            pass
         self.ls.listen(16)
         threading.Thread(target=self._accept, daemon=True).start()
 

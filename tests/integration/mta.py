@@ -190,3 +190,4 @@ def private_keyring(src, dest, user):
             shutil.chown(os.path.join(root, n), user)
     shutil.chown(dest, user)
     os.chmod(dest, 0o700)
+

@@ -187,6 +187,14 @@ def test_concurrent_connections():
     check(not errors, "; ".join(errors))
 
 
+def test_stop_right_after_start_is_clean():
+    # The socket exists before libmilter's signal thread does; a SIGTERM in
+    # that window must still mean a clean stop (exit 0), not death by signal.
+    for i in range(5):
+        m = Milter(BINDIR, TMP, "early%d" % i)
+        m.stop()
+
+
 def test_log_has_queue_id_and_no_content():
     log = os.path.join(TMP, "split.log")
     with open(log, "rb") as f:
