@@ -6,19 +6,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-deps="build-essential cmake pkg-config libmilter-dev libgpgme-dev libssl-dev check
-      gnupg gpg-agent sq rnp miltertest python3 valgrind openssl postfix swaks"
-missing=""
-for p in $deps; do
-    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    echo "run-all: installing$missing"
-    apt-get update -qq
-    # Postfix is only a component here: no system instance is configured.
-    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme-dev \
+    libssl-dev check gnupg gpg-agent sq rnp miltertest python3 valgrind openssl postfix swaks
 
 jobs=$(nproc)
 echo "run-all: plain build"

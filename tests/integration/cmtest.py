@@ -466,4 +466,5 @@ class Milter:
             log = f.read()
         check(b"Sanitizer" not in log and b"runtime error" not in log,
               "sanitizer report in %s" % self.log.name)
-        check(self.p.returncode == 0, "cryptmilter exited with %d" % self.p.returncode)
+        check(self.p.returncode == 0, "cryptmilter %s exited with %d; log ends: %s"
+              % (self.conf, self.p.returncode, log[-600:].decode(errors="replace")))
