@@ -441,12 +441,19 @@ class Milter:
         self.p = subprocess.Popen([os.path.join(bindir, "cryptmilter"), "-f", "-c", self.conf],
                                   stdout=self.log, stderr=subprocess.STDOUT)
         _RUNNING.append(self.p)
-        for _ in range(100):
-            if os.path.exists(self.sock):
-                return
+        # Ready when it accepts a connection: a killed predecessor may have
+        # left its socket file behind.
+        for _ in range(400):
             if self.p.poll() is not None:
                 raise Failure("cryptmilter exited with %d" % self.p.returncode)
-            time.sleep(0.05)
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(self.sock)
+                s.close()
+                return
+            except OSError:
+                s.close()
+                time.sleep(0.05)
         raise Failure("cryptmilter did not open its socket")
 
     def client(self):
