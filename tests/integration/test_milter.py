@@ -14,10 +14,15 @@ TMP = workdir()
 MILTERS = {}
 
 
+MILTERS_LOCK = threading.Lock()
+
+
 def milter(name, **conf):
-    if name not in MILTERS:
-        MILTERS[name] = Milter(BINDIR, TMP, name, **conf)
-    return MILTERS[name]
+    """One daemon per configuration, started on first use (from any thread)."""
+    with MILTERS_LOCK:
+        if name not in MILTERS:
+            MILTERS[name] = Milter(BINDIR, TMP, name, **conf)
+        return MILTERS[name]
 
 
 def inbound(name="split"):
@@ -168,6 +173,7 @@ def test_several_messages_and_abort_per_connection():
 def test_concurrent_connections():
     msg = corpus()[0][1]
     errors = []
+    inbound()       # started before the threads
 
     def one(i):
         try:
