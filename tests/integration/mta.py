@@ -5,11 +5,13 @@ Its milter settings come from packaging/postfix-main.cf, so the documented
 configuration is the tested one; the milter socket sits where that file says,
 inside the instance's queue directory.
 """
+import atexit
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +41,21 @@ anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 """
+
+
+def workdir():
+    """A directory the MTA's and the milter's unprivileged users can reach.
+
+    The build tree may sit below a directory only root may enter (a CI
+    checkout under /root, say), and Postfix and Sendmail daemons running as
+    their own users must reach their queues, logs and sockets. So the MTA
+    instances live in a fresh 0755 directory under /tmp, removed at exit
+    unless CM_TEST_KEEP is set."""
+    base = tempfile.mkdtemp(prefix="cryptmilter-mta-", dir="/tmp")
+    os.chmod(base, 0o755)
+    if not os.environ.get("CM_TEST_KEEP"):
+        atexit.register(shutil.rmtree, base, True)
+    return base
 
 
 def free_port():
@@ -146,7 +163,8 @@ class PostfixInstance:
             # postfix(1) prints its fatal error only to a terminal.
             t = subprocess.run(["script", "-qc", "postfix -c %s start" % self.etc, "/dev/null"],
                                capture_output=True, text=True)
-            raise RuntimeError("postfix start: %s" % t.stdout.strip())
+            raise RuntimeError("postfix start: %s\nmaillog:\n%s"
+                               % (t.stdout.strip(), self.log()[-3000:]))
         wait_port(self.port)
         wait_port(self.subport)
 

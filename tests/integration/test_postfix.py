@@ -12,13 +12,12 @@ import time
 
 import mta
 from cmtest import (EXPORT, GNUPGHOME, Failure, Milter, args, check, check_decrypts_to,
-                    check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message, workdir)
+                    check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
 from milterproxy import MilterProxy
 from sink import Sink
 
 BINDIR = args().bindir
-TMP = workdir()
-os.chmod(TMP, 0o755)
+TMP = mta.workdir()
 mta.ensure_user("cryptmilter", "postfix")
 KEYRING = os.path.join(TMP, "keyring")
 mta.private_keyring(GNUPGHOME, KEYRING, "cryptmilter")
