@@ -102,4 +102,9 @@ class MilterProxy:
         self._pump(milter, mta, "milter", None)
 
     def close(self):
+        # shutdown wakes the thread blocked in accept(); close alone does not.
+        try:
+            self.ls.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.ls.close()
