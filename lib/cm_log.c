@@ -3,12 +3,13 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *log_ident = "cryptmilter";
 static int log_stderr = 1;
-static int log_level = LOG_INFO;
+static atomic_int log_level = LOG_INFO;     /* a reload changes it while threads log */
 
 void cm_log_open(const char *ident, int to_stderr)
 {
