@@ -1,12 +1,15 @@
 /* cryptmilter - the milter daemon: options, config, socket, privileges. */
+#include "cm_confhold.h"
 #include "cm_config.h"
 #include "cm_crypto.h"
 #include "cm_log.h"
 #include "cm_milter.h"
+#include "cm_reload.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -112,6 +115,47 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
+static void warn_unimplemented(const cm_config *cfg)
+{
+    if (cfg->protect_headers || cfg->opportunistic || cfg->gateway_keys.n
+        || cfg->encrypt_to_self.n)
+        cm_log_warn("ProtectHeaders, OpportunisticEncryption, GatewayKeys and EncryptToSelf "
+                    "are not implemented yet and have no effect");
+}
+
+static char conf_path[PATH_MAX];        /* absolute: the daemon runs in / */
+static cm_confhold *conf_hold;
+
+/* SIGHUP: read the file into a new configuration aside; on any error keep
+ * the one in use. Messages under way finish on the snapshot they took. */
+static void reload(void)
+{
+    char err[1024];
+    cm_config *n = cm_config_load(conf_path, err, sizeof(err));
+    const cm_config *old;
+    unsigned gen;
+    int level;
+
+    if (n == NULL) {
+        cm_log_error("reload: %s; the configuration in use stays", err);
+        return;
+    }
+    old = cm_confhold_get(conf_hold);
+    if (strcmp(n->socket, old->socket) != 0 || strcmp(n->user_id, old->user_id) != 0
+        || strcmp(n->pid_file, old->pid_file) != 0 || n->syslog != old->syslog)
+        cm_log_warn("reload: changes to Socket, UserID, PidFile and Syslog take effect "
+                    "at the next start");
+    cm_confhold_put(conf_hold, old);
+    warn_unimplemented(n);
+    level = n->log_level;
+    if ((gen = cm_confhold_set(conf_hold, n)) == 0) {
+        cm_log_error("reload: out of memory; the configuration in use stays");
+        return;
+    }
+    cm_log_set_level(level);
+    cm_log_notice("reload: configuration %u from %s in use", gen, conf_path);
+}
+
 /* The path of a "local:" or "unix:" socket, else NULL. */
 static const char *unix_path(const char *sock)
 {
@@ -132,6 +176,7 @@ int main(int argc, char **argv)
     uid_t uid = 0;
     gid_t gid = 0;
     cm_config *cfg;
+    const cm_config *held = NULL;
 
     while ((c = getopt(argc, argv, "c:nfh")) != -1) {
         switch (c) {
@@ -184,9 +229,12 @@ int main(int argc, char **argv)
         rc = EX_UNAVAILABLE;
         goto out;
     }
-    if (cfg->protect_headers || cfg->opportunistic || cfg->gateway_keys.n || cfg->encrypt_to_self.n)
-        cm_log_warn("ProtectHeaders, OpportunisticEncryption, GatewayKeys and EncryptToSelf "
-                    "are not implemented yet and have no effect");
+    warn_unimplemented(cfg);
+    if (realpath(conf, conf_path) == NULL) {
+        cm_log_errno("%s", conf);
+        rc = EX_CONFIG;
+        goto out;
+    }
     if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_register(cm_milter_desc) != MI_SUCCESS) {
         cm_log_error("cannot register the milter on %s", cfg->socket);
         rc = EX_SOFTWARE;
@@ -217,12 +265,24 @@ int main(int argc, char **argv)
         goto out;
     }
     (void) umask(077);          /* spool files are 0600 */
-    cm_milter_set_config(cfg);
-    cm_log_notice("cryptmilter %s starting on %s", "0.1.0", cfg->socket);
+    /* From here the holder owns cfg; main holds the start-up snapshot (its
+     * Socket and PidFile) until the end, whatever reloads replace. */
+    if ((conf_hold = cm_confhold_new(cfg)) == NULL) {
+        cm_log_error("out of memory");
+        free(user);
+        return EX_OSERR;
+    }
+    cfg = NULL;
+    held = cm_confhold_get(conf_hold);
+    cm_milter_set_config(conf_hold);
+    cm_reload_install(reload);
+    cm_log_notice("cryptmilter %s starting on %s", "0.1.0", held->socket);
     rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
     cm_log_notice("cryptmilter stopping");
-    if (*cfg->pid_file)
-        (void) unlink(cfg->pid_file);
+    if (*held->pid_file)
+        (void) unlink(held->pid_file);
+    cm_confhold_put(conf_hold, held);
+    cm_confhold_free(conf_hold);
 out:
     free(user);
     cm_config_free(cfg);

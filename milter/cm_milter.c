@@ -2,6 +2,7 @@
  * Connection context is made in connect, message context in envfrom; one
  * cleanup serves eom, abort and close. Internal errors answer TEMPFAIL. */
 #include "cm_milter.h"
+#include "cm_confhold.h"
 #include "cm_crypto.h"
 #include "cm_log.h"
 #include "cm_msg.h"
@@ -13,18 +14,19 @@
 
 #define REPLACE_CHUNK 65536
 
-static const cm_config *milter_cfg;
+static cm_confhold *milter_conf;
 
 typedef struct conn_ctx {
     char *client_addr;
     char *daemon_name;
     int leadspc;            /* header values keep their leading space */
+    const cm_config *cfg;   /* held from MAIL to the message's end */
     cm_msg *msg;
 } conn_ctx;
 
-void cm_milter_set_config(const cm_config *cfg)
+void cm_milter_set_config(cm_confhold *conf)
 {
-    milter_cfg = cfg;
+    milter_conf = conf;
 }
 
 static conn_ctx *get_ctx(SMFICTX *ctx)
@@ -51,9 +53,15 @@ static conn_ctx *ensure_ctx(SMFICTX *ctx)
 
 static void msg_cleanup(conn_ctx *c)
 {
-    if (c != NULL && c->msg != NULL) {
+    if (c == NULL)
+        return;
+    if (c->msg != NULL) {
         cm_msg_free(c->msg);
         c->msg = NULL;
+    }
+    if (c->cfg != NULL) {
+        cm_confhold_put(milter_conf, c->cfg);
+        c->cfg = NULL;
     }
 }
 
@@ -73,10 +81,21 @@ static void reply_escape(const char *in, char *out, size_t len)
 /* Answer stat: sets the reply and returns TEMPFAIL or REJECT by its class. */
 static sfsistat answer(SMFICTX *ctx, cm_stat st, const char *detail)
 {
+    conn_ctx *c = get_ctx(ctx);
+    const cm_config *cfg;
     cm_reply r;
     char text[1100];
+    int reject;
 
-    cm_stat_reply(st, milter_cfg->on_error == CM_ONERROR_REJECT, detail, &r);
+    /* OnError of the message's own configuration, else the current one. */
+    if (c != NULL && c->cfg != NULL) {
+        reject = c->cfg->on_error == CM_ONERROR_REJECT;
+    } else {
+        cfg = cm_confhold_get(milter_conf);
+        reject = cfg->on_error == CM_ONERROR_REJECT;
+        cm_confhold_put(milter_conf, cfg);
+    }
+    cm_stat_reply(st, reject, detail, &r);
     reply_escape(r.text, text, sizeof(text));
     if (smfi_setreply(ctx, r.rcode, r.xcode, text) != MI_SUCCESS)
         cm_log_warn("smfi_setreply %s %s failed", r.rcode, r.xcode);
@@ -146,13 +165,16 @@ static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
     if (c == NULL)
         return answer(ctx, CM_ERR_INTERNAL, NULL);
     msg_cleanup(c);
-    if ((c->msg = cm_msg_new(milter_cfg, &cm_gpgme_ops, smfi_getsymval(ctx, "i"))) == NULL)
+    /* Each message runs on the configuration current at its MAIL command,
+     * whatever a reload does meanwhile. */
+    c->cfg = cm_confhold_get(milter_conf);
+    if ((c->msg = cm_msg_new(c->cfg, &cm_gpgme_ops, smfi_getsymval(ctx, "i"))) == NULL)
         return answer(ctx, CM_ERR_NOMEM, NULL);
     /* Some MTAs only send the client macros with MAIL. */
     f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");
     f.client_addr = (v = smfi_getsymval(ctx, "{client_addr}")) != NULL ? v : c->client_addr;
     f.daemon_name = (v = smfi_getsymval(ctx, "{daemon_name}")) != NULL ? v : c->daemon_name;
-    dir = cm_policy_direction(milter_cfg, &f, &why);
+    dir = cm_policy_direction(c->cfg, &f, &why);
     cm_msg_set_direction(c->msg, dir, why);
     if (cm_msg_sender(c->msg, argv[0]) != CM_OK)
         return answer(ctx, CM_ERR_NOMEM, NULL);

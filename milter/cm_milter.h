@@ -4,11 +4,12 @@
 
 #include <libmilter/mfapi.h>
 
-#include "cm_config.h"
+#include "cm_confhold.h"
 
 /* The filter description to hand to smfi_register. */
 extern struct smfiDesc cm_milter_desc;
-/* The configuration the callbacks use; set before smfi_main. */
-void cm_milter_set_config(const cm_config *cfg);
+/* Where the callbacks take their configuration; set before smfi_main. A
+ * message keeps the snapshot it took at MAIL until it ends. */
+void cm_milter_set_config(cm_confhold *conf);
 
 #endif

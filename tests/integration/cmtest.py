@@ -339,6 +339,11 @@ class MilterClient:
 
     def transaction(self, sender, rcpts, message, qid="QID1", auth=None):
         """Run one message; returns dict(reply=..., rcpt=[...], fields, body)."""
+        res = self.envelope(sender, rcpts, qid, auth)
+        return res if "reply" in res else self.data(res, message)
+
+    def envelope(self, sender, rcpts, qid="QID1", auth=None):
+        """MAIL and RCPT; res gets a "reply" if the transaction ended there."""
         mac = {"i": qid}
         if auth:
             mac["{auth_authen}"] = auth
@@ -356,7 +361,10 @@ class MilterClient:
         if accepted == 0:
             self.send(b"A", b"")
             res["reply"] = (b"none", None)
-            return res
+        return res
+
+    def data(self, res, message):
+        """Header, body and end of message after envelope()."""
         fields, body = split_message(message)
         for f in fields:
             name, value = b"\n".join(f).split(b":", 1)

@@ -3,11 +3,13 @@
 negotiation, direction, encryption checked by gpg, sq and rnp, refusals with
 enhanced status codes, RCPT-time split, several messages per connection."""
 import os
+import signal
 import subprocess
 import threading
+import time
 
 from cmtest import (EXPORT, Failure, Milter, args, check, check_decrypts_to, check_rfc3156,
-                    corpus, run_tests, workdir)
+                    corpus, run_tests, workdir, write_config)
 
 BINDIR = args().bindir
 TMP = workdir()
@@ -199,6 +201,57 @@ def test_stop_right_after_start_is_clean():
     for i in range(5):
         m = Milter(BINDIR, TMP, "early%d" % i)
         m.stop()
+
+
+def wait_log(m, text, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        with open(m.log.name, "rb") as f:
+            if text in f.read():
+                return
+        time.sleep(0.05)
+    raise Failure("no %r in the log" % text)
+
+
+def reload_with(m, n, **conf):
+    """Rewrite m's file, SIGHUP, and wait for reload number n (or its error)."""
+    write_config(m.conf, Socket="local:" + m.sock, **conf)
+    m.p.send_signal(signal.SIGHUP)
+    wait_log(m, b"reload: configuration %d " % n if n else b"the configuration in use stays")
+    check(m.p.poll() is None, "cryptmilter stopped on SIGHUP")
+
+
+def test_sighup_reloads_without_dropping_connections():
+    m = Milter(BINDIR, TMP, "reload", MissingKeyAction="reject")
+    msg = b"Subject: reload\n\ncanary body\n"
+    c = m.client()
+    c.connect()
+    r1 = c.transaction("s@ext.example", ["nobody@example.org"], msg, qid="R1")
+    check(r1["reply"][1].startswith("554 5.7.4 "), "before reload: %r" % (r1["reply"],))
+
+    reload_with(m, 2, MissingKeyAction="pass")
+    r2 = c.transaction("s@ext.example", ["nobody@example.org"], msg, qid="R2")
+    check(r2["reply"] == (b"c", None), "after reload, same connection: %r" % (r2["reply"],))
+    check(b"X-Cryptmilter: skipped no-key\r\n" in r2["message"], "not passed under the new file")
+
+    # A bad file is refused and the configuration in use stays.
+    with open(m.conf, "a") as f:
+        f.write("NoSuchKey yes\n")
+    m.p.send_signal(signal.SIGHUP)
+    wait_log(m, b'unknown key "NoSuchKey"; the configuration in use stays')
+    r3 = c.transaction("s@ext.example", ["nobody@example.org"], msg, qid="R3")
+    check(r3["reply"] == (b"c", None), "after a bad reload: %r" % (r3["reply"],))
+
+    # A message under way when the file changes ends on the configuration it
+    # began with; the next one takes the new file.
+    r4 = c.envelope("s@ext.example", ["nobody@example.org"], qid="R4")
+    reload_with(m, 3, MissingKeyAction="reject")
+    r4 = c.data(r4, msg)
+    check(r4["reply"] == (b"c", None), "message under way: %r" % (r4["reply"],))
+    r5 = c.transaction("s@ext.example", ["nobody@example.org"], msg, qid="R5")
+    check(r5["reply"][1].startswith("554 5.7.4 "), "after the second reload: %r" % (r5["reply"],))
+    c.close()
+    m.stop()        # SIGTERM still stops it, exit 0
 
 
 def test_log_has_queue_id_and_no_content():

@@ -1,0 +1,37 @@
+/* cm_reload - SIGHUP as "reload" under libmilter's signal thread. */
+#include "cm_reload.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+
+/* Written once before smfi_main creates the signal thread, which reads it:
+ * thread creation orders the two. */
+static void (*reload_hook)(void);
+
+void cm_reload_install(void (*hook)(void))
+{
+    reload_hook = hook;
+}
+
+/* Interposes libc's sigwait for the whole process (the executable's symbol
+ * is found first, by libmilter too); exported explicitly at link time.
+ * sigwaitinfo is a different symbol, so there is no recursion. */
+int sigwait(const sigset_t *restrict set, int *restrict sig)
+{
+    for (;;) {
+        int s = sigwaitinfo(set, NULL);
+
+        if (s < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (s == SIGHUP && reload_hook != NULL) {
+            reload_hook();
+            continue;
+        }
+        *sig = s;
+        return 0;
+    }
+}

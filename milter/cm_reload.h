@@ -1,0 +1,15 @@
+/* cm_reload - SIGHUP re-reads the configuration, without a restart.
+ *
+ * libmilter's signal thread sigwaits for SIGHUP, SIGTERM and SIGINT and
+ * takes all three as "stop". cryptmilter defines sigwait itself: when a
+ * reload hook is installed and the set being waited for holds SIGHUP, a
+ * SIGHUP runs the hook in that thread and the wait goes on; every other
+ * signal, and every other caller, gets sigwait's usual behaviour. There is
+ * one signal thread and one waiter, so no signal is raced for. */
+#ifndef CM_RELOAD_H
+#define CM_RELOAD_H
+
+/* Install hook; call before smfi_main. */
+void cm_reload_install(void (*hook)(void));
+
+#endif
