@@ -58,6 +58,15 @@ def workdir():
     return base
 
 
+def read_log(path):
+    """An MTA's log so far ("" before it has written one)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -184,11 +193,7 @@ class PostfixInstance:
         return [l for l in r.stdout.splitlines() if l.strip()]
 
     def log(self):
-        try:
-            with open(self.maillog, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.maillog)
 
 
 def ensure_user(name, group):

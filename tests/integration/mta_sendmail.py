@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from mta import PACKAGING, free_port, wait_port
+from mta import PACKAGING, free_port, read_log, wait_port
 
 MILTER_SOCKET = "/run/cryptmilter/cryptmilter.sock"
 TEST_TIMEOUTS = "T=C:10s;S:10s;R:10s;E:8s"
@@ -217,8 +217,4 @@ class SendmailInstance:
         return sorted(os.listdir(os.path.join(self.dir, "queue")))
 
     def log(self):
-        try:
-            with open(self.maillog, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.maillog)
