@@ -43,7 +43,7 @@ static const cm_conf_key cm_conf_table[] = {
     {"KeyringDir", T_STR, OFF(keyring_dir), "/var/lib/cryptmilter/gnupg", 0, 0, NULL, NULL},
     {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL},
     {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL},
-    {"InternalHosts", T_CIDRS, OFF(internal_hosts), "127.0.0.0/8, ::1", 0, 0, NULL, NULL},
+    {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL},
     {"OutboundDaemons", T_LIST, OFF(outbound_daemons), "", 0, 0, NULL, NULL},
     {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL},
     {"MissingKeyAction", T_ENUM, OFF(missing_key_action), "split", 0, 0, missing_names, NULL},

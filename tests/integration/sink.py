@@ -29,7 +29,12 @@ class _Handler(socketserver.StreamRequestHandler):
                 env = {"from": cmd[10:].strip(), "rcpts": [], "client": self.client_address[0]}
                 self.reply("250 2.1.0 Ok")
             elif verb == "RCPT":
-                env["rcpts"].append(cmd[8:].strip())
+                rcpt = cmd[8:].strip()
+                if rcpt.lower().startswith("<nosuchuser@"):
+                    # A mailbox that does not exist: the gateway must bounce.
+                    self.reply("550 5.1.1 no such mailbox")
+                    continue
+                env["rcpts"].append(rcpt)
                 self.reply("250 2.1.5 Ok")
             elif verb == "DATA":
                 self.reply("354 End data with <CR><LF>.<CR><LF>")

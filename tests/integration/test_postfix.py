@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """cryptmilter inside a real, private Postfix (postfix -c DIR) on loopback:
-the shared cases of mta_suite.py, and MissingKeyAction split with a second
-Postfix as the sending client."""
+the shared cases of mta_suite.py, Postfix's own bounces, and
+MissingKeyAction split with a second Postfix as the sending client."""
 import os
 import time
 
@@ -15,6 +15,23 @@ class PostfixSuite(MtaSuite):
 
     def make_mta(self, base, relay_port, milter):
         return mta.PostfixInstance(base, relay_port, milter=milter)
+
+    def test_bounce_to_local_user_is_encrypted(self):
+        # alice's outbound message is refused by the far side (the sink has
+        # no "nosuchuser"), so Postfix bounces it to her, quoting it. The
+        # bounce reaches the milter (internal_mail_filter_classes) from
+        # 127.0.0.1, which is not an internal host, and arrives encrypted.
+        gw = self.gw
+        before = len(gw.sink.messages())
+        r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
+                       local="127.0.0.2", body="bounce canary")
+        check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        env, got = gw.wait(before + 1)[before]
+        check(env["from"].startswith("<>") and env["rcpts"] == ["<alice@example.org>"],
+              "not the bounce: %r" % env)
+        check(b"bounce canary" not in got, "the bounce quoted the message in plaintext")
+        check(b"X-Cryptmilter: encrypted pgp-mime" in got, "the bounce was not encrypted")
+        self.only_for(got, "alice")
 
     def test_split_with_postfix_as_client(self):
         # A second Postfix (no milter) relays to the gateway. The gateway
