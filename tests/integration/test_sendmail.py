@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """cryptmilter inside a real, private Sendmail on loopback (the binary that
 tests/fetch-sendmail.sh unpacked, with INPUT_MAIL_FILTER from
-packaging/sendmail.mc): the shared cases of mta_suite.py, and
-MissingKeyAction split as a Sendmail client sees it."""
+packaging/sendmail.mc): the shared cases of mta_suite.py, Sendmail's own
+bounces, and MissingKeyAction split as a Sendmail client sees it."""
 from cmtest import args, check
 from mta_sendmail import SendmailInstance
 from mta_suite import MtaSuite, final_reply
@@ -13,6 +13,22 @@ class SendmailSuite(MtaSuite):
 
     def make_mta(self, base, relay_port, milter):
         return SendmailInstance(base, relay_port, milter=milter)
+
+    def test_bounce_quotes_headers_only(self):
+        # Sendmail's own bounces never reach a milter; packaging/sendmail.mc
+        # sets nobodyreturn so that a bounce to a local user carries the
+        # original header but not its body.
+        gw = self.gw
+        before = len(gw.sink.messages())
+        r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
+                       local="127.0.0.2", body="bounce canary")
+        check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        env, got = gw.wait(before + 1)[before]
+        check(env["from"].startswith("<>") and env["rcpts"] == ["<alice@example.org>"],
+              "not the bounce: %r" % env)
+        check(b"nosuchuser@ext.example" in got and b"text/rfc822-headers" in got,
+              "not a headers-only bounce")
+        check(b"bounce canary" not in got, "the bounce quoted the message body")
 
     def test_split_defers_other_class_at_rcpt(self):
         # alice and bob have keys, nobody has none: nobody gets 452 4.5.3 at
