@@ -277,7 +277,7 @@ int main(int argc, char **argv)
     cm_milter_set_config(conf_hold);
     cm_reload_install(reload);
     cm_log_notice("cryptmilter %s starting on %s", "0.1.0", held->socket);
-    rc = smfi_main() == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+    rc = smfi_main() == MI_SUCCESS || cm_reload_stop_requested() ? EX_OK : EX_SOFTWARE;
     cm_log_notice("cryptmilter stopping");
     if (*held->pid_file)
         (void) unlink(held->pid_file);

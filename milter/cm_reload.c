@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Written once before smfi_main creates the signal thread, which reads it:
  * thread creation orders the two. */
 static void (*reload_hook)(void);
+static atomic_int stop_requested;
 
 void cm_reload_install(void (*hook)(void))
 {
@@ -31,7 +33,14 @@ int sigwait(const sigset_t *restrict set, int *restrict sig)
             reload_hook();
             continue;
         }
+        if (s == SIGTERM)
+            atomic_store(&stop_requested, 1);
         *sig = s;
         return 0;
     }
+}
+
+int cm_reload_stop_requested(void)
+{
+    return atomic_load(&stop_requested);
 }

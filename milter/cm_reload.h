@@ -12,4 +12,10 @@
 /* Install hook; call before smfi_main. */
 void cm_reload_install(void (*hook)(void));
 
+/* Whether SIGTERM was taken. libmilter can report a failure for a stop that
+ * races its listener's start (it finds the listening socket already closed
+ * and calls that corruption); a stop that was asked for is still a clean
+ * stop. */
+int cm_reload_stop_requested(void);
+
 #endif

@@ -176,14 +176,16 @@ def test_outbound_unchanged():
 
 def test_direction_derived():
     msg = corpus()[0][1]
-    cmd = [BIN, "-c", CONF, "--from", "s@example.org", "--to", "alice@example.org",
-           "--client-address", "127.0.0.1"]
+    conf = write_config(os.path.join(TMP, "internal.conf"), InternalHosts="192.0.2.0/24")
+    cmd = [BIN, "-c", conf, "--from", "s@example.org", "--to", "alice@example.org",
+           "--client-address", "192.0.2.7"]
     r = subprocess.run(cmd, input=msg, capture_output=True)
     check(r.returncode == 0 and r.stdout == msg, "internal client should be outbound")
-    cmd[-1] = "203.0.113.7"
-    r = subprocess.run(cmd, input=msg, capture_output=True)
-    check(r.returncode == 0 and b"X-Cryptmilter: encrypted pgp-mime" in r.stdout,
-          "external client should be inbound")
+    for external in ("203.0.113.7", "127.0.0.1"):
+        cmd[-1] = external
+        r = subprocess.run(cmd, input=msg, capture_output=True)
+        check(r.returncode == 0 and b"X-Cryptmilter: encrypted pgp-mime" in r.stdout,
+              "client %s should be inbound" % external)
 
 
 def test_usage():

@@ -72,11 +72,21 @@ def encrypts(name, message):
 
 
 def test_outbound_by_client_address():
-    c = inbound().client()
-    c.connect(client_addr="127.0.0.1")
+    c = milter("internal", InternalHosts="192.0.2.0/24").client()
+    c.connect(client_addr="192.0.2.7")
     res = c.transaction("alice@example.org", ["nobody@ext.example"], corpus()[0][1])
     c.close()
     check(res["mods"] == [] and res["reply"][0] == b"c", "outbound message was modified")
+
+
+def test_localhost_is_not_internal_by_default():
+    # Postfix's own bounces come from 127.0.0.1: inbound unless configured.
+    c = inbound().client()
+    c.connect(client_addr="127.0.0.1")
+    res = c.transaction("MAILER-DAEMON@gw.example.org", ["alice@example.org"], corpus()[0][1])
+    c.close()
+    check(res["reply"][0] == b"c" and any(b"encrypted pgp-mime" in d for _, d in res["mods"]),
+          "mail from 127.0.0.1 was not encrypted: %r" % (res["mods"][:3],))
 
 
 def test_outbound_by_auth():
