@@ -202,6 +202,19 @@ class MtaSuite:
             check((r.returncode == 0) == (key == who), "%s's key %s decrypt mail for %s"
                   % (key, "cannot" if key == who else "can", who))
 
+    def bounce_to_alice(self, canary):
+        """Have the gateway bounce an outbound message of alice's (the far
+        side has no "nosuchuser"); return the bounce as the sink got it."""
+        gw = self.gw
+        before = len(gw.sink.messages())
+        r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
+                       local="127.0.0.2", body=canary)
+        check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        env, got = gw.wait(before + 1)[before]
+        check(env["from"].startswith("<>") and env["rcpts"] == ["<alice@example.org>"],
+              "not the bounce: %r" % env)
+        return got
+
     def test_smtp_source_session(self):
         before = len(self.gw.sink.messages())
         r = subprocess.run(["smtp-source", "-s", "1", "-m", "5", "-f", "a@ext.example",

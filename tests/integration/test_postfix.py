@@ -21,14 +21,7 @@ class PostfixSuite(MtaSuite):
         # no "nosuchuser"), so Postfix bounces it to her, quoting it. The
         # bounce reaches the milter (internal_mail_filter_classes) from
         # 127.0.0.1, which is not an internal host, and arrives encrypted.
-        gw = self.gw
-        before = len(gw.sink.messages())
-        r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
-                       local="127.0.0.2", body="bounce canary")
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        env, got = gw.wait(before + 1)[before]
-        check(env["from"].startswith("<>") and env["rcpts"] == ["<alice@example.org>"],
-              "not the bounce: %r" % env)
+        got = self.bounce_to_alice("bounce canary")
         check(b"bounce canary" not in got, "the bounce quoted the message in plaintext")
         check(b"X-Cryptmilter: encrypted pgp-mime" in got, "the bounce was not encrypted")
         self.only_for(got, "alice")

@@ -18,14 +18,7 @@ class SendmailSuite(MtaSuite):
         # Sendmail's own bounces never reach a milter; packaging/sendmail.mc
         # sets nobodyreturn so that a bounce to a local user carries the
         # original header but not its body.
-        gw = self.gw
-        before = len(gw.sink.messages())
-        r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
-                       local="127.0.0.2", body="bounce canary")
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        env, got = gw.wait(before + 1)[before]
-        check(env["from"].startswith("<>") and env["rcpts"] == ["<alice@example.org>"],
-              "not the bounce: %r" % env)
+        got = self.bounce_to_alice("bounce canary")
         check(b"nosuchuser@ext.example" in got and b"text/rfc822-headers" in got,
               "not a headers-only bounce")
         check(b"bounce canary" not in got, "the bounce quoted the message body")
