@@ -21,6 +21,7 @@ struct cm_crypto_session {
     gpgme_ctx_t ctx;
     gpgme_key_t *keys;      /* NULL-terminated recipient list */
     size_t nkeys;
+    int keyring_ok;         /* gpg has listed a key in this session */
 };
 
 static cm_stat gpg_init(char *err, size_t errlen)
@@ -92,7 +93,11 @@ static cm_stat gpg_session_new(const cm_config *cfg, cm_crypto_session **out)
         || (ge = gpgme_set_protocol(s->ctx, GPGME_PROTOCOL_OpenPGP)) != 0
         || (ge = gpgme_ctx_set_engine_info(s->ctx, GPGME_PROTOCOL_OpenPGP, NULL,
                                            cfg->keyring_dir)) != 0
-        || (ge = gpgme_set_keylist_mode(s->ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0) {
+        || (ge = gpgme_set_keylist_mode(s->ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
+        /* Validity is not ours to use (the checks are below), and so gpg
+         * never rebuilds the trustdb: that would need write access to
+         * KeyringDir and a lock other processes may hold. */
+        || (ge = gpgme_set_ctx_flag(s->ctx, "trust-model", "always")) != 0) {
         cm_log_error("GPGME context: %s", gpgme_strerror(ge));
         if (s->ctx != NULL)
             gpgme_release(s->ctx);
@@ -156,25 +161,48 @@ static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
     return CM_OK;
 }
 
-static cm_stat gpg_add_recipient(cm_crypto_session *s, const char *addr, int *found)
+/*
+ * GPGME reports a key listing that gpg could not do (keyring gone, unreadable
+ * or damaged; gpg killed) as a clean end of list, the same as "no such key".
+ * So before "no key" is believed, gpg must show it can list some key from
+ * this keyring at all. An empty keyring fails this too, on purpose: it cannot
+ * be told from one gpg cannot read.
+ */
+static cm_stat keyring_lists_a_key(cm_crypto_session *s)
+{
+    gpgme_key_t key;
+    gpgme_error_t ge;
+
+    if (s->keyring_ok)
+        return CM_OK;
+    if ((ge = gpgme_op_keylist_start(s->ctx, NULL, 0)) == 0
+        && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
+        gpgme_key_unref(key);
+        s->keyring_ok = 1;
+    }
+    (void) gpgme_op_keylist_end(s->ctx);
+    if (s->keyring_ok)
+        return CM_OK;
+    cm_log_error("KeyringDir %s: gpg lists no key at all (%s): keyring unreadable, damaged "
+                 "or empty", s->cfg->keyring_dir,
+                 gpg_err_code(ge) == GPG_ERR_EOF ? "none found" : gpgme_strerror(ge));
+    return CM_ERR_KEYRING;
+}
+
+/* The newest usable key for exactly addr into *out, or NULL. */
+static cm_stat find_key(cm_crypto_session *s, const char *pattern, const char *addr,
+                        gpgme_key_t *out)
 {
     gpgme_key_t key, best = NULL;
     gpgme_keylist_result_t res;
     gpgme_error_t ge;
     long best_ts = 0, ts;
-    char *pattern;
     cm_stat st = CM_OK;
 
-    *found = 0;
-    /* "<addr>" asks gpg for an exact mail address match; we check it again. */
-    if (strpbrk(addr, "<>\n\r") != NULL || *addr == 0)
-        return CM_OK;
-    if ((pattern = malloc(strlen(addr) + 3)) == NULL)
-        return CM_ERR_NOMEM;
-    sprintf(pattern, "<%s>", addr);
+    *out = NULL;
     ge = gpgme_op_keylist_start(s->ctx, pattern, 0);
-    free(pattern);
     while (ge == 0 && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
+        s->keyring_ok = 1;
         if (!key->revoked && !key->expired && !key->disabled && !key->invalid
             && key->can_encrypt && uid_matches(key, addr)
             && (ts = usable_encryption_subkey(key)) > best_ts) {
@@ -194,6 +222,32 @@ static cm_stat gpg_add_recipient(cm_crypto_session *s, const char *addr, int *fo
         st = CM_ERR_KEYLOOKUP;
     }
     (void) gpgme_op_keylist_end(s->ctx);
+    if (st == CM_OK)
+        *out = best;
+    else if (best != NULL)
+        gpgme_key_unref(best);
+    return st;
+}
+
+static cm_stat gpg_add_recipient(cm_crypto_session *s, const char *addr, int *found)
+{
+    gpgme_key_t best = NULL;
+    char *pattern;
+    cm_stat st;
+
+    *found = 0;
+    /* "<addr>" asks gpg for an exact mail address match; we check it again. */
+    if (strpbrk(addr, "<>\n\r") != NULL || *addr == 0)
+        return CM_OK;
+    if ((pattern = malloc(strlen(addr) + 3)) == NULL)
+        return CM_ERR_NOMEM;
+    sprintf(pattern, "<%s>", addr);
+    st = find_key(s, pattern, addr, &best);
+    /* Not found: only believed if the keyring answers at all, and then
+     * asked once more, as the first gpg may have died without a word. */
+    if (st == CM_OK && best == NULL && (st = keyring_lists_a_key(s)) == CM_OK)
+        st = find_key(s, pattern, addr, &best);
+    free(pattern);
     if (st == CM_OK && best != NULL) {
         cm_log_debug("key for <%s>: %s", addr, best->fpr ? best->fpr : "?");
         if ((st = add_key(s, best)) == CM_OK)

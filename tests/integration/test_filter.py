@@ -130,6 +130,18 @@ def test_missing_keyring_tempfails():
     refusal(MSG, conf, ["alice@example.org"], "451", "4.3.0", 75)
 
 
+def test_damaged_keyring_tempfails():
+    # gpg cannot list a key from this file; GPGME calls that an empty
+    # listing. It must not read as "nobody has a key" (plaintext under pass).
+    home = os.path.join(TMP, "damaged-home")
+    os.makedirs(home, mode=0o700)
+    with open(os.path.join(home, "pubring.kbx"), "wb") as f:
+        f.write(bytes((i * 167 + 13) & 0xff for i in range(8192)))
+    conf = write_config(os.path.join(TMP, "damaged.conf"), KeyringDir=home,
+                        MissingKeyAction="pass")
+    refusal(MSG, conf, ["alice@example.org"], "451", "4.3.0", 75)
+
+
 def test_onerror_reject():
     conf = write_config(os.path.join(TMP, "onerr.conf"), KeyringDir=os.path.join(TMP, "none"),
                         OnError="reject")

@@ -2,6 +2,9 @@
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,6 +58,67 @@ START_TEST(missing_keyring_is_an_error_not_no_key)
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", "/", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_ERR_KEYRING);
     cm_config_free(cfg);
+}
+END_TEST
+
+/* Remove a scratch keyring directory and whatever gpg left in it. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[1024];
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, e->d_name),
+                         (int) sizeof(path));
+        ck_assert_int_eq(unlink(path), 0);
+    }
+    ck_assert_int_eq(closedir(d), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/* A keyring file that is there and readable but that gpg cannot list a key
+ * from: GPGME reports that as a clean, empty listing, the same as "no such
+ * key". The lookup must fail (4xx), never report "no key" (plaintext under
+ * MissingKeyAction pass). An empty keyring cannot be told from it. */
+static const struct {
+    const char *what;
+    size_t size;
+} bad_keyrings[] = {
+    {"damaged", 8192},
+    {"empty", 0},
+};
+
+START_TEST(unlistable_keyring_is_an_error_not_no_key)
+{
+    cm_config *cfg = test_config("pass");
+    cm_crypto_session *s = NULL;
+    char dir[] = "/tmp/cm-kr-XXXXXX", path[1024], err[256];
+    unsigned char junk[512];
+    size_t i, left = bad_keyrings[_i].size;
+    FILE *f;
+    int found = -1;
+
+    for (i = 0; i < sizeof(junk); i++)
+        junk[i] = (unsigned char) (i * 167 + 13);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/pubring.kbx", dir);
+    ck_assert_ptr_nonnull(f = fopen(path, "wb"));
+    for (; left > 0; left -= left < sizeof(junk) ? left : sizeof(junk))
+        ck_assert_uint_gt(fwrite(junk, 1, left < sizeof(junk) ? left : sizeof(junk), f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
+    ck_assert_msg(cm_gpgme_ops.add_recipient(s, "alice@example.org", &found) == CM_ERR_KEYRING,
+                  "%s keyring: lookup did not fail", bad_keyrings[_i].what);
+    ck_assert_int_eq(found, 0);
+    cm_gpgme_ops.session_free(s);
+    cm_config_free(cfg);
+    remove_dir(dir);
 }
 END_TEST
 
@@ -120,6 +184,7 @@ static void add(Suite *s)
 {
     CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
     CM_ADD(s, missing_keyring_is_an_error_not_no_key);
+    CM_ADD_LOOP(s, unlistable_keyring_is_an_error_not_no_key, NELEM(bad_keyrings));
     CM_ADD(s, encrypt_round_trip);
 }
 
