@@ -6,11 +6,15 @@ configuration is the tested one; the milter socket sits where that file says,
 inside the instance's queue directory.
 """
 import atexit
+import fcntl
 import os
 import pwd
+import random
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -67,12 +71,68 @@ def read_log(path):
         return ""
 
 
+# Listening ports for the MTAs. They come from below the kernel's ephemeral
+# range, so no outgoing connection can be using one, and each is held with a
+# lock file for the life of this process, so two test processes running at
+# once (ctest -j) never pick the same one. bind(0) would offer neither: the
+# port is free only until the socket is closed, and the MTA binds it later.
+PORT_RANGE = (20000, 32000)
+PORT_LOCKS = os.path.join(tempfile.gettempdir(), "cryptmilter-test-ports")
+_held_ports = []
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    os.makedirs(PORT_LOCKS, mode=0o1777, exist_ok=True)
+    for _ in range(1000):
+        port = random.randrange(*PORT_RANGE)
+        fd = os.open(os.path.join(PORT_LOCKS, str(port)), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            os.close(fd)
+            continue
+        finally:
+            s.close()
+        _held_ports.append(fd)
+        return port
+    raise RuntimeError("no free port in %d-%d" % PORT_RANGE)
+
+
+def reap(directory):
+    """Kill what is left of an MTA instance once it has been told to stop:
+    any process working in its directory (Postfix's delivery agents and
+    Sendmail's queue runners outlive their master). A leftover could
+    otherwise deliver into a later test's sink. Returns what was killed."""
+    killed = []
+    prefix = os.path.realpath(directory) + os.sep
+    for _ in range(50):
+        found = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                cwd = os.readlink("/proc/%s/cwd" % pid)
+            except OSError:
+                continue
+            if (cwd + os.sep).startswith(prefix):
+                found.append(int(pid))
+        if not found:
+            return killed
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+    raise RuntimeError("processes in %s survive SIGKILL" % directory)
 
 
 def packaging_main_cf():
@@ -106,6 +166,7 @@ class PostfixInstance:
         self.queue = os.path.join(self.dir, "queue")
         self.port = free_port()
         self.subport = free_port()
+        self.helo_name = "gw-%d.example.org" % self.port
         self.maillog = os.path.join(self.dir, "maillog")
         os.makedirs(self.etc)
         os.makedirs(os.path.join(self.dir, "data"))
@@ -120,6 +181,7 @@ class PostfixInstance:
             ("inet_interfaces", "127.0.0.1"),
             ("inet_protocols", "ipv4"),
             ("myhostname", "gw.example.org"),
+            ("smtp_helo_name", self.helo_name),
             ("mydomain", "example.org"),
             ("mydestination", ""),
             ("local_transport", "error:local delivery is disabled"),
@@ -182,8 +244,12 @@ class PostfixInstance:
         pidfile = os.path.join(self.queue, "pid", "master.pid")
         for _ in range(100):
             if not os.path.exists(pidfile):
-                return
+                break
             time.sleep(0.1)
+        left = reap(self.dir)
+        if left:
+            print("reaped %d leftover Postfix processes in %s" % (len(left), self.dir),
+                  file=sys.stderr)
 
     def flush(self):
         subprocess.run(["postqueue", "-c", self.etc, "-f"], capture_output=True)

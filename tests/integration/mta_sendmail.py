@@ -19,10 +19,11 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 
-from mta import PACKAGING, free_port, read_log, wait_port
+from mta import PACKAGING, free_port, read_log, reap, wait_port
 
 MILTER_SOCKET = "/run/cryptmilter/cryptmilter.sock"
 TEST_TIMEOUTS = "T=C:10s;S:10s;R:10s;E:8s"
@@ -33,6 +34,7 @@ include(`{cf}/m4/cf.m4')
 divert(0)dnl
 OSTYPE(`linux')dnl
 define(`confDOMAIN_NAME', `gw.example.org')dnl
+define(`confHELO_NAME', `{helo}')dnl
 define(`confDONT_PROBE_INTERFACES', `True')dnl
 define(`confDEF_USER_ID', `daemon:daemon')dnl
 define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit')dnl
@@ -130,6 +132,7 @@ class SendmailInstance:
         self.etc = os.path.join(self.dir, "etc")
         self.port = free_port()
         self.subport = free_port()
+        self.helo_name = "gw-%d.example.org" % self.port
         self.maillog = os.path.join(self.dir, "maillog")
         self.proc = None
         for sub in ("etc", "queue", "hostdev"):
@@ -156,7 +159,7 @@ class SendmailInstance:
             with open(os.path.join(self.etc, n), "w") as f:
                 f.write(text)
         mc = MC.format(cf=os.path.join(self.root, "usr", "share", "sendmail", "cf"),
-                       d=self.dir, relay=relay_port, port=self.port, subport=self.subport,
+                       d=self.dir, helo=self.helo_name, relay=relay_port, port=self.port, subport=self.subport,
                        packaging=packaging_mc(self.milter_socket) if milter else "dnl")
         mc_path = os.path.join(self.etc, "sendmail.mc")
         with open(mc_path, "w") as f:
@@ -200,14 +203,15 @@ class SendmailInstance:
         if pid is not None:
             try:
                 os.kill(pid, 15)
-            except ProcessLookupError:
-                return
-            for _ in range(100):
-                try:
+                for _ in range(100):
                     os.kill(pid, 0)
-                except ProcessLookupError:
-                    return
-                time.sleep(0.1)
+                    time.sleep(0.1)
+            except ProcessLookupError:
+                pass
+        left = reap(self.dir)
+        if left:
+            print("reaped %d leftover Sendmail processes in %s" % (len(left), self.dir),
+                  file=sys.stderr)
 
     def flush(self):
         """Nothing to do: the daemon runs its queue every second (-q1s)."""

@@ -69,6 +69,7 @@ class Gateway:
         self.tmp = os.path.join(suite.tmp, name)
         self.sink = Sink(os.path.join(self.tmp, "sink"))
         self.mta = suite.make_mta(self.tmp, self.sink.port, milter)
+        self.sink.helo = self.mta.helo_name
         self.bindir = suite.bindir
         self.proxy = None
         self.milter = None
@@ -97,6 +98,8 @@ class Gateway:
     def wait(self, n, timeout=30):
         end = time.time() + timeout
         while time.time() < end:
+            check(not self.sink.foreign, "another MTA delivered to this sink: %r"
+                  % self.sink.foreign)
             msgs = self.sink.messages()
             if len(msgs) >= n:
                 return msgs
@@ -277,6 +280,7 @@ class MtaSuite:
         time.sleep(1)
         gw.mta.flush()
         time.sleep(1)
+        check(not gw.sink.foreign, "another MTA delivered to this sink: %r" % gw.sink.foreign)
         check(not gw.sink.contains(canary), "%r reached the sink in plaintext" % canary)
         check(gw.mta.queue_ids() == [], "message left in the gateway queue")
 
@@ -286,9 +290,10 @@ class MtaSuite:
         before = len(gw.sink.messages())
         r = self.swaks(gw.mta.port, ["alice@example.org"], body="after recovery")
         check(r.returncode == 0, "not serving again: %s" % final_reply(r))
-        _, got = gw.wait(before + 1)[before]
+        env, got = gw.wait(before + 1)[before]
         check(b"X-Cryptmilter: encrypted pgp-mime" in got and b"after recovery" not in got,
-              "recovered gateway did not encrypt")
+              "recovered gateway did not encrypt; envelope %r, header %r; maillog:\n%s"
+              % (env, got[:1500], gw.mta.log()[-3000:]))
 
     def test_failclosed_milter_not_running(self):
         gw = Gateway(self, "down")

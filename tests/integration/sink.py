@@ -23,6 +23,13 @@ class _Handler(socketserver.StreamRequestHandler):
             cmd = line.decode("latin-1").rstrip("\r\n")
             verb = cmd[:4].upper()
             if verb in ("EHLO", "HELO"):
+                name = cmd[5:].strip()
+                if sink.helo is not None and name != sink.helo:
+                    # Not the MTA this sink serves: a leftover of another
+                    # test delivering to a port that is now ours.
+                    sink.foreign.append(name)
+                    self.reply("550 5.7.1 this sink serves %s only" % sink.helo)
+                    return
                 self.reply("250-sink.example\r\n250-8BITMIME\r\n250 SIZE 104857600"
                            if verb == "EHLO" else "250 sink.example")
             elif verb == "MAIL":
@@ -62,8 +69,13 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class Sink:
-    def __init__(self, directory, port=0):
+    """helo, when set, is the only EHLO name accepted: mail from any other
+    client is refused and its name kept in foreign."""
+
+    def __init__(self, directory, port=0, helo=None):
         self.dir = directory
+        self.helo = helo
+        self.foreign = []
         os.makedirs(directory, exist_ok=True)
         self.lock = threading.Lock()
         self.n = 0
