@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gpgme.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,29 +163,88 @@ static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
 }
 
 /*
- * GPGME reports a key listing that gpg could not do (keyring gone, unreadable
- * or damaged; gpg killed) as a clean end of list, the same as "no such key".
- * So before "no key" is believed, gpg must show it can list some key from
- * this keyring at all. An empty keyring fails this too, on purpose: it cannot
- * be told from one gpg cannot read.
+ * GPGME reports a key listing that gpg could not do (keyring damaged, gone,
+ * gpg killed) as a clean end of list, the same as "no such key". So before
+ * "no key" is believed, gpg must show it can list some key from this keyring
+ * at all. An empty keyring fails this too, on purpose: it cannot be told from
+ * one gpg cannot read.
+ *
+ * The cheap way is to ask for a key seen before, by fingerprint; it is kept
+ * for the whole process, per keyring. Only when there is none, or it has gone,
+ * is the whole keyring listed (to the end: GPGME leaks what an early
+ * gpgme_op_keylist_end leaves queued).
  */
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *probe_dir, *probe_fpr;
+
+/* A copy of the remembered fingerprint for dir, or NULL. */
+static char *probe_get(const char *dir)
+{
+    char *fpr = NULL;
+
+    if (pthread_mutex_lock(&probe_lock) != 0)
+        return NULL;
+    if (probe_dir != NULL && strcmp(probe_dir, dir) == 0)
+        fpr = strdup(probe_fpr);
+    (void) pthread_mutex_unlock(&probe_lock);
+    return fpr;
+}
+
+/* Remember fpr for dir unless a fingerprint for dir is known already. */
+static void probe_set(const char *dir, const char *fpr, int replace)
+{
+    char *d, *f;
+
+    if (fpr == NULL || pthread_mutex_lock(&probe_lock) != 0)
+        return;
+    if (replace || probe_dir == NULL || strcmp(probe_dir, dir) != 0) {
+        d = strdup(dir);
+        f = strdup(fpr);
+        if (d != NULL && f != NULL) {
+            free(probe_dir);
+            free(probe_fpr);
+            probe_dir = d;
+            probe_fpr = f;
+        } else {
+            /* Out of memory: nothing remembered; the next probe lists all. */
+            free(d);
+            free(f);
+        }
+    }
+    (void) pthread_mutex_unlock(&probe_lock);
+}
+
 static cm_stat keyring_lists_a_key(cm_crypto_session *s)
 {
-    gpgme_key_t key;
+    const char *dir = s->cfg->keyring_dir;
+    gpgme_key_t key = NULL;
     gpgme_error_t ge;
+    char *fpr;
 
     if (s->keyring_ok)
         return CM_OK;
-    if ((ge = gpgme_op_keylist_start(s->ctx, NULL, 0)) == 0
-        && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
-        gpgme_key_unref(key);
+    if ((fpr = probe_get(dir)) != NULL) {
+        ge = gpgme_get_key(s->ctx, fpr, &key, 0);
+        free(fpr);
+        if (ge == 0) {
+            gpgme_key_unref(key);
+            s->keyring_ok = 1;
+            return CM_OK;
+        }
+    }
+    ge = gpgme_op_keylist_start(s->ctx, NULL, 0);
+    while (ge == 0 && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
+        if (!s->keyring_ok)
+            probe_set(dir, key->fpr, 1);
         s->keyring_ok = 1;
+        gpgme_key_unref(key);
     }
     (void) gpgme_op_keylist_end(s->ctx);
-    if (s->keyring_ok)
+    if (s->keyring_ok && gpg_err_code(ge) == GPG_ERR_EOF)
         return CM_OK;
+    s->keyring_ok = 0;
     cm_log_error("KeyringDir %s: gpg lists no key at all (%s): keyring unreadable, damaged "
-                 "or empty", s->cfg->keyring_dir,
+                 "or empty", dir,
                  gpg_err_code(ge) == GPG_ERR_EOF ? "none found" : gpgme_strerror(ge));
     return CM_ERR_KEYRING;
 }
@@ -222,6 +282,8 @@ static cm_stat find_key(cm_crypto_session *s, const char *pattern, const char *a
         st = CM_ERR_KEYLOOKUP;
     }
     (void) gpgme_op_keylist_end(s->ctx);
+    if (st == CM_OK && best != NULL)
+        probe_set(s->cfg->keyring_dir, best->fpr, 0);
     if (st == CM_OK)
         *out = best;
     else if (best != NULL)

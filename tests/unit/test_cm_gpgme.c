@@ -80,6 +80,55 @@ static void remove_dir(const char *dir)
     ck_assert_int_eq(rmdir(dir), 0);
 }
 
+/* dir/pubring.kbx: a copy of the fixture keyring's, or (from NULL) size
+ * bytes that are no keyring. */
+static void write_pubring(const char *dir, const char *from, size_t size)
+{
+    const char *kr = getenv("CM_TEST_KEYRING");
+    char path[1024], src[1024];
+    unsigned char buf[512];
+    FILE *in = NULL, *out;
+    size_t i, n;
+
+    snprintf(path, sizeof(path), "%s/pubring.kbx", dir);
+    ck_assert_ptr_nonnull(out = fopen(path, "wb"));
+    if (from != NULL) {
+        ck_assert_ptr_nonnull(kr);
+        snprintf(src, sizeof(src), "%s/gnupg/%s", kr, from);
+        ck_assert_ptr_nonnull(in = fopen(src, "rb"));
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+            ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+        ck_assert_int_eq(ferror(in), 0);
+        ck_assert_int_eq(fclose(in), 0);
+    } else {
+        for (i = 0; i < sizeof(buf); i++)
+            buf[i] = (unsigned char) (i * 167 + 13);
+        for (; size > 0; size -= n) {
+            n = size < sizeof(buf) ? size : sizeof(buf);
+            ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+        }
+    }
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+/* Look addr up in a session of its own on the keyring in dir. */
+static cm_stat lookup_in(const char *dir, const char *addr, int *found)
+{
+    cm_config *cfg = test_config("pass");
+    cm_crypto_session *s = NULL;
+    char err[256];
+    cm_stat st;
+
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
+    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
+    *found = -1;
+    st = cm_gpgme_ops.add_recipient(s, addr, found);
+    cm_gpgme_ops.session_free(s);
+    cm_config_free(cfg);
+    return st;
+}
+
 /* A keyring file that is there and readable but that gpg cannot list a key
  * from: GPGME reports that as a clean, empty listing, the same as "no such
  * key". The lookup must fail (4xx), never report "no key" (plaintext under
@@ -94,30 +143,34 @@ static const struct {
 
 START_TEST(unlistable_keyring_is_an_error_not_no_key)
 {
-    cm_config *cfg = test_config("pass");
-    cm_crypto_session *s = NULL;
-    char dir[] = "/tmp/cm-kr-XXXXXX", path[1024], err[256];
-    unsigned char junk[512];
-    size_t i, left = bad_keyrings[_i].size;
-    FILE *f;
-    int found = -1;
+    char dir[] = "/tmp/cm-kr-XXXXXX";
+    int found;
 
-    for (i = 0; i < sizeof(junk); i++)
-        junk[i] = (unsigned char) (i * 167 + 13);
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/pubring.kbx", dir);
-    ck_assert_ptr_nonnull(f = fopen(path, "wb"));
-    for (; left > 0; left -= left < sizeof(junk) ? left : sizeof(junk))
-        ck_assert_uint_gt(fwrite(junk, 1, left < sizeof(junk) ? left : sizeof(junk), f), 0);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
-    ck_assert_msg(cm_gpgme_ops.add_recipient(s, "alice@example.org", &found) == CM_ERR_KEYRING,
+    write_pubring(dir, NULL, bad_keyrings[_i].size);
+    ck_assert_msg(lookup_in(dir, "alice@example.org", &found) == CM_ERR_KEYRING,
                   "%s keyring: lookup did not fail", bad_keyrings[_i].what);
     ck_assert_int_eq(found, 0);
-    cm_gpgme_ops.session_free(s);
-    cm_config_free(cfg);
+    remove_dir(dir);
+}
+END_TEST
+
+/* The check remembers a key it has seen; once the keyring is damaged that
+ * key is gone too, and the lookup fails rather than finding "no key". */
+START_TEST(keyring_damaged_after_use_is_an_error)
+{
+    char dir[] = "/tmp/cm-kr-XXXXXX";
+    int found;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_pubring(dir, "pubring.kbx", 0);
+    ck_assert_int_eq(lookup_in(dir, "alice@example.org", &found), CM_OK);
+    ck_assert_int_eq(found, 1);
+    ck_assert_int_eq(lookup_in(dir, "nobody@example.org", &found), CM_OK);
+    ck_assert_int_eq(found, 0);
+    write_pubring(dir, NULL, 8192);
+    ck_assert_int_eq(lookup_in(dir, "nobody@example.org", &found), CM_ERR_KEYRING);
+    ck_assert_int_eq(found, 0);
     remove_dir(dir);
 }
 END_TEST
@@ -185,6 +238,7 @@ static void add(Suite *s)
     CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
     CM_ADD(s, missing_keyring_is_an_error_not_no_key);
     CM_ADD_LOOP(s, unlistable_keyring_is_an_error_not_no_key, NELEM(bad_keyrings));
+    CM_ADD(s, keyring_damaged_after_use_is_an_error);
     CM_ADD(s, encrypt_round_trip);
 }
 
