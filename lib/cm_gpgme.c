@@ -169,10 +169,10 @@ static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
  * at all. An empty keyring fails this too, on purpose: it cannot be told from
  * one gpg cannot read.
  *
- * The cheap way is to ask for a key seen before, by fingerprint; it is kept
- * for the whole process, per keyring. Only when there is none, or it has gone,
- * is the whole keyring listed (to the end: GPGME leaks what an early
- * gpgme_op_keylist_end leaves queued).
+ * The whole keyring is listed once (to the end: GPGME leaks what an early
+ * gpgme_op_keylist_end leaves queued) and its first key's fingerprint kept
+ * for the whole process, per keyring; after that, asking for that one key is
+ * enough. Only when it has gone is the keyring listed again.
  */
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *probe_dir, *probe_fpr;
@@ -190,26 +190,24 @@ static char *probe_get(const char *dir)
     return fpr;
 }
 
-/* Remember fpr for dir unless a fingerprint for dir is known already. */
-static void probe_set(const char *dir, const char *fpr, int replace)
+/* Remember fpr as the key to ask for in dir. */
+static void probe_set(const char *dir, const char *fpr)
 {
     char *d, *f;
 
     if (fpr == NULL || pthread_mutex_lock(&probe_lock) != 0)
         return;
-    if (replace || probe_dir == NULL || strcmp(probe_dir, dir) != 0) {
-        d = strdup(dir);
-        f = strdup(fpr);
-        if (d != NULL && f != NULL) {
-            free(probe_dir);
-            free(probe_fpr);
-            probe_dir = d;
-            probe_fpr = f;
-        } else {
-            /* Out of memory: nothing remembered; the next probe lists all. */
-            free(d);
-            free(f);
-        }
+    d = strdup(dir);
+    f = strdup(fpr);
+    if (d != NULL && f != NULL) {
+        free(probe_dir);
+        free(probe_fpr);
+        probe_dir = d;
+        probe_fpr = f;
+    } else {
+        /* Out of memory: nothing remembered; the next probe lists all. */
+        free(d);
+        free(f);
     }
     (void) pthread_mutex_unlock(&probe_lock);
 }
@@ -235,7 +233,7 @@ static cm_stat keyring_lists_a_key(cm_crypto_session *s)
     ge = gpgme_op_keylist_start(s->ctx, NULL, 0);
     while (ge == 0 && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
         if (!s->keyring_ok)
-            probe_set(dir, key->fpr, 1);
+            probe_set(dir, key->fpr);
         s->keyring_ok = 1;
         gpgme_key_unref(key);
     }
@@ -282,8 +280,6 @@ static cm_stat find_key(cm_crypto_session *s, const char *pattern, const char *a
         st = CM_ERR_KEYLOOKUP;
     }
     (void) gpgme_op_keylist_end(s->ctx);
-    if (st == CM_OK && best != NULL)
-        probe_set(s->cfg->keyring_dir, best->fpr, 0);
     if (st == CM_OK)
         *out = best;
     else if (best != NULL)
