@@ -109,7 +109,8 @@ def reap(directory):
     """Kill what is left of an MTA instance once it has been told to stop:
     any process working in its directory (Postfix's delivery agents and
     Sendmail's queue runners outlive their master). A leftover could
-    otherwise deliver into a later test's sink. Returns what was killed."""
+    otherwise deliver into a later test's sink. Says on stderr what it
+    killed."""
     killed = []
     prefix = os.path.realpath(directory) + os.sep
     for _ in range(50):
@@ -124,7 +125,10 @@ def reap(directory):
             if (cwd + os.sep).startswith(prefix):
                 found.append(int(pid))
         if not found:
-            return killed
+            if killed:
+                print("reaped %d leftover processes in %s" % (len(killed), directory),
+                      file=sys.stderr)
+            return
         for pid in found:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -246,10 +250,7 @@ class PostfixInstance:
             if not os.path.exists(pidfile):
                 break
             time.sleep(0.1)
-        left = reap(self.dir)
-        if left:
-            print("reaped %d leftover Postfix processes in %s" % (len(left), self.dir),
-                  file=sys.stderr)
+        reap(self.dir)
 
     def flush(self):
         subprocess.run(["postqueue", "-c", self.etc, "-f"], capture_output=True)

@@ -19,7 +19,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 
@@ -159,7 +158,8 @@ class SendmailInstance:
             with open(os.path.join(self.etc, n), "w") as f:
                 f.write(text)
         mc = MC.format(cf=os.path.join(self.root, "usr", "share", "sendmail", "cf"),
-                       d=self.dir, helo=self.helo_name, relay=relay_port, port=self.port, subport=self.subport,
+                       d=self.dir, helo=self.helo_name, relay=relay_port, port=self.port,
+                       subport=self.subport,
                        packaging=packaging_mc(self.milter_socket) if milter else "dnl")
         mc_path = os.path.join(self.etc, "sendmail.mc")
         with open(mc_path, "w") as f:
@@ -208,10 +208,7 @@ class SendmailInstance:
                     time.sleep(0.1)
             except ProcessLookupError:
                 pass
-        left = reap(self.dir)
-        if left:
-            print("reaped %d leftover Sendmail processes in %s" % (len(left), self.dir),
-                  file=sys.stderr)
+        reap(self.dir)
 
     def flush(self):
         """Nothing to do: the daemon runs its queue every second (-q1s)."""

@@ -98,8 +98,6 @@ class Gateway:
     def wait(self, n, timeout=30):
         end = time.time() + timeout
         while time.time() < end:
-            check(not self.sink.foreign, "another MTA delivered to this sink: %r"
-                  % self.sink.foreign)
             msgs = self.sink.messages()
             if len(msgs) >= n:
                 return msgs
@@ -280,7 +278,6 @@ class MtaSuite:
         time.sleep(1)
         gw.mta.flush()
         time.sleep(1)
-        check(not gw.sink.foreign, "another MTA delivered to this sink: %r" % gw.sink.foreign)
         check(not gw.sink.contains(canary), "%r reached the sink in plaintext" % canary)
         check(gw.mta.queue_ids() == [], "message left in the gateway queue")
 

@@ -6,6 +6,8 @@ import os
 import socketserver
 import threading
 
+from cmtest import Failure
+
 
 class _Handler(socketserver.StreamRequestHandler):
     def reply(self, text):
@@ -99,7 +101,10 @@ class Sink:
         os.rename(base + ".json.tmp", base + ".json")
 
     def messages(self):
-        """[(envelope, message bytes)] in arrival order."""
+        """[(envelope, message bytes)] in arrival order. Fails once another
+        MTA than the one it serves has tried to deliver here."""
+        if self.foreign:
+            raise Failure("another MTA delivered to this sink: %r" % self.foreign)
         out = []
         for name in sorted(os.listdir(self.dir)):
             if name.endswith(".json"):
