@@ -1,149 +1,230 @@
-/* cm_armor - OpenPGP ASCII armor (RFC 4880 §6) reading, and packet sniffing. */
+/* cm_armor - a streaming reader of one OpenPGP ASCII-armored message. */
 #include "cm_armor.h"
-#include "cm_base64.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define BEGIN_LINE "-----BEGIN PGP MESSAGE-----"
 #define END_LINE "-----END PGP MESSAGE-----"
 
-enum { PKT_PKESK = 1, PKT_SKESK = 3, PKT_SED = 9, PKT_SEIPD = 18, PKT_AEAD = 20 };
+enum { ST_BEFORE, ST_HEADERS, ST_DATA, ST_CRC, ST_AFTER };
+
+static const char *const header_keys[] = {"Version", "Comment", "Charset"};
+
+uint32_t cm_crc24(uint32_t crc, const unsigned char *p, size_t n)
+{
+    size_t i;
+    int b;
+
+    for (i = 0; i < n; i++) {
+        crc ^= (uint32_t) p[i] << 16;
+        for (b = 0; b < 8; b++) {
+            crc <<= 1;
+            if (crc & 0x1000000)
+                crc ^= 0x1864CFBu;
+        }
+    }
+    return crc & 0xFFFFFFu;
+}
+
+void cm_armor_init(cm_armor *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->state = ST_BEFORE;
+    a->crc = CM_CRC24_INIT;
+    cm_b64_init(&a->dec);
+    cm_buf_init(&a->line);
+    cm_buf_init(&a->out);
+    cm_pgppkt_init(&a->pkt);
+}
+
+void cm_armor_free(cm_armor *a)
+{
+    cm_buf_free(&a->line);
+    cm_buf_free(&a->out);
+}
+
+int cm_armor_failed(const cm_armor *a)
+{
+    return a->bad || a->pkt.bad;
+}
 
 static int is_ws(int c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Next line: [*s, *e) without the line break; returns the position after it. */
-static size_t next_line(const unsigned char *p, size_t n, size_t pos, size_t *s, size_t *e)
+static int line_is(const unsigned char *p, size_t n, const char *want)
 {
-    const unsigned char *nl = memchr(p + pos, '\n', n - pos);
-    size_t end = nl ? (size_t) (nl - p) : n;
-
-    *s = pos;
-    *e = end;
-    while (*e > *s && is_ws(p[*e - 1]))
-        (*e)--;
-    return nl ? end + 1 : n;
+    return n == strlen(want) && memcmp(p, want, n) == 0;
 }
 
-static int line_is(const unsigned char *p, size_t s, size_t e, const char *want)
+/* "Key: value" with a known key, seen once, and a short value. */
+static int armor_header(cm_armor *a, const unsigned char *p, size_t n)
 {
-    return e - s == strlen(want) && memcmp(p + s, want, e - s) == 0;
-}
+    const unsigned char *colon = memchr(p, ':', n);
+    size_t i, klen;
 
-int cm_armor_message(const unsigned char *p, size_t n, int complete, size_t max,
-                     cm_buf *out)
-{
-    size_t pos = 0, s, e;
-    cm_b64 dec;
-    int in_headers = 1, r;
-
-    while (pos < n && is_ws(p[pos]))
-        pos++;
-    pos = next_line(p, n, pos, &s, &e);
-    if (!line_is(p, s, e, BEGIN_LINE))
+    if (colon == NULL || colon + 1 >= p + n || colon[1] != ' ')
         return 0;
-    cm_b64_init(&dec);
-    while (pos < n) {
-        if (!complete && memchr(p + pos, '\n', n - pos) == NULL)
-            return in_headers ? 0 : 1;  /* cut off mid-line: judge what came before */
-        pos = next_line(p, n, pos, &s, &e);
-        if (in_headers) {
-            /* Armor headers "Key: value" until an empty line. */
-            if (s == e)
-                in_headers = 0;
-            else if (memchr(p + s, ':', e - s) == NULL)
+    klen = (size_t) (colon - p);
+    if (n - klen - 2 > CM_ARMOR_MAX_HEADER)
+        return 0;
+    for (i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++) {
+        if (klen == strlen(header_keys[i]) && strncasecmp((const char *) p, header_keys[i], klen) == 0) {
+            if (a->seen_hdrs & (1u << i))
                 return 0;
-            continue;
-        }
-        if (line_is(p, s, e, END_LINE)) {
-            while (pos < n && is_ws(p[pos]))
-                pos++;
-            return pos == n ? 1 : 0;
-        }
-        if (e > s && p[s] == '=' && e - s == 5)
-            continue;           /* CRC-24 line */
-        if ((r = cm_b64_decode(&dec, (const char *) p + s, e - s, out, max)) == -2)
-            return -1;
-        if (r < 0)
-            return 0;
-        if (!complete && out->len >= max)
+            a->seen_hdrs |= 1u << i;
             return 1;
-    }
-    return complete ? 0 : !in_headers;  /* complete needs the END line */
-}
-
-/* Read one packet header at p; returns header length, or 0 if malformed or
- * truncated. *body_len is the body length; *partial is set for partial lengths. */
-static size_t packet_header(const unsigned char *p, size_t n, int *tag, size_t *body_len,
-                            int *partial)
-{
-    *partial = 0;
-    if (n < 2 || !(p[0] & 0x80))
-        return 0;
-    if (p[0] & 0x40) {          /* new format */
-        *tag = p[0] & 0x3f;
-        if (p[1] < 192) {
-            *body_len = p[1];
-            return 2;
         }
-        if (p[1] < 224) {
-            if (n < 3)
-                return 0;
-            *body_len = ((size_t) (p[1] - 192) << 8) + p[2] + 192;
-            return 3;
-        }
-        if (p[1] == 255) {
-            if (n < 6)
-                return 0;
-            *body_len = ((size_t) p[2] << 24) | ((size_t) p[3] << 16) | ((size_t) p[4] << 8) | p[5];
-            return 6;
-        }
-        *partial = 1;
-        *body_len = (size_t) 1 << (p[1] & 0x1f);
-        return 2;
-    }
-    *tag = (p[0] >> 2) & 0x0f;  /* old format */
-    switch (p[0] & 3) {
-    case 0:
-        *body_len = p[1];
-        return 2;
-    case 1:
-        if (n < 3)
-            return 0;
-        *body_len = ((size_t) p[1] << 8) | p[2];
-        return 3;
-    case 2:
-        if (n < 5)
-            return 0;
-        *body_len = ((size_t) p[1] << 24) | ((size_t) p[2] << 16) | ((size_t) p[3] << 8) | p[4];
-        return 5;
-    default:
-        *partial = 1;           /* indeterminate length */
-        *body_len = 0;
-        return 1;
-    }
-}
-
-int cm_pgp_is_encrypted(const unsigned char *p, size_t n)
-{
-    size_t pos = 0, esk = 0;
-
-    while (pos < n) {
-        size_t hl, bl;
-        int tag, partial;
-
-        if ((hl = packet_header(p + pos, n - pos, &tag, &bl, &partial)) == 0)
-            return 0;
-        if (tag == PKT_SEIPD || tag == PKT_AEAD || tag == PKT_SED)
-            return esk > 0;
-        if ((tag != PKT_PKESK && tag != PKT_SKESK) || partial)
-            return 0;
-        if (bl > n - pos - hl)
-            return 0;
-        pos += hl + bl;
-        esk++;
     }
     return 0;
+}
+
+static int b64_char(int c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+        || c == '+' || c == '/';
+}
+
+/* "=XXXX": the CRC-24 line. */
+static int crc_line(cm_armor *a, const unsigned char *p, size_t n)
+{
+    cm_b64 d;
+    cm_buf raw = CM_BUF_INIT;
+    int ok;
+    size_t i;
+
+    if (n != 5 || p[0] != '=')
+        return 0;
+    for (i = 1; i < 5; i++)
+        if (!b64_char(p[i]))
+            return 0;
+    cm_b64_init(&d);
+    ok = cm_b64_decode(&d, (const char *) p + 1, 4, &raw, 3) == 0 && raw.len == 3;
+    if (ok)
+        a->want_crc = (uint32_t) raw.data[0] << 16 | (uint32_t) raw.data[1] << 8 | raw.data[2];
+    cm_buf_free(&raw);
+    return ok ? 1 : -1;
+}
+
+static int data_line(cm_armor *a, const unsigned char *p, size_t n)
+{
+    size_t i;
+    int r;
+
+    for (i = 0; i < n; i++)
+        if (!b64_char(p[i]) && p[i] != '=')
+            return 0;
+    cm_buf_reset(&a->out);
+    if ((r = cm_b64_decode(&a->dec, (const char *) p, n, &a->out, (size_t) -1)) == -2)
+        return -1;
+    if (r < 0)
+        return 0;
+    a->crc = cm_crc24(a->crc, a->out.data, a->out.len);
+    a->decoded += a->out.len;
+    cm_pgppkt_push(&a->pkt, a->out.data, a->out.len);
+    return 1;
+}
+
+int cm_armor_line(cm_armor *a, const unsigned char *p, size_t n)
+{
+    int r;
+
+    if (a->bad)
+        return 0;
+    if (n > CM_ARMOR_MAX_LINE) {
+        a->bad = 1;
+        return 0;
+    }
+    while (n > 0 && is_ws(p[n - 1]))
+        n--;
+    switch (a->state) {
+    case ST_BEFORE:
+        if (n == 0)
+            break;
+        if (line_is(p, n, BEGIN_LINE))
+            a->state = ST_HEADERS;
+        else
+            a->bad = 1;
+        break;
+    case ST_HEADERS:
+        if (n == 0)
+            a->state = ST_DATA;
+        else if (!armor_header(a, p, n))
+            a->bad = 1;
+        break;
+    case ST_DATA:
+        if (line_is(p, n, END_LINE)) {
+            a->state = ST_AFTER;
+        } else if (n > 0 && p[0] == '=') {
+            if ((r = crc_line(a, p, n)) < 0)
+                return -1;
+            if (r == 0)
+                a->bad = 1;
+            a->has_crc = 1;
+            a->state = ST_CRC;
+        } else if (n == 0) {
+            a->bad = 1;
+        } else if ((r = data_line(a, p, n)) <= 0) {
+            if (r < 0)
+                return -1;
+            a->bad = 1;
+        }
+        break;
+    case ST_CRC:
+        if (line_is(p, n, END_LINE))
+            a->state = ST_AFTER;
+        else
+            a->bad = 1;
+        break;
+    default:
+        if (n != 0)
+            a->bad = 1;
+        break;
+    }
+    return 0;
+}
+
+int cm_armor_push(cm_armor *a, const unsigned char *p, size_t n)
+{
+    while (n > 0 && !a->bad) {
+        const unsigned char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t) (nl - p) : n;
+
+        if (a->line.len + take > CM_ARMOR_MAX_LINE) {
+            a->bad = 1;
+            break;
+        }
+        if (nl == NULL)
+            return cm_buf_append(&a->line, p, take);
+        if (a->line.len == 0) {
+            if (cm_armor_line(a, p, take) < 0)
+                return -1;
+        } else {
+            if (cm_buf_append(&a->line, p, take) < 0 || cm_armor_line(a, a->line.data, a->line.len) < 0)
+                return -1;
+            cm_buf_reset(&a->line);
+        }
+        p += take + 1;
+        n -= take + 1;
+    }
+    return 0;
+}
+
+int cm_armor_finish(cm_armor *a)
+{
+    if (a->line.len > 0) {
+        if (cm_armor_line(a, a->line.data, a->line.len) < 0)
+            return -1;
+        cm_buf_reset(&a->line);
+    }
+    if (a->bad || a->state != ST_AFTER)
+        return 0;
+    /* Leftover bits of a final partial quantum must be padding zeros. */
+    if (a->dec.bits >= 6)
+        return 0;
+    if (a->has_crc && a->want_crc != a->crc)
+        return 0;
+    return cm_pgppkt_finish(&a->pkt);
 }

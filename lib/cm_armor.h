@@ -1,22 +1,52 @@
-/* cm_armor - OpenPGP ASCII armor (RFC 4880 §6) reading, and packet sniffing. */
+/* cm_armor - a streaming reader of one OpenPGP ASCII-armored message
+ * (RFC 4880 §6): BEGIN line, a few standard armor headers, base64 lines,
+ * the CRC-24 line, END line, white space around it and nothing else. The
+ * decoded bytes go through cm_pgppkt, so the verdict is "one complete,
+ * intact encrypted message" or not. */
 #ifndef CM_ARMOR_H
 #define CM_ARMOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cm_buf.h"
+#include "cm_base64.h"
+#include "cm_pgppkt.h"
 
-/* Is p[0..n), apart from white space around it, one "PGP MESSAGE" armor
- * block? complete: p is all there is, so the END line must be present and
- * nothing but white space may follow; otherwise p may be a prefix cut off
- * anywhere after the BEGIN line. The first max decoded bytes go to out.
- * 1 yes, 0 no, -1 out of memory. */
-int cm_armor_message(const unsigned char *p, size_t n, int complete, size_t max,
-                     cm_buf *out);
+/* Longest line accepted (RFC 5322's 998 plus CRLF); armor lines are 64-76. */
+#define CM_ARMOR_MAX_LINE 1000
+/* Armor headers accepted: Version, Comment and Charset, each at most once
+ * and at most this long. Anything else may be text a reader shows. */
+#define CM_ARMOR_MAX_HEADER 76
 
-/* Does this decoded OpenPGP data begin like an encrypted message: one or
- * more PKESK/SKESK packets followed by SEIPD, AEAD or SED data? All session
- * key packets must lie within p[0..n). 1 yes, 0 no. */
-int cm_pgp_is_encrypted(const unsigned char *p, size_t n);
+typedef struct cm_armor {
+    int state;
+    int bad;                /* sticky: not one armored encrypted message */
+    unsigned seen_hdrs;     /* bit per accepted armor header key */
+    cm_b64 dec;
+    uint32_t crc;           /* CRC-24 of the decoded bytes so far */
+    int has_crc;
+    uint32_t want_crc;
+    cm_buf line;            /* a line not yet ended */
+    cm_buf out;             /* scratch for decoded bytes */
+    uint64_t decoded;       /* bytes decoded */
+    cm_pgppkt pkt;
+} cm_armor;
+
+void cm_armor_init(cm_armor *a);
+void cm_armor_free(cm_armor *a);
+/* Feed n bytes of text. 0, or -1 out of memory. */
+int cm_armor_push(cm_armor *a, const unsigned char *p, size_t n);
+/* Feed one line, without its line break. 0, or -1 out of memory. */
+int cm_armor_line(cm_armor *a, const unsigned char *p, size_t n);
+/* After the last byte: 1 one complete armored encrypted message (CRC
+ * right where present), 0 not, -1 out of memory. */
+int cm_armor_finish(cm_armor *a);
+/* Whether the reader has already decided "not". */
+int cm_armor_failed(const cm_armor *a);
+
+/* CRC-24 of RFC 4880 §6.1, continued from crc (start with CM_CRC24_INIT). */
+#define CM_CRC24_INIT 0xB704CEu
+uint32_t cm_crc24(uint32_t crc, const unsigned char *p, size_t n);
 
 #endif

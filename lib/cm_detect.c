@@ -3,20 +3,31 @@
 #include "cm_armor.h"
 #include "cm_base64.h"
 #include "cm_ctype.h"
-#include "cm_mime.h"
+#include "cm_der.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* Decoded bytes needed to walk the session key packets. */
-#define PKT_WINDOW (64 * 1024)
+typedef enum { M_NONE, M_PGP_MIME, M_INLINE, M_SMIME_B64, M_SMIME_BIN } det_mode;
 
-/* DER ContentInfo prefixes: SEQUENCE, then the contentType OID. */
-static const unsigned char oid_enveloped[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                              0x0d, 0x01, 0x07, 0x03};
-static const unsigned char oid_auth_enveloped[] = {0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                                   0x0d, 0x01, 0x09, 0x10, 0x01, 0x17};
+/* PGP/MIME states. */
+enum { P_PREAMBLE, P_HDR1, P_BODY1, P_HDR2, P_BODY2, P_EPILOGUE };
+
+struct cm_detector {
+    det_mode mode;
+    int bad;                /* decided: not encrypted */
+    int state;
+    char *boundary;
+    cm_buf line;            /* a line not yet ended */
+    cm_buf part_hdr;        /* the header section of the current part */
+    size_t note;            /* text in the preamble or epilogue */
+    int version_seen;
+    cm_armor armor;
+    cm_b64 b64;
+    cm_buf der_out;
+    cm_der der;
+};
 
 const char *cm_enc_kind_name(cm_enc_kind kind)
 {
@@ -28,7 +39,8 @@ const char *cm_enc_kind_name(cm_enc_kind kind)
     }
 }
 
-/* Parse the Content-Type of a header list; 0 ok (type NULL if absent), -1 nomem. */
+/* The Content-Type of a header list, which must have at most one: 1 parsed
+ * (type NULL if absent), 0 more than one, -1 out of memory. */
 static int header_ctype(const cm_hdrs *h, cm_ctype *ct)
 {
     const cm_hdr *f = cm_hdrs_find(h, "Content-Type", 0);
@@ -36,160 +48,343 @@ static int header_ctype(const cm_hdrs *h, cm_ctype *ct)
     int r;
 
     memset(ct, 0, sizeof(*ct));
-    if (f == NULL)
+    if (cm_hdrs_count(h, "Content-Type") > 1)
         return 0;
+    if (f == NULL)
+        return 1;
     if ((v = cm_hdr_unfold(f->value)) == NULL)
         return -1;
     r = cm_ctype_parse(v, ct);
     free(v);
-    return r;
+    return r < 0 ? -1 : 1;
 }
 
-/* The Content-Transfer-Encoding, lower-cased into buf ("" if absent). */
-static void header_cte(const cm_hdrs *h, char *buf, size_t len)
+/* The Content-Transfer-Encoding: 1 identity (absent, 7bit, 8bit, binary),
+ * 2 base64, 0 anything else or more than one field. */
+static int header_cte(const cm_hdrs *h)
 {
     const cm_hdr *f = cm_hdrs_find(h, "Content-Transfer-Encoding", 0);
     char *v;
-    size_t i;
+    int r = 0;
 
-    buf[0] = 0;
-    if (f == NULL || (v = cm_hdr_unfold(f->value)) == NULL)
-        return;
-    for (i = 0; v[i] && i + 1 < len; i++)
-        buf[i] = (char) (v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
-    buf[i] = 0;
+    if (f == NULL)
+        return 1;
+    if (cm_hdrs_count(h, "Content-Transfer-Encoding") > 1 || (v = cm_hdr_unfold(f->value)) == NULL)
+        return 0;
+    if (strcasecmp(v, "7bit") == 0 || strcasecmp(v, "8bit") == 0 || strcasecmp(v, "binary") == 0)
+        r = 1;
+    else if (strcasecmp(v, "base64") == 0)
+        r = 2;
     free(v);
-}
-
-static int identity_cte(const char *cte)
-{
-    return *cte == 0 || strcmp(cte, "7bit") == 0 || strcmp(cte, "8bit") == 0
-        || strcmp(cte, "binary") == 0;
-}
-
-/* Armored OpenPGP message with real session key packets and encrypted data? */
-static int armored_ciphertext(const unsigned char *p, size_t n, int complete)
-{
-    cm_buf raw = CM_BUF_INIT;
-    int r = cm_armor_message(p, n, complete, PKT_WINDOW, &raw);
-
-    if (r == 1)
-        r = cm_pgp_is_encrypted(raw.data, raw.len);
-    cm_buf_free(&raw);
     return r;
 }
 
-static int detect_pgp_mime(const cm_ctype *ct, const unsigned char *body, size_t n,
-                           int complete)
+static int choose_mode(cm_detector *d, const cm_hdrs *h)
 {
-    const char *proto = cm_ctype_param(ct, "protocol"), *b = cm_ctype_param(ct, "boundary");
-    cm_part parts[3];
-    cm_hdrs ph;
-    size_t np, off;
-    int closed, r = 0, i;
-    cm_stat st;
-
-    if (proto == NULL || b == NULL || strcasecmp(proto, "application/pgp-encrypted") != 0)
-        return 0;
-    np = cm_mime_parts(body, n, b, parts, 3, &closed);
-    /* Exactly two parts; with the whole body at hand, also a close delimiter. */
-    if (np != 2 || !parts[0].complete || (complete && !closed))
-        return 0;
-    /* Part 1 must be the version part, part 2 the ciphertext. */
-    for (i = 0; i < 2; i++) {
-        const unsigned char *pp = body + parts[i].off;
-        cm_ctype pct;
-
-        cm_hdrs_init(&ph, 100, 64 * 1024);
-        if (cm_hdrs_parse(&ph, pp, parts[i].len, 1, &off, &st) != CM_HPARSE_DONE
-            || off > parts[i].len) {
-            cm_hdrs_free(&ph);
-            return st == CM_ERR_NOMEM ? -1 : 0;
-        }
-        if (header_ctype(&ph, &pct) < 0) {
-            cm_hdrs_free(&ph);
-            return -1;
-        }
-        if (i == 0)
-            r = cm_ctype_is(&pct, "application", "pgp-encrypted");
-        else
-            r = cm_ctype_is(&pct, "application", "octet-stream")
-                ? armored_ciphertext(pp + off, parts[i].len - off, parts[i].complete) : 0;
-        cm_ctype_free(&pct);
-        cm_hdrs_free(&ph);
-        if (r != 1)
-            return r;
-    }
-    return 1;
-}
-
-static int der_enveloped(const unsigned char *d, size_t n)
-{
-    size_t i = 2;
-
-    if (n < 2 || d[0] != 0x30)
-        return 0;
-    if (d[1] & 0x80) {          /* long or indefinite (BER) length */
-        if ((d[1] & 0x7f) > 4)
-            return 0;
-        i += d[1] & 0x7f;
-    }
-    if (n >= i + sizeof(oid_enveloped) && memcmp(d + i, oid_enveloped, sizeof(oid_enveloped)) == 0)
-        return 1;
-    return n >= i + sizeof(oid_auth_enveloped)
-        && memcmp(d + i, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0;
-}
-
-static int detect_smime(const cm_hdrs *h, const cm_ctype *ct, const unsigned char *body, size_t n)
-{
-    const char *st = cm_ctype_param(ct, "smime-type");
-    char cte[32];
-    cm_buf der = CM_BUF_INIT;
-    cm_b64 dec;
-    size_t take = n < 512 ? n : 512;
-    int r = 0;
-
-    if (st != NULL && strcasecmp(st, "enveloped-data") != 0
-        && strcasecmp(st, "authenveloped-data") != 0)
-        return 0;
-    header_cte(h, cte, sizeof(cte));
-    if (strcmp(cte, "base64") == 0) {
-        /* Decode whole lines only, so a partial quantum is not an error. */
-        while (take > 0 && body[take - 1] != '\n')
-            take--;
-        cm_b64_init(&dec);
-        if (cm_b64_decode(&dec, (const char *) body, take, &der, 64) == -2)
-            return -1;
-        r = der_enveloped(der.data, der.len);
-        cm_buf_free(&der);
-        return r;
-    }
-    return identity_cte(cte) ? der_enveloped(body, n) : 0;
-}
-
-int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, int complete,
-              cm_enc_kind *kind)
-{
+    const char *proto, *b, *st;
     cm_ctype ct;
-    char cte[32];
-    int r = 0;
+    int r, cte = header_cte(h);
 
-    *kind = CM_ENC_NONE;
-    if (header_ctype(h, &ct) < 0)
-        return -1;
+    if ((r = header_ctype(h, &ct)) <= 0)
+        return r;
     if (cm_ctype_is(&ct, "multipart", "encrypted")) {
-        if ((r = detect_pgp_mime(&ct, body, n, complete)) == 1)
-            *kind = CM_ENC_PGP_MIME;
+        proto = cm_ctype_param(&ct, "protocol");
+        b = cm_ctype_param(&ct, "boundary");
+        if (cte == 1 && proto != NULL && b != NULL && *b
+            && strcasecmp(proto, "application/pgp-encrypted") == 0) {
+            if ((d->boundary = strdup(b)) == NULL)
+                r = -1;
+            else
+                d->mode = M_PGP_MIME;
+        }
     } else if (cm_ctype_is(&ct, "application", "pkcs7-mime")
                || cm_ctype_is(&ct, "application", "x-pkcs7-mime")) {
-        if ((r = detect_smime(h, &ct, body, n)) == 1)
-            *kind = CM_ENC_SMIME;
+        st = cm_ctype_param(&ct, "smime-type");
+        if (st == NULL || strcasecmp(st, "enveloped-data") == 0
+            || strcasecmp(st, "authenveloped-data") == 0)
+            d->mode = cte == 2 ? M_SMIME_B64 : cte == 1 ? M_SMIME_BIN : M_NONE;
     } else if (ct.type == NULL || cm_ctype_is(&ct, "text", "plain")) {
-        /* Inline PGP: the whole body is one armored message; needs all of it. */
-        header_cte(h, cte, sizeof(cte));
-        if (complete && identity_cte(cte) && (r = armored_ciphertext(body, n, 1)) == 1)
-            *kind = CM_ENC_PGP_INLINE;
+        /* An unparsable Content-Type is not text/plain to every reader. */
+        if (cte == 1 && (ct.type != NULL || cm_hdrs_find(h, "Content-Type", 0) == NULL))
+            d->mode = M_INLINE;
     }
     cm_ctype_free(&ct);
-    return r < 0 ? -1 : 0;
+    return r;
+}
+
+cm_detector *cm_detector_new(const cm_hdrs *h)
+{
+    cm_detector *d = calloc(1, sizeof(*d));
+
+    if (d == NULL)
+        return NULL;
+    cm_armor_init(&d->armor);
+    cm_b64_init(&d->b64);
+    cm_der_init(&d->der);
+    if (choose_mode(d, h) < 0) {
+        cm_detector_free(d);
+        return NULL;
+    }
+    if (d->mode == M_NONE)
+        d->bad = 1;
+    return d;
+}
+
+void cm_detector_free(cm_detector *d)
+{
+    if (d == NULL)
+        return;
+    free(d->boundary);
+    cm_buf_free(&d->line);
+    cm_buf_free(&d->part_hdr);
+    cm_buf_free(&d->der_out);
+    cm_armor_free(&d->armor);
+    free(d);
+}
+
+int cm_detector_decided(const cm_detector *d)
+{
+    return d->bad;
+}
+
+static int is_ws(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* 1 "--boundary", 2 "--boundary--", 0 neither (transport padding allowed). */
+static int delimiter(const cm_detector *d, const unsigned char *p, size_t n)
+{
+    size_t bl = strlen(d->boundary);
+
+    if (n < bl + 2 || p[0] != '-' || p[1] != '-' || memcmp(p + 2, d->boundary, bl) != 0)
+        return 0;
+    p += bl + 2;
+    n -= bl + 2;
+    if (n >= 2 && p[0] == '-' && p[1] == '-')
+        return 2;
+    return n == 0 ? 1 : 0;
+}
+
+/* The header section of a PGP/MIME part is complete: is it the right type? */
+static int part_header_ok(cm_detector *d, const char *type, const char *subtype)
+{
+    cm_hdrs h;
+    cm_ctype ct;
+    size_t off;
+    cm_stat st;
+    int r = 0;
+
+    cm_hdrs_init(&h, 32, CM_DETECT_MAX_PART_HEADER * 2);
+    if (cm_hdrs_parse(&h, d->part_hdr.data, d->part_hdr.len, 1, &off, &st) == CM_HPARSE_DONE
+        && off == d->part_hdr.len) {
+        if ((r = header_ctype(&h, &ct)) == 1) {
+            r = cm_ctype_is(&ct, type, subtype) && header_cte(&h) == 1;
+            cm_ctype_free(&ct);
+        }
+    } else if (st == CM_ERR_NOMEM) {
+        r = -1;
+    }
+    cm_hdrs_free(&h);
+    cm_buf_reset(&d->part_hdr);
+    return r;
+}
+
+static int note(cm_detector *d, size_t n)
+{
+    d->note += n;
+    return d->note <= CM_DETECT_MAX_NOTE;
+}
+
+/* One line of a PGP/MIME body, without its line break; trailing white
+ * space is trimmed for the structure, kept for the armor. */
+static int pgp_mime_line(cm_detector *d, const unsigned char *p, size_t n)
+{
+    size_t t = n;
+    int delim, r;
+
+    while (t > 0 && is_ws(p[t - 1]))
+        t--;
+    delim = delimiter(d, p, t);
+    switch (d->state) {
+    case P_PREAMBLE:
+        if (delim == 1)
+            d->state = P_HDR1;
+        else if (delim == 2 || !note(d, t))
+            d->bad = 1;
+        break;
+    case P_HDR1:
+    case P_HDR2:
+        if (delim) {
+            d->bad = 1;
+        } else if (t == 0) {
+            if ((r = part_header_ok(d, "application", d->state == P_HDR1 ? "pgp-encrypted"
+                                    : "octet-stream")) < 0)
+                return -1;
+            if (r == 0)
+                d->bad = 1;
+            d->state = d->state == P_HDR1 ? P_BODY1 : P_BODY2;
+        } else if (d->part_hdr.len + n + 1 > CM_DETECT_MAX_PART_HEADER) {
+            d->bad = 1;
+        } else if (cm_buf_append(&d->part_hdr, p, n) < 0 || cm_buf_putc(&d->part_hdr, '\n') < 0) {
+            return -1;
+        }
+        break;
+    case P_BODY1:
+        if (delim == 1 && d->version_seen)
+            d->state = P_HDR2;
+        else if (delim != 0)
+            d->bad = 1;
+        else if (t != 0 && !d->version_seen && t == 10
+                 && strncasecmp((const char *) p, "Version: 1", 10) == 0)
+            d->version_seen = 1;
+        else if (t != 0)
+            d->bad = 1;
+        break;
+    case P_BODY2:
+        if (delim == 1) {
+            d->bad = 1;         /* a third part */
+        } else if (delim == 2) {
+            if ((r = cm_armor_finish(&d->armor)) < 0)
+                return -1;
+            d->bad = r == 0;
+            d->state = P_EPILOGUE;
+        } else {
+            if (cm_armor_line(&d->armor, p, n) < 0)
+                return -1;
+            d->bad = cm_armor_failed(&d->armor);
+        }
+        break;
+    default:
+        if (!note(d, t))
+            d->bad = 1;
+        break;
+    }
+    return 0;
+}
+
+static int smime_line(cm_detector *d, const unsigned char *p, size_t n)
+{
+    int r;
+
+    while (n > 0 && is_ws(p[n - 1]))
+        n--;
+    if (n == 0) {
+        d->state = 1;           /* only blank lines may follow */
+        return 0;
+    }
+    if (d->state == 1) {
+        d->bad = 1;
+        return 0;
+    }
+    cm_buf_reset(&d->der_out);
+    if ((r = cm_b64_decode(&d->b64, (const char *) p, n, &d->der_out, (size_t) -1)) == -2)
+        return -1;
+    if (r < 0 || memchr(p, ' ', n) != NULL || memchr(p, '\t', n) != NULL) {
+        d->bad = 1;
+        return 0;
+    }
+    cm_der_push(&d->der, d->der_out.data, d->der_out.len);
+    d->bad = d->der.bad;
+    return 0;
+}
+
+static int one_line(cm_detector *d, const unsigned char *p, size_t n)
+{
+    switch (d->mode) {
+    case M_PGP_MIME:
+        return pgp_mime_line(d, p, n);
+    case M_INLINE:
+        if (cm_armor_line(&d->armor, p, n) < 0)
+            return -1;
+        d->bad = cm_armor_failed(&d->armor);
+        return 0;
+    default:
+        return smime_line(d, p, n);
+    }
+}
+
+int cm_detector_push(cm_detector *d, const unsigned char *p, size_t n)
+{
+    if (d->bad)
+        return 0;
+    if (d->mode == M_SMIME_BIN) {
+        cm_der_push(&d->der, p, n);
+        d->bad = d->der.bad;
+        return 0;
+    }
+    while (n > 0 && !d->bad) {
+        const unsigned char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t) (nl - p) : n;
+
+        if (d->line.len + take > CM_ARMOR_MAX_LINE) {
+            d->bad = 1;         /* no line of real ciphertext is that long */
+            break;
+        }
+        if (nl == NULL)
+            return cm_buf_append(&d->line, p, take);
+        if (d->line.len == 0) {
+            if (one_line(d, p, take) < 0)
+                return -1;
+        } else {
+            if (cm_buf_append(&d->line, p, take) < 0 || one_line(d, d->line.data, d->line.len) < 0)
+                return -1;
+            cm_buf_reset(&d->line);
+        }
+        p += take + 1;
+        n -= take + 1;
+    }
+    return 0;
+}
+
+int cm_detector_finish(cm_detector *d, cm_enc_kind *kind)
+{
+    int r;
+
+    *kind = CM_ENC_NONE;
+    if (!d->bad && d->line.len > 0) {
+        if (one_line(d, d->line.data, d->line.len) < 0)
+            return -1;
+        cm_buf_reset(&d->line);
+    }
+    if (d->bad)
+        return 0;
+    switch (d->mode) {
+    case M_PGP_MIME:
+        if (d->state == P_EPILOGUE)
+            *kind = CM_ENC_PGP_MIME;
+        break;
+    case M_INLINE:
+        if ((r = cm_armor_finish(&d->armor)) < 0)
+            return -1;
+        if (r == 1)
+            *kind = CM_ENC_PGP_INLINE;
+        break;
+    case M_SMIME_B64:
+        if (d->b64.bits >= 6)
+            break;
+        /* fall through */
+    case M_SMIME_BIN:
+        if (cm_der_is_enveloped(&d->der))
+            *kind = CM_ENC_SMIME;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, cm_enc_kind *kind)
+{
+    cm_detector *d = cm_detector_new(h);
+    int r;
+
+    *kind = CM_ENC_NONE;
+    if (d == NULL)
+        return -1;
+    r = cm_detector_push(d, body, n);
+    if (r == 0)
+        r = cm_detector_finish(d, kind);
+    cm_detector_free(d);
+    return r;
 }

@@ -1,4 +1,6 @@
-/* cm_detect - is this message already encrypted (SPEC §3.1)? */
+/* cm_detect - is this message already encrypted (SPEC §3.1)? A streaming
+ * check over the whole body: a message counts as encrypted only if nothing
+ * a mail reader could show lies outside the ciphertext. */
 #ifndef CM_DETECT_H
 #define CM_DETECT_H
 
@@ -13,15 +15,28 @@ typedef enum cm_enc_kind {
     CM_ENC_SMIME
 } cm_enc_kind;
 
-/* How many body bytes detection looks at: enough for the PGP/MIME version
- * part and the session key packets of any realistic number of recipients. */
-#define CM_DETECT_PREFIX (256 * 1024)
+/* A PGP/MIME preamble or epilogue may hold a short note, no more (bytes of
+ * text, white space at line ends not counted). */
+#define CM_DETECT_MAX_NOTE 256
+/* The header section of each PGP/MIME part. */
+#define CM_DETECT_MAX_PART_HEADER 1024
 
-/* Classify the message with header list h and body prefix body[0..n)
- * (complete: the prefix is the whole body). Only real ciphertext counts:
- * a look-alike carrying plaintext is CM_ENC_NONE. -1 on out of memory. */
-int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, int complete,
-              cm_enc_kind *kind);
+typedef struct cm_detector cm_detector;
+
+/* A detector for a message with header list h (h must outlive it).
+ * NULL on out of memory. */
+cm_detector *cm_detector_new(const cm_hdrs *h);
+void cm_detector_free(cm_detector *d);
+/* Feed the next body bytes. 0, or -1 out of memory. */
+int cm_detector_push(cm_detector *d, const unsigned char *p, size_t n);
+/* 1 once the verdict is "not encrypted" whatever follows: the caller may
+ * stop feeding. */
+int cm_detector_decided(const cm_detector *d);
+/* After the whole body: the verdict. 0, or -1 out of memory. */
+int cm_detector_finish(cm_detector *d, cm_enc_kind *kind);
+
+/* The whole body at once. 0, or -1 out of memory. */
+int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, cm_enc_kind *kind);
 const char *cm_enc_kind_name(cm_enc_kind kind);
 
 #endif

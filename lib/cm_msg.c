@@ -268,12 +268,36 @@ static void missing_keys(cm_msg *m, cm_result *res)
     }
 }
 
+/* Run already-encrypted detection over the whole body, streamed from the
+ * spool. 0, or the status to refuse with. */
+static cm_stat detect(cm_msg *m, cm_enc_kind *kind)
+{
+    unsigned char buf[16384];
+    cm_detector *d;
+    ssize_t n = 0;
+    cm_stat st = CM_OK;
+
+    *kind = CM_ENC_NONE;
+    if ((d = cm_detector_new(&m->hdrs)) == NULL)
+        return CM_ERR_NOMEM;
+    if (cm_spool_rewind(m->body) < 0)
+        st = CM_ERR_SPOOL;
+    while (st == CM_OK && !cm_detector_decided(d)
+           && (n = cm_spool_read(m->body, buf, sizeof(buf))) > 0)
+        if (cm_detector_push(d, buf, (size_t) n) < 0)
+            st = CM_ERR_NOMEM;
+    if (st == CM_OK && n < 0)
+        st = CM_ERR_SPOOL;
+    if (st == CM_OK && cm_detector_finish(d, kind) < 0)
+        st = CM_ERR_NOMEM;
+    cm_detector_free(d);
+    return st;
+}
+
 static void inbound(cm_msg *m, cm_result *res)
 {
-    unsigned char *prefix;
-    ssize_t n;
     cm_enc_kind kind;
-    int r;
+    cm_stat st;
 
     if (m->oversize) {
         if (m->cfg->oversize_action == CM_OVERSIZE_PASS)
@@ -287,19 +311,8 @@ static void inbound(cm_msg *m, cm_result *res)
         refuse(res, CM_ERR_INTERNAL, "no recipients");
         return;
     }
-    if ((prefix = malloc(CM_DETECT_PREFIX)) == NULL) {
-        refuse(res, CM_ERR_NOMEM, NULL);
-        return;
-    }
-    if ((n = cm_spool_peek(m->body, prefix, CM_DETECT_PREFIX)) < 0) {
-        free(prefix);
-        refuse(res, CM_ERR_SPOOL, NULL);
-        return;
-    }
-    r = cm_detect(&m->hdrs, prefix, (size_t) n, cm_spool_size(m->body) == (uint64_t) n, &kind);
-    free(prefix);
-    if (r < 0) {
-        refuse(res, CM_ERR_NOMEM, NULL);
+    if ((st = detect(m, &kind)) != CM_OK) {
+        refuse(res, st, NULL);
         return;
     }
     if (kind != CM_ENC_NONE)

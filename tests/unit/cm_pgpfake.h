@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cm_armor.h"
 #include "cm_buf.h"
 
 static void fake_b64(const unsigned char *p, size_t n, cm_buf *out)
@@ -37,6 +38,12 @@ static void fake_packet(cm_buf *b, int tag, size_t len)
     cm_buf_putc(b, 0xc0 | tag);
     if (len < 192) {
         cm_buf_putc(b, (int) len);
+    } else if (len > 8383) {
+        cm_buf_putc(b, 255);
+        cm_buf_putc(b, (int) (len >> 24 & 0xff));
+        cm_buf_putc(b, (int) (len >> 16 & 0xff));
+        cm_buf_putc(b, (int) (len >> 8 & 0xff));
+        cm_buf_putc(b, (int) (len & 0xff));
     } else {
         cm_buf_putc(b, (int) (((len - 192) >> 8) + 192));
         cm_buf_putc(b, (int) ((len - 192) & 0xff));
@@ -45,12 +52,18 @@ static void fake_packet(cm_buf *b, int tag, size_t len)
         cm_buf_putc(b, (int) (i & 0xff));
 }
 
-/* Armor packets into out. */
+/* Armor packets into out, with their real CRC-24. */
 static void fake_armor(const cm_buf *packets, cm_buf *out)
 {
+    uint32_t crc = cm_crc24(CM_CRC24_INIT, packets->data, packets->len);
+    unsigned char c[3] = {(unsigned char) (crc >> 16), (unsigned char) (crc >> 8),
+                          (unsigned char) crc};
+
     cm_buf_puts(out, "-----BEGIN PGP MESSAGE-----\nComment: test\n\n");
     fake_b64(packets->data, packets->len, out);
-    cm_buf_puts(out, "=AbCd\n-----END PGP MESSAGE-----\n");
+    cm_buf_puts(out, "=");
+    fake_b64(c, 3, out);
+    cm_buf_puts(out, "-----END PGP MESSAGE-----\n");
 }
 
 /* A plausible encrypted message: nesk PKESKs then a SEIPD packet. */

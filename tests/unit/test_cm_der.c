@@ -1,0 +1,63 @@
+#include "cm_der.h"
+#include "cm_test.h"
+
+static int der_ok(const unsigned char *p, size_t n, size_t chunk)
+{
+    cm_der d;
+    size_t off;
+
+    cm_der_init(&d);
+    for (off = 0; off < n; off += chunk)
+        cm_der_push(&d, p + off, n - off < chunk ? n - off : chunk);
+    return cm_der_finish(&d) + 2 * cm_der_is_enveloped(&d);
+}
+
+START_TEST(structures)
+{
+    static const struct {
+        unsigned char b[32];
+        size_t n;
+        int want;           /* 1 well formed, 3 well formed and enveloped */
+    } cases[] = {
+        {{0x30, 0x03, 0x02, 0x01, 0x05}, 5, 1},
+        {{0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00}, 7, 1},
+        {{0x30, 0x03, 0x02, 0x01, 0x05, 0x00}, 6, 0},           /* a byte after */
+        {{0x30, 0x04, 0x02, 0x01, 0x05}, 5, 0},                 /* short */
+        {{0x30, 0x03, 0x02, 0x02, 0x05}, 5, 0},                 /* child past parent */
+        {{0x30, 0x80, 0x02, 0x01, 0x05}, 5, 0},                 /* no end-of-contents */
+        {{0x02, 0x01, 0x05}, 3, 0},                             /* not a SEQUENCE */
+        {{0x30, 0x02, 0x04, 0x80}, 4, 0},                       /* indefinite primitive */
+        {{0x30, 0x0f, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03,
+          0xa0, 0x02, 0x05, 0x00}, 17, 3},
+        {{0x30, 0x0f, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+          0xa0, 0x02, 0x05, 0x00}, 17, 1},                      /* signedData */
+    };
+    size_t i, c;
+
+    for (i = 0; i < NELEM(cases); i++)
+        for (c = 1; c <= cases[i].n; c++)
+            ck_assert_msg(der_ok(cases[i].b, cases[i].n, c) == cases[i].want,
+                          "case %zu chunk %zu: got %d", i, c, der_ok(cases[i].b, cases[i].n, c));
+}
+END_TEST
+
+START_TEST(depth_bounded)
+{
+    unsigned char deep[2 * (CM_DER_MAX_DEPTH + 2)];
+    size_t i;
+
+    for (i = 0; i < CM_DER_MAX_DEPTH + 2; i++) {
+        deep[2 * i] = 0x30;
+        deep[2 * i + 1] = 0x80;
+    }
+    ck_assert_int_eq(der_ok(deep, sizeof(deep), sizeof(deep)), 0);
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD(s, structures);
+    CM_ADD(s, depth_bounded);
+}
+
+CM_TEST_MAIN("cm_der", add)
