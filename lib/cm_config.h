@@ -19,8 +19,11 @@ typedef struct cm_config {
     int syslog;
     int log_level;              /* LOG_* */
     char *keyring_dir;
+    char *gpg_program;          /* "": the one GPGME finds */
+    uint64_t engine_timeout;    /* seconds */
     char *certificate_dir;
     cm_list local_domains;
+    char *recipient_delimiter;  /* "": none */
     cm_cidr_list internal_hosts;
     cm_list outbound_daemons;
     cm_list gateway_keys;

@@ -1,28 +1,35 @@
-/* cm_gpgme - the OpenPGP backend: key lookup and encryption through GPGME. */
-#include "cm_crypto.h"
+/* cm_gpgme - the OpenPGP backend: key lookup and encryption through GPGME.
+ *
+ * Nothing gpg says is taken on trust where a wrong answer would let
+ * plaintext out:
+ * - "no key" comes from an index of the whole keyring (cm_gpgme_index.c),
+ *   built from one listing that must hold exactly the keys our own scan of
+ *   the file counts;
+ * - an encryption counts only if gpg reported END_ENCRYPTION and the bytes
+ *   it wrote are one complete armored message with one session key packet
+ *   per recipient key and integrity-protected data (cm_armor);
+ * - every gpg run has a deadline (EngineTimeout, cm_watch). */
+#include "cm_gpgme_int.h"
 #include "cm_boundary.h"
 #include "cm_crlf.h"
+#include "cm_armor.h"
 #include "cm_log.h"
 #include "cm_pgpmime.h"
+#include "cm_watch.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <gpgme.h>
 #include <locale.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct cm_crypto_session {
     const cm_config *cfg;
     gpgme_ctx_t ctx;
+    cm_gpgme_index *index;  /* held for the message's life */
     gpgme_key_t *keys;      /* NULL-terminated recipient list */
     size_t nkeys;
-    int keyring_ok;         /* gpg has listed a key in this session */
 };
 
 static cm_stat gpg_init(char *err, size_t errlen)
@@ -34,6 +41,10 @@ static cm_stat gpg_init(char *err, size_t errlen)
         return CM_ERR_ENGINE;
     }
     gpgme_set_locale(NULL, LC_CTYPE, "C");
+    if (cm_watch_init() < 0) {
+        snprintf(err, errlen, "fork handler: %s", strerror(errno));
+        return CM_ERR_ENGINE;
+    }
     if ((ge = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP)) != 0) {
         snprintf(err, errlen, "OpenPGP engine (gpg) unusable: %s", gpgme_strerror(ge));
         return CM_ERR_ENGINE;
@@ -41,48 +52,64 @@ static cm_stat gpg_init(char *err, size_t errlen)
     return CM_OK;
 }
 
-/* The keyring must be there and readable: otherwise gpg just finds no keys,
- * and a missing keyring would look like "no key" and pass mail in plaintext. */
-static cm_stat check_keyring(const char *dir)
+cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out)
 {
-    static const char *const names[] = {"pubring.kbx", "pubring.gpg"};
-    struct stat st;
-    size_t i;
+    const char *prog = cfg->gpg_program && *cfg->gpg_program ? cfg->gpg_program : NULL;
+    gpgme_engine_info_t info;
+    gpgme_ctx_t ctx = NULL;
+    gpgme_error_t ge;
 
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        cm_log_error("KeyringDir %s: %s", dir, errno ? strerror(errno) : "not a directory");
-        return CM_ERR_KEYRING;
+    *out = NULL;
+    if ((ge = gpgme_new(&ctx)) != 0
+        || (ge = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0
+        || (ge = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, prog,
+                                           cfg->keyring_dir)) != 0
+        || (ge = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
+        /* Validity is not ours to use (the checks are ours), and so gpg
+         * never rebuilds the trustdb: that would need write access to
+         * KeyringDir and a lock other processes may hold. */
+        || (ge = gpgme_set_ctx_flag(ctx, "trust-model", "always")) != 0
+        /* Every status line to our callback: END_ENCRYPTION and ERROR. */
+        || (ge = gpgme_set_ctx_flag(ctx, "full-status", "1")) != 0) {
+        cm_log_error("GPGME context: %s", gpgme_strerror(ge));
+        if (ctx != NULL)
+            gpgme_release(ctx);
+        return CM_ERR_ENGINE;
     }
-    for (i = 0; i < 2; i++) {
-        char path[4096];
-        int fd;
+    /* gpg missing at run time is "engine unavailable", not a keyring fault. */
+    info = gpgme_ctx_get_engine_info(ctx);
+    if (info == NULL || info->file_name == NULL || access(info->file_name, X_OK) < 0) {
+        cm_log_error("OpenPGP engine %s: %s", info && info->file_name ? info->file_name : "(none)",
+                     strerror(errno ? errno : ENOENT));
+        gpgme_release(ctx);
+        return CM_ERR_ENGINE;
+    }
+    gpgme_set_armor(ctx, 1);
+    gpgme_set_offline(ctx, 1);
+    *out = ctx;
+    return CM_OK;
+}
 
-        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
-            cm_log_error("KeyringDir %s: path too long", dir);
-            return CM_ERR_KEYRING;
-        }
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-            (void) close(fd);
-            return CM_OK;
-        }
-        if (errno != ENOENT) {
-            cm_log_errno("keyring %s", path);
-            return CM_ERR_KEYRING;
-        }
-    }
-    cm_log_error("KeyringDir %s holds no public keyring (pubring.kbx or pubring.gpg)", dir);
-    return CM_ERR_KEYRING;
+static void cancel_cb(void *ctx)
+{
+    (void) gpgme_cancel_async(ctx);
+}
+
+cm_watch *cm_gpgme_watch(const cm_config *cfg, gpgme_ctx_t ctx)
+{
+    cm_watch *w = cm_watch_start(cfg->engine_timeout, cancel_cb, ctx);
+
+    if (w == NULL)
+        cm_log_errno("engine watchdog");
+    return w;
 }
 
 static cm_stat gpg_session_new(const cm_config *cfg, cm_crypto_session **out)
 {
     cm_crypto_session *s;
-    gpgme_error_t ge;
     cm_stat st;
 
     *out = NULL;
-    if ((st = check_keyring(cfg->keyring_dir)) != CM_OK)
-        return st;
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return CM_ERR_NOMEM;
     s->cfg = cfg;
@@ -90,24 +117,14 @@ static cm_stat gpg_session_new(const cm_config *cfg, cm_crypto_session **out)
         free(s);
         return CM_ERR_NOMEM;
     }
-    if ((ge = gpgme_new(&s->ctx)) != 0
-        || (ge = gpgme_set_protocol(s->ctx, GPGME_PROTOCOL_OpenPGP)) != 0
-        || (ge = gpgme_ctx_set_engine_info(s->ctx, GPGME_PROTOCOL_OpenPGP, NULL,
-                                           cfg->keyring_dir)) != 0
-        || (ge = gpgme_set_keylist_mode(s->ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
-        /* Validity is not ours to use (the checks are below), and so gpg
-         * never rebuilds the trustdb: that would need write access to
-         * KeyringDir and a lock other processes may hold. */
-        || (ge = gpgme_set_ctx_flag(s->ctx, "trust-model", "always")) != 0) {
-        cm_log_error("GPGME context: %s", gpgme_strerror(ge));
+    if ((st = cm_gpgme_ctx_new(cfg, &s->ctx)) != CM_OK
+        || (st = cm_gpgme_index_get(cfg, &s->index)) != CM_OK) {
         if (s->ctx != NULL)
             gpgme_release(s->ctx);
         free(s->keys);
         free(s);
-        return CM_ERR_ENGINE;
+        return st;
     }
-    gpgme_set_armor(s->ctx, 1);
-    gpgme_set_offline(s->ctx, 1);
     *out = s;
     return CM_OK;
 }
@@ -122,38 +139,21 @@ static void gpg_session_free(cm_crypto_session *s)
         gpgme_key_unref(s->keys[i]);
     free(s->keys);
     gpgme_release(s->ctx);
+    cm_gpgme_index_put(s->index);
     free(s);
-}
-
-/* Newest creation time of a usable encryption subkey; 0 if none. */
-static long usable_encryption_subkey(gpgme_key_t key)
-{
-    gpgme_subkey_t sk;
-    long best = 0;
-
-    for (sk = key->subkeys; sk != NULL; sk = sk->next)
-        if (sk->can_encrypt && !sk->revoked && !sk->expired && !sk->disabled && !sk->invalid
-            && sk->timestamp > best)
-            best = sk->timestamp;
-    return best;
-}
-
-static int uid_matches(gpgme_key_t key, const char *addr)
-{
-    gpgme_user_id_t uid;
-
-    for (uid = key->uids; uid != NULL; uid = uid->next)
-        if (!uid->revoked && !uid->invalid && uid->email != NULL
-            && strcasecmp(uid->email, addr) == 0)
-            return 1;
-    return 0;
 }
 
 static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
 {
-    gpgme_key_t *nk = realloc(s->keys, (s->nkeys + 2) * sizeof(*nk));
+    gpgme_key_t *nk;
+    size_t i;
 
-    if (nk == NULL)
+    for (i = 0; i < s->nkeys; i++)
+        if (strcmp(s->keys[i]->fpr, key->fpr) == 0)
+            return CM_OK;       /* one key, one session key packet */
+    if (s->nkeys > ((size_t) -1) / sizeof(*nk) - 2)
+        return CM_ERR_NOMEM;
+    if ((nk = realloc(s->keys, (s->nkeys + 2) * sizeof(*nk))) == NULL)
         return CM_ERR_NOMEM;
     s->keys = nk;
     gpgme_key_ref(key);
@@ -162,157 +162,17 @@ static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
     return CM_OK;
 }
 
-/*
- * GPGME reports a key listing that gpg could not do (keyring damaged, gone,
- * gpg killed) as a clean end of list, the same as "no such key". So before
- * "no key" is believed, gpg must show it can list some key from this keyring
- * at all. An empty keyring fails this too, on purpose: it cannot be told from
- * one gpg cannot read.
- *
- * The whole keyring is listed once (to the end: GPGME leaks what an early
- * gpgme_op_keylist_end leaves queued) and its first key's fingerprint kept
- * for the whole process, per keyring; after that, asking for that one key is
- * enough. Only when it has gone is the keyring listed again.
- */
-static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *probe_dir, *probe_fpr;
-
-/* A copy of the remembered fingerprint for dir, or NULL. */
-static char *probe_get(const char *dir)
-{
-    char *fpr = NULL;
-
-    if (pthread_mutex_lock(&probe_lock) != 0)
-        return NULL;
-    if (probe_dir != NULL && strcmp(probe_dir, dir) == 0)
-        fpr = strdup(probe_fpr);
-    (void) pthread_mutex_unlock(&probe_lock);
-    return fpr;
-}
-
-/* Remember fpr as the key to ask for in dir. */
-static void probe_set(const char *dir, const char *fpr)
-{
-    char *d, *f;
-
-    if (fpr == NULL || pthread_mutex_lock(&probe_lock) != 0)
-        return;
-    d = strdup(dir);
-    f = strdup(fpr);
-    if (d != NULL && f != NULL) {
-        free(probe_dir);
-        free(probe_fpr);
-        probe_dir = d;
-        probe_fpr = f;
-    } else {
-        /* Out of memory: nothing remembered; the next probe lists all. */
-        free(d);
-        free(f);
-    }
-    (void) pthread_mutex_unlock(&probe_lock);
-}
-
-static cm_stat keyring_lists_a_key(cm_crypto_session *s)
-{
-    const char *dir = s->cfg->keyring_dir;
-    gpgme_key_t key = NULL;
-    gpgme_error_t ge;
-    char *fpr;
-
-    if (s->keyring_ok)
-        return CM_OK;
-    if ((fpr = probe_get(dir)) != NULL) {
-        ge = gpgme_get_key(s->ctx, fpr, &key, 0);
-        free(fpr);
-        if (ge == 0) {
-            gpgme_key_unref(key);
-            s->keyring_ok = 1;
-            return CM_OK;
-        }
-    }
-    ge = gpgme_op_keylist_start(s->ctx, NULL, 0);
-    while (ge == 0 && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
-        if (!s->keyring_ok)
-            probe_set(dir, key->fpr);
-        s->keyring_ok = 1;
-        gpgme_key_unref(key);
-    }
-    (void) gpgme_op_keylist_end(s->ctx);
-    if (s->keyring_ok && gpg_err_code(ge) == GPG_ERR_EOF)
-        return CM_OK;
-    s->keyring_ok = 0;
-    cm_log_error("KeyringDir %s: gpg lists no key at all (%s): keyring unreadable, damaged "
-                 "or empty", dir,
-                 gpg_err_code(ge) == GPG_ERR_EOF ? "none found" : gpgme_strerror(ge));
-    return CM_ERR_KEYRING;
-}
-
-/* The newest usable key for exactly addr into *out, or NULL. */
-static cm_stat find_key(cm_crypto_session *s, const char *pattern, const char *addr,
-                        gpgme_key_t *out)
-{
-    gpgme_key_t key, best = NULL;
-    gpgme_keylist_result_t res;
-    gpgme_error_t ge;
-    long best_ts = 0, ts;
-    cm_stat st = CM_OK;
-
-    *out = NULL;
-    ge = gpgme_op_keylist_start(s->ctx, pattern, 0);
-    while (ge == 0 && (ge = gpgme_op_keylist_next(s->ctx, &key)) == 0) {
-        s->keyring_ok = 1;
-        if (!key->revoked && !key->expired && !key->disabled && !key->invalid
-            && key->can_encrypt && uid_matches(key, addr)
-            && (ts = usable_encryption_subkey(key)) > best_ts) {
-            if (best != NULL)
-                gpgme_key_unref(best);
-            best = key;
-            best_ts = ts;
-        } else {
-            gpgme_key_unref(key);
-        }
-    }
-    if (gpg_err_code(ge) != GPG_ERR_EOF) {
-        cm_log_error("key lookup for <%s>: %s", addr, gpgme_strerror(ge));
-        st = CM_ERR_KEYLOOKUP;
-    } else if ((res = gpgme_op_keylist_result(s->ctx)) != NULL && res->truncated) {
-        cm_log_error("key lookup for <%s>: result truncated", addr);
-        st = CM_ERR_KEYLOOKUP;
-    }
-    (void) gpgme_op_keylist_end(s->ctx);
-    if (st == CM_OK)
-        *out = best;
-    else if (best != NULL)
-        gpgme_key_unref(best);
-    return st;
-}
-
 static cm_stat gpg_add_recipient(cm_crypto_session *s, const char *addr, int *found)
 {
-    gpgme_key_t best = NULL;
-    char *pattern;
-    cm_stat st;
+    gpgme_key_t key = cm_gpgme_index_find(s->index, addr);
+    cm_stat st = CM_OK;
 
     *found = 0;
-    /* "<addr>" asks gpg for an exact mail address match; we check it again. */
-    if (strpbrk(addr, "<>\n\r") != NULL || *addr == 0)
-        return CM_OK;
-    if ((pattern = malloc(strlen(addr) + 3)) == NULL)
-        return CM_ERR_NOMEM;
-    sprintf(pattern, "<%s>", addr);
-    st = find_key(s, pattern, addr, &best);
-    /* Not found: only believed if the keyring answers at all, and then
-     * asked once more, as the first gpg may have died without a word. */
-    if (st == CM_OK && best == NULL && (st = keyring_lists_a_key(s)) == CM_OK)
-        st = find_key(s, pattern, addr, &best);
-    free(pattern);
-    if (st == CM_OK && best != NULL) {
-        cm_log_debug("key for <%s>: %s", addr, best->fpr ? best->fpr : "?");
-        if ((st = add_key(s, best)) == CM_OK)
+    if (key != NULL) {
+        cm_log_debug("key for <%s>: %s", addr, key->fpr);
+        if ((st = add_key(s, key)) == CM_OK)
             *found = 1;
     }
-    if (best != NULL)
-        gpgme_key_unref(best);
     return st;
 }
 
@@ -322,10 +182,14 @@ static ssize_t entity_read_cb(void *handle, void *buf, size_t size)
     return cm_entity_read(handle, buf, size);
 }
 
+/* Where gpg's output goes: CRLF into the spool, and through the armor
+ * reader that judges it. */
 typedef struct armor_sink {
     cm_spool *out;
     cm_crlf crlf;
     cm_buf tmp;
+    cm_armor check;
+    int write_errno;        /* the first failed write, 0 if none */
 } armor_sink;
 
 static ssize_t armor_write_cb(void *handle, const void *buf, size_t size)
@@ -333,13 +197,52 @@ static ssize_t armor_write_cb(void *handle, const void *buf, size_t size)
     armor_sink *a = handle;
 
     cm_buf_reset(&a->tmp);
-    if (cm_crlf_push(&a->crlf, buf, size, &a->tmp) < 0) {
+    if (cm_armor_push(&a->check, buf, size) < 0 || cm_crlf_push(&a->crlf, buf, size, &a->tmp) < 0) {
+        a->write_errno = ENOMEM;
         errno = ENOMEM;
         return -1;
     }
-    if (cm_spool_write(a->out, a->tmp.data, a->tmp.len) < 0)
+    if (cm_spool_write(a->out, a->tmp.data, a->tmp.len) < 0) {
+        a->write_errno = errno ? errno : EIO;
         return -1;
+    }
     return (ssize_t) size;
+}
+
+/* Status lines: only END_ENCRYPTION says the operation finished. */
+typedef struct enc_status {
+    int end_seen;
+    int error_seen;
+} enc_status;
+
+static gpgme_error_t status_cb(void *opaque, const char *keyword, const char *args)
+{
+    enc_status *es = opaque;
+
+    (void) args;
+    if (strcmp(keyword, "END_ENCRYPTION") == 0)
+        es->end_seen = 1;
+    else if (strcmp(keyword, "ERROR") == 0 || strcmp(keyword, "FAILURE") == 0
+             || strcmp(keyword, "INV_RECP") == 0)
+        es->error_seen = 1;
+    return 0;
+}
+
+/* Is what gpg wrote one encrypted message for exactly our keys? */
+static int output_ok(cm_crypto_session *s, armor_sink *sink)
+{
+    const cm_pgppkt *pk = &sink->check.pkt;
+    int r = cm_armor_finish(&sink->check);
+
+    if (r < 0)
+        return -1;
+    if (r == 1 && pk->npkesk == s->nkeys && pk->nskesk == 0
+        && (pk->enc_tag == CM_PKT_SEIPD || pk->enc_tag == CM_PKT_AEAD))
+        return 1;
+    cm_log_error("engine output rejected: %s; %zu of %zu session key packets, data packet %d, "
+                 "%llu bytes", r == 1 ? "wrong packets" : "not one complete armored message",
+                 pk->npkesk, s->nkeys, pk->enc_tag, (unsigned long long) sink->check.decoded);
+    return 0;
 }
 
 static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, cm_envelope *env)
@@ -349,40 +252,69 @@ static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, c
     gpgme_data_t din = NULL, dout = NULL;
     gpgme_encrypt_result_t res;
     gpgme_error_t ge;
+    enc_status es = {0, 0};
     armor_sink sink;
+    cm_watch *w;
     char boundary[CM_BOUNDARY_LEN];
     cm_stat st = CM_OK;
+    int ok, expired;
 
     memset(env, 0, sizeof(*env));
     if (s->nkeys == 0)
         return CM_ERR_INTERNAL;
+    memset(&sink, 0, sizeof(sink));
     sink.out = out;
     cm_crlf_init(&sink.crlf);
     cm_buf_init(&sink.tmp);
-    if (cm_boundary_new(boundary) < 0)
-        return CM_ERR_INTERNAL;
-    if (cm_pgpmime_begin(boundary, out) < 0)
-        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    cm_armor_init(&sink.check);
+    if (cm_boundary_new(boundary) < 0) {
+        st = CM_ERR_INTERNAL;
+        goto done;
+    }
+    if (cm_pgpmime_begin(boundary, out) < 0) {
+        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        goto done;
+    }
     if ((ge = gpgme_data_new_from_cbs(&din, &in_cbs, in)) != 0
         || (ge = gpgme_data_new_from_cbs(&dout, &out_cbs, &sink)) != 0) {
         cm_log_error("GPGME data: %s", gpgme_strerror(ge));
         st = CM_ERR_ENGINE;
         goto done;
     }
+    gpgme_set_status_cb(s->ctx, status_cb, &es);
+    if ((w = cm_gpgme_watch(s->cfg, s->ctx)) == NULL) {
+        st = CM_ERR_INTERNAL;
+        goto done;
+    }
     ge = gpgme_op_encrypt(s->ctx, s->keys, GPGME_ENCRYPT_ALWAYS_TRUST, din, dout);
+    expired = cm_watch_stop(w);
+    gpgme_set_status_cb(s->ctx, NULL, NULL);
     res = gpgme_op_encrypt_result(s->ctx);
-    if (res != NULL && res->invalid_recipients != NULL) {
+    if (expired) {
+        cm_log_error("encryption: gpg did not finish within EngineTimeout (%llus)",
+                     (unsigned long long) s->cfg->engine_timeout);
+        st = CM_ERR_TIMEOUT;
+    } else if (sink.write_errno != 0) {
+        errno = sink.write_errno;
+        cm_log_errno("encryption: writing the ciphertext to the spool");
+        st = sink.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    } else if (res != NULL && res->invalid_recipients != NULL) {
         cm_log_error("encryption refused key %s: %s",
                      res->invalid_recipients->fpr ? res->invalid_recipients->fpr : "?",
                      gpgme_strerror(res->invalid_recipients->reason));
         st = CM_ERR_ENCRYPT;
-        goto done;
-    }
-    if (ge != 0) {
+    } else if (ge != 0) {
         cm_log_error("encryption failed: %s", gpgme_strerror(ge));
         st = gpg_err_code(ge) == GPG_ERR_ENOMEM ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
-        goto done;
+    } else if (!es.end_seen || es.error_seen) {
+        cm_log_error("encryption: gpg ended without %s", es.error_seen ? "success (ERROR status)"
+                     : "reporting END_ENCRYPTION");
+        st = CM_ERR_ENCRYPT;
+    } else if ((ok = output_ok(s, &sink)) <= 0) {
+        st = ok < 0 ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
     }
+    if (st != CM_OK)
+        goto done;
     if (cm_pgpmime_end(boundary, out) < 0) {
         st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
         goto done;
@@ -397,6 +329,7 @@ done:
     gpgme_data_release(din);
     gpgme_data_release(dout);
     cm_buf_free(&sink.tmp);
+    cm_armor_free(&sink.check);
     return st;
 }
 
@@ -408,4 +341,3 @@ const cm_crypto_ops cm_gpgme_ops = {
     gpg_add_recipient,
     gpg_encrypt,
 };
-

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct {
@@ -121,10 +122,12 @@ static cm_stat lookup_in(const char *dir, const char *addr, int *found)
 
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
     ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
-    *found = -1;
-    st = cm_gpgme_ops.add_recipient(s, addr, found);
-    cm_gpgme_ops.session_free(s);
+    *found = 0;
+    if ((st = cm_gpgme_ops.session_new(cfg, &s)) == CM_OK) {
+        *found = -1;
+        st = cm_gpgme_ops.add_recipient(s, addr, found);
+        cm_gpgme_ops.session_free(s);
+    }
     cm_config_free(cfg);
     return st;
 }
@@ -138,7 +141,7 @@ static const struct {
     size_t size;
 } bad_keyrings[] = {
     {"damaged", 8192},
-    {"empty", 0},
+    {"zero-length", 0},
 };
 
 START_TEST(unlistable_keyring_is_an_error_not_no_key)
@@ -148,7 +151,7 @@ START_TEST(unlistable_keyring_is_an_error_not_no_key)
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     write_pubring(dir, NULL, bad_keyrings[_i].size);
-    ck_assert_msg(lookup_in(dir, "alice@example.org", &found) == CM_ERR_KEYRING,
+    ck_assert_msg(lookup_in(dir, "alice@example.org", &found) == CM_ERR_KEYRING_DAMAGED,
                   "%s keyring: lookup did not fail", bad_keyrings[_i].what);
     ck_assert_int_eq(found, 0);
     remove_dir(dir);
@@ -169,8 +172,45 @@ START_TEST(keyring_damaged_after_use_is_an_error)
     ck_assert_int_eq(lookup_in(dir, "nobody@example.org", &found), CM_OK);
     ck_assert_int_eq(found, 0);
     write_pubring(dir, NULL, 8192);
-    ck_assert_int_eq(lookup_in(dir, "nobody@example.org", &found), CM_ERR_KEYRING);
+    ck_assert_int_eq(lookup_in(dir, "nobody@example.org", &found), CM_ERR_KEYRING_DAMAGED);
     ck_assert_int_eq(found, 0);
+    remove_dir(dir);
+}
+END_TEST
+
+/* A keyring cut short (an in-place copy caught half-way): the keys before
+ * the cut still list, so "no key" for the others must not be believed. */
+START_TEST(truncated_keyring_is_an_error)
+{
+    char dir[] = "/tmp/cm-kr-XXXXXX", path[300];
+    struct stat st;
+    int found;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    write_pubring(dir, "pubring.kbx", 0);
+    snprintf(path, sizeof(path), "%s/pubring.kbx", dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(truncate(path, st.st_size / 2), 0);
+    ck_assert_int_eq(lookup_in(dir, "grace@example.org", &found), CM_ERR_KEYRING_DAMAGED);
+    ck_assert_int_eq(found, 0);
+    remove_dir(dir);
+}
+END_TEST
+
+/* A well-formed keybox with no key in it: a gateway with nothing to
+ * encrypt to answers 4xx rather than pass everything in plaintext. */
+START_TEST(keyring_without_keys_is_an_error)
+{
+    char dir[] = "/tmp/cm-kr-XXXXXX", cmd[400];
+    int found;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cmd, sizeof(cmd), "gpg --batch --homedir %s --list-keys >/dev/null 2>&1", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(lookup_in(dir, "alice@example.org", &found), CM_ERR_KEYRING);
+    ck_assert_int_eq(found, 0);
+    snprintf(cmd, sizeof(cmd), "GNUPGHOME=%s gpgconf --kill all", dir);
+    ck_assert_int_eq(system(cmd), 0);
     remove_dir(dir);
 }
 END_TEST
@@ -239,6 +279,8 @@ static void add(Suite *s)
     CM_ADD(s, missing_keyring_is_an_error_not_no_key);
     CM_ADD_LOOP(s, unlistable_keyring_is_an_error_not_no_key, NELEM(bad_keyrings));
     CM_ADD(s, keyring_damaged_after_use_is_an_error);
+    CM_ADD(s, truncated_keyring_is_an_error);
+    CM_ADD(s, keyring_without_keys_is_an_error);
     CM_ADD(s, encrypt_round_trip);
 }
 

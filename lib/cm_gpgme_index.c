@@ -1,0 +1,347 @@
+/* cm_gpgme_index - every usable encryption key of the keyring, by address.
+ *
+ * GPGME reports a listing gpg could not finish (keyring damaged or being
+ * rewritten, gpg killed) as a clean, shorter listing. So an index is only
+ * built from a listing that holds exactly as many keys as our own check of
+ * the keyring file counts (cm_keyring), with no ERROR status from gpg, and
+ * with the file unchanged from before our check to after the listing.
+ * Anything else is a 4xx, never "no key". */
+#include "cm_gpgme_int.h"
+#include "cm_keyring.h"
+#include "cm_log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* A keyring modified less than this long ago may still be being written. */
+#define QUIET_NS 1000000000L
+#define ATTEMPTS 3
+
+typedef struct ix_entry {
+    char *addr;             /* lower-cased */
+    gpgme_key_t key;
+} ix_entry;
+
+struct cm_gpgme_index {
+    int refs;               /* under cache_lock */
+    char *dir;
+    cm_keyring_id id;
+    gpgme_key_t *keys;      /* every key listed */
+    size_t nkeys;
+    ix_entry *v;            /* sorted by addr */
+    size_t n, cap;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cm_gpgme_index *cache;   /* the index of the KeyringDir last asked for */
+
+static void ix_free(cm_gpgme_index *ix)
+{
+    size_t i;
+
+    if (ix == NULL)
+        return;
+    for (i = 0; i < ix->n; i++)
+        free(ix->v[i].addr);
+    for (i = 0; i < ix->nkeys; i++)
+        gpgme_key_unref(ix->keys[i]);
+    free(ix->v);
+    free(ix->keys);
+    free(ix->dir);
+    free(ix);
+}
+
+void cm_gpgme_index_put(cm_gpgme_index *ix)
+{
+    int last;
+
+    if (ix == NULL)
+        return;
+    (void) pthread_mutex_lock(&cache_lock);
+    last = --ix->refs == 0;
+    (void) pthread_mutex_unlock(&cache_lock);
+    if (last)
+        ix_free(ix);
+}
+
+/* Newest creation time of an encryption subkey usable now; 0 if none. */
+static long usable_subkey(gpgme_key_t key, time_t now)
+{
+    gpgme_subkey_t sk;
+    long best = 0;
+
+    if (key->revoked || key->expired || key->disabled || key->invalid || !key->can_encrypt
+        || key->subkeys == NULL || (key->subkeys->expires > 0 && key->subkeys->expires <= now))
+        return 0;
+    for (sk = key->subkeys; sk != NULL; sk = sk->next)
+        if (sk->can_encrypt && !sk->revoked && !sk->expired && !sk->disabled && !sk->invalid
+            && (sk->expires == 0 || sk->expires > now) && sk->timestamp > best)
+            best = sk->timestamp;
+    return best;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ix_entry *) a)->addr, ((const ix_entry *) b)->addr);
+}
+
+static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
+{
+    gpgme_user_id_t uid;
+
+    for (uid = key->uids; uid != NULL; uid = uid->next) {
+        ix_entry *nv;
+        char *a;
+        size_t i;
+
+        if (uid->revoked || uid->invalid || uid->email == NULL || *uid->email == 0)
+            continue;
+        if (ix->n == ix->cap) {
+            size_t cap = ix->cap ? 2 * ix->cap : 16;
+
+            if (cap > ((size_t) -1) / sizeof(*nv) || (nv = realloc(ix->v, cap * sizeof(*nv))) == NULL)
+                return CM_ERR_NOMEM;
+            ix->v = nv;
+            ix->cap = cap;
+        }
+        if ((a = strdup(uid->email)) == NULL)
+            return CM_ERR_NOMEM;
+        for (i = 0; a[i]; i++)
+            if (a[i] >= 'A' && a[i] <= 'Z')
+                a[i] = (char) (a[i] + 32);
+        ix->v[ix->n].addr = a;
+        ix->v[ix->n].key = key;
+        ix->n++;
+    }
+    return CM_OK;
+}
+
+typedef struct list_status {
+    int error_seen;
+} list_status;
+
+static gpgme_error_t list_status_cb(void *opaque, const char *keyword, const char *args)
+{
+    list_status *ls = opaque;
+
+    if (strcmp(keyword, "ERROR") == 0 || strcmp(keyword, "FAILURE") == 0) {
+        ls->error_seen = 1;
+        cm_log_warn("gpg key listing: %s %s", keyword, args ? args : "");
+    }
+    return 0;
+}
+
+/* List every key into ix. */
+static cm_stat list_all(const cm_config *cfg, cm_gpgme_index *ix)
+{
+    list_status ls = {0};
+    gpgme_ctx_t ctx;
+    gpgme_key_t key;
+    gpgme_error_t ge;
+    cm_watch *w;
+    cm_stat st;
+    size_t cap = 0;
+    int expired;
+
+    if ((st = cm_gpgme_ctx_new(cfg, &ctx)) != CM_OK)
+        return st;
+    gpgme_set_status_cb(ctx, list_status_cb, &ls);
+    if ((w = cm_gpgme_watch(cfg, ctx)) == NULL) {
+        gpgme_release(ctx);
+        return CM_ERR_INTERNAL;
+    }
+    ge = gpgme_op_keylist_start(ctx, NULL, 0);
+    while (ge == 0 && (ge = gpgme_op_keylist_next(ctx, &key)) == 0) {
+        if (ix->nkeys == cap) {
+            gpgme_key_t *nk;
+
+            cap = cap ? 2 * cap : 64;
+            if (cap > ((size_t) -1) / sizeof(*nk) || (nk = realloc(ix->keys, cap * sizeof(*nk))) == NULL) {
+                gpgme_key_unref(key);
+                st = CM_ERR_NOMEM;
+                continue;       /* read on to the end: GPGME leaks what is left queued */
+            }
+            ix->keys = nk;
+        }
+        if (st == CM_OK)
+            ix->keys[ix->nkeys++] = key;
+        else
+            gpgme_key_unref(key);
+    }
+    (void) gpgme_op_keylist_end(ctx);
+    expired = cm_watch_stop(w);
+    gpgme_release(ctx);
+    if (expired) {
+        cm_log_error("key listing: gpg did not finish within EngineTimeout (%llus)",
+                     (unsigned long long) cfg->engine_timeout);
+        return CM_ERR_TIMEOUT;
+    }
+    if (st != CM_OK)
+        return st;
+    if (gpg_err_code(ge) != GPG_ERR_EOF || ls.error_seen) {
+        cm_log_error("KeyringDir %s: gpg could not list the keyring: %s", cfg->keyring_dir,
+                     ls.error_seen ? "it reported an error" : gpgme_strerror(ge));
+        return CM_ERR_KEYRING_DAMAGED;
+    }
+    return CM_OK;
+}
+
+static cm_stat keyring_error(cm_keyring_status ks, const char *err)
+{
+    cm_log_error("%s", err);
+    return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
+}
+
+/* Wait until the keyring has been left alone for a moment. */
+static void wait_quiet(const cm_keyring_id *id)
+{
+    struct timespec now;
+    long age;
+
+    if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+        return;
+    age = (long) (now.tv_sec - id->mtim.tv_sec) * 1000000000L + (now.tv_nsec - id->mtim.tv_nsec);
+    if (age >= 0 && age < QUIET_NS) {
+        struct timespec d = {0, QUIET_NS - age};
+
+        (void) nanosleep(&d, NULL);
+    }
+}
+
+static cm_stat build(const cm_config *cfg, cm_gpgme_index **out)
+{
+    char err[1024];
+    int attempt;
+
+    *out = NULL;
+    for (attempt = 0; attempt < ATTEMPTS; attempt++) {
+        cm_gpgme_index *ix = calloc(1, sizeof(*ix));
+        cm_keyring_id before, after;
+        cm_keyring_status ks;
+        size_t nfile, i;
+        cm_stat st;
+
+        if (ix == NULL || (ix->dir = strdup(cfg->keyring_dir)) == NULL) {
+            ix_free(ix);
+            return CM_ERR_NOMEM;
+        }
+        if ((ks = cm_keyring_stat(cfg->keyring_dir, &before, err, sizeof(err))) == CM_KEYRING_OK)
+            wait_quiet(&before);
+        if (ks == CM_KEYRING_OK)
+            ks = cm_keyring_scan(cfg->keyring_dir, &before, &nfile, err, sizeof(err));
+        if (ks != CM_KEYRING_OK) {
+            ix_free(ix);
+            /* Damage seen while the file changes: it is being rewritten. */
+            if (ks == CM_KEYRING_DAMAGED && attempt + 1 < ATTEMPTS
+                && cm_keyring_stat(cfg->keyring_dir, &after, err, sizeof(err)) == CM_KEYRING_OK
+                && !cm_keyring_id_eq(&before, &after))
+                continue;
+            return keyring_error(ks, err);
+        }
+        if (nfile == 0) {
+            ix_free(ix);
+            cm_log_error("KeyringDir %s: the keyring holds no keys", cfg->keyring_dir);
+            return CM_ERR_KEYRING;
+        }
+        st = list_all(cfg, ix);
+        ks = cm_keyring_stat(cfg->keyring_dir, &after, err, sizeof(err));
+        if (ks == CM_KEYRING_OK && !cm_keyring_id_eq(&before, &after)) {
+            ix_free(ix);
+            cm_log_notice("KeyringDir %s changed while it was read; reading it again",
+                          cfg->keyring_dir);
+            continue;
+        }
+        if (st == CM_OK && ks != CM_KEYRING_OK)
+            st = keyring_error(ks, err);
+        if (st == CM_OK && ix->nkeys != nfile) {
+            cm_log_error("KeyringDir %s: gpg listed %zu keys of the %zu in the keyring file: "
+                         "damaged, or a key gpg cannot read", cfg->keyring_dir, ix->nkeys, nfile);
+            st = CM_ERR_KEYRING_DAMAGED;
+        }
+        for (i = 0; st == CM_OK && i < ix->nkeys; i++)
+            st = add_entries(ix, ix->keys[i]);
+        if (st != CM_OK) {
+            ix_free(ix);
+            return st;
+        }
+        if (ix->n > 0)
+            qsort(ix->v, ix->n, sizeof(ix->v[0]), entry_cmp);
+        ix->id = before;
+        ix->refs = 1;
+        cm_log_info("KeyringDir %s: %zu keys, %zu addresses indexed", cfg->keyring_dir,
+                    ix->nkeys, ix->n);
+        *out = ix;
+        return CM_OK;
+    }
+    cm_log_error("KeyringDir %s keeps changing while it is read: replace keyrings atomically "
+                 "(write aside, then rename)", cfg->keyring_dir);
+    return CM_ERR_KEYRING_DAMAGED;
+}
+
+cm_stat cm_gpgme_index_get(const cm_config *cfg, cm_gpgme_index **out)
+{
+    cm_keyring_id id;
+    cm_keyring_status ks;
+    cm_gpgme_index *ix = NULL, *old = NULL;
+    char err[1024];
+    cm_stat st = CM_OK;
+
+    *out = NULL;
+    if (pthread_mutex_lock(&cache_lock) != 0)
+        return CM_ERR_INTERNAL;
+    ks = cm_keyring_stat(cfg->keyring_dir, &id, err, sizeof(err));
+    if (ks != CM_KEYRING_OK) {
+        st = keyring_error(ks, err);
+    } else if (cache != NULL && strcmp(cache->dir, cfg->keyring_dir) == 0
+               && cm_keyring_id_eq(&cache->id, &id)) {
+        ix = cache;
+        ix->refs++;
+    } else if ((st = build(cfg, &ix)) == CM_OK) {
+        old = cache;
+        cache = ix;
+        ix->refs++;             /* the cache's and the caller's */
+    }
+    if (old != NULL && --old->refs == 0) {
+        (void) pthread_mutex_unlock(&cache_lock);
+        ix_free(old);
+    } else {
+        (void) pthread_mutex_unlock(&cache_lock);
+    }
+    *out = ix;
+    return st;
+}
+
+gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr)
+{
+    ix_entry probe;
+    size_t lo = 0, hi = ix->n, i;
+    gpgme_key_t best = NULL;
+    long best_ts = 0, ts;
+    time_t now = time(NULL);
+    char *a = strdup(addr);
+
+    if (a == NULL)
+        return NULL;
+    for (i = 0; a[i]; i++)
+        if (a[i] >= 'A' && a[i] <= 'Z')
+            a[i] = (char) (a[i] + 32);
+    probe.addr = a;
+    while (lo < hi) {           /* the first entry >= addr */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (entry_cmp(&ix->v[mid], &probe) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (i = lo; i < ix->n && strcmp(ix->v[i].addr, a) == 0; i++)
+        if ((ts = usable_subkey(ix->v[i].key, now)) > best_ts) {
+            best = ix->v[i].key;
+            best_ts = ts;
+        }
+    free(a);
+    return best;
+}

@@ -1,0 +1,30 @@
+/* cm_gpgme_int - what the GPGME backend's files share. Not for front ends. */
+#ifndef CM_GPGME_INT_H
+#define CM_GPGME_INT_H
+
+#include <gpgme.h>
+
+#include "cm_config.h"
+#include "cm_crypto.h"
+#include "cm_status.h"
+#include "cm_watch.h"
+
+/* A context for cfg's KeyringDir and GpgProgram, status lines to the
+ * status callback; CM_ERR_ENGINE if the gpg program is not there. */
+cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out);
+/* A deadline of EngineTimeout on the calling thread's next gpg runs. */
+cm_watch *cm_gpgme_watch(const cm_config *cfg, gpgme_ctx_t ctx);
+
+/* The keyring index: every usable encryption key by mail address, built
+ * from one listing of the whole keyring and rebuilt when the file changes.
+ * Shared by all sessions of a process; a session holds the index it
+ * started with. */
+typedef struct cm_gpgme_index cm_gpgme_index;
+
+cm_stat cm_gpgme_index_get(const cm_config *cfg, cm_gpgme_index **out);
+void cm_gpgme_index_put(cm_gpgme_index *ix);
+/* The newest usable key whose user ID is exactly addr (case-insensitive),
+ * or NULL. Borrowed: valid while the index is held. */
+gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr);
+
+#endif

@@ -1,0 +1,251 @@
+/* cm_keyring - the public keyring file of a GnuPG home, checked by us. */
+#include "cm_keyring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_KEYRING ((off_t) 1 << 30)
+
+static const char *const names[] = {"pubring.kbx", "pubring.gpg"};
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+static int digest_is(const EVP_MD *md, const unsigned char *p, size_t n,
+                     const unsigned char *want, size_t wlen)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+
+    return EVP_Digest(p, n, d, &dl, md, NULL) == 1 && dl == wlen && memcmp(d, want, wlen) == 0;
+}
+
+static cm_keyring_status check_kbx(const unsigned char *p, size_t n, size_t *nkeys,
+                                   char *err, size_t errlen)
+{
+    size_t off = 0;
+
+    while (off < n) {
+        uint32_t len;
+        int type;
+
+        if (n - off < 5 || (len = be32(p + off)) < 5 || len > n - off) {
+            snprintf(err, errlen, "keybox blob at offset %zu runs past the end of the file", off);
+            return CM_KEYRING_DAMAGED;
+        }
+        type = p[off + 4];
+        if ((off == 0) != (type == 1) || (off == 0 && (len < 12 || memcmp(p + 8, "KBXf", 4) != 0))) {
+            snprintf(err, errlen, "keybox header blob missing or misplaced at offset %zu", off);
+            return CM_KEYRING_DAMAGED;
+        }
+        if (type == 2) {
+            const unsigned char *b = p + off;
+
+            /* SHA-1 over the blob but its last 20 bytes; before GnuPG 2.1,
+             * MD5 right-aligned after four zero bytes. */
+            if (len < 40 || (!digest_is(EVP_sha1(), b, len - 20, b + len - 20, 20)
+                             && !(be32(b + len - 20) == 0
+                                  && digest_is(EVP_md5(), b, len - 20, b + len - 16, 16)))) {
+                snprintf(err, errlen, "keybox blob at offset %zu fails its checksum", off);
+                return CM_KEYRING_DAMAGED;
+            }
+            ++*nkeys;
+        } else if (type > 3) {
+            snprintf(err, errlen, "keybox blob of unknown type %d at offset %zu", type, off);
+            return CM_KEYRING_DAMAGED;
+        }
+        off += len;
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "keybox is empty");
+        return CM_KEYRING_DAMAGED;
+    }
+    return CM_KEYRING_OK;
+}
+
+/* A legacy keyring: OpenPGP packets with definite lengths to the end. */
+static cm_keyring_status check_gpg(const unsigned char *p, size_t n, size_t *nkeys,
+                                   char *err, size_t errlen)
+{
+    size_t off = 0;
+
+    while (off < n) {
+        size_t hl, bl;
+        int tag;
+        unsigned char c = p[off];
+
+        if (!(c & 0x80) || n - off < 2)
+            goto bad;
+        if (c & 0x40) {
+            tag = c & 0x3f;
+            if (p[off + 1] < 192) {
+                hl = 2;
+                bl = p[off + 1];
+            } else if (p[off + 1] < 224) {
+                if (n - off < 3)
+                    goto bad;
+                hl = 3;
+                bl = ((size_t) (p[off + 1] - 192) << 8) + p[off + 2] + 192;
+            } else if (p[off + 1] == 255) {
+                if (n - off < 6)
+                    goto bad;
+                hl = 6;
+                bl = be32(p + off + 2);
+            } else {
+                goto bad;       /* no partial lengths in a keyring */
+            }
+        } else {
+            static const size_t lens[4] = {1, 2, 4, 0};
+            size_t k, ll = lens[c & 3];
+
+            tag = (c >> 2) & 0x0f;
+            if (ll == 0 || n - off < 1 + ll)
+                goto bad;
+            hl = 1 + ll;
+            for (bl = 0, k = 0; k < ll; k++)
+                bl = bl << 8 | p[off + 1 + k];
+        }
+        if (bl > n - off - hl)
+            goto bad;
+        if (tag == 6)
+            ++*nkeys;
+        off += hl + bl;
+    }
+    return CM_KEYRING_OK;
+bad:
+    snprintf(err, errlen, "keyring packet at offset %zu is malformed or cut short", off);
+    return CM_KEYRING_DAMAGED;
+}
+
+cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, size_t *nkeys,
+                                   char *err, size_t errlen)
+{
+    *nkeys = 0;
+    return kbx ? check_kbx(p, n, nkeys, err, errlen) : check_gpg(p, n, nkeys, err, errlen);
+}
+
+static void id_from(const struct stat *st, cm_keyring_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->dev = st->st_dev;
+    id->ino = st->st_ino;
+    id->size = st->st_size;
+    id->mtim = st->st_mtim;
+    id->ctim = st->st_ctim;
+}
+
+int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size
+        && a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec
+        && a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
+}
+
+/* Open dir's keyring (pubring.kbx first, as gpg does); *which = index. */
+static int open_keyring(const char *dir, int *which, cm_keyring_status *why, char *err,
+                        size_t errlen)
+{
+    struct stat st;
+    size_t i;
+
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "KeyringDir %s: %s", dir, errno ? strerror(errno) : "not a directory");
+        *why = CM_KEYRING_MISSING;
+        return -1;
+    }
+    for (i = 0; i < 2; i++) {
+        char path[4096];
+        int fd;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
+            snprintf(err, errlen, "KeyringDir %s: path too long", dir);
+            *why = CM_KEYRING_MISSING;
+            return -1;
+        }
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+            *which = (int) i;
+            return fd;
+        }
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "keyring %s: %s", path, strerror(errno));
+            *why = CM_KEYRING_UNREADABLE;
+            return -1;
+        }
+    }
+    snprintf(err, errlen, "KeyringDir %s holds no public keyring (pubring.kbx or pubring.gpg)", dir);
+    *why = CM_KEYRING_MISSING;
+    return -1;
+}
+
+cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err, size_t errlen)
+{
+    cm_keyring_status why = CM_KEYRING_OK;
+    struct stat st;
+    int which, fd = open_keyring(dir, &which, &why, err, errlen);
+
+    if (fd < 0)
+        return why;
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "keyring in %s: %s", dir, strerror(errno));
+        why = CM_KEYRING_UNREADABLE;
+    } else {
+        id_from(&st, id);
+    }
+    (void) close(fd);
+    return why;
+}
+
+cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
+                                  char *err, size_t errlen)
+{
+    cm_keyring_status why = CM_KEYRING_OK;
+    unsigned char *buf = NULL;
+    struct stat st;
+    size_t got = 0;
+    int which, fd = open_keyring(dir, &which, &why, err, errlen);
+
+    *nkeys = 0;
+    if (fd < 0)
+        return why;
+    if (fstat(fd, &st) < 0 || st.st_size > MAX_KEYRING
+        || (buf = malloc((size_t) st.st_size + 1)) == NULL) {
+        snprintf(err, errlen, "keyring in %s: %s", dir,
+                 st.st_size > MAX_KEYRING ? "larger than 1 GiB" : strerror(errno));
+        (void) close(fd);
+        return CM_KEYRING_UNREADABLE;
+    }
+    id_from(&st, id);
+    while (got < (size_t) st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t) st.st_size - got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            snprintf(err, errlen, "keyring in %s: %s", dir,
+                     r < 0 ? strerror(errno) : "shorter than its size: being rewritten");
+            why = r < 0 ? CM_KEYRING_UNREADABLE : CM_KEYRING_DAMAGED;
+            break;
+        }
+        got += (size_t) r;
+    }
+    if (why == CM_KEYRING_OK) {
+        why = cm_keyring_check(buf, got, which == 0, nkeys, err, errlen);
+        if (why != CM_KEYRING_OK) {
+            char e2[512];
+
+            snprintf(e2, sizeof(e2), "%s/%s: %s", dir, names[which], err);
+            snprintf(err, errlen, "%s", e2);
+        }
+    }
+    free(buf);
+    (void) close(fd);
+    return why;
+}

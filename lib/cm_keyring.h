@@ -1,0 +1,40 @@
+/* cm_keyring - the public keyring file of a GnuPG home, checked by us
+ * before gpg's answers about it are believed: its structure must run to
+ * the exact end of the file (pubring.kbx: the blob chain, each OpenPGP
+ * blob's SHA-1 checksum; pubring.gpg: the packet chain), and the number of
+ * keys in it is counted, so that a listing gpg cut short (a damaged or
+ * half-rewritten file) can be told from a complete one. */
+#ifndef CM_KEYRING_H
+#define CM_KEYRING_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* What identifies one state of the file: a rewrite changes it. */
+typedef struct cm_keyring_id {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtim, ctim;
+} cm_keyring_id;
+
+typedef enum {
+    CM_KEYRING_OK,
+    CM_KEYRING_MISSING,     /* no directory or no pubring.kbx/pubring.gpg */
+    CM_KEYRING_UNREADABLE,  /* open or read failed */
+    CM_KEYRING_DAMAGED      /* structure or checksum wrong */
+} cm_keyring_status;
+
+/* The identity of dir's public keyring (stat only). */
+cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err, size_t errlen);
+/* Read and check dir's public keyring; *nkeys gets the number of OpenPGP
+ * keys in it, *id the identity of what was read. */
+cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
+                                  char *err, size_t errlen);
+/* Check an in-memory keybox (kbx = 1) or OpenPGP keyring (kbx = 0) image. */
+cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, size_t *nkeys,
+                                   char *err, size_t errlen);
+int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b);
+
+#endif
