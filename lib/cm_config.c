@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <syslog.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 typedef enum { T_STR, T_BOOL, T_SIZE, T_DURATION, T_ENUM, T_LIST, T_CIDRS } cm_conf_type;
 
@@ -341,6 +342,7 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
             goto fail;
         }
         seen[k - cm_conf_table] = 1;
+        cfg->keys_set++;
         if (set_value(cfg, k, value, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
             goto fail;
@@ -359,6 +361,22 @@ fail:
     fclose(fp);
     cm_config_free(cfg);
     return NULL;
+}
+
+int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (cfg->keys_set == 0) {
+        snprintf(err, errlen, "%s sets no key at all (empty, or caught while being written)", path);
+        return -1;
+    }
+    if (stat(cfg->keyring_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: KeyringDir %s: %s", path, cfg->keyring_dir,
+                 errno ? strerror(errno) : "not a directory");
+        return -1;
+    }
+    return 0;
 }
 
 static void dump_list(cm_buf *b, const cm_list *l)

@@ -38,6 +38,7 @@ typedef struct cm_config {
     int oversize_action;        /* cm_oversize_action */
     char *spool_dir;
     int on_error;               /* cm_onerror_action */
+    size_t keys_set;            /* keys the file set (cm_config_load) */
 } cm_config;
 
 /* A config with every default. NULL on out of memory. */
@@ -46,6 +47,10 @@ void cm_config_free(cm_config *cfg);
 /* Read path into a fresh config. On error returns NULL and writes
  * "path:line: reason" to err. */
 cm_config *cm_config_load(const char *path, char *err, size_t errlen);
+/* Is a freshly loaded file fit to replace the configuration in use? A file
+ * read while half-written (empty) or naming a KeyringDir that is not there
+ * is refused. 0, or -1 with the reason in err. */
+int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, size_t errlen);
 /* Set one key (case-insensitive) from its textual value; 0 or -1 with reason. */
 int cm_config_set(cm_config *cfg, const char *key, const char *value,
                   char *err, size_t errlen);

@@ -46,9 +46,38 @@ static const char *prio_name(int prio)
     }
 }
 
+/* Copy in to out with every control byte as \\xNN; cut, and marked
+ * "...", where it does not fit. len must be at least 8. */
+static void escape_controls(const char *in, char *out, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, room = len - 4;       /* keep room for "..." */
+
+    for (; *in; in++) {
+        unsigned char c = (unsigned char) *in;
+        int ctl = c < 0x20 || c == 0x7f;
+
+        if (o + (ctl ? 4 : 1) > room)
+            break;
+        if (ctl) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = (char) c;
+        }
+    }
+    if (*in) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = 0;
+}
+
 static void vlog(int prio, const char *suffix, const char *fmt, va_list ap)
 {
-    char line[2048];
+    char line[2048], esc[2048];
     int n;
 
     if (prio > log_level)
@@ -59,11 +88,13 @@ static void vlog(int prio, const char *suffix, const char *fmt, va_list ap)
     /* A log line longer than the buffer is cut and marked, never overrun. */
     if ((size_t) n >= sizeof(line))
         memcpy(line + sizeof(line) - 4, "...", 4);
+    /* A value from the wire (an address, a header) must not forge lines. */
+    escape_controls(line, esc, sizeof(esc));
     if (log_stderr)
-        fprintf(stderr, "%s: %s: %s%s%s\n", log_ident, prio_name(prio), line,
+        fprintf(stderr, "%s: %s: %s%s%s\n", log_ident, prio_name(prio), esc,
                 suffix ? ": " : "", suffix ? suffix : "");
     else
-        syslog(prio, "%s%s%s", line, suffix ? ": " : "", suffix ? suffix : "");
+        syslog(prio, "%s%s%s", esc, suffix ? ": " : "", suffix ? suffix : "");
 }
 
 #define CM_LOG_FN(fn, prio) \

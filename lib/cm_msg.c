@@ -31,6 +31,7 @@ struct cm_msg {
     cm_spool *body;
     uint64_t size;          /* header and body bytes seen */
     int oversize;
+    int keep_oversize;      /* store the body even when oversize */
     cm_stat sticky;         /* first internal error; the message fails with it */
 };
 
@@ -83,6 +84,11 @@ void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why)
     m->dir_why = why;
 }
 
+void cm_msg_keep_oversize(cm_msg *m)
+{
+    m->keep_oversize = 1;
+}
+
 void cm_msg_set_queue_id(cm_msg *m, const char *qid)
 {
     char *q;
@@ -124,6 +130,21 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         if ((st = m->ops->add_recipient(m->sess, addr, &found)) != CM_OK) {
             free(addr);
             return fail(m, st);
+        }
+        /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
+        if (!found) {
+            char *base = cm_addr_base(addr, m->cfg->recipient_delimiter);
+
+            if (base != NULL) {
+                st = m->ops->add_recipient(m->sess, base, &found);
+                if (found)
+                    cm_log_debug("%s: <%s> uses the key of <%s>", m->qid ? m->qid : "-", addr, base);
+                free(base);
+                if (st != CM_OK) {
+                    free(addr);
+                    return fail(m, st);
+                }
+            }
         }
         cls = found ? CLASS_PGP : CLASS_NONE;
         /* Under split, a transaction keeps to the class of its first recipient. */
@@ -178,7 +199,7 @@ cm_stat cm_msg_header(cm_msg *m, const char *name, const char *value, size_t vle
 cm_stat cm_msg_body(cm_msg *m, const void *p, size_t n)
 {
     count_bytes(m, n);
-    if (m->oversize || m->sticky != CM_OK)
+    if ((m->oversize && !m->keep_oversize) || m->sticky != CM_OK)
         return CM_OK;       /* keep counting, stop storing */
     if (cm_spool_write(m->body, p, n) < 0) {
         cm_log_errno("%s: spooling message body in %s", m->qid ? m->qid : "-", m->cfg->spool_dir);
@@ -294,6 +315,20 @@ static cm_stat detect(cm_msg *m, cm_enc_kind *kind)
     return st;
 }
 
+/* A bare CR (not before LF) in the header section: a reader that takes CR
+ * as a line end would show what follows it as the body, which would then
+ * stay in the clear in the header. Such a message is refused (RFC 5322
+ * allows CR only in CRLF). */
+static int bare_cr(const cm_hdrs *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++)
+        if (strchr(h->v[i].raw, '\r') != NULL)
+            return 1;
+    return 0;
+}
+
 static void inbound(cm_msg *m, cm_result *res)
 {
     cm_enc_kind kind;
@@ -309,6 +344,10 @@ static void inbound(cm_msg *m, cm_result *res)
     }
     if (m->rcpts.n == 0) {
         refuse(res, CM_ERR_INTERNAL, "no recipients");
+        return;
+    }
+    if (bare_cr(&m->hdrs)) {
+        refuse(res, CM_BAD_INPUT, "bare CR (carriage return without line feed) in the header section");
         return;
     }
     if ((st = detect(m, &kind)) != CM_OK) {

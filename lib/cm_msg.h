@@ -30,6 +30,9 @@ cm_msg *cm_msg_new(const cm_config *cfg, const cm_crypto_ops *ops, const char *q
 void cm_msg_free(cm_msg *m);
 void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why);
 void cm_msg_set_queue_id(cm_msg *m, const char *qid);
+/* Keep storing the body past MaxMessageSize, for a front end that writes
+ * the message out itself (OversizeAction pass means the whole message). */
+void cm_msg_keep_oversize(cm_msg *m);
 cm_stat cm_msg_sender(cm_msg *m, const char *envfrom);
 /* Add a recipient. Inbound, its key is looked up now: CM_OK (accepted),
  * CM_SPLIT_CLASS (MissingKeyAction split and its class differs from the

@@ -48,12 +48,14 @@ static int write_all(const void *p, size_t n)
 
 /* Read stdin until the header section is complete; feed it to m, and the
  * bytes after it as the first body chunk. *eol gets the line ending of the
- * first line, which an unchanged message is written back with. */
-static cm_stat read_headers(cm_msg *m, int *eof, const char **eol)
+ * first line, which an unchanged message is written back with. An mbox
+ * "From " line before the header (pipe(8) flag F, many mail tools) is not
+ * part of the message: it goes to *envline and is written back as it was. */
+static cm_stat read_headers(cm_msg *m, int *eof, const char **eol, cm_buf *envline)
 {
     cm_buf in = CM_BUF_INIT;
     cm_hdrs h;
-    size_t body_off = 0, i;
+    size_t body_off = 0, i, start = 0;
     cm_hparse pr = CM_HPARSE_MORE;
     cm_stat st = CM_OK;
 
@@ -79,15 +81,28 @@ static cm_stat read_headers(cm_msg *m, int *eof, const char **eol)
             }
             *eof = 1;
         }
+        if (start == 0 && in.len >= 5 && memcmp(in.data, "From ", 5) == 0) {
+            const unsigned char *nl = memchr(in.data, '\n', in.len);
+
+            if (nl == NULL && !*eof)
+                continue;
+            start = nl ? (size_t) (nl - in.data) + 1 : in.len;
+            if (cm_buf_append(envline, in.data, start) < 0) {
+                st = CM_ERR_NOMEM;
+                goto done;
+            }
+        }
         cm_hdrs_free(&h);
-        pr = cm_hdrs_parse(&h, in.data, in.len, *eof, &body_off, &st);
+        pr = cm_hdrs_parse(&h, in.data + start, in.len - start, *eof, &body_off, &st);
+        body_off += start;
     }
     if (pr == CM_HPARSE_ERROR)
         goto done;
     {
-        const unsigned char *nl = in.len ? memchr(in.data, '\n', in.len) : NULL;
+        const unsigned char *nl = in.len > start ? memchr(in.data + start, '\n', in.len - start)
+                                  : NULL;
 
-        *eol = nl != NULL && nl > in.data && nl[-1] == '\r' ? "\r\n" : "\n";
+        *eol = nl != NULL && nl > in.data + start && nl[-1] == '\r' ? "\r\n" : "\n";
     }
     for (i = 0; i < h.n && st == CM_OK; i++)
         st = cm_msg_header(m, h.v[i].name, h.v[i].value, strlen(h.v[i].value));
@@ -111,7 +126,7 @@ static cm_stat read_body(cm_msg *m)
     return ferror(stdin) ? CM_ERR_INTERNAL : CM_OK;
 }
 
-static int write_message(cm_msg *m, cm_result *res, const char *eol)
+static int write_message(cm_msg *m, cm_result *res, const char *eol, const cm_buf *envline)
 {
     cm_hdrs out;
     cm_buf hb = CM_BUF_INIT;
@@ -136,6 +151,8 @@ static int write_message(cm_msg *m, cm_result *res, const char *eol)
         out.v[i].raw = raw;
     }
     if (cm_edits_apply(&res->edits, &out) != CM_OK)
+        goto done;
+    if (envline->len > 0 && cm_buf_append(&hb, envline->data, envline->len) < 0)
         goto done;
     for (i = 0; i < out.n; i++)
         if (cm_hdr_write(&out.v[i], eol, &hb) < 0)
@@ -178,6 +195,7 @@ int main(int argc, char **argv)
     cm_direction dir;
     const char *why = "command line", *eol = "\n";
     char err[1024];
+    cm_buf envline = CM_BUF_INIT;
     cm_msg *m;
     cm_result res;
     cm_stat st;
@@ -242,11 +260,14 @@ int main(int argc, char **argv)
         return refuse(CM_ERR_NOMEM, reject, NULL);
     }
     cm_msg_set_direction(m, dir, why);
+    /* The filter writes the message out itself: an oversize message that
+     * is passed must be passed whole. */
+    cm_msg_keep_oversize(m);
     st = cm_msg_sender(m, from);
     for (i = 0; i < nrcpt && st == CM_OK; i++)
         if ((st = cm_msg_rcpt(m, rcpts[i])) != CM_OK)
             break;
-    if (st == CM_OK && (st = read_headers(m, &eof, &eol)) == CM_OK && !eof)
+    if (st == CM_OK && (st = read_headers(m, &eof, &eol, &envline)) == CM_OK && !eof)
         st = read_body(m);
     if (st != CM_OK) {
         rc = refuse(st, reject, st == CM_SPLIT_CLASS && i < nrcpt ? rcpts[i] : NULL);
@@ -254,12 +275,13 @@ int main(int argc, char **argv)
         cm_msg_eom(m, &res);
         if (res.refuse)
             rc = refuse(res.stat, reject, res.detail);
-        else if (write_message(m, &res, res.body ? "\r\n" : eol) < 0)
+        else if (write_message(m, &res, res.body ? "\r\n" : eol, &envline) < 0)
             rc = refuse(CM_ERR_INTERNAL, reject, "writing the output failed");
         else
             rc = EX_OK;
         cm_result_free(&res);
     }
+    cm_buf_free(&envline);
     cm_msg_free(m);
     cm_config_free(cfg);
     free(rcpts);

@@ -136,8 +136,9 @@ static void reload(void)
     unsigned gen;
     int level;
 
-    if (n == NULL) {
+    if (n == NULL || cm_config_check_reload(n, conf_path, err, sizeof(err)) < 0) {
         cm_log_error("reload: %s; the configuration in use stays", err);
+        cm_config_free(n);
         return;
     }
     old = cm_confhold_get(conf_hold);

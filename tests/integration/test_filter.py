@@ -6,7 +6,9 @@ fail closed with the documented exit codes."""
 import os
 import shutil
 import subprocess
+import time
 
+import faults
 from cmtest import (EXPORT, GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
                     gpg_encrypt, run_tests, split_message, workdir, write_config)
 
@@ -203,6 +205,137 @@ def test_direction_derived():
 def test_usage():
     r = subprocess.run([BIN, "-c", CONF], input=b"", capture_output=True)
     check(r.returncode == 64, "exit %d without --to" % r.returncode)
+
+
+# ------------------------------------------------ engine fault injection
+
+BIG = (b"From: s@ext.example\nTo: alice@example.org\nSubject: canary\n\n"
+       + b"canary line of plaintext that must never leave in the clear\n" * 40000)
+
+
+def engine_fault(mode, message=MSG, timeout="3s"):
+    conf = write_config(os.path.join(TMP, "fault-%s.conf" % mode), MissingKeyAction="pass",
+                        GpgProgram=faults.wrapper(TMP, mode), EngineTimeout=timeout)
+    start = time.monotonic()
+    r = filt(message, to=["alice@example.org"], conf=conf)
+    took = time.monotonic() - start
+    check(r.returncode == 75, "%s: exit %d, want 75 (%s)" % (mode, r.returncode, r.stderr.decode()))
+    check(r.stdout == b"", "%s: %d bytes written" % (mode, len(r.stdout)))
+    check(b"canary" not in r.stderr, "%s: content on stderr" % mode)
+    return r.stderr.decode(), took
+
+
+def test_engine_exits_without_status():
+    for mode in ("exit0", "exit2"):
+        err, _ = engine_fault(mode)
+        check(" 451 4.7.5 " in err, "%s: %r" % (mode, err))
+
+
+def test_engine_output_cut_short():
+    # gpg reports success on its status fd; only the output check sees it.
+    err, _ = engine_fault("half", BIG)
+    check(" 451 4.7.5 " in err, err)
+
+
+def test_engine_writes_garbage():
+    err, _ = engine_fault("garbage")
+    check(" 451 4.7.5 " in err, err)
+
+
+def test_engine_killed_mid_stream():
+    err, took = engine_fault("killed", BIG, timeout="20s")
+    check(" 451 4." in err, err)
+    check(took < 15, "took %.1fs: stuck until the deadline" % took)
+
+
+def test_engine_hangs_until_deadline():
+    err, took = engine_fault("hang", timeout="2s")
+    check(" 451 4.3.0 " in err and "did not answer in time" in err, err)
+    check(took < 10, "took %.1fs" % took)
+    time.sleep(0.2)
+    alive = faults.pids_alive(os.path.join(TMP, "gpg-hang.pids"))
+    check(alive == [], "hung engine processes still running: %r" % alive)
+
+
+def test_engine_missing_at_run_time():
+    conf = write_config(os.path.join(TMP, "nogpg.conf"), GpgProgram=os.path.join(TMP, "no-gpg"))
+    line = refusal(MSG, conf, ["alice@example.org"], "451", "4.3.0", 75)
+    check("engine unavailable" in line, line)
+
+
+def test_engine_child_signal_mask_empty():
+    path = faults.wrapper(TMP, "sigmask")
+    conf = write_config(os.path.join(TMP, "sigmask.conf"), GpgProgram=path)
+    r = filt(MSG, to=["alice@example.org"], conf=conf)
+    check(r.returncode == 0, r.stderr.decode())
+    masks = open(path + ".sigmask").read().split()
+    check(masks and all(m == "0000000000000000" for m in masks[1::2]), "masks %r" % masks)
+
+
+# ------------------------------------------------ addresses and input forms
+
+def test_quoted_recipient_is_canonical():
+    r = filt(MSG, to=['<"alice"@Example.ORG.>'])
+    check(r.returncode == 0, r.stderr.decode())
+    check(b"X-Cryptmilter: encrypted pgp-mime" in r.stdout, "quoted address not encrypted")
+    check(b"canary body" not in r.stdout, "plaintext out")
+
+
+def test_recipient_delimiter_uses_base_key():
+    conf = write_config(os.path.join(TMP, "delim.conf"), RecipientDelimiter="+",
+                        MissingKeyAction="pass")
+    r = filt(MSG, to=["alice+news@example.org"], conf=conf)
+    check(r.returncode == 0 and b"X-Cryptmilter: encrypted pgp-mime" in r.stdout,
+          "alice+news not encrypted to alice's key: %s" % r.stderr.decode())
+    armor = check_rfc3156(r.stdout, MSG)
+    check_decrypts_to(armor, MSG, TMP)
+    conf = write_config(os.path.join(TMP, "nodelim.conf"), MissingKeyAction="pass")
+    r = filt(MSG, to=["alice+news@example.org"], conf=conf)
+    check(b"skipped no-key" in r.stdout, "without RecipientDelimiter it has no key")
+
+
+def test_oversize_pass_writes_whole_message():
+    conf = write_config(os.path.join(TMP, "oversize.conf"), MaxMessageSize="1M",
+                        OversizeAction="pass")
+    msg = b"From: s@ext.example\nSubject: big\n\n" + b"x" * 3600000 + b"\nend\n"
+    r = filt(msg, to=["alice@example.org"], conf=conf)
+    check(r.returncode == 0, r.stderr.decode())
+    fields, body = split_message(r.stdout)
+    check(body == split_message(msg)[1], "body %d bytes, want %d" % (len(body),
+                                                                     len(split_message(msg)[1])))
+    check([b"X-Cryptmilter: skipped oversize"] in fields, "no trace")
+
+
+def test_mbox_from_line_kept():
+    msg = b"From sender@ext.example Mon Nov 30 00:00:00 2026\n" + MSG
+    r = filt(msg, to=["alice@example.org"])
+    check(r.returncode == 0, r.stderr.decode())
+    check(r.stdout.startswith(b"From sender@ext.example Mon Nov 30 00:00:00 2026\n"),
+          "From_ line not kept first: %r" % r.stdout[:80])
+    rest = r.stdout[r.stdout.index(b"\n") + 1:]
+    check(rest.startswith(b"From: s@ext.example\r\n"), "header not after it: %r" % rest[:60])
+    check(b"X-Cryptmilter: encrypted pgp-mime" in rest, "not encrypted")
+    armor = check_rfc3156(rest, MSG)
+    check_decrypts_to(armor, MSG, TMP)
+
+
+def test_bare_cr_header_refused():
+    msg = b"From: s@ext.example\rSubject: x\r\rcanary body shown by CR readers\r"
+    line = refusal(msg, CONF, ["alice@example.org"], "554", "5.6.0", 69)
+    check("bare CR" in line, line)
+    check("canary" not in line, "content in the reply")
+
+
+def test_log_escapes_control_characters():
+    r = subprocess.run(
+        [BIN, "-c", CONF, "-v", "--direction", "inbound", "--from",
+         "evil@ext.example\ncryptmilter-filter: info: FORGED", "--to", "alice@example.org"],
+        input=MSG, capture_output=True)
+    check(r.returncode == 0, r.stderr.decode())
+    lines = r.stderr.decode().splitlines()
+    check(not any(l.startswith("cryptmilter-filter: info: FORGED") for l in lines),
+          "a forged log line: %r" % lines)
+    check(any("\\x0a" in l for l in lines), "newline not escaped: %r" % lines)
 
 
 tests = [encrypts(name, msg) for name, msg in corpus()]

@@ -2,6 +2,7 @@
 #include "cm_test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static const struct {
     const char *in, *out, *domain;
@@ -12,6 +13,12 @@ static const struct {
     {"<@relay.example,@b.example:carol@Y.example>", "carol@y.example", "y.example"},
     {"<>", "", ""},
     {"postmaster", "postmaster", ""},
+    {"<\"alice\"@example.org>", "alice@example.org", "example.org"},
+    {"<\"al\\ice\"@Example.ORG.>", "alice@example.org", "example.org"},
+    {"<\"a.b\"@example.org>", "a.b@example.org", "example.org"},
+    {"<\"a b\"@example.org>", "\"a b\"@example.org", "example.org"},
+    {"<\"a..b\"@example.org>", "\"a..b\"@example.org", "example.org"},
+    {"<alice@example.org.>", "alice@example.org", "example.org"},
 };
 
 START_TEST(bare_table)
@@ -24,8 +31,35 @@ START_TEST(bare_table)
 }
 END_TEST
 
+START_TEST(base_address)
+{
+    static const struct {
+        const char *in, *delims, *out;
+    } b[] = {
+        {"alice+news@example.org", "+", "alice@example.org"},
+        {"alice-x+y@example.org", "+-", "alice@example.org"},
+        {"alice@example.org", "+", NULL},
+        {"+news@example.org", "+", NULL},
+        {"alice+news@example.org", "", NULL},
+        {"\"a+b c\"@example.org", "+", NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(b); i++) {
+        char *got = cm_addr_base(b[i].in, b[i].delims);
+
+        if (b[i].out == NULL)
+            ck_assert_msg(got == NULL, "%s: got %s", b[i].in, got);
+        else
+            ck_assert_msg(got != NULL && strcmp(got, b[i].out) == 0, "%s", b[i].in);
+        free(got);
+    }
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, base_address);
     CM_ADD_LOOP(s, bare_table, NELEM(cases));
 }
 
