@@ -245,6 +245,18 @@ static int output_ok(cm_crypto_session *s, armor_sink *sink)
     return 0;
 }
 
+typedef struct encrypt_args {
+    cm_crypto_session *s;
+    gpgme_data_t in, out;
+} encrypt_args;
+
+static gpgme_error_t encrypt_start(void *arg)
+{
+    encrypt_args *a = arg;
+
+    return gpgme_op_encrypt_start(a->s->ctx, a->s->keys, GPGME_ENCRYPT_ALWAYS_TRUST, a->in, a->out);
+}
+
 static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, cm_envelope *env)
 {
     struct gpgme_data_cbs in_cbs = {entity_read_cb, NULL, NULL, NULL};
@@ -257,7 +269,8 @@ static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, c
     cm_watch *w;
     char boundary[CM_BOUNDARY_LEN];
     cm_stat st = CM_OK;
-    int ok, expired;
+    encrypt_args ea;
+    int ok, expired, loop_expired;
 
     memset(env, 0, sizeof(*env));
     if (s->nkeys == 0)
@@ -282,12 +295,17 @@ static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, c
         goto done;
     }
     gpgme_set_status_cb(s->ctx, status_cb, &es);
-    if ((w = cm_gpgme_watch(s->cfg, s->ctx)) == NULL) {
+    /* The watch kills gpg at the deadline; our loop notices and cancels. */
+    if ((w = cm_watch_start(s->cfg->engine_timeout, NULL, NULL)) == NULL) {
+        cm_log_errno("engine watchdog");
         st = CM_ERR_INTERNAL;
         goto done;
     }
-    ge = gpgme_op_encrypt(s->ctx, s->keys, GPGME_ENCRYPT_ALWAYS_TRUST, din, dout);
-    expired = cm_watch_stop(w);
+    ea.s = s;
+    ea.in = din;
+    ea.out = dout;
+    ge = cm_gpgme_run(s->ctx, s->cfg->engine_timeout, encrypt_start, &ea, &loop_expired);
+    expired = cm_watch_stop(w) || loop_expired;
     gpgme_set_status_cb(s->ctx, NULL, NULL);
     res = gpgme_op_encrypt_result(s->ctx);
     if (expired) {

@@ -15,6 +15,12 @@ cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out);
 /* A deadline of EngineTimeout on the calling thread's next gpg runs. */
 cm_watch *cm_gpgme_watch(const cm_config *cfg, gpgme_ctx_t ctx);
 
+/* Run the operation that start(arg) begins (a gpgme_op_*_start call) in
+ * our own event loop, for at most timeout seconds (*expired then set, and
+ * the operation cancelled). The operation's result. */
+gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*start)(void *),
+                           void *arg, int *expired);
+
 /* The keyring index: every usable encryption key by mail address, built
  * from one listing of the whole keyring and rebuilt when the file changes.
  * Shared by all sessions of a process; a session holds the index it
