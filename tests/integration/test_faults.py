@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""The fault-injection matrix through the daemon (and, for a full spool,
+the filter): the engine exits early, is killed mid-stream, hangs, writes
+garbage or half; the keyring is truncated, rewritten in place while mail
+flows, or unreadable; the spool fills at each write. Each ends in a 4xx
+or a correct encryption: never plaintext for a keyed recipient, never a
+stuck session, and the daemon's fds and threads return to where they were."""
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import faults
+from cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests, split_message,
+                    workdir, write_config)
+
+BINDIR = args().bindir
+TMP = workdir()
+CANARY = b"canary-plaintext"
+MSG = (b"From: s@ext.example\nTo: alice@example.org\nSubject: fault\n\n"
+       + (CANARY + b" line of the body that must never leave in the clear\n") * 20000)
+
+
+def counts(m):
+    pid = m.p.pid
+    return len(os.listdir("/proc/%d/fd" % pid)), len(os.listdir("/proc/%d/task" % pid))
+
+
+def settle(m, want, timeout=10):
+    """Wait until the daemon's fd and thread counts are back to want."""
+    end = time.time() + timeout
+    got = counts(m)
+    while got != want and time.time() < end:
+        time.sleep(0.1)
+        got = counts(m)
+    check(got == want, "fds/threads %r, were %r before" % (got, want))
+
+
+def send(m, qid, rcpt="alice@example.org", message=MSG):
+    c = m.client()
+    c.connect()
+    res = c.transaction("s@ext.example", [rcpt], message, qid=qid)
+    c.close()
+    return res
+
+
+def never_plaintext(res, what):
+    """4xx, or an encryption: no byte of the canary delivered."""
+    code, text = res["reply"]
+    if code == b"none":         # every RCPT refused: the answer is the RCPT's
+        code, text = res["rcpt"][0]
+    if code in (b"c", b"a"):
+        check(CANARY not in res["message"], "%s: plaintext delivered" % what)
+        check(b"X-Cryptmilter: encrypted pgp-mime" in res["message"], "%s: not encrypted" % what)
+        return "encrypted"
+    check(code == b"y" and text is not None and text.startswith("4"),
+          "%s: reply %r, want a 4xx" % (what, res["reply"]))
+    return text
+
+
+def engine_case(mode, want):
+    def t():
+        m = Milter(BINDIR, TMP, "engine-" + mode, MissingKeyAction="pass",
+                   GpgProgram=faults.wrapper(TMP, mode), EngineTimeout="2s")
+        try:
+            # One connection first, so that the index exists and libmilter's
+            # worker threads are up before the baseline is taken.
+            send(m, "WARM", rcpt="nobody@example.org", message=b"Subject: w\n\nw\n")
+            time.sleep(0.3)
+            base = counts(m)
+            for i in range(3):
+                start = time.monotonic()
+                text = never_plaintext(send(m, "F%d" % i), mode)
+                check(text.startswith(want), "%s: reply %r, want %s" % (mode, text, want))
+                check(time.monotonic() - start < 15, "%s: session held too long" % mode)
+            settle(m, base)
+        finally:
+            m.stop()
+        if mode == "hang":
+            alive = faults.pids_alive(os.path.join(TMP, "gpg-hang.pids"))
+            check(alive == [], "hung engine processes outlive their deadline: %r" % alive)
+    return ("engine/" + mode, t)
+
+
+def test_engine_children_start_with_empty_signal_mask():
+    # The daemon's threads block SIGTERM/SIGHUP/SIGINT for libmilter; its
+    # gpg must not inherit that, or a hung gpg ignores kill.
+    path = faults.wrapper(TMP, "sigmask")
+    m = Milter(BINDIR, TMP, "sigmask", GpgProgram=path)
+    try:
+        check(never_plaintext(send(m, "S1"), "sigmask") == "encrypted", "not encrypted")
+    finally:
+        m.stop()
+    masks = open(path + ".sigmask").read().split()[1::2]
+    check(masks and all(x == "0000000000000000" for x in masks), "gpg started with mask %r" % masks)
+
+
+def private_keyring(name):
+    home = os.path.join(TMP, name)
+    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*", "*.lock"))
+    return home
+
+
+def test_keyring_truncated():
+    home = private_keyring("kr-truncated")
+    m = Milter(BINDIR, TMP, "kr-truncated", KeyringDir=home, MissingKeyAction="pass")
+    try:
+        check(never_plaintext(send(m, "T1"), "intact") == "encrypted", "intact keyring")
+        kbx = os.path.join(home, "pubring.kbx")
+        os.truncate(kbx, os.path.getsize(kbx) // 2)
+        for rcpt in ("alice@example.org", "grace@example.org", "nobody@example.org"):
+            text = never_plaintext(send(m, "T2", rcpt=rcpt), "truncated")
+            check(text.startswith("451 4.3.0"), "truncated keyring, %s: %r" % (rcpt, text))
+    finally:
+        m.stop()
+
+
+def test_keyring_unreadable():
+    home = private_keyring("kr-unreadable")
+    m = Milter(BINDIR, TMP, "kr-unreadable", KeyringDir=home, MissingKeyAction="pass")
+    try:
+        kbx = os.path.join(home, "pubring.kbx")
+        os.unlink(kbx)
+        os.mkdir(kbx)           # opens, but cannot be read (root reads any mode)
+        text = never_plaintext(send(m, "U1"), "unreadable")
+        check(text.startswith("451 4.3.0"), "unreadable keyring: %r" % text)
+    finally:
+        m.stop()
+
+
+def test_keyring_rewritten_in_place_while_mail_flows():
+    # What an in-place cp of a new keyring does: truncate, then write in
+    # pieces. Mail to keyed recipients must be encrypted or deferred.
+    home = private_keyring("kr-inplace")
+    kbx = os.path.join(home, "pubring.kbx")
+    with open(kbx, "rb") as f:
+        image = f.read()
+    m = Milter(BINDIR, TMP, "kr-inplace", KeyringDir=home, MissingKeyAction="pass")
+    stop = threading.Event()
+
+    def rewrite():
+        while not stop.is_set():
+            with open(kbx, "r+b") as f:
+                f.truncate(0)
+                for i in range(0, len(image), 1024):
+                    f.write(image[i:i + 1024])
+                    f.flush()
+                    time.sleep(0.002)
+            stop.wait(1.5)      # quiet spells, so that mail also gets through
+
+    w = threading.Thread(target=rewrite)
+    w.start()
+    outcomes = {}
+    try:
+        small = b"From: s@ext.example\nSubject: race\n\n" + CANARY + b"\n"
+        for i in range(24):
+            rcpt = ("alice@example.org", "grace@example.org")[i % 2]
+            o = never_plaintext(send(m, "R%d" % i, rcpt=rcpt, message=small), "in-place")
+            outcomes[o[:9]] = outcomes.get(o[:9], 0) + 1
+    finally:
+        stop.set()
+        w.join()
+        m.stop()
+    print("       in-place rewrite outcomes: %r" % outcomes, flush=True)
+    check(outcomes.get("encrypted", 0) > 0, "nothing got through in the quiet spells")
+
+
+def test_spool_full_at_each_write():
+    # A tmpfs of each size from 4 KiB up, in a mount namespace of its own:
+    # the body spill and the ciphertext hit "no space" at every point.
+    if shutil.which("unshare") is None:
+        raise Exception("unshare (util-linux) is needed")
+    spool = os.path.join(TMP, "spool-full")
+    os.makedirs(spool)
+    conf = write_config(os.path.join(TMP, "spool.conf"), SpoolDir=spool, MemoryBufferSize="4K")
+    msg = (b"From: s@ext.example\nSubject: spool\n\n"
+           + (CANARY + b" spool line\n") * 6000)
+    filt = os.path.join(BINDIR, "cryptmilter-filter")
+    seen = {}
+    for kib in range(4, 400, 8):
+        r = subprocess.run(
+            ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs -o size=%dk tmpfs "$0" && exec "$@"' % kib, spool, filt,
+             "-c", conf, "--direction", "inbound", "--from", "s@ext.example",
+             "--to", "alice@example.org", "--to", "bob@example.org"],
+            input=msg, capture_output=True)
+        check(CANARY not in r.stdout, "%d KiB spool: plaintext written" % kib)
+        if r.returncode == 0:
+            check_rfc3156(r.stdout, msg)
+            seen["encrypted"] = seen.get("encrypted", 0) + 1
+        else:
+            err = r.stderr.decode()
+            check(r.returncode == 75 and " 452 4.3.1 " in err and r.stdout == b"",
+                  "%d KiB spool: exit %d %r" % (kib, r.returncode, err))
+            seen["452"] = seen.get("452", 0) + 1
+    check(seen.get("452") and seen.get("encrypted"), "sweep did not cross the limit: %r" % seen)
+
+
+tests = [engine_case("exit0", "451 4.7.5"), engine_case("exit2", "451 4.7.5"),
+         engine_case("half", "451 4.7.5"), engine_case("garbage", "451 4.7.5"),
+         engine_case("killed", "451 4."), engine_case("hang", "451 4.3.0")]
+tests += [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
+run_tests(tests)
