@@ -88,6 +88,8 @@ void cm_der_push(cm_der *d, const unsigned char *p, size_t n)
 {
     size_t i = 0;
 
+    if (n == 0)
+        return;
     if (d->plen < CM_DER_PREFIX) {
         size_t k = CM_DER_PREFIX - d->plen < n ? CM_DER_PREFIX - d->plen : n;
 

@@ -75,6 +75,7 @@ static void escape_controls(const char *in, char *out, size_t len)
     out[o] = 0;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(int prio, const char *suffix, const char *fmt, va_list ap)
 {
     char line[2048], esc[2048];

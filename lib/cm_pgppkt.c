@@ -97,6 +97,8 @@ void cm_pgppkt_push(cm_pgppkt *w, const unsigned char *p, size_t n)
 {
     size_t i = 0;
 
+    if (n == 0)
+        return;
     while (i < n && !w->bad) {
         unsigned char c = p[i];
 
