@@ -28,6 +28,23 @@ nomem:
     return -1;
 }
 
+void cm_entity_set_progress(cm_entity *e, void (*fn)(void *), void *arg)
+{
+    e->progress = fn;
+    e->progress_arg = arg;
+    e->last_progress = time(NULL);
+}
+
+void cm_entity_tick(cm_entity *e)
+{
+    time_t now;
+
+    if (e->progress == NULL || (now = time(NULL)) == e->last_progress)
+        return;
+    e->last_progress = now;
+    e->progress(e->progress_arg);
+}
+
 void cm_entity_close(cm_entity *e)
 {
     cm_buf_free(&e->pending);
@@ -38,6 +55,7 @@ ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n)
     unsigned char chunk[CHUNK];
     size_t avail;
 
+    cm_entity_tick(e);
     while (e->pending_off == e->pending.len && !e->body_eof) {
         ssize_t r = cm_spool_read(e->body, chunk, sizeof(chunk));
 

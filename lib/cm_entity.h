@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "cm_buf.h"
 #include "cm_crlf.h"
@@ -17,12 +18,19 @@ typedef struct cm_entity {
     cm_spool *body;
     cm_crlf crlf;
     int body_eof;
+    void (*progress)(void *);   /* "still working", at most once a second */
+    void *progress_arg;
+    time_t last_progress;
 } cm_entity;
 
 /* Start reading the entity of header list h and body (rewound here).
  * 0, or -1 (out of memory). */
 int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body);
 void cm_entity_close(cm_entity *e);
+/* Report progress (cm_entity_set_progress) if a second has passed since
+ * the last report. Reading calls it; an engine waiting calls it too. */
+void cm_entity_tick(cm_entity *e);
+void cm_entity_set_progress(cm_entity *e, void (*fn)(void *), void *arg);
 /* Like read(2): bytes copied, 0 at the end, -1 with errno. */
 ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n);
 

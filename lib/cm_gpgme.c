@@ -257,6 +257,11 @@ static gpgme_error_t encrypt_start(void *arg)
     return gpgme_op_encrypt_start(a->s->ctx, a->s->keys, GPGME_ENCRYPT_ALWAYS_TRUST, a->in, a->out);
 }
 
+static void tick_entity(void *e)
+{
+    cm_entity_tick(e);
+}
+
 static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, cm_envelope *env)
 {
     struct gpgme_data_cbs in_cbs = {entity_read_cb, NULL, NULL, NULL};
@@ -304,7 +309,8 @@ static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, c
     ea.s = s;
     ea.in = din;
     ea.out = dout;
-    ge = cm_gpgme_run(s->ctx, s->cfg->engine_timeout, encrypt_start, &ea, &loop_expired);
+    ge = cm_gpgme_run(s->ctx, s->cfg->engine_timeout, encrypt_start, &ea,
+                      tick_entity, in, &loop_expired);
     expired = cm_watch_stop(w) || loop_expired;
     gpgme_set_status_cb(s->ctx, NULL, NULL);
     res = gpgme_op_encrypt_result(s->ctx);

@@ -17,9 +17,10 @@ cm_watch *cm_gpgme_watch(const cm_config *cfg, gpgme_ctx_t ctx);
 
 /* Run the operation that start(arg) begins (a gpgme_op_*_start call) in
  * our own event loop, for at most timeout seconds (*expired then set, and
- * the operation cancelled). The operation's result. */
+ * the operation cancelled); tick(tick_arg) runs at every wake-up (at least
+ * once a second) if not NULL. The operation's result. */
 gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*start)(void *),
-                           void *arg, int *expired);
+                           void *arg, void (*tick)(void *), void *tick_arg, int *expired);
 
 /* The keyring index: every usable encryption key by mail address, built
  * from one listing of the whole keyring and rebuilt when the file changes.

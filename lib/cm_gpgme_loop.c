@@ -74,7 +74,7 @@ static long ms_left(const struct timespec *deadline)
 }
 
 gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*start)(void *),
-                           void *arg, int *expired)
+                           void *arg, void (*tick)(void *), void *tick_arg, int *expired)
 {
     loop l;
     struct gpgme_io_cbs cbs = {add_cb, &l, remove_cb, event_cb, &l};
@@ -114,6 +114,8 @@ gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*st
             break;
         }
         r = poll(p, n, (int) (left > 1000 ? 1000 : left));
+        if (tick != NULL)
+            tick(tick_arg);
         if (r < 0 && errno != EINTR) {
             cm_log_errno("poll on the engine's pipes");
             (void) gpgme_cancel(ctx);

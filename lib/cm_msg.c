@@ -32,6 +32,8 @@ struct cm_msg {
     uint64_t size;          /* header and body bytes seen */
     int oversize;
     int keep_oversize;      /* store the body even when oversize */
+    void (*progress)(void *);
+    void *progress_arg;
     cm_stat sticky;         /* first internal error; the message fails with it */
 };
 
@@ -82,6 +84,12 @@ void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why)
 {
     m->dir = d;
     m->dir_why = why;
+}
+
+void cm_msg_set_progress(cm_msg *m, void (*fn)(void *), void *arg)
+{
+    m->progress = fn;
+    m->progress_arg = arg;
 }
 
 void cm_msg_keep_oversize(cm_msg *m)
@@ -254,6 +262,7 @@ static void encrypt(cm_msg *m, cm_result *res)
         refuse(res, CM_ERR_NOMEM, NULL);
         return;
     }
+    cm_entity_set_progress(&ent, m->progress, m->progress_arg);
     st = m->ops->encrypt(m->sess, &ent, res->body, &env);
     cm_entity_close(&ent);
     if (st == CM_OK)

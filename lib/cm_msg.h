@@ -33,6 +33,9 @@ void cm_msg_set_queue_id(cm_msg *m, const char *qid);
 /* Keep storing the body past MaxMessageSize, for a front end that writes
  * the message out itself (OversizeAction pass means the whole message). */
 void cm_msg_keep_oversize(cm_msg *m);
+/* fn(arg) runs at most once a second while the message is encrypted (the
+ * milter calls smfi_progress, so the MTA's timeout does not fire first). */
+void cm_msg_set_progress(cm_msg *m, void (*fn)(void *), void *arg);
 cm_stat cm_msg_sender(cm_msg *m, const char *envfrom);
 /* Add a recipient. Inbound, its key is looked up now: CM_OK (accepted),
  * CM_SPLIT_CLASS (MissingKeyAction split and its class differs from the

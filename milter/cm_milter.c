@@ -269,6 +269,14 @@ static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
     return r == 0 ? 0 : -1;
 }
 
+/* Long encryption: tell the MTA we are alive, so that its own milter
+ * timeout does not fire before EngineTimeout does. */
+static void progress(void *ctx)
+{
+    if (smfi_progress(ctx) != MI_SUCCESS)
+        cm_log_warn("smfi_progress failed");
+}
+
 static sfsistat cm_eom(SMFICTX *ctx)
 {
     conn_ctx *c = get_ctx(ctx);
@@ -280,6 +288,7 @@ static sfsistat cm_eom(SMFICTX *ctx)
         return answer(ctx, CM_ERR_INTERNAL, NULL);
     if ((qid = smfi_getsymval(ctx, "i")) != NULL)
         cm_msg_set_queue_id(c->msg, qid);
+    cm_msg_set_progress(c->msg, progress, ctx);
     cm_msg_eom(c->msg, &res);
     if (res.refuse)
         rc = answer(ctx, res.stat, res.detail);

@@ -387,7 +387,7 @@ class MilterClient:
             elif c in (b"h", b"m", b"i"):
                 res["mods"].append((c, d))
             elif c == b"p":
-                continue
+                res["progress"] = res.get("progress", 0) + 1
             else:
                 res["reply"] = (c, d.rstrip(b"\0").decode() if c == b"y" else None)
                 break

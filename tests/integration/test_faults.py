@@ -83,6 +83,19 @@ def engine_case(mode, want):
     return ("engine/" + mode, t)
 
 
+def test_progress_while_the_engine_works():
+    # A hanging gpg for 3 s: the MTA hears "progress" every second, so its
+    # own milter timeout cannot fire before EngineTimeout does.
+    m = Milter(BINDIR, TMP, "progress", GpgProgram=faults.wrapper(TMP, "hang"),
+               EngineTimeout="3s")
+    try:
+        res = send(m, "P1")
+    finally:
+        m.stop()
+    check(res["reply"][0] == b"y" and res["reply"][1].startswith("451 4.3.0"), res["reply"])
+    check(res.get("progress", 0) >= 2, "progress replies: %d" % res.get("progress", 0))
+
+
 def test_engine_children_start_with_empty_signal_mask():
     # The daemon's threads block SIGTERM/SIGHUP/SIGINT for libmilter; its
     # gpg must not inherit that, or a hung gpg ignores kill.

@@ -90,6 +90,42 @@ def test_lookalike_inline_with_text_encrypted():
     encrypts("mixed-inline", msg)[1]()
 
 
+def test_large_inline_pgp_skipped():
+    # A genuine inline message far past the old 256 KiB window.
+    ct = gpg_encrypt(os.urandom(300 * 1024), "bob@example.org")
+    check(len(ct) > 300 * 1024, "ciphertext too small")
+    passes_unchanged_but_trace(b"From: a@ext.example\nSubject: big\n\n" + ct,
+                               b"skipped already-encrypted")
+
+
+def test_plaintext_beside_real_ciphertext_encrypted():
+    ct = gpg_encrypt(b"Content-Type: text/plain\r\n\r\nsecret\r\n", "alice@example.org")
+    # After the END line; and in an armor Comment header.
+    encrypts("after-end", b"From: a@ext.example\nSubject: x\n\n" + ct
+             + b"canary plaintext after the block\n")[1]()
+    commented = ct.replace(b"-----BEGIN PGP MESSAGE-----\n",
+                           b"-----BEGIN PGP MESSAGE-----\nComment: canary " + b"x" * 100 + b"\n", 1)
+    encrypts("comment", pgp_mime_message(commented))[1]()
+    # In a third part and under a second Content-Type.
+    third = pgp_mime_message(ct).replace(b"\n--xx--\n", b"\n--xx\nContent-Type: text/plain\n\n"
+                                         b"canary third part\n--xx--\n")
+    encrypts("third-part", third)[1]()
+    second = pgp_mime_message(ct).replace(b"MIME-Version: 1.0\n",
+                                          b"MIME-Version: 1.0\nContent-Type: text/plain\n")
+    encrypts("second-ctype", second)[1]()
+
+
+def test_smime_header_then_plaintext_encrypted():
+    # 15 bytes of a real EnvelopedData header, then plaintext in base64.
+    import base64
+    der = bytes([0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03,
+                 0xa0, 0x80]) + b"canary plaintext hidden in base64"
+    msg = (b"From: a@ext.example\nSubject: s\nMIME-Version: 1.0\nContent-Type: application/"
+           b"pkcs7-mime; smime-type=enveloped-data\nContent-Transfer-Encoding: base64\n\n"
+           + base64.encodebytes(der))
+    encrypts("smime-lookalike", msg)[1]()
+
+
 def refusal(message, conf, to, code, xcode, exit_code):
     r = filt(message, to=to, conf=conf)
     check(r.returncode == exit_code, "exit %d, want %d (%s)" % (r.returncode, exit_code,

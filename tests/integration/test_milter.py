@@ -264,6 +264,50 @@ def test_sighup_reloads_without_dropping_connections():
     m.stop()        # SIGTERM still stops it, exit 0
 
 
+def test_reload_refuses_empty_file_and_missing_keyring():
+    m = Milter(BINDIR, TMP, "reload-bad", MissingKeyAction="reject")
+    msg = b"Subject: reload\n\ncanary body\n"
+    try:
+        # A file caught while being written: empty. All defaults would
+        # turn MissingKeyAction reject into split.
+        with open(m.conf, "w"):
+            pass
+        m.p.send_signal(signal.SIGHUP)
+        wait_log(m, b"sets no key at all")
+        c = m.client()
+        c.connect()
+        r = c.transaction("s@ext.example", ["nobody@example.org"], msg, qid="E1")
+        check(r["reply"][1].startswith("554 5.7.4 "), "after an empty file: %r" % (r["reply"],))
+        reload_with(m, 0, MissingKeyAction="pass", KeyringDir=os.path.join(TMP, "no-such-dir"))
+        r = c.transaction("s@ext.example", ["nobody@example.org"], msg, qid="E2")
+        check(r["reply"][1].startswith("554 5.7.4 "), "after a missing KeyringDir: %r"
+              % (r["reply"],))
+        c.close()
+    finally:
+        m.stop()
+
+
+def test_quoted_recipient_is_encrypted():
+    c = inbound().client()
+    c.connect()
+    res = c.transaction("sender@ext.example", ['"alice"@Example.ORG.', "bob@example.org"],
+                        corpus()[0][1])
+    c.close()
+    check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
+    check(b"X-Cryptmilter: encrypted pgp-mime" in res["message"], "quoted recipient in plaintext")
+
+
+def test_bare_cr_in_header_refused():
+    c = inbound().client()
+    c.connect()
+    res = c.transaction("sender@ext.example", ["alice@example.org"],
+                        b"Subject: x\rcanary shown as body by a CR reader\r\nFrom: a@b\n\nbody\n")
+    c.close()
+    check(res["reply"][0] == b"y" and res["reply"][1].startswith("554 5.6.0 "),
+          "reply %r" % (res["reply"],))
+    check(res.get("mods") == [], "message modified")
+
+
 def test_log_has_queue_id_and_no_content():
     log = os.path.join(TMP, "split.log")
     with open(log, "rb") as f:
