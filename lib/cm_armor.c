@@ -33,14 +33,14 @@ void cm_armor_init(cm_armor *a)
     a->state = ST_BEFORE;
     a->crc = CM_CRC24_INIT;
     cm_b64_init(&a->dec);
-    cm_buf_init(&a->line);
+    cm_lines_init(&a->lines, CM_ARMOR_MAX_LINE);
     cm_buf_init(&a->out);
     cm_pgppkt_init(&a->pkt);
 }
 
 void cm_armor_free(cm_armor *a)
 {
-    cm_buf_free(&a->line);
+    cm_lines_free(&a->lines);
     cm_buf_free(&a->out);
 }
 
@@ -186,39 +186,24 @@ int cm_armor_line(cm_armor *a, const unsigned char *p, size_t n)
     return 0;
 }
 
+static int line_cb(void *a, const unsigned char *p, size_t n)
+{
+    return cm_armor_line(a, p, n);
+}
+
 int cm_armor_push(cm_armor *a, const unsigned char *p, size_t n)
 {
-    while (n > 0 && !a->bad) {
-        const unsigned char *nl = memchr(p, '\n', n);
-        size_t take = nl ? (size_t) (nl - p) : n;
+    int r = cm_lines_push(&a->lines, p, n, line_cb, a, &a->bad);
 
-        if (a->line.len + take > CM_ARMOR_MAX_LINE) {
-            a->bad = 1;
-            break;
-        }
-        if (nl == NULL)
-            return cm_buf_append(&a->line, p, take);
-        if (a->line.len == 0) {
-            if (cm_armor_line(a, p, take) < 0)
-                return -1;
-        } else {
-            if (cm_buf_append(&a->line, p, take) < 0 || cm_armor_line(a, a->line.data, a->line.len) < 0)
-                return -1;
-            cm_buf_reset(&a->line);
-        }
-        p += take + 1;
-        n -= take + 1;
-    }
-    return 0;
+    if (a->lines.too_long)
+        a->bad = 1;
+    return r;
 }
 
 int cm_armor_finish(cm_armor *a)
 {
-    if (a->line.len > 0) {
-        if (cm_armor_line(a, a->line.data, a->line.len) < 0)
-            return -1;
-        cm_buf_reset(&a->line);
-    }
+    if (cm_lines_finish(&a->lines, line_cb, a) < 0)
+        return -1;
     if (a->bad || a->state != ST_AFTER)
         return 0;
     /* Leftover bits of a final partial quantum must be padding zeros. */

@@ -11,6 +11,7 @@
 
 #include "cm_buf.h"
 #include "cm_base64.h"
+#include "cm_lines.h"
 #include "cm_pgppkt.h"
 
 /* Longest line accepted (RFC 5322's 998 plus CRLF); armor lines are 64-76. */
@@ -27,7 +28,7 @@ typedef struct cm_armor {
     uint32_t crc;           /* CRC-24 of the decoded bytes so far */
     int has_crc;
     uint32_t want_crc;
-    cm_buf line;            /* a line not yet ended */
+    cm_lines lines;         /* cm_armor_push's line splitter */
     cm_buf out;             /* scratch for decoded bytes */
     uint64_t decoded;       /* bytes decoded */
     cm_pgppkt pkt;

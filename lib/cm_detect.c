@@ -4,6 +4,7 @@
 #include "cm_base64.h"
 #include "cm_ctype.h"
 #include "cm_der.h"
+#include "cm_lines.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ struct cm_detector {
     int bad;                /* decided: not encrypted */
     int state;
     char *boundary;
-    cm_buf line;            /* a line not yet ended */
+    cm_lines lines;
     cm_buf part_hdr;        /* the header section of the current part */
     size_t note;            /* text in the preamble or epilogue */
     int version_seen;
@@ -119,6 +120,7 @@ cm_detector *cm_detector_new(const cm_hdrs *h)
     if (d == NULL)
         return NULL;
     cm_armor_init(&d->armor);
+    cm_lines_init(&d->lines, CM_ARMOR_MAX_LINE);   /* no line of real ciphertext is longer */
     cm_b64_init(&d->b64);
     cm_der_init(&d->der);
     if (choose_mode(d, h) < 0) {
@@ -135,7 +137,7 @@ void cm_detector_free(cm_detector *d)
     if (d == NULL)
         return;
     free(d->boundary);
-    cm_buf_free(&d->line);
+    cm_lines_free(&d->lines);
     cm_buf_free(&d->part_hdr);
     cm_buf_free(&d->der_out);
     cm_armor_free(&d->armor);
@@ -289,8 +291,10 @@ static int smime_line(cm_detector *d, const unsigned char *p, size_t n)
     return 0;
 }
 
-static int one_line(cm_detector *d, const unsigned char *p, size_t n)
+static int one_line(void *arg, const unsigned char *p, size_t n)
 {
+    cm_detector *d = arg;
+
     switch (d->mode) {
     case M_PGP_MIME:
         return pgp_mime_line(d, p, n);
@@ -306,6 +310,8 @@ static int one_line(cm_detector *d, const unsigned char *p, size_t n)
 
 int cm_detector_push(cm_detector *d, const unsigned char *p, size_t n)
 {
+    int r;
+
     if (d->bad)
         return 0;
     if (d->mode == M_SMIME_BIN) {
@@ -313,28 +319,10 @@ int cm_detector_push(cm_detector *d, const unsigned char *p, size_t n)
         d->bad = d->der.bad;
         return 0;
     }
-    while (n > 0 && !d->bad) {
-        const unsigned char *nl = memchr(p, '\n', n);
-        size_t take = nl ? (size_t) (nl - p) : n;
-
-        if (d->line.len + take > CM_ARMOR_MAX_LINE) {
-            d->bad = 1;         /* no line of real ciphertext is that long */
-            break;
-        }
-        if (nl == NULL)
-            return cm_buf_append(&d->line, p, take);
-        if (d->line.len == 0) {
-            if (one_line(d, p, take) < 0)
-                return -1;
-        } else {
-            if (cm_buf_append(&d->line, p, take) < 0 || one_line(d, d->line.data, d->line.len) < 0)
-                return -1;
-            cm_buf_reset(&d->line);
-        }
-        p += take + 1;
-        n -= take + 1;
-    }
-    return 0;
+    r = cm_lines_push(&d->lines, p, n, one_line, d, &d->bad);
+    if (d->lines.too_long)
+        d->bad = 1;
+    return r;
 }
 
 int cm_detector_finish(cm_detector *d, cm_enc_kind *kind)
@@ -342,11 +330,8 @@ int cm_detector_finish(cm_detector *d, cm_enc_kind *kind)
     int r;
 
     *kind = CM_ENC_NONE;
-    if (!d->bad && d->line.len > 0) {
-        if (one_line(d, d->line.data, d->line.len) < 0)
-            return -1;
-        cm_buf_reset(&d->line);
-    }
+    if (!d->bad && cm_lines_finish(&d->lines, one_line, d) < 0)
+        return -1;
     if (d->bad)
         return 0;
     switch (d->mode) {

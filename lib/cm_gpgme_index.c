@@ -83,6 +83,18 @@ static long usable_subkey(gpgme_key_t key, time_t now)
     return best;
 }
 
+/* A lower-cased copy (ASCII: addresses are compared as gpg stores them). */
+static char *lower_dup(const char *s)
+{
+    char *a = strdup(s);
+    size_t i;
+
+    for (i = 0; a != NULL && a[i]; i++)
+        if (a[i] >= 'A' && a[i] <= 'Z')
+            a[i] = (char) (a[i] + 32);
+    return a;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const ix_entry *) a)->addr, ((const ix_entry *) b)->addr);
@@ -95,7 +107,6 @@ static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
     for (uid = key->uids; uid != NULL; uid = uid->next) {
         ix_entry *nv;
         char *a;
-        size_t i;
 
         if (uid->revoked || uid->invalid || uid->email == NULL || *uid->email == 0)
             continue;
@@ -107,11 +118,8 @@ static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
             ix->v = nv;
             ix->cap = cap;
         }
-        if ((a = strdup(uid->email)) == NULL)
+        if ((a = lower_dup(uid->email)) == NULL)
             return CM_ERR_NOMEM;
-        for (i = 0; a[i]; i++)
-            if (a[i] >= 'A' && a[i] <= 'Z')
-                a[i] = (char) (a[i] + 32);
         ix->v[ix->n].addr = a;
         ix->v[ix->n].key = key;
         ix->n++;
@@ -321,13 +329,10 @@ gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr)
     gpgme_key_t best = NULL;
     long best_ts = 0, ts;
     time_t now = time(NULL);
-    char *a = strdup(addr);
+    char *a = lower_dup(addr);
 
     if (a == NULL)
         return NULL;
-    for (i = 0; a[i]; i++)
-        if (a[i] >= 'A' && a[i] <= 'Z')
-            a[i] = (char) (a[i] + 32);
     probe.addr = a;
     while (lo < hi) {           /* the first entry >= addr */
         size_t mid = lo + (hi - lo) / 2;
