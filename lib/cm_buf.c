@@ -120,3 +120,12 @@ const char *cm_buf_str(const cm_buf *b)
 {
     return b->data != NULL ? (const char *) b->data : "";
 }
+
+void *cm_array_resize(void *v, size_t n, size_t size)
+{
+    if (size != 0 && n > ((size_t) -1) / size) {
+        errno = EOVERFLOW;
+        return NULL;
+    }
+    return realloc(v, n == 0 || size == 0 ? 1 : n * size);
+}

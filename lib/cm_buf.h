@@ -26,4 +26,8 @@ int cm_buf_printf(cm_buf *b, const char *fmt, ...)
 char *cm_buf_detach(cm_buf *b, size_t *lenp);
 const char *cm_buf_str(const cm_buf *b);
 
+/* realloc(v, n * size) for arrays, with the multiplication checked:
+ * NULL (errno ENOMEM or EOVERFLOW, v untouched) on failure. */
+void *cm_array_resize(void *v, size_t n, size_t size);
+
 #endif

@@ -1,5 +1,6 @@
 /* cm_cidr - IPv4/IPv6 network lists ("192.0.2.0/24, 2001:db8::/32, 127.0.0.1"). */
 #include "cm_cidr.h"
+#include "cm_buf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,9 +74,7 @@ int cm_cidr_list_add(cm_cidr_list *l, const cm_cidr *c)
 {
     cm_cidr *nv;
 
-    if (l->n >= ((size_t) -1) / sizeof(*c) - 1)
-        return -1;
-    if ((nv = realloc(l->v, (l->n + 1) * sizeof(*c))) == NULL)
+    if ((nv = cm_array_resize(l->v, l->n + 1, sizeof(*c))) == NULL)
         return -1;
     l->v = nv;
     l->v[l->n++] = *c;

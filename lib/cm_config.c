@@ -22,6 +22,7 @@ typedef struct cm_conf_key {
     uint64_t min, max;          /* T_SIZE / T_DURATION bounds */
     const char *const *enums;   /* T_ENUM: names, index = stored value */
     const int *enum_vals;       /* T_ENUM: optional stored values */
+    int inert;                  /* accepted, but not implemented yet */
 } cm_conf_key;
 
 static const char *const missing_names[] = {"pass", "tempfail", "reject", "split", NULL};
@@ -36,34 +37,35 @@ static const int level_vals[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG
 #define GIB (MIB * 1024)
 
 static const cm_conf_key cm_conf_table[] = {
-    {"Socket", T_STR, OFF(socket), "local:/run/cryptmilter/cryptmilter.sock", 0, 0, NULL, NULL},
-    {"UserID", T_STR, OFF(user_id), "", 0, 0, NULL, NULL},
-    {"PidFile", T_STR, OFF(pid_file), "", 0, 0, NULL, NULL},
-    {"Syslog", T_BOOL, OFF(syslog), "yes", 0, 0, NULL, NULL},
-    {"LogLevel", T_ENUM, OFF(log_level), "info", 0, 0, level_names, level_vals},
-    {"KeyringDir", T_STR, OFF(keyring_dir), "/var/lib/cryptmilter/gnupg", 0, 0, NULL, NULL},
-    {"GpgProgram", T_STR, OFF(gpg_program), "", 0, 0, NULL, NULL},
-    {"EngineTimeout", T_DURATION, OFF(engine_timeout), "2m", 1, 3600, NULL, NULL},
-    {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL},
-    {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL},
-    {"RecipientDelimiter", T_STR, OFF(recipient_delimiter), "", 0, 0, NULL, NULL},
-    {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL},
-    {"OutboundDaemons", T_LIST, OFF(outbound_daemons), "", 0, 0, NULL, NULL},
-    {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL},
-    {"MissingKeyAction", T_ENUM, OFF(missing_key_action), "split", 0, 0, missing_names, NULL},
-    {"RequireSignature", T_BOOL, OFF(require_signature), "yes", 0, 0, NULL, NULL},
-    {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL},
-    {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL},
-    {"ProtectHeaders", T_BOOL, OFF(protect_headers), "no", 0, 0, NULL, NULL},
-    {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL},
-    {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL},
-    {"MaxMessageSize", T_SIZE, OFF(max_message_size), "64M", 1 * KIB, 16 * GIB, NULL, NULL},
-    {"OversizeAction", T_ENUM, OFF(oversize_action), "tempfail", 0, 0, oversize_names, NULL},
-    {"SpoolDir", T_STR, OFF(spool_dir), "/var/spool/cryptmilter", 0, 0, NULL, NULL},
-    {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL},
+    {"Socket", T_STR, OFF(socket), "local:/run/cryptmilter/cryptmilter.sock", 0, 0, NULL, NULL, 0},
+    {"UserID", T_STR, OFF(user_id), "", 0, 0, NULL, NULL, 0},
+    {"PidFile", T_STR, OFF(pid_file), "", 0, 0, NULL, NULL, 0},
+    {"Syslog", T_BOOL, OFF(syslog), "yes", 0, 0, NULL, NULL, 0},
+    {"LogLevel", T_ENUM, OFF(log_level), "info", 0, 0, level_names, level_vals, 0},
+    {"KeyringDir", T_STR, OFF(keyring_dir), "/var/lib/cryptmilter/gnupg", 0, 0, NULL, NULL, 0},
+    {"GpgProgram", T_STR, OFF(gpg_program), "", 0, 0, NULL, NULL, 0},
+    {"EngineTimeout", T_DURATION, OFF(engine_timeout), "2m", 1, 3600, NULL, NULL, 0},
+    {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL, 1},
+    {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL, 1},
+    {"RecipientDelimiter", T_STR, OFF(recipient_delimiter), "", 0, 0, NULL, NULL, 0},
+    {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL, 0},
+    {"OutboundDaemons", T_LIST, OFF(outbound_daemons), "", 0, 0, NULL, NULL, 0},
+    {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL, 1},
+    {"MissingKeyAction", T_ENUM, OFF(missing_key_action), "split", 0, 0, missing_names, NULL, 0},
+    {"RequireSignature", T_BOOL, OFF(require_signature), "yes", 0, 0, NULL, NULL, 1},
+    {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL, 1},
+    {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL, 1},
+    {"ProtectHeaders", T_BOOL, OFF(protect_headers), "no", 0, 0, NULL, NULL, 1},
+    {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL, 1},
+    {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL, 0},
+    {"MaxMessageSize", T_SIZE, OFF(max_message_size), "64M", 1 * KIB, 16 * GIB, NULL, NULL, 0},
+    {"OversizeAction", T_ENUM, OFF(oversize_action), "tempfail", 0, 0, oversize_names, NULL, 0},
+    {"SpoolDir", T_STR, OFF(spool_dir), "/var/spool/cryptmilter", 0, 0, NULL, NULL, 0},
+    {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL, 0},
 };
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))
+_Static_assert(NKEYS <= 64, "inert_set is a 64-bit mask");
 
 /* Parse "<n>[unit]" where units maps a suffix letter to a multiplier. */
 static int parse_scaled(const char *v, const char *units, const uint64_t *mult,
@@ -343,6 +345,8 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
         }
         seen[k - cm_conf_table] = 1;
         cfg->keys_set++;
+        if (k->inert)
+            cfg->inert_set |= (uint64_t) 1 << (k - cm_conf_table);
         if (set_value(cfg, k, value, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "%s:%zu: %s", path, lineno, why);
             goto fail;
@@ -361,6 +365,16 @@ fail:
     fclose(fp);
     cm_config_free(cfg);
     return NULL;
+}
+
+size_t cm_config_inert_keys(const cm_config *cfg, const char **names, size_t max)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < NKEYS && i < 64; i++)
+        if ((cfg->inert_set >> i & 1) && n < max)
+            names[n++] = cm_conf_table[i].name;
+    return n;
 }
 
 int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, size_t errlen)

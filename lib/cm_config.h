@@ -39,6 +39,7 @@ typedef struct cm_config {
     char *spool_dir;
     int on_error;               /* cm_onerror_action */
     size_t keys_set;            /* keys the file set (cm_config_load) */
+    uint64_t inert_set;         /* bit per table row: an inert key the file set */
 } cm_config;
 
 /* A config with every default. NULL on out of memory. */
@@ -47,6 +48,9 @@ void cm_config_free(cm_config *cfg);
 /* Read path into a fresh config. On error returns NULL and writes
  * "path:line: reason" to err. */
 cm_config *cm_config_load(const char *path, char *err, size_t errlen);
+/* The keys the file set that are accepted but not implemented yet (they
+ * have no effect): up to max names, their count returned. */
+size_t cm_config_inert_keys(const cm_config *cfg, const char **names, size_t max);
 /* Is a freshly loaded file fit to replace the configuration in use? A file
  * read while half-written (empty) or naming a KeyringDir that is not there
  * is refused. 0, or -1 with the reason in err. */

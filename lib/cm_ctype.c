@@ -78,7 +78,7 @@ static const char *quoted(const char *p, cm_buf *out)
 
 static int add_param(cm_ctype *ct, char *name, char *value)
 {
-    cm_param *np = realloc(ct->params, (ct->nparams + 1) * sizeof(*np));
+    cm_param *np = cm_array_resize(ct->params, ct->nparams + 1, sizeof(*np));
 
     if (np == NULL)
         return -1;

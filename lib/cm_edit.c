@@ -1,6 +1,7 @@
 /* cm_edit - header edits as the milter protocol knows them (change the nth
  * field of a name, delete it, append a field), and applying them to a list. */
 #include "cm_edit.h"
+#include "cm_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 cm_stat cm_edits_add(cm_edits *e, cm_edit_kind kind, const char *name, size_t idx,
                      const char *value)
 {
-    cm_edit *nv = realloc(e->v, (e->n + 1) * sizeof(*nv)), ed;
+    cm_edit *nv = cm_array_resize(e->v, e->n + 1, sizeof(*nv)), ed;
 
     if (nv == NULL)
         return CM_ERR_NOMEM;

@@ -10,6 +10,7 @@
  *   per recipient key and integrity-protected data (cm_armor);
  * - every gpg run has a deadline (EngineTimeout, cm_watch). */
 #include "cm_gpgme_int.h"
+#include "cm_buf.h"
 #include "cm_boundary.h"
 #include "cm_crlf.h"
 #include "cm_armor.h"
@@ -151,9 +152,7 @@ static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
     for (i = 0; i < s->nkeys; i++)
         if (strcmp(s->keys[i]->fpr, key->fpr) == 0)
             return CM_OK;       /* one key, one session key packet */
-    if (s->nkeys > ((size_t) -1) / sizeof(*nk) - 2)
-        return CM_ERR_NOMEM;
-    if ((nk = realloc(s->keys, (s->nkeys + 2) * sizeof(*nk))) == NULL)
+    if ((nk = cm_array_resize(s->keys, s->nkeys + 2, sizeof(*nk))) == NULL)
         return CM_ERR_NOMEM;
     s->keys = nk;
     gpgme_key_ref(key);

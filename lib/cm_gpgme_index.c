@@ -7,6 +7,7 @@
  * with the file unchanged from before our check to after the listing.
  * Anything else is a 4xx, never "no key". */
 #include "cm_gpgme_int.h"
+#include "cm_buf.h"
 #include "cm_keyring.h"
 #include "cm_log.h"
 
@@ -113,7 +114,7 @@ static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
         if (ix->n == ix->cap) {
             size_t cap = ix->cap ? 2 * ix->cap : 16;
 
-            if (cap > ((size_t) -1) / sizeof(*nv) || (nv = realloc(ix->v, cap * sizeof(*nv))) == NULL)
+            if ((nv = cm_array_resize(ix->v, cap, sizeof(*nv))) == NULL)
                 return CM_ERR_NOMEM;
             ix->v = nv;
             ix->cap = cap;
@@ -167,7 +168,7 @@ static cm_stat list_all(const cm_config *cfg, cm_gpgme_index *ix)
             gpgme_key_t *nk;
 
             cap = cap ? 2 * cap : 64;
-            if (cap > ((size_t) -1) / sizeof(*nk) || (nk = realloc(ix->keys, cap * sizeof(*nk))) == NULL) {
+            if ((nk = cm_array_resize(ix->keys, cap, sizeof(*nk))) == NULL) {
                 gpgme_key_unref(key);
                 st = CM_ERR_NOMEM;
                 continue;       /* read on to the end: GPGME leaks what is left queued */

@@ -1,5 +1,6 @@
 /* cm_header - an ordered RFC 5322 header list with limits, and its parser. */
 #include "cm_header.h"
+#include "cm_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ cm_stat cm_hdrs_add(cm_hdrs *h, const char *name, const char *value, size_t vlen
         return CM_HEADER_LIMIT;
     if (h->n == h->cap) {
         size_t ncap = h->cap ? h->cap * 2 : 32;
-        cm_hdr *nv = realloc(h->v, ncap * sizeof(*nv));
+        cm_hdr *nv = cm_array_resize(h->v, ncap, sizeof(*nv));
 
         if (nv == NULL)
             return CM_ERR_NOMEM;

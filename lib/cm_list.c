@@ -27,7 +27,7 @@ int cm_list_add(cm_list *l, const char *s, size_t len)
         return -1;
     if ((dup = strndup(s, len)) == NULL)
         return -1;
-    if ((nv = realloc(l->v, (l->n + 1) * sizeof(char *))) == NULL) {
+    if ((nv = cm_array_resize(l->v, l->n + 1, sizeof(char *))) == NULL) {
         free(dup);
         return -1;
     }

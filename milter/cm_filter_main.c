@@ -2,6 +2,7 @@
  * rewritten message on stdout, sysexits.h exit codes, one-line reason on
  * stderr. No libmilter here. */
 #include "cm_config.h"
+#include "cm_buf.h"
 #include "cm_crypto.h"
 #include "cm_edit.h"
 #include "cm_header.h"
@@ -208,7 +209,7 @@ int main(int argc, char **argv)
         case O_DIRECTION: dir_arg = optarg; break;
         case O_FROM: from = optarg; break;
         case O_TO: {
-            const char **n = realloc(rcpts, (nrcpt + 1) * sizeof(*n));
+            const char **n = cm_array_resize(rcpts, nrcpt + 1, sizeof(*n));
 
             if (n == NULL)
                 return refuse(CM_ERR_NOMEM, 0, NULL);

@@ -115,12 +115,14 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
+/* Every key the file sets that has no effect yet, loudly. */
 static void warn_unimplemented(const cm_config *cfg)
 {
-    if (cfg->protect_headers || cfg->opportunistic || cfg->gateway_keys.n
-        || cfg->encrypt_to_self.n)
-        cm_log_warn("ProtectHeaders, OpportunisticEncryption, GatewayKeys and EncryptToSelf "
-                    "are not implemented yet and have no effect");
+    const char *names[64];
+    size_t i, n = cm_config_inert_keys(cfg, names, 64);
+
+    for (i = 0; i < n; i++)
+        cm_log_warn("%s is set but not implemented yet: it has no effect", names[i]);
 }
 
 static char conf_path[PATH_MAX];        /* absolute: the daemon runs in / */
@@ -217,6 +219,7 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     if (check) {
+        warn_unimplemented(cfg);
         cm_config_dump(cfg, print_line, stdout);
         free(user);
         cm_config_free(cfg);
@@ -277,7 +280,7 @@ int main(int argc, char **argv)
     held = cm_confhold_get(conf_hold);
     cm_milter_set_config(conf_hold);
     cm_reload_install(reload);
-    cm_log_notice("cryptmilter %s starting on %s", "0.1.0", held->socket);
+    cm_log_notice("cryptmilter %s starting on %s", CM_VERSION, held->socket);
     rc = smfi_main() == MI_SUCCESS || cm_reload_stop_requested() ? EX_OK : EX_SOFTWARE;
     cm_log_notice("cryptmilter stopping");
     if (*held->pid_file)

@@ -214,4 +214,5 @@ tests = [engine_case("exit0", "451 4.7.5"), engine_case("exit2", "451 4.7.5"),
          engine_case("half", "451 4.7.5"), engine_case("garbage", "451 4.7.5"),
          engine_case("killed", "451 4."), engine_case("hang", "451 4.3.0")]
 tests += [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
-run_tests(tests)
+if __name__ == "__main__":
+    run_tests(tests)

@@ -376,4 +376,5 @@ def test_log_escapes_control_characters():
 
 tests = [encrypts(name, msg) for name, msg in corpus()]
 tests += [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
-run_tests(tests)
+if __name__ == "__main__":
+    run_tests(tests)

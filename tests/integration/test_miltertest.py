@@ -32,4 +32,5 @@ def main():
     ])
 
 
-main()
+if __name__ == "__main__":
+    main()

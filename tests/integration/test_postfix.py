@@ -60,4 +60,5 @@ class PostfixSuite(MtaSuite):
             client.stop()
 
 
-PostfixSuite(args().bindir).run()
+if __name__ == "__main__":
+    PostfixSuite(args().bindir).run()

@@ -47,4 +47,5 @@ class SendmailSuite(MtaSuite):
               "keyless copy not delivered as is")
 
 
-SendmailSuite(args().bindir).run()
+if __name__ == "__main__":
+    SendmailSuite(args().bindir).run()

@@ -3,7 +3,9 @@
 #define CM_TEST_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 /* Run one suite made of the given TCase-building function; exit status for ctest. */
 #define CM_TEST_MAIN(suite_name, add_cases) \
@@ -36,6 +38,25 @@
         tcase_add_loop_test(tc_, fn, 0, (int) (n)); \
         suite_add_tcase(s, tc_); \
     } while (0)
+
+/* The test's scratch directory (CM_TEST_TMP, set by ctest), made if need be. */
+static inline const char *cm_test_tmp(void)
+{
+    const char *d = getenv("CM_TEST_TMP");
+
+    ck_assert_msg(d != NULL && *d, "CM_TEST_TMP is not set");
+    (void) mkdir(d, 0755);
+    return d;
+}
+
+/* A mkstemp/mkdtemp template "<CM_TEST_TMP>/<name>XXXXXX" in buf. */
+static inline char *cm_test_path(char *buf, size_t len, const char *name)
+{
+    int n = snprintf(buf, len, "%s/%sXXXXXX", cm_test_tmp(), name);
+
+    ck_assert_msg(n > 0 && (size_t) n < len, "path too long");
+    return buf;
+}
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

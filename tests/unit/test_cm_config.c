@@ -13,7 +13,7 @@ static const char *write_conf(const char *text)
     int fd;
     FILE *fp;
 
-    snprintf(conf_path, sizeof(conf_path), "/tmp/cm_conf_XXXXXX");
+    cm_test_path(conf_path, sizeof(conf_path), "cm_conf_");
     fd = mkstemp(conf_path);
     ck_assert_int_ge(fd, 0);
     fp = fdopen(fd, "w");

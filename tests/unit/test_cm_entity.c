@@ -17,7 +17,7 @@ static void read_all(cm_entity *e, size_t step, cm_buf *out)
 START_TEST(content_fields_then_canonical_body)
 {
     cm_hdrs h;
-    cm_spool *body = cm_spool_new(8, "/tmp");
+    cm_spool *body = cm_spool_new(8, cm_test_tmp());
     cm_entity e;
     cm_buf out = CM_BUF_INIT;
     static const char raw[] = "line one\nline two\r\nbinary\0byte\n";

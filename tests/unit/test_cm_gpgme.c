@@ -146,10 +146,10 @@ static const struct {
 
 START_TEST(unlistable_keyring_is_an_error_not_no_key)
 {
-    char dir[] = "/tmp/cm-kr-XXXXXX";
+    char dir[512];
     int found;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-kr-")));
     write_pubring(dir, NULL, bad_keyrings[_i].size);
     ck_assert_msg(lookup_in(dir, "alice@example.org", &found) == CM_ERR_KEYRING_DAMAGED,
                   "%s keyring: lookup did not fail", bad_keyrings[_i].what);
@@ -162,10 +162,10 @@ END_TEST
  * key is gone too, and the lookup fails rather than finding "no key". */
 START_TEST(keyring_damaged_after_use_is_an_error)
 {
-    char dir[] = "/tmp/cm-kr-XXXXXX";
+    char dir[512];
     int found;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-kr-")));
     write_pubring(dir, "pubring.kbx", 0);
     ck_assert_int_eq(lookup_in(dir, "alice@example.org", &found), CM_OK);
     ck_assert_int_eq(found, 1);
@@ -182,11 +182,11 @@ END_TEST
  * the cut still list, so "no key" for the others must not be believed. */
 START_TEST(truncated_keyring_is_an_error)
 {
-    char dir[] = "/tmp/cm-kr-XXXXXX", path[300];
+    char dir[512], path[600];
     struct stat st;
     int found;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-kr-")));
     write_pubring(dir, "pubring.kbx", 0);
     snprintf(path, sizeof(path), "%s/pubring.kbx", dir);
     ck_assert_int_eq(stat(path, &st), 0);
@@ -201,10 +201,10 @@ END_TEST
  * encrypt to answers 4xx rather than pass everything in plaintext. */
 START_TEST(keyring_without_keys_is_an_error)
 {
-    char dir[] = "/tmp/cm-kr-XXXXXX", cmd[400];
+    char dir[512], cmd[1200];
     int found;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-kr-")));
     snprintf(cmd, sizeof(cmd), "gpg --batch --homedir %s --list-keys >/dev/null 2>&1", dir);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_int_eq(lookup_in(dir, "alice@example.org", &found), CM_ERR_KEYRING);
@@ -224,7 +224,7 @@ START_TEST(encrypt_round_trip)
     cm_spool *body = cm_spool_new(4096, NULL), *out = cm_spool_new(1 << 20, NULL);
     cm_entity ent;
     cm_envelope env;
-    char err[256], path[] = "/tmp/cm_gpgme_XXXXXX", cmd[1200], got[4096];
+    char err[256], path[512], cmd[1200], got[4096];
     unsigned char outbuf[1 << 16];
     ssize_t n;
     int found, fd;
@@ -253,7 +253,7 @@ START_TEST(encrypt_round_trip)
         char *e = strstr((char *) outbuf, "-----END PGP MESSAGE-----");
 
         ck_assert(b != NULL && e != NULL);
-        fd = mkstemp(path);
+        fd = mkstemp(cm_test_path(path, sizeof(path), "cm_gpgme_"));
         ck_assert_int_eq(write(fd, b, (size_t) (e - b) + 25), (ssize_t) (e - b) + 25);
         close(fd);
     }

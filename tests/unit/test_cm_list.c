@@ -22,9 +22,9 @@ END_TEST
 
 START_TEST(file_with_comments)
 {
-    char path[] = "/tmp/cm_list_XXXXXX", spec[64], err[256];
+    char path[512], spec[600], err[256];
     cm_list l = {NULL, 0};
-    int fd = mkstemp(path);
+    int fd = mkstemp(cm_test_path(path, sizeof(path), "cm_list_"));
     FILE *fp = fdopen(fd, "w");
 
     fputs("# local domains\nexample.org  # main\n\nexample.net\n", fp);

@@ -9,9 +9,7 @@
 
 static const char *tmpdir(void)
 {
-    const char *d = getenv("CM_TEST_TMP");
-
-    return d ? d : "/tmp";
+    return cm_test_tmp();
 }
 
 /* Number of entries named cryptmilter.* in dir. */
@@ -107,7 +105,6 @@ END_TEST
 
 static void add(Suite *s)
 {
-    mkdir(tmpdir(), 0700);
     CM_ADD(s, small_message_stays_in_memory);
     CM_ADD(s, large_message_spills_and_reads_back);
     CM_ADD(s, spill_file_is_unlinked_at_once);
