@@ -205,14 +205,16 @@ int main(int argc, char **argv)
         switch (c) {
         case 'c': conf = optarg; break;
         case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return EX_OK;
+        case 'h': usage(stdout); break;
         case O_DIRECTION: dir_arg = optarg; break;
         case O_FROM: from = optarg; break;
         case O_TO: {
             const char **n = cm_array_resize(rcpts, nrcpt + 1, sizeof(*n));
 
-            if (n == NULL)
-                return refuse(CM_ERR_NOMEM, 0, NULL);
+            if (n == NULL) {
+                c = 'n';
+                break;
+            }
             rcpts = n;
             rcpts[nrcpt++] = optarg;
             break;
@@ -221,44 +223,47 @@ int main(int argc, char **argv)
         case O_AUTH: facts.auth_authen = optarg; break;
         case O_DAEMON: facts.daemon_name = optarg; break;
         case O_QID: qid = optarg; break;
-        default: usage(stderr); return EX_USAGE;
+        default: c = '?'; break;
         }
+        if (c == 'h' || c == '?' || c == 'n')
+            break;
     }
-    if (conf == NULL || nrcpt == 0 || optind != argc) {
-        usage(stderr);
-        free(rcpts);
-        return EX_USAGE;
+    cfg = NULL;
+    m = NULL;
+    if (c == 'n') {
+        rc = refuse(CM_ERR_NOMEM, 0, NULL);
+        goto out;
+    }
+    if (c != -1 || conf == NULL || nrcpt == 0 || optind != argc) {
+        if (c != 'h')
+            usage(stderr);
+        rc = c == 'h' ? EX_OK : EX_USAGE;
+        goto out;
     }
     cm_log_open(progname, 1);
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
-        free(rcpts);
-        return EX_CONFIG;
+        rc = EX_CONFIG;
+        goto out;
     }
     reject = cfg->on_error == CM_ONERROR_REJECT;
     /* Only the verdict goes to stderr unless -v asks for the log too. */
     cm_log_set_level(verbose ? cfg->log_level : -1);
-    if (dir_arg != NULL) {
-        if (cm_direction_parse(dir_arg, &dir) < 0) {
-            fprintf(stderr, "%s: --direction must be inbound or outbound\n", progname);
-            cm_config_free(cfg);
-            free(rcpts);
-            return EX_USAGE;
-        }
-    } else {
+    if (dir_arg == NULL) {
         dir = cm_policy_direction(cfg, &facts, &why);
+    } else if (cm_direction_parse(dir_arg, &dir) < 0) {
+        fprintf(stderr, "%s: --direction must be inbound or outbound\n", progname);
+        rc = EX_USAGE;
+        goto out;
     }
     if (cm_gpgme_ops.init(err, sizeof(err)) != CM_OK) {
         fprintf(stderr, "%s: %s\n", progname, err);
         rc = refuse(CM_ERR_ENGINE, reject, NULL);
-        cm_config_free(cfg);
-        free(rcpts);
-        return rc;
+        goto out;
     }
     if ((m = cm_msg_new(cfg, &cm_gpgme_ops, qid)) == NULL) {
-        cm_config_free(cfg);
-        free(rcpts);
-        return refuse(CM_ERR_NOMEM, reject, NULL);
+        rc = refuse(CM_ERR_NOMEM, reject, NULL);
+        goto out;
     }
     cm_msg_set_direction(m, dir, why);
     /* The filter writes the message out itself: an oversize message that
@@ -282,6 +287,7 @@ int main(int argc, char **argv)
             rc = EX_OK;
         cm_result_free(&res);
     }
+out:
     cm_buf_free(&envline);
     cm_msg_free(m);
     cm_config_free(cfg);
