@@ -1,4 +1,5 @@
-/* cm_policy - the direction of a message (SPEC §2). */
+/* cm_policy - the direction of a message (SPEC §2) and the missing-key
+ * rules (SPEC §3.3), as pure functions. */
 #include "cm_policy.h"
 
 #include <string.h>
@@ -38,4 +39,38 @@ int cm_direction_parse(const char *s, cm_direction *d)
     else
         return -1;
     return 0;
+}
+
+int cm_policy_rcpt_admits(int missing_action, cm_key_class first, cm_key_class cls)
+{
+    return missing_action != CM_MISSING_SPLIT || first == CM_KEY_UNSET || first == cls;
+}
+
+cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
+                          int *encrypt, int *pass)
+{
+    *encrypt = 0;
+    *pass = 0;
+    if (nkeyless == 0) {
+        *encrypt = 1;
+        return CM_OK;
+    }
+    switch (missing_action) {
+    case CM_MISSING_TEMPFAIL:
+        return CM_NOKEY_TEMP;
+    case CM_MISSING_REJECT:
+        return CM_NOKEY_REJECT;
+    case CM_MISSING_SPLIT:
+        /* The RCPT stage keeps a transaction to one class; a mixed one
+         * (a front end that cannot defer at RCPT) is deferred whole. */
+        if (nkeyless < nrcpt)
+            return CM_SPLIT_CLASS;
+        *pass = 1;
+        return CM_OK;
+    default:
+        /* pass: the keyless recipients' mailboxes hold the plaintext
+         * anyway; encrypting the others' copies would protect nothing. */
+        *pass = 1;
+        return CM_OK;
+    }
 }

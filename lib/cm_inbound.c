@@ -1,0 +1,119 @@
+/* cm_inbound - the inbound pipeline (SPEC §3): oversize, bare CR, already
+ * encrypted, missing keys, then encryption of the original entity. */
+#include "cm_msg_int.h"
+#include "cm_detect.h"
+#include "cm_entity.h"
+#include "cm_rewrite.h"
+
+#include <string.h>
+
+static void encrypt(cm_msg *m, cm_result *res)
+{
+    cm_envelope env = {NULL, NULL};
+    cm_entity ent;
+    cm_stat st;
+
+    if ((res->body = cm_spool_new((size_t) m->cfg->memory_buffer_size, m->cfg->spool_dir)) == NULL) {
+        cm_result_refuse(res, CM_ERR_NOMEM, NULL);
+        return;
+    }
+    if (cm_entity_open(&ent, &m->hdrs, m->body) < 0) {
+        cm_result_refuse(res, CM_ERR_NOMEM, NULL);
+        return;
+    }
+    cm_entity_set_progress(&ent, m->progress, m->progress_arg);
+    st = m->ops->encrypt(m->sess, &ent, res->body, &env);
+    cm_entity_close(&ent);
+    if (st == CM_OK)
+        st = cm_rewrite_encrypted(&m->hdrs, &env, &res->edits);
+    if (st != CM_OK) {
+        cm_result_refuse(res, st, NULL);
+    } else {
+        res->trace = env.trace;
+    }
+    cm_envelope_free(&env);
+}
+
+static void missing_keys(cm_msg *m, cm_result *res)
+{
+    int enc, pass;
+    cm_stat st = cm_policy_missing(m->cfg->missing_key_action, m->rcpts.n, m->nkeyless, &enc, &pass);
+
+    if (st != CM_OK)
+        cm_result_refuse(res, st, m->first_keyless);
+    else if (pass)
+        cm_result_pass(&m->hdrs, res, "skipped no-key");
+    else
+        encrypt(m, res);
+}
+
+/* Run already-encrypted detection over the whole body, streamed from the
+ * spool. 0, or the status to refuse with. */
+static cm_stat detect(cm_msg *m, cm_enc_kind *kind)
+{
+    unsigned char buf[16384];
+    cm_detector *d;
+    ssize_t n = 0;
+    cm_stat st = CM_OK;
+
+    *kind = CM_ENC_NONE;
+    if ((d = cm_detector_new(&m->hdrs)) == NULL)
+        return CM_ERR_NOMEM;
+    if (cm_spool_rewind(m->body) < 0)
+        st = CM_ERR_SPOOL;
+    while (st == CM_OK && !cm_detector_decided(d)
+           && (n = cm_spool_read(m->body, buf, sizeof(buf))) > 0)
+        if (cm_detector_push(d, buf, (size_t) n) < 0)
+            st = CM_ERR_NOMEM;
+    if (st == CM_OK && n < 0)
+        st = CM_ERR_SPOOL;
+    if (st == CM_OK && cm_detector_finish(d, kind) < 0)
+        st = CM_ERR_NOMEM;
+    cm_detector_free(d);
+    return st;
+}
+
+/* A bare CR (not before LF) in the header section: a reader that takes CR
+ * as a line end would show what follows it as the body, which would then
+ * stay in the clear in the header. Such a message is refused (RFC 5322
+ * allows CR only in CRLF). */
+static int bare_cr(const cm_hdrs *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++)
+        if (strchr(h->v[i].raw, '\r') != NULL)
+            return 1;
+    return 0;
+}
+
+void cm_inbound_eom(cm_msg *m, cm_result *res)
+{
+    cm_enc_kind kind;
+    cm_stat st;
+
+    if (m->oversize) {
+        if (m->cfg->oversize_action == CM_OVERSIZE_PASS)
+            cm_result_pass(&m->hdrs, res, "skipped oversize");
+        else
+            cm_result_refuse(res, m->cfg->oversize_action == CM_OVERSIZE_REJECT
+                   ? CM_TOOBIG_REJECT : CM_TOOBIG_TEMP, NULL);
+        return;
+    }
+    if (m->rcpts.n == 0) {
+        cm_result_refuse(res, CM_ERR_INTERNAL, "no recipients");
+        return;
+    }
+    if (bare_cr(&m->hdrs)) {
+        cm_result_refuse(res, CM_BAD_INPUT, "bare CR (carriage return without line feed) in the header section");
+        return;
+    }
+    if ((st = detect(m, &kind)) != CM_OK) {
+        cm_result_refuse(res, st, NULL);
+        return;
+    }
+    if (kind != CM_ENC_NONE)
+        cm_result_pass(&m->hdrs, res, "skipped already-encrypted");
+    else
+        missing_keys(m, res);
+}

@@ -1,0 +1,40 @@
+/* cm_msg_int - what the message core's files share: the message state,
+ * and the result helpers. Not for front ends. */
+#ifndef CM_MSG_INT_H
+#define CM_MSG_INT_H
+
+#include "cm_msg.h"
+
+struct cm_msg {
+    const cm_config *cfg;
+    const cm_crypto_ops *ops;
+    cm_crypto_session *sess;
+    char *qid;
+    cm_direction dir;
+    const char *dir_why;
+    char *sender;
+    cm_list rcpts;
+    size_t nkeyless;
+    char *first_keyless;
+    cm_key_class first_class;
+    cm_hdrs hdrs;
+    cm_spool *body;
+    uint64_t size;          /* header and body bytes seen */
+    int oversize;
+    int keep_oversize;      /* store the body even when oversize */
+    void (*progress)(void *);
+    void *progress_arg;
+    cm_stat sticky;         /* first internal error; the message fails with it */
+};
+
+/* The pipelines, one per direction: decide and, if need be, rewrite. */
+void cm_inbound_eom(cm_msg *m, cm_result *res);
+void cm_outbound_eom(cm_msg *m, cm_result *res);
+
+/* Result building (cm_result.c). */
+/* Refuse with st's reply (detail appended); drops any edits or body. */
+void cm_result_refuse(cm_result *res, cm_stat st, const char *detail);
+/* Deliver without encrypting, saying why in the trace field. */
+void cm_result_pass(const cm_hdrs *h, cm_result *res, const char *trace);
+
+#endif
