@@ -1,21 +1,19 @@
-/* cm_gpgme - the OpenPGP backend: key lookup and encryption through GPGME.
+/* cm_gpgme - the OpenPGP engine on GPGME: key lookup, and encryption of
+ * the bytes it reads to ASCII-armored OpenPGP. No MIME here (cm_pgpmime).
  *
  * Nothing gpg says is taken on trust where a wrong answer would let
  * plaintext out:
  * - "no key" comes from an index of the whole keyring (cm_gpgme_index.c),
  *   built from one listing that must hold exactly the keys our own scan of
  *   the file counts;
- * - an encryption counts only if gpg reported END_ENCRYPTION and the bytes
- *   it wrote are one complete armored message with one session key packet
- *   per recipient key and integrity-protected data (cm_armor);
- * - every gpg run has a deadline (EngineTimeout, cm_watch). */
+ * - an encryption counts only if gpg reported END_ENCRYPTION and no ERROR
+ *   (the format then checks the bytes themselves);
+ * - every gpg run has a deadline (EngineTimeout: cm_watch kills gpg, and
+ *   encryption runs in our own event loop, cm_gpgme_loop.c). */
+#include "cm_gpgme.h"
 #include "cm_gpgme_int.h"
 #include "cm_buf.h"
-#include "cm_boundary.h"
-#include "cm_crlf.h"
-#include "cm_armor.h"
 #include "cm_log.h"
-#include "cm_pgpmime.h"
 #include "cm_watch.h"
 
 #include <errno.h>
@@ -25,18 +23,24 @@
 #include <string.h>
 #include <unistd.h>
 
-struct cm_crypto_session {
-    const cm_config *cfg;
+struct cm_engine {
+    cm_gpgme_cache *cache;
+};
+
+struct cm_engine_session {
+    const cm_msgctx *mc;
     gpgme_ctx_t ctx;
     cm_gpgme_index *index;  /* held for the message's life */
     gpgme_key_t *keys;      /* NULL-terminated recipient list */
     size_t nkeys;
 };
 
-static cm_stat gpg_init(char *err, size_t errlen)
+static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
 {
     gpgme_error_t ge;
+    cm_engine *e;
 
+    *out = NULL;
     if (gpgme_check_version("1.13.0") == NULL) {
         snprintf(err, errlen, "GPGME 1.13.0 or later is required");
         return CM_ERR_ENGINE;
@@ -50,11 +54,26 @@ static cm_stat gpg_init(char *err, size_t errlen)
         snprintf(err, errlen, "OpenPGP engine (gpg) unusable: %s", gpgme_strerror(ge));
         return CM_ERR_ENGINE;
     }
+    if ((e = calloc(1, sizeof(*e))) == NULL || (e->cache = cm_gpgme_cache_new()) == NULL) {
+        free(e);
+        snprintf(err, errlen, "out of memory");
+        return CM_ERR_NOMEM;
+    }
+    *out = e;
     return CM_OK;
 }
 
-cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out)
+static void gpg_destroy(cm_engine *e)
 {
+    if (e == NULL)
+        return;
+    cm_gpgme_cache_free(e->cache);
+    free(e);
+}
+
+cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out)
+{
+    const cm_config *cfg = mc->cfg;
     const char *prog = cfg->gpg_program && *cfg->gpg_program ? cfg->gpg_program : NULL;
     gpgme_engine_info_t info;
     gpgme_ctx_t ctx = NULL;
@@ -72,7 +91,7 @@ cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out)
         || (ge = gpgme_set_ctx_flag(ctx, "trust-model", "always")) != 0
         /* Every status line to our callback: END_ENCRYPTION and ERROR. */
         || (ge = gpgme_set_ctx_flag(ctx, "full-status", "1")) != 0) {
-        cm_log_error("GPGME context: %s", gpgme_strerror(ge));
+        cm_log_error("%s: GPGME context: %s", CM_QID(mc), gpgme_strerror(ge));
         if (ctx != NULL)
             gpgme_release(ctx);
         return CM_ERR_ENGINE;
@@ -80,7 +99,8 @@ cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out)
     /* gpg missing at run time is "engine unavailable", not a keyring fault. */
     info = gpgme_ctx_get_engine_info(ctx);
     if (info == NULL || info->file_name == NULL || access(info->file_name, X_OK) < 0) {
-        cm_log_error("OpenPGP engine %s: %s", info && info->file_name ? info->file_name : "(none)",
+        cm_log_error("%s: OpenPGP engine %s: %s", CM_QID(mc),
+                     info && info->file_name ? info->file_name : "(none)",
                      strerror(errno ? errno : ENOENT));
         gpgme_release(ctx);
         return CM_ERR_ENGINE;
@@ -96,30 +116,30 @@ static void cancel_cb(void *ctx)
     (void) gpgme_cancel_async(ctx);
 }
 
-cm_watch *cm_gpgme_watch(const cm_config *cfg, gpgme_ctx_t ctx)
+cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx)
 {
-    cm_watch *w = cm_watch_start(cfg->engine_timeout, cancel_cb, ctx);
+    cm_watch *w = cm_watch_start(mc->cfg->engine_timeout, cancel_cb, ctx, CM_QID(mc));
 
     if (w == NULL)
-        cm_log_errno("engine watchdog");
+        cm_log_errno("%s: engine watchdog", CM_QID(mc));
     return w;
 }
 
-static cm_stat gpg_session_new(const cm_config *cfg, cm_crypto_session **out)
+static cm_stat gpg_session_new(cm_engine *e, const cm_msgctx *mc, cm_engine_session **out)
 {
-    cm_crypto_session *s;
+    cm_engine_session *s;
     cm_stat st;
 
     *out = NULL;
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return CM_ERR_NOMEM;
-    s->cfg = cfg;
+    s->mc = mc;
     if ((s->keys = calloc(1, sizeof(gpgme_key_t))) == NULL) {
         free(s);
         return CM_ERR_NOMEM;
     }
-    if ((st = cm_gpgme_ctx_new(cfg, &s->ctx)) != CM_OK
-        || (st = cm_gpgme_index_get(cfg, &s->index)) != CM_OK) {
+    if ((st = cm_gpgme_ctx_new(mc, &s->ctx)) != CM_OK
+        || (st = cm_gpgme_index_get(e->cache, mc, &s->index)) != CM_OK) {
         if (s->ctx != NULL)
             gpgme_release(s->ctx);
         free(s->keys);
@@ -130,7 +150,7 @@ static cm_stat gpg_session_new(const cm_config *cfg, cm_crypto_session **out)
     return CM_OK;
 }
 
-static void gpg_session_free(cm_crypto_session *s)
+static void gpg_session_free(cm_engine_session *s)
 {
     size_t i;
 
@@ -144,65 +164,58 @@ static void gpg_session_free(cm_crypto_session *s)
     free(s);
 }
 
-static cm_stat add_key(cm_crypto_session *s, gpgme_key_t key)
+static cm_stat gpg_lookup(cm_engine_session *s, const char *addr, const cm_key **key)
 {
-    gpgme_key_t *nk;
+    gpgme_key_t k = cm_gpgme_index_find(s->index, addr);
+
+    if (k != NULL)
+        cm_log_debug("%s: key for <%s>: %s", CM_QID(s->mc), addr, k->fpr);
+    *key = (const cm_key *) k;
+    return CM_OK;
+}
+
+static cm_stat gpg_add_recipient(cm_engine_session *s, const cm_key *key)
+{
+    gpgme_key_t k = (gpgme_key_t) key, *nk;
     size_t i;
 
     for (i = 0; i < s->nkeys; i++)
-        if (strcmp(s->keys[i]->fpr, key->fpr) == 0)
+        if (strcmp(s->keys[i]->fpr, k->fpr) == 0)
             return CM_OK;       /* one key, one session key packet */
     if ((nk = cm_array_resize(s->keys, s->nkeys + 2, sizeof(*nk))) == NULL)
         return CM_ERR_NOMEM;
     s->keys = nk;
-    gpgme_key_ref(key);
-    s->keys[s->nkeys++] = key;
+    gpgme_key_ref(k);
+    s->keys[s->nkeys++] = k;
     s->keys[s->nkeys] = NULL;
     return CM_OK;
 }
 
-static cm_stat gpg_add_recipient(cm_crypto_session *s, const char *addr, int *found)
+static size_t gpg_recipients(const cm_engine_session *s)
 {
-    gpgme_key_t key = cm_gpgme_index_find(s->index, addr);
-    cm_stat st = CM_OK;
-
-    *found = 0;
-    if (key != NULL) {
-        cm_log_debug("key for <%s>: %s", addr, key->fpr);
-        if ((st = add_key(s, key)) == CM_OK)
-            *found = 1;
-    }
-    return st;
+    return s->nkeys;
 }
 
-/* GPGME data callbacks. */
-static ssize_t entity_read_cb(void *handle, void *buf, size_t size)
+/* GPGME data callbacks over our reader and writer. */
+static ssize_t read_cb(void *handle, void *buf, size_t size)
 {
-    return cm_entity_read(handle, buf, size);
+    cm_reader *r = handle;
+
+    return r->read(r->arg, buf, size);
 }
 
-/* Where gpg's output goes: CRLF into the spool, and through the armor
- * reader that judges it. */
-typedef struct armor_sink {
-    cm_spool *out;
-    cm_crlf crlf;
-    cm_buf tmp;
-    cm_armor check;
+typedef struct sink {
+    cm_writer *w;
     int write_errno;        /* the first failed write, 0 if none */
-} armor_sink;
+} sink;
 
-static ssize_t armor_write_cb(void *handle, const void *buf, size_t size)
+static ssize_t write_cb(void *handle, const void *buf, size_t size)
 {
-    armor_sink *a = handle;
+    sink *k = handle;
 
-    cm_buf_reset(&a->tmp);
-    if (cm_armor_push(&a->check, buf, size) < 0 || cm_crlf_push(&a->crlf, buf, size, &a->tmp) < 0) {
-        a->write_errno = ENOMEM;
-        errno = ENOMEM;
-        return -1;
-    }
-    if (cm_spool_write(a->out, a->tmp.data, a->tmp.len) < 0) {
-        a->write_errno = errno ? errno : EIO;
+    if (k->w->write(k->w->arg, buf, size) < 0) {
+        k->write_errno = errno ? errno : EIO;
+        errno = k->write_errno;
         return -1;
     }
     return (ssize_t) size;
@@ -227,25 +240,8 @@ static gpgme_error_t status_cb(void *opaque, const char *keyword, const char *ar
     return 0;
 }
 
-/* Is what gpg wrote one encrypted message for exactly our keys? */
-static int output_ok(cm_crypto_session *s, armor_sink *sink)
-{
-    const cm_pgppkt *pk = &sink->check.pkt;
-    int r = cm_armor_finish(&sink->check);
-
-    if (r < 0)
-        return -1;
-    if (r == 1 && pk->npkesk == s->nkeys && pk->nskesk == 0
-        && (pk->enc_tag == CM_PKT_SEIPD || pk->enc_tag == CM_PKT_AEAD))
-        return 1;
-    cm_log_error("engine output rejected: %s; %zu of %zu session key packets, data packet %d, "
-                 "%llu bytes", r == 1 ? "wrong packets" : "not one complete armored message",
-                 pk->npkesk, s->nkeys, pk->enc_tag, (unsigned long long) sink->check.decoded);
-    return 0;
-}
-
 typedef struct encrypt_args {
-    cm_crypto_session *s;
+    cm_engine_session *s;
     gpgme_data_t in, out;
 } encrypt_args;
 
@@ -256,111 +252,80 @@ static gpgme_error_t encrypt_start(void *arg)
     return gpgme_op_encrypt_start(a->s->ctx, a->s->keys, GPGME_ENCRYPT_ALWAYS_TRUST, a->in, a->out);
 }
 
-static void tick_entity(void *e)
+static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 {
-    cm_entity_tick(e);
-}
-
-static cm_stat gpg_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, cm_envelope *env)
-{
-    struct gpgme_data_cbs in_cbs = {entity_read_cb, NULL, NULL, NULL};
-    struct gpgme_data_cbs out_cbs = {NULL, armor_write_cb, NULL, NULL};
+    struct gpgme_data_cbs in_cbs = {read_cb, NULL, NULL, NULL};
+    struct gpgme_data_cbs out_cbs = {NULL, write_cb, NULL, NULL};
+    const char *qid = CM_QID(s->mc);
+    uint64_t timeout = s->mc->cfg->engine_timeout;
     gpgme_data_t din = NULL, dout = NULL;
     gpgme_encrypt_result_t res;
     gpgme_error_t ge;
     enc_status es = {0, 0};
-    armor_sink sink;
-    cm_watch *w;
-    char boundary[CM_BOUNDARY_LEN];
-    cm_stat st = CM_OK;
+    sink k = {out, 0};
     encrypt_args ea;
-    int ok, expired, loop_expired;
+    cm_watch *w;
+    cm_stat st = CM_OK;
+    int expired, loop_expired;
 
-    memset(env, 0, sizeof(*env));
     if (s->nkeys == 0)
         return CM_ERR_INTERNAL;
-    memset(&sink, 0, sizeof(sink));
-    sink.out = out;
-    cm_crlf_init(&sink.crlf);
-    cm_buf_init(&sink.tmp);
-    cm_armor_init(&sink.check);
-    if (cm_boundary_new(boundary) < 0) {
-        st = CM_ERR_INTERNAL;
-        goto done;
-    }
-    if (cm_pgpmime_begin(boundary, out) < 0) {
-        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-        goto done;
-    }
     if ((ge = gpgme_data_new_from_cbs(&din, &in_cbs, in)) != 0
-        || (ge = gpgme_data_new_from_cbs(&dout, &out_cbs, &sink)) != 0) {
-        cm_log_error("GPGME data: %s", gpgme_strerror(ge));
-        st = CM_ERR_ENGINE;
-        goto done;
+        || (ge = gpgme_data_new_from_cbs(&dout, &out_cbs, &k)) != 0) {
+        cm_log_error("%s: GPGME data: %s", qid, gpgme_strerror(ge));
+        gpgme_data_release(din);
+        return CM_ERR_ENGINE;
     }
     gpgme_set_status_cb(s->ctx, status_cb, &es);
     /* The watch kills gpg at the deadline; our loop notices and cancels. */
-    if ((w = cm_watch_start(s->cfg->engine_timeout, NULL, NULL)) == NULL) {
-        cm_log_errno("engine watchdog");
+    if ((w = cm_watch_start(timeout, NULL, NULL, qid)) == NULL) {
+        cm_log_errno("%s: engine watchdog", qid);
         st = CM_ERR_INTERNAL;
         goto done;
     }
     ea.s = s;
     ea.in = din;
     ea.out = dout;
-    ge = cm_gpgme_run(s->ctx, s->cfg->engine_timeout, encrypt_start, &ea,
-                      tick_entity, in, &loop_expired);
+    ge = cm_gpgme_run(s->ctx, timeout, encrypt_start, &ea, in->tick, in->arg, &loop_expired);
     expired = cm_watch_stop(w) || loop_expired;
-    gpgme_set_status_cb(s->ctx, NULL, NULL);
     res = gpgme_op_encrypt_result(s->ctx);
     if (expired) {
-        cm_log_error("encryption: gpg did not finish within EngineTimeout (%llus)",
-                     (unsigned long long) s->cfg->engine_timeout);
+        cm_log_error("%s: encryption: gpg did not finish within EngineTimeout (%llus)", qid,
+                     (unsigned long long) timeout);
         st = CM_ERR_TIMEOUT;
-    } else if (sink.write_errno != 0) {
-        errno = sink.write_errno;
-        cm_log_errno("encryption: writing the ciphertext to the spool");
-        st = sink.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    } else if (k.write_errno != 0) {
+        errno = k.write_errno;
+        cm_log_errno("%s: encryption: writing the ciphertext", qid);
+        st = k.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     } else if (res != NULL && res->invalid_recipients != NULL) {
-        cm_log_error("encryption refused key %s: %s",
+        cm_log_error("%s: encryption refused key %s: %s", qid,
                      res->invalid_recipients->fpr ? res->invalid_recipients->fpr : "?",
                      gpgme_strerror(res->invalid_recipients->reason));
         st = CM_ERR_ENCRYPT;
     } else if (ge != 0) {
-        cm_log_error("encryption failed: %s", gpgme_strerror(ge));
+        cm_log_error("%s: encryption failed: %s", qid, gpgme_strerror(ge));
         st = gpg_err_code(ge) == GPG_ERR_ENOMEM ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
     } else if (!es.end_seen || es.error_seen) {
-        cm_log_error("encryption: gpg ended without %s", es.error_seen ? "success (ERROR status)"
-                     : "reporting END_ENCRYPTION");
+        cm_log_error("%s: encryption: gpg ended without %s", qid,
+                     es.error_seen ? "success (ERROR status)" : "reporting END_ENCRYPTION");
         st = CM_ERR_ENCRYPT;
-    } else if ((ok = output_ok(s, &sink)) <= 0) {
-        st = ok < 0 ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
     }
-    if (st != CM_OK)
-        goto done;
-    if (cm_pgpmime_end(boundary, out) < 0) {
-        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-        goto done;
-    }
-    if ((env->content_type = cm_pgpmime_content_type(boundary)) == NULL) {
-        st = CM_ERR_NOMEM;
-        goto done;
-    }
-    env->trace = "encrypted pgp-mime";
-
 done:
+    gpgme_set_status_cb(s->ctx, NULL, NULL);
     gpgme_data_release(din);
     gpgme_data_release(dout);
-    cm_buf_free(&sink.tmp);
-    cm_armor_free(&sink.check);
     return st;
 }
 
-const cm_crypto_ops cm_gpgme_ops = {
-    "openpgp",
-    gpg_init,
+const cm_engine_ops cm_gpgme_engine = {
+    "gpgme",
+    CM_KEY_OPENPGP,
+    gpg_create,
+    gpg_destroy,
     gpg_session_new,
     gpg_session_free,
+    gpg_lookup,
     gpg_add_recipient,
+    gpg_recipients,
     gpg_encrypt,
 };

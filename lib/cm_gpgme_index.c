@@ -26,8 +26,14 @@ typedef struct ix_entry {
     gpgme_key_t key;
 } ix_entry;
 
+struct cm_gpgme_cache {
+    pthread_mutex_t lock;
+    cm_gpgme_index *current;    /* the index of the KeyringDir last asked for */
+};
+
 struct cm_gpgme_index {
-    int refs;               /* under cache_lock */
+    cm_gpgme_cache *cache;
+    int refs;               /* under cache->lock */
     char *dir;
     cm_keyring_id id;
     gpgme_key_t *keys;      /* every key listed */
@@ -36,8 +42,6 @@ struct cm_gpgme_index {
     size_t n, cap;
 };
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static cm_gpgme_index *cache;   /* the index of the KeyringDir last asked for */
 
 static void ix_free(cm_gpgme_index *ix)
 {
@@ -61,11 +65,32 @@ void cm_gpgme_index_put(cm_gpgme_index *ix)
 
     if (ix == NULL)
         return;
-    (void) pthread_mutex_lock(&cache_lock);
+    (void) pthread_mutex_lock(&ix->cache->lock);
     last = --ix->refs == 0;
-    (void) pthread_mutex_unlock(&cache_lock);
+    (void) pthread_mutex_unlock(&ix->cache->lock);
     if (last)
         ix_free(ix);
+}
+
+cm_gpgme_cache *cm_gpgme_cache_new(void)
+{
+    cm_gpgme_cache *c = calloc(1, sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cm_gpgme_cache_free(cm_gpgme_cache *c)
+{
+    if (c == NULL)
+        return;
+    if (c->current != NULL && --c->current->refs == 0)
+        ix_free(c->current);
+    (void) pthread_mutex_destroy(&c->lock);
+    free(c);
 }
 
 /* Newest creation time of an encryption subkey usable now; 0 if none. */
@@ -130,6 +155,7 @@ static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
 
 typedef struct list_status {
     int error_seen;
+    const cm_msgctx *mc;
 } list_status;
 
 static gpgme_error_t list_status_cb(void *opaque, const char *keyword, const char *args)
@@ -138,15 +164,15 @@ static gpgme_error_t list_status_cb(void *opaque, const char *keyword, const cha
 
     if (strcmp(keyword, "ERROR") == 0 || strcmp(keyword, "FAILURE") == 0) {
         ls->error_seen = 1;
-        cm_log_warn("gpg key listing: %s %s", keyword, args ? args : "");
+        cm_log_warn("%s: gpg key listing: %s %s", CM_QID(ls->mc), keyword, args ? args : "");
     }
     return 0;
 }
 
 /* List every key into ix. */
-static cm_stat list_all(const cm_config *cfg, cm_gpgme_index *ix)
+static cm_stat list_all(const cm_msgctx *mc, cm_gpgme_index *ix)
 {
-    list_status ls = {0};
+    list_status ls = {0, NULL};
     gpgme_ctx_t ctx;
     gpgme_key_t key;
     gpgme_error_t ge;
@@ -155,10 +181,11 @@ static cm_stat list_all(const cm_config *cfg, cm_gpgme_index *ix)
     size_t cap = 0;
     int expired;
 
-    if ((st = cm_gpgme_ctx_new(cfg, &ctx)) != CM_OK)
+    if ((st = cm_gpgme_ctx_new(mc, &ctx)) != CM_OK)
         return st;
+    ls.mc = mc;
     gpgme_set_status_cb(ctx, list_status_cb, &ls);
-    if ((w = cm_gpgme_watch(cfg, ctx)) == NULL) {
+    if ((w = cm_gpgme_watch(mc, ctx)) == NULL) {
         gpgme_release(ctx);
         return CM_ERR_INTERNAL;
     }
@@ -184,23 +211,24 @@ static cm_stat list_all(const cm_config *cfg, cm_gpgme_index *ix)
     expired = cm_watch_stop(w);
     gpgme_release(ctx);
     if (expired) {
-        cm_log_error("key listing: gpg did not finish within EngineTimeout (%llus)",
-                     (unsigned long long) cfg->engine_timeout);
+        cm_log_error("%s: key listing: gpg did not finish within EngineTimeout (%llus)",
+                     CM_QID(mc), (unsigned long long) mc->cfg->engine_timeout);
         return CM_ERR_TIMEOUT;
     }
     if (st != CM_OK)
         return st;
     if (gpg_err_code(ge) != GPG_ERR_EOF || ls.error_seen) {
-        cm_log_error("KeyringDir %s: gpg could not list the keyring: %s", cfg->keyring_dir,
-                     ls.error_seen ? "it reported an error" : gpgme_strerror(ge));
+        cm_log_error("%s: KeyringDir %s: gpg could not list the keyring: %s", CM_QID(mc),
+                     mc->cfg->keyring_dir, ls.error_seen ? "it reported an error"
+                     : gpgme_strerror(ge));
         return CM_ERR_KEYRING_DAMAGED;
     }
     return CM_OK;
 }
 
-static cm_stat keyring_error(cm_keyring_status ks, const char *err)
+static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const char *err)
 {
-    cm_log_error("%s", err);
+    cm_log_error("%s: %s", CM_QID(mc), err);
     return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
 }
 
@@ -220,8 +248,9 @@ static void wait_quiet(const cm_keyring_id *id)
     }
 }
 
-static cm_stat build(const cm_config *cfg, cm_gpgme_index **out)
+static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out)
 {
+    const cm_config *cfg = mc->cfg;
     char err[1024];
     int attempt;
 
@@ -233,6 +262,8 @@ static cm_stat build(const cm_config *cfg, cm_gpgme_index **out)
         size_t nfile, i;
         cm_stat st;
 
+        if (ix != NULL)
+            ix->cache = c;
         if (ix == NULL || (ix->dir = strdup(cfg->keyring_dir)) == NULL) {
             ix_free(ix);
             return CM_ERR_NOMEM;
@@ -248,26 +279,28 @@ static cm_stat build(const cm_config *cfg, cm_gpgme_index **out)
                 && cm_keyring_stat(cfg->keyring_dir, &after, err, sizeof(err)) == CM_KEYRING_OK
                 && !cm_keyring_id_eq(&before, &after))
                 continue;
-            return keyring_error(ks, err);
+            return keyring_error(mc, ks, err);
         }
         if (nfile == 0) {
             ix_free(ix);
-            cm_log_error("KeyringDir %s: the keyring holds no keys", cfg->keyring_dir);
+            cm_log_error("%s: KeyringDir %s: the keyring holds no keys", CM_QID(mc),
+                         cfg->keyring_dir);
             return CM_ERR_KEYRING;
         }
-        st = list_all(cfg, ix);
+        st = list_all(mc, ix);
         ks = cm_keyring_stat(cfg->keyring_dir, &after, err, sizeof(err));
         if (ks == CM_KEYRING_OK && !cm_keyring_id_eq(&before, &after)) {
             ix_free(ix);
-            cm_log_notice("KeyringDir %s changed while it was read; reading it again",
-                          cfg->keyring_dir);
+            cm_log_notice("%s: KeyringDir %s changed while it was read; reading it again",
+                          CM_QID(mc), cfg->keyring_dir);
             continue;
         }
         if (st == CM_OK && ks != CM_KEYRING_OK)
-            st = keyring_error(ks, err);
+            st = keyring_error(mc, ks, err);
         if (st == CM_OK && ix->nkeys != nfile) {
-            cm_log_error("KeyringDir %s: gpg listed %zu keys of the %zu in the keyring file: "
-                         "damaged, or a key gpg cannot read", cfg->keyring_dir, ix->nkeys, nfile);
+            cm_log_error("%s: KeyringDir %s: gpg listed %zu keys of the %zu in the keyring file: "
+                         "damaged, or a key gpg cannot read", CM_QID(mc), cfg->keyring_dir,
+                         ix->nkeys, nfile);
             st = CM_ERR_KEYRING_DAMAGED;
         }
         for (i = 0; st == CM_OK && i < ix->nkeys; i++)
@@ -280,18 +313,19 @@ static cm_stat build(const cm_config *cfg, cm_gpgme_index **out)
             qsort(ix->v, ix->n, sizeof(ix->v[0]), entry_cmp);
         ix->id = before;
         ix->refs = 1;
-        cm_log_info("KeyringDir %s: %zu keys, %zu addresses indexed", cfg->keyring_dir,
-                    ix->nkeys, ix->n);
+        cm_log_info("%s: KeyringDir %s: %zu keys, %zu addresses indexed", CM_QID(mc),
+                    cfg->keyring_dir, ix->nkeys, ix->n);
         *out = ix;
         return CM_OK;
     }
-    cm_log_error("KeyringDir %s keeps changing while it is read: replace keyrings atomically "
-                 "(write aside, then rename)", cfg->keyring_dir);
+    cm_log_error("%s: KeyringDir %s keeps changing while it is read: replace keyrings "
+                 "atomically (write aside, then rename)", CM_QID(mc), cfg->keyring_dir);
     return CM_ERR_KEYRING_DAMAGED;
 }
 
-cm_stat cm_gpgme_index_get(const cm_config *cfg, cm_gpgme_index **out)
+cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out)
 {
+    const char *dir = mc->cfg->keyring_dir;
     cm_keyring_id id;
     cm_keyring_status ks;
     cm_gpgme_index *ix = NULL, *old = NULL;
@@ -299,25 +333,25 @@ cm_stat cm_gpgme_index_get(const cm_config *cfg, cm_gpgme_index **out)
     cm_stat st = CM_OK;
 
     *out = NULL;
-    if (pthread_mutex_lock(&cache_lock) != 0)
+    if (pthread_mutex_lock(&c->lock) != 0)
         return CM_ERR_INTERNAL;
-    ks = cm_keyring_stat(cfg->keyring_dir, &id, err, sizeof(err));
+    ks = cm_keyring_stat(dir, &id, err, sizeof(err));
     if (ks != CM_KEYRING_OK) {
-        st = keyring_error(ks, err);
-    } else if (cache != NULL && strcmp(cache->dir, cfg->keyring_dir) == 0
-               && cm_keyring_id_eq(&cache->id, &id)) {
-        ix = cache;
+        st = keyring_error(mc, ks, err);
+    } else if (c->current != NULL && strcmp(c->current->dir, dir) == 0
+               && cm_keyring_id_eq(&c->current->id, &id)) {
+        ix = c->current;
         ix->refs++;
-    } else if ((st = build(cfg, &ix)) == CM_OK) {
-        old = cache;
-        cache = ix;
+    } else if ((st = build(c, mc, &ix)) == CM_OK) {
+        old = c->current;
+        c->current = ix;
         ix->refs++;             /* the cache's and the caller's */
     }
     if (old != NULL && --old->refs == 0) {
-        (void) pthread_mutex_unlock(&cache_lock);
+        (void) pthread_mutex_unlock(&c->lock);
         ix_free(old);
     } else {
-        (void) pthread_mutex_unlock(&cache_lock);
+        (void) pthread_mutex_unlock(&c->lock);
     }
     *out = ix;
     return st;

@@ -5,15 +5,15 @@
 #include <gpgme.h>
 
 #include "cm_config.h"
-#include "cm_crypto.h"
+#include "cm_engine.h"
 #include "cm_status.h"
 #include "cm_watch.h"
 
 /* A context for cfg's KeyringDir and GpgProgram, status lines to the
  * status callback; CM_ERR_ENGINE if the gpg program is not there. */
-cm_stat cm_gpgme_ctx_new(const cm_config *cfg, gpgme_ctx_t *out);
+cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out);
 /* A deadline of EngineTimeout on the calling thread's next gpg runs. */
-cm_watch *cm_gpgme_watch(const cm_config *cfg, gpgme_ctx_t ctx);
+cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
 
 /* Run the operation that start(arg) begins (a gpgme_op_*_start call) in
  * our own event loop, for at most timeout seconds (*expired then set, and
@@ -27,8 +27,11 @@ gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*st
  * Shared by all sessions of a process; a session holds the index it
  * started with. */
 typedef struct cm_gpgme_index cm_gpgme_index;
+typedef struct cm_gpgme_cache cm_gpgme_cache;   /* the engine's current index */
 
-cm_stat cm_gpgme_index_get(const cm_config *cfg, cm_gpgme_index **out);
+cm_gpgme_cache *cm_gpgme_cache_new(void);
+void cm_gpgme_cache_free(cm_gpgme_cache *c);
+cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out);
 void cm_gpgme_index_put(cm_gpgme_index *ix);
 /* The newest usable key whose user ID is exactly addr (case-insensitive),
  * or NULL. Borrowed: valid while the index is held. */

@@ -3,6 +3,7 @@
 #include "cm_msg_int.h"
 #include "cm_detect.h"
 #include "cm_entity.h"
+#include "cm_pgpmime.h"
 #include "cm_rewrite.h"
 
 #include <string.h>
@@ -13,7 +14,7 @@ static void encrypt(cm_msg *m, cm_result *res)
     cm_entity ent;
     cm_stat st;
 
-    if ((res->body = cm_spool_new((size_t) m->cfg->memory_buffer_size, m->cfg->spool_dir)) == NULL) {
+    if ((res->body = cm_spool_new((size_t) m->ctx.cfg->memory_buffer_size, m->ctx.cfg->spool_dir)) == NULL) {
         cm_result_refuse(res, CM_ERR_NOMEM, NULL);
         return;
     }
@@ -22,7 +23,7 @@ static void encrypt(cm_msg *m, cm_result *res)
         return;
     }
     cm_entity_set_progress(&ent, m->progress, m->progress_arg);
-    st = m->ops->encrypt(m->sess, &ent, res->body, &env);
+    st = cm_pgpmime_encrypt(m->engines->openpgp.ops, m->sess, &m->ctx, &ent, res->body, &env);
     cm_entity_close(&ent);
     if (st == CM_OK)
         st = cm_rewrite_encrypted(&m->hdrs, &env, &res->edits);
@@ -37,7 +38,7 @@ static void encrypt(cm_msg *m, cm_result *res)
 static void missing_keys(cm_msg *m, cm_result *res)
 {
     int enc, pass;
-    cm_stat st = cm_policy_missing(m->cfg->missing_key_action, m->rcpts.n, m->nkeyless, &enc, &pass);
+    cm_stat st = cm_policy_missing(m->ctx.cfg->missing_key_action, m->rcpts.n, m->nkeyless, &enc, &pass);
 
     if (st != CM_OK)
         cm_result_refuse(res, st, m->first_keyless);
@@ -93,10 +94,10 @@ void cm_inbound_eom(cm_msg *m, cm_result *res)
     cm_stat st;
 
     if (m->oversize) {
-        if (m->cfg->oversize_action == CM_OVERSIZE_PASS)
+        if (m->ctx.cfg->oversize_action == CM_OVERSIZE_PASS)
             cm_result_pass(&m->hdrs, res, "skipped oversize");
         else
-            cm_result_refuse(res, m->cfg->oversize_action == CM_OVERSIZE_REJECT
+            cm_result_refuse(res, m->ctx.cfg->oversize_action == CM_OVERSIZE_REJECT
                    ? CM_TOOBIG_REJECT : CM_TOOBIG_TEMP, NULL);
         return;
     }

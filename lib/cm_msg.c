@@ -10,20 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-cm_msg *cm_msg_new(const cm_config *cfg, const cm_crypto_ops *ops, const char *qid)
+cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *qid)
 {
     cm_msg *m = calloc(1, sizeof(*m));
 
     if (m == NULL)
         return NULL;
-    m->cfg = cfg;
-    m->ops = ops;
+    m->ctx.cfg = cfg;
+    m->engines = engines;
     m->dir = CM_DIR_INBOUND;
     m->dir_why = "default";
     m->first_class = CM_KEY_UNSET;
     cm_hdrs_init(&m->hdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
     if ((m->body = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL
-        || (qid != NULL && (m->qid = strdup(qid)) == NULL)) {
+        || (qid != NULL && (m->ctx.qid = strdup(qid)) == NULL)) {
         cm_msg_free(m);
         return NULL;
     }
@@ -35,8 +35,8 @@ void cm_msg_free(cm_msg *m)
     if (m == NULL)
         return;
     if (m->sess != NULL)
-        m->ops->session_free(m->sess);
-    free(m->qid);
+        m->engines->openpgp.ops->session_free(m->sess);
+    free(m->ctx.qid);
     free(m->sender);
     free(m->first_keyless);
     cm_list_free(&m->rcpts);
@@ -68,8 +68,8 @@ void cm_msg_set_queue_id(cm_msg *m, const char *qid)
 
     if (qid == NULL || (q = strdup(qid)) == NULL)
         return;
-    free(m->qid);
-    m->qid = q;
+    free(m->ctx.qid);
+    m->ctx.qid = q;
 }
 
 static cm_stat fail(cm_msg *m, cm_stat st)
@@ -87,75 +87,74 @@ cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
     return CM_OK;
 }
 
+/* The key for addr (or, with RecipientDelimiter, its base address). */
+static cm_stat find_key(cm_msg *m, const char *addr, const cm_key **key)
+{
+    const cm_engine_ref *e = &m->engines->openpgp;
+    char *base;
+    cm_stat st;
+
+    if (m->sess == NULL && (st = e->ops->session_new(e->engine, &m->ctx, &m->sess)) != CM_OK)
+        return st;
+    if ((st = e->ops->lookup(m->sess, addr, key)) != CM_OK || *key != NULL)
+        return st;
+    /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
+    if ((base = cm_addr_base(addr, m->ctx.cfg->recipient_delimiter)) == NULL)
+        return CM_OK;
+    if ((st = e->ops->lookup(m->sess, base, key)) == CM_OK && *key != NULL)
+        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(&m->ctx), addr, base);
+    free(base);
+    return st;
+}
+
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 {
     char *addr = cm_addr_bare(envrcpt);
-    int found = 0;
+    const cm_key *key = NULL;
     cm_key_class cls;
-    cm_stat st;
+    cm_stat st = CM_OK;
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
     if (m->dir == CM_DIR_INBOUND) {
-        if (m->sess == NULL && (st = m->ops->session_new(m->cfg, &m->sess)) != CM_OK) {
-            free(addr);
-            return fail(m, st);
-        }
-        if ((st = m->ops->add_recipient(m->sess, addr, &found)) != CM_OK) {
-            free(addr);
-            return fail(m, st);
-        }
-        /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
-        if (!found) {
-            char *base = cm_addr_base(addr, m->cfg->recipient_delimiter);
-
-            if (base != NULL) {
-                st = m->ops->add_recipient(m->sess, base, &found);
-                if (found)
-                    cm_log_debug("%s: <%s> uses the key of <%s>", m->qid ? m->qid : "-", addr, base);
-                free(base);
-                if (st != CM_OK) {
-                    free(addr);
-                    return fail(m, st);
-                }
-            }
-        }
-        cls = found ? CM_KEY_OPENPGP : CM_KEY_NONE;
-        /* Under split, a transaction keeps to the class of its first recipient. */
-        if (!cm_policy_rcpt_admits(m->cfg->missing_key_action, m->first_class, cls)) {
-            /* A deferred recipient's key must not be used. Those accepted so
-             * far are all keyless, so the session holds no other key. */
-            if (found) {
-                m->ops->session_free(m->sess);
-                m->sess = NULL;
-            }
+        if ((st = find_key(m, addr, &key)) != CM_OK)
+            goto failed;
+        cls = key != NULL ? m->engines->openpgp.ops->key_class : CM_KEY_NONE;
+        /* Under split, a transaction keeps to the class of its first
+         * recipient; a deferred recipient's key is never added. */
+        if (!cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls)) {
             cm_log_info("%s: recipient <%s> deferred: %s key class than the first recipient",
-                        m->qid ? m->qid : "-", addr, cls == CM_KEY_OPENPGP ? "has a different" : "lacks the");
+                        CM_QID(&m->ctx), addr, key != NULL ? "has a different" : "lacks the");
             free(addr);
             return CM_SPLIT_CLASS;
         }
+        if (key != NULL && (st = m->engines->openpgp.ops->add_recipient(m->sess, key)) != CM_OK)
+            goto failed;
         if (m->first_class == CM_KEY_UNSET)
             m->first_class = cls;
-        if (!found) {
+        if (key == NULL) {
             m->nkeyless++;
             if (m->first_keyless == NULL && (m->first_keyless = strdup(addr)) == NULL) {
-                free(addr);
-                return fail(m, CM_ERR_NOMEM);
+                st = CM_ERR_NOMEM;
+                goto failed;
             }
         }
     }
     if (cm_list_add(&m->rcpts, addr, strlen(addr)) < 0) {
-        free(addr);
-        return fail(m, CM_ERR_NOMEM);
+        st = CM_ERR_NOMEM;
+        goto failed;
     }
     free(addr);
     return CM_OK;
+failed:
+    free(addr);
+    return fail(m, st);
 }
 
 static void count_bytes(cm_msg *m, uint64_t n)
 {
     m->size = m->size + n < m->size ? UINT64_MAX : m->size + n;
-    if (m->size > m->cfg->max_message_size)
+    if (m->size > m->ctx.cfg->max_message_size)
         m->oversize = 1;
 }
 
@@ -175,7 +174,7 @@ cm_stat cm_msg_body(cm_msg *m, const void *p, size_t n)
     if ((m->oversize && !m->keep_oversize) || m->sticky != CM_OK)
         return CM_OK;       /* keep counting, stop storing */
     if (cm_spool_write(m->body, p, n) < 0) {
-        cm_log_errno("%s: spooling message body in %s", m->qid ? m->qid : "-", m->cfg->spool_dir);
+        cm_log_errno("%s: spooling message body in %s", CM_QID(&m->ctx), m->ctx.cfg->spool_dir);
         return fail(m, errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL);
     }
     return CM_OK;
@@ -193,7 +192,7 @@ cm_spool *cm_msg_body_spool(cm_msg *m)
 
 void cm_msg_eom(cm_msg *m, cm_result *res)
 {
-    const char *qid = m->qid ? m->qid : "-";
+    const char *qid = CM_QID(&m->ctx);
 
     memset(res, 0, sizeof(*res));
     if (m->sticky != CM_OK)

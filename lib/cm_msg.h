@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "cm_config.h"
-#include "cm_crypto.h"
+#include "cm_engines.h"
 #include "cm_edit.h"
 #include "cm_policy.h"
 #include "cm_spool.h"
@@ -25,8 +25,9 @@ typedef struct cm_result {
 
 void cm_result_free(cm_result *r);
 
-/* qid: the MTA's queue ID for the log (may be NULL). cfg and ops outlive msg. */
-cm_msg *cm_msg_new(const cm_config *cfg, const cm_crypto_ops *ops, const char *qid);
+/* qid: the MTA's queue ID for the log (may be NULL). cfg and engines
+ * outlive msg. */
+cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *qid);
 void cm_msg_free(cm_msg *m);
 void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why);
 void cm_msg_set_queue_id(cm_msg *m, const char *qid);

@@ -6,10 +6,9 @@
 #include "cm_msg.h"
 
 struct cm_msg {
-    const cm_config *cfg;
-    const cm_crypto_ops *ops;
-    cm_crypto_session *sess;
-    char *qid;
+    cm_msgctx ctx;              /* configuration and queue ID, for every layer */
+    const cm_engines *engines;
+    cm_engine_session *sess;    /* the OpenPGP engine's, from the first RCPT */
     cm_direction dir;
     const char *dir_why;
     char *sender;

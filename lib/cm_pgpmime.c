@@ -1,8 +1,13 @@
-/* cm_pgpmime - the RFC 3156 multipart/encrypted framing around ciphertext. */
+/* cm_pgpmime - the PGP/MIME format (RFC 3156). */
 #include "cm_pgpmime.h"
+#include "cm_armor.h"
+#include "cm_boundary.h"
 #include "cm_buf.h"
+#include "cm_crlf.h"
+#include "cm_log.h"
 
 #include <errno.h>
+#include <string.h>
 
 char *cm_pgpmime_content_type(const char *boundary)
 {
@@ -58,4 +63,90 @@ int cm_pgpmime_end(const char *boundary, cm_spool *out)
         return -1;
     }
     return write_text(out, &b);
+}
+
+/* Where the engine's output goes: CRLF into the spool, and through the
+ * armor reader that judges it. */
+typedef struct armor_sink {
+    cm_spool *out;
+    cm_crlf crlf;
+    cm_buf tmp;
+    cm_armor check;
+} armor_sink;
+
+static int sink_write(void *arg, const void *buf, size_t size)
+{
+    armor_sink *a = arg;
+
+    cm_buf_reset(&a->tmp);
+    if (cm_armor_push(&a->check, buf, size) < 0 || cm_crlf_push(&a->crlf, buf, size, &a->tmp) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return cm_spool_write(a->out, a->tmp.data, a->tmp.len);
+}
+
+static ssize_t entity_read(void *arg, void *buf, size_t n)
+{
+    return cm_entity_read(arg, buf, n);
+}
+
+static void entity_tick(void *arg)
+{
+    cm_entity_tick(arg);
+}
+
+/* Is what the engine wrote one encrypted message for exactly our keys? */
+static int output_ok(const cm_msgctx *mc, armor_sink *sink, size_t nkeys)
+{
+    const cm_pgppkt *pk = &sink->check.pkt;
+    int r = cm_armor_finish(&sink->check);
+
+    if (r < 0)
+        return -1;
+    if (r == 1 && pk->npkesk == nkeys && pk->nskesk == 0
+        && (pk->enc_tag == CM_PKT_SEIPD || pk->enc_tag == CM_PKT_AEAD))
+        return 1;
+    cm_log_error("%s: engine output rejected: %s; %zu of %zu session key packets, data packet %d, "
+                 "%llu bytes", CM_QID(mc), r == 1 ? "wrong packets"
+                 : "not one complete armored message", pk->npkesk, nkeys, pk->enc_tag,
+                 (unsigned long long) sink->check.decoded);
+    return 0;
+}
+
+cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
+                           cm_entity *in, cm_spool *out, cm_envelope *env)
+{
+    cm_reader rd = {entity_read, entity_tick, in};
+    cm_writer wr;
+    armor_sink sink;
+    char boundary[CM_BOUNDARY_LEN];
+    cm_stat st;
+    int ok;
+
+    memset(env, 0, sizeof(*env));
+    memset(&sink, 0, sizeof(sink));
+    sink.out = out;
+    cm_crlf_init(&sink.crlf);
+    cm_buf_init(&sink.tmp);
+    cm_armor_init(&sink.check);
+    wr.write = sink_write;
+    wr.arg = &sink;
+    if (cm_boundary_new(boundary) < 0)
+        st = CM_ERR_INTERNAL;
+    else if (cm_pgpmime_begin(boundary, out) < 0)
+        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    else if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
+        ;
+    else if ((ok = output_ok(mc, &sink, ops->recipients(s))) <= 0)
+        st = ok < 0 ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
+    else if (cm_pgpmime_end(boundary, out) < 0)
+        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    else if ((env->content_type = cm_pgpmime_content_type(boundary)) == NULL)
+        st = CM_ERR_NOMEM;
+    else
+        env->trace = "encrypted pgp-mime";
+    cm_buf_free(&sink.tmp);
+    cm_armor_free(&sink.check);
+    return st;
 }

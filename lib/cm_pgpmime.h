@@ -1,8 +1,20 @@
-/* cm_pgpmime - the RFC 3156 multipart/encrypted framing around ciphertext. */
+/* cm_pgpmime - the PGP/MIME format (RFC 3156): an OpenPGP engine's armored
+ * ciphertext of the entity, checked and framed as multipart/encrypted. */
 #ifndef CM_PGPMIME_H
 #define CM_PGPMIME_H
 
+#include "cm_engine.h"
+#include "cm_entity.h"
+#include "cm_rewrite.h"
 #include "cm_spool.h"
+
+/* Encrypt in through the engine session s (recipients added) into out as
+ * a multipart/encrypted body (CRLF, 7-bit), described in env (freed by the
+ * caller with cm_envelope_free). What the engine wrote must be one complete
+ * armored message (CRC-24 right) with one PKESK per recipient key and one
+ * integrity-protected data packet running to the end, else CM_ERR_ENCRYPT. */
+cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
+                           cm_entity *in, cm_spool *out, cm_envelope *env);
 
 /* The Content-Type value for boundary, folded with "\n\t"; heap string. */
 char *cm_pgpmime_content_type(const char *boundary);

@@ -1,11 +1,19 @@
 /* cm_rewrite - the header edits that turn a message into its encrypted form
- * (SPEC §3.5, §3.7), whatever backend produced the new body. */
+ * (SPEC §3.5, §3.7), whatever format and engine produced the new body. */
 #ifndef CM_REWRITE_H
 #define CM_REWRITE_H
 
-#include "cm_crypto.h"
 #include "cm_edit.h"
 #include "cm_header.h"
+#include "cm_status.h"
+
+/* What an encrypted message looks like from outside: a format says. */
+typedef struct cm_envelope {
+    char *content_type;     /* new Content-Type value, folded with "\n\t" */
+    const char *trace;      /* X-Cryptmilter value, e.g. "encrypted pgp-mime" */
+} cm_envelope;
+
+void cm_envelope_free(cm_envelope *env);
 
 #define CM_TRACE_HEADER "X-Cryptmilter"
 

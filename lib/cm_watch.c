@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct cm_watch {
     void (*cancel)(void *);
     void *arg;
     pid_t self;
+    char qid[64];
 };
 
 /* The watch of this thread, seen by the fork handler in the child (the
@@ -74,7 +76,7 @@ static void kill_children(cm_watch *w)
         if (pair[1] == w->self)
             continue;
         if (kill(pair[0], SIGKILL) == 0)
-            cm_log_warn("engine process %ld killed at its deadline", (long) pair[0]);
+            cm_log_warn("%s: engine process %ld killed at its deadline", w->qid, (long) pair[0]);
     }
 }
 
@@ -108,7 +110,7 @@ static void watch_free(cm_watch *w)
     free(w);
 }
 
-cm_watch *cm_watch_start(uint64_t timeout, void (*cancel)(void *), void *arg)
+cm_watch *cm_watch_start(uint64_t timeout, void (*cancel)(void *), void *arg, const char *qid)
 {
     cm_watch *w = calloc(1, sizeof(*w));
     pthread_condattr_t ca;
@@ -120,6 +122,7 @@ cm_watch *cm_watch_start(uint64_t timeout, void (*cancel)(void *), void *arg)
     w->cancel = cancel;
     w->arg = arg;
     w->self = getpid();
+    snprintf(w->qid, sizeof(w->qid), "%s", qid != NULL ? qid : "-");
     if (pipe(w->pids) < 0) {
         free(w);
         return NULL;

@@ -18,9 +18,10 @@ typedef struct cm_watch cm_watch;
  * 0, or -1 with errno. */
 int cm_watch_init(void);
 /* Start a watch of timeout seconds over the calling thread's forks.
- * cancel(arg) runs in the watchdog thread when the deadline passes.
+ * cancel(arg) runs in the watchdog thread when the deadline passes; qid
+ * (copied) names the message in the log.
  * NULL on failure (errno). */
-cm_watch *cm_watch_start(uint64_t timeout, void (*cancel)(void *), void *arg);
+cm_watch *cm_watch_start(uint64_t timeout, void (*cancel)(void *), void *arg, const char *qid);
 /* End the watch; 1 if the deadline had passed, 0 if not. */
 int cm_watch_stop(cm_watch *w);
 

@@ -3,7 +3,7 @@
  * stderr. No libmilter here. */
 #include "cm_config.h"
 #include "cm_buf.h"
-#include "cm_crypto.h"
+#include "cm_engines.h"
 #include "cm_edit.h"
 #include "cm_header.h"
 #include "cm_log.h"
@@ -197,6 +197,7 @@ int main(int argc, char **argv)
     const char *why = "command line", *eol = "\n";
     char err[1024];
     cm_buf envline = CM_BUF_INIT;
+    cm_engines *engines;
     cm_msg *m;
     cm_result res;
     cm_stat st;
@@ -230,6 +231,7 @@ int main(int argc, char **argv)
     }
     cfg = NULL;
     m = NULL;
+    engines = NULL;
     if (c == 'n') {
         rc = refuse(CM_ERR_NOMEM, 0, NULL);
         goto out;
@@ -256,12 +258,12 @@ int main(int argc, char **argv)
         rc = EX_USAGE;
         goto out;
     }
-    if (cm_gpgme_ops.init(err, sizeof(err)) != CM_OK) {
+    if ((engines = cm_engines_create(cfg, &st, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
-        rc = refuse(CM_ERR_ENGINE, reject, NULL);
+        rc = refuse(st, reject, NULL);
         goto out;
     }
-    if ((m = cm_msg_new(cfg, &cm_gpgme_ops, qid)) == NULL) {
+    if ((m = cm_msg_new(cfg, engines, qid)) == NULL) {
         rc = refuse(CM_ERR_NOMEM, reject, NULL);
         goto out;
     }
@@ -290,6 +292,7 @@ int main(int argc, char **argv)
 out:
     cm_buf_free(&envline);
     cm_msg_free(m);
+    cm_engines_destroy(engines);
     cm_config_free(cfg);
     free(rcpts);
     return rc;

@@ -1,7 +1,7 @@
 /* cryptmilter - the milter daemon: options, config, socket, privileges. */
 #include "cm_confhold.h"
 #include "cm_config.h"
-#include "cm_crypto.h"
+#include "cm_gateway.h"
 #include "cm_log.h"
 #include "cm_milter.h"
 #include "cm_reload.h"
@@ -126,7 +126,7 @@ static void warn_unimplemented(const cm_config *cfg)
 }
 
 static char conf_path[PATH_MAX];        /* absolute: the daemon runs in / */
-static cm_confhold *conf_hold;
+static cm_gateway *gateway;
 
 /* SIGHUP: read the file into a new configuration aside; on any error keep
  * the one in use. Messages under way finish on the snapshot they took. */
@@ -143,15 +143,15 @@ static void reload(void)
         cm_config_free(n);
         return;
     }
-    old = cm_confhold_get(conf_hold);
+    old = cm_confhold_get(gateway->conf);
     if (strcmp(n->socket, old->socket) != 0 || strcmp(n->user_id, old->user_id) != 0
         || strcmp(n->pid_file, old->pid_file) != 0 || n->syslog != old->syslog)
         cm_log_warn("reload: changes to Socket, UserID, PidFile and Syslog take effect "
                     "at the next start");
-    cm_confhold_put(conf_hold, old);
+    cm_confhold_put(gateway->conf, old);
     warn_unimplemented(n);
     level = n->log_level;
-    if ((gen = cm_confhold_set(conf_hold, n)) == 0) {
+    if ((gen = cm_confhold_set(gateway->conf, n)) == 0) {
         cm_log_error("reload: out of memory; the configuration in use stays");
         return;
     }
@@ -176,6 +176,7 @@ int main(int argc, char **argv)
     const char *conf = DEFAULT_CONF, *sockpath;
     int c, check = 0, foreground = 0, rc;
     char err[1024], *user = NULL;
+    cm_stat st;
     uid_t uid = 0;
     gid_t gid = 0;
     cm_config *cfg;
@@ -228,7 +229,7 @@ int main(int argc, char **argv)
     cm_log_set_level(cfg->log_level);
     if (!foreground && cfg->syslog)
         cm_log_open("cryptmilter", 0);
-    if (cm_gpgme_ops.init(err, sizeof(err)) != CM_OK) {
+    if ((gateway = cm_gateway_new(cfg, &st, err, sizeof(err))) == NULL) {
         cm_log_error("%s", err);
         rc = EX_UNAVAILABLE;
         goto out;
@@ -271,23 +272,24 @@ int main(int argc, char **argv)
     (void) umask(077);          /* spool files are 0600 */
     /* From here the holder owns cfg; main holds the start-up snapshot (its
      * Socket and PidFile) until the end, whatever reloads replace. */
-    if ((conf_hold = cm_confhold_new(cfg)) == NULL) {
+    if (cm_gateway_hold(gateway, cfg) < 0) {
+        cfg = NULL;
         cm_log_error("out of memory");
-        free(user);
-        return EX_OSERR;
+        rc = EX_OSERR;
+        goto out;
     }
     cfg = NULL;
-    held = cm_confhold_get(conf_hold);
-    cm_milter_set_config(conf_hold);
+    held = cm_confhold_get(gateway->conf);
+    cm_milter_set_gateway(gateway);
     cm_reload_install(reload);
     cm_log_notice("cryptmilter %s starting on %s", CM_VERSION, held->socket);
     rc = smfi_main() == MI_SUCCESS || cm_reload_stop_requested() ? EX_OK : EX_SOFTWARE;
     cm_log_notice("cryptmilter stopping");
     if (*held->pid_file)
         (void) unlink(held->pid_file);
-    cm_confhold_put(conf_hold, held);
-    cm_confhold_free(conf_hold);
+    cm_confhold_put(gateway->conf, held);
 out:
+    cm_gateway_free(gateway);
     free(user);
     cm_config_free(cfg);
     return rc;

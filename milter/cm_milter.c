@@ -3,7 +3,6 @@
  * cleanup serves eom, abort and close. Internal errors answer TEMPFAIL. */
 #include "cm_milter.h"
 #include "cm_confhold.h"
-#include "cm_crypto.h"
 #include "cm_log.h"
 #include "cm_msg.h"
 #include "cm_policy.h"
@@ -14,7 +13,7 @@
 
 #define REPLACE_CHUNK 65536
 
-static cm_confhold *milter_conf;
+static cm_gateway *milter_gw;
 
 typedef struct conn_ctx {
     char *client_addr;
@@ -24,9 +23,9 @@ typedef struct conn_ctx {
     cm_msg *msg;
 } conn_ctx;
 
-void cm_milter_set_config(cm_confhold *conf)
+void cm_milter_set_gateway(cm_gateway *gw)
 {
-    milter_conf = conf;
+    milter_gw = gw;
 }
 
 static conn_ctx *get_ctx(SMFICTX *ctx)
@@ -60,7 +59,7 @@ static void msg_cleanup(conn_ctx *c)
         c->msg = NULL;
     }
     if (c->cfg != NULL) {
-        cm_confhold_put(milter_conf, c->cfg);
+        cm_confhold_put(milter_gw->conf, c->cfg);
         c->cfg = NULL;
     }
 }
@@ -91,9 +90,9 @@ static sfsistat answer(SMFICTX *ctx, cm_stat st, const char *detail)
     if (c != NULL && c->cfg != NULL) {
         reject = c->cfg->on_error == CM_ONERROR_REJECT;
     } else {
-        cfg = cm_confhold_get(milter_conf);
+        cfg = cm_confhold_get(milter_gw->conf);
         reject = cfg->on_error == CM_ONERROR_REJECT;
-        cm_confhold_put(milter_conf, cfg);
+        cm_confhold_put(milter_gw->conf, cfg);
     }
     cm_stat_reply(st, reject, detail, &r);
     reply_escape(r.text, text, sizeof(text));
@@ -167,8 +166,8 @@ static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
     msg_cleanup(c);
     /* Each message runs on the configuration current at its MAIL command,
      * whatever a reload does meanwhile. */
-    c->cfg = cm_confhold_get(milter_conf);
-    if ((c->msg = cm_msg_new(c->cfg, &cm_gpgme_ops, smfi_getsymval(ctx, "i"))) == NULL)
+    c->cfg = cm_confhold_get(milter_gw->conf);
+    if ((c->msg = cm_msg_new(c->cfg, milter_gw->engines, smfi_getsymval(ctx, "i"))) == NULL)
         return answer(ctx, CM_ERR_NOMEM, NULL);
     /* Some MTAs only send the client macros with MAIL. */
     f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");

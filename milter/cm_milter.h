@@ -4,12 +4,13 @@
 
 #include <libmilter/mfapi.h>
 
-#include "cm_confhold.h"
+#include "cm_gateway.h"
 
 /* The filter description to hand to smfi_register. */
 extern struct smfiDesc cm_milter_desc;
-/* Where the callbacks take their configuration; set before smfi_main. A
- * message keeps the snapshot it took at MAIL until it ends. */
-void cm_milter_set_config(cm_confhold *conf);
+/* The runtime the callbacks use (configuration holder and engines); set
+ * before smfi_main. A message keeps the configuration snapshot it took at
+ * MAIL until it ends. */
+void cm_milter_set_gateway(cm_gateway *gw);
 
 #endif

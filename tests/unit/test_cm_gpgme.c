@@ -1,4 +1,5 @@
-#include "cm_crypto.h"
+#include "cm_gpgme.h"
+#include "cm_pgpmime.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -28,19 +29,51 @@ static const struct {
     {"<alice@example.org>", 0},     /* not a bare address: never a pattern */
 };
 
+static char test_qid[] = "TESTQID";
+
+/* One engine per test process (check forks each test). */
+static cm_engine *engine(void)
+{
+    static cm_engine *e;
+    char err[256];
+
+    if (e == NULL)
+        ck_assert_int_eq(cm_gpgme_engine.create(&e, err, sizeof(err)), CM_OK);
+    return e;
+}
+
+static cm_stat session(const cm_config *cfg, cm_msgctx *mc, cm_engine_session **s)
+{
+    mc->cfg = cfg;
+    mc->qid = test_qid;
+    *s = NULL;
+    return cm_gpgme_engine.session_new(engine(), mc, s);
+}
+
+/* Look addr up and, if it has a key, make it a recipient. */
+static cm_stat add(cm_engine_session *s, const char *addr, int *found)
+{
+    const cm_key *key = NULL;
+    cm_stat st = cm_gpgme_engine.lookup(s, addr, &key);
+
+    *found = key != NULL;
+    if (st == CM_OK && key != NULL)
+        st = cm_gpgme_engine.add_recipient(s, key);
+    return st;
+}
+
 START_TEST(key_lookup)
 {
     cm_config *cfg = test_config("pass");
-    cm_crypto_session *s;
-    char err[256];
+    cm_engine_session *s;
+    cm_msgctx mc;
     int found = -1;
 
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.add_recipient(s, lookups[_i].addr, &found), CM_OK);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
+    ck_assert_int_eq(add(s, lookups[_i].addr, &found), CM_OK);
     ck_assert_msg(found == lookups[_i].found, "%s: found=%d, want %d", lookups[_i].addr, found,
                   lookups[_i].found);
-    cm_gpgme_ops.session_free(s);
+    cm_gpgme_engine.session_free(s);
     cm_config_free(cfg);
 }
 END_TEST
@@ -48,16 +81,16 @@ END_TEST
 START_TEST(missing_keyring_is_an_error_not_no_key)
 {
     cm_config *cfg = test_config("pass");
-    cm_crypto_session *s = NULL;
+    cm_engine_session *s = NULL;
+    cm_msgctx mc;
     char err[256];
 
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", "/nonexistent/gnupg", err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_ERR_KEYRING);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_ERR_KEYRING);
     ck_assert_ptr_null(s);
     /* An empty directory is no keyring either. */
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", "/", err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_ERR_KEYRING);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_ERR_KEYRING);
     cm_config_free(cfg);
 }
 END_TEST
@@ -116,17 +149,17 @@ static void write_pubring(const char *dir, const char *from, size_t size)
 static cm_stat lookup_in(const char *dir, const char *addr, int *found)
 {
     cm_config *cfg = test_config("pass");
-    cm_crypto_session *s = NULL;
+    cm_engine_session *s = NULL;
+    cm_msgctx mc;
     char err[256];
     cm_stat st;
 
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
     *found = 0;
-    if ((st = cm_gpgme_ops.session_new(cfg, &s)) == CM_OK) {
+    if ((st = session(cfg, &mc, &s)) == CM_OK) {
         *found = -1;
-        st = cm_gpgme_ops.add_recipient(s, addr, found);
-        cm_gpgme_ops.session_free(s);
+        st = add(s, addr, found);
+        cm_gpgme_engine.session_free(s);
     }
     cm_config_free(cfg);
     return st;
@@ -219,27 +252,27 @@ END_TEST
 START_TEST(encrypt_round_trip)
 {
     cm_config *cfg = test_config("pass");
-    cm_crypto_session *s;
+    cm_engine_session *s;
+    cm_msgctx mc;
     cm_hdrs h;
     cm_spool *body = cm_spool_new(4096, NULL), *out = cm_spool_new(1 << 20, NULL);
     cm_entity ent;
     cm_envelope env;
-    char err[256], path[512], cmd[1200], got[4096];
+    char path[512], cmd[1200], got[4096];
     unsigned char outbuf[1 << 16];
     ssize_t n;
     int found, fd;
     FILE *fp;
     size_t len;
 
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.session_new(cfg, &s), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.add_recipient(s, "alice@example.org", &found), CM_OK);
-    ck_assert_int_eq(cm_gpgme_ops.add_recipient(s, "bob@example.org", &found), CM_OK);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
+    ck_assert_int_eq(add(s, "alice@example.org", &found), CM_OK);
+    ck_assert_int_eq(add(s, "bob@example.org", &found), CM_OK);
     cm_hdrs_init(&h, 10, 1000);
     cm_hdrs_add(&h, "Content-Type", " text/plain", 11);
     ck_assert_int_eq(cm_spool_write(body, "secret\nline\n", 12), 0);
     ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
-    ck_assert_int_eq(cm_gpgme_ops.encrypt(s, &ent, out, &env), CM_OK);
+    ck_assert_int_eq(cm_pgpmime_encrypt(&cm_gpgme_engine, s, &mc, &ent, out, &env), CM_OK);
     cm_entity_close(&ent);
     ck_assert_str_eq(env.trace, "encrypted pgp-mime");
     ck_assert_ptr_nonnull(strstr(env.content_type, "multipart/encrypted"));
@@ -268,12 +301,12 @@ START_TEST(encrypt_round_trip)
     cm_spool_free(body);
     cm_spool_free(out);
     cm_hdrs_free(&h);
-    cm_gpgme_ops.session_free(s);
+    cm_gpgme_engine.session_free(s);
     cm_config_free(cfg);
 }
 END_TEST
 
-static void add(Suite *s)
+static void add_cases(Suite *s)
 {
     CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
     CM_ADD(s, missing_keyring_is_an_error_not_no_key);
@@ -284,4 +317,4 @@ static void add(Suite *s)
     CM_ADD(s, encrypt_round_trip);
 }
 
-CM_TEST_MAIN("cm_gpgme", add)
+CM_TEST_MAIN("cm_gpgme", add_cases)

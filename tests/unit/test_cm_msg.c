@@ -11,17 +11,27 @@ typedef struct run {
     cm_stat rcpt_stat[4];
 } run;
 
+/* The registry's engines, once per test process. */
+static const cm_engines *engines(const cm_config *cfg)
+{
+    static cm_engines *e;
+    char err[256];
+    cm_stat st;
+
+    if (e == NULL)
+        ck_assert_msg((e = cm_engines_create(cfg, &st, err, sizeof(err))) != NULL, "%s", err);
+    return e;
+}
+
 /* Feed a message through the core: recipients, "Name: value" lines, body. */
 static void feed(run *r, cm_config *cfg, cm_direction dir, const char *const *rcpts,
                  const char *headers, const char *body)
 {
-    char err[256];
     const char *p = headers;
     size_t i;
 
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
     memset(r, 0, sizeof(*r));
-    r->m = cm_msg_new(cfg, &cm_gpgme_ops, "TESTQID");
+    r->m = cm_msg_new(cfg, engines(cfg), "TESTQID");
     ck_assert_ptr_nonnull(r->m);
     cm_msg_set_direction(r->m, dir, "test");
     ck_assert_int_eq(cm_msg_sender(r->m, "<sender@ext.example>"), CM_OK);
@@ -190,16 +200,14 @@ START_TEST(header_limit_refuses)
 {
     cm_config *cfg = test_config("pass");
     cm_buf hdrs = CM_BUF_INIT;
-    char err[256];
     run r;
     int i;
 
-    ck_assert_int_eq(cm_gpgme_ops.init(err, sizeof(err)), CM_OK);
     for (i = 0; i < CM_HDR_MAX_FIELDS; i++)
         cm_buf_puts(&hdrs, "X: y\n");
     cm_buf_puts(&hdrs, "Subject: one too many\n");
     memset(&r, 0, sizeof(r));
-    r.m = cm_msg_new(cfg, &cm_gpgme_ops, NULL);
+    r.m = cm_msg_new(cfg, engines(cfg), NULL);
     cm_msg_rcpt(r.m, "<alice@example.org>");
     for (i = 0; i < CM_HDR_MAX_FIELDS; i++)
         ck_assert_int_eq(cm_msg_header(r.m, "X", " y", 2), CM_OK);
