@@ -317,6 +317,31 @@ def test_bare_cr_in_header_refused():
     check(res.get("mods") == [], "message modified")
 
 
+def test_every_log_line_of_a_transaction_has_its_queue_id():
+    # Debug level, a keyed and a keyless recipient under split, a key
+    # index built for this message: every line it causes names QIDALL7.
+    m = Milter(BINDIR, TMP, "qidall", MissingKeyAction="split", LogLevel="debug",
+               RecipientDelimiter="+")
+    try:
+        c = m.client()
+        c.connect()
+        res = c.transaction("s@ext.example", ["alice+x@example.org", "nobody@example.org"],
+                            corpus()[0][1], qid="QIDALL7")
+        c.close()
+        check(res["reply"][0] == b"c", "reply %r" % (res["reply"],))
+        wait_log(m, b"QIDALL7: inbound")
+    finally:
+        m.stop()
+    with open(m.log.name, "rb") as f:
+        lines = f.read().decode(errors="replace").splitlines()
+    start = next(i for i, l in enumerate(lines) if " starting on " in l)
+    stop = next(i for i, l in enumerate(lines) if l.endswith("cryptmilter stopping"))
+    body = lines[start + 1:stop]
+    check(len(body) >= 4, "too few lines to judge: %r" % body)
+    missing = [l for l in body if "QIDALL7" not in l]
+    check(missing == [], "log lines without the queue ID: %r" % missing)
+
+
 def test_log_has_queue_id_and_no_content():
     m = milter("qidlog", MissingKeyAction="split")
     c = m.client()
