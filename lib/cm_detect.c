@@ -28,6 +28,10 @@ struct cm_detector {
     cm_b64 b64;
     cm_buf der_out;
     cm_der der;
+    uint64_t pos;           /* body offset of the line being handled */
+    uint64_t total;         /* body bytes pushed */
+    size_t prev_eol;        /* line break length before the current line */
+    uint64_t part_off, part_end;    /* PGP/MIME part 2's body */
 };
 
 const char *cm_enc_kind_name(cm_enc_kind kind)
@@ -291,10 +295,8 @@ static int smime_line(cm_detector *d, const unsigned char *p, size_t n)
     return 0;
 }
 
-static int one_line(void *arg, const unsigned char *p, size_t n)
+static int dispatch(cm_detector *d, const unsigned char *p, size_t n)
 {
-    cm_detector *d = arg;
-
     switch (d->mode) {
     case M_PGP_MIME:
         return pgp_mime_line(d, p, n);
@@ -308,12 +310,30 @@ static int one_line(void *arg, const unsigned char *p, size_t n)
     }
 }
 
+/* Each line, with its offset in the body kept for cm_detector_where. */
+static int one_line(void *arg, const unsigned char *p, size_t n)
+{
+    cm_detector *d = arg;
+    int state = d->state, r = dispatch(d, p, n);
+
+    if (d->mode == M_PGP_MIME && state != d->state) {
+        if (d->state == P_BODY2)
+            d->part_off = d->pos + n + 1;       /* after the blank line */
+        else if (state == P_BODY2)
+            d->part_end = d->pos >= d->part_off + d->prev_eol ? d->pos - d->prev_eol : d->part_off;
+    }
+    d->prev_eol = n > 0 && p[n - 1] == '\r' ? 2 : 1;
+    d->pos += n + 1;
+    return r;
+}
+
 int cm_detector_push(cm_detector *d, const unsigned char *p, size_t n)
 {
     int r;
 
     if (d->bad)
         return 0;
+    d->total += n;
     if (d->mode == M_SMIME_BIN) {
         cm_der_push(&d->der, p, n);
         d->bad = d->der.bad;
@@ -357,6 +377,18 @@ int cm_detector_finish(cm_detector *d, cm_enc_kind *kind)
         break;
     }
     return 0;
+}
+
+void cm_detector_where(const cm_detector *d, cm_detect_where *w)
+{
+    w->cte = d->mode == M_SMIME_B64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY;
+    if (d->mode == M_PGP_MIME) {
+        w->off = d->part_off;
+        w->len = d->part_end - d->part_off;
+    } else {
+        w->off = 0;
+        w->len = d->total;
+    }
 }
 
 int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, cm_enc_kind *kind)

@@ -5,6 +5,7 @@
 #define CM_DETECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cm_header.h"
 
@@ -21,6 +22,15 @@ typedef enum cm_enc_kind {
 /* The header section of each PGP/MIME part. */
 #define CM_DETECT_MAX_PART_HEADER 1024
 
+/* Where the ciphertext lies in the body, for the outbound path to stream
+ * it from the spool: bytes [off, off + len), in this transfer encoding. */
+typedef enum cm_cte { CM_CTE_IDENTITY, CM_CTE_BASE64 } cm_cte;
+
+typedef struct cm_detect_where {
+    uint64_t off, len;
+    cm_cte cte;
+} cm_detect_where;
+
 typedef struct cm_detector cm_detector;
 
 /* A detector for a message with header list h (h must outlive it).
@@ -34,6 +44,10 @@ int cm_detector_push(cm_detector *d, const unsigned char *p, size_t n);
 int cm_detector_decided(const cm_detector *d);
 /* After the whole body: the verdict. 0, or -1 out of memory. */
 int cm_detector_finish(cm_detector *d, cm_enc_kind *kind);
+/* After a verdict other than CM_ENC_NONE: where the ciphertext is (the
+ * armored block of PGP/MIME part 2, without the line break before the
+ * close delimiter; the whole body for inline PGP and S/MIME). */
+void cm_detector_where(const cm_detector *d, cm_detect_where *w);
 
 /* The whole body at once. 0, or -1 out of memory. */
 int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, cm_enc_kind *kind);

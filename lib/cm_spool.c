@@ -181,3 +181,30 @@ ssize_t cm_spool_peek(cm_spool *s, void *p, size_t n)
     }
     return (ssize_t) got;
 }
+
+ssize_t cm_spool_read_at(cm_spool *s, uint64_t off, void *p, size_t n)
+{
+    return read_at(s, off, p, n);
+}
+
+void cm_spool_range_init(cm_spool_range *r, cm_spool *s, uint64_t off, uint64_t len)
+{
+    uint64_t size = cm_spool_size(s);
+
+    r->s = s;
+    r->pos = off < size ? off : size;
+    r->end = len <= size - r->pos ? r->pos + len : size;
+}
+
+ssize_t cm_spool_range_read(cm_spool_range *r, void *p, size_t n)
+{
+    ssize_t got;
+
+    if ((uint64_t) n > r->end - r->pos)
+        n = (size_t) (r->end - r->pos);
+    if (n == 0)
+        return 0;
+    if ((got = read_at(r->s, r->pos, p, n)) > 0)
+        r->pos += (uint64_t) got;
+    return got;
+}

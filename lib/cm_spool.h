@@ -21,4 +21,18 @@ ssize_t cm_spool_read(cm_spool *s, void *p, size_t n);
 /* Read up to n bytes from the start without moving the read cursor. */
 ssize_t cm_spool_peek(cm_spool *s, void *p, size_t n);
 
+/* Read up to n bytes at offset off, cursor untouched: bytes read, 0 at
+ * the end, -1 with errno. */
+ssize_t cm_spool_read_at(cm_spool *s, uint64_t off, void *p, size_t n);
+
+/* A byte range of a spool, read like a file: a 10 MiB part spilled to
+ * disk is streamed, never loaded. */
+typedef struct cm_spool_range {
+    cm_spool *s;
+    uint64_t pos, end;
+} cm_spool_range;
+
+void cm_spool_range_init(cm_spool_range *r, cm_spool *s, uint64_t off, uint64_t len);
+ssize_t cm_spool_range_read(cm_spool_range *r, void *p, size_t n);
+
 #endif

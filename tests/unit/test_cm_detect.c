@@ -220,8 +220,57 @@ START_TEST(plain_messages)
 }
 END_TEST
 
+/* Where the ciphertext is: PGP/MIME part 2's armored block exactly. */
+START_TEST(where_the_ciphertext_is)
+{
+    static const char *const eols[] = {"\n", "\r\n"};
+    size_t e;
+
+    for (e = 0; e < 2; e++) {
+        cm_buf m = CM_BUF_INIT, armor = CM_BUF_INIT, t = CM_BUF_INIT;
+        const char *nl = eols[e];
+        cm_detect_where w;
+        cm_detector *d;
+        cm_enc_kind kind;
+        cm_hdrs h;
+        size_t off, i;
+        cm_stat st;
+
+        fake_encrypted(&t, 2, 300);
+        for (i = 0; i < t.len; i++)     /* the armor with this line ending */
+            if (t.data[i] == '\n')
+                cm_buf_puts(&armor, nl);
+            else
+                cm_buf_putc(&armor, t.data[i]);
+        cm_buf_printf(&m, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";"
+                      " boundary=\"b\"%s%sx%s--b%sContent-Type: application/pgp-encrypted%s%s"
+                      "Version: 1%s--b%sContent-Type: application/octet-stream%s%s",
+                      nl, nl, nl, nl, nl, nl, nl, nl, nl, nl);
+        cm_hdrs_init(&h, 100, 100000);
+        ck_assert_int_eq(cm_hdrs_parse(&h, m.data, m.len, 0, &off, &st), CM_HPARSE_DONE);
+        cm_buf_append(&m, armor.data, armor.len);
+        cm_buf_printf(&m, "%s--b--%s", nl, nl);
+        ck_assert_ptr_nonnull(d = cm_detector_new(&h));
+        ck_assert_int_eq(cm_detector_push(d, m.data + off, m.len - off), 0);
+        ck_assert_int_eq(cm_detector_finish(d, &kind), 0);
+        ck_assert_int_eq(kind, CM_ENC_PGP_MIME);
+        cm_detector_where(d, &w);
+        /* The armor lines, without the line break that belongs to the delimiter. */
+        ck_assert_uint_eq(w.len, armor.len);
+        ck_assert(memcmp(m.data + off + w.off, armor.data, armor.len) == 0);
+        ck_assert_int_eq(w.cte, CM_CTE_IDENTITY);
+        cm_detector_free(d);
+        cm_hdrs_free(&h);
+        cm_buf_free(&m);
+        cm_buf_free(&armor);
+        cm_buf_free(&t);
+    }
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, where_the_ciphertext_is);
     CM_ADD(s, pgp_mime_real);
     CM_ADD(s, pgp_mime_lookalikes_are_plain);
     CM_ADD(s, inline_pgp);

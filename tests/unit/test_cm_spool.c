@@ -103,8 +103,39 @@ START_TEST(peek_does_not_move_cursor)
 }
 END_TEST
 
+/* A range of a spilled spool reads back exactly, in any chunk size. */
+START_TEST(range_of_a_spilled_spool)
+{
+    cm_spool *s = cm_spool_new(16, tmpdir());
+    cm_spool_range r;
+    char buf[7], got[200];
+    size_t i, n = 0;
+    ssize_t k;
+
+    for (i = 0; i < 100; i++) {
+        char c = (char) ('a' + i % 26);
+
+        ck_assert_int_eq(cm_spool_write(s, &c, 1), 0);
+    }
+    ck_assert(cm_spool_spilled(s));
+    cm_spool_range_init(&r, s, 30, 40);
+    while ((k = cm_spool_range_read(&r, buf, sizeof(buf))) > 0) {
+        memcpy(got + n, buf, (size_t) k);
+        n += (size_t) k;
+    }
+    ck_assert_int_eq(k, 0);
+    ck_assert_uint_eq(n, 40);
+    for (i = 0; i < 40; i++)
+        ck_assert_int_eq(got[i], 'a' + (30 + i) % 26);
+    cm_spool_range_init(&r, s, 90, 1000);     /* clipped at the end */
+    ck_assert_int_eq(cm_spool_range_read(&r, got, sizeof(got)), 10);
+    cm_spool_free(s);
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, range_of_a_spilled_spool);
     CM_ADD(s, small_message_stays_in_memory);
     CM_ADD(s, large_message_spills_and_reads_back);
     CM_ADD(s, spill_file_is_unlinked_at_once);
