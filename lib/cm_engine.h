@@ -10,8 +10,14 @@
 #include <sys/types.h>
 
 #include "cm_config.h"
-#include "cm_policy.h"
 #include "cm_status.h"
+
+/* What a recipient's key lookup found: the class decides the format. */
+typedef enum cm_key_class {
+    CM_KEY_UNSET = -1,      /* no recipient accepted yet */
+    CM_KEY_NONE = 0,
+    CM_KEY_OPENPGP = 1
+} cm_key_class;
 
 typedef struct cm_engine cm_engine;                 /* per process: caches */
 typedef struct cm_engine_session cm_engine_session; /* per message */

@@ -3,6 +3,7 @@
 #define CM_POLICY_H
 
 #include "cm_config.h"
+#include "cm_engine.h"
 #include "cm_status.h"
 
 #include <stddef.h>
@@ -22,13 +23,6 @@ cm_direction cm_policy_direction(const cm_config *cfg, const cm_conn_facts *f,
 const char *cm_direction_name(cm_direction d);
 /* Parse "inbound"/"outbound"; 0 or -1. */
 int cm_direction_parse(const char *s, cm_direction *d);
-
-/* What a recipient's key lookup found: the class decides the format. */
-typedef enum cm_key_class {
-    CM_KEY_UNSET = -1,      /* no recipient accepted yet */
-    CM_KEY_NONE = 0,
-    CM_KEY_OPENPGP = 1
-} cm_key_class;
 
 /* RCPT under MissingKeyAction (a cm_missing_action): may a recipient of
  * class cls join a transaction whose first recipient had class first?
