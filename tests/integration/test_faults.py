@@ -12,7 +12,7 @@ import threading
 import time
 
 import faults
-from cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests, split_message,
+from cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests,
                     workdir, write_config)
 
 BINDIR = args().bindir

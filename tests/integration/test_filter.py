@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import faults
-from cmtest import (EXPORT, GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
+from cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
                     gpg_encrypt, run_tests, split_message, workdir, write_config)
 
 BIN = os.path.join(args().bindir, "cryptmilter-filter")

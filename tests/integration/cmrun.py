@@ -1,0 +1,62 @@
+"""The test runner: arguments, checks, the closing tally, scratch
+directories and configuration files; where the keyring fixture is."""
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+
+KEYRING = os.environ.get("CM_TEST_KEYRING", "")
+GNUPGHOME = os.path.join(KEYRING, "gnupg")
+EXPORT = os.path.join(KEYRING, "export")
+
+
+def args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bindir", required=True)
+    return p.parse_args()
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def run_tests(tests):
+    """Run (name, fn) pairs; print one line each and the closing tally."""
+    passed = failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print("ok     %s" % name, flush=True)
+            passed += 1
+        except Exception as e:  # report and go on with the next test
+            failed += 1
+            print("FAIL   %s: %s" % (name, e), flush=True)
+            if not isinstance(e, Failure):
+                traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+def workdir():
+    base = os.environ.get("CM_TEST_TMP", tempfile.gettempdir())
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix="it-", dir=base)
+
+
+def write_config(path, **keys):
+    conf = {"KeyringDir": GNUPGHOME, "SpoolDir": os.path.dirname(path),
+            "MemoryBufferSize": "64K", "Syslog": "no", "LogLevel": "info"}
+    conf.update(keys)
+    with open(path, "w") as f:
+        for k, v in conf.items():
+            f.write("%s %s\n" % (k, v))
+    return path
+
+
+# ---------------------------------------------------------------- corpus
