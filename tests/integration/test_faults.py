@@ -15,8 +15,10 @@ import faults
 from cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests,
                     workdir, write_config)
 
-BINDIR = args().bindir
-TMP = workdir()
+# Set by main(): nothing runs at import.
+BINDIR = None
+TMP = None
+
 CANARY = b"canary-plaintext"
 MSG = (b"From: s@ext.example\nTo: alice@example.org\nSubject: fault\n\n"
        + (CANARY + b" line of the body that must never leave in the clear\n") * 20000)
@@ -210,9 +212,16 @@ def test_spool_full_at_each_write():
     check(seen.get("452") and seen.get("encrypted"), "sweep did not cross the limit: %r" % seen)
 
 
-tests = [engine_case("exit0", "451 4.7.5"), engine_case("exit2", "451 4.7.5"),
-         engine_case("half", "451 4.7.5"), engine_case("garbage", "451 4.7.5"),
-         engine_case("killed", "451 4."), engine_case("hang", "451 4.3.0")]
-tests += [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
-if __name__ == "__main__":
+def main():
+    global BINDIR, TMP
+    BINDIR = args().bindir
+    TMP = workdir()
+    tests = [engine_case("exit0", "451 4.7.5"), engine_case("exit2", "451 4.7.5"),
+             engine_case("half", "451 4.7.5"), engine_case("garbage", "451 4.7.5"),
+             engine_case("killed", "451 4."), engine_case("hang", "451 4.3.0")]
+    tests += [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
     run_tests(tests)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,13 +12,16 @@ import faults
 from cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
                     gpg_encrypt, run_tests, split_message, workdir, write_config)
 
-BIN = os.path.join(args().bindir, "cryptmilter-filter")
-TMP = workdir()
-CONF = write_config(os.path.join(TMP, "inbound.conf"), MissingKeyAction="tempfail")
+# Set by main(): nothing runs at import.
+BIN = None
+TMP = None
+CONF = None
 
 
-def filt(message, to=("alice@example.org", "bob@example.org"), conf=CONF, direction="inbound",
+
+def filt(message, to=("alice@example.org", "bob@example.org"), conf=None, direction="inbound",
          extra=()):
+    conf = conf or CONF
     cmd = [BIN, "-c", conf, "--direction", direction, "--from", "sender@ext.example"]
     for t in to:
         cmd += ["--to", t]
@@ -374,7 +377,15 @@ def test_log_escapes_control_characters():
     check(any("\\x0a" in l for l in lines), "newline not escaped: %r" % lines)
 
 
-tests = [encrypts(name, msg) for name, msg in corpus()]
-tests += [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
-if __name__ == "__main__":
+def main():
+    global BIN, TMP, CONF
+    BIN = os.path.join(args().bindir, "cryptmilter-filter")
+    TMP = workdir()
+    CONF = write_config(os.path.join(TMP, "inbound.conf"), MissingKeyAction="tempfail")
+    tests = [encrypts(name, msg) for name, msg in corpus()]
+    tests += [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
     run_tests(tests)
+
+
+if __name__ == "__main__":
+    main()

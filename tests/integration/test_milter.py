@@ -11,8 +11,10 @@ import time
 from cmtest import (EXPORT, Failure, Milter, args, check, check_decrypts_to, check_rfc3156,
                     corpus, run_tests, workdir, write_config)
 
-BINDIR = args().bindir
-TMP = workdir()
+# Set by main(): nothing runs at import.
+BINDIR = None
+TMP = None
+
 MILTERS = {}
 
 
@@ -356,15 +358,20 @@ def test_log_has_queue_id_and_no_content():
     check(b"secret plan" not in text and b"canary" not in text, "message content in the log")
 
 
-tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
-tests += [encrypts(name, msg) for name, msg in corpus()]
-
-
-def test_milters_stop_cleanly():
+def milters_stop_cleanly():
     for m in MILTERS.values():
         m.stop()
 
 
-tests.append(("test_milters_stop_cleanly", test_milters_stop_cleanly))
-if __name__ == "__main__":
+def main():
+    global BINDIR, TMP
+    BINDIR = args().bindir
+    TMP = workdir()
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
+    tests += [encrypts(name, msg) for name, msg in corpus()]
+    tests.append(("milters_stop_cleanly", milters_stop_cleanly))
     run_tests(tests)
+
+
+if __name__ == "__main__":
+    main()

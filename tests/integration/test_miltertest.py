@@ -6,8 +6,6 @@ import subprocess
 
 from cmtest import Milter, args, check, gpg_encrypt, run_tests, workdir
 
-BINDIR = args().bindir
-TMP = workdir()
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -19,9 +17,10 @@ def lua(script, milter, **env):
 
 
 def main():
-    split = Milter(BINDIR, TMP, "mt-split", MissingKeyAction="split")
-    temp = Milter(BINDIR, TMP, "mt-temp", MissingKeyAction="tempfail")
-    ct = os.path.join(TMP, "inline.asc")
+    bindir, tmp = args().bindir, workdir()
+    split = Milter(bindir, tmp, "mt-split", MissingKeyAction="split")
+    temp = Milter(bindir, tmp, "mt-temp", MissingKeyAction="tempfail")
+    ct = os.path.join(tmp, "inline.asc")
     with open(ct, "wb") as f:
         f.write(gpg_encrypt(b"secret\n", "alice@example.org"))
     run_tests([
