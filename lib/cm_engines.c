@@ -13,18 +13,22 @@ cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size
         *st = CM_ERR_NOMEM;
         return NULL;
     }
-    e->openpgp.ops = &cm_gpgme_engine;
-    if ((*st = e->openpgp.ops->create(&e->openpgp.engine, err, errlen)) != CM_OK) {
+    e->v[0].ops = &cm_gpgme_engine;
+    if ((*st = e->v[0].ops->create(&e->v[0].engine, err, errlen)) != CM_OK) {
         free(e);
         return NULL;
     }
+    e->n = 1;
     return e;
 }
 
 void cm_engines_destroy(cm_engines *e)
 {
+    size_t i;
+
     if (e == NULL)
         return;
-    e->openpgp.ops->destroy(e->openpgp.engine);
+    for (i = 0; i < e->n; i++)
+        e->v[i].ops->destroy(e->v[i].engine);
     free(e);
 }

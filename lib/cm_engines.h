@@ -5,8 +5,14 @@
 
 #include "cm_engine.h"
 
+#define CM_ENGINES_MAX 4
+
+/* The engines in the order a recipient's key is looked for: the first
+ * that has a key for the address decides its class (OpenPGP before
+ * S/MIME, as SPEC §3.2 says). */
 typedef struct cm_engines {
-    cm_engine_ref openpgp;
+    cm_engine_ref v[CM_ENGINES_MAX];
+    size_t n;
 } cm_engines;
 
 /* Create the engines cfg asks for. NULL on failure, with the reason in err

@@ -13,7 +13,13 @@ static void encrypt(cm_msg *m, cm_result *res)
     cm_envelope env = {NULL, NULL};
     cm_entity ent;
     cm_stat st;
+    int e = cm_msg_engine(m);
 
+    /* One format per message: PGP/MIME for OpenPGP keys (S/MIME to come). */
+    if (e < 0 || m->engines->v[e].ops->key_class != CM_KEY_OPENPGP) {
+        cm_result_refuse(res, CM_ERR_INTERNAL, "no format for the recipients' keys");
+        return;
+    }
     if ((res->body = cm_spool_new((size_t) m->ctx.cfg->memory_buffer_size, m->ctx.cfg->spool_dir)) == NULL) {
         cm_result_refuse(res, CM_ERR_NOMEM, NULL);
         return;
@@ -23,7 +29,7 @@ static void encrypt(cm_msg *m, cm_result *res)
         return;
     }
     cm_entity_set_progress(&ent, m->progress, m->progress_arg);
-    st = cm_pgpmime_encrypt(m->engines->openpgp.ops, m->sess, &m->ctx, &ent, res->body, &env);
+    st = cm_pgpmime_encrypt(m->engines->v[e].ops, m->sess[e], &m->ctx, &ent, res->body, &env);
     cm_entity_close(&ent);
     if (st == CM_OK)
         st = cm_rewrite_encrypted(&m->hdrs, &env, &res->edits);

@@ -32,10 +32,13 @@ cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *
 
 void cm_msg_free(cm_msg *m)
 {
+    size_t i;
+
     if (m == NULL)
         return;
-    if (m->sess != NULL)
-        m->engines->openpgp.ops->session_free(m->sess);
+    for (i = 0; i < m->engines->n; i++)
+        if (m->sess[i] != NULL)
+            m->engines->v[i].ops->session_free(m->sess[i]);
     free(m->ctx.qid);
     free(m->sender);
     free(m->first_keyless);
@@ -87,24 +90,53 @@ cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
     return CM_OK;
 }
 
-/* The key for addr (or, with RecipientDelimiter, its base address). */
-static cm_stat find_key(cm_msg *m, const char *addr, const cm_key **key)
+/* Engine e's key for addr, or with RecipientDelimiter its base address's. */
+static cm_stat engine_key(cm_msg *m, size_t e, const char *addr, const cm_key **key)
 {
-    const cm_engine_ref *e = &m->engines->openpgp;
+    const cm_engine_ref *r = &m->engines->v[e];
     char *base;
     cm_stat st;
 
-    if (m->sess == NULL && (st = e->ops->session_new(e->engine, &m->ctx, &m->sess)) != CM_OK)
+    if (m->sess[e] == NULL && (st = r->ops->session_new(r->engine, &m->ctx, &m->sess[e])) != CM_OK)
         return st;
-    if ((st = e->ops->lookup(m->sess, addr, key)) != CM_OK || *key != NULL)
+    if ((st = r->ops->lookup(m->sess[e], addr, key)) != CM_OK || *key != NULL)
         return st;
     /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
     if ((base = cm_addr_base(addr, m->ctx.cfg->recipient_delimiter)) == NULL)
         return CM_OK;
-    if ((st = e->ops->lookup(m->sess, base, key)) == CM_OK && *key != NULL)
+    if ((st = r->ops->lookup(m->sess[e], base, key)) == CM_OK && *key != NULL)
         cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(&m->ctx), addr, base);
     free(base);
     return st;
+}
+
+/* The first engine with a key for addr: *which, or -1 if none has one. */
+static cm_stat find_key(cm_msg *m, const char *addr, int *which, const cm_key **key)
+{
+    size_t e;
+    cm_stat st;
+
+    *which = -1;
+    *key = NULL;
+    for (e = 0; e < m->engines->n; e++) {
+        if ((st = engine_key(m, e, addr, key)) != CM_OK)
+            return st;
+        if (*key != NULL) {
+            *which = (int) e;
+            return CM_OK;
+        }
+    }
+    return CM_OK;
+}
+
+int cm_msg_engine(const cm_msg *m)
+{
+    size_t e;
+
+    for (e = 0; e < m->engines->n; e++)
+        if (m->nkeyed[e] > 0)
+            return (int) e;
+    return -1;
 }
 
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
@@ -113,13 +145,14 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     const cm_key *key = NULL;
     cm_key_class cls;
     cm_stat st = CM_OK;
+    int e;
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
     if (m->dir == CM_DIR_INBOUND) {
-        if ((st = find_key(m, addr, &key)) != CM_OK)
+        if ((st = find_key(m, addr, &e, &key)) != CM_OK)
             goto failed;
-        cls = key != NULL ? m->engines->openpgp.ops->key_class : CM_KEY_NONE;
+        cls = key != NULL ? m->engines->v[e].ops->key_class : CM_KEY_NONE;
         /* Under split, a transaction keeps to the class of its first
          * recipient; a deferred recipient's key is never added. */
         if (!cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls)) {
@@ -128,8 +161,11 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
             free(addr);
             return CM_SPLIT_CLASS;
         }
-        if (key != NULL && (st = m->engines->openpgp.ops->add_recipient(m->sess, key)) != CM_OK)
-            goto failed;
+        if (key != NULL) {
+            if ((st = m->engines->v[e].ops->add_recipient(m->sess[e], key)) != CM_OK)
+                goto failed;
+            m->nkeyed[e]++;
+        }
         if (m->first_class == CM_KEY_UNSET)
             m->first_class = cls;
         if (key == NULL) {

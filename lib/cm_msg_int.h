@@ -8,7 +8,8 @@
 struct cm_msg {
     cm_msgctx ctx;              /* configuration and queue ID, for every layer */
     const cm_engines *engines;
-    cm_engine_session *sess;    /* the OpenPGP engine's, from the first RCPT */
+    cm_engine_session *sess[CM_ENGINES_MAX];    /* per engine, from the first RCPT */
+    size_t nkeyed[CM_ENGINES_MAX];              /* recipients each engine has a key for */
     cm_direction dir;
     const char *dir_why;
     char *sender;
@@ -29,6 +30,10 @@ struct cm_msg {
 /* The pipelines, one per direction: decide and, if need be, rewrite. */
 void cm_inbound_eom(cm_msg *m, cm_result *res);
 void cm_outbound_eom(cm_msg *m, cm_result *res);
+
+/* The engine whose keys the transaction's recipients have (split keeps it
+ * to one), or -1 if none has any. */
+int cm_msg_engine(const cm_msg *m);
 
 /* Result building (cm_result.c). */
 /* Refuse with st's reply (detail appended); drops any edits or body. */

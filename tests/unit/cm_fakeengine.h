@@ -133,10 +133,11 @@ static cm_engines *fake_engines(void)
     static cm_engines e;
     char err[64];
 
-    if (e.openpgp.engine == NULL) {
-        e.openpgp.ops = &fake_ops;
-        if (fake_ops.create(&e.openpgp.engine, err, sizeof(err)) != CM_OK)
+    if (e.n == 0) {
+        e.v[0].ops = &fake_ops;
+        if (fake_ops.create(&e.v[0].engine, err, sizeof(err)) != CM_OK)
             abort();
+        e.n = 1;
     }
     return &e;
 }
