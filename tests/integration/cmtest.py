@@ -11,11 +11,11 @@ from cmrun import (EXPORT, GNUPGHOME, KEYRING, Failure, args, check,
 from corpus import corpus
 from daemon import Milter
 from milterclient import MilterClient, MilterReply, apply_mods
-from oracles import (check_decrypts_to, check_rfc3156, crlf, decrypt_all,
+from oracles import (check_decrypts_only_for, check_decrypts_to, check_rfc3156, crlf, decrypt_all,
                      expected_entity, field_bytes, field_name, gpg_encrypt, outer_fields,
                      split_message)
 
 __all__ = ["EXPORT", "GNUPGHOME", "KEYRING", "Failure", "args", "check", "run_tests", "workdir",
            "write_config", "corpus", "Milter", "MilterClient", "MilterReply", "apply_mods",
-           "check_decrypts_to", "check_rfc3156", "crlf", "decrypt_all", "expected_entity",
+           "check_decrypts_only_for", "check_decrypts_to", "check_rfc3156", "crlf", "decrypt_all", "expected_entity",
            "field_bytes", "field_name", "gpg_encrypt", "outer_fields", "split_message"]

@@ -58,6 +58,25 @@ class Milter:
     def client(self):
         return MilterClient(self.sock)
 
+    def send(self, sender, rcpts, message, qid="QID1", **connect):
+        """One transaction on a connection of its own; its result."""
+        c = self.client()
+        c.connect(**connect)
+        try:
+            return c.transaction(sender, rcpts, message, qid=qid)
+        finally:
+            c.close()
+
+    def wait_log(self, text, timeout=10):
+        """Wait until the daemon's log holds text (bytes)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            with open(self.log.name, "rb") as f:
+                if text in f.read():
+                    return
+            time.sleep(0.05)
+        raise Failure("no %r in the log" % text)
+
     def stop(self):
         """Stop it with SIGTERM; it must exit 0 with no sanitizer report."""
         self.p.terminate()

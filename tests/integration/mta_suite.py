@@ -17,8 +17,8 @@ import threading
 import time
 
 import mta
-from cmtest import (EXPORT, GNUPGHOME, Failure, Milter, check, check_decrypts_to, check_rfc3156,
-                    corpus, crlf, gpg_encrypt, run_tests, split_message)
+from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
+                    check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
 from milterproxy import MilterProxy
 from sink import Sink
 
@@ -192,16 +192,7 @@ class MtaSuite:
             self.only_for(got, rcpt.split("@")[0])
 
     def only_for(self, message, who):
-        """message decrypts with who's key and with no other."""
-        armor = check_rfc3156(message, message)
-        path = os.path.join(self.tmp, "only-%d.asc" % threading.get_ident())
-        with open(path, "wb") as f:
-            f.write(armor)
-        for key in ("alice", "bob"):
-            r = subprocess.run(["sq", "decrypt", "--recipient-key",
-                                os.path.join(EXPORT, key + ".sec.asc"), path], capture_output=True)
-            check((r.returncode == 0) == (key == who), "%s's key %s decrypt mail for %s"
-                  % (key, "cannot" if key == who else "can", who))
+        check_decrypts_only_for(message, who, self.tmp)
 
     def bounce_to_alice(self, canary):
         """Have the gateway bounce an outbound message of alice's (the far

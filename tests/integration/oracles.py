@@ -136,3 +136,18 @@ def gpg_encrypt(data, recipient, armor=True, extra=()):
 
 
 # ------------------------------------------------------------ milter client
+
+
+def check_decrypts_only_for(message, who, tmp):
+    """message (RFC 3156) decrypts with who's key ("alice" or "bob") and
+    with no other's."""
+    import threading
+    armor = check_rfc3156(message, message)
+    path = os.path.join(tmp, "only-%d.asc" % threading.get_ident())
+    with open(path, "wb") as f:
+        f.write(armor)
+    for key in ("alice", "bob"):
+        r = subprocess.run(["sq", "decrypt", "--recipient-key",
+                            os.path.join(EXPORT, key + ".sec.asc"), path], capture_output=True)
+        check((r.returncode == 0) == (key == who), "%s's key %s decrypt mail for %s"
+              % (key, "cannot" if key == who else "can", who))

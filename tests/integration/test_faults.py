@@ -53,11 +53,7 @@ def settle(m, want, timeout=10):
 
 
 def send(m, qid, rcpt="alice@example.org", message=MSG):
-    c = m.client()
-    c.connect()
-    res = c.transaction("s@ext.example", [rcpt], message, qid=qid)
-    c.close()
-    return res
+    return m.send("s@ext.example", [rcpt], message, qid=qid)
 
 
 def never_plaintext(res, what):

@@ -6,9 +6,8 @@ import os
 import signal
 import subprocess
 import threading
-import time
 
-from cmtest import (EXPORT, Failure, Milter, args, check, check_decrypts_to, check_rfc3156,
+from cmtest import (EXPORT, Milter, args, check, check_decrypts_to, check_rfc3156,
                     corpus, run_tests, workdir, write_config)
 
 # Set by main(): nothing runs at import.
@@ -225,13 +224,7 @@ def test_stop_right_after_start_is_clean():
 
 
 def wait_log(m, text, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        with open(m.log.name, "rb") as f:
-            if text in f.read():
-                return
-        time.sleep(0.05)
-    raise Failure("no %r in the log" % text)
+    m.wait_log(text, timeout)
 
 
 def reload_with(m, n, **conf):
