@@ -24,6 +24,14 @@ typedef struct fake_state {
 
 static fake_state fake;
 
+/* A fresh fake for each test (check may run them in one process). */
+static void fake_reset(const char *const *keyed)
+{
+    cm_buf_free(&fake.seen);
+    memset(&fake, 0, sizeof(fake));
+    fake.keyed = keyed;
+}
+
 struct cm_engine {
     int unused;
 };

@@ -48,6 +48,7 @@ static void feed(run *r, cm_config *cfg, const char *const *rcpts, const char *c
 
 static void done(run *r, cm_config *cfg)
 {
+    cm_buf_free(&fake.seen);
     cm_result_free(&r->res);
     cm_msg_free(r->m);
     cm_config_free(cfg);
@@ -65,7 +66,7 @@ START_TEST(engine_gets_the_exact_entity)
     cm_config *cfg = config("tempfail");
     run r;
 
-    fake.keyed = keyed;
+    fake_reset(keyed);
     feed(&r, cfg, rcpts, hdrs, "line one\nline two\r\nno newline");
     ck_assert_int_eq(r.res.refuse, 0);
     /* The Content-* fields as received, CRLF, the body with CRLF. */
@@ -86,7 +87,7 @@ START_TEST(delimiter_and_quoting_find_the_key)
     cm_config *cfg = config("tempfail");
     run r;
 
-    fake.keyed = keyed;
+    fake_reset(keyed);
     feed(&r, cfg, rcpts, hdrs, "x\n");
     ck_assert_int_eq(r.res.refuse, 0);
     ck_assert_str_eq(r.res.trace, "encrypted pgp-mime");
@@ -100,7 +101,7 @@ START_TEST(engine_garbage_is_refused)
     cm_config *cfg = config("pass");
     run r;
 
-    fake.keyed = keyed;
+    fake_reset(keyed);
     fake.write_garbage = 1;
     feed(&r, cfg, rcpts, hdrs, "canary body\n");
     ck_assert_int_eq(r.res.refuse, 1);
@@ -116,7 +117,7 @@ START_TEST(lookup_failure_is_never_no_key)
     cm_config *cfg = config("pass");
     run r;
 
-    fake.keyed = keyed;
+    fake_reset(keyed);
     fake.lookup_fails = CM_ERR_KEYRING_DAMAGED;
     feed(&r, cfg, rcpts, hdrs, "canary body\n");
     ck_assert_int_eq(r.rcpt[0], CM_ERR_KEYRING_DAMAGED);
@@ -132,7 +133,7 @@ START_TEST(split_never_adds_a_deferred_key)
     cm_config *cfg = config("split");
     run r;
 
-    fake.keyed = keyed;
+    fake_reset(keyed);
     feed(&r, cfg, rcpts, hdrs, "plain\n");
     ck_assert_int_eq(r.rcpt[1], CM_SPLIT_CLASS);
     ck_assert_int_eq(r.res.refuse, 0);
