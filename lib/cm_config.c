@@ -380,14 +380,15 @@ size_t cm_config_inert_keys(const cm_config *cfg, const char **names, size_t max
 int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, size_t errlen)
 {
     struct stat st;
+    int r;
 
     if (cfg->keys_set == 0) {
         snprintf(err, errlen, "%s sets no key at all (empty, or caught while being written)", path);
         return -1;
     }
-    if (stat(cfg->keyring_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    if ((r = stat(cfg->keyring_dir, &st)) < 0 || !S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: KeyringDir %s: %s", path, cfg->keyring_dir,
-                 errno ? strerror(errno) : "not a directory");
+                 r < 0 ? strerror(errno) : "not a directory");
         return -1;
     }
     return 0;

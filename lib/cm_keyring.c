@@ -155,9 +155,10 @@ static int open_keyring(const char *dir, int *which, cm_keyring_status *why, cha
 {
     struct stat st;
     size_t i;
+    int r = stat(dir, &st);
 
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "KeyringDir %s: %s", dir, errno ? strerror(errno) : "not a directory");
+    if (r < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "KeyringDir %s: %s", dir, r < 0 ? strerror(errno) : "not a directory");
         *why = CM_KEYRING_MISSING;
         return -1;
     }
