@@ -120,8 +120,12 @@ def test_engine_children_start_with_empty_signal_mask():
 
 
 def private_keyring(name):
+    """A GnuPG home of its own holding a copy of the fixture's public
+    keyring. Only that file is copied: other tests' gpg runs create and
+    remove lock files in the shared home at any moment."""
     home = os.path.join(TMP, name)
-    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*", "*.lock"))
+    os.makedirs(home, mode=0o700)
+    shutil.copy2(os.path.join(GNUPGHOME, "pubring.kbx"), home)
     return home
 
 

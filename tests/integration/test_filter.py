@@ -200,7 +200,7 @@ def test_dead_agent_still_encrypts():
     # encrypted, never passed in plaintext.
     # A private copy of the keyring, so other tests keep their agent.
     home = os.path.join(TMP, "agent-home")
-    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*"))
+    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*", "*.lock", ".#*"))
     env = dict(os.environ, GNUPGHOME=home)
     subprocess.run(["gpgconf", "--launch", "gpg-agent"], env=env, check=True)
     subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=True)
