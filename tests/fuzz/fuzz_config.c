@@ -27,5 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) cm_config_check_reload(cfg, path, err, sizeof(err));
         cm_config_free(cfg);
     }
+    (void) unlink(path);
     return 0;
 }

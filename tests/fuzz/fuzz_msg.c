@@ -1,8 +1,8 @@
 /* libFuzzer: the message core end to end (recipients, header fields, body,
- * end of message) over an engine of the fuzzer's own: no gpg. The first
+ * end of message) over the unit tests' fake engine: no gpg. The first
  * input byte chooses the configuration, the rest is the message. */
 #include "cm_config.h"
-#include "cm_crypto.h"
+#include "cm_fakeengine.h"
 #include "cm_header.h"
 #include "cm_log.h"
 #include "cm_msg.h"
@@ -13,57 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct cm_crypto_session {
-    int nkeys;
-};
-
-static cm_stat f_init(char *err, size_t errlen)
-{
-    (void) err;
-    (void) errlen;
-    return CM_OK;
-}
-
-static cm_stat f_new(const cm_config *cfg, cm_crypto_session **out)
-{
-    (void) cfg;
-    *out = calloc(1, sizeof(**out));
-    return *out ? CM_OK : CM_ERR_NOMEM;
-}
-
-static void f_free(cm_crypto_session *s)
-{
-    free(s);
-}
-
-/* Addresses at example.org have a key. */
-static cm_stat f_add(cm_crypto_session *s, const char *addr, int *found)
-{
-    size_t n = strlen(addr);
-
-    *found = n > 12 && strcmp(addr + n - 12, "@example.org") == 0;
-    s->nkeys += *found;
-    return CM_OK;
-}
-
-static cm_stat f_encrypt(cm_crypto_session *s, cm_entity *in, cm_spool *out, cm_envelope *env)
-{
-    unsigned char buf[4096];
-    ssize_t r;
-
-    (void) s;
-    while ((r = cm_entity_read(in, buf, sizeof(buf))) > 0)
-        if (cm_spool_write(out, "x", 1) < 0)
-            return CM_ERR_SPOOL;
-    if (r < 0)
-        return CM_ERR_INTERNAL;
-    if ((env->content_type = strdup("multipart/encrypted; boundary=x")) == NULL)
-        return CM_ERR_NOMEM;
-    env->trace = "encrypted fake";
-    return CM_OK;
-}
-
-static const cm_crypto_ops fake_ops = {"fake", f_init, f_new, f_free, f_add, f_encrypt};
+/* Addresses with a key in the fake engine. */
+static const char *const keyed[] = {"alice@example.org", "bob@example.org", "a@example.org", NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void) cm_config_set(cfg, "SpoolDir", "/tmp", err, sizeof(err));
     (void) cm_config_set(cfg, "MaxMessageSize", (sel & 4) ? "1K" : "64M", err, sizeof(err));
     (void) cm_config_set(cfg, "RecipientDelimiter", "+", err, sizeof(err));
-    if ((m = cm_msg_new(cfg, &fake_ops, "FUZZ")) != NULL) {
+    fake_reset(keyed);
+    if ((m = cm_msg_new(cfg, fake_engines(), "FUZZ")) != NULL) {
         cm_msg_set_direction(m, (sel & 8) ? CM_DIR_OUTBOUND : CM_DIR_INBOUND, "fuzz");
         (void) cm_msg_sender(m, "<s@ext.example>");
         for (i = 0; i < 4; i++)
@@ -110,5 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cm_msg_free(m);
     }
     cm_config_free(cfg);
+    cm_buf_free(&fake.seen);
     return 0;
 }
