@@ -359,29 +359,26 @@ cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_inde
 
 gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr)
 {
-    ix_entry probe;
     size_t lo = 0, hi = ix->n, i;
     gpgme_key_t best = NULL;
     long best_ts = 0, ts;
     time_t now = time(NULL);
-    char *a = lower_dup(addr);
 
-    if (a == NULL)
-        return NULL;
-    probe.addr = a;
+    /* Entries are lower-cased and sorted by strcmp, which for them is the
+     * order strcasecmp gives: addr is compared as it is, no copy made (a
+     * failed copy would read as "no key"). */
     while (lo < hi) {           /* the first entry >= addr */
         size_t mid = lo + (hi - lo) / 2;
 
-        if (entry_cmp(&ix->v[mid], &probe) < 0)
+        if (strcasecmp(ix->v[mid].addr, addr) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (i = lo; i < ix->n && strcmp(ix->v[i].addr, a) == 0; i++)
+    for (i = lo; i < ix->n && strcasecmp(ix->v[i].addr, addr) == 0; i++)
         if ((ts = usable_subkey(ix->v[i].key, now)) > best_ts) {
             best = ix->v[i].key;
             best_ts = ts;
         }
-    free(a);
     return best;
 }
