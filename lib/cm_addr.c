@@ -93,21 +93,20 @@ const char *cm_addr_domain(const char *bare)
     return at ? at + 1 : "";
 }
 
-char *cm_addr_base(const char *bare, const char *delimiters)
+int cm_addr_base(const char *bare, const char *delimiters, char **out)
 {
-    const char *at = strrchr(bare, '@'), *d;
+    const char *at = strrchr(bare, '@');
     size_t llen;
-    char *out;
 
+    *out = NULL;
     if (delimiters == NULL || *delimiters == 0 || at == NULL || bare[0] == '"')
-        return NULL;
+        return 0;
     llen = strcspn(bare, delimiters);
-    d = bare + llen;
-    if (d >= at || llen == 0)
-        return NULL;
-    if ((out = malloc(llen + strlen(at) + 1)) == NULL)
-        return NULL;
-    memcpy(out, bare, llen);
-    strcpy(out + llen, at);
-    return out;
+    if (bare + llen >= at || llen == 0)
+        return 0;
+    if ((*out = malloc(llen + strlen(at) + 1)) == NULL)
+        return -1;
+    memcpy(*out, bare, llen);
+    strcpy(*out + llen, at);
+    return 1;
 }

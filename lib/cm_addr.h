@@ -11,8 +11,9 @@ char *cm_addr_bare(const char *envaddr);
 const char *cm_addr_domain(const char *bare);
 
 /* With RecipientDelimiter: "alice+news@d" -> "alice@d" (the local part up
- * to the first of the delimiter characters). NULL if bare has no extension
- * or on out of memory. */
-char *cm_addr_base(const char *bare, const char *delimiters);
+ * to the first of the delimiter characters) into *out (heap). 1 done, 0 bare
+ * has no extension, -1 out of memory: never "no extension" for a failure,
+ * which would make a keyed address keyless. */
+int cm_addr_base(const char *bare, const char *delimiters, char **out);
 
 #endif

@@ -102,8 +102,14 @@ static cm_stat engine_key(cm_msg *m, size_t e, const char *addr, const cm_key **
     if ((st = r->ops->lookup(m->sess[e], addr, key)) != CM_OK || *key != NULL)
         return st;
     /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
-    if ((base = cm_addr_base(addr, m->ctx.cfg->recipient_delimiter)) == NULL)
+    switch (cm_addr_base(addr, m->ctx.cfg->recipient_delimiter, &base)) {
+    case 0:
         return CM_OK;
+    case -1:
+        return CM_ERR_NOMEM;
+    default:
+        break;
+    }
     if ((st = r->ops->lookup(m->sess[e], base, key)) == CM_OK && *key != NULL)
         cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(&m->ctx), addr, base);
     free(base);

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((s = strndup((const char *) data, size)) != NULL) {
         if ((a = cm_addr_bare(s)) != NULL) {
             (void) cm_addr_domain(a);
-            base = cm_addr_base(a, "+-");
+            (void) cm_addr_base(a, "+-", &base);
             free(base);
             free(a);
         }

@@ -46,12 +46,13 @@ START_TEST(base_address)
     size_t i;
 
     for (i = 0; i < NELEM(b); i++) {
-        char *got = cm_addr_base(b[i].in, b[i].delims);
+        char *got = (char *) "unset";
+        int r = cm_addr_base(b[i].in, b[i].delims, &got);
 
         if (b[i].out == NULL)
-            ck_assert_msg(got == NULL, "%s: got %s", b[i].in, got);
+            ck_assert_msg(r == 0 && got == NULL, "%s: got %d %s", b[i].in, r, got);
         else
-            ck_assert_msg(got != NULL && strcmp(got, b[i].out) == 0, "%s", b[i].in);
+            ck_assert_msg(r == 1 && got != NULL && strcmp(got, b[i].out) == 0, "%s", b[i].in);
         free(got);
     }
 }
