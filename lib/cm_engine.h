@@ -7,6 +7,7 @@
 #define CM_ENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cm_config.h"
@@ -45,6 +46,35 @@ typedef struct cm_writer {
     void *arg;
 } cm_writer;
 
+/* One signature an engine checked (outbound). The engine says what the
+ * cryptography says; whether it is good enough is cm_gate's call. */
+typedef enum cm_sig_status {
+    CM_SIG_GOOD,            /* good signature by a valid key in the keyring */
+    CM_SIG_BAD,             /* does not verify */
+    CM_SIG_NOKEY,           /* the signing key is not in the keyring */
+    CM_SIG_KEY_EXPIRED,
+    CM_SIG_KEY_REVOKED,
+    CM_SIG_EXPIRED,         /* the signature itself has expired */
+    CM_SIG_ERROR            /* could not be checked (unknown algorithm...) */
+} cm_sig_status;
+
+#define CM_FPR_MAX 64       /* hex digits of the longest fingerprint (v5/v6) */
+
+typedef struct cm_sig {
+    cm_sig_status status;
+    char fpr[CM_FPR_MAX + 1];   /* the signer's primary key; "" if unknown */
+    char keyid[CM_FPR_MAX + 1]; /* the signing key as the signature names it */
+    int64_t created;            /* signature creation, seconds since the epoch */
+} cm_sig;
+
+#define CM_SIGS_MAX 4
+
+typedef struct cm_sigs {
+    cm_sig v[CM_SIGS_MAX];
+    size_t n;               /* signatures kept */
+    size_t seen;            /* signatures the engine reported (n <= seen) */
+} cm_sigs;
+
 typedef struct cm_engine_ops {
     const char *name;
     cm_key_class key_class;         /* the class of the keys it finds */
@@ -62,7 +92,25 @@ typedef struct cm_engine_ops {
     size_t (*recipients)(const cm_engine_session *s);
     /* All of in, encrypted to the recipients, to out. */
     cm_stat (*encrypt)(cm_engine_session *s, cm_reader *in, cm_writer *out);
-    /* Room for decrypt_verify and lookup by fingerprint (outbound). */
+
+    /* Outbound (SPEC §4). Is one of the key IDs of a message's session key
+     * packets an encryption subkey of a GatewayKeys key? *yes set. A
+     * configured gateway key missing from the keyring is CM_ERR_GATEWAY_KEY. */
+    cm_stat (*gateway_match)(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
+    /* Decrypt in (one armored message) to out, checking the signatures made
+     * with it (into sigs). CM_DECRYPT_FAILED for whatever the message is to
+     * blame for, the same status whatever it held; CM_ERR_* for ours;
+     * CM_ERR_ENGINE_MIDSTREAM if the engine stopped without a verdict after
+     * it began to decrypt (the message, or a crash: the caller may retry). out
+     * may have had bytes written before the verdict: unless CM_OK the
+     * caller throws them away. */
+    cm_stat (*decrypt_verify)(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs);
+    /* Check the detached signature sig (armored, siglen bytes) over data. */
+    cm_stat (*verify_detached)(cm_engine_session *s, cm_reader *data, const void *sig,
+                               size_t siglen, cm_sigs *sigs);
+    /* Does the key with primary fingerprint fpr have a valid user ID whose
+     * address is exactly addr (case-insensitive)? *yes set. */
+    cm_stat (*key_has_addr)(cm_engine_session *s, const char *fpr, const char *addr, int *yes);
 } cm_engine_ops;
 
 /* An engine and its ops, as the registry hands them out. */

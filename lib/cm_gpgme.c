@@ -23,18 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-struct cm_engine {
-    cm_gpgme_cache *cache;
-};
-
-struct cm_engine_session {
-    const cm_msgctx *mc;
-    gpgme_ctx_t ctx;
-    cm_gpgme_index *index;  /* held for the message's life */
-    gpgme_key_t *keys;      /* NULL-terminated recipient list */
-    size_t nkeys;
-};
-
 static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
 {
     gpgme_error_t ge;
@@ -168,6 +156,12 @@ static cm_stat gpg_lookup(cm_engine_session *s, const char *addr, const cm_key *
 {
     gpgme_key_t k = cm_gpgme_index_find(s->index, addr);
 
+    /* The gateway's own key is never a recipient (SPEC §4.5): mail for
+     * its address goes out as if it had no key. */
+    if (k != NULL && cm_gpgme_is_gateway(s->mc->cfg, k)) {
+        cm_log_debug("%s: <%s> has only the gateway key %s", CM_QID(s->mc), addr, k->fpr);
+        k = NULL;
+    }
     if (k != NULL)
         cm_log_debug("%s: key for <%s>: %s", CM_QID(s->mc), addr, k->fpr);
     *key = (const cm_key *) k;
@@ -194,31 +188,6 @@ static cm_stat gpg_add_recipient(cm_engine_session *s, const cm_key *key)
 static size_t gpg_recipients(const cm_engine_session *s)
 {
     return s->nkeys;
-}
-
-/* GPGME data callbacks over our reader and writer. */
-static ssize_t read_cb(void *handle, void *buf, size_t size)
-{
-    cm_reader *r = handle;
-
-    return r->read(r->arg, buf, size);
-}
-
-typedef struct sink {
-    cm_writer *w;
-    int write_errno;        /* the first failed write, 0 if none */
-} sink;
-
-static ssize_t write_cb(void *handle, const void *buf, size_t size)
-{
-    sink *k = handle;
-
-    if (k->w->write(k->w->arg, buf, size) < 0) {
-        k->write_errno = errno ? errno : EIO;
-        errno = k->write_errno;
-        return -1;
-    }
-    return (ssize_t) size;
 }
 
 /* Status lines: only END_ENCRYPTION says the operation finished. */
@@ -254,15 +223,15 @@ static gpgme_error_t encrypt_start(void *arg)
 
 static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 {
-    struct gpgme_data_cbs in_cbs = {read_cb, NULL, NULL, NULL};
-    struct gpgme_data_cbs out_cbs = {NULL, write_cb, NULL, NULL};
+    struct gpgme_data_cbs in_cbs = {cm_gpgme_read_cb, NULL, NULL, NULL};
+    struct gpgme_data_cbs out_cbs = {NULL, cm_gpgme_write_cb, NULL, NULL};
     const char *qid = CM_QID(s->mc);
     uint64_t timeout = s->mc->cfg->engine_timeout;
     gpgme_data_t din = NULL, dout = NULL;
     gpgme_encrypt_result_t res;
     gpgme_error_t ge;
     enc_status es = {0, 0};
-    sink k = {out, 0};
+    cm_gpgme_sink k = {out, 0};
     encrypt_args ea;
     cm_watch *w;
     cm_stat st = CM_OK;
@@ -328,4 +297,8 @@ const cm_engine_ops cm_gpgme_engine = {
     gpg_add_recipient,
     gpg_recipients,
     gpg_encrypt,
+    cm_gpgme_gateway_match,
+    cm_gpgme_decrypt_verify,
+    cm_gpgme_verify_detached,
+    cm_gpgme_key_has_addr,
 };

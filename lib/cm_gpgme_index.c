@@ -40,6 +40,8 @@ struct cm_gpgme_index {
     size_t nkeys;
     ix_entry *v;            /* sorted by addr */
     size_t n, cap;
+    gpgme_key_t *byfpr;     /* keys with a fingerprint, sorted by it */
+    size_t nbyfpr;
 };
 
 
@@ -54,6 +56,7 @@ static void ix_free(cm_gpgme_index *ix)
     for (i = 0; i < ix->nkeys; i++)
         gpgme_key_unref(ix->keys[i]);
     free(ix->v);
+    free(ix->byfpr);
     free(ix->keys);
     free(ix->dir);
     free(ix);
@@ -124,6 +127,50 @@ static char *lower_dup(const char *s)
 static int entry_cmp(const void *a, const void *b)
 {
     return strcmp(((const ix_entry *) a)->addr, ((const ix_entry *) b)->addr);
+}
+
+static int fpr_cmp(const void *a, const void *b)
+{
+    return strcasecmp((*(const gpgme_key_t *) a)->fpr, (*(const gpgme_key_t *) b)->fpr);
+}
+
+/* The by-fingerprint view of the keys (signers and gateway keys). */
+static cm_stat sort_by_fpr(cm_gpgme_index *ix)
+{
+    size_t i;
+
+    if (ix->nkeys == 0)
+        return CM_OK;
+    if ((ix->byfpr = cm_array_resize(NULL, ix->nkeys, sizeof(*ix->byfpr))) == NULL)
+        return CM_ERR_NOMEM;
+    for (i = 0; i < ix->nkeys; i++)
+        if (ix->keys[i]->fpr != NULL)
+            ix->byfpr[ix->nbyfpr++] = ix->keys[i];
+    qsort(ix->byfpr, ix->nbyfpr, sizeof(*ix->byfpr), fpr_cmp);
+    return CM_OK;
+}
+
+gpgme_key_t cm_gpgme_index_by_fpr(const cm_gpgme_index *ix, const char *fpr)
+{
+    size_t lo = 0, hi = ix->nbyfpr;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcasecmp(ix->byfpr[mid]->fpr, fpr);
+
+        if (c == 0)
+            return ix->byfpr[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int cm_gpgme_is_gateway(const cm_config *cfg, gpgme_key_t key)
+{
+    return key->fpr != NULL && cm_list_has_ci(&cfg->gateway_keys, key->fpr);
 }
 
 static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
@@ -305,6 +352,8 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
         }
         for (i = 0; st == CM_OK && i < ix->nkeys; i++)
             st = add_entries(ix, ix->keys[i]);
+        if (st == CM_OK)
+            st = sort_by_fpr(ix);
         if (st != CM_OK) {
             ix_free(ix);
             return st;

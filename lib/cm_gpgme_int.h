@@ -9,6 +9,22 @@
 #include "cm_status.h"
 #include "cm_watch.h"
 
+/* The index and its cache are below. */
+typedef struct cm_gpgme_index cm_gpgme_index;
+typedef struct cm_gpgme_cache cm_gpgme_cache;   /* the engine's current index */
+
+struct cm_engine {
+    cm_gpgme_cache *cache;
+};
+
+struct cm_engine_session {
+    const cm_msgctx *mc;
+    gpgme_ctx_t ctx;
+    cm_gpgme_index *index;  /* held for the message's life */
+    gpgme_key_t *keys;      /* NULL-terminated recipient list */
+    size_t nkeys;
+};
+
 /* A context for cfg's KeyringDir and GpgProgram, status lines to the
  * status callback; CM_ERR_ENGINE if the gpg program is not there. */
 cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out);
@@ -26,9 +42,6 @@ gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*st
  * from one listing of the whole keyring and rebuilt when the file changes.
  * Shared by all sessions of a process; a session holds the index it
  * started with. */
-typedef struct cm_gpgme_index cm_gpgme_index;
-typedef struct cm_gpgme_cache cm_gpgme_cache;   /* the engine's current index */
-
 cm_gpgme_cache *cm_gpgme_cache_new(void);
 void cm_gpgme_cache_free(cm_gpgme_cache *c);
 cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out);
@@ -36,5 +49,28 @@ void cm_gpgme_index_put(cm_gpgme_index *ix);
 /* The newest usable key whose user ID is exactly addr (case-insensitive),
  * or NULL. Borrowed: valid while the index is held. */
 gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr);
+
+/* The key whose primary fingerprint is fpr (case-insensitive), or NULL. */
+gpgme_key_t cm_gpgme_index_by_fpr(const cm_gpgme_index *ix, const char *fpr);
+/* Is key one of GatewayKeys? */
+int cm_gpgme_is_gateway(const cm_config *cfg, gpgme_key_t key);
+
+/* GPGME data callbacks over a cm_reader (handle: the reader) and a
+ * cm_writer (handle: a cm_gpgme_sink, which keeps the first write error). */
+typedef struct cm_gpgme_sink {
+    cm_writer *w;
+    int write_errno;        /* the first failed write, 0 if none */
+} cm_gpgme_sink;
+
+ssize_t cm_gpgme_read_cb(void *handle, void *buf, size_t size);
+ssize_t cm_gpgme_write_cb(void *handle, const void *buf, size_t size);
+
+/* The outbound operations (cm_gpgme_dec.c). */
+cm_stat cm_gpgme_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
+cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out,
+                                cm_sigs *sigs);
+cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
+                                 size_t siglen, cm_sigs *sigs);
+cm_stat cm_gpgme_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes);
 
 #endif

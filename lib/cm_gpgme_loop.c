@@ -136,3 +136,22 @@ gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*st
     gpgme_set_io_cbs(ctx, NULL);
     return l.err;
 }
+
+ssize_t cm_gpgme_read_cb(void *handle, void *buf, size_t size)
+{
+    cm_reader *r = handle;
+
+    return r->read(r->arg, buf, size);
+}
+
+ssize_t cm_gpgme_write_cb(void *handle, const void *buf, size_t size)
+{
+    cm_gpgme_sink *k = handle;
+
+    if (k->w->write(k->w->arg, buf, size) < 0) {
+        k->write_errno = errno ? errno : EIO;
+        errno = k->write_errno;
+        return -1;
+    }
+    return (ssize_t) size;
+}

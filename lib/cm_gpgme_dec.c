@@ -1,0 +1,423 @@
+/* cm_gpgme_dec - the GPGME engine's outbound half: which keys a message is
+ * for, decryption with the signatures made with it, detached signatures,
+ * and who a signing key belongs to.
+ *
+ * What gpg says is read from its status lines, not from its exit:
+ * - a decryption counts only with DECRYPTION_OKAY, END_DECRYPTION, an
+ *   integrity-protected cipher (DECRYPTION_INFO) and no DECRYPTION_FAILED,
+ *   BADMDC or ERROR; gpg writes plaintext before it knows, so the caller
+ *   throws the output away on anything else;
+ * - a signature is what GOODSIG/BADSIG/ERRSIG/... say, with the signer's
+ *   primary fingerprint and the signature time from VALIDSIG or ERRSIG;
+ *   the time window and the signer's address are checked by cm_gate. */
+#include "cm_gpgme_int.h"
+#include "cm_log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+cm_stat cm_gpgme_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes)
+{
+    const cm_list *gw = &s->mc->cfg->gateway_keys;
+    size_t g, i;
+
+    *yes = 0;
+    for (g = 0; g < gw->n; g++) {
+        gpgme_key_t key = cm_gpgme_index_by_fpr(s->index, gw->v[g]);
+        gpgme_subkey_t sk;
+
+        if (key == NULL) {
+            cm_log_error("%s: GatewayKeys names %s, which is not in KeyringDir %s", CM_QID(s->mc),
+                         gw->v[g], s->mc->cfg->keyring_dir);
+            return CM_ERR_GATEWAY_KEY;
+        }
+        /* Any of its encryption subkeys, expired ones too: mail encrypted
+         * shortly before a subkey expired is still the gateway's. */
+        for (sk = key->subkeys; sk != NULL; sk = sk->next) {
+            uint64_t id;
+
+            if (!sk->can_encrypt || sk->keyid == NULL
+                || sscanf(sk->keyid, "%16" SCNx64, &id) != 1)
+                continue;
+            for (i = 0; i < n; i++)
+                if (keyids[i] == id)
+                    *yes = 1;
+        }
+    }
+    return CM_OK;
+}
+
+cm_stat cm_gpgme_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes)
+{
+    gpgme_key_t key = cm_gpgme_index_by_fpr(s->index, fpr);
+    gpgme_user_id_t uid;
+
+    *yes = 0;
+    if (key == NULL || key->revoked || key->disabled || key->invalid)
+        return CM_OK;
+    for (uid = key->uids; uid != NULL; uid = uid->next)
+        if (!uid->revoked && !uid->invalid && uid->email != NULL
+            && strcasecmp(uid->email, addr) == 0)
+            *yes = 1;
+    return CM_OK;
+}
+
+/* What gpg's status lines said. */
+typedef struct dec_status {
+    int begin, okay, failed, badmdc, end, error, no_integrity, info;
+    int nosec;              /* NO_SECKEY lines */
+    int agent_error;        /* an ERROR naming the agent or a missing key */
+    cm_sigs *sigs;
+    cm_sig *cur;            /* the signature being reported */
+    int cur_done;           /* its verdict line has come */
+} dec_status;
+
+/* The n-th (0-based) space-separated field of args into out. */
+static int field(const char *args, size_t n, char *out, size_t outlen)
+{
+    const char *p = args, *e;
+    size_t len;
+
+    if (p == NULL)
+        return -1;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (*p == 0)
+            return -1;
+        e = strchr(p, ' ');
+        len = e ? (size_t) (e - p) : strlen(p);
+        if (n-- == 0) {
+            if (len >= outlen)
+                return -1;
+            memcpy(out, p, len);
+            out[len] = 0;
+            return 0;
+        }
+        p += len;
+    }
+}
+
+/* A status-line time: seconds since the epoch, or ISO 8601 "YYYYMMDDThhmmss". */
+static int64_t parse_time(const char *t)
+{
+    struct tm tm;
+
+    if (strchr(t, 'T') != NULL) {
+        memset(&tm, 0, sizeof(tm));
+        if (sscanf(t, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                   &tm.tm_min, &tm.tm_sec) != 6)
+            return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return (int64_t) timegm(&tm);
+    }
+    return (int64_t) strtoll(t, NULL, 10);
+}
+
+static cm_sig *new_sig(dec_status *ds)
+{
+    cm_sigs *ss = ds->sigs;
+
+    ss->seen++;
+    ds->cur_done = 0;
+    if (ss->n == CM_SIGS_MAX) {
+        ds->cur = NULL;     /* counted, not kept: cm_gate refuses too many */
+        return NULL;
+    }
+    ds->cur = &ss->v[ss->n++];
+    memset(ds->cur, 0, sizeof(*ds->cur));
+    ds->cur->status = CM_SIG_ERROR;
+    ds->cur->created = -1;
+    return ds->cur;
+}
+
+/* The signature a verdict line is about: the current one, or a new one if
+ * the current one already has its verdict (gpg without NEWSIG). */
+static cm_sig *verdict_sig(dec_status *ds)
+{
+    if (ds->cur == NULL || ds->cur_done)
+        (void) new_sig(ds);
+    ds->cur_done = 1;
+    return ds->cur;
+}
+
+static void sig_status(dec_status *ds, const char *kw, const char *args)
+{
+    static const struct {
+        const char *kw;
+        cm_sig_status st;
+    } verdicts[] = {
+        {"GOODSIG", CM_SIG_GOOD}, {"BADSIG", CM_SIG_BAD}, {"EXPSIG", CM_SIG_EXPIRED},
+        {"EXPKEYSIG", CM_SIG_KEY_EXPIRED}, {"REVKEYSIG", CM_SIG_KEY_REVOKED},
+        {"ERRSIG", CM_SIG_ERROR},
+    };
+    char f[CM_FPR_MAX + 1];
+    size_t i;
+    cm_sig *sg;
+
+    if (strcmp(kw, "NEWSIG") == 0) {
+        (void) new_sig(ds);
+        return;
+    }
+    if (strcmp(kw, "VALIDSIG") == 0) {
+        if ((sg = ds->cur) == NULL)
+            return;
+        if (field(args, 9, sg->fpr, sizeof(sg->fpr)) < 0)
+            (void) field(args, 0, sg->fpr, sizeof(sg->fpr));
+        if (field(args, 2, f, sizeof(f)) == 0)
+            sg->created = parse_time(f);
+        return;
+    }
+    for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+        if (strcmp(kw, verdicts[i].kw) != 0)
+            continue;
+        if ((sg = verdict_sig(ds)) == NULL)
+            return;
+        sg->status = verdicts[i].st;
+        (void) field(args, 0, sg->keyid, sizeof(sg->keyid));
+        if (verdicts[i].st == CM_SIG_ERROR) {
+            /* ERRSIG keyid pkalgo hashalgo class time rc [fpr] */
+            if (field(args, 5, f, sizeof(f)) == 0 && strcmp(f, "9") == 0)
+                sg->status = CM_SIG_NOKEY;
+            if (field(args, 4, f, sizeof(f)) == 0)
+                sg->created = parse_time(f);
+        }
+        return;
+    }
+}
+
+/* An ERROR line that means the secret key could not be used: the agent is
+ * gone or lacks the key, which is the gateway's problem (4xx), not the
+ * message's. */
+static int agent_problem(const char *args)
+{
+    char code[32];
+    gpgme_error_t e;
+
+    if (field(args, 1, code, sizeof(code)) < 0)
+        return 0;
+    e = (gpgme_error_t) strtoul(code, NULL, 10);
+    switch (gpg_err_code(e)) {
+    case GPG_ERR_NO_AGENT:
+    case GPG_ERR_AGENT:
+    case GPG_ERR_NO_SECKEY:
+    case GPG_ERR_NO_PIN_ENTRY:
+    case GPG_ERR_CANCELED:
+    case GPG_ERR_BAD_PASSPHRASE:
+    case GPG_ERR_EOF:
+    case GPG_ERR_TIMEOUT:
+    case GPG_ERR_ECONNREFUSED:
+    case GPG_ERR_ENOENT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static gpgme_error_t status_cb(void *opaque, const char *kw, const char *args)
+{
+    dec_status *ds = opaque;
+    char f[8];
+
+    if (strcmp(kw, "BEGIN_DECRYPTION") == 0)
+        ds->begin = 1;
+    else if (strcmp(kw, "DECRYPTION_OKAY") == 0)
+        ds->okay = 1;
+    else if (strcmp(kw, "DECRYPTION_FAILED") == 0)
+        ds->failed = 1;
+    else if (strcmp(kw, "BADMDC") == 0)
+        ds->badmdc = 1;
+    else if (strcmp(kw, "END_DECRYPTION") == 0)
+        ds->end = 1;
+    else if (strcmp(kw, "NO_SECKEY") == 0)
+        ds->nosec++;
+    else if (strcmp(kw, "DECRYPTION_INFO") == 0) {
+        /* DECRYPTION_INFO mdc_method sym_algo [aead_algo] */
+        int mdc = field(args, 0, f, sizeof(f)) == 0 ? atoi(f) : 0;
+        int aead = field(args, 2, f, sizeof(f)) == 0 ? atoi(f) : 0;
+
+        ds->info = 1;
+        if (mdc == 0 && aead == 0)
+            ds->no_integrity = 1;
+    } else if (strcmp(kw, "ERROR") == 0 || strcmp(kw, "FAILURE") == 0) {
+        ds->error = 1;
+        if (agent_problem(args))
+            ds->agent_error = 1;
+    } else if (ds->sigs != NULL)
+        sig_status(ds, kw, args);
+    return 0;
+}
+
+typedef struct op_args {
+    gpgme_ctx_t ctx;
+    gpgme_data_t a, b, c;
+    int verify_only;
+} op_args;
+
+static gpgme_error_t decrypt_start(void *arg)
+{
+    op_args *o = arg;
+
+    return gpgme_op_decrypt_verify_start(o->ctx, o->a, o->b);
+}
+
+static gpgme_error_t verify_start(void *arg)
+{
+    op_args *o = arg;
+
+    return gpgme_op_verify_start(o->ctx, o->a, o->b, NULL);
+}
+
+/* Run start under EngineTimeout with status lines into ds. *expired set. */
+static gpgme_error_t run(cm_engine_session *s, gpgme_error_t (*start)(void *), op_args *o,
+                         cm_reader *in, dec_status *ds, int *expired, cm_stat *st)
+{
+    uint64_t timeout = s->mc->cfg->engine_timeout;
+    gpgme_error_t ge;
+    cm_watch *w;
+    int loop_expired;
+
+    *st = CM_OK;
+    *expired = 0;
+    gpgme_set_status_cb(s->ctx, status_cb, ds);
+    if ((w = cm_watch_start(timeout, NULL, NULL, CM_QID(s->mc))) == NULL) {
+        cm_log_errno("%s: engine watchdog", CM_QID(s->mc));
+        gpgme_set_status_cb(s->ctx, NULL, NULL);
+        *st = CM_ERR_INTERNAL;
+        return 0;
+    }
+    ge = cm_gpgme_run(s->ctx, timeout, start, o, in->tick, in->arg, &loop_expired);
+    *expired = cm_watch_stop(w) || loop_expired;
+    gpgme_set_status_cb(s->ctx, NULL, NULL);
+    if (*expired) {
+        cm_log_error("%s: gpg did not finish within EngineTimeout (%llus)", CM_QID(s->mc),
+                     (unsigned long long) timeout);
+        *st = CM_ERR_TIMEOUT;
+    }
+    return ge;
+}
+
+static const char *sig_name(cm_sig_status st)
+{
+    static const char *const names[] = {"good", "bad", "no-key", "key-expired", "key-revoked",
+                                        "expired", "error"};
+
+    return (unsigned) st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+static void log_sigs(const cm_msgctx *mc, const cm_sigs *sigs)
+{
+    size_t i;
+
+    for (i = 0; i < sigs->n; i++)
+        cm_log_debug("%s: signature %zu: %s by %s (key %s) at %lld", CM_QID(mc), i,
+                     sig_name(sigs->v[i].status), sigs->v[i].fpr[0] ? sigs->v[i].fpr : "?",
+                     sigs->v[i].keyid[0] ? sigs->v[i].keyid : "?", (long long) sigs->v[i].created);
+}
+
+cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out,
+                                cm_sigs *sigs)
+{
+    struct gpgme_data_cbs in_cbs = {cm_gpgme_read_cb, NULL, NULL, NULL};
+    struct gpgme_data_cbs out_cbs = {NULL, cm_gpgme_write_cb, NULL, NULL};
+    const char *qid = CM_QID(s->mc);
+    cm_gpgme_sink k = {out, 0};
+    dec_status ds;
+    op_args o;
+    gpgme_error_t ge;
+    cm_stat st;
+    int expired;
+
+    memset(sigs, 0, sizeof(*sigs));
+    memset(&ds, 0, sizeof(ds));
+    memset(&o, 0, sizeof(o));
+    ds.sigs = sigs;
+    o.ctx = s->ctx;
+    if ((ge = gpgme_data_new_from_cbs(&o.a, &in_cbs, in)) != 0
+        || (ge = gpgme_data_new_from_cbs(&o.b, &out_cbs, &k)) != 0) {
+        cm_log_error("%s: GPGME data: %s", qid, gpgme_strerror(ge));
+        gpgme_data_release(o.a);
+        return CM_ERR_ENGINE;
+    }
+    ge = run(s, decrypt_start, &o, in, &ds, &expired, &st);
+    gpgme_data_release(o.a);
+    gpgme_data_release(o.b);
+    if (st != CM_OK)
+        return st;
+    if (k.write_errno != 0) {
+        errno = k.write_errno;
+        cm_log_errno("%s: decryption: writing the plaintext", qid);
+        return k.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    }
+    if (ds.okay && ds.end && ds.info && !ds.failed && !ds.badmdc && !ds.error
+        && !ds.no_integrity && ge == 0) {
+        log_sigs(s->mc, sigs);
+        return CM_OK;
+    }
+    /* Why, for the administrator; the sender learns only "cannot decrypt". */
+    cm_log_notice("%s: decryption failed: %s%s%s%s%s%s(%s)", qid,
+                  ds.okay ? "" : "no DECRYPTION_OKAY; ", ds.failed ? "DECRYPTION_FAILED; " : "",
+                  ds.badmdc ? "BADMDC; " : "", ds.no_integrity ? "no integrity protection; " : "",
+                  ds.nosec ? "no secret key; " : "", ds.error ? "ERROR; " : "",
+                  ge ? gpgme_strerror(ge) : "no error code");
+    if (!ds.okay && (ds.nosec > 0 || ds.agent_error)) {
+        cm_log_error("%s: the gateway key's secret part is not usable: is it in the gpg-agent "
+                     "of KeyringDir %s, and does the agent run?", qid, s->mc->cfg->keyring_dir);
+        return CM_ERR_GATEWAY_KEY;
+    }
+    if (ds.failed || ds.badmdc || ds.no_integrity || (ds.begin && ds.error))
+        return CM_DECRYPT_FAILED;
+    /* gpg ended without a verdict. After BEGIN_DECRYPTION that is what
+     * gpg does on some damage (a "Fatal" zlib error exits 2 with no status
+     * line), and also what a crash looks like: the caller tells them apart
+     * by trying again. Before it, gpg could not start or read the input. */
+    if (gpg_err_code(ge) == GPG_ERR_ENOMEM)
+        return CM_ERR_NOMEM;
+    return ds.begin ? CM_ERR_ENGINE_MIDSTREAM : CM_ERR_ENGINE;
+}
+
+cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
+                                 size_t siglen, cm_sigs *sigs)
+{
+    struct gpgme_data_cbs in_cbs = {cm_gpgme_read_cb, NULL, NULL, NULL};
+    const char *qid = CM_QID(s->mc);
+    dec_status ds;
+    op_args o;
+    gpgme_error_t ge;
+    cm_stat st;
+    int expired;
+
+    memset(sigs, 0, sizeof(*sigs));
+    memset(&ds, 0, sizeof(ds));
+    memset(&o, 0, sizeof(o));
+    ds.sigs = sigs;
+    o.ctx = s->ctx;
+    if ((ge = gpgme_data_new_from_mem(&o.a, sig, siglen, 0)) != 0
+        || (ge = gpgme_data_new_from_cbs(&o.b, &in_cbs, data)) != 0) {
+        cm_log_error("%s: GPGME data: %s", qid, gpgme_strerror(ge));
+        gpgme_data_release(o.a);
+        return CM_ERR_ENGINE;
+    }
+    ge = run(s, verify_start, &o, data, &ds, &expired, &st);
+    gpgme_data_release(o.a);
+    gpgme_data_release(o.b);
+    if (st != CM_OK)
+        return st;
+    if (sigs->seen == 0 && (ge != 0 || ds.error)) {
+        /* Nothing gpg could read as a signature: a signature that does
+         * not verify, as far as the sender is concerned. */
+        cm_log_notice("%s: detached signature unreadable: %s", qid,
+                      ge ? gpgme_strerror(ge) : "ERROR status");
+        sigs->seen = sigs->n = 1;
+        sigs->v[0].status = CM_SIG_BAD;
+        sigs->v[0].created = -1;
+    }
+    log_sigs(s->mc, sigs);
+    return CM_OK;
+}
