@@ -1,0 +1,21 @@
+/* cm_digest - SHA-256 over bytes that come in pieces (OpenSSL EVP). */
+#ifndef CM_DIGEST_H
+#define CM_DIGEST_H
+
+#include <stddef.h>
+
+#define CM_DIGEST_LEN 32
+
+typedef struct cm_digest cm_digest;
+
+/* NULL on out of memory. */
+cm_digest *cm_digest_new(void);
+void cm_digest_free(cm_digest *d);
+/* 0, or -1 (the digest is then unusable). */
+int cm_digest_update(cm_digest *d, const void *p, size_t n);
+/* The digest of everything given; 0 or -1. */
+int cm_digest_final(cm_digest *d, unsigned char out[CM_DIGEST_LEN]);
+/* One call over p[0..n). 0 or -1. */
+int cm_digest_once(const void *p, size_t n, unsigned char out[CM_DIGEST_LEN]);
+
+#endif

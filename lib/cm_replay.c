@@ -1,0 +1,234 @@
+/* cm_replay - the signature replay cache on LMDB.
+ *
+ * Two databases in one environment:
+ *   "ids":    identity (32 bytes) -> expiry (8 bytes, big-endian)
+ *   "expiry": expiry (8 bytes, big-endian) || identity -> empty
+ * Every record is one write transaction: prune what "expiry" says has
+ * expired (in order, a bounded number per call), look the identity up,
+ * add it. LMDB serialises writers across processes with a robust mutex
+ * in its lock file, so two processes given the same signature at the
+ * same moment cannot both see it as new. */
+#include "cm_replay.h"
+#include "cm_log.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Pruned per record at most, so one message never pays for a backlog. */
+#define PRUNE_MAX 256
+
+typedef struct rc_env {
+    struct rc_env *next;
+    char *dir;
+    MDB_env *env;
+    MDB_dbi ids, exp;
+} rc_env;
+
+static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
+static rc_env *rc_envs;
+
+int cm_replay_id_make(const char *fpr, int64_t sigtime, const unsigned char content[CM_DIGEST_LEN],
+                      cm_replay_id *id)
+{
+    cm_digest *d = cm_digest_new();
+    char t[32];
+    int r;
+
+    if (d == NULL)
+        return -1;
+    snprintf(t, sizeof(t), "\n%lld\n", (long long) sigtime);
+    r = cm_digest_update(d, fpr, strlen(fpr)) == 0 && cm_digest_update(d, t, strlen(t)) == 0
+        && cm_digest_update(d, content, CM_DIGEST_LEN) == 0 && cm_digest_final(d, id->b) == 0
+        ? 0 : -1;
+    cm_digest_free(d);
+    return r;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    int i;
+
+    for (i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char) v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void rc_free(rc_env *e)
+{
+    if (e == NULL)
+        return;
+    if (e->env != NULL)
+        mdb_env_close(e->env);
+    free(e->dir);
+    free(e);
+}
+
+/* Open (creating) the environment at dir. Under rc_lock. */
+static rc_env *rc_open(const char *dir, uint64_t mapsize, const char *qid)
+{
+    rc_env *e = calloc(1, sizeof(*e));
+    MDB_txn *txn = NULL;
+    int rc;
+
+    if (e == NULL || (e->dir = strdup(dir)) == NULL) {
+        rc_free(e);
+        cm_log_error("%s: ReplayCache %s: out of memory", qid, dir);
+        return NULL;
+    }
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        cm_log_errno("%s: ReplayCache %s: cannot create it", qid, dir);
+        rc_free(e);
+        return NULL;
+    }
+    if ((rc = mdb_env_create(&e->env)) != 0
+        || (rc = mdb_env_set_maxdbs(e->env, 2)) != 0
+        || (rc = mdb_env_set_mapsize(e->env, (size_t) mapsize)) != 0
+        || (rc = mdb_env_open(e->env, dir, 0, 0600)) != 0
+        || (rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0
+        || (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &e->ids)) != 0
+        || (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE, &e->exp)) != 0
+        || (rc = mdb_txn_commit(txn)) != 0) {
+        if (txn != NULL && rc != 0)
+            mdb_txn_abort(txn);
+        cm_log_error("%s: ReplayCache %s: %s", qid, dir, mdb_strerror(rc));
+        rc_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* The environment for dir, opened on first use. */
+static rc_env *rc_get(const char *dir, uint64_t mapsize, const char *qid)
+{
+    rc_env *e;
+
+    if (pthread_mutex_lock(&rc_lock) != 0)
+        return NULL;
+    for (e = rc_envs; e != NULL; e = e->next)
+        if (strcmp(e->dir, dir) == 0)
+            break;
+    if (e == NULL && (e = rc_open(dir, mapsize, qid)) != NULL) {
+        e->next = rc_envs;
+        rc_envs = e;
+    }
+    (void) pthread_mutex_unlock(&rc_lock);
+    return e;
+}
+
+void cm_replay_close_all(void)
+{
+    rc_env *e, *next;
+
+    (void) pthread_mutex_lock(&rc_lock);
+    for (e = rc_envs; e != NULL; e = next) {
+        next = e->next;
+        rc_free(e);
+    }
+    rc_envs = NULL;
+    (void) pthread_mutex_unlock(&rc_lock);
+}
+
+/* Delete up to PRUNE_MAX entries that expired by now. */
+static int prune(rc_env *e, MDB_txn *txn, int64_t now)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, n = 0;
+
+    if ((rc = mdb_cursor_open(txn, e->exp, &cur)) != 0)
+        return rc;
+    while (n < PRUNE_MAX && (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+        MDB_val id;
+
+        if (k.mv_size != 8 + CM_DIGEST_LEN || (int64_t) get_be64(k.mv_data) > now)
+            break;
+        id.mv_size = CM_DIGEST_LEN;
+        id.mv_data = (unsigned char *) k.mv_data + 8;
+        if ((rc = mdb_del(txn, e->ids, &id, NULL)) != 0 && rc != MDB_NOTFOUND)
+            break;
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id, int64_t now,
+                         int64_t expires, const char *qid)
+{
+    rc_env *e = rc_get(dir, mapsize, qid);
+    unsigned char ekey[8 + CM_DIGEST_LEN], eval[8];
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    int rc;
+
+    if (e == NULL)
+        return CM_ERR_REPLAY;
+    if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
+        goto failed;
+    if ((rc = prune(e, txn, now)) != 0)
+        goto failed;
+    k.mv_size = CM_DIGEST_LEN;
+    k.mv_data = (void *) id->b;
+    rc = mdb_get(txn, e->ids, &k, &v);
+    if (rc == 0 && v.mv_size == 8 && (int64_t) get_be64(v.mv_data) > now) {
+        mdb_txn_abort(txn);
+        return CM_GATE_REPLAY;
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        goto failed;
+    put_be64(eval, (uint64_t) expires);
+    memcpy(ekey, eval, 8);
+    memcpy(ekey + 8, id->b, CM_DIGEST_LEN);
+    v.mv_size = 8;
+    v.mv_data = eval;
+    if ((rc = mdb_put(txn, e->ids, &k, &v, 0)) != 0)
+        goto failed;
+    k.mv_size = sizeof(ekey);
+    k.mv_data = ekey;
+    v.mv_size = 0;
+    v.mv_data = eval;
+    if ((rc = mdb_put(txn, e->exp, &k, &v, 0)) != 0)
+        goto failed;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc != 0)
+        goto failed;
+    return CM_OK;
+failed:
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    cm_log_error("%s: ReplayCache %s: %s%s", qid, dir, mdb_strerror(rc),
+                 rc == MDB_MAP_FULL ? " (raise ReplayCacheSize, or lower SignatureMaxAge)" : "");
+    return rc == MDB_MAP_FULL ? CM_REPLAY_FULL : CM_ERR_REPLAY;
+}
+
+long cm_replay_count(const char *dir, uint64_t mapsize)
+{
+    rc_env *e = rc_get(dir, mapsize, "-");
+    MDB_txn *txn;
+    MDB_stat st;
+    long n = -1;
+
+    if (e == NULL || mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn) != 0)
+        return -1;
+    if (mdb_stat(txn, e->ids, &st) == 0)
+        n = (long) st.ms_entries;
+    mdb_txn_abort(txn);
+    return n;
+}
