@@ -67,3 +67,76 @@ size_t cm_mime_parts(const unsigned char *p, size_t n, const char *boundary,
     }
     return count;
 }
+
+int cm_mime_scan_init(cm_mime_scan *s, const char *boundary)
+{
+    memset(s, 0, sizeof(*s));
+    s->blen = strlen(boundary);
+    if (s->blen == 0 || s->blen > 70)
+        return -1;
+    memcpy(s->boundary, boundary, s->blen + 1);
+    return 0;
+}
+
+static void add_part(cm_mime_scan *s, uint64_t end, int complete)
+{
+    if (s->n == CM_MIME_SCAN_MAX) {
+        s->extra++;
+        return;
+    }
+    s->parts[s->n].off = s->start;
+    s->parts[s->n].len = end >= s->start ? end - s->start : 0;
+    s->parts[s->n].complete = complete;
+    s->n++;
+}
+
+/* The current line, without its LF, is in head (if it fit); it ended at
+ * s->pos. crlf: it ended in CR LF. */
+static void end_line(cm_mime_scan *s, int crlf)
+{
+    int d = s->overflow || s->closed ? 0 : delimiter(s->head, 0, s->hlen, s->boundary, s->blen);
+
+    if (d != 0) {
+        /* The line break before the delimiter belongs to it. */
+        uint64_t end = s->line_start;
+
+        if (end > s->start && s->line_start > 0)
+            end -= s->prev_crlf ? 2 : 1;
+        if (s->open)
+            add_part(s, end, 1);
+        if (d == 2)
+            s->closed = 1;
+        s->open = 1;
+        s->start = s->pos;
+    }
+    s->prev_crlf = crlf;
+    s->line_start = s->pos;
+    s->hlen = 0;
+    s->overflow = 0;
+}
+
+void cm_mime_scan_push(cm_mime_scan *s, const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        s->pos++;
+        if (p[i] == '\n') {
+            end_line(s, s->hlen > 0 && !s->overflow ? s->head[s->hlen - 1] == '\r' : s->last_cr);
+            continue;
+        }
+        s->last_cr = p[i] == '\r';
+        if (s->hlen < sizeof(s->head))
+            s->head[s->hlen++] = p[i];
+        else
+            s->overflow = 1;
+    }
+}
+
+void cm_mime_scan_finish(cm_mime_scan *s)
+{
+    if (s->pos > s->line_start)
+        end_line(s, 0);
+    if (s->open && !s->closed)
+        add_part(s, s->pos, 0);
+}

@@ -3,6 +3,7 @@
 #define CM_MIME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct cm_part {
     size_t off, len;    /* the part (its headers and body), without delimiters */
@@ -14,5 +15,38 @@ typedef struct cm_part {
  * returned too, with complete = 0. Sets *closed if the close delimiter was seen. */
 size_t cm_mime_parts(const unsigned char *p, size_t n, const char *boundary,
                      cm_part *parts, size_t max, int *closed);
+
+/* The same, as a stream: bytes are pushed as they come (a 10 MiB part is
+ * never held), offsets are from the first byte pushed. */
+#define CM_MIME_SCAN_MAX 4
+#define CM_MIME_HEAD 128    /* a delimiter line is judged on its first bytes */
+
+typedef struct cm_part64 {
+    uint64_t off, len;
+    int complete;
+} cm_part64;
+
+typedef struct cm_mime_scan {
+    char boundary[71];
+    size_t blen;
+    uint64_t pos;           /* bytes pushed */
+    uint64_t line_start;
+    int prev_crlf;          /* the line before the current one ended in CRLF */
+    unsigned char head[CM_MIME_HEAD];
+    size_t hlen;            /* bytes of the current line kept in head */
+    int overflow;           /* the current line is longer than head */
+    int last_cr;            /* the last byte pushed was CR */
+    cm_part64 parts[CM_MIME_SCAN_MAX];
+    size_t n;               /* parts found (more are counted in extra) */
+    size_t extra;
+    int open, closed;
+    uint64_t start;
+} cm_mime_scan;
+
+/* 0, or -1 if boundary is empty or longer than RFC 2046's 70. */
+int cm_mime_scan_init(cm_mime_scan *s, const char *boundary);
+void cm_mime_scan_push(cm_mime_scan *s, const unsigned char *p, size_t n);
+/* After the last byte: a part still open is recorded with complete = 0. */
+void cm_mime_scan_finish(cm_mime_scan *s);
 
 #endif

@@ -119,6 +119,16 @@ int cm_spool_write(cm_spool *s, const void *p, size_t n)
     return 0;
 }
 
+int cm_spool_truncate(cm_spool *s)
+{
+    if (s->fd >= 0 && ftruncate(s->fd, 0) < 0)
+        return -1;
+    cm_buf_reset(&s->mem);
+    s->size = 0;
+    s->rpos = 0;
+    return 0;
+}
+
 uint64_t cm_spool_size(const cm_spool *s)
 {
     return s->size;

@@ -11,6 +11,8 @@ typedef struct cm_spool cm_spool;
 /* dir is where the overflow file goes; NULL means the spool never spills. */
 cm_spool *cm_spool_new(size_t mem_limit, const char *dir);
 void cm_spool_free(cm_spool *s);
+/* Forget everything written (a spilled file stays, emptied). 0 or -1. */
+int cm_spool_truncate(cm_spool *s);
 /* 0, or -1 with errno (ENOSPC, EIO, ENOMEM, ...). */
 int cm_spool_write(cm_spool *s, const void *p, size_t n);
 uint64_t cm_spool_size(const cm_spool *s);

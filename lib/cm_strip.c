@@ -1,0 +1,341 @@
+/* cm_strip - the decrypted entity of an outbound message, and the edits
+ * that make it the message (SPEC §4.4). */
+#include "cm_strip.h"
+#include "cm_addr.h"
+#include "cm_ctype.h"
+#include "cm_rewrite.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The fields RFC 9788 protects that are restored to the outer header. */
+static const char *const protected_names[] = {
+    "Subject", "From", "To", "Cc", "Reply-To", "Date", "Message-ID", "In-Reply-To",
+    "References", "Keywords", NULL
+};
+
+void cm_stripped_free(cm_stripped *x)
+{
+    cm_hdrs_free(&x->ehdrs);
+    cm_buf_free(&x->sig);
+}
+
+static cm_stat spool_err(void)
+{
+    return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+}
+
+/* The charset of the outer Content-Type, if it names one. */
+static cm_stat outer_charset(const cm_hdrs *outer, char **cs)
+{
+    const cm_hdr *f = cm_hdrs_find(outer, "Content-Type", 0);
+    const char *v;
+    cm_ctype ct;
+
+    *cs = NULL;
+    if (f == NULL)
+        return CM_OK;
+    if (cm_ctype_parse(f->value, &ct) < 0)
+        return CM_ERR_NOMEM;
+    if (ct.type != NULL && (v = cm_ctype_param(&ct, "charset")) != NULL && *v
+        && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") == strlen(v)
+        && (*cs = strdup(v)) == NULL) {
+        cm_ctype_free(&ct);
+        return CM_ERR_NOMEM;
+    }
+    cm_ctype_free(&ct);
+    return CM_OK;
+}
+
+/* Inline: the plaintext is text; its fields are made up here. */
+static cm_stat inline_fields(cm_stripped *x, cm_spool *plain, const cm_hdrs *outer)
+{
+    unsigned char buf[16384];
+    uint64_t off = 0;
+    ssize_t n;
+    int eight = 0;
+    char *cs;
+    cm_buf v = CM_BUF_INIT;
+    cm_stat st;
+
+    while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
+        ssize_t i;
+
+        for (i = 0; i < n && !eight; i++)
+            eight = buf[i] >= 0x80;
+        off += (uint64_t) n;
+    }
+    if (n < 0)
+        return spool_err();
+    if ((st = outer_charset(outer, &cs)) != CM_OK)
+        return st;
+    if (cm_buf_printf(&v, " text/plain; charset=\"%s\"", cs ? cs : eight ? "utf-8" : "us-ascii") < 0)
+        st = CM_ERR_NOMEM;
+    free(cs);
+    if (st == CM_OK)
+        st = cm_hdrs_add(&x->ehdrs, "Content-Type", cm_buf_str(&v), v.len);
+    if (st == CM_OK)
+        st = cm_hdrs_add(&x->ehdrs, "Content-Transfer-Encoding", eight ? " 8bit" : " 7bit", eight ? 5 : 5);
+    cm_buf_free(&v);
+    x->body_off = 0;
+    return st;
+}
+
+/* Read part 2 of a multipart/signed: a application/pgp-signature part. */
+static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p, int *ok)
+{
+    cm_hdrs h;
+    cm_buf b = CM_BUF_INIT;
+    size_t body_off;
+    cm_stat st = CM_OK;
+    const cm_hdr *f;
+    cm_ctype ct;
+    ssize_t n;
+
+    *ok = 0;
+    if (p->len > CM_STRIP_MAX_SIGPART)
+        return CM_OK;
+    if (cm_buf_reserve(&b, (size_t) p->len + 1) < 0)
+        return CM_ERR_NOMEM;
+    if ((n = cm_spool_read_at(plain, p->off, b.data, (size_t) p->len)) < 0 || (uint64_t) n != p->len) {
+        cm_buf_free(&b);
+        return n < 0 ? spool_err() : CM_ERR_SPOOL;
+    }
+    b.len = (size_t) n;
+    cm_hdrs_init(&h, 64, CM_STRIP_MAX_SIGPART);
+    if (cm_hdrs_parse(&h, (unsigned char *) b.data, b.len, 1, &body_off, &st) == CM_HPARSE_DONE
+        && (f = cm_hdrs_find(&h, "Content-Type", 0)) != NULL) {
+        if (cm_ctype_parse(f->value, &ct) < 0) {
+            st = CM_ERR_NOMEM;
+        } else {
+            if (cm_ctype_is(&ct, "application", "pgp-signature")) {
+                cm_buf_reset(&x->sig);
+                if (cm_buf_append(&x->sig, b.data + body_off, b.len - body_off) < 0)
+                    st = CM_ERR_NOMEM;
+                else
+                    *ok = 1;
+            }
+            cm_ctype_free(&ct);
+        }
+    } else if (st != CM_ERR_NOMEM) {
+        st = CM_OK;         /* not a signature part: not signed */
+    }
+    cm_hdrs_free(&h);
+    cm_buf_free(&b);
+    return st;
+}
+
+/* Is the entity an RFC 3156 multipart/signed? Find its two parts. */
+static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
+{
+    const char *proto = cm_ctype_param(ct, "protocol"), *b = cm_ctype_param(ct, "boundary");
+    unsigned char buf[16384];
+    uint64_t off = x->body_off;
+    cm_mime_scan sc;
+    ssize_t n;
+    int ok;
+
+    if (!cm_ctype_is(ct, "multipart", "signed") || proto == NULL || b == NULL
+        || strcasecmp(proto, "application/pgp-signature") != 0 || cm_mime_scan_init(&sc, b) < 0)
+        return CM_OK;
+    while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
+        cm_mime_scan_push(&sc, buf, (size_t) n);
+        off += (uint64_t) n;
+    }
+    if (n < 0)
+        return spool_err();
+    cm_mime_scan_finish(&sc);
+    if (sc.n != 2 || sc.extra != 0 || !sc.closed || !sc.parts[0].complete || !sc.parts[1].complete)
+        return CM_OK;
+    x->signed_part = sc.parts[0];
+    x->signed_part.off += x->body_off;
+    sc.parts[1].off += x->body_off;
+    if (read_sigpart(x, plain, &sc.parts[1], &ok) != CM_OK)
+        return CM_ERR_NOMEM;
+    x->is_signed = ok;
+    return CM_OK;
+}
+
+cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const cm_hdrs *outer)
+{
+    size_t want = CM_HDR_MAX_BYTES + 4, body_off = 0;
+    cm_buf b = CM_BUF_INIT;
+    const cm_hdr *f;
+    cm_hparse r;
+    cm_stat st = CM_OK;
+    cm_ctype ct;
+    ssize_t n;
+
+    memset(x, 0, sizeof(*x));
+    cm_hdrs_init(&x->ehdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
+    cm_buf_init(&x->sig);
+    if (inline_text)
+        return inline_fields(x, plain, outer);
+    if (cm_buf_reserve(&b, want) < 0)
+        return CM_ERR_NOMEM;
+    if ((n = cm_spool_read_at(plain, 0, b.data, want)) < 0) {
+        cm_buf_free(&b);
+        return spool_err();
+    }
+    r = cm_hdrs_parse(&x->ehdrs, (unsigned char *) b.data, (size_t) n, (size_t) n < want,
+                      &body_off, &st);
+    cm_buf_free(&b);
+    if (r == CM_HPARSE_MORE)
+        return CM_HEADER_LIMIT;
+    if (r == CM_HPARSE_ERROR)
+        return st;
+    x->body_off = body_off;
+    if ((f = cm_hdrs_find(&x->ehdrs, "Content-Type", 0)) == NULL)
+        return CM_OK;
+    if (cm_ctype_parse(f->value, &ct) < 0)
+        return CM_ERR_NOMEM;
+    if (ct.type != NULL) {
+        const char *ph = cm_ctype_param(&ct, "protected-headers");
+
+        x->protected_hdrs = ph != NULL && strcasecmp(ph, "v1") == 0;
+        st = find_signed(x, plain, &ct);
+    }
+    cm_ctype_free(&ct);
+    return st;
+}
+
+/* The one address of a From: value, or NULL (none, several, a group). */
+static char *from_addr(const char *value, int *nomem)
+{
+    char *u = cm_hdr_unfold(value), *lt = NULL, *gt = NULL, *a, *p, *w;
+    int quote = 0, depth = 0, angle = 0;
+
+    if (u == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    /* Drop comments, find the angle-addr, refuse a list or a group. */
+    for (p = w = u; *p; p++) {
+        if (quote) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                quote = 0;
+            continue;
+        }
+        if (depth > 0) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '(')
+                depth++;
+            else if (*p == ')')
+                depth--;
+            continue;
+        }
+        if (*p == '"')
+            quote = 1;
+        else if (*p == '(') {
+            depth = 1;
+            continue;
+        } else if (*p == '<') {
+            if (angle++)
+                break;
+            lt = w;
+        } else if (*p == '>')
+            gt = w;
+        else if (*p == ',' || *p == ':' || *p == ';')
+            break;
+        *w++ = *p;
+    }
+    if (*p != 0 || quote || depth > 0 || (lt != NULL) != (gt != NULL) || (lt && gt < lt)) {
+        free(u);
+        return NULL;
+    }
+    *w = 0;
+    if (lt != NULL) {
+        *gt = 0;
+        a = lt + 1;
+    } else {
+        a = u;
+    }
+    p = malloc(strlen(a) + 3);
+    if (p == NULL) {
+        *nomem = 1;
+        free(u);
+        return NULL;
+    }
+    strcpy(p, "<");
+    strcat(p, a);
+    strcat(p, ">");
+    free(u);
+    a = cm_addr_bare(p);
+    free(p);
+    if (a == NULL)
+        *nomem = 1;
+    else if (*a == 0 || strchr(a, '@') == NULL || strpbrk(a, " \t<>") != NULL) {
+        free(a);
+        a = NULL;
+    }
+    return a;
+}
+
+char *cm_strip_from(const cm_hdrs *h, int *nomem)
+{
+    const cm_hdr *f = cm_hdrs_find(h, "From", 0);
+
+    *nomem = 0;
+    if (f == NULL || cm_hdrs_count(h, "From") != 1)
+        return NULL;
+    return from_addr(f->value, nomem);
+}
+
+static int is_content(const char *name)
+{
+    return cm_hdr_is_content(name);
+}
+
+cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, cm_edits *e)
+{
+    const cm_hdr *mv = cm_hdrs_find(outer, "MIME-Version", 0);
+    size_t i, j;
+    cm_stat st = CM_OK;
+
+    /* Outer Content-* out (last first, so indices hold). */
+    for (i = outer->n; st == CM_OK && i-- > 0;) {
+        size_t idx = 0;
+
+        if (!is_content(outer->v[i].name))
+            continue;
+        for (j = 0; j <= i; j++)
+            if (strcasecmp(outer->v[j].name, outer->v[i].name) == 0)
+                idx++;
+        st = cm_edits_add(e, CM_EDIT_DELETE, outer->v[i].name, idx, NULL);
+    }
+    for (i = 0; st == CM_OK && i < x->ehdrs.n; i++)
+        if (is_content(x->ehdrs.v[i].name))
+            st = cm_edits_add(e, CM_EDIT_ADD, x->ehdrs.v[i].name, 0, x->ehdrs.v[i].value);
+    if (st == CM_OK && mv == NULL)
+        st = cm_edits_add(e, CM_EDIT_ADD, "MIME-Version", 0, " 1.0");
+    for (i = 0; st == CM_OK && x->protected_hdrs && protected_names[i] != NULL; i++) {
+        const cm_hdr *in = cm_hdrs_find(&x->ehdrs, protected_names[i], 0);
+
+        if (in == NULL)
+            continue;
+        st = cm_edits_add(e, cm_hdrs_find(outer, protected_names[i], 0) ? CM_EDIT_CHANGE
+                          : CM_EDIT_ADD, protected_names[i], 1, in->value);
+    }
+    if (st == CM_OK)
+        st = cm_rewrite_trace(outer, trace, e);
+    return st;
+}
+
+cm_stat cm_strip_body(const cm_stripped *x, cm_spool *plain, cm_spool *out)
+{
+    unsigned char buf[16384];
+    uint64_t off = x->body_off;
+    ssize_t n;
+
+    while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
+        if (cm_spool_write(out, buf, (size_t) n) < 0)
+            return spool_err();
+        off += (uint64_t) n;
+    }
+    return n < 0 ? spool_err() : CM_OK;
+}

@@ -1,0 +1,45 @@
+/* cm_strip - the decrypted entity of an outbound message, and the edits
+ * that make it the message (SPEC §4.4): its Content-* fields replace the
+ * outer ones, its body the outer body; an inner multipart/signed is kept
+ * byte for byte; protected headers (RFC 9788) are restored outside. */
+#ifndef CM_STRIP_H
+#define CM_STRIP_H
+
+#include <stdint.h>
+
+#include "cm_buf.h"
+#include "cm_edit.h"
+#include "cm_header.h"
+#include "cm_mime.h"
+#include "cm_spool.h"
+#include "cm_status.h"
+
+/* The largest detached signature part read (a signature is < 2 KiB). */
+#define CM_STRIP_MAX_SIGPART 65536
+
+typedef struct cm_stripped {
+    cm_hdrs ehdrs;          /* the entity's header fields */
+    uint64_t body_off;      /* where its body starts in the plaintext */
+    int protected_hdrs;     /* Content-Type has protected-headers="v1" */
+    int is_signed;          /* a well-formed RFC 3156 multipart/signed */
+    cm_part64 signed_part;  /* its first part, offsets in the plaintext */
+    cm_buf sig;             /* the armored signature of its second part */
+} cm_stripped;
+
+/* Read the plaintext (CRLF). inline_text: it is the text of an inline
+ * block, not a MIME entity; outer is the message's header (for its
+ * charset). CM_OK, CM_HEADER_LIMIT, CM_ERR_NOMEM or CM_ERR_SPOOL. */
+cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const cm_hdrs *outer);
+void cm_stripped_free(cm_stripped *x);
+
+/* The From: address of h (bare, heap), or NULL if there is none, more
+ * than one, or no memory (*nomem then set). */
+char *cm_strip_from(const cm_hdrs *h, int *nomem);
+
+/* The header edits: outer Content-* out, the entity's in, MIME-Version,
+ * protected fields restored, the trace field. */
+cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, cm_edits *e);
+/* The new body: the plaintext from the entity's body on. */
+cm_stat cm_strip_body(const cm_stripped *x, cm_spool *plain, cm_spool *out);
+
+#endif
