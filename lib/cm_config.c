@@ -46,15 +46,15 @@ static const cm_conf_key cm_conf_table[] = {
     {"GpgProgram", T_STR, OFF(gpg_program), "", 0, 0, NULL, NULL, 0},
     {"EngineTimeout", T_DURATION, OFF(engine_timeout), "2m", 1, 3600, NULL, NULL, 0},
     {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL, 1},
-    {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL, 1},
+    {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL, 0},
     {"RecipientDelimiter", T_STR, OFF(recipient_delimiter), "", 0, 0, NULL, NULL, 0},
     {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL, 0},
     {"OutboundDaemons", T_LIST, OFF(outbound_daemons), "", 0, 0, NULL, NULL, 0},
-    {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL, 1},
+    {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL, 0},
     {"MissingKeyAction", T_ENUM, OFF(missing_key_action), "split", 0, 0, missing_names, NULL, 0},
-    {"RequireSignature", T_BOOL, OFF(require_signature), "yes", 0, 0, NULL, NULL, 1},
-    {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL, 1},
-    {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL, 1},
+    {"RequireSignature", T_BOOL, OFF(require_signature), "yes", 0, 0, NULL, NULL, 0},
+    {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL, 0},
+    {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL, 0},
     {"ProtectHeaders", T_BOOL, OFF(protect_headers), "no", 0, 0, NULL, NULL, 1},
     {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL, 1},
     {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL, 0},
@@ -62,6 +62,8 @@ static const cm_conf_key cm_conf_table[] = {
     {"OversizeAction", T_ENUM, OFF(oversize_action), "tempfail", 0, 0, oversize_names, NULL, 0},
     {"SpoolDir", T_STR, OFF(spool_dir), "/var/spool/cryptmilter", 0, 0, NULL, NULL, 0},
     {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL, 0},
+    {"ReplayCache", T_STR, OFF(replay_cache), "/var/lib/cryptmilter/replay", 0, 0, NULL, NULL, 0},
+    {"ReplayCacheSize", T_SIZE, OFF(replay_cache_size), "64M", 1 * MIB, 16 * GIB, NULL, NULL, 0},
 };
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))
@@ -302,6 +304,22 @@ static int split_line(char *line, char **key, char **value)
     return 1;
 }
 
+/* GatewayKeys are full fingerprints (40 or 64 hex digits): a key ID or a
+ * user ID could name more keys than the administrator meant. */
+static int check_fingerprints(const cm_list *l, char *err, size_t errlen)
+{
+    size_t i, n;
+
+    for (i = 0; i < l->n; i++) {
+        n = strlen(l->v[i]);
+        if ((n != 40 && n != 64) || strspn(l->v[i], "0123456789abcdefABCDEF") != n) {
+            snprintf(err, errlen, "\"%s\" is not a fingerprint (40 or 64 hex digits)", l->v[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 cm_config *cm_config_load(const char *path, char *err, size_t errlen)
 {
     FILE *fp;
@@ -354,6 +372,10 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
     }
     if (ferror(fp)) {
         snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (check_fingerprints(&cfg->gateway_keys, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: GatewayKeys: %s", path, why);
         goto fail;
     }
     free(line);

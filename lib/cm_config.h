@@ -38,6 +38,8 @@ typedef struct cm_config {
     int oversize_action;        /* cm_oversize_action */
     char *spool_dir;
     int on_error;               /* cm_onerror_action */
+    char *replay_cache;         /* LMDB environment directory */
+    uint64_t replay_cache_size; /* its map size: the most it may hold */
     size_t keys_set;            /* keys the file set (cm_config_load) */
     uint64_t inert_set;         /* bit per table row: an inert key the file set */
 } cm_config;

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static void encrypt(cm_msg *m, cm_result *res)
+void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result *res)
 {
     cm_envelope env = {NULL, NULL};
     cm_entity ent;
@@ -24,7 +24,7 @@ static void encrypt(cm_msg *m, cm_result *res)
         cm_result_refuse(res, CM_ERR_NOMEM, NULL);
         return;
     }
-    if (cm_entity_open(&ent, &m->hdrs, m->body) < 0) {
+    if (cm_entity_open(&ent, ehdrs, ebody) < 0) {
         cm_result_refuse(res, CM_ERR_NOMEM, NULL);
         return;
     }
@@ -51,12 +51,12 @@ static void missing_keys(cm_msg *m, cm_result *res)
     else if (pass)
         cm_result_pass(&m->hdrs, res, "skipped no-key");
     else
-        encrypt(m, res);
+        cm_msg_encrypt(m, &m->hdrs, m->body, res);
 }
 
 /* Run already-encrypted detection over the whole body, streamed from the
  * spool. 0, or the status to refuse with. */
-static cm_stat detect(cm_msg *m, cm_enc_kind *kind)
+cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where)
 {
     unsigned char buf[16384];
     cm_detector *d;
@@ -76,6 +76,8 @@ static cm_stat detect(cm_msg *m, cm_enc_kind *kind)
         st = CM_ERR_SPOOL;
     if (st == CM_OK && cm_detector_finish(d, kind) < 0)
         st = CM_ERR_NOMEM;
+    if (st == CM_OK && *kind != CM_ENC_NONE && where != NULL)
+        cm_detector_where(d, where);
     cm_detector_free(d);
     return st;
 }
@@ -115,7 +117,7 @@ void cm_inbound_eom(cm_msg *m, cm_result *res)
         cm_result_refuse(res, CM_BAD_INPUT, "bare CR (carriage return without line feed) in the header section");
         return;
     }
-    if ((st = detect(m, &kind)) != CM_OK) {
+    if ((st = cm_msg_detect(m, &kind, NULL)) != CM_OK) {
         cm_result_refuse(res, st, NULL);
         return;
     }

@@ -21,6 +21,7 @@ cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *
     m->dir = CM_DIR_INBOUND;
     m->dir_why = "default";
     m->first_class = CM_KEY_UNSET;
+    m->local = -1;
     cm_hdrs_init(&m->hdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
     if ((m->body = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL
         || (qid != NULL && (m->ctx.qid = strdup(qid)) == NULL)) {
@@ -90,14 +91,26 @@ cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
     return CM_OK;
 }
 
+cm_stat cm_msg_session(cm_msg *m, size_t e, cm_engine_session **s)
+{
+    const cm_engine_ref *r = &m->engines->v[e];
+    cm_stat st;
+
+    if (m->sess[e] == NULL && (st = r->ops->session_new(r->engine, &m->ctx, &m->sess[e])) != CM_OK)
+        return st;
+    *s = m->sess[e];
+    return CM_OK;
+}
+
 /* Engine e's key for addr, or with RecipientDelimiter its base address's. */
 static cm_stat engine_key(cm_msg *m, size_t e, const char *addr, const cm_key **key)
 {
     const cm_engine_ref *r = &m->engines->v[e];
+    cm_engine_session *sess;
     char *base;
     cm_stat st;
 
-    if (m->sess[e] == NULL && (st = r->ops->session_new(r->engine, &m->ctx, &m->sess[e])) != CM_OK)
+    if ((st = cm_msg_session(m, e, &sess)) != CM_OK)
         return st;
     if ((st = r->ops->lookup(m->sess[e], addr, key)) != CM_OK || *key != NULL)
         return st;
@@ -155,13 +168,29 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
-    if (m->dir == CM_DIR_INBOUND) {
+    if (m->dir == CM_DIR_OUTBOUND) {
+        /* Local recipients of an outbound message are handled as inbound
+         * (SPEC §4.6); a transaction holds only one kind. */
+        int local = cm_list_has_ci(&m->ctx.cfg->local_domains, cm_addr_domain(addr));
+
+        if (m->local >= 0 && local != m->local) {
+            cm_log_info("%s: recipient <%s> deferred: %s recipient in a transaction of %s ones",
+                        CM_QID(&m->ctx), addr, local ? "local" : "external",
+                        local ? "external" : "local");
+            free(addr);
+            return CM_SPLIT_LOCAL;
+        }
+        m->local = local;
+    }
+    if (m->dir == CM_DIR_INBOUND || m->local == 1
+        || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {
         if ((st = find_key(m, addr, &e, &key)) != CM_OK)
             goto failed;
         cls = key != NULL ? m->engines->v[e].ops->key_class : CM_KEY_NONE;
         /* Under split, a transaction keeps to the class of its first
          * recipient; a deferred recipient's key is never added. */
-        if (!cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls)) {
+        if ((m->dir == CM_DIR_INBOUND || m->local == 1)
+            && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls)) {
             cm_log_info("%s: recipient <%s> deferred: %s key class than the first recipient",
                         CM_QID(&m->ctx), addr, key != NULL ? "has a different" : "lacks the");
             free(addr);

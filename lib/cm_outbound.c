@@ -1,9 +1,307 @@
-/* cm_outbound - the outbound pipeline (SPEC §4). Not built yet: outbound
- * mail passes unchanged. */
+/* cm_outbound - the outbound pipeline (SPEC §4).
+ *
+ * A message whose whole content is encrypted to a gateway key is
+ * decrypted, and let out only through the signature gate: every signature
+ * good, by the envelope sender's key, fresh, never seen before (the replay
+ * cache is asked last, once everything else is done, so a message refused
+ * for another reason does not burn its signature). Everything else is as
+ * it was: mail encrypted to others passes; local recipients are handled
+ * as inbound; with OpportunisticEncryption the result is encrypted to the
+ * recipients when every one of them has a key. */
 #include "cm_msg_int.h"
+#include "cm_gate.h"
+#include "cm_log.h"
+#include "cm_pgpdecrypt.h"
+#include "cm_replay.h"
+#include "cm_rewrite.h"
+#include "cm_strip.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A decrypted message on its way out. */
+typedef struct outmsg {
+    cm_msg *m;
+    size_t e;               /* the OpenPGP engine */
+    cm_engine_session *s;
+    cm_pgp_plain pp;
+    cm_stripped x;
+    cm_sigs sigs;           /* every signature: made with the encryption, then inner */
+    unsigned char digests[CM_SIGS_MAX][CM_DIGEST_LEN];     /* of what each one signed */
+    const char *trace;
+} outmsg;
+
+/* The engine that decrypts OpenPGP, or -1. */
+static int pgp_engine(const cm_msg *m)
+{
+    size_t e;
+
+    for (e = 0; e < m->engines->n; e++)
+        if (m->engines->v[e].ops->key_class == CM_KEY_OPENPGP
+            && m->engines->v[e].ops->decrypt_verify != NULL)
+            return (int) e;
+    return -1;
+}
+
+/* The signed part of an inner multipart/signed, read for verification
+ * and digested on the way. */
+typedef struct part_reader {
+    cm_spool_range r;
+    cm_digest *dg;
+} part_reader;
+
+static ssize_t part_read(void *arg, void *buf, size_t n)
+{
+    part_reader *p = arg;
+    ssize_t got = cm_spool_range_read(&p->r, buf, n);
+
+    if (got > 0 && cm_digest_update(p->dg, buf, (size_t) got) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return got;
+}
+
+/* Append the inner signature's verdicts to o->sigs. */
+static cm_stat verify_inner(outmsg *o)
+{
+    const cm_engine_ops *ops = o->m->engines->v[o->e].ops;
+    cm_reader rd = {part_read, NULL, NULL};
+    unsigned char dg[CM_DIGEST_LEN];
+    part_reader pr;
+    cm_sigs inner;
+    cm_stat st;
+    size_t i;
+
+    cm_spool_range_init(&pr.r, o->pp.plain, o->x.signed_part.off, o->x.signed_part.len);
+    if ((pr.dg = cm_digest_new()) == NULL)
+        return CM_ERR_NOMEM;
+    rd.arg = &pr;
+    st = ops->verify_detached(o->s, &rd, o->x.sig.data, o->x.sig.len, &inner);
+    if (st == CM_OK && cm_digest_final(pr.dg, dg) < 0)
+        st = CM_ERR_NOMEM;
+    cm_digest_free(pr.dg);
+    if (st != CM_OK)
+        return st;
+    o->sigs.seen += inner.seen;
+    for (i = 0; i < inner.n && o->sigs.n < CM_SIGS_MAX; i++) {
+        memcpy(o->digests[o->sigs.n], dg, CM_DIGEST_LEN);
+        o->sigs.v[o->sigs.n++] = inner.v[i];
+    }
+    return CM_OK;
+}
+
+/* The signature gate, then (by the caller, last) the replay cache. */
+static cm_stat gate(outmsg *o, char *detail, size_t dlen)
+{
+    const cm_engine_ops *ops = o->m->engines->v[o->e].ops;
+    int owns[CM_SIGS_MAX] = {0}, nomem = 0;
+    char *from = cm_strip_from(&o->m->hdrs, &nomem), *inner_from = NULL;
+    cm_gate_in in;
+    cm_stat st = CM_OK;
+    size_t i;
+
+    if (nomem)
+        return CM_ERR_NOMEM;
+    /* With protected headers the inner From: is what the reader sees. */
+    if (o->x.protected_hdrs && cm_hdrs_find(&o->x.ehdrs, "From", 0) != NULL) {
+        inner_from = cm_strip_from(&o->x.ehdrs, &nomem);
+        if (nomem || from == NULL || inner_from == NULL || strcmp(from, inner_from) != 0) {
+            free(from);
+            from = NULL;
+        }
+        free(inner_from);
+        if (nomem) {
+            free(from);
+            return CM_ERR_NOMEM;
+        }
+    }
+    for (i = 0; i < o->sigs.n && st == CM_OK; i++)
+        if (o->sigs.v[i].fpr[0] && o->m->sender != NULL)
+            st = ops->key_has_addr(o->s, o->sigs.v[i].fpr, o->m->sender, &owns[i]);
+    if (st == CM_OK) {
+        in.sigs = &o->sigs;
+        in.owns = owns;
+        in.sender = o->m->sender ? o->m->sender : "";
+        in.from = from;
+        in.now = (int64_t) time(NULL);
+        in.max_age = o->m->ctx.cfg->signature_max_age;
+        st = cm_gate_check(&in, detail, dlen);
+    }
+    free(from);
+    return st;
+}
+
+/* Remember every signature; refuse if one was seen before. */
+static cm_stat record(outmsg *o)
+{
+    const cm_config *cfg = o->m->ctx.cfg;
+    int64_t now = (int64_t) time(NULL);
+    cm_replay_id id;
+    cm_stat st;
+    size_t i;
+
+    for (i = 0; i < o->sigs.n; i++) {
+        const cm_sig *sg = &o->sigs.v[i];
+        /* Kept until the signature could no longer pass the age check. */
+        int64_t expires = sg->created + (int64_t) cfg->signature_max_age + CM_GATE_FUTURE_SLACK;
+
+        if (expires < now + CM_GATE_FUTURE_SLACK)
+            expires = now + CM_GATE_FUTURE_SLACK;
+        if (cm_replay_id_make(sg->fpr, sg->created, o->digests[i], &id) < 0)
+            return CM_ERR_NOMEM;
+        if ((st = cm_replay_record(cfg->replay_cache, cfg->replay_cache_size, &id, now, expires,
+                                   CM_QID(&o->m->ctx))) != CM_OK)
+            return st;
+    }
+    return CM_OK;
+}
+
+static void log_signers(const outmsg *o, const char *verdict, const char *detail)
+{
+    const char *fpr = o->sigs.n > 0 && o->sigs.v[0].fpr[0] ? o->sigs.v[0].fpr
+                      : o->sigs.n > 0 && o->sigs.v[0].keyid[0] ? o->sigs.v[0].keyid : "none";
+
+    cm_log_info("%s: outbound gate: signer %s%s: %s%s%s", CM_QID(&o->m->ctx), fpr,
+                o->sigs.n > 1 ? " (and others)" : "", verdict, detail[0] ? ": " : "", detail);
+}
+
+/* Decrypted: what goes out. Encrypted again to the recipients if they are
+ * local, or all have keys under OpportunisticEncryption; else in clear. */
+static void deliver(outmsg *o, cm_result *res, cm_spool *body)
+{
+    cm_msg *m = o->m;
+    int enc = 0, pass = 0;
+    cm_stat st;
+
+    if (m->local == 1) {
+        if ((st = cm_policy_missing(m->ctx.cfg->missing_key_action, m->rcpts.n, m->nkeyless,
+                                    &enc, &pass)) != CM_OK) {
+            cm_spool_free(body);
+            cm_result_refuse(res, st, m->first_keyless);
+            return;
+        }
+    } else if (m->ctx.cfg->opportunistic && m->nkeyless == 0 && cm_msg_engine(m) >= 0) {
+        enc = 1;
+    } else if (m->ctx.cfg->opportunistic) {
+        cm_log_info("%s: not every recipient has a key (<%s> has none): sent decrypted",
+                    CM_QID(&m->ctx), m->first_keyless ? m->first_keyless : "?");
+    }
+    if (enc) {
+        cm_msg_encrypt(m, &o->x.ehdrs, body, res);
+        cm_spool_free(body);
+        return;
+    }
+    res->body = body;
+    if ((st = cm_strip_edits(&o->x, &m->hdrs, o->trace, &res->edits)) != CM_OK)
+        cm_result_refuse(res, st, NULL);
+    else
+        res->trace = o->trace;
+}
+
+static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_where *w, int *done)
+{
+    const cm_config *cfg = m->ctx.cfg;
+    char detail[512] = "";
+    cm_spool *body = NULL;
+    outmsg o;
+    cm_stat st;
+    int e = pgp_engine(m);
+
+    *done = 0;
+    if (e < 0 || cfg->gateway_keys.n == 0)
+        return;             /* nothing can be for us */
+    memset(&o, 0, sizeof(o));
+    o.m = m;
+    o.e = (size_t) e;
+    o.trace = kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
+    cm_hdrs_init(&o.x.ehdrs, 1, 1);
+    if ((st = cm_msg_session(m, o.e, &o.s)) != CM_OK)
+        goto refuse;
+    if ((o.pp.plain = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
+        st = CM_ERR_NOMEM;
+        goto refuse;
+    }
+    st = cm_pgp_decrypt(m->engines->v[o.e].ops, o.s, &m->ctx, m->body, w, &o.pp);
+    if (st == CM_OK && !o.pp.ours)
+        goto out;           /* for someone else: passes as it is */
+    *done = 1;
+    if (st != CM_OK)
+        goto refuse;
+    o.sigs = o.pp.sigs;
+    for (size_t i = 0; i < o.sigs.n; i++)
+        memcpy(o.digests[i], o.pp.digest, CM_DIGEST_LEN);
+    cm_hdrs_free(&o.x.ehdrs);
+    if ((st = cm_strip_parse(&o.x, o.pp.plain, kind == CM_ENC_PGP_INLINE, &m->hdrs)) != CM_OK)
+        goto refuse;
+    if (o.x.is_signed && (st = verify_inner(&o)) != CM_OK)
+        goto refuse;
+    if (cfg->require_signature) {
+        if ((st = gate(&o, detail, sizeof(detail))) != CM_OK) {
+            log_signers(&o, "refused", detail);
+            goto refuse;
+        }
+    } else {
+        o.sigs.n = 0;       /* RequireSignature no: nothing to remember */
+    }
+    if ((body = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
+        st = CM_ERR_NOMEM;
+        goto refuse;
+    }
+    if ((st = cm_strip_body(&o.x, o.pp.plain, body)) != CM_OK) {
+        cm_spool_free(body);
+        goto refuse;
+    }
+    deliver(&o, res, body);
+    if (!res->refuse && (st = record(&o)) != CM_OK) {
+        if (st == CM_GATE_REPLAY)
+            snprintf(detail, sizeof(detail), "signature by %s", o.sigs.v[0].fpr);
+        log_signers(&o, "refused", st == CM_GATE_REPLAY ? "seen before" : "replay cache failed");
+        goto refuse;
+    }
+    if (!res->refuse && cfg->require_signature)
+        log_signers(&o, "passed", "");
+    goto out;
+refuse:
+    *done = 1;
+    cm_result_refuse(res, st, detail[0] ? detail : NULL);
+out:
+    cm_stripped_free(&o.x);
+    cm_spool_free(o.pp.plain);
+}
 
 void cm_outbound_eom(cm_msg *m, cm_result *res)
 {
-    (void) m;
-    res->trace = "outbound passed";
+    cm_detect_where w;
+    cm_enc_kind kind;
+    cm_stat st;
+    int done = 0;
+
+    if (m->oversize || m->rcpts.n == 0) {
+        cm_inbound_eom(m, res);     /* the same answers */
+        return;
+    }
+    if ((st = cm_msg_detect(m, &kind, &w)) != CM_OK) {
+        cm_result_refuse(res, st, NULL);
+        return;
+    }
+    if (kind == CM_ENC_PGP_MIME || kind == CM_ENC_PGP_INLINE) {
+        strip(m, res, kind, &w, &done);
+        if (done)
+            return;
+    }
+    if (m->local == 1) {
+        cm_inbound_eom(m, res);     /* local recipients: as inbound */
+    } else if (kind == CM_ENC_NONE && m->ctx.cfg->opportunistic && m->nkeyless == 0
+               && cm_msg_engine(m) >= 0) {
+        cm_msg_encrypt(m, &m->hdrs, m->body, res);
+    } else {
+        if (kind == CM_ENC_NONE && m->ctx.cfg->opportunistic)
+            cm_log_info("%s: not every recipient has a key (<%s> has none): sent as written",
+                        CM_QID(&m->ctx), m->first_keyless ? m->first_keyless : "?");
+        res->trace = "outbound passed";
+    }
 }

@@ -9,6 +9,7 @@
 #include "cm_log.h"
 #include "cm_msg.h"
 #include "cm_policy.h"
+#include "cm_replay.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -278,7 +279,7 @@ int main(int argc, char **argv)
     if (st == CM_OK && (st = read_headers(m, &eof, &eol, &envline)) == CM_OK && !eof)
         st = read_body(m);
     if (st != CM_OK) {
-        rc = refuse(st, reject, st == CM_SPLIT_CLASS && i < nrcpt ? rcpts[i] : NULL);
+        rc = refuse(st, reject, (st == CM_SPLIT_CLASS || st == CM_SPLIT_LOCAL) && i < nrcpt ? rcpts[i] : NULL);
     } else {
         cm_msg_eom(m, &res);
         if (res.refuse)
@@ -293,6 +294,7 @@ out:
     cm_buf_free(&envline);
     cm_msg_free(m);
     cm_engines_destroy(engines);
+    cm_replay_close_all();
     cm_config_free(cfg);
     free(rcpts);
     return rc;

@@ -2,6 +2,7 @@
 #include "cm_confhold.h"
 #include "cm_config.h"
 #include "cm_gateway.h"
+#include "cm_replay.h"
 #include "cm_log.h"
 #include "cm_milter.h"
 #include "cm_reload.h"
@@ -123,6 +124,13 @@ static void warn_unimplemented(const cm_config *cfg)
 
     for (i = 0; i < n; i++)
         cm_log_warn("%s is set but not implemented yet: it has no effect", names[i]);
+    if (!cfg->require_signature)
+        cm_log_warn("RequireSignature no: outbound mail encrypted to the gateway is decrypted "
+                    "without proof of who sent it; anyone who can submit mail can use the "
+                    "gateway to decrypt. Only for sites that authenticate senders otherwise");
+    if (cfg->gateway_keys.n == 0)
+        cm_log_notice("GatewayKeys is empty: outbound mail encrypted to the gateway passes "
+                      "as it is");
 }
 
 static char conf_path[PATH_MAX];        /* absolute: the daemon runs in / */
@@ -290,6 +298,7 @@ int main(int argc, char **argv)
     cm_confhold_put(gateway->conf, held);
 out:
     cm_gateway_free(gateway);
+    cm_replay_close_all();
     free(user);
     cm_config_free(cfg);
     return rc;
