@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""cryptmilter-filter outbound (SPEC §4): messages encrypted to the gateway
+key by gpg, sq and rnp decrypt to the exact entity when the sender's own
+signature passes the gate; every refusal keeps the plaintext in; mail for
+others passes; local and opportunistic recipients are encrypted again."""
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import sender as S
+from cmtest import (EXPORT, GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
+                    workdir, write_config)
+
+BIN = None
+TMP = None
+CONF = None
+
+
+def conf(**keys):
+    """A configuration with the gateway key; keys override."""
+    base = {"GatewayKeys": S.gateway_fpr(), "ReplayCache": os.path.join(TMP, "replay")}
+    base.update(keys)
+    path = os.path.join(TMP, "c-%d-%d.conf" % (os.getpid(), len(os.listdir(TMP))))
+    return write_config(path, **base)
+
+
+def filt(message, to=("x@ext.example",), sender="alice@example.org", config=None,
+         direction="outbound"):
+    cmd = [BIN, "-c", config or CONF, "--direction", direction, "--from", sender]
+    for t in to:
+        cmd += ["--to", t]
+    return subprocess.run(cmd, input=message, capture_output=True)
+
+
+def passes(r, what):
+    check(r.returncode == 0, "%s: exit %d: %s" % (what, r.returncode, r.stderr.decode()))
+    return r.stdout
+
+
+def refused(r, mark, code, xcode, exit_code, text=None):
+    check(r.returncode == exit_code, "exit %d, want %d: %s" % (r.returncode, exit_code,
+                                                             r.stderr.decode()))
+    check(r.stdout == b"", "output written on refusal")
+    err = r.stderr.decode()
+    check(("%s %s" % (code, xcode)) in err, "reply %r, want %s %s" % (err, code, xcode))
+    check(mark not in err, "plaintext in the reply")
+    if text:
+        check(text in err, "reply %r lacks %r" % (err, text))
+
+
+def decrypted(out, entity, trace=b"decrypted pgp-mime"):
+    check(S.field_values(out, "X-Cryptmilter") == [trace], "trace %r"
+          % S.field_values(out, "X-Cryptmilter"))
+    got = S.entity_of(out)
+    check(got == entity, "decrypted entity differs:\n%r\nwant\n%r" % (got[:300], entity[:300]))
+
+
+# ------------------------------------------------------------ decryption
+
+def shape_case(tool, shape):
+    def t():
+        mark = S.canary()
+        ent = S.ENTITIES[shape](mark)
+        out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP))), tool)
+        decrypted(out, ent)
+    return ("decrypt/%s/%s" % (tool, shape), t)
+
+
+def nested_case(tool):
+    def t():
+        mark = S.canary()
+        ent = S.signed_entity(tool, S.entity_alternative(mark), TMP)
+        out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP, signer=None))), tool)
+        decrypted(out, ent)
+        S.verify_signed(out, TMP, GNUPGHOME)
+    return ("decrypt/%s/signed-then-encrypted" % tool, t)
+
+
+def inline_case(tool):
+    def t():
+        mark = S.canary()
+        text = S.crlf(("Grüße aus dem Büro %s\nZweite Zeile\n" % mark).encode())
+        out = passes(filt(S.inline(S.sign_encrypt(tool, text, TMP), charset="utf-8")), tool)
+        check(S.field_values(out, "X-Cryptmilter") == [b"decrypted pgp-inline"], "trace")
+        check(S.field_values(out, "Content-Type") == [b'text/plain; charset="utf-8"'],
+              "Content-Type %r" % S.field_values(out, "Content-Type"))
+        check(S.split(out)[1] == text, "inline text differs")
+    return ("decrypt/%s/inline" % tool, t)
+
+
+def protected_case(tool):
+    def t():
+        mark = S.canary()
+        ent = S.entity_protected(mark, "The real subject " + mark[-6:])
+        out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP), subject="[...]")), tool)
+        check(S.field_values(out, "Subject") == [b"The real subject " + mark[-6:].encode()],
+              "outer Subject %r" % S.field_values(out, "Subject"))
+        decrypted(out, S.entity_without(ent, ["Subject", "From", "To"]))
+    return ("decrypt/%s/protected-headers" % tool, t)
+
+
+def test_encrypted_to_others_passes():
+    """Encrypted to alice only (her secret key is in KeyringDir's agent):
+    not the gateway's, so not decrypted; the gateway never uses her key."""
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", S.entity_text(mark), TMP, to=["alice"]))
+    out = passes(filt(msg), "e2e")
+    check(out == msg, "message for alice changed")
+    check(mark.encode() not in out, "decrypted")
+
+
+def test_inbound_never_decrypted():
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", S.entity_text(mark), TMP))
+    out = passes(filt(msg, to=("alice@example.org",), direction="inbound"), "inbound")
+    check(mark.encode() not in out, "inbound mail decrypted")
+    check(S.field_values(out, "X-Cryptmilter") == [b"skipped already-encrypted"], "trace")
+
+
+def test_efail_mixed_content_not_decrypted():
+    """An encrypted part beside plaintext: never decrypted (EFAIL)."""
+    mark = S.canary()
+    armor = S.sign_encrypt("gpg", S.entity_text(mark), TMP)
+    msg = (S.outer_header() + b"Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+           b"--m\r\nContent-Type: text/html\r\n\r\n<img src=\"http://evil.example/\r\n"
+           b"--m\r\nContent-Type: text/plain\r\n\r\n" + S.crlf(armor) + b"\r\n--m--\r\n")
+    out = passes(filt(msg), "efail")
+    check(mark.encode() not in out, "an encrypted part mixed with other content was decrypted")
+    check(b"BEGIN PGP MESSAGE" in out, "ciphertext gone")
+
+
+# ------------------------------------------------------------ the gate
+
+def gate_refusal(name, make, code, xcode, text, sender="alice@example.org", exit_code=69,
+                 config=None):
+    def t():
+        mark = S.canary()
+        r = filt(make(mark), sender=sender, config=config)
+        refused(r, mark, code, xcode, exit_code, text)
+    return ("refuse/" + name, t)
+
+
+def _plain(mark):
+    return S.entity_text(mark)
+
+
+def _ago(seconds):
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() - seconds))
+
+
+GATE = [
+    gate_refusal("unsigned", lambda m: S.pgp_mime(S.sign_encrypt("gpg", _plain(m), TMP, signer=None)),
+                 "550", "5.7.1", "must be signed"),
+    gate_refusal("wrong-signer", lambda m: S.pgp_mime(S.sign_encrypt("sq", _plain(m), TMP,
+                                                                     signer="mallory")),
+                 "550", "5.7.1", "not yours"),
+    gate_refusal("unknown-signer", lambda m: S.pgp_mime(
+        S.sign_encrypt("gpg", _plain(m), TMP, signer="outsider")),
+        "550", "5.7.1", "does not know"),
+    gate_refusal("from-mismatch", lambda m: S.pgp_mime(S.sign_encrypt("rnp", _plain(m), TMP),
+                                                       frm="Boss <boss@example.org>"),
+                 "550", "5.7.1", "From: address"),
+    gate_refusal("protected-from-mismatch", lambda m: S.pgp_mime(S.sign_encrypt(
+        "gpg", S.entity_protected(m, "x", frm="Boss <boss@example.org>"), TMP)),
+        "550", "5.7.1", "From: address"),
+    gate_refusal("stale", lambda m: S.pgp_mime(S.sign_encrypt("gpg", _plain(m), TMP,
+                                                              faked_time=_ago(7300))),
+                 "550", "5.7.1", "2h old"),
+    gate_refusal("future", lambda m: S.pgp_mime(S.sign_encrypt("gpg", _plain(m), TMP,
+                                                               faked_time=_ago(-3600))),
+                 "550", "5.7.1", "in the future"),
+    gate_refusal("inner-signature-by-other", lambda m: S.pgp_mime(S.sign_encrypt(
+        "gpg", S.signed_entity("gpg", _plain(m), TMP, signer="mallory"), TMP, signer=None)),
+        "550", "5.7.1", "not yours"),
+]
+
+
+def test_inner_signature_tampered():
+    mark = S.canary()
+    ent = S.signed_entity("gpg", _plain(mark), TMP).replace(b"Second line", b"Second lime")
+    r = filt(S.pgp_mime(S.sign_encrypt("gpg", ent, TMP, signer=None)))
+    refused(r, mark, "550", "5.7.7", 69, "does not verify")
+
+
+def test_stale_accepted_with_longer_max_age():
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP, faked_time=_ago(7300)))
+    out = passes(filt(msg, config=conf(SignatureMaxAge="3h")), "SignatureMaxAge 3h")
+    check(mark.encode() in out, "not decrypted")
+
+
+def test_require_signature_no():
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP, signer=None))
+    out = passes(filt(msg, config=conf(RequireSignature="no")), "RequireSignature no")
+    decrypted(out, _plain(mark))
+
+
+# ------------------------------------------------------------ replay
+
+def test_replay_second_process():
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP))
+    passes(filt(msg), "first")
+    refused(filt(msg), mark, "550", "5.7.1", 69, "already sent once")
+
+
+def test_replay_rewrapped_and_reencrypted():
+    """The same signed content in new headers, encrypted again: a replay."""
+    mark = S.canary()
+    inner = S.signed_entity("gpg", _plain(mark), TMP)
+    passes(filt(S.pgp_mime(S.sign_encrypt("gpg", inner, TMP, signer=None))), "first")
+    again = S.pgp_mime(S.sign_encrypt("sq", inner, TMP, signer=None), subject="Re: new")
+    refused(filt(again), mark, "550", "5.7.1", 69, "already sent once")
+
+
+def test_replay_concurrent_processes():
+    """Eight processes given one message at once: exactly one lets it out."""
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP))
+    results = [None] * 8
+
+    def one(i):
+        results[i] = filt(msg)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = [r for r in results if r.returncode == 0]
+    check(len(ok) == 1, "%d processes let it out" % len(ok))
+    for r in results:
+        if r.returncode != 0:
+            refused(r, "no-such-mark", "550", "5.7.1", 69, "already sent once")
+
+
+def test_many_messages_same_second_do_not_collide():
+    """One signer, many different messages in the same second: all pass."""
+    marks = [S.canary() for _ in range(6)]
+    msgs = [S.pgp_mime(S.sign_encrypt("rnp", _plain(m), TMP)) for m in marks]
+    for m, msg in zip(marks, msgs):
+        out = passes(filt(msg), "distinct message")
+        check(m.encode() in out, "not decrypted")
+
+
+# ------------------------------------------------------------ integrity
+
+def _dearmor(armor):
+    import base64
+    lines = armor.decode().strip().splitlines()
+    body = [line for line in lines[lines.index("") + 1:-1] if not line.startswith("=")]
+    return base64.b64decode("".join(body))
+
+
+def _armor(data):
+    import base64
+    crc = 0xB704CE
+    for b in data:
+        crc ^= b << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+    crc &= 0xFFFFFF
+    b64 = base64.b64encode(data).decode()
+    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    return ("-----BEGIN PGP MESSAGE-----\n\n" + "\n".join(lines) + "\n="
+            + base64.b64encode(crc.to_bytes(3, "big")).decode()
+            + "\n-----END PGP MESSAGE-----\n").encode()
+
+
+def _packets(data):
+    """(offset, header length, tag, body length) of each packet (no
+    partial lengths: gpg writes none for these small messages)."""
+    out, i = [], 0
+    while i < len(data):
+        if data[i] & 0x40:
+            tag, n = data[i] & 0x3F, data[i + 1]
+            if n < 192:
+                hl, bl = 2, n
+            elif n < 224:
+                hl, bl = 3, ((n - 192) << 8) + data[i + 2] + 192
+            elif n == 255:
+                hl, bl = 6, int.from_bytes(data[i + 2:i + 6], "big")
+            else:
+                raise AssertionError("partial length in test data")
+        else:
+            tag, lt = (data[i] >> 2) & 0x0F, data[i] & 3
+            check(lt != 3, "indeterminate length in test data")
+            hl = 1 + (1, 2, 4)[lt]
+            bl = int.from_bytes(data[i + 1:i + hl], "big")
+        out.append((i, hl, tag, bl))
+        i += hl + bl
+    return out
+
+
+def test_corrupted_ciphertext():
+    mark = S.canary()
+    data = bytearray(_dearmor(S.sign_encrypt("gpg", _plain(mark) * 20, TMP)))
+    off, hl, tag, bl = _packets(bytes(data))[-1]
+    data[off + hl + bl // 2] ^= 0x55
+    r = filt(S.pgp_mime(_armor(bytes(data))))
+    refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+
+
+def test_no_mdc_refused_without_decrypting():
+    """A legacy SED packet (no integrity protection) for the gateway key is
+    refused before the engine sees it, with the same reply as corruption."""
+    mark = S.canary()
+    data = bytearray(_dearmor(S.sign_encrypt("gpg", _plain(mark), TMP)))
+    off, hl, tag, bl = _packets(bytes(data))[-1]
+    check(tag == 18, "gpg did not write SEIPD")
+    # SEIPD's version octet is not part of SED: drop it and shorten the length.
+    body = bytes(data[off + hl + 1:off + hl + bl])
+    sed = bytes([0xC0 | 9]) + (bytes([255]) + len(body).to_bytes(4, "big")) + body
+    r = filt(S.pgp_mime(_armor(bytes(data[:off]) + sed)))
+    refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+
+
+# ------------------------------------------------------------ our failures
+
+def private_home(name, drop_gateway_secret=False, no_agent=False):
+    home = os.path.join(TMP, name)
+    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*", ".#*", "*.lock"))
+    if drop_gateway_secret:
+        r = subprocess.run(["gpg", "--batch", "--with-colons", "--with-keygrip", "--list-keys",
+                            S.gateway_fpr()], capture_output=True, env=dict(os.environ, GNUPGHOME=home))
+        for line in r.stdout.decode().splitlines():
+            if line.startswith("grp:"):
+                p = os.path.join(home, "private-keys-v1.d", line.split(":")[9] + ".key")
+                if os.path.exists(p):
+                    os.unlink(p)
+    if no_agent:
+        with open(os.path.join(home, "gpg.conf"), "a") as f:
+            f.write("no-autostart\n")
+    return home
+
+
+def test_gateway_key_missing_from_agent():
+    home = private_home("nosecret", drop_gateway_secret=True)
+    mark = S.canary()
+    r = filt(S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP)), config=conf(KeyringDir=home))
+    subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=home))
+    refused(r, mark, "451", "4.3.0", 75, "decryption key unavailable")
+
+
+def test_agent_dead():
+    home = private_home("noagent", no_agent=True)
+    mark = S.canary()
+    r = filt(S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP)), config=conf(KeyringDir=home))
+    refused(r, mark, "451", "4.3.0", 75, "decryption key unavailable")
+
+
+def test_gateway_key_not_in_keyring():
+    mark = S.canary()
+    r = filt(S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP)),
+             config=conf(GatewayKeys=S.gateway_fpr() + ", " + "AB" * 20))
+    refused(r, mark, "451", "4.3.0", 75, "decryption key unavailable")
+
+
+def test_cache_unwritable():
+    bad = os.path.join(TMP, "cache-is-a-file")
+    with open(bad, "w") as f:
+        f.write("x")
+    mark = S.canary()
+    r = filt(S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP)),
+             config=conf(ReplayCache=os.path.join(bad, "replay")))
+    refused(r, mark, "451", "4.3.0", 75, "replay cache unavailable")
+
+
+# ------------------------------------------------------------ recipients
+
+def test_local_and_external_split():
+    config = conf(LocalDomains="example.org")
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP))
+    r = filt(msg, to=("x@ext.example", "bob@example.org"), config=config)
+    refused(r, mark, "452", "4.5.3", 75, "separate transactions")
+
+
+def test_local_recipient_encrypted_again():
+    config = conf(LocalDomains="example.org")
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP))
+    out = passes(filt(msg, to=("bob@example.org",), config=config), "local")
+    check(mark.encode() not in out, "plaintext to a local mailbox")
+    check(S.field_values(out, "X-Cryptmilter") == [b"encrypted pgp-mime"], "trace")
+    check_decrypts_only_for(out, "bob", TMP)
+
+
+def test_local_plaintext_encrypted_as_inbound():
+    config = conf(LocalDomains="example.org")
+    mark = S.canary()
+    msg = S.outer_header(to="bob@example.org") + S.entity_text(mark)
+    out = passes(filt(msg, to=("bob@example.org",), config=config), "local plaintext")
+    check(mark.encode() not in out, "plaintext to a local mailbox")
+    check_decrypts_only_for(out, "bob", TMP)
+
+
+def test_opportunistic_all_keyed():
+    config = conf(OpportunisticEncryption="yes")
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("sq", _plain(mark), TMP))
+    out = passes(filt(msg, to=("bob@example.org",), config=config), "opportunistic")
+    check(mark.encode() not in out, "sent in clear though bob has a key")
+    check_decrypts_only_for(out, "bob", TMP)
+
+
+def test_opportunistic_some_keyless_goes_out_decrypted():
+    config = conf(OpportunisticEncryption="yes")
+    mark = S.canary()
+    ent = _plain(mark)
+    msg = S.pgp_mime(S.sign_encrypt("gpg", ent, TMP))
+    out = passes(filt(msg, to=("bob@example.org", "x@ext.example"), config=config), "mixed")
+    decrypted(out, ent)
+
+
+def test_opportunistic_never_to_gateway_key():
+    config = conf(OpportunisticEncryption="yes")
+    mark = S.canary()
+    msg = S.outer_header(to="gateway@gw.example.net") + _plain(mark)
+    out = passes(filt(msg, to=("gateway@gw.example.net",), config=config), "to gateway")
+    check(out == msg, "mail to the gateway's own address was changed")
+
+
+def test_opportunistic_plaintext():
+    config = conf(OpportunisticEncryption="yes")
+    mark = S.canary()
+    msg = S.outer_header(to="bob@example.org") + _plain(mark)
+    out = passes(filt(msg, to=("bob@example.org",), config=config), "plaintext")
+    check(mark.encode() not in out, "sent in clear")
+    check_decrypts_only_for(out, "bob", TMP)
+
+
+def main():
+    global BIN, TMP, CONF
+    BIN = os.path.join(args().bindir, "cryptmilter-filter")
+    TMP = workdir()
+    CONF = conf()
+    tests = [shape_case(t, s) for t in S.TOOLS for s in S.ENTITIES]
+    tests += [nested_case(t) for t in S.TOOLS]
+    tests += [inline_case(t) for t in S.TOOLS]
+    tests += [protected_case(t) for t in S.TOOLS]
+    tests += GATE
+    tests += [(n[len("test_"):], f) for n, f in sorted(globals().items())
+              if n.startswith("test_") and callable(f)]
+    run_tests(tests)
+
+
+if __name__ == "__main__":
+    main()
