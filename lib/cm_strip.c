@@ -215,9 +215,10 @@ static char *from_addr(const char *value, int *nomem)
     for (p = w = u; *p; p++) {
         if (quote) {
             if (*p == '\\' && p[1])
-                p++;
+                *w++ = *p++;
             else if (*p == '"')
                 quote = 0;
+            *w++ = *p;
             continue;
         }
         if (depth > 0) {
@@ -255,6 +256,10 @@ static char *from_addr(const char *value, int *nomem)
     } else {
         a = u;
     }
+    while (*a == ' ' || *a == '\t')
+        a++;
+    for (w = a + strlen(a); w > a && (w[-1] == ' ' || w[-1] == '\t'); w--)
+        w[-1] = 0;
     p = malloc(strlen(a) + 3);
     if (p == NULL) {
         *nomem = 1;

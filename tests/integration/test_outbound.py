@@ -10,7 +10,7 @@ import threading
 import time
 
 import sender as S
-from cmtest import (EXPORT, GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
+from cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
                     workdir, write_config)
 
 BIN = None

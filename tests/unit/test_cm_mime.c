@@ -56,8 +56,61 @@ START_TEST(no_delimiters)
 }
 END_TEST
 
+/* The streaming scan finds the same parts however the bytes are cut. */
+START_TEST(scan_matches_whole_buffer_for_every_cut)
+{
+    static const char *const bodies[] = {
+        "preamble\r\n--xyz\r\nA: 1\r\n\r\none\r\n--xyz \r\n\r\ntwo\r\n--xyz--\r\nepilogue\r\n",
+        "--xyz\nA\n--xyzabc\nstill A\n--xyz--\n",
+        "--xyz\n\none\n--xyz\n\ntwo and more",
+        "--xyz\r\n--xyz\r\n\r\n--xyz--",
+    };
+    size_t b, cut, i;
+
+    for (b = 0; b < NELEM(bodies); b++) {
+        const char *body = bodies[b];
+        size_t n = strlen(body), nwhole;
+        cm_part whole[4];
+        int closed;
+
+        nwhole = cm_mime_parts((const unsigned char *) body, n, "xyz", whole, 4, &closed);
+        for (cut = 0; cut <= n; cut++) {
+            cm_mime_scan sc;
+
+            ck_assert_int_eq(cm_mime_scan_init(&sc, "xyz"), 0);
+            cm_mime_scan_push(&sc, (const unsigned char *) body, cut);
+            cm_mime_scan_push(&sc, (const unsigned char *) body + cut, n - cut);
+            cm_mime_scan_finish(&sc);
+            ck_assert_msg(sc.n == nwhole, "body %zu cut %zu: %zu parts, want %zu", b, cut, sc.n, nwhole);
+            ck_assert_int_eq(sc.closed, closed);
+            for (i = 0; i < nwhole; i++) {
+                ck_assert_msg(sc.parts[i].off == whole[i].off && sc.parts[i].len == whole[i].len
+                              && sc.parts[i].complete == whole[i].complete,
+                              "body %zu cut %zu part %zu: %llu+%llu, want %zu+%zu", b, cut, i,
+                              (unsigned long long) sc.parts[i].off,
+                              (unsigned long long) sc.parts[i].len, whole[i].off, whole[i].len);
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(scan_rejects_bad_boundaries)
+{
+    cm_mime_scan sc;
+    char longb[80];
+
+    memset(longb, 'a', 71);
+    longb[71] = 0;
+    ck_assert_int_eq(cm_mime_scan_init(&sc, ""), -1);
+    ck_assert_int_eq(cm_mime_scan_init(&sc, longb), -1);
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, scan_matches_whole_buffer_for_every_cut);
+    CM_ADD(s, scan_rejects_bad_boundaries);
     CM_ADD(s, two_parts_with_preamble_and_epilogue);
     CM_ADD(s, boundary_prefix_is_not_delimiter);
     CM_ADD(s, unclosed_last_part_is_incomplete);

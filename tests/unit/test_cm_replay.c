@@ -1,0 +1,163 @@
+#include "cm_replay.h"
+#include "cm_test.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NOW 1800000000
+#define MAP (1024 * 1024)
+
+static char *cache_dir(char *buf, size_t len)
+{
+    cm_test_path(buf, len, "replay-");
+    ck_assert(mkdtemp(buf) != NULL);
+    return buf;
+}
+
+static cm_replay_id make_id(const char *fpr, int64_t t, int content)
+{
+    unsigned char dg[CM_DIGEST_LEN];
+    cm_replay_id id;
+
+    memset(dg, content, sizeof(dg));
+    ck_assert_int_eq(cm_replay_id_make(fpr, t, dg, &id), 0);
+    return id;
+}
+
+START_TEST(new_then_seen)
+{
+    char dir[512];
+    cm_replay_id id = make_id("AAAA", NOW, 1);
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW + 1, NOW + 101, "t"), CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
+    cm_replay_close_all();
+}
+END_TEST
+
+START_TEST(identity_parts_all_count)
+{
+    char dir[512];
+    cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("AAAB", NOW, 1);
+    cm_replay_id c = make_id("AAAA", NOW + 1, 1), d = make_id("AAAA", NOW, 2);
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &c, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &d, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_count(dir, MAP), 4);
+    cm_replay_close_all();
+}
+END_TEST
+
+START_TEST(expired_entries_are_pruned_and_forgotten)
+{
+    char dir[512];
+    cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("BBBB", NOW, 1);
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_OK);
+    /* After its expiry the same identity is new again, and pruned. */
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 300, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW + 200, NOW + 300, "t"), CM_OK);
+    cm_replay_close_all();
+}
+END_TEST
+
+START_TEST(kept_across_reopen)
+{
+    char dir[512];
+    cm_replay_id a = make_id("AAAA", NOW, 7);
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_OK);
+    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW + 1, NOW + 100, "t"), CM_GATE_REPLAY);
+    cm_replay_close_all();
+}
+END_TEST
+
+START_TEST(processes_racing_one_wins)
+{
+    char dir[512];
+    cm_replay_id a = make_id("RACE", NOW, 3);
+    pid_t pids[8];
+    int i, wins = 0, replays = 0, status;
+
+    cache_dir(dir, sizeof(dir));
+    for (i = 0; i < 8; i++) {
+        ck_assert((pids[i] = fork()) >= 0);
+        if (pids[i] == 0) {
+            cm_stat st = cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t");
+
+            _exit(st == CM_OK ? 0 : st == CM_GATE_REPLAY ? 1 : 2);
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        ck_assert(waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status));
+        wins += WEXITSTATUS(status) == 0;
+        replays += WEXITSTATUS(status) == 1;
+    }
+    ck_assert_int_eq(wins, 1);
+    ck_assert_int_eq(replays, 7);
+}
+END_TEST
+
+START_TEST(full_map_is_its_own_answer)
+{
+    char dir[512];
+    cm_stat st = CM_OK;
+    int i;
+
+    cache_dir(dir, sizeof(dir));
+    /* A 64 KiB map holds a few hundred entries. */
+    for (i = 0; i < 100000 && st == CM_OK; i++) {
+        cm_replay_id id = make_id("FILL", NOW + i, i & 0xff);
+
+        st = cm_replay_record(dir, 64 * 1024, &id, NOW, NOW + 1000000, "t");
+    }
+    ck_assert_int_eq(st, CM_REPLAY_FULL);
+    ck_assert_int_gt(i, 10);
+    cm_replay_close_all();
+}
+END_TEST
+
+START_TEST(unusable_directory_is_an_error_not_a_pass)
+{
+    char dir[512], path[600];
+    cm_replay_id a = make_id("AAAA", NOW, 1);
+    FILE *fp;
+
+    cache_dir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/file", dir);
+    ck_assert((fp = fopen(path, "w")) != NULL);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/file/replay", dir);
+    ck_assert_int_eq(cm_replay_record(path, MAP, &a, NOW, NOW + 100, "t"), CM_ERR_REPLAY);
+    /* A directory whose data file is not a database. */
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    ck_assert((fp = fopen(path, "w")) != NULL);
+    fputs("this is not an LMDB file, and it is long enough to be read as one.....", fp);
+    fclose(fp);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_ERR_REPLAY);
+    cm_replay_close_all();
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD(s, new_then_seen);
+    CM_ADD(s, identity_parts_all_count);
+    CM_ADD(s, expired_entries_are_pruned_and_forgotten);
+    CM_ADD(s, kept_across_reopen);
+    CM_ADD(s, processes_racing_one_wins);
+    CM_ADD(s, full_map_is_its_own_answer);
+    CM_ADD(s, unusable_directory_is_an_error_not_a_pass);
+}
+
+CM_TEST_MAIN("cm_replay", add)
