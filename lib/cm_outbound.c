@@ -170,13 +170,15 @@ static void log_signers(const outmsg *o, const char *verdict, const char *detail
 }
 
 /* Decrypted: what goes out. Encrypted again to the recipients if they are
- * local, or all have keys under OpportunisticEncryption; else in clear. */
-static void deliver(outmsg *o, cm_result *res, cm_spool *body)
+ * local, or all have keys under OpportunisticEncryption; else in clear.
+ * *encrypted says which. */
+static void deliver(outmsg *o, cm_result *res, cm_spool *body, int *encrypted)
 {
     cm_msg *m = o->m;
     int enc = 0, pass = 0;
     cm_stat st;
 
+    *encrypted = 0;
     if (m->local == 1) {
         if ((st = cm_policy_missing(m->ctx.cfg->missing_key_action, m->rcpts.n, m->nkeyless,
                                     &enc, &pass)) != CM_OK) {
@@ -193,6 +195,7 @@ static void deliver(outmsg *o, cm_result *res, cm_spool *body)
     if (enc) {
         cm_msg_encrypt(m, &o->x.ehdrs, body, res);
         cm_spool_free(body);
+        *encrypted = 1;
         return;
     }
     res->body = body;
@@ -209,7 +212,7 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     cm_spool *body = NULL;
     outmsg o;
     cm_stat st;
-    int e = pgp_engine(m);
+    int e = pgp_engine(m), encrypted = 0;
 
     *done = 0;
     if (e < 0 || cfg->gateway_keys.n == 0)
@@ -255,8 +258,11 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
         cm_spool_free(body);
         goto refuse;
     }
-    deliver(&o, res, body);
-    if (!res->refuse && (st = record(&o)) != CM_OK) {
+    deliver(&o, res, body, &encrypted);
+    /* A copy for local mailboxes encrypted to their keys never leaves in
+     * the clear, so it is no replay: a client sent 452 for its local
+     * recipients sends the same message again, and it must arrive. */
+    if (!res->refuse && !(m->local == 1 && encrypted) && (st = record(&o)) != CM_OK) {
         if (st == CM_GATE_REPLAY)
             snprintf(detail, sizeof(detail), "signature by %s", o.sigs.v[0].fpr);
         log_signers(&o, "refused", st == CM_GATE_REPLAY ? "seen before" : "replay cache failed");

@@ -20,6 +20,7 @@ import mta
 from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
                     check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
 from milterproxy import MilterProxy
+from mta_outbound import OutboundCases
 from sink import Sink
 
 
@@ -106,7 +107,7 @@ class Gateway:
                       % (len(self.sink.messages()), n, self.mta.log()[-2000:]))
 
 
-class MtaSuite:
+class MtaSuite(OutboundCases):
     """The shared cases. Subclasses set name and make_mta(base, relay_port,
     milter) and may add test_* methods of their own."""
 
@@ -124,6 +125,8 @@ class MtaSuite:
         self.milter_conf = dict(UserID="cryptmilter:postfix", KeyringDir=self.keyring,
                                 SpoolDir=spool, InternalHosts="127.0.0.2/32",
                                 OutboundDaemons="submission", MissingKeyAction="split")
+        self.milter_conf.update(self.outbound_conf())
+        self.Gateway = Gateway
         self.gw = None
 
     def make_mta(self, base, relay_port, milter):
@@ -358,6 +361,7 @@ class MtaSuite:
         self.gw = Gateway(self, "gw")
         shapes = [m for m in corpus() if m[0] not in ("no-final-newline", "mixed-eol", "binary-nul")]
         tests = [self.encrypts(n, m) for n, m in shapes]
+        tests += self.outbound_tests()
         tests += [(n, getattr(self, n)) for n in sorted(dir(self)) if n.startswith("test_")]
         tests += [self.killed_at("connect", ("mta", b"C")),
                   self.killed_at("rcpt", ("mta", b"R")),

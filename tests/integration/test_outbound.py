@@ -390,6 +390,20 @@ def test_local_recipient_encrypted_again():
     check_decrypts_only_for(out, "bob", TMP)
 
 
+def test_split_retry_for_local_recipient_is_no_replay():
+    """After 452 for its local recipient the client sends the same message
+    again: the local copy is encrypted to bob, so it is let through; the
+    same message to an external recipient again is a replay."""
+    config = conf(LocalDomains="example.org")
+    mark = S.canary()
+    msg = S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP))
+    decrypted(passes(filt(msg, to=("x@ext.example",), config=config), "external"), _plain(mark))
+    out = passes(filt(msg, to=("bob@example.org",), config=config), "local retry")
+    check_decrypts_only_for(out, "bob", TMP)
+    refused(filt(msg, to=("y@ext.example",), config=config), mark, "550", "5.7.1", 69,
+            "already sent once")
+
+
 def test_local_plaintext_encrypted_as_inbound():
     config = conf(LocalDomains="example.org")
     mark = S.canary()
