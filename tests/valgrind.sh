@@ -1,7 +1,8 @@
 #!/bin/sh
 # valgrind.sh BUILDDIR - every unit test binary (not forked, so valgrind sees
 # the test code) and the pipe filter on an encrypted, a skipped and a refused
-# message must run without memory errors or leaks.
+# message, and outbound on a decrypted, a replayed, an unsigned and an
+# inner-signed one, must run without memory errors or leaks.
 set -eu
 build=$1
 vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -19,8 +20,9 @@ msg="$build/tests/tmp/vg.eml"
 { printf 'From: a@ext.example\nSubject: valgrind\nContent-Type: text/plain\n\n'; seq 1 3000; } > "$msg"
 run() {
     rc=0
-    $vg "$build/milter/cryptmilter-filter" -c "$conf" --direction inbound --from a@ext.example \
-        "$@" < "$msg" > /dev/null 2>"$build/tests/tmp/vg-filter.log" || rc=$?
+    $vg "$build/milter/cryptmilter-filter" -c "$conf" --direction "${dir:-inbound}" \
+        --from "${from:-a@ext.example}" "$@" < "$msg" > /dev/null 2>"$build/tests/tmp/vg-filter.log" \
+        || rc=$?
     if [ "$rc" -eq 99 ]; then
         echo "valgrind: cryptmilter-filter $*:"; cat "$build/tests/tmp/vg-filter.log"; status=1
     fi
@@ -28,5 +30,45 @@ run() {
 run --to alice@example.org
 run --to nobody@example.org
 run --to alice@example.org --to bob@example.org
+
+# Outbound: messages of alice's, encrypted to the gateway key.
+gw=$(cat "$CM_TEST_KEYRING/export/gateway.fpr")
+rm -rf "$build/tests/tmp/vg-replay"
+printf 'GatewayKeys %s\nReplayCache %s/tests/tmp/vg-replay\n' "$gw" "$build" >> "$conf"
+outbound() {    # outbound NAME GPG-OPTIONS...: $msg becomes a PGP/MIME message of alice's
+    name=$1
+    shift
+    { printf 'Content-Type: text/plain\r\n\r\n%s %s\r\n' "$name" "$$"; seq 1 2000; } |
+        GNUPGHOME="$CM_TEST_KEYRING/sender" gpg --batch --quiet --trust-model always --armor \
+            --encrypt -r "$gw" "$@" > "$build/tests/tmp/vg.asc"
+    { printf 'From: alice@example.org\nSubject: vg\nMIME-Version: 1.0\n'
+      printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\n\n'
+      printf -- '--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--b\n'
+      printf 'Content-Type: application/octet-stream\n\n'
+      cat "$build/tests/tmp/vg.asc"; printf -- '\n--b--\n'; } > "$msg"
+}
+outbound signed --sign -u alice@example.org
+dir=outbound from=alice@example.org run --to x@ext.example
+dir=outbound from=alice@example.org run --to x@ext.example     # the replay
+outbound unsigned
+dir=outbound from=alice@example.org run --to x@ext.example
+# Signed inside (RFC 3156 multipart/signed), then encrypted.
+part="$build/tests/tmp/vg-part"
+rm -f "$part.asc"
+printf 'Content-Type: text/plain\r\n\r\ninner %s\r\n' "$$" > "$part"
+GNUPGHOME="$CM_TEST_KEYRING/sender" gpg --batch --quiet --armor --detach-sign -u alice@example.org \
+    -o "$part.asc" "$part"
+{ printf 'Content-Type: multipart/signed; protocol="application/pgp-signature"; boundary=s\r\n\r\n'
+  printf -- '--s\r\n'; cat "$part"; printf -- '\r\n--s\r\n'
+  printf 'Content-Type: application/pgp-signature\r\n\r\n'; cat "$part.asc"
+  printf -- '\r\n--s--\r\n'; } > "$part.ent"
+{ printf 'From: alice@example.org\nSubject: vg\nMIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=b\n\n'
+  printf -- '--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--b\n'
+  printf 'Content-Type: application/octet-stream\n\n'
+  GNUPGHOME="$CM_TEST_KEYRING/sender" gpg --batch --quiet --trust-model always --armor \
+      --encrypt -r "$gw" < "$part.ent"
+  printf -- '\n--b--\n'; } > "$msg"
+dir=outbound from=alice@example.org run --to x@ext.example
 [ $status -eq 0 ] && echo "valgrind: all clean"
 exit $status

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 
+import sender as S
 from cmtest import (EXPORT, Milter, args, check, check_decrypts_to, check_rfc3156,
                     corpus, run_tests, workdir, write_config)
 
@@ -114,6 +115,50 @@ def test_outbound_by_daemon():
     c.close()
     check(res["mods"] == [] and res["reply"] == (b"c", None),
           "submission daemon mail: reply %r, mods %r" % (res["reply"], res["mods"][:2]))
+
+
+def outbound_milter():
+    return milter("outbound", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+                  ReplayCache=os.path.join(TMP, "replay"), LocalDomains="example.org")
+
+
+def test_outbound_decrypts_and_refuses_replay():
+    mark = S.canary()
+    ent = S.entity_alternative(mark)
+    msg = S.pgp_mime(S.sign_encrypt("gpg", ent, TMP))
+    for attempt in range(2):
+        c = outbound_milter().client()
+        c.connect(daemon="submission")
+        res = c.transaction("alice@example.org", ["x@ext.example"], msg)
+        c.close()
+        if attempt == 0:
+            check(res["reply"][0] == b"c", "first: reply %r" % (res["reply"],))
+            check(S.entity_of(res["message"]) == ent, "decrypted entity differs")
+        else:
+            check(res["reply"][0] == b"y" and res["reply"][1].startswith("550 5.7.1"),
+                  "replay: reply %r" % (res["reply"],))
+
+
+def test_outbound_unsigned_refused():
+    mark = S.canary()
+    c = outbound_milter().client()
+    c.connect(daemon="submission")
+    res = c.transaction("alice@example.org", ["x@ext.example"],
+                        S.pgp_mime(S.sign_encrypt("sq", S.entity_text(mark), TMP, signer=None)))
+    c.close()
+    check(res["reply"][0] == b"y" and res["reply"][1].startswith("550 5.7.1")
+          and mark not in res["reply"][1], "unsigned: reply %r" % (res["reply"],))
+
+
+def test_outbound_local_recipient_split_at_rcpt():
+    c = outbound_milter().client()
+    c.connect(daemon="submission")
+    res = c.envelope("alice@example.org", ["x@ext.example", "bob@example.org"])
+    c.abort()
+    c.close()
+    check(res["rcpt"][0][0] == b"c", "external recipient: %r" % (res["rcpt"][0],))
+    check(res["rcpt"][1][0] == b"y" and res["rcpt"][1][1].startswith("452 4.5.3"),
+          "local recipient: %r" % (res["rcpt"][1],))
 
 
 def test_split_defers_other_class():
