@@ -171,7 +171,7 @@ cm_stat cm_pgp_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_
      * status line): the same outcome twice is the message's. */
     for (attempt = 0; attempt < 2; attempt++) {
         if (attempt > 0) {
-            cm_log_notice("%s: gpg stopped while decrypting; trying once more", qid);
+            cm_log_notice("%s: the engine stopped while decrypting; trying once more", qid);
             if (cm_spool_truncate(out->plain) < 0)
                 return CM_ERR_SPOOL;
         }
@@ -179,7 +179,7 @@ cm_stat cm_pgp_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_
         if (st != CM_ERR_ENGINE_MIDSTREAM)
             return st;
     }
-    cm_log_notice("%s: gpg stopped twice while decrypting: the ciphertext is damaged", qid);
+    cm_log_notice("%s: the engine stopped twice while decrypting: the ciphertext is damaged", qid);
     return CM_DECRYPT_FAILED;
 }
 

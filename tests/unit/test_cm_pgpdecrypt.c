@@ -1,0 +1,229 @@
+#include "cm_digest.h"
+#include "cm_pgpdecrypt.h"
+#include "cm_pgpfake.h"
+#include "cm_test.h"
+
+#include <string.h>
+
+/* A mock engine: which calls it got, and what it answers. */
+#define GW_KEYID 0x1122334455667788ULL
+#define PLAIN "Content-Type: text/plain\n\nhello\n"
+
+static struct {
+    int decrypt_calls;
+    int midstream;          /* answer CM_ERR_ENGINE_MIDSTREAM this many times */
+    size_t ct_bytes;        /* ciphertext bytes the last decrypt read */
+} mock;
+
+static cm_stat mock_gateway_match(cm_engine_session *s, const uint64_t *ids, size_t n, int *yes)
+{
+    size_t i;
+
+    (void) s;
+    *yes = 0;
+    for (i = 0; i < n; i++)
+        if (ids[i] == GW_KEYID)
+            *yes = 1;
+    return CM_OK;
+}
+
+static cm_stat mock_decrypt(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)
+{
+    char buf[4096];
+    ssize_t n;
+
+    (void) s;
+    mock.decrypt_calls++;
+    mock.ct_bytes = 0;
+    while ((n = in->read(in->arg, buf, sizeof(buf))) > 0)
+        mock.ct_bytes += (size_t) n;
+    ck_assert_int_eq(n, 0);
+    memset(sigs, 0, sizeof(*sigs));
+    if (out->write(out->arg, PLAIN, strlen(PLAIN)) < 0)
+        return CM_ERR_SPOOL;
+    if (mock.midstream > 0) {
+        mock.midstream--;
+        return CM_ERR_ENGINE_MIDSTREAM;
+    }
+    sigs->n = sigs->seen = 1;
+    sigs->v[0].status = CM_SIG_GOOD;
+    strcpy(sigs->v[0].fpr, "AB");
+    return CM_OK;
+}
+
+static cm_engine_ops mock_ops;
+
+static void setup(void)
+{
+    memset(&mock, 0, sizeof(mock));
+    memset(&mock_ops, 0, sizeof(mock_ops));
+    mock_ops.name = "mock";
+    mock_ops.gateway_match = mock_gateway_match;
+    mock_ops.decrypt_verify = mock_decrypt;
+}
+
+/* PKESK v3 for keyid, then an encrypted-data packet with tag. */
+static void message(uint64_t keyid, int tag, cm_buf *armor)
+{
+    cm_buf pk = CM_BUF_INIT;
+    int i;
+
+    cm_buf_putc(&pk, 0xc0 | 1);
+    cm_buf_putc(&pk, 20);
+    cm_buf_putc(&pk, 3);
+    for (i = 7; i >= 0; i--)
+        cm_buf_putc(&pk, (int) (keyid >> (8 * i) & 0xff));
+    cm_buf_putc(&pk, 18);
+    for (i = 0; i < 10; i++)
+        cm_buf_putc(&pk, 0x5a);
+    fake_packet(&pk, tag, 300);
+    fake_armor(&pk, armor);
+    cm_buf_free(&pk);
+}
+
+static cm_stat run(const cm_buf *body_text, cm_cte cte, cm_pgp_plain *pp)
+{
+    cm_spool *body = cm_spool_new(1 << 20, NULL);
+    cm_config *cfg = cm_config_new();
+    cm_msgctx mc = {cfg, NULL};
+    cm_detect_where w;
+    cm_stat st;
+
+    ck_assert(body != NULL && cfg != NULL);
+    ck_assert_int_eq(cm_spool_write(body, "preamble", 8), 0);
+    ck_assert_int_eq(cm_spool_write(body, body_text->data, body_text->len), 0);
+    ck_assert_int_eq(cm_spool_write(body, "epilogue", 8), 0);
+    w.off = 8;
+    w.len = body_text->len;
+    w.cte = cte;
+    memset(pp, 0, sizeof(*pp));
+    pp->plain = cm_spool_new(1 << 20, NULL);
+    st = cm_pgp_decrypt(&mock_ops, NULL, &mc, body, &w, pp);
+    cm_spool_free(body);
+    cm_config_free(cfg);
+    return st;
+}
+
+static void check_plain(cm_pgp_plain *pp)
+{
+    const char *want = "Content-Type: text/plain\r\n\r\nhello\r\n";
+    unsigned char dg[CM_DIGEST_LEN];
+    char buf[128];
+    ssize_t n = cm_spool_read_at(pp->plain, 0, buf, sizeof(buf));
+
+    ck_assert_int_eq(n, (ssize_t) strlen(want));
+    ck_assert(memcmp(buf, want, strlen(want)) == 0);
+    /* The digest is of what was signed: the bytes as the engine wrote them. */
+    ck_assert_int_eq(cm_digest_once(PLAIN, strlen(PLAIN), dg), 0);
+    ck_assert(memcmp(dg, pp->digest, CM_DIGEST_LEN) == 0);
+}
+
+START_TEST(for_the_gateway_is_decrypted)
+{
+    cm_buf a = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    message(GW_KEYID, 18, &a);
+    ck_assert_int_eq(run(&a, CM_CTE_IDENTITY, &pp), CM_OK);
+    ck_assert_int_eq(pp.ours, 1);
+    ck_assert_int_eq(mock.decrypt_calls, 1);
+    ck_assert_uint_eq(mock.ct_bytes, a.len);
+    ck_assert_uint_eq(pp.sigs.n, 1);
+    check_plain(&pp);
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+}
+END_TEST
+
+START_TEST(for_others_is_never_given_to_the_engine)
+{
+    cm_buf a = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    message(0x0102030405060708ULL, 18, &a);
+    ck_assert_int_eq(run(&a, CM_CTE_IDENTITY, &pp), CM_OK);
+    ck_assert_int_eq(pp.ours, 0);
+    ck_assert_int_eq(mock.decrypt_calls, 0);
+    ck_assert_uint_eq(cm_spool_size(pp.plain), 0);
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+}
+END_TEST
+
+START_TEST(no_integrity_protection_is_refused_undecrypted)
+{
+    cm_buf a = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    message(GW_KEYID, 9, &a);
+    ck_assert_int_eq(run(&a, CM_CTE_IDENTITY, &pp), CM_DECRYPT_FAILED);
+    ck_assert_int_eq(pp.ours, 1);
+    ck_assert_int_eq(mock.decrypt_calls, 0);
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+}
+END_TEST
+
+START_TEST(engine_stopping_once_is_retried)
+{
+    cm_buf a = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    mock.midstream = 1;
+    message(GW_KEYID, 20, &a);
+    ck_assert_int_eq(run(&a, CM_CTE_IDENTITY, &pp), CM_OK);
+    ck_assert_int_eq(mock.decrypt_calls, 2);
+    check_plain(&pp);       /* the first run's bytes are gone */
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+}
+END_TEST
+
+START_TEST(engine_stopping_twice_is_the_message)
+{
+    cm_buf a = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    mock.midstream = 2;
+    message(GW_KEYID, 18, &a);
+    ck_assert_int_eq(run(&a, CM_CTE_IDENTITY, &pp), CM_DECRYPT_FAILED);
+    ck_assert_int_eq(mock.decrypt_calls, 2);
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+}
+END_TEST
+
+START_TEST(base64_transfer_encoding_is_undone)
+{
+    cm_buf a = CM_BUF_INIT, b = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    message(GW_KEYID, 18, &a);
+    fake_b64(a.data, a.len, &b);
+    ck_assert_int_eq(run(&b, CM_CTE_BASE64, &pp), CM_OK);
+    ck_assert_int_eq(pp.ours, 1);
+    ck_assert_uint_eq(mock.ct_bytes, a.len);
+    check_plain(&pp);
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+    cm_buf_free(&b);
+}
+END_TEST
+
+static void add(Suite *s)
+{
+    CM_ADD(s, for_the_gateway_is_decrypted);
+    CM_ADD(s, for_others_is_never_given_to_the_engine);
+    CM_ADD(s, no_integrity_protection_is_refused_undecrypted);
+    CM_ADD(s, engine_stopping_once_is_retried);
+    CM_ADD(s, engine_stopping_twice_is_the_message);
+    CM_ADD(s, base64_transfer_encoding_is_undone);
+}
+
+CM_TEST_MAIN("cm_pgpdecrypt", add)
