@@ -21,6 +21,7 @@ typedef struct cm_config {
     char *keyring_dir;
     char *gpg_program;          /* "": the one GPGME finds */
     uint64_t engine_timeout;    /* seconds */
+    int compress;               /* compress before encrypting */
     char *certificate_dir;
     cm_list local_domains;
     char *recipient_delimiter;  /* "": none */

@@ -218,7 +218,13 @@ static gpgme_error_t encrypt_start(void *arg)
 {
     encrypt_args *a = arg;
 
-    return gpgme_op_encrypt_start(a->s->ctx, a->s->keys, GPGME_ENCRYPT_ALWAYS_TRUST, a->in, a->out);
+    gpgme_encrypt_flags_t flags = GPGME_ENCRYPT_ALWAYS_TRUST;
+
+    /* Most attachments are compressed already; compressing costs more
+     * than encrypting on large bodies (Compress yes turns it on). */
+    if (!a->s->mc->cfg->compress)
+        flags |= GPGME_ENCRYPT_NO_COMPRESS;
+    return gpgme_op_encrypt_start(a->s->ctx, a->s->keys, flags, a->in, a->out);
 }
 
 static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)

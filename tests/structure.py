@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The layout rules, checked on the source: the include graph of lib/ and
 milter/ has no cycle; only milter/ includes libmilter; only lib/ includes
-GPGME and OpenSSL; only the registry (lib/cm_engines.c) names a concrete
+GPGME and OpenSSL; only lib/cm_replay.c includes LMDB (the replay cache is
+the one store); only the registry (lib/cm_engines.c) names a concrete
 engine's header, and no front end includes an engine's private header."""
 import os
 import re
@@ -25,6 +26,8 @@ for path, incs in files.items():
         problems.append("%s includes libmilter" % path)
     if not path.startswith("lib/") and any(n == "gpgme.h" or n.startswith("openssl/") for n in system):
         problems.append("%s includes GPGME or OpenSSL" % path)
+    if path != "lib/cm_replay.c" and "lmdb.h" in system:
+        problems.append("%s includes LMDB: only the replay cache (lib/cm_replay.c) may" % path)
     for n in quoted:
         if n == "cm_gpgme.h" and path not in ("lib/cm_engines.c", "lib/cm_gpgme.c"):
             problems.append("%s names a concrete engine (cm_gpgme.h): only the registry may" % path)

@@ -306,6 +306,52 @@ START_TEST(encrypt_round_trip)
 }
 END_TEST
 
+/* Size of the ciphertext of 256 KiB of one letter, Compress on or off. */
+static uint64_t ciphertext_size(const char *compress)
+{
+    cm_config *cfg = test_config("pass");
+    cm_engine_session *s;
+    cm_msgctx mc;
+    cm_hdrs h;
+    cm_spool *body = cm_spool_new(1 << 20, NULL), *out = cm_spool_new(1 << 20, NULL);
+    cm_entity ent;
+    cm_envelope env;
+    char err[256], line[1024];
+    uint64_t size;
+    int found, i;
+
+    ck_assert_int_eq(cm_config_set(cfg, "Compress", compress, err, sizeof(err)), 0);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
+    ck_assert_int_eq(add(s, "alice@example.org", &found), CM_OK);
+    cm_hdrs_init(&h, 10, 1000);
+    cm_hdrs_add(&h, "Content-Type", " text/plain", 11);
+    memset(line, 'a', sizeof(line) - 2);
+    line[sizeof(line) - 2] = '\n';
+    line[sizeof(line) - 1] = 0;
+    for (i = 0; i < 256; i++)
+        ck_assert_int_eq(cm_spool_write(body, line, strlen(line)), 0);
+    ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
+    ck_assert_int_eq(cm_pgpmime_encrypt(&cm_gpgme_engine, s, &mc, &ent, out, &env), CM_OK);
+    cm_entity_close(&ent);
+    size = cm_spool_size(out);
+    cm_envelope_free(&env);
+    cm_spool_free(body);
+    cm_spool_free(out);
+    cm_hdrs_free(&h);
+    cm_gpgme_engine.session_free(s);
+    cm_config_free(cfg);
+    return size;
+}
+
+START_TEST(no_compression_unless_asked)
+{
+    /* Uncompressed, the armored ciphertext is larger than the 256 KiB it
+     * holds; compressed, a run of one letter shrinks to almost nothing. */
+    ck_assert_uint_gt(ciphertext_size("no"), 256 * 1024);
+    ck_assert_uint_lt(ciphertext_size("yes"), 16 * 1024);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
@@ -315,6 +361,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, truncated_keyring_is_an_error);
     CM_ADD(s, keyring_without_keys_is_an_error);
     CM_ADD(s, encrypt_round_trip);
+    CM_ADD(s, no_compression_unless_asked);
 }
 
 CM_TEST_MAIN("cm_gpgme", add_cases)
