@@ -146,14 +146,13 @@ static cm_stat record(outmsg *o)
 
     for (i = 0; i < o->sigs.n; i++) {
         const cm_sig *sg = &o->sigs.v[i];
-        /* Kept until the signature could no longer pass the age check. */
-        int64_t expires = sg->created + (int64_t) cfg->signature_max_age + CM_GATE_FUTURE_SLACK;
 
-        if (expires < now + CM_GATE_FUTURE_SLACK)
-            expires = now + CM_GATE_FUTURE_SLACK;
         if (cm_replay_id_make(sg->fpr, sg->created, o->digests[i], &id) < 0)
             return CM_ERR_NOMEM;
-        if ((st = cm_replay_record(cfg->replay_cache, cfg->replay_cache_size, &id, now, expires,
+        /* Kept while the gate could still accept it: SignatureMaxAge, and
+         * the slack for clocks on either side. */
+        if ((st = cm_replay_record(cfg->replay_cache, cfg->replay_cache_size, &id, sg->created, now,
+                                   cfg->signature_max_age + 2 * CM_GATE_FUTURE_SLACK,
                                    CM_QID(&o->m->ctx))) != CM_OK)
             return st;
     }

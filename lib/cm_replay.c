@@ -1,11 +1,14 @@
 /* cm_replay - the signature replay cache on LMDB.
  *
  * Two databases in one environment:
- *   "ids":    identity (32 bytes) -> expiry (8 bytes, big-endian)
- *   "expiry": expiry (8 bytes, big-endian) || identity -> empty
- * Every record is one write transaction: prune what "expiry" says has
- * expired (in order, a bounded number per call), look the identity up,
- * add it. LMDB serialises writers across processes with a robust mutex
+ *   "ids":    identity (32 bytes) -> signature time (8 bytes, big-endian)
+ *   "bytime": signature time (8 bytes, big-endian, offset) || identity -> empty
+ * Every record is one write transaction: prune the signatures too old to
+ * pass the gate now (in time order, a bounded number per call), look the
+ * identity up, add it. What is too old is decided with the keep time of
+ * the call, not of the day an entry was written: raising SignatureMaxAge
+ * keeps old entries longer, so no signature the gate would now accept has
+ * been forgotten. LMDB serialises writers across processes with a robust mutex
  * in its lock file, so two processes given the same signature at the
  * same moment cannot both see it as new. */
 #include "cm_replay.h"
@@ -100,7 +103,7 @@ static rc_env *rc_open(const char *dir, uint64_t mapsize, const char *qid)
         || (rc = mdb_env_open(e->env, dir, 0, 0600)) != 0
         || (rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0
         || (rc = mdb_dbi_open(txn, "ids", MDB_CREATE, &e->ids)) != 0
-        || (rc = mdb_dbi_open(txn, "expiry", MDB_CREATE, &e->exp)) != 0
+        || (rc = mdb_dbi_open(txn, "bytime", MDB_CREATE, &e->exp)) != 0
         || (rc = mdb_txn_commit(txn)) != 0) {
         if (txn != NULL && rc != 0)
             mdb_txn_abort(txn);
@@ -142,8 +145,14 @@ void cm_replay_close_all(void)
     (void) pthread_mutex_unlock(&rc_lock);
 }
 
-/* Delete up to PRUNE_MAX entries that expired by now. */
-static int prune(rc_env *e, MDB_txn *txn, int64_t now)
+/* Times are stored offset so that negative ones sort too. */
+static uint64_t time_key(int64_t t)
+{
+    return (uint64_t) t ^ (UINT64_C(1) << 63);
+}
+
+/* Delete up to PRUNE_MAX entries of signatures made before cutoff. */
+static int prune(rc_env *e, MDB_txn *txn, int64_t cutoff)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -154,7 +163,7 @@ static int prune(rc_env *e, MDB_txn *txn, int64_t now)
     while (n < PRUNE_MAX && (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
         MDB_val id;
 
-        if (k.mv_size != 8 + CM_DIGEST_LEN || (int64_t) get_be64(k.mv_data) > now)
+        if (k.mv_size != 8 + CM_DIGEST_LEN || get_be64(k.mv_data) >= time_key(cutoff))
             break;
         id.mv_size = CM_DIGEST_LEN;
         id.mv_data = (unsigned char *) k.mv_data + 8;
@@ -168,8 +177,8 @@ static int prune(rc_env *e, MDB_txn *txn, int64_t now)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id, int64_t now,
-                         int64_t expires, const char *qid)
+cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id,
+                         int64_t sigtime, int64_t now, uint64_t keep, const char *qid)
 {
     rc_env *e = rc_get(dir, mapsize, qid);
     unsigned char ekey[8 + CM_DIGEST_LEN], eval[8];
@@ -181,18 +190,18 @@ cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *
         return CM_ERR_REPLAY;
     if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
         goto failed;
-    if ((rc = prune(e, txn, now)) != 0)
+    if ((rc = prune(e, txn, keep > (uint64_t) INT64_MAX ? INT64_MIN : now - (int64_t) keep)) != 0)
         goto failed;
     k.mv_size = CM_DIGEST_LEN;
     k.mv_data = (void *) id->b;
     rc = mdb_get(txn, e->ids, &k, &v);
-    if (rc == 0 && v.mv_size == 8 && (int64_t) get_be64(v.mv_data) > now) {
+    if (rc == 0) {
         mdb_txn_abort(txn);
         return CM_GATE_REPLAY;
     }
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != MDB_NOTFOUND)
         goto failed;
-    put_be64(eval, (uint64_t) expires);
+    put_be64(eval, time_key(sigtime));
     memcpy(ekey, eval, 8);
     memcpy(ekey + 8, id->b, CM_DIGEST_LEN);
     v.mv_size = 8;

@@ -24,13 +24,14 @@ typedef struct cm_replay_id {
 int cm_replay_id_make(const char *fpr, int64_t sigtime, const unsigned char content[CM_DIGEST_LEN],
                       cm_replay_id *id);
 
-/* Record id in the cache at dir (created 0700 if missing; map size
- * mapsize), to be forgotten at expires. Entries expired by now are pruned
- * first. CM_OK: new, now recorded; CM_GATE_REPLAY: seen before and not
- * yet expired; CM_REPLAY_FULL; CM_ERR_REPLAY (cannot open, read or write:
- * the reason is logged with qid). */
-cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id, int64_t now,
-                         int64_t expires, const char *qid);
+/* Record id, a signature made at sigtime, in the cache at dir (created
+ * 0700 if missing; map size mapsize). Signatures made more than keep
+ * seconds before now are forgotten first (the gate refuses them anyway).
+ * CM_OK: new, now recorded; CM_GATE_REPLAY: seen before; CM_REPLAY_FULL;
+ * CM_ERR_REPLAY (cannot open, read or write: the reason is logged with
+ * qid). */
+cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id,
+                         int64_t sigtime, int64_t now, uint64_t keep, const char *qid);
 
 /* How many entries the cache at dir holds (tests, cryptmilter -n); -1 on error. */
 long cm_replay_count(const char *dir, uint64_t mapsize);

@@ -31,8 +31,8 @@ START_TEST(new_then_seen)
     cm_replay_id id = make_id("AAAA", NOW, 1);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW, NOW + 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW + 1, NOW + 101, "t"), CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW, NOW + 1, 100, "t"), CM_GATE_REPLAY);
     ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
     cm_replay_close_all();
 }
@@ -45,26 +45,41 @@ START_TEST(identity_parts_all_count)
     cm_replay_id c = make_id("AAAA", NOW + 1, 1), d = make_id("AAAA", NOW, 2);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW, NOW + 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &c, NOW, NOW + 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &d, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &c, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &d, NOW, NOW, 100, "t"), CM_OK);
     ck_assert_int_eq(cm_replay_count(dir, MAP), 4);
     cm_replay_close_all();
 }
 END_TEST
 
-START_TEST(expired_entries_are_pruned_and_forgotten)
+START_TEST(old_entries_are_pruned_and_forgotten)
 {
     char dir[512];
-    cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("BBBB", NOW, 1);
+    cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("BBBB", NOW + 200, 1);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_OK);
-    /* After its expiry the same identity is new again, and pruned. */
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 300, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    /* 200 s later, with 100 s kept, a is gone (the gate refuses it now). */
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 200, 100, "t"), CM_OK);
     ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW + 200, NOW + 300, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 200, 100, "t"), CM_OK);
+    cm_replay_close_all();
+}
+END_TEST
+
+START_TEST(a_longer_keep_time_keeps_old_entries)
+{
+    char dir[512];
+    cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("BBBB", NOW + 200, 1);
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    /* SignatureMaxAge raised since: a could pass the gate again, so it
+     * must still be known. */
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 200, 1000, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 200, 1000, "t"), CM_GATE_REPLAY);
     cm_replay_close_all();
 }
 END_TEST
@@ -75,9 +90,9 @@ START_TEST(kept_across_reopen)
     cm_replay_id a = make_id("AAAA", NOW, 7);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
     cm_replay_close_all();
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW + 1, NOW + 100, "t"), CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 1, 100, "t"), CM_GATE_REPLAY);
     cm_replay_close_all();
 }
 END_TEST
@@ -93,7 +108,7 @@ START_TEST(processes_racing_one_wins)
     for (i = 0; i < 8; i++) {
         ck_assert((pids[i] = fork()) >= 0);
         if (pids[i] == 0) {
-            cm_stat st = cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t");
+            cm_stat st = cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t");
 
             _exit(st == CM_OK ? 0 : st == CM_GATE_REPLAY ? 1 : 2);
         }
@@ -119,7 +134,7 @@ START_TEST(full_map_is_its_own_answer)
     for (i = 0; i < 100000 && st == CM_OK; i++) {
         cm_replay_id id = make_id("FILL", NOW + i, i & 0xff);
 
-        st = cm_replay_record(dir, 64 * 1024, &id, NOW, NOW + 1000000, "t");
+        st = cm_replay_record(dir, 64 * 1024, &id, NOW + i, NOW, 1000000, "t");
     }
     ck_assert_int_eq(st, CM_REPLAY_FULL);
     ck_assert_int_gt(i, 10);
@@ -138,13 +153,13 @@ START_TEST(unusable_directory_is_an_error_not_a_pass)
     ck_assert((fp = fopen(path, "w")) != NULL);
     fclose(fp);
     snprintf(path, sizeof(path), "%s/file/replay", dir);
-    ck_assert_int_eq(cm_replay_record(path, MAP, &a, NOW, NOW + 100, "t"), CM_ERR_REPLAY);
+    ck_assert_int_eq(cm_replay_record(path, MAP, &a, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
     /* A directory whose data file is not a database. */
     snprintf(path, sizeof(path), "%s/data.mdb", dir);
     ck_assert((fp = fopen(path, "w")) != NULL);
     fputs("this is not an LMDB file, and it is long enough to be read as one.....", fp);
     fclose(fp);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 100, "t"), CM_ERR_REPLAY);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
     cm_replay_close_all();
 }
 END_TEST
@@ -153,7 +168,8 @@ static void add(Suite *s)
 {
     CM_ADD(s, new_then_seen);
     CM_ADD(s, identity_parts_all_count);
-    CM_ADD(s, expired_entries_are_pruned_and_forgotten);
+    CM_ADD(s, old_entries_are_pruned_and_forgotten);
+    CM_ADD(s, a_longer_keep_time_keeps_old_entries);
     CM_ADD(s, kept_across_reopen);
     CM_ADD(s, processes_racing_one_wins);
     CM_ADD(s, full_map_is_its_own_answer);
