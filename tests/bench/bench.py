@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""bench.py --build BUILD [--rounds N] [--quick] - the throughput benchmark
+(SPEC §8, issue 11). Run as root (it starts private Postfix instances):
+
+    python3 tests/bench/bench.py --build build
+
+For each workload it drives a private Postfix on loopback with smtp-source,
+relaying to smtp-sink, three ways, in interleaved rounds: no milter; the
+body-replacing null milter (cryptmilter-nullmilter: the ceiling any milter
+can reach); cryptmilter with each OpenPGP engine. It prints msgs/s (median,
+min-max), the ratio to the null milter, the machine's CPU per message, the
+milter's own CPU per message (gpg's processes are not the milter's: see the
+machine column) and the milter's peak RSS. Every message must reach the
+sink, none may stay queued, and cryptmilter's must all be encrypted; any
+miss stops the run. It asserts nothing about speed: it is the tool for the
+figures in notes and the README."""
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import mta                                      # noqa: E402
+from cmrun import write_config                  # noqa: E402
+
+ENGINES = ("gpgme",)
+# name, message size, recipients per message, sessions, messages per run
+WORKLOADS = [
+    ("10KiB x1 rcpt x10 sessions", 10 * 1024, 1, 10, 400),
+    ("10KiB x1 rcpt x1 session", 10 * 1024, 1, 1, 150),
+    ("10KiB x10 rcpt x10 sessions", 10 * 1024, 10, 10, 200),
+    ("1MiB x1 rcpt x10 sessions", 1024 * 1024, 1, 10, 40),
+    ("10MiB x1 rcpt x10 concurrent", 10 * 1024 * 1024, 1, 10, 10),
+]
+
+
+def cpu_jiffies():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4]         # all but idle and iowait
+
+
+def proc_cpu(pid):
+    """utime + stime of pid and its waited-for children, in jiffies."""
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in v[11:15])
+
+
+def peak_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def make_keyring(path):
+    """A keyring with bench@example.org and 2..10bench@example.org (what
+    smtp-source -r makes of -t bench@example.org)."""
+    os.makedirs(path, mode=0o700)
+    env = dict(os.environ, GNUPGHOME=path, LC_ALL="C")
+    for n in [""] + [str(i) for i in range(2, 11)]:
+        subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
+                        "%sbench@example.org" % n, "future-default", "default", "never"],
+                       env=env, check=True)
+    subprocess.run(["gpgconf", "--kill", "all"], env=env)
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            shutil.chown(os.path.join(root, n), "cryptmilter")
+    shutil.chown(path, "cryptmilter")
+
+
+class Sink:
+    """smtp-sink dumping every message into a directory."""
+
+    def __init__(self, base):
+        self.dir = os.path.join(base, "sink")
+        os.makedirs(self.dir)
+        shutil.chown(self.dir, "postfix")
+        self.port = mta.free_port()
+        self.p = subprocess.Popen(["smtp-sink", "-u", "postfix", "-d", self.dir + "/%H%M%S.",
+                                   "127.0.0.1:%d" % self.port, "256"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        mta.wait_port(self.port)
+
+    def clear(self):
+        for n in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, n))
+
+    def count(self):
+        return len(os.listdir(self.dir))
+
+    def files(self):
+        return [os.path.join(self.dir, n) for n in os.listdir(self.dir)]
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+class Setup:
+    """One Postfix and what sits in its milter slot."""
+
+    def __init__(self, base, build, sink, kind, keyring=None):
+        self.kind = kind
+        self.base = os.path.join(base, kind)
+        os.makedirs(self.base)
+        self.mta = mta.PostfixInstance(self.base, sink.port, milter=kind != "none",
+                                       extra={"milter_content_timeout": "300s",
+                                              "milter_command_timeout": "300s",
+                                              "message_size_limit": str(64 * 1024 * 1024)})
+        self.p = None
+        if kind == "null":
+            self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter-nullmilter"),
+                                       "local:" + self.mta.milter_socket],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elif kind != "none":
+            spool = os.path.join(self.base, "spool")
+            os.makedirs(spool)
+            shutil.chown(spool, "cryptmilter")
+            conf = write_config(os.path.join(self.base, "cm.conf"),
+                                Socket="local:" + self.mta.milter_socket,
+                                UserID="cryptmilter:postfix", KeyringDir=keyring, SpoolDir=spool,
+                                MemoryBufferSize="1M", LogLevel="warning",
+                                MissingKeyAction="tempfail")
+            self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter"), "-f", "-c",
+                                       conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.p is not None:
+            for _ in range(200):
+                if os.path.exists(self.mta.milter_socket):
+                    break
+                time.sleep(0.05)
+        self.mta.start()
+
+    def stop(self):
+        self.mta.stop()
+        if self.p is not None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=30)
+
+
+def run_once(setup, sink, workload):
+    name, size, rcpts, sessions, count = workload
+    sink.clear()
+    cmd = ["smtp-source", "-s", str(sessions), "-m", str(count), "-l", str(size),
+           "-r", str(rcpts), "-f", "sender@ext.example", "-t", "bench@example.org",
+           "-M", "client.ext.example", "127.0.0.1:%d" % setup.mta.port]
+    c0, p0, t0 = cpu_jiffies(), proc_cpu(setup.p.pid) if setup.p else 0, time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    t = time.monotonic() - t0
+    c1, p1 = cpu_jiffies(), proc_cpu(setup.p.pid) if setup.p else 0
+    if r.returncode != 0:
+        raise SystemExit("%s/%s: smtp-source: %s" % (name, setup.kind, r.stderr.strip()[-300:]))
+    # Delivered: every message at the sink and none left in the queue (a
+    # dump file appears before Postfix has the sink's final reply).
+    end = time.monotonic() + 180
+    while (sink.count() < count or setup.mta.queue_ids()) and time.monotonic() < end:
+        time.sleep(0.2)
+    if sink.count() != count:
+        raise SystemExit("%s/%s: %d of %d messages reached the sink; queue %r"
+                         % (name, setup.kind, sink.count(), count, setup.mta.queue_ids()[:3]))
+    if setup.mta.queue_ids():
+        raise SystemExit("%s/%s: messages left queued: %r"
+                         % (name, setup.kind, setup.mta.queue_ids()[:3]))
+    if setup.kind not in ("none", "null"):
+        for path in sink.files():
+            with open(path, "rb") as f:
+                data = f.read()
+            if b"multipart/encrypted" not in data or b"XXXXXXXXXXXXXXXXXXXX" in data:
+                raise SystemExit("%s/%s: %s is not encrypted" % (name, setup.kind, path))
+    hz = os.sysconf("SC_CLK_TCK")
+    return {"rate": count / t, "cpu": (c1 - c0) * 1000.0 / hz / count,
+            "mcpu": (p1 - p0) * 1000.0 / hz / count}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="a fifth of the messages")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    base = mta.workdir()
+    mta.ensure_user("cryptmilter", "postfix")
+    keyring = os.path.join(base, "keyring")
+    make_keyring(keyring)
+    sink = Sink(base)
+    kinds = ["none", "null"] + list(ENGINES)
+    setups = {k: Setup(base, build, sink, k, keyring) for k in kinds}
+    results = {}
+    workloads = [(n, s, r, ss, max(ss, c // 5) if a.quick else c) for n, s, r, ss, c in WORKLOADS]
+    try:
+        for rnd in range(a.rounds):
+            for w in workloads:
+                for k in kinds:
+                    res = run_once(setups[k], sink, w)
+                    results.setdefault((w[0], k), []).append(res)
+                    print("round %d %-30s %-6s %7.1f msgs/s" % (rnd + 1, w[0], k, res["rate"]),
+                          flush=True)
+        rss = {k: peak_rss_kib(setups[k].p.pid) for k in kinds if setups[k].p is not None}
+    finally:
+        for s in setups.values():
+            s.stop()
+        sink.stop()
+    load = open("/proc/loadavg").read().split()[:3]
+    print("\n%d rounds, %d CPUs, load average %s, %s"
+          % (a.rounds, os.cpu_count(), " ".join(load), time.strftime("%Y-%m-%d %H:%M")))
+    print("%-30s %-6s %22s %6s %10s %10s %9s" % ("workload", "milter", "msgs/s median (min-max)",
+                                                 "/null", "CPU ms/msg", "milter ms", "peak RSS"))
+    for w in workloads:
+        null = statistics.median(r["rate"] for r in results[(w[0], "null")])
+        for k in kinds:
+            rs = results[(w[0], k)]
+            rates = [r["rate"] for r in rs]
+            med = statistics.median(rates)
+            print("%-30s %-6s %8.1f (%6.1f-%6.1f) %6.2f %10.1f %10.1f %9s"
+                  % (w[0], k, med, min(rates), max(rates), med / null,
+                     statistics.median(r["cpu"] for r in rs),
+                     statistics.median(r["mcpu"] for r in rs),
+                     "%d MiB" % (rss[k] // 1024) if k in rss else "-"))
+    if not os.environ.get("CM_TEST_KEEP"):
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
