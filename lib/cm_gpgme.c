@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,56 @@ static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
     return CM_OK;
 }
 
+/* GPGME runs "gpg --version" whenever engine info is set (1.18 does it
+ * even when nothing changes): set per context, that was a process and
+ * ~10 ms of CPU per message. So the process-wide engine info is set to
+ * the configuration's gpg and KeyringDir, once per change, and a new
+ * context copies it. The info is process-wide in GPGME, so its mirror here
+ * is too. A message on an older snapshot (during a reload) sets it back
+ * for itself: correct, only slower, and only while old messages finish. */
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *info_prog, *info_home;     /* what GPGME's engine info says */
+static int info_set;
+
+static int same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static gpgme_error_t new_context(const char *prog, const char *home, gpgme_ctx_t *ctx)
+{
+    gpgme_error_t ge = 0;
+
+    if (pthread_mutex_lock(&info_lock) != 0)
+        return gpg_error(GPG_ERR_GENERAL);
+    if (!info_set || !same(prog, info_prog) || !same(home, info_home)) {
+        free(info_prog);
+        free(info_home);
+        info_prog = prog ? strdup(prog) : NULL;
+        info_home = strdup(home);
+        info_set = (prog == NULL || info_prog != NULL) && info_home != NULL;
+        ge = gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP, prog, home);
+        if (ge != 0)
+            info_set = 0;
+    }
+    if (ge == 0)
+        ge = gpgme_new(ctx);
+    (void) pthread_mutex_unlock(&info_lock);
+    return ge;
+}
+
 static void gpg_destroy(cm_engine *e)
 {
     if (e == NULL)
         return;
     cm_gpgme_cache_free(e->cache);
     free(e);
+    (void) pthread_mutex_lock(&info_lock);
+    free(info_prog);
+    free(info_home);
+    info_prog = info_home = NULL;
+    info_set = 0;
+    (void) pthread_mutex_unlock(&info_lock);
 }
 
 cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out)
@@ -68,10 +113,8 @@ cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out)
     gpgme_error_t ge;
 
     *out = NULL;
-    if ((ge = gpgme_new(&ctx)) != 0
+    if ((ge = new_context(prog, cfg->keyring_dir, &ctx)) != 0
         || (ge = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0
-        || (ge = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, prog,
-                                           cfg->keyring_dir)) != 0
         || (ge = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
         /* Validity is not ours to use (the checks are ours), and so gpg
          * never rebuilds the trustdb: that would need write access to

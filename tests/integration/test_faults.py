@@ -210,7 +210,8 @@ def test_spool_full_at_each_write():
            + (CANARY + b" spool line\n") * 6000)
     filt = os.path.join(BINDIR, "cryptmilter-filter")
     seen = {}
-    for kib in range(4, 400, 8):
+    # Up to twice the spilled body plus its (uncompressed) ciphertext.
+    for kib in range(4, 800, 16):
         r = subprocess.run(
             ["unshare", "-m", "sh", "-c",
              'mount -t tmpfs -o size=%dk tmpfs "$0" && exec "$@"' % kib, spool, filt,
