@@ -163,6 +163,7 @@ cm_watch *cm_watch_start(uint64_t timeout, void (*cancel)(void *), void *arg, co
 
 int cm_watch_stop(cm_watch *w)
 {
+    struct timespec now;
     int expired;
 
     tl_watch = NULL;
@@ -172,6 +173,16 @@ int cm_watch_stop(cm_watch *w)
     (void) pthread_mutex_unlock(&w->lock);
     (void) pthread_join(w->thread, NULL);
     expired = w->expired;
+    /* The caller's own deadline (the same timeout, taken a moment later)
+     * can fire before the watchdog is scheduled on a loaded machine: the
+     * caller gives up and stops the watch, and the watchdog, told to stop,
+     * kills nothing. Past the deadline, stopping kills what it would have. */
+    if (!expired && clock_gettime(CLOCK_MONOTONIC, &now) == 0
+        && (now.tv_sec > w->deadline.tv_sec
+            || (now.tv_sec == w->deadline.tv_sec && now.tv_nsec >= w->deadline.tv_nsec))) {
+        kill_children(w);
+        expired = 1;
+    }
     watch_free(w);
     return expired;
 }
