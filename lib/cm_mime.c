@@ -122,7 +122,8 @@ void cm_mime_scan_push(cm_mime_scan *s, const unsigned char *p, size_t n)
     for (i = 0; i < n; i++) {
         s->pos++;
         if (p[i] == '\n') {
-            end_line(s, s->hlen > 0 && !s->overflow ? s->head[s->hlen - 1] == '\r' : s->last_cr);
+            end_line(s, s->last_cr);
+            s->last_cr = 0;
             continue;
         }
         s->last_cr = p[i] == '\r';

@@ -64,6 +64,8 @@ START_TEST(scan_matches_whole_buffer_for_every_cut)
         "--xyz\nA\n--xyzabc\nstill A\n--xyz--\n",
         "--xyz\n\none\n--xyz\n\ntwo and more",
         "--xyz\r\n--xyz\r\n\r\n--xyz--",
+        /* an LF-only empty line after a CRLF one (found by fuzz_header) */
+        "--xyz\r\nA\r\n\r\n\n--xyz\r\nB\r\n\n--xyz--\r\n",
     };
     size_t b, cut, i;
 
