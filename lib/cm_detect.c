@@ -382,6 +382,7 @@ int cm_detector_finish(cm_detector *d, cm_enc_kind *kind)
 void cm_detector_where(const cm_detector *d, cm_detect_where *w)
 {
     w->cte = d->mode == M_SMIME_B64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY;
+    w->pkt = d->armor.pkt;
     if (d->mode == M_PGP_MIME) {
         w->off = d->part_off;
         w->len = d->part_end - d->part_off;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cm_header.h"
+#include "cm_pgppkt.h"
 
 typedef enum cm_enc_kind {
     CM_ENC_NONE,
@@ -29,6 +30,7 @@ typedef enum cm_cte { CM_CTE_IDENTITY, CM_CTE_BASE64 } cm_cte;
 typedef struct cm_detect_where {
     uint64_t off, len;
     cm_cte cte;
+    cm_pgppkt pkt;          /* OpenPGP: what the packet walk found (key IDs, data packet) */
 } cm_detect_where;
 
 typedef struct cm_detector cm_detector;
@@ -46,7 +48,9 @@ int cm_detector_decided(const cm_detector *d);
 int cm_detector_finish(cm_detector *d, cm_enc_kind *kind);
 /* After a verdict other than CM_ENC_NONE: where the ciphertext is (the
  * armored block of PGP/MIME part 2, without the line break before the
- * close delimiter; the whole body for inline PGP and S/MIME). */
+ * close delimiter; the whole body for inline PGP and S/MIME) and, for
+ * OpenPGP, what its packets are, so it is not read again to learn whom it
+ * is for. */
 void cm_detector_where(const cm_detector *d, cm_detect_where *w);
 
 /* The whole body at once. 0, or -1 out of memory. */

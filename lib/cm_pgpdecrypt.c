@@ -1,14 +1,12 @@
 /* cm_pgpdecrypt - the OpenPGP ciphertext of an outbound message (PGP/MIME
  * part 2, or an inline block), checked and then decrypted.
  *
- * Before the engine sees a byte, the ciphertext is read once by our own
- * armor and packet walk: which keys it is for (only a message with a
- * session key packet for a gateway key is decrypted: the engine is never
- * asked to use any other key) and whether it is integrity protected (a
- * legacy SED packet is refused, never decrypted: EFAIL). */
+ * Before the engine sees a byte, our own armor and packet walk has read
+ * the ciphertext (in detection: w->pkt): which keys it is for (only a
+ * message with a session key packet for a gateway key is decrypted: the
+ * engine is never asked to use any other key) and whether it is integrity
+ * protected (a legacy SED packet is refused, never decrypted: EFAIL). */
 #include "cm_pgpdecrypt.h"
-#include "cm_armor.h"
-#include "cm_base64.h"
 #include "cm_buf.h"
 #include "cm_crlf.h"
 #include "cm_log.h"
@@ -16,52 +14,11 @@
 #include <errno.h>
 #include <string.h>
 
-/* The ciphertext range of the body, transfer decoding undone. */
-typedef struct ct_reader {
-    cm_spool_range r;
-    cm_cte cte;
-    cm_b64 b64;
-    cm_buf out;             /* decoded, not yet handed out */
-    size_t out_off;
-    int eof, bad;
-} ct_reader;
-
-static void ct_init(ct_reader *c, cm_spool *body, const cm_detect_where *w)
-{
-    memset(c, 0, sizeof(*c));
-    cm_spool_range_init(&c->r, body, w->off, w->len);
-    c->cte = w->cte;
-    cm_b64_init(&c->b64);
-    cm_buf_init(&c->out);
-}
-
+/* The armored ciphertext, read from its range of the body (detection
+ * accepts OpenPGP only without a transfer encoding). */
 static ssize_t ct_read(void *arg, void *buf, size_t n)
 {
-    ct_reader *c = arg;
-    char raw[8192];
-    ssize_t got;
-
-    if (c->cte == CM_CTE_IDENTITY)
-        return cm_spool_range_read(&c->r, buf, n);
-    while (c->out_off == c->out.len && !c->eof) {
-        cm_buf_reset(&c->out);
-        c->out_off = 0;
-        if ((got = cm_spool_range_read(&c->r, raw, sizeof(raw))) < 0)
-            return -1;
-        if (got == 0) {
-            c->eof = 1;
-            break;
-        }
-        if (cm_b64_decode(&c->b64, raw, (size_t) got, &c->out, SIZE_MAX) < 0) {
-            errno = EINVAL;     /* detection accepted it: cannot happen */
-            return -1;
-        }
-    }
-    if (n > c->out.len - c->out_off)
-        n = c->out.len - c->out_off;
-    memcpy(buf, c->out.data + c->out_off, n);
-    c->out_off += n;
-    return (ssize_t) n;
+    return cm_spool_range_read(arg, buf, n);
 }
 
 /* The plaintext: digested as the engine wrote it (what was signed), kept
@@ -85,27 +42,6 @@ static int plain_write(void *arg, const void *buf, size_t n)
     return cm_spool_write(p->out, p->tmp.data, p->tmp.len);
 }
 
-/* Read the ciphertext once through the armor and packet walk. */
-static cm_stat scan(cm_spool *body, const cm_detect_where *w, cm_armor *a, int *complete)
-{
-    unsigned char buf[16384];
-    ct_reader c;
-    ssize_t n;
-    int r;
-
-    ct_init(&c, body, w);
-    while ((n = ct_read(&c, buf, sizeof(buf))) > 0)
-        if (cm_armor_push(a, buf, (size_t) n) < 0)
-            break;
-    cm_buf_free(&c.out);
-    if (n < 0)
-        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-    if (n > 0 || (r = cm_armor_finish(a)) < 0)
-        return CM_ERR_NOMEM;
-    *complete = r == 1;
-    return CM_OK;
-}
-
 /* One run of the engine over the ciphertext into out->plain. */
 static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cm_spool *body,
                             const cm_detect_where *w, cm_pgp_plain *out)
@@ -113,7 +49,7 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cm_s
     cm_reader rd;
     cm_writer wr;
     plain_sink ps;
-    ct_reader c;
+    cm_spool_range c;
     cm_stat st;
 
     memset(&ps, 0, sizeof(ps));
@@ -122,7 +58,7 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cm_s
     cm_buf_init(&ps.tmp);
     if ((ps.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
-    ct_init(&c, body, w);
+    cm_spool_range_init(&c, body, w->off, w->len);
     rd.read = ct_read;
     rd.tick = NULL;
     rd.arg = &c;
@@ -133,7 +69,6 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cm_s
         st = CM_ERR_NOMEM;
     cm_digest_free(ps.dg);
     cm_buf_free(&ps.tmp);
-    cm_buf_free(&c.out);
     return st;
 }
 
@@ -141,31 +76,22 @@ cm_stat cm_pgp_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_
                        cm_spool *body, const cm_detect_where *w, cm_pgp_plain *out)
 {
     const char *qid = CM_QID(mc);
-    cm_armor a;
     cm_stat st;
-    int complete = 0, ours = 0, attempt;
+    int ours = 0, attempt;
 
     out->ours = 0;
-    cm_armor_init(&a);
-    st = scan(body, w, &a, &complete);
-    if (st == CM_OK && complete)
-        st = ops->gateway_match(s, a.pkt.keyids, a.pkt.nkeyids, &ours);
-    if (st != CM_OK || !complete || !ours) {
-        if (st == CM_OK)
-            cm_log_info("%s: ciphertext %s", qid, complete
-                        ? "is not for a gateway key: passed as it is" : "unreadable: passed as it is");
-        cm_armor_free(&a);
+    if ((st = ops->gateway_match(s, w->pkt.keyids, w->pkt.nkeyids, &ours)) != CM_OK)
         return st;
+    if (!ours) {
+        cm_log_info("%s: ciphertext is not for a gateway key: passed as it is", qid);
+        return CM_OK;
     }
     out->ours = 1;
-    if (a.pkt.enc_tag != CM_PKT_SEIPD && a.pkt.enc_tag != CM_PKT_AEAD) {
+    if (w->pkt.enc_tag != CM_PKT_SEIPD && w->pkt.enc_tag != CM_PKT_AEAD) {
         cm_log_notice("%s: ciphertext for the gateway has no integrity protection (packet %d): "
-                      "not decrypted", qid, a.pkt.enc_tag);
-        cm_armor_free(&a);
+                      "not decrypted", qid, w->pkt.enc_tag);
         return CM_DECRYPT_FAILED;
     }
-    cm_armor_free(&a);
-
     /* gpg stopping without a verdict after it began could be a crash (our
      * problem: 4xx) or the message (gpg exits on some damage without a
      * status line): the same outcome twice is the message's. */

@@ -15,7 +15,8 @@ typedef struct cm_pgp_plain {
     unsigned char digest[CM_DIGEST_LEN];    /* out: of the plaintext as signed */
 } cm_pgp_plain;
 
-/* Decrypt the ciphertext at w in body if it is for a gateway key. CM_OK
+/* Decrypt the ciphertext at w in body (w as detection filled it, with the
+ * packet walk's findings) if it is for a gateway key. CM_OK
  * with out->ours 0: not ours, untouched. CM_DECRYPT_FAILED: ours but not
  * integrity protected, or the engine refused it. Unless CM_OK, whatever is
  * in out->plain must be thrown away. */

@@ -259,6 +259,9 @@ START_TEST(where_the_ciphertext_is)
         ck_assert_uint_eq(w.len, armor.len);
         ck_assert(memcmp(m.data + off + w.off, armor.data, armor.len) == 0);
         ck_assert_int_eq(w.cte, CM_CTE_IDENTITY);
+        /* The packet walk's findings come along, for the outbound path. */
+        ck_assert_uint_eq(w.pkt.npkesk, 2);
+        ck_assert_int_eq(w.pkt.enc_tag, CM_PKT_SEIPD);
         cm_detector_free(d);
         cm_hdrs_free(&h);
         cm_buf_free(&m);
