@@ -47,10 +47,12 @@ static int pgp_engine(const cm_msg *m)
 }
 
 /* The signed part of an inner multipart/signed, read for verification
- * and digested on the way. */
+ * and digested on the way. A failed read is kept: the engine would take
+ * the cut-short part for a signature that does not verify. */
 typedef struct part_reader {
     cm_spool_range r;
     cm_digest *dg;
+    int err;                /* errno of the first failure, 0 if none */
 } part_reader;
 
 static ssize_t part_read(void *arg, void *buf, size_t n)
@@ -60,8 +62,10 @@ static ssize_t part_read(void *arg, void *buf, size_t n)
 
     if (got > 0 && cm_digest_update(p->dg, buf, (size_t) got) < 0) {
         errno = ENOMEM;
-        return -1;
+        got = -1;
     }
+    if (got < 0 && p->err == 0)
+        p->err = errno ? errno : EIO;
     return got;
 }
 
@@ -77,10 +81,17 @@ static cm_stat verify_inner(outmsg *o)
     size_t i;
 
     cm_spool_range_init(&pr.r, o->pp.plain, o->x.signed_part.off, o->x.signed_part.len);
+    pr.err = 0;
     if ((pr.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     rd.arg = &pr;
     st = ops->verify_detached(o->s, &rd, o->x.sig.data, o->x.sig.len, &inner);
+    if (pr.err != 0) {
+        /* Ours, whatever the engine made of it: never "bad signature". */
+        errno = pr.err;
+        cm_log_errno("%s: reading the signed part from the spool", CM_QID(&o->m->ctx));
+        st = pr.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    }
     if (st == CM_OK && cm_digest_final(pr.dg, dg) < 0)
         st = CM_ERR_NOMEM;
     cm_digest_free(pr.dg);

@@ -15,10 +15,21 @@
 #include <string.h>
 
 /* The armored ciphertext, read from its range of the body (detection
- * accepts OpenPGP only without a transfer encoding). */
+ * accepts OpenPGP only without a transfer encoding). A failed read is
+ * kept: the engine would take the cut-short input for a damaged message. */
+typedef struct ct_reader {
+    cm_spool_range r;
+    int err;                /* errno of the first failed read, 0 if none */
+} ct_reader;
+
 static ssize_t ct_read(void *arg, void *buf, size_t n)
 {
-    return cm_spool_range_read(arg, buf, n);
+    ct_reader *c = arg;
+    ssize_t got = cm_spool_range_read(&c->r, buf, n);
+
+    if (got < 0 && c->err == 0)
+        c->err = errno ? errno : EIO;
+    return got;
 }
 
 /* The plaintext: digested as the engine wrote it (what was signed), kept
@@ -43,13 +54,13 @@ static int plain_write(void *arg, const void *buf, size_t n)
 }
 
 /* One run of the engine over the ciphertext into out->plain. */
-static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cm_spool *body,
-                            const cm_detect_where *w, cm_pgp_plain *out)
+static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
+                            cm_spool *body, const cm_detect_where *w, cm_pgp_plain *out)
 {
     cm_reader rd;
     cm_writer wr;
     plain_sink ps;
-    cm_spool_range c;
+    ct_reader c = {{NULL, 0, 0}, 0};
     cm_stat st;
 
     memset(&ps, 0, sizeof(ps));
@@ -58,13 +69,19 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cm_s
     cm_buf_init(&ps.tmp);
     if ((ps.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
-    cm_spool_range_init(&c, body, w->off, w->len);
+    cm_spool_range_init(&c.r, body, w->off, w->len);
     rd.read = ct_read;
     rd.tick = NULL;
     rd.arg = &c;
     wr.write = plain_write;
     wr.arg = &ps;
     st = ops->decrypt_verify(s, &rd, &wr, &out->sigs);
+    if (c.err != 0) {
+        /* Ours, whatever the engine made of it: never "damaged" (5xx). */
+        errno = c.err;
+        cm_log_errno("%s: decryption: reading the ciphertext from the spool", CM_QID(mc));
+        st = c.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    }
     if (st == CM_OK && cm_digest_final(ps.dg, out->digest) < 0)
         st = CM_ERR_NOMEM;
     cm_digest_free(ps.dg);
@@ -101,7 +118,7 @@ cm_stat cm_pgp_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_
             if (cm_spool_truncate(out->plain) < 0)
                 return CM_ERR_SPOOL;
         }
-        st = decrypt_once(ops, s, body, w, out);
+        st = decrypt_once(ops, s, mc, body, w, out);
         if (st != CM_ERR_ENGINE_MIDSTREAM)
             return st;
     }

@@ -3,23 +3,56 @@
 #include "cm_pgpfake.h"
 #include "cm_test.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A mock engine: which calls it got, and what it answers. */
 #define GW_KEYID 0x1122334455667788ULL
 #define PLAIN "Content-Type: text/plain\n\nhello\n"
 
 static struct {
+    int cut_spool;          /* gateway_match cuts the spilled body short */
     int decrypt_calls;
     int midstream;          /* answer CM_ERR_ENGINE_MIDSTREAM this many times */
     size_t ct_bytes;        /* ciphertext bytes the last decrypt read */
 } mock;
+
+/* Cut the spilled (unlinked) spool file of this process short, as a disk
+ * fault would between detection and decryption. */
+static void cut_spool_file(void)
+{
+    char path[300], target[PATH_MAX];
+    const char *tmp = cm_test_tmp();
+    struct dirent *de;
+    DIR *d = opendir("/proc/self/fd");
+    int cut = 0;
+    ssize_t n;
+
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d)) != NULL) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+        if ((n = readlink(path, target, sizeof(target) - 1)) <= 0)
+            continue;
+        target[n] = 0;
+        if (strncmp(target, tmp, strlen(tmp)) == 0 && strstr(target, "(deleted)") != NULL) {
+            ck_assert_int_eq(ftruncate(atoi(de->d_name), 20), 0);
+            cut++;
+        }
+    }
+    closedir(d);
+    ck_assert_int_eq(cut, 1);
+}
 
 static cm_stat mock_gateway_match(cm_engine_session *s, const uint64_t *ids, size_t n, int *yes)
 {
     size_t i;
 
     (void) s;
+    if (mock.cut_spool)
+        cut_spool_file();
     *yes = 0;
     for (i = 0; i < n; i++)
         if (ids[i] == GW_KEYID)
@@ -37,8 +70,9 @@ static cm_stat mock_decrypt(cm_engine_session *s, cm_reader *in, cm_writer *out,
     mock.ct_bytes = 0;
     while ((n = in->read(in->arg, buf, sizeof(buf))) > 0)
         mock.ct_bytes += (size_t) n;
-    ck_assert_int_eq(n, 0);
     memset(sigs, 0, sizeof(*sigs));
+    if (n < 0)              /* input cut short: what gpg says of a damaged message */
+        return CM_DECRYPT_FAILED;
     if (out->write(out->arg, PLAIN, strlen(PLAIN)) < 0)
         return CM_ERR_SPOOL;
     if (mock.midstream > 0) {
@@ -84,7 +118,8 @@ static void message(uint64_t keyid, int tag, cm_buf *armor)
 static cm_stat run(const cm_buf *body_text, cm_pgp_plain *pp)
 {
     cm_armor a;
-    cm_spool *body = cm_spool_new(1 << 20, NULL);
+    /* Spilled to a file from the first byte, when a test cuts it short. */
+    cm_spool *body = mock.cut_spool ? cm_spool_new(16, cm_test_tmp()) : cm_spool_new(1 << 20, NULL);
     cm_config *cfg = cm_config_new();
     cm_msgctx mc = {cfg, NULL};
     cm_detect_where w;
@@ -205,6 +240,23 @@ START_TEST(engine_stopping_twice_is_the_message)
 }
 END_TEST
 
+/* A spool read failing under the engine is the gateway's fault (4xx),
+ * not "this message is damaged" (5xx), whatever the engine says. */
+START_TEST(spool_failure_is_ours_not_the_message)
+{
+    cm_buf a = CM_BUF_INIT;
+    cm_pgp_plain pp;
+
+    setup();
+    mock.cut_spool = 1;
+    message(GW_KEYID, 18, &a);
+    ck_assert_int_eq(run(&a, &pp), CM_ERR_SPOOL);
+    ck_assert_int_eq(mock.decrypt_calls, 1);
+    cm_spool_free(pp.plain);
+    cm_buf_free(&a);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, for_the_gateway_is_decrypted);
@@ -212,6 +264,7 @@ static void add(Suite *s)
     CM_ADD(s, no_integrity_protection_is_refused_undecrypted);
     CM_ADD(s, engine_stopping_once_is_retried);
     CM_ADD(s, engine_stopping_twice_is_the_message);
+    CM_ADD(s, spool_failure_is_ours_not_the_message);
 }
 
 CM_TEST_MAIN("cm_pgpdecrypt", add)
