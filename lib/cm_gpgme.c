@@ -199,9 +199,10 @@ static cm_stat gpg_lookup(cm_engine_session *s, const char *addr, const cm_key *
 {
     gpgme_key_t k = cm_gpgme_index_find(s->index, addr);
 
-    /* The gateway's own key is never a recipient (SPEC §4.5): mail for
-     * its address goes out as if it had no key. */
-    if (k != NULL && cm_gpgme_is_gateway(s->mc->cfg, k)) {
+    /* The gateway's own key is never an outbound recipient (SPEC §4.5).
+     * Inbound mail to the gateway's address is encrypted to it like any
+     * other: "no key" there would deliver it in the clear. */
+    if (k != NULL && s->mc->no_gateway_keys && cm_gpgme_is_gateway(s->mc->cfg, k)) {
         cm_log_debug("%s: <%s> has only the gateway key %s", CM_QID(s->mc), addr, k->fpr);
         k = NULL;
     }

@@ -181,6 +181,7 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
             return CM_SPLIT_LOCAL;
         }
         m->local = local;
+        m->ctx.no_gateway_keys = !local;
     }
     if (m->dir == CM_DIR_INBOUND || m->local == 1
         || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {

@@ -439,6 +439,18 @@ def test_opportunistic_never_to_gateway_key():
     check(out == msg, "mail to the gateway's own address was changed")
 
 
+def test_inbound_to_the_gateway_address_is_encrypted():
+    """The gateway key is skipped only for outbound recipients: inbound
+    mail to its address is encrypted to it, never delivered in clear."""
+    mark = S.canary()
+    msg = S.outer_header(to="gateway@gw.example.net") + _plain(mark)
+    out = passes(filt(msg, to=("gateway@gw.example.net",), sender="a@ext.example",
+                      direction="inbound"), "inbound to the gateway")
+    check(mark.encode() not in out, "inbound mail to the gateway address delivered in clear")
+    check(S.field_values(out, "X-Cryptmilter") == [b"encrypted pgp-mime"], "trace %r"
+          % S.field_values(out, "X-Cryptmilter"))
+
+
 def test_opportunistic_plaintext():
     config = conf(OpportunisticEncryption="yes")
     mark = S.canary()

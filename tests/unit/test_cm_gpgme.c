@@ -46,6 +46,7 @@ static cm_stat session(const cm_config *cfg, cm_msgctx *mc, cm_engine_session **
 {
     mc->cfg = cfg;
     mc->qid = test_qid;
+    mc->no_gateway_keys = 0;
     *s = NULL;
     return cm_gpgme_engine.session_new(engine(), mc, s);
 }
@@ -73,6 +74,36 @@ START_TEST(key_lookup)
     ck_assert_int_eq(add(s, lookups[_i].addr, &found), CM_OK);
     ck_assert_msg(found == lookups[_i].found, "%s: found=%d, want %d", lookups[_i].addr, found,
                   lookups[_i].found);
+    cm_gpgme_engine.session_free(s);
+    cm_config_free(cfg);
+}
+END_TEST
+
+/* The gateway's own key: a recipient inbound (else mail to its address
+ * would go in the clear), never one for outbound external mail. */
+START_TEST(gateway_key_only_skipped_when_asked)
+{
+    cm_config *cfg = test_config("pass");
+    cm_engine_session *s;
+    cm_msgctx mc;
+    const cm_key *key = NULL;
+    char fpr[128], path[1024], err[256];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/export/gateway.fpr", getenv("CM_TEST_KEYRING"));
+    ck_assert_ptr_nonnull(fp = fopen(path, "r"));
+    ck_assert_ptr_nonnull(fgets(fpr, sizeof(fpr), fp));
+    fclose(fp);
+    fpr[strcspn(fpr, "\n")] = 0;
+    ck_assert_int_eq(cm_config_set(cfg, "GatewayKeys", fpr, err, sizeof(err)), 0);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
+    ck_assert_int_eq(cm_gpgme_engine.lookup(s, "gateway@gw.example.net", &key), CM_OK);
+    ck_assert_ptr_nonnull(key);
+    mc.no_gateway_keys = 1;
+    ck_assert_int_eq(cm_gpgme_engine.lookup(s, "gateway@gw.example.net", &key), CM_OK);
+    ck_assert_ptr_null(key);
+    ck_assert_int_eq(cm_gpgme_engine.lookup(s, "alice@example.org", &key), CM_OK);
+    ck_assert_ptr_nonnull(key);
     cm_gpgme_engine.session_free(s);
     cm_config_free(cfg);
 }
@@ -361,6 +392,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, truncated_keyring_is_an_error);
     CM_ADD(s, keyring_without_keys_is_an_error);
     CM_ADD(s, encrypt_round_trip);
+    CM_ADD(s, gateway_key_only_skipped_when_asked);
     CM_ADD(s, no_compression_unless_asked);
 }
 

@@ -102,6 +102,7 @@ static void open_session(fixture *f, const char *gateway_keys)
                                    err, sizeof(err)), 0);
     f->mc.cfg = f->cfg;
     f->mc.qid = test_qid;
+    f->mc.no_gateway_keys = 0;
     ck_assert_int_eq(cm_gpgme_engine.session_new(engine(), &f->mc, &f->s), CM_OK);
 }
 

@@ -121,7 +121,7 @@ static cm_stat run(const cm_buf *body_text, cm_pgp_plain *pp)
     /* Spilled to a file from the first byte, when a test cuts it short. */
     cm_spool *body = mock.cut_spool ? cm_spool_new(16, cm_test_tmp()) : cm_spool_new(1 << 20, NULL);
     cm_config *cfg = cm_config_new();
-    cm_msgctx mc = {cfg, NULL};
+    cm_msgctx mc = {cfg, NULL, 0};
     cm_detect_where w;
     cm_stat st;
 
