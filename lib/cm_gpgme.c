@@ -271,21 +271,46 @@ static gpgme_error_t encrypt_start(void *arg)
     return gpgme_op_encrypt_start(a->s->ctx, a->s->keys, flags, a->in, a->out);
 }
 
+gpgme_error_t cm_gpgme_run_watched(cm_engine_session *s, const char *what,
+                                   gpgme_error_t (*start)(void *), void *arg, const cm_reader *in,
+                                   gpgme_status_cb_t on_status, void *status_arg, cm_stat *st)
+{
+    const char *qid = CM_QID(s->mc);
+    uint64_t timeout = s->mc->cfg->engine_timeout;
+    gpgme_error_t ge;
+    cm_watch *w;
+    int loop_expired;
+
+    *st = CM_OK;
+    /* The watch kills gpg at the deadline; our loop notices and cancels. */
+    if ((w = cm_watch_start(timeout, NULL, NULL, qid)) == NULL) {
+        cm_log_errno("%s: engine watchdog", qid);
+        *st = CM_ERR_INTERNAL;
+        return 0;
+    }
+    gpgme_set_status_cb(s->ctx, on_status, status_arg);
+    ge = cm_gpgme_run(s->ctx, timeout, start, arg, in->tick, in->arg, &loop_expired);
+    gpgme_set_status_cb(s->ctx, NULL, NULL);
+    if (cm_watch_stop(w) || loop_expired) {
+        cm_log_error("%s: %s: gpg did not finish within EngineTimeout (%llus)", qid, what,
+                     (unsigned long long) timeout);
+        *st = CM_ERR_TIMEOUT;
+    }
+    return ge;
+}
+
 static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 {
     struct gpgme_data_cbs in_cbs = {cm_gpgme_read_cb, NULL, NULL, NULL};
     struct gpgme_data_cbs out_cbs = {NULL, cm_gpgme_write_cb, NULL, NULL};
     const char *qid = CM_QID(s->mc);
-    uint64_t timeout = s->mc->cfg->engine_timeout;
     gpgme_data_t din = NULL, dout = NULL;
     gpgme_encrypt_result_t res;
     gpgme_error_t ge;
     enc_status es = {0, 0};
     cm_gpgme_sink k = {out, 0};
     encrypt_args ea;
-    cm_watch *w;
-    cm_stat st = CM_OK;
-    int expired, loop_expired;
+    cm_stat st;
 
     if (s->nkeys == 0)
         return CM_ERR_INTERNAL;
@@ -295,23 +320,13 @@ static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
         gpgme_data_release(din);
         return CM_ERR_ENGINE;
     }
-    gpgme_set_status_cb(s->ctx, status_cb, &es);
-    /* The watch kills gpg at the deadline; our loop notices and cancels. */
-    if ((w = cm_watch_start(timeout, NULL, NULL, qid)) == NULL) {
-        cm_log_errno("%s: engine watchdog", qid);
-        st = CM_ERR_INTERNAL;
-        goto done;
-    }
     ea.s = s;
     ea.in = din;
     ea.out = dout;
-    ge = cm_gpgme_run(s->ctx, timeout, encrypt_start, &ea, in->tick, in->arg, &loop_expired);
-    expired = cm_watch_stop(w) || loop_expired;
+    ge = cm_gpgme_run_watched(s, "encryption", encrypt_start, &ea, in, status_cb, &es, &st);
     res = gpgme_op_encrypt_result(s->ctx);
-    if (expired) {
-        cm_log_error("%s: encryption: gpg did not finish within EngineTimeout (%llus)", qid,
-                     (unsigned long long) timeout);
-        st = CM_ERR_TIMEOUT;
+    if (st != CM_OK) {
+        ;
     } else if (k.write_errno != 0) {
         errno = k.write_errno;
         cm_log_errno("%s: encryption: writing the ciphertext", qid);
@@ -329,8 +344,6 @@ static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
                      es.error_seen ? "success (ERROR status)" : "reporting END_ENCRYPTION");
         st = CM_ERR_ENCRYPT;
     }
-done:
-    gpgme_set_status_cb(s->ctx, NULL, NULL);
     gpgme_data_release(din);
     gpgme_data_release(dout);
     return st;

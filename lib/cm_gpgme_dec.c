@@ -256,8 +256,7 @@ static gpgme_error_t status_cb(void *opaque, const char *kw, const char *args)
 
 typedef struct op_args {
     gpgme_ctx_t ctx;
-    gpgme_data_t a, b, c;
-    int verify_only;
+    gpgme_data_t a, b;
 } op_args;
 
 static gpgme_error_t decrypt_start(void *arg)
@@ -272,35 +271,6 @@ static gpgme_error_t verify_start(void *arg)
     op_args *o = arg;
 
     return gpgme_op_verify_start(o->ctx, o->a, o->b, NULL);
-}
-
-/* Run start under EngineTimeout with status lines into ds. *expired set. */
-static gpgme_error_t run(cm_engine_session *s, gpgme_error_t (*start)(void *), op_args *o,
-                         cm_reader *in, dec_status *ds, int *expired, cm_stat *st)
-{
-    uint64_t timeout = s->mc->cfg->engine_timeout;
-    gpgme_error_t ge;
-    cm_watch *w;
-    int loop_expired;
-
-    *st = CM_OK;
-    *expired = 0;
-    gpgme_set_status_cb(s->ctx, status_cb, ds);
-    if ((w = cm_watch_start(timeout, NULL, NULL, CM_QID(s->mc))) == NULL) {
-        cm_log_errno("%s: engine watchdog", CM_QID(s->mc));
-        gpgme_set_status_cb(s->ctx, NULL, NULL);
-        *st = CM_ERR_INTERNAL;
-        return 0;
-    }
-    ge = cm_gpgme_run(s->ctx, timeout, start, o, in->tick, in->arg, &loop_expired);
-    *expired = cm_watch_stop(w) || loop_expired;
-    gpgme_set_status_cb(s->ctx, NULL, NULL);
-    if (*expired) {
-        cm_log_error("%s: gpg did not finish within EngineTimeout (%llus)", CM_QID(s->mc),
-                     (unsigned long long) timeout);
-        *st = CM_ERR_TIMEOUT;
-    }
-    return ge;
 }
 
 static const char *sig_name(cm_sig_status st)
@@ -332,7 +302,6 @@ cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *
     op_args o;
     gpgme_error_t ge;
     cm_stat st;
-    int expired;
 
     memset(sigs, 0, sizeof(*sigs));
     memset(&ds, 0, sizeof(ds));
@@ -345,7 +314,7 @@ cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *
         gpgme_data_release(o.a);
         return CM_ERR_ENGINE;
     }
-    ge = run(s, decrypt_start, &o, in, &ds, &expired, &st);
+    ge = cm_gpgme_run_watched(s, "decryption", decrypt_start, &o, in, status_cb, &ds, &st);
     gpgme_data_release(o.a);
     gpgme_data_release(o.b);
     if (st != CM_OK)
@@ -391,7 +360,6 @@ cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const vo
     op_args o;
     gpgme_error_t ge;
     cm_stat st;
-    int expired;
 
     memset(sigs, 0, sizeof(*sigs));
     memset(&ds, 0, sizeof(ds));
@@ -404,7 +372,7 @@ cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const vo
         gpgme_data_release(o.a);
         return CM_ERR_ENGINE;
     }
-    ge = run(s, verify_start, &o, data, &ds, &expired, &st);
+    ge = cm_gpgme_run_watched(s, "signature check", verify_start, &o, data, status_cb, &ds, &st);
     gpgme_data_release(o.a);
     gpgme_data_release(o.b);
     if (st != CM_OK)

@@ -38,6 +38,15 @@ cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
 gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*start)(void *),
                            void *arg, void (*tick)(void *), void *tick_arg, int *expired);
 
+/* Run the operation start(arg) begins (encrypt, decrypt, verify) under
+ * EngineTimeout: a watch kills gpg at the deadline and our loop cancels;
+ * status lines go to on_status(status_arg); in's tick runs while gpg
+ * works. *st: CM_OK, CM_ERR_TIMEOUT (logged, naming what) or
+ * CM_ERR_INTERNAL. Returns the operation's result. */
+gpgme_error_t cm_gpgme_run_watched(cm_engine_session *s, const char *what,
+                                   gpgme_error_t (*start)(void *), void *arg, const cm_reader *in,
+                                   gpgme_status_cb_t on_status, void *status_arg, cm_stat *st);
+
 /* The keyring index: every usable encryption key by mail address, built
  * from one listing of the whole keyring and rebuilt when the file changes.
  * Shared by all sessions of a process; a session holds the index it
