@@ -164,7 +164,7 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     const cm_key *key = NULL;
     cm_key_class cls;
     cm_stat st = CM_OK;
-    int e;
+    int e, as_inbound;
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
@@ -183,14 +183,14 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         m->local = local;
         m->ctx.no_gateway_keys = !local;
     }
-    if (m->dir == CM_DIR_INBOUND || m->local == 1
-        || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {
+    as_inbound = m->dir == CM_DIR_INBOUND || m->local == 1;
+    if (as_inbound || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {
         if ((st = find_key(m, addr, &e, &key)) != CM_OK)
             goto failed;
         cls = key != NULL ? m->engines->v[e].ops->key_class : CM_KEY_NONE;
         /* Under split, a transaction keeps to the class of its first
          * recipient; a deferred recipient's key is never added. */
-        if ((m->dir == CM_DIR_INBOUND || m->local == 1)
+        if (as_inbound
             && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls)) {
             cm_log_info("%s: recipient <%s> deferred: %s key class than the first recipient",
                         CM_QID(&m->ctx), addr, key != NULL ? "has a different" : "lacks the");

@@ -179,6 +179,19 @@ static void log_signers(const outmsg *o, const char *verdict, const char *detail
                 o->sigs.n > 1 ? " (and others)" : "", verdict, detail[0] ? ": " : "", detail);
 }
 
+/* OpportunisticEncryption, and every recipient has a key: encrypt. Says
+ * in the log when a recipient without a key keeps the message in clear. */
+static int opportunistic(const cm_msg *m, const char *as)
+{
+    if (!m->ctx.cfg->opportunistic)
+        return 0;
+    if (m->nkeyless == 0 && cm_msg_engine(m) >= 0)
+        return 1;
+    cm_log_info("%s: not every recipient has a key (<%s> has none): sent %s", CM_QID(&m->ctx),
+                m->first_keyless ? m->first_keyless : "?", as);
+    return 0;
+}
+
 /* Decrypted: what goes out. Encrypted again to the recipients if they are
  * local, or all have keys under OpportunisticEncryption; else in clear.
  * *encrypted says which. */
@@ -196,11 +209,8 @@ static void deliver(outmsg *o, cm_result *res, cm_spool *body, int *encrypted)
             cm_result_refuse(res, st, m->first_keyless);
             return;
         }
-    } else if (m->ctx.cfg->opportunistic && m->nkeyless == 0 && cm_msg_engine(m) >= 0) {
-        enc = 1;
-    } else if (m->ctx.cfg->opportunistic) {
-        cm_log_info("%s: not every recipient has a key (<%s> has none): sent decrypted",
-                    CM_QID(&m->ctx), m->first_keyless ? m->first_keyless : "?");
+    } else {
+        enc = opportunistic(m, "decrypted");
     }
     if (enc) {
         cm_msg_encrypt(m, &o->x.ehdrs, body, res);
@@ -231,7 +241,6 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     o.m = m;
     o.e = (size_t) e;
     o.trace = kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
-    cm_hdrs_init(&o.x.ehdrs, 1, 1);
     if ((st = cm_msg_session(m, o.e, &o.s)) != CM_OK)
         goto refuse;
     if ((o.pp.plain = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
@@ -247,7 +256,6 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     o.sigs = o.pp.sigs;
     for (size_t i = 0; i < o.sigs.n; i++)
         memcpy(o.digests[i], o.pp.digest, CM_DIGEST_LEN);
-    cm_hdrs_free(&o.x.ehdrs);
     if ((st = cm_strip_parse(&o.x, o.pp.plain, kind == CM_ENC_PGP_INLINE, &m->hdrs)) != CM_OK)
         goto refuse;
     if (o.x.is_signed && (st = verify_inner(&o)) != CM_OK)
@@ -311,13 +319,9 @@ void cm_outbound_eom(cm_msg *m, cm_result *res)
     }
     if (m->local == 1) {
         cm_inbound_eom(m, res);     /* local recipients: as inbound */
-    } else if (kind == CM_ENC_NONE && m->ctx.cfg->opportunistic && m->nkeyless == 0
-               && cm_msg_engine(m) >= 0) {
+    } else if (kind == CM_ENC_NONE && opportunistic(m, "as written")) {
         cm_msg_encrypt(m, &m->hdrs, m->body, res);
     } else {
-        if (kind == CM_ENC_NONE && m->ctx.cfg->opportunistic)
-            cm_log_info("%s: not every recipient has a key (<%s> has none): sent as written",
-                        CM_QID(&m->ctx), m->first_keyless ? m->first_keyless : "?");
         res->trace = "outbound passed";
     }
 }
