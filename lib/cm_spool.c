@@ -178,10 +178,15 @@ ssize_t cm_spool_read(cm_spool *s, void *p, size_t n)
 
 ssize_t cm_spool_peek(cm_spool *s, void *p, size_t n)
 {
+    return cm_spool_read_full_at(s, 0, p, n);
+}
+
+ssize_t cm_spool_read_full_at(cm_spool *s, uint64_t off, void *p, size_t n)
+{
     size_t got = 0;
 
     while (got < n) {
-        ssize_t r = read_at(s, got, (unsigned char *) p + got, n - got);
+        ssize_t r = read_at(s, off + got, (unsigned char *) p + got, n - got);
 
         if (r < 0)
             return -1;

@@ -23,6 +23,9 @@ ssize_t cm_spool_read(cm_spool *s, void *p, size_t n);
 /* Read up to n bytes from the start without moving the read cursor. */
 ssize_t cm_spool_peek(cm_spool *s, void *p, size_t n);
 
+/* Read n bytes at offset off, or up to the end if it comes first, cursor
+ * untouched: bytes read (fewer than n only at the end), -1 with errno. */
+ssize_t cm_spool_read_full_at(cm_spool *s, uint64_t off, void *p, size_t n);
 /* Read up to n bytes at offset off, cursor untouched: bytes read, 0 at
  * the end, -1 with errno. */
 ssize_t cm_spool_read_at(cm_spool *s, uint64_t off, void *p, size_t n);

@@ -99,7 +99,8 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
         return CM_OK;
     if (cm_buf_reserve(&b, (size_t) p->len + 1) < 0)
         return CM_ERR_NOMEM;
-    if ((n = cm_spool_read_at(plain, p->off, b.data, (size_t) p->len)) < 0 || (uint64_t) n != p->len) {
+    if ((n = cm_spool_read_full_at(plain, p->off, b.data, (size_t) p->len)) < 0
+        || (uint64_t) n != p->len) {
         cm_buf_free(&b);
         return n < 0 ? spool_err() : CM_ERR_SPOOL;
     }
@@ -175,7 +176,9 @@ cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const c
         return inline_fields(x, plain, outer);
     if (cm_buf_reserve(&b, want) < 0)
         return CM_ERR_NOMEM;
-    if ((n = cm_spool_read_at(plain, 0, b.data, want)) < 0) {
+    /* The whole header section, or all there is: a short read taken for
+     * the end would cut the header and move its rest into the body. */
+    if ((n = cm_spool_peek(plain, b.data, want)) < 0) {
         cm_buf_free(&b);
         return spool_err();
     }

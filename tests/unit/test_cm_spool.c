@@ -133,9 +133,31 @@ START_TEST(range_of_a_spilled_spool)
 }
 END_TEST
 
+/* A full read at an offset returns all n bytes, fewer only at the end. */
+START_TEST(full_read_at_an_offset)
+{
+    cm_spool *s = cm_spool_new(16, tmpdir());
+    char got[200];
+    size_t i;
+
+    for (i = 0; i < 100; i++) {
+        char c = (char) ('a' + i % 26);
+
+        ck_assert_int_eq(cm_spool_write(s, &c, 1), 0);
+    }
+    ck_assert_int_eq(cm_spool_read_full_at(s, 30, got, 50), 50);
+    for (i = 0; i < 50; i++)
+        ck_assert_int_eq(got[i], 'a' + (30 + i) % 26);
+    ck_assert_int_eq(cm_spool_read_full_at(s, 90, got, 50), 10);
+    ck_assert_int_eq(cm_spool_read_full_at(s, 100, got, 50), 0);
+    cm_spool_free(s);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, range_of_a_spilled_spool);
+    CM_ADD(s, full_read_at_an_offset);
     CM_ADD(s, small_message_stays_in_memory);
     CM_ADD(s, large_message_spills_and_reads_back);
     CM_ADD(s, spill_file_is_unlinked_at_once);
