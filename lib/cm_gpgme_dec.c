@@ -71,6 +71,7 @@ cm_stat cm_gpgme_key_has_addr(cm_engine_session *s, const char *fpr, const char 
 typedef struct dec_status {
     int begin, okay, failed, badmdc, end, error, no_integrity, info;
     int nosec;              /* NO_SECKEY lines */
+    int nodata;             /* NODATA: gpg found nothing it could read */
     int agent_error;        /* an ERROR naming the agent or a missing key */
     cm_sigs *sigs;
     cm_sig *cur;            /* the signature being reported */
@@ -237,6 +238,8 @@ static gpgme_error_t status_cb(void *opaque, const char *kw, const char *args)
         ds->end = 1;
     else if (strcmp(kw, "NO_SECKEY") == 0)
         ds->nosec++;
+    else if (strcmp(kw, "NODATA") == 0)
+        ds->nodata = 1;
     else if (strcmp(kw, "DECRYPTION_INFO") == 0) {
         /* DECRYPTION_INFO mdc_method sym_algo [aead_algo] */
         int mdc = field(args, 0, f, sizeof(f)) == 0 ? atoi(f) : 0;
@@ -377,11 +380,20 @@ cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const vo
     gpgme_data_release(o.b);
     if (st != CM_OK)
         return st;
-    if (sigs->seen == 0 && (ge != 0 || ds.error)) {
-        /* Nothing gpg could read as a signature: a signature that does
-         * not verify, as far as the sender is concerned. */
+    if (sigs->seen == 0 && !ds.nodata && !ds.error) {
+        /* gpg ended without a word about the signature: it died or could
+         * not start (GPGME may even call that success). Ours (4xx), not
+         * "your signature does not verify", nor "unsigned". */
+        cm_log_error("%s: signature check: gpg ended without a verdict: %s", qid,
+                     ge ? gpgme_strerror(ge) : "no status at all");
+        return gpg_err_code(ge) == GPG_ERR_ENOMEM ? CM_ERR_NOMEM : CM_ERR_ENGINE;
+    }
+    if (sigs->seen == 0 && (ge != 0 || ds.error || ds.nodata)) {
+        /* gpg said it could read no signature there (NODATA, ERROR): a
+         * signature that does not verify, as far as the sender is
+         * concerned. */
         cm_log_notice("%s: detached signature unreadable: %s", qid,
-                      ge ? gpgme_strerror(ge) : "ERROR status");
+                      ge ? gpgme_strerror(ge) : "NODATA or ERROR status");
         sigs->seen = sigs->n = 1;
         sigs->v[0].status = CM_SIG_BAD;
         sigs->v[0].created = -1;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -295,6 +296,39 @@ START_TEST(detached_signatures)
 }
 END_TEST
 
+/* gpg killed while it checks a signature says nothing: that is the
+ * gateway's failure (4xx), never "your signature does not verify". */
+START_TEST(gpg_dying_in_a_signature_check_is_ours)
+{
+    fixture f;
+    cm_buf sig = CM_BUF_INIT, data = CM_BUF_INIT;
+    cm_reader rd = {buf_read, NULL, &data};
+    cm_sigs sigs;
+    char wrapper[1024], err[256];
+    const char *text = "Content-Type: text/plain\r\n\r\nsigned\r\n";
+    FILE *fp;
+
+    snprintf(wrapper, sizeof(wrapper), "%s/gpg-dies-on-verify-%d", cm_test_tmp(), (int) getpid());
+    ck_assert_ptr_nonnull(fp = fopen(wrapper, "w"));
+    fputs("#!/bin/sh\ncase \" $* \" in *\" --verify \"*) kill -9 $$ ;; esac\nexec gpg \"$@\"\n", fp);
+    fclose(fp);
+    ck_assert_int_eq(chmod(wrapper, 0755), 0);
+    sender_gpg("--detach-sign -u alice@example.org", text, &sig);
+    cm_buf_puts(&data, text);
+    f.cfg = NULL;
+    open_session(&f, NULL);
+    cm_gpgme_engine.session_free(f.s);
+    ck_assert_int_eq(cm_config_set(f.cfg, "GpgProgram", wrapper, err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_gpgme_engine.session_new(engine(), &f.mc, &f.s), CM_OK);
+    ck_assert_int_eq(cm_gpgme_engine.verify_detached(f.s, &rd, sig.data, sig.len, &sigs),
+                     CM_ERR_ENGINE);
+    cm_buf_free(&sig);
+    cm_buf_free(&data);
+    close_session(&f);
+    unlink(wrapper);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, gateway_match_by_encryption_subkey);
@@ -304,6 +338,7 @@ static void add(Suite *s)
     CM_ADD(s, decrypt_unsigned_and_unknown_signer);
     CM_ADD(s, decrypt_of_another_key_fails_as_no_secret_key);
     CM_ADD(s, detached_signatures);
+    CM_ADD(s, gpg_dying_in_a_signature_check_is_ours);
 }
 
 CM_TEST_MAIN("cm_gpgme_dec", add)
