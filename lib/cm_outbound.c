@@ -304,8 +304,15 @@ void cm_outbound_eom(cm_msg *m, cm_result *res)
     cm_stat st;
     int done = 0;
 
-    if (m->oversize || m->rcpts.n == 0) {
+    if (m->rcpts.n == 0 || (m->oversize && m->local == 1)) {
         cm_inbound_eom(m, res);     /* the same answers */
+        return;
+    }
+    if (m->oversize) {
+        /* Too large to handle, for external recipients: as it is, as
+         * before outbound was built. OversizeAction guards mailboxes; a
+         * 4xx here would only hold the message until it bounced. */
+        res->trace = "outbound passed oversize";
         return;
     }
     if ((st = cm_msg_detect(m, &kind, &w)) != CM_OK) {

@@ -451,6 +451,18 @@ def test_inbound_to_the_gateway_address_is_encrypted():
           % S.field_values(out, "X-Cryptmilter"))
 
 
+def test_oversize_to_external_passes_as_it_is():
+    """Too large for the gateway: external mail leaves as it is (it used to
+    and must, or it waits in the queue until it bounces); a local
+    recipient's copy follows OversizeAction like inbound mail."""
+    mark = S.canary()
+    config = conf(MaxMessageSize="1K", LocalDomains="example.org")
+    msg = S.outer_header() + _plain(mark) + b"x" * 2048 + b"\r\n"
+    out = passes(filt(msg, config=config), "oversize external")
+    check(out == msg, "oversize external message changed")
+    refused(filt(msg, to=("bob@example.org",), config=config), mark, "452", "4.3.4", 75)
+
+
 def test_opportunistic_plaintext():
     config = conf(OpportunisticEncryption="yes")
     mark = S.canary()
