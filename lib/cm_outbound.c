@@ -315,6 +315,11 @@ void cm_outbound_eom(cm_msg *m, cm_result *res)
         res->trace = "outbound passed oversize";
         return;
     }
+    if (m->local != 1 && !m->ctx.cfg->opportunistic && m->ctx.cfg->gateway_keys.n == 0) {
+        /* Nothing to decrypt, nothing to encrypt: no need to read it. */
+        res->trace = "outbound passed";
+        return;
+    }
     if ((st = cm_msg_detect(m, &kind, &w)) != CM_OK) {
         cm_result_refuse(res, st, NULL);
         return;
