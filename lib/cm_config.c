@@ -28,6 +28,7 @@ typedef struct cm_conf_key {
 static const char *const missing_names[] = {"pass", "tempfail", "reject", "split", NULL};
 static const char *const oversize_names[] = {"tempfail", "reject", "pass", NULL};
 static const char *const onerror_names[] = {"tempfail", "reject", NULL};
+static const char *const backend_names[] = {"gpgme", "rnp", NULL};
 static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const int level_vals[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 
@@ -44,6 +45,7 @@ static const cm_conf_key cm_conf_table[] = {
     {"LogLevel", T_ENUM, OFF(log_level), "info", 0, 0, level_names, level_vals, 0},
     {"KeyringDir", T_STR, OFF(keyring_dir), "/var/lib/cryptmilter/gnupg", 0, 0, NULL, NULL, 0},
     {"GpgProgram", T_STR, OFF(gpg_program), "", 0, 0, NULL, NULL, 0},
+    {"OpenPGPBackend", T_ENUM, OFF(openpgp_backend), "gpgme", 0, 0, backend_names, NULL, 0},
     {"Compress", T_BOOL, OFF(compress), "no", 0, 0, NULL, NULL, 0},
     {"EngineTimeout", T_DURATION, OFF(engine_timeout), "2m", 1, 3600, NULL, NULL, 0},
     {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL, 1},

@@ -11,6 +11,7 @@
 typedef enum { CM_MISSING_PASS, CM_MISSING_TEMPFAIL, CM_MISSING_REJECT, CM_MISSING_SPLIT } cm_missing_action;
 typedef enum { CM_OVERSIZE_TEMPFAIL, CM_OVERSIZE_REJECT, CM_OVERSIZE_PASS } cm_oversize_action;
 typedef enum { CM_ONERROR_TEMPFAIL, CM_ONERROR_REJECT } cm_onerror_action;
+typedef enum { CM_BACKEND_GPGME, CM_BACKEND_RNP, CM_BACKENDS } cm_openpgp_backend;
 
 typedef struct cm_config {
     char *socket;
@@ -22,6 +23,7 @@ typedef struct cm_config {
     char *gpg_program;          /* "": the one GPGME finds */
     uint64_t engine_timeout;    /* seconds */
     int compress;               /* compress before encrypting */
+    int openpgp_backend;        /* cm_openpgp_backend */
     char *certificate_dir;
     cm_list local_domains;
     char *recipient_delimiter;  /* "": none */

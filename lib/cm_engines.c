@@ -1,25 +1,40 @@
 /* cm_engines - the engine registry. */
 #include "cm_engines.h"
 #include "cm_gpgme.h"
+#include "cm_rnp.h"
 
 #include <stdlib.h>
 
-cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size_t errlen)
+static const cm_engine_ops *const openpgp[CM_BACKENDS] = {
+    [CM_BACKEND_GPGME] = &cm_gpgme_engine,
+    [CM_BACKEND_RNP] = &cm_rnp_engine,
+};
+
+static cm_engines *create_backend(int backend, cm_stat *st, char *err, size_t errlen)
 {
     cm_engines *e = calloc(1, sizeof(*e));
 
-    (void) cfg;             /* one OpenPGP engine so far */
     if (e == NULL) {
         *st = CM_ERR_NOMEM;
         return NULL;
     }
-    e->v[0].ops = &cm_gpgme_engine;
+    if (backend < 0 || backend >= CM_BACKENDS) {
+        free(e);
+        *st = CM_ERR_INTERNAL;
+        return NULL;
+    }
+    e->v[0].ops = openpgp[backend];
     if ((*st = e->v[0].ops->create(&e->v[0].engine, err, errlen)) != CM_OK) {
         free(e);
         return NULL;
     }
     e->n = 1;
     return e;
+}
+
+cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size_t errlen)
+{
+    return create_backend(cfg->openpgp_backend, st, err, errlen);
 }
 
 void cm_engines_destroy(cm_engines *e)
@@ -31,4 +46,40 @@ void cm_engines_destroy(cm_engines *e)
     for (i = 0; i < e->n; i++)
         e->v[i].ops->destroy(e->v[i].engine);
     free(e);
+}
+
+cm_engine_set *cm_engine_set_create(cm_stat *st, char *err, size_t errlen)
+{
+    cm_engine_set *set = calloc(1, sizeof(*set));
+    int b;
+
+    if (set == NULL) {
+        *st = CM_ERR_NOMEM;
+        return NULL;
+    }
+    for (b = 0; b < CM_BACKENDS; b++)
+        if ((set->by_backend[b] = create_backend(b, st, err, errlen)) == NULL) {
+            cm_engine_set_destroy(set);
+            return NULL;
+        }
+    *st = CM_OK;
+    return set;
+}
+
+const cm_engines *cm_engine_set_pick(const cm_engine_set *set, const cm_config *cfg)
+{
+    int b = cfg->openpgp_backend;
+
+    return set->by_backend[b >= 0 && b < CM_BACKENDS ? b : CM_BACKEND_GPGME];
+}
+
+void cm_engine_set_destroy(cm_engine_set *set)
+{
+    int b;
+
+    if (set == NULL)
+        return;
+    for (b = 0; b < CM_BACKENDS; b++)
+        cm_engines_destroy(set->by_backend[b]);
+    free(set);
 }

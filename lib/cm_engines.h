@@ -15,9 +15,20 @@ typedef struct cm_engines {
     size_t n;
 } cm_engines;
 
-/* Create the engines cfg asks for. NULL on failure, with the reason in err
- * and the status in *st. */
+/* Create the engines cfg asks for (its OpenPGPBackend). NULL on failure,
+ * with the reason in err and the status in *st. */
 cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size_t errlen);
 void cm_engines_destroy(cm_engines *e);
+
+/* A long-running process's engines: one list per OpenPGPBackend, all made
+ * at start (before threads), so that a reload may switch backends; each
+ * message takes the list its configuration snapshot names. */
+typedef struct cm_engine_set {
+    cm_engines *by_backend[CM_BACKENDS];
+} cm_engine_set;
+
+cm_engine_set *cm_engine_set_create(cm_stat *st, char *err, size_t errlen);
+const cm_engines *cm_engine_set_pick(const cm_engine_set *set, const cm_config *cfg);
+void cm_engine_set_destroy(cm_engine_set *set);
 
 #endif

@@ -5,13 +5,14 @@
 
 cm_gateway *cm_gateway_new(const cm_config *cfg, cm_stat *st, char *err, size_t errlen)
 {
+    (void) cfg;             /* every backend is made: a reload may switch */
     cm_gateway *gw = calloc(1, sizeof(*gw));
 
     if (gw == NULL) {
         *st = CM_ERR_NOMEM;
         return NULL;
     }
-    if ((gw->engines = cm_engines_create(cfg, st, err, errlen)) == NULL) {
+    if ((gw->engines = cm_engine_set_create(st, err, errlen)) == NULL) {
         free(gw);
         return NULL;
     }
@@ -30,6 +31,6 @@ void cm_gateway_free(cm_gateway *gw)
         return;
     if (gw->conf != NULL)
         cm_confhold_free(gw->conf);
-    cm_engines_destroy(gw->engines);
+    cm_engine_set_destroy(gw->engines);
     free(gw);
 }

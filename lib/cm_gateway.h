@@ -9,7 +9,7 @@
 
 typedef struct cm_gateway {
     cm_confhold *conf;      /* NULL until cm_gateway_hold */
-    cm_engines *engines;
+    cm_engine_set *engines; /* cm_engine_set_pick gives a message's */
 } cm_gateway;
 
 /* The engines cfg asks for; NULL with *st and err on failure. */

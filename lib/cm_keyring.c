@@ -204,8 +204,8 @@ cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err,
     return why;
 }
 
-cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
-                                  char *err, size_t errlen)
+cm_keyring_status cm_keyring_read(const char *dir, cm_keyring_id *id, unsigned char **out,
+                                  size_t *len, int *kbx, size_t *nkeys, char *err, size_t errlen)
 {
     cm_keyring_status why = CM_KEYRING_OK;
     unsigned char *buf = NULL;
@@ -214,6 +214,8 @@ cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nk
     int which, fd = open_keyring(dir, &which, &why, err, errlen);
 
     *nkeys = 0;
+    *out = NULL;
+    *len = 0;
     if (fd < 0)
         return why;
     if (fstat(fd, &st) < 0 || st.st_size > MAX_KEYRING
@@ -246,7 +248,25 @@ cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nk
             snprintf(err, errlen, "%s", e2);
         }
     }
-    free(buf);
     (void) close(fd);
+    if (why != CM_KEYRING_OK) {
+        free(buf);
+        return why;
+    }
+    *out = buf;
+    *len = got;
+    *kbx = which == 0;
+    return CM_KEYRING_OK;
+}
+
+cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
+                                  char *err, size_t errlen)
+{
+    unsigned char *buf;
+    size_t len;
+    int kbx;
+    cm_keyring_status why = cm_keyring_read(dir, id, &buf, &len, &kbx, nkeys, err, errlen);
+
+    free(buf);
     return why;
 }

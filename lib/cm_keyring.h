@@ -32,6 +32,10 @@ cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err,
  * keys in it, *id the identity of what was read. */
 cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
                                   char *err, size_t errlen);
+/* The same, keeping what was read: *out (heap, *len bytes; NULL unless
+ * CM_KEYRING_OK) and whether it is a keybox (*kbx) or an OpenPGP keyring. */
+cm_keyring_status cm_keyring_read(const char *dir, cm_keyring_id *id, unsigned char **out,
+                                  size_t *len, int *kbx, size_t *nkeys, char *err, size_t errlen);
 /* Check an in-memory keybox (kbx = 1) or OpenPGP keyring (kbx = 0) image. */
 cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, size_t *nkeys,
                                    char *err, size_t errlen);

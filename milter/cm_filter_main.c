@@ -12,6 +12,7 @@
 #include "cm_replay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,33 @@
 #define CHUNK 65536
 
 static const char *progname = "cryptmilter-filter";
+static FILE *verdict_fp;    /* where the verdict goes: stderr, see quiet_fd2 */
+
+/* librnp prints diagnostics of its own on fd 2 (Debian builds it with
+ * them always on). Without -v the caller must see only the verdict on
+ * stderr, as the README promises: the verdict keeps a copy of fd 2 and
+ * fd 2 itself goes to /dev/null. If that cannot be done, stderr stays. */
+static void quiet_fd2(void)
+{
+    int keep, nul;
+    FILE *fp;
+
+    if ((keep = fcntl(2, F_DUPFD_CLOEXEC, 3)) < 0)
+        return;
+    if ((fp = fdopen(keep, "w")) == NULL) {
+        (void) close(keep);
+        return;
+    }
+    if ((nul = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 || dup2(nul, 2) < 0) {
+        if (nul >= 0)
+            (void) close(nul);
+        (void) fclose(fp);
+        return;
+    }
+    (void) close(nul);
+    setvbuf(fp, NULL, _IONBF, 0);
+    verdict_fp = fp;
+}
 
 static void usage(FILE *fp)
 {
@@ -39,7 +67,8 @@ static int refuse(cm_stat st, int on_error_reject, const char *detail)
     cm_reply r;
 
     cm_stat_reply(st, on_error_reject, detail, &r);
-    fprintf(stderr, "%s: %s %s %s\n", progname, r.rcode, r.xcode, r.text);
+    fprintf(verdict_fp ? verdict_fp : stderr, "%s: %s %s %s\n", progname, r.rcode, r.xcode,
+            r.text);
     return r.sysexit;
 }
 
@@ -252,15 +281,18 @@ int main(int argc, char **argv)
     reject = cfg->on_error == CM_ONERROR_REJECT;
     /* Only the verdict goes to stderr unless -v asks for the log too. */
     cm_log_set_level(verbose ? cfg->log_level : -1);
+    if (!verbose)
+        quiet_fd2();
     if (dir_arg == NULL) {
         dir = cm_policy_direction(cfg, &facts, &why);
     } else if (cm_direction_parse(dir_arg, &dir) < 0) {
-        fprintf(stderr, "%s: --direction must be inbound or outbound\n", progname);
+        fprintf(verdict_fp ? verdict_fp : stderr, "%s: --direction must be inbound or outbound\n",
+                progname);
         rc = EX_USAGE;
         goto out;
     }
     if ((engines = cm_engines_create(cfg, &st, err, sizeof(err))) == NULL) {
-        fprintf(stderr, "%s: %s\n", progname, err);
+        fprintf(verdict_fp ? verdict_fp : stderr, "%s: %s\n", progname, err);
         rc = refuse(st, reject, NULL);
         goto out;
     }
@@ -297,5 +329,7 @@ out:
     cm_replay_close_all();
     cm_config_free(cfg);
     free(rcpts);
+    if (verdict_fp != NULL)
+        (void) fclose(verdict_fp);
     return rc;
 }

@@ -167,7 +167,7 @@ static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
     /* Each message runs on the configuration current at its MAIL command,
      * whatever a reload does meanwhile. */
     c->cfg = cm_confhold_get(milter_gw->conf);
-    if ((c->msg = cm_msg_new(c->cfg, milter_gw->engines, smfi_getsymval(ctx, "i"))) == NULL)
+    if ((c->msg = cm_msg_new(c->cfg, cm_engine_set_pick(milter_gw->engines, c->cfg), smfi_getsymval(ctx, "i"))) == NULL)
         return answer(ctx, CM_ERR_NOMEM, NULL);
     /* Some MTAs only send the client macros with MAIL. */
     f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");

@@ -17,6 +17,7 @@ import threading
 import time
 
 import mta
+from cmrun import BACKEND
 from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
                     check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
 from milterproxy import MilterProxy
@@ -124,7 +125,8 @@ class MtaSuite(OutboundCases):
         shutil.chown(spool, "cryptmilter")
         self.milter_conf = dict(UserID="cryptmilter:postfix", KeyringDir=self.keyring,
                                 SpoolDir=spool, InternalHosts="127.0.0.2/32",
-                                OutboundDaemons="submission", MissingKeyAction="split")
+                                OutboundDaemons="submission", MissingKeyAction="split",
+                                OpenPGPBackend=BACKEND)
         self.milter_conf.update(self.outbound_conf())
         self.Gateway = Gateway
         self.gw = None

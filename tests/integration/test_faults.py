@@ -12,6 +12,7 @@ import threading
 import time
 
 import faults
+from cmrun import gpgme_only
 from cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests,
                     workdir, write_config)
 
@@ -95,9 +96,10 @@ def engine_case(mode, want):
                     and time.monotonic() < end:
                 time.sleep(0.1)
             check(alive == [], "hung engine processes outlive their deadline: %r" % alive)
-    return ("engine/" + mode, t)
+    return ("engine/" + mode, gpgme_only(t))
 
 
+@gpgme_only
 def test_progress_while_the_engine_works():
     # A hanging gpg for 3 s: the MTA hears "progress" every second, so its
     # own milter timeout cannot fire before EngineTimeout does.
@@ -111,6 +113,7 @@ def test_progress_while_the_engine_works():
     check(res.get("progress", 0) >= 2, "progress replies: %d" % res.get("progress", 0))
 
 
+@gpgme_only
 def test_engine_children_start_with_empty_signal_mask():
     # The daemon's threads block SIGTERM/SIGHUP/SIGINT for libmilter; its
     # gpg must not inherit that, or a hung gpg ignores kill.

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import faults
+from cmrun import gpgme_only
 from cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
                     gpg_encrypt, run_tests, split_message, workdir, write_config)
 
@@ -264,29 +265,34 @@ def engine_fault(mode, message=MSG, timeout="3s"):
     return r.stderr.decode(), took
 
 
+@gpgme_only
 def test_engine_exits_without_status():
     for mode in ("exit0", "exit2"):
         err, _ = engine_fault(mode)
         check(" 451 4.7.5 " in err, "%s: %r" % (mode, err))
 
 
+@gpgme_only
 def test_engine_output_cut_short():
     # gpg reports success on its status fd; only the output check sees it.
     err, _ = engine_fault("half", BIG)
     check(" 451 4.7.5 " in err, err)
 
 
+@gpgme_only
 def test_engine_writes_garbage():
     err, _ = engine_fault("garbage")
     check(" 451 4.7.5 " in err, err)
 
 
+@gpgme_only
 def test_engine_killed_mid_stream():
     err, took = engine_fault("killed", BIG, timeout="20s")
     check(" 451 4." in err, err)
     check(took < 15, "took %.1fs: stuck until the deadline" % took)
 
 
+@gpgme_only
 def test_engine_hangs_until_deadline():
     err, took = engine_fault("hang", timeout="2s")
     check(" 451 4.3.0 " in err and "did not answer in time" in err, err)
@@ -296,12 +302,14 @@ def test_engine_hangs_until_deadline():
     check(alive == [], "hung engine processes still running: %r" % alive)
 
 
+@gpgme_only
 def test_engine_missing_at_run_time():
     conf = write_config(os.path.join(TMP, "nogpg.conf"), GpgProgram=os.path.join(TMP, "no-gpg"))
     line = refusal(MSG, conf, ["alice@example.org"], "451", "4.3.0", 75)
     check("engine unavailable" in line, line)
 
 
+@gpgme_only
 def test_engine_child_signal_mask_empty():
     path = faults.wrapper(TMP, "sigmask")
     conf = write_config(os.path.join(TMP, "sigmask.conf"), GpgProgram=path)

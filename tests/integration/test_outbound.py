@@ -10,6 +10,7 @@ import threading
 import time
 
 import sender as S
+from cmrun import gpgme_only
 from cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
                     workdir, write_config)
 
@@ -346,6 +347,7 @@ def test_gateway_key_missing_from_agent():
     refused(r, mark, "451", "4.3.0", 75, "decryption key unavailable")
 
 
+@gpgme_only
 def test_agent_dead():
     home = private_home("noagent", no_agent=True)
     mark = S.canary()

@@ -1,0 +1,105 @@
+/* cm_g10 - gpg-agent key files to canonical S-expressions (libgcrypt). */
+#include "cm_g10.h"
+#include "cm_buf.h"
+
+#include <gcrypt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_ok;
+
+static void init(void)
+{
+    /* Only S-expressions are asked of it: no secure memory pool. */
+    if (gcry_check_version(NULL) == NULL)
+        return;
+    (void) gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+    (void) gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+    init_ok = 1;
+}
+
+/* The "Key:" value of a name-value file, continuation lines joined, into
+ * a fresh NUL-terminated buffer. */
+static char *key_value(const unsigned char *p, size_t n, size_t *len)
+{
+    size_t i = 0, o = 0;
+    char *v;
+
+    /* Find a line that starts with "Key:". */
+    for (;;) {
+        if (i + 4 <= n && strncasecmp((const char *) p + i, "Key:", 4) == 0)
+            break;
+        while (i < n && p[i] != '\n')
+            i++;
+        if (i >= n)
+            return NULL;
+        i++;
+    }
+    i += 4;
+    if ((v = malloc(n - i + 1)) == NULL)
+        return NULL;
+    for (; i < n; i++) {
+        if (p[i] == '\n') {
+            if (i + 1 < n && (p[i + 1] == ' ' || p[i + 1] == '\t')) {
+                v[o++] = '\n';
+                i++;
+                continue;
+            }
+            break;
+        }
+        v[o++] = (char) p[i];
+    }
+    v[o] = 0;
+    *len = o;
+    return v;
+}
+
+int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size_t *outlen,
+                     char *err, size_t errlen)
+{
+    gcry_sexp_t sexp = NULL;
+    gcry_error_t ge;
+    size_t vlen = 0, need;
+    char *v;
+    int rc = 0;
+
+    *out = NULL;
+    *outlen = 0;
+    if (n > 0 && p[0] == '(') {     /* canonical already (the old format) */
+        if ((*out = malloc(n)) == NULL)
+            return -2;
+        memcpy(*out, p, n);
+        *outlen = n;
+        return 0;
+    }
+    if ((v = key_value(p, n, &vlen)) == NULL) {
+        snprintf(err, errlen, "no Key: field (not a gpg-agent key file)");
+        return -1;
+    }
+    if (pthread_once(&init_once, init) != 0 || !init_ok) {
+        snprintf(err, errlen, "libgcrypt could not be initialised");
+        rc = -1;
+    } else if ((ge = gcry_sexp_sscan(&sexp, NULL, v, vlen)) != 0) {
+        snprintf(err, errlen, "the Key: value is not an S-expression: %s", gcry_strerror(ge));
+        rc = -1;
+    } else if ((need = gcry_sexp_sprint(sexp, GCRYSEXP_FMT_CANON, NULL, 0)) == 0) {
+        snprintf(err, errlen, "the key cannot be written in canonical form");
+        rc = -1;
+    } else if ((*out = malloc(need)) == NULL) {
+        rc = -2;
+    } else if ((*outlen = gcry_sexp_sprint(sexp, GCRYSEXP_FMT_CANON, *out, need)) == 0) {
+        explicit_bzero(*out, need);
+        free(*out);
+        *out = NULL;
+        snprintf(err, errlen, "the key cannot be written in canonical form");
+        rc = -1;
+    }
+    gcry_sexp_release(sexp);
+    explicit_bzero(v, vlen);
+    free(v);
+    return rc;
+}

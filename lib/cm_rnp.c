@@ -1,0 +1,289 @@
+/* cm_rnp - the OpenPGP engine on librnp: no process per operation. The
+ * keyring is held in memory (cm_rnp_ring); lookups read its index, and
+ * encryption runs in this thread under the ring's lock (librnp's FFI
+ * object is not thread-safe), streaming from the reader to the writer. */
+#include "cm_rnp.h"
+#include "cm_rnp_int.h"
+#include "cm_buf.h"
+#include "cm_list.h"
+#include "cm_log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t mono_now(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        return 0;
+    return (int64_t) ts.tv_sec;
+}
+
+void cm_rnp_io_init(cm_rnp_io *io, const cm_msgctx *mc, cm_reader *in, cm_writer *out)
+{
+    memset(io, 0, sizeof(*io));
+    io->in = in;
+    io->out = out;
+    io->last_tick = mono_now();
+    io->deadline = io->last_tick + (int64_t) mc->cfg->engine_timeout;
+}
+
+/* Past the deadline (checked at every read and write: librnp works in
+ * this thread, so there is nothing to kill). */
+static int expired(cm_rnp_io *io)
+{
+    int64_t now = mono_now();
+
+    if (now >= io->deadline)
+        io->timed_out = 1;
+    else if (io->in != NULL && io->in->tick != NULL && now > io->last_tick) {
+        io->last_tick = now;
+        io->in->tick(io->in->arg);
+    }
+    return io->timed_out;
+}
+
+static bool read_cb(void *app_ctx, void *buf, size_t len, size_t *nread)
+{
+    cm_rnp_io *io = app_ctx;
+    ssize_t r;
+
+    *nread = 0;
+    if (expired(io))
+        return false;
+    do
+        r = io->in->read(io->in->arg, buf, len);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        io->read_errno = errno ? errno : EIO;
+        return false;
+    }
+    *nread = (size_t) r;
+    return true;
+}
+
+static bool write_cb(void *app_ctx, const void *buf, size_t len)
+{
+    cm_rnp_io *io = app_ctx;
+
+    if (expired(io))
+        return false;
+    if (len > 0 && io->out->write(io->out->arg, buf, len) < 0) {
+        io->write_errno = errno ? errno : EIO;
+        return false;
+    }
+    return true;
+}
+
+rnp_result_t cm_rnp_input(rnp_input_t *input, cm_rnp_io *io)
+{
+    return rnp_input_from_callback(input, read_cb, NULL, io);
+}
+
+rnp_result_t cm_rnp_output(rnp_output_t *output, cm_rnp_io *io)
+{
+    return rnp_output_to_callback(output, write_cb, NULL, io);
+}
+
+cm_stat cm_rnp_io_status(const cm_rnp_io *io, const cm_msgctx *mc, const char *what)
+{
+    const char *qid = CM_QID(mc);
+
+    if (io->timed_out) {
+        cm_log_error("%s: %s did not finish within EngineTimeout (%llus)", qid, what,
+                     (unsigned long long) mc->cfg->engine_timeout);
+        return CM_ERR_TIMEOUT;
+    }
+    if (io->write_errno != 0) {
+        errno = io->write_errno;
+        cm_log_errno("%s: %s: writing the output", qid, what);
+        return io->write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    }
+    if (io->read_errno != 0) {
+        errno = io->read_errno;
+        cm_log_errno("%s: %s: reading the input", qid, what);
+        return io->read_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    }
+    return CM_OK;
+}
+
+static cm_stat rnp_create(cm_engine **out, char *err, size_t errlen)
+{
+    cm_engine *e = calloc(1, sizeof(*e));
+
+    (void) err;
+    (void) errlen;
+    if (e == NULL || (e->cache = cm_rnp_cache_new()) == NULL) {
+        free(e);
+        return CM_ERR_NOMEM;
+    }
+    *out = e;
+    return CM_OK;
+}
+
+static void rnp_destroy(cm_engine *e)
+{
+    if (e == NULL)
+        return;
+    cm_rnp_cache_free(e->cache);
+    free(e);
+}
+
+static cm_stat rnp_session_new(cm_engine *e, const cm_msgctx *mc, cm_engine_session **out)
+{
+    cm_engine_session *s = calloc(1, sizeof(*s));
+    cm_stat st;
+
+    if (s == NULL)
+        return CM_ERR_NOMEM;
+    s->mc = mc;
+    if ((st = cm_rnp_ring_get(e->cache, mc, &s->ring)) != CM_OK) {
+        free(s);
+        return st;
+    }
+    *out = s;
+    return CM_OK;
+}
+
+static void rnp_session_free(cm_engine_session *s)
+{
+    if (s == NULL)
+        return;
+    cm_rnp_ring_put(s->ring);
+    free(s->keys);
+    free(s);
+}
+
+static cm_stat rnp_lookup(cm_engine_session *s, const char *addr, const cm_key **key)
+{
+    const cm_rnp_key *k = cm_rnp_ring_find(s->ring, addr);
+
+    /* As the GPGME engine: the gateway's key is never an outbound
+     * recipient; inbound mail to its address is encrypted to it. */
+    if (k != NULL && s->mc->no_gateway_keys && cm_list_has_ci(&s->mc->cfg->gateway_keys, k->fpr)) {
+        cm_log_debug("%s: <%s> has only the gateway key %s", CM_QID(s->mc), addr, k->fpr);
+        k = NULL;
+    }
+    if (k != NULL)
+        cm_log_debug("%s: key for <%s>: %s", CM_QID(s->mc), addr, k->fpr);
+    *key = (const cm_key *) k;
+    return CM_OK;
+}
+
+static cm_stat rnp_add_recipient(cm_engine_session *s, const cm_key *key)
+{
+    const cm_rnp_key *k = (const cm_rnp_key *) key;
+    const cm_rnp_key **nk;
+    size_t i;
+
+    for (i = 0; i < s->nkeys; i++)
+        if (s->keys[i] == k)
+            return CM_OK;       /* one key, one session key packet */
+    if ((nk = cm_array_resize(s->keys, s->nkeys + 1, sizeof(*nk))) == NULL)
+        return CM_ERR_NOMEM;
+    s->keys = nk;
+    s->keys[s->nkeys++] = k;
+    return CM_OK;
+}
+
+static size_t rnp_recipients(const cm_engine_session *s)
+{
+    return s->nkeys;
+}
+
+static cm_stat map_result(rnp_result_t rr)
+{
+    return rr == RNP_ERROR_OUT_OF_MEMORY ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
+}
+
+/* The encryption itself, under the ring's lock. */
+static rnp_result_t encrypt_locked(cm_engine_session *s, cm_rnp_io *io, const char **failed)
+{
+    rnp_ffi_t ffi = s->ring->ffi;
+    rnp_input_t in = NULL;
+    rnp_output_t out = NULL;
+    rnp_op_encrypt_t op = NULL;
+    rnp_result_t rr;
+    size_t i;
+
+    *failed = NULL;
+    if ((rr = cm_rnp_input(&in, io)) != RNP_SUCCESS || (rr = cm_rnp_output(&out, io)) != RNP_SUCCESS
+        || (rr = rnp_op_encrypt_create(&op, ffi, in, out)) != RNP_SUCCESS)
+        goto done;
+    for (i = 0; i < s->nkeys && rr == RNP_SUCCESS; i++) {
+        rnp_key_handle_t h = NULL;
+
+        rr = rnp_locate_key(ffi, "fingerprint", s->keys[i]->fpr, &h);
+        if (rr == RNP_SUCCESS && h == NULL)
+            rr = RNP_ERROR_KEY_NOT_FOUND;
+        if (rr == RNP_SUCCESS)
+            rr = rnp_op_encrypt_add_recipient(op, h);
+        if (rr != RNP_SUCCESS)
+            *failed = s->keys[i]->fpr;
+        (void) rnp_key_handle_destroy(h);
+    }
+    /* What gpg does for these keys: AES-256 with MDC (SEIPD v1), which
+     * every OpenPGP implementation reads; no compression unless asked
+     * (most attachments are compressed already). */
+    if (rr == RNP_SUCCESS)
+        rr = rnp_op_encrypt_set_armor(op, true);
+    if (rr == RNP_SUCCESS)
+        rr = rnp_op_encrypt_set_cipher(op, "AES256");
+    if (rr == RNP_SUCCESS)
+        rr = s->mc->cfg->compress ? rnp_op_encrypt_set_compression(op, "ZLIB", 6)
+                                  : rnp_op_encrypt_set_compression(op, "Uncompressed", 0);
+    if (rr == RNP_SUCCESS)
+        rr = rnp_op_encrypt_execute(op);
+    if (rr == RNP_SUCCESS)
+        rr = rnp_output_finish(out);
+done:
+    (void) rnp_op_encrypt_destroy(op);
+    (void) rnp_input_destroy(in);
+    (void) rnp_output_destroy(out);
+    return rr;
+}
+
+static cm_stat rnp_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
+{
+    const char *qid = CM_QID(s->mc), *failed;
+    rnp_result_t rr;
+    cm_rnp_io io;
+    cm_stat st;
+
+    if (s->nkeys == 0)
+        return CM_ERR_INTERNAL;
+    cm_rnp_io_init(&io, s->mc, in, out);
+    if (pthread_mutex_lock(&s->ring->lock) != 0)
+        return CM_ERR_INTERNAL;
+    rr = encrypt_locked(s, &io, &failed);
+    (void) pthread_mutex_unlock(&s->ring->lock);
+    if ((st = cm_rnp_io_status(&io, s->mc, "encryption")) != CM_OK)
+        return st;
+    if (rr == RNP_SUCCESS)
+        return CM_OK;
+    if (failed != NULL)
+        cm_log_error("%s: encryption refused key %s: %s", qid, failed, rnp_result_to_string(rr));
+    else
+        cm_log_error("%s: encryption failed: %s", qid, rnp_result_to_string(rr));
+    return map_result(rr);
+}
+
+const cm_engine_ops cm_rnp_engine = {
+    "rnp",
+    CM_KEY_OPENPGP,
+    rnp_create,
+    rnp_destroy,
+    rnp_session_new,
+    rnp_session_free,
+    rnp_lookup,
+    rnp_add_recipient,
+    rnp_recipients,
+    rnp_encrypt,
+    cm_rnp_gateway_match,
+    cm_rnp_decrypt_verify,
+    cm_rnp_verify_detached,
+    cm_rnp_key_has_addr,
+};

@@ -1,0 +1,287 @@
+/* cm_rnp_dec - the librnp engine's outbound half: which keys a message is
+ * for, decryption with the signatures made with it, detached signatures,
+ * and who a signing key belongs to. The same answers as cm_gpgme_dec:
+ * - a decryption counts only if librnp finished it and says the cipher was
+ *   integrity protected (MDC or AEAD) and the protection checked out; the
+ *   caller throws the output away on anything else;
+ * - a signature is what librnp says of it, with the signer's primary
+ *   fingerprint and the signature time; cm_gate judges the rest.
+ * librnp works in this thread: there is no crash to tell from damage, so
+ * this engine never answers CM_ERR_ENGINE_MIDSTREAM. */
+#include "cm_rnp_int.h"
+#include "cm_list.h"
+#include "cm_log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+cm_stat cm_rnp_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes)
+{
+    const cm_list *gw = &s->mc->cfg->gateway_keys;
+    size_t g, i, j;
+
+    *yes = 0;
+    for (g = 0; g < gw->n; g++) {
+        const cm_rnp_key *k = cm_rnp_ring_by_fpr(s->ring, gw->v[g]);
+
+        if (k == NULL) {
+            cm_log_error("%s: GatewayKeys names %s, which is not in KeyringDir %s", CM_QID(s->mc),
+                         gw->v[g], s->mc->cfg->keyring_dir);
+            return CM_ERR_GATEWAY_KEY;
+        }
+        /* Any of its encryption subkeys, expired ones too (as gpgme). */
+        for (i = 0; i < k->nenc_keyids; i++)
+            for (j = 0; j < n; j++)
+                if (keyids[j] == k->enc_keyids[i])
+                    *yes = 1;
+    }
+    return CM_OK;
+}
+
+cm_stat cm_rnp_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes)
+{
+    const cm_rnp_key *k = cm_rnp_ring_by_fpr(s->ring, fpr);
+    size_t i;
+
+    *yes = 0;
+    if (k == NULL || k->revoked || k->disabled || k->invalid)
+        return CM_OK;
+    for (i = 0; i < k->naddrs; i++)
+        if (strcasecmp(k->addrs[i], addr) == 0)
+            *yes = 1;
+    return CM_OK;
+}
+
+static const char *sig_name(cm_sig_status st)
+{
+    static const char *const names[] = {"good", "bad", "no-key", "key-expired", "key-revoked",
+                                        "expired", "error"};
+
+    return (unsigned) st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
+}
+
+static int key_flag(rnp_result_t (*fn)(rnp_key_handle_t, bool *), rnp_key_handle_t h)
+{
+    bool b = false;
+
+    return h != NULL && fn(h, &b) == RNP_SUCCESS && b;
+}
+
+/* One signature librnp checked into sg. */
+static void read_sig(rnp_ffi_t ffi, rnp_op_verify_signature_t vs, cm_sig *sg)
+{
+    rnp_result_t status = rnp_op_verify_signature_get_status(vs);
+    rnp_signature_handle_t sh = NULL;
+    rnp_key_handle_t key = NULL, primary = NULL;
+    uint32_t created = 0, expires = 0;
+    char *s = NULL;
+
+    memset(sg, 0, sizeof(*sg));
+    sg->created = -1;
+    switch (status) {
+    case RNP_SUCCESS:
+        sg->status = CM_SIG_GOOD;
+        break;
+    case RNP_ERROR_SIGNATURE_EXPIRED:
+        sg->status = CM_SIG_EXPIRED;
+        break;
+    case RNP_ERROR_KEY_NOT_FOUND:
+        sg->status = CM_SIG_NOKEY;
+        break;
+    case RNP_ERROR_SIGNATURE_INVALID:
+        sg->status = CM_SIG_BAD;
+        break;
+    default:
+        sg->status = CM_SIG_ERROR;
+        break;
+    }
+    if (rnp_op_verify_signature_get_times(vs, &created, &expires) == RNP_SUCCESS)
+        sg->created = (int64_t) created;
+    /* librnp calls a signature from the future "expired" once the
+     * cryptography holds; gpg calls it good and cm_gate refuses it for its
+     * time (5.7.1, "clock"), so this engine does the same. */
+    if (sg->status == CM_SIG_EXPIRED && sg->created > (int64_t) time(NULL))
+        sg->status = CM_SIG_GOOD;
+    if (rnp_op_verify_signature_get_handle(vs, &sh) == RNP_SUCCESS && sh != NULL) {
+        if (rnp_signature_get_keyid(sh, &s) == RNP_SUCCESS && s != NULL)
+            snprintf(sg->keyid, sizeof(sg->keyid), "%s", s);
+        rnp_buffer_destroy(s);
+        (void) rnp_signature_handle_destroy(sh);
+    }
+    if (rnp_op_verify_signature_get_key(vs, &key) != RNP_SUCCESS || key == NULL)
+        return;
+    s = NULL;
+    if ((key_flag(rnp_key_is_primary, key) ? rnp_key_get_fprint(key, &s)
+                                           : rnp_key_get_primary_fprint(key, &s)) == RNP_SUCCESS
+        && s != NULL) {
+        snprintf(sg->fpr, sizeof(sg->fpr), "%s", s);
+        (void) rnp_locate_key(ffi, "fingerprint", s, &primary);
+    }
+    rnp_buffer_destroy(s);
+    /* librnp calls a signature by a revoked or expired key invalid; gpg
+     * says REVKEYSIG/EXPKEYSIG, and so does this engine. */
+    if (sg->status == CM_SIG_BAD || sg->status == CM_SIG_GOOD) {
+        if (key_flag(rnp_key_is_revoked, key) || key_flag(rnp_key_is_revoked, primary))
+            sg->status = CM_SIG_KEY_REVOKED;
+        else if (key_flag(rnp_key_is_expired, key) || key_flag(rnp_key_is_expired, primary))
+            sg->status = CM_SIG_KEY_EXPIRED;
+    }
+    (void) rnp_key_handle_destroy(primary);
+    (void) rnp_key_handle_destroy(key);
+}
+
+static void read_sigs(rnp_ffi_t ffi, rnp_op_verify_t op, cm_sigs *sigs)
+{
+    size_t n = 0, i;
+
+    if (rnp_op_verify_get_signature_count(op, &n) != RNP_SUCCESS)
+        n = 0;
+    sigs->seen = n;
+    for (i = 0; i < n && sigs->n < CM_SIGS_MAX; i++) {
+        rnp_op_verify_signature_t vs = NULL;
+
+        if (rnp_op_verify_get_signature_at(op, i, &vs) != RNP_SUCCESS || vs == NULL) {
+            cm_sig *sg = &sigs->v[sigs->n++];
+
+            memset(sg, 0, sizeof(*sg));
+            sg->status = CM_SIG_ERROR;
+            sg->created = -1;
+            continue;
+        }
+        read_sig(ffi, vs, &sigs->v[sigs->n++]);
+    }
+}
+
+static void log_sigs(const cm_msgctx *mc, const cm_sigs *sigs)
+{
+    size_t i;
+
+    for (i = 0; i < sigs->n; i++)
+        cm_log_debug("%s: signature %zu: %s by %s (key %s) at %lld", CM_QID(mc), i,
+                     sig_name(sigs->v[i].status), sigs->v[i].fpr[0] ? sigs->v[i].fpr : "?",
+                     sigs->v[i].keyid[0] ? sigs->v[i].keyid : "?", (long long) sigs->v[i].created);
+}
+
+/* How the decryption went, read before the op is destroyed. */
+typedef struct dec_result {
+    rnp_result_t rr;
+    char *mode;             /* "cfb-mdc", "aead-ocb"...; NULL if unknown */
+    bool valid;             /* integrity protection present and checked */
+} dec_result;
+
+static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, dec_result *res)
+{
+    rnp_ffi_t ffi = s->ring->ffi;
+    rnp_input_t in = NULL;
+    rnp_output_t out = NULL;
+    rnp_op_verify_t op = NULL;
+    rnp_result_t rr;
+
+    if ((rr = cm_rnp_input(&in, io)) == RNP_SUCCESS && (rr = cm_rnp_output(&out, io)) == RNP_SUCCESS
+        && (rr = rnp_op_verify_create(&op, ffi, in, out)) == RNP_SUCCESS
+        && (rr = rnp_op_verify_set_flags(op, RNP_VERIFY_IGNORE_SIGS_ON_DECRYPT)) == RNP_SUCCESS) {
+        rr = rnp_op_verify_execute(op);
+        if (rnp_op_verify_get_protection_info(op, &res->mode, NULL, &res->valid) != RNP_SUCCESS) {
+            res->mode = NULL;
+            res->valid = false;
+        }
+        read_sigs(ffi, op, sigs);
+    }
+    res->rr = rr;
+    (void) rnp_op_verify_destroy(op);
+    (void) rnp_input_destroy(in);
+    (void) rnp_output_destroy(out);
+}
+
+cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)
+{
+    const char *qid = CM_QID(s->mc);
+    dec_result res = {RNP_SUCCESS, NULL, false};
+    int integrity;
+    cm_rnp_io io;
+    cm_stat st;
+
+    memset(sigs, 0, sizeof(*sigs));
+    if (!s->ring->gateway_secret_ok) {
+        cm_log_error("%s: the gateway key's secret part is not usable: is it in %s/"
+                     "private-keys-v1.d, without a passphrase?", qid, s->mc->cfg->keyring_dir);
+        return CM_ERR_GATEWAY_KEY;
+    }
+    cm_rnp_io_init(&io, s->mc, in, out);
+    if (pthread_mutex_lock(&s->ring->lock) != 0)
+        return CM_ERR_INTERNAL;
+    decrypt_locked(s, &io, sigs, &res);
+    (void) pthread_mutex_unlock(&s->ring->lock);
+    integrity = res.mode != NULL && res.valid
+                && (strcmp(res.mode, "cfb-mdc") == 0 || strncmp(res.mode, "aead", 4) == 0);
+    if ((st = cm_rnp_io_status(&io, s->mc, "decryption")) != CM_OK) {
+        ;
+    } else if (res.rr == RNP_SUCCESS && integrity) {
+        log_sigs(s->mc, sigs);
+    } else if (res.rr == RNP_ERROR_OUT_OF_MEMORY) {
+        st = CM_ERR_NOMEM;
+    } else {
+        /* Why, for the administrator; the sender learns only "cannot decrypt". */
+        cm_log_notice("%s: decryption failed: %s (protection %s%s)", qid,
+                      rnp_result_to_string(res.rr), res.mode ? res.mode : "unknown",
+                      res.valid ? "" : ", not verified");
+        st = CM_DECRYPT_FAILED;
+    }
+    rnp_buffer_destroy(res.mode);
+    if (st != CM_OK)
+        memset(sigs, 0, sizeof(*sigs));
+    return st;
+}
+
+static void verify_locked(cm_engine_session *s, cm_rnp_io *io, const void *sig, size_t siglen,
+                          cm_sigs *sigs, rnp_result_t *rrp)
+{
+    rnp_ffi_t ffi = s->ring->ffi;
+    rnp_input_t data = NULL, sgin = NULL;
+    rnp_op_verify_t op = NULL;
+    rnp_result_t rr;
+
+    if ((rr = cm_rnp_input(&data, io)) == RNP_SUCCESS
+        && (rr = rnp_input_from_memory(&sgin, sig, siglen, false)) == RNP_SUCCESS
+        && (rr = rnp_op_verify_detached_create(&op, ffi, data, sgin)) == RNP_SUCCESS) {
+        rr = rnp_op_verify_execute(op);
+        read_sigs(ffi, op, sigs);
+    }
+    *rrp = rr;
+    (void) rnp_op_verify_destroy(op);
+    (void) rnp_input_destroy(data);
+    (void) rnp_input_destroy(sgin);
+}
+
+cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
+                               size_t siglen, cm_sigs *sigs)
+{
+    rnp_result_t rr = RNP_SUCCESS;
+    cm_rnp_io io;
+    cm_stat st;
+
+    memset(sigs, 0, sizeof(*sigs));
+    cm_rnp_io_init(&io, s->mc, data, NULL);
+    if (pthread_mutex_lock(&s->ring->lock) != 0)
+        return CM_ERR_INTERNAL;
+    verify_locked(s, &io, sig, siglen, sigs, &rr);
+    (void) pthread_mutex_unlock(&s->ring->lock);
+    if ((st = cm_rnp_io_status(&io, s->mc, "signature check")) != CM_OK)
+        return st;
+    if (rr == RNP_ERROR_OUT_OF_MEMORY)
+        return CM_ERR_NOMEM;
+    if (sigs->seen == 0) {
+        /* No signature librnp could read there: one that does not verify,
+         * as far as the sender is concerned (gpg's NODATA). */
+        cm_log_notice("%s: detached signature unreadable: %s", CM_QID(s->mc),
+                      rnp_result_to_string(rr));
+        sigs->seen = sigs->n = 1;
+        sigs->v[0].status = CM_SIG_BAD;
+        sigs->v[0].created = -1;
+    }
+    log_sigs(s->mc, sigs);
+    return CM_OK;
+}

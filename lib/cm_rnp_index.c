@@ -1,0 +1,324 @@
+/* cm_rnp_index - the librnp engine's key index: every primary key of the
+ * keyring with what the key selection rules (SPEC §3.2) ask of it, by
+ * address and by fingerprint, read from librnp once per keyring load so
+ * that a lookup touches neither librnp nor a lock. */
+#include "cm_rnp_int.h"
+#include "cm_buf.h"
+#include "cm_log.h"
+#include "cm_trustdb.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* The address of a user ID as gpg takes it: the text in angle brackets,
+ * or the whole user ID if it is a bare address. Lower-cased copy or NULL. */
+static char *uid_addr(const char *uid)
+{
+    const char *lt = strchr(uid, '<'), *gt, *a;
+    size_t n, i;
+    char *out;
+
+    if (lt != NULL) {
+        if ((gt = strchr(lt + 1, '>')) == NULL)
+            return NULL;
+        a = lt + 1;
+        n = (size_t) (gt - a);
+    } else {
+        a = uid;
+        n = strlen(uid);
+        for (i = 0; i < n; i++)
+            if (a[i] == ' ' || a[i] == '\t' || a[i] == '>')
+                return NULL;
+    }
+    if (n == 0 || memchr(a, '@', n) == NULL || a[0] == '@' || a[n - 1] == '@')
+        return NULL;
+    if ((out = malloc(n + 1)) == NULL)
+        return NULL;
+    for (i = 0; i < n; i++)
+        out[i] = (char) (a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
+    out[n] = 0;
+    return out;
+}
+
+static void key_free(cm_rnp_key *k)
+{
+    size_t i;
+
+    for (i = 0; i < k->naddrs; i++)
+        free(k->addrs[i]);
+    free(k->addrs);
+    free(k->enc_created);
+    free(k->enc_till);
+    free(k->enc_keyids);
+}
+
+void cm_rnp_index_free(cm_rnp_ring *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->nkeys; i++)
+        key_free(&r->keys[i]);
+    free(r->keys);
+    free(r->byaddr);
+    free(r->byfpr);
+    r->keys = NULL;
+    r->byaddr = NULL;
+    r->byfpr = NULL;
+    r->nkeys = r->naddr = 0;
+}
+
+static int flag(rnp_result_t (*fn)(rnp_key_handle_t, bool *), rnp_key_handle_t h)
+{
+    bool b = false;
+
+    return fn(h, &b) == RNP_SUCCESS && b;
+}
+
+/* An encryption-capable (sub)key h into k. */
+static cm_stat add_enc(cm_rnp_key *k, rnp_key_handle_t h)
+{
+    char *kid = NULL;
+    uint64_t id, till = 0;
+    uint32_t created = 0;
+    void *p;
+
+    if (rnp_key_get_keyid(h, &kid) != RNP_SUCCESS || kid == NULL)
+        return CM_ERR_ENGINE;
+    if (sscanf(kid, "%16" SCNx64, &id) != 1) {
+        rnp_buffer_destroy(kid);
+        return CM_ERR_ENGINE;
+    }
+    rnp_buffer_destroy(kid);
+    if ((p = cm_array_resize(k->enc_keyids, k->nenc_keyids + 1, sizeof(uint64_t))) == NULL)
+        return CM_ERR_NOMEM;
+    k->enc_keyids = p;
+    k->enc_keyids[k->nenc_keyids++] = id;
+    /* Usable: valid, not revoked; expiry is read at lookup time. */
+    if (!flag(rnp_key_is_revoked, h) && rnp_key_valid_till64(h, &till) == RNP_SUCCESS && till > 0
+        && rnp_key_get_creation(h, &created) == RNP_SUCCESS) {
+        if ((p = cm_array_resize(k->enc_created, k->nenc + 1, sizeof(uint32_t))) == NULL)
+            return CM_ERR_NOMEM;
+        k->enc_created = p;
+        if ((p = cm_array_resize(k->enc_till, k->nenc + 1, sizeof(uint64_t))) == NULL)
+            return CM_ERR_NOMEM;
+        k->enc_till = p;
+        k->enc_created[k->nenc] = created;
+        k->enc_till[k->nenc] = till;
+        k->nenc++;
+    }
+    return CM_OK;
+}
+
+static cm_stat add_uids(cm_rnp_key *k, rnp_key_handle_t h)
+{
+    size_t n = 0, i;
+
+    if (rnp_key_get_uid_count(h, &n) != RNP_SUCCESS)
+        return CM_ERR_ENGINE;
+    for (i = 0; i < n; i++) {
+        rnp_uid_handle_t u = NULL;
+        bool valid = false, revoked = true;
+        char *text = NULL, *a;
+        void *p;
+
+        if (rnp_key_get_uid_handle_at(h, i, &u) != RNP_SUCCESS)
+            return CM_ERR_ENGINE;
+        (void) rnp_uid_is_valid(u, &valid);
+        (void) rnp_uid_is_revoked(u, &revoked);
+        (void) rnp_uid_handle_destroy(u);
+        if (!valid || revoked)
+            continue;
+        if (rnp_key_get_uid_at(h, i, &text) != RNP_SUCCESS || text == NULL)
+            return CM_ERR_ENGINE;
+        a = uid_addr(text);
+        rnp_buffer_destroy(text);
+        if (a == NULL)
+            continue;       /* no address (or no memory: then no entry, as if none) */
+        if ((p = cm_array_resize(k->addrs, k->naddrs + 1, sizeof(char *))) == NULL) {
+            free(a);
+            return CM_ERR_NOMEM;
+        }
+        k->addrs = p;
+        k->addrs[k->naddrs++] = a;
+    }
+    return CM_OK;
+}
+
+/* The primary key h and its subkeys into k. */
+static cm_stat read_key(cm_rnp_key *k, rnp_key_handle_t h, const cm_trustdb *t)
+{
+    size_t nsub = 0, i;
+    char *fpr = NULL;
+    bool valid = false, enc = false;
+    cm_stat st;
+
+    if (rnp_key_get_fprint(h, &fpr) != RNP_SUCCESS || fpr == NULL)
+        return CM_ERR_ENGINE;
+    snprintf(k->fpr, sizeof(k->fpr), "%s", fpr);
+    rnp_buffer_destroy(fpr);
+    k->revoked = flag(rnp_key_is_revoked, h);
+    k->disabled = cm_trustdb_is_disabled(t, k->fpr);
+    (void) rnp_key_is_valid(h, &valid);
+    if (rnp_key_valid_till64(h, &k->valid_till) != RNP_SUCCESS)
+        k->valid_till = 0;
+    /* Not valid and not merely expired: its self-signatures do not hold. */
+    k->invalid = !valid && !flag(rnp_key_is_expired, h) && k->valid_till == 0;
+    if (rnp_key_allows_usage(h, "encrypt", &enc) == RNP_SUCCESS && enc
+        && (st = add_enc(k, h)) != CM_OK)
+        return st;
+    if (rnp_key_get_subkey_count(h, &nsub) != RNP_SUCCESS)
+        return CM_ERR_ENGINE;
+    for (i = 0; i < nsub; i++) {
+        rnp_key_handle_t sub = NULL;
+
+        if (rnp_key_get_subkey_at(h, i, &sub) != RNP_SUCCESS)
+            return CM_ERR_ENGINE;
+        enc = false;
+        st = rnp_key_allows_usage(sub, "encrypt", &enc) == RNP_SUCCESS && enc
+             ? add_enc(k, sub) : CM_OK;
+        (void) rnp_key_handle_destroy(sub);
+        if (st != CM_OK)
+            return st;
+    }
+    return add_uids(k, h);
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+    return strcasecmp(((const cm_rnp_addr *) a)->addr, ((const cm_rnp_addr *) b)->addr);
+}
+
+static cm_stat sort_views(cm_rnp_ring *r)
+{
+    size_t i, j, n = 0;
+
+    for (i = 0; i < r->nkeys; i++)
+        n += r->keys[i].naddrs;
+    if (n > 0 && (r->byaddr = cm_array_resize(NULL, n, sizeof(*r->byaddr))) == NULL)
+        return CM_ERR_NOMEM;
+    if (r->nkeys > 0 && (r->byfpr = cm_array_resize(NULL, r->nkeys, sizeof(*r->byfpr))) == NULL)
+        return CM_ERR_NOMEM;
+    for (i = 0; i < r->nkeys; i++) {
+        r->byfpr[i].addr = r->keys[i].fpr;
+        r->byfpr[i].key = i;
+        for (j = 0; j < r->keys[i].naddrs; j++) {
+            r->byaddr[r->naddr].addr = r->keys[i].addrs[j];
+            r->byaddr[r->naddr].key = i;
+            r->naddr++;
+        }
+    }
+    if (r->naddr > 0)
+        qsort(r->byaddr, r->naddr, sizeof(*r->byaddr), addr_cmp);
+    if (r->nkeys > 0)
+        qsort(r->byfpr, r->nkeys, sizeof(*r->byfpr), addr_cmp);
+    return CM_OK;
+}
+
+cm_stat cm_rnp_index_build(cm_rnp_ring *r, const cm_trustdb *t, const cm_msgctx *mc)
+{
+    rnp_identifier_iterator_t it = NULL;
+    const char *grip;
+    size_t cap = 0;
+    cm_stat st = CM_OK;
+
+    /* Grips name each key once, primary or subkey. */
+    if (rnp_identifier_iterator_create(r->ffi, &it, "grip") != RNP_SUCCESS) {
+        cm_log_error("%s: librnp: cannot walk the keyring", CM_QID(mc));
+        return CM_ERR_ENGINE;
+    }
+    while (st == CM_OK) {
+        rnp_key_handle_t h = NULL;
+
+        grip = NULL;
+        if (rnp_identifier_iterator_next(it, &grip) != RNP_SUCCESS) {
+            st = CM_ERR_ENGINE;
+            break;
+        }
+        if (grip == NULL)
+            break;
+        if (rnp_locate_key(r->ffi, "grip", grip, &h) != RNP_SUCCESS || h == NULL) {
+            st = CM_ERR_ENGINE;
+            break;
+        }
+        if (flag(rnp_key_is_primary, h)) {
+            if (r->nkeys == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                cm_rnp_key *nk = cm_array_resize(r->keys, ncap, sizeof(*nk));
+
+                if (nk == NULL) {
+                    (void) rnp_key_handle_destroy(h);
+                    st = CM_ERR_NOMEM;
+                    break;
+                }
+                memset(nk + cap, 0, (ncap - cap) * sizeof(*nk));
+                r->keys = nk;
+                cap = ncap;
+            }
+            st = read_key(&r->keys[r->nkeys++], h, t);
+        }
+        (void) rnp_key_handle_destroy(h);
+    }
+    (void) rnp_identifier_iterator_destroy(it);
+    if (st == CM_ERR_ENGINE)
+        cm_log_error("%s: librnp: cannot read a key of KeyringDir %s", CM_QID(mc), r->dir);
+    return st == CM_OK ? sort_views(r) : st;
+}
+
+/* The newest encryption subkey of k usable at now: its creation, or 0. */
+static uint32_t usable_at(const cm_rnp_key *k, uint64_t now)
+{
+    uint32_t best = 0;
+    size_t i;
+
+    if (k->revoked || k->disabled || k->invalid || k->valid_till <= now)
+        return 0;
+    for (i = 0; i < k->nenc; i++)
+        if (k->enc_till[i] > now && k->enc_created[i] > best)
+            best = k->enc_created[i];
+    return best;
+}
+
+const cm_rnp_key *cm_rnp_ring_find(const cm_rnp_ring *r, const char *addr)
+{
+    size_t lo = 0, hi = r->naddr, i;
+    const cm_rnp_key *best = NULL;
+    uint32_t best_ts = 0, ts;
+    uint64_t now = (uint64_t) time(NULL);
+
+    while (lo < hi) {           /* the first entry >= addr (see cm_gpgme_index_find) */
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcasecmp(r->byaddr[mid].addr, addr) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (i = lo; i < r->naddr && strcasecmp(r->byaddr[i].addr, addr) == 0; i++)
+        if ((ts = usable_at(&r->keys[r->byaddr[i].key], now)) > best_ts) {
+            best = &r->keys[r->byaddr[i].key];
+            best_ts = ts;
+        }
+    return best;
+}
+
+const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr)
+{
+    size_t lo = 0, hi = r->nkeys;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcasecmp(r->byfpr[mid].addr, fpr);
+
+        if (c == 0)
+            return &r->keys[r->byfpr[mid].key];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}

@@ -1,0 +1,114 @@
+/* cm_rnp_int - what the librnp engine's files share. Not for front ends. */
+#ifndef CM_RNP_INT_H
+#define CM_RNP_INT_H
+
+#include <pthread.h>
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
+#include <stdint.h>
+
+#include "cm_config.h"
+#include "cm_engine.h"
+#include "cm_keyring.h"
+#include "cm_status.h"
+
+/* A primary key as the index knows it: what lookups, the gateway check
+ * and the signer check need, read once when the keyring is loaded. */
+typedef struct cm_rnp_key {
+    char fpr[CM_FPR_MAX + 1];
+    int revoked, disabled, invalid;     /* invalid: self-signatures do not hold */
+    uint64_t valid_till;                /* the primary key's expiry; UINT64_MAX none */
+    /* Usable encryption subkeys (or the primary itself): the newest one's
+     * creation and the time until which it (or the newest still valid of
+     * them) can be used are read at lookup time from these. */
+    uint32_t *enc_created;
+    uint64_t *enc_till;
+    size_t nenc;
+    uint64_t *enc_keyids;   /* every encryption-capable (sub)key, expired too */
+    size_t nenc_keyids;
+    char **addrs;           /* lower-cased addresses of valid, unrevoked user IDs */
+    size_t naddrs;
+} cm_rnp_key;
+
+/* An index entry: an address (or a fingerprint) and its key. */
+typedef struct cm_rnp_addr {
+    const char *addr;       /* owned by the key */
+    size_t key;             /* index into ring->keys */
+} cm_rnp_addr;
+
+typedef struct cm_rnp_ring cm_rnp_ring;     /* one loaded state of KeyringDir */
+typedef struct cm_rnp_cache cm_rnp_cache;   /* the engine's current ring */
+
+struct cm_rnp_ring {
+    cm_rnp_cache *cache;
+    int refs;                   /* under the cache's lock */
+    char *dir;
+    char *gateways;             /* GatewayKeys it loaded secrets for, joined */
+    cm_keyring_id id;           /* pubring */
+    struct stat trustdb, privdir;   /* st_ino 0: absent */
+    /* librnp's FFI object is not thread-safe: every use of ffi is under
+     * lock. Lookups use the index below, which is read-only once built. */
+    pthread_mutex_t lock;
+    rnp_ffi_t ffi;
+    cm_rnp_key *keys;
+    size_t nkeys;
+    cm_rnp_addr *byaddr;        /* sorted by address */
+    size_t naddr;
+    cm_rnp_addr *byfpr;         /* every key, sorted by fingerprint */
+    int gateway_secret_ok;      /* every GatewayKeys key has a usable secret */
+};
+
+struct cm_engine {
+    cm_rnp_cache *cache;
+};
+
+struct cm_engine_session {
+    const cm_msgctx *mc;
+    cm_rnp_ring *ring;          /* held for the message's life */
+    const cm_rnp_key **keys;    /* recipients */
+    size_t nkeys;
+};
+
+cm_rnp_cache *cm_rnp_cache_new(void);
+void cm_rnp_cache_free(cm_rnp_cache *c);
+/* The ring of mc's KeyringDir, loaded again if its files or GatewayKeys
+ * changed; held until cm_rnp_ring_put. A keyring that cannot be loaded
+ * whole is an error (never a ring that answers "no key"). */
+cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out);
+void cm_rnp_ring_put(cm_rnp_ring *r);
+/* The usable key with the newest encryption subkey whose user ID is exactly
+ * addr (case-insensitive), or NULL. */
+const cm_rnp_key *cm_rnp_ring_find(const cm_rnp_ring *r, const char *addr);
+const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr);
+
+/* The index of r->ffi's keys (cm_rnp_index.c): r->keys, byaddr, byfpr.
+ * disabled: the trust database's answer (cm_trustdb). */
+struct cm_trustdb;
+cm_stat cm_rnp_index_build(cm_rnp_ring *r, const struct cm_trustdb *t, const cm_msgctx *mc);
+void cm_rnp_index_free(cm_rnp_ring *r);
+
+/* Reader and writer callbacks over cm_reader/cm_writer, with the
+ * engine's deadline and the reader's tick. */
+typedef struct cm_rnp_io {
+    cm_reader *in;
+    cm_writer *out;
+    int read_errno, write_errno;
+    int timed_out;
+    int64_t deadline;           /* CLOCK_MONOTONIC seconds */
+    int64_t last_tick;
+} cm_rnp_io;
+
+void cm_rnp_io_init(cm_rnp_io *io, const cm_msgctx *mc, cm_reader *in, cm_writer *out);
+rnp_result_t cm_rnp_input(rnp_input_t *input, cm_rnp_io *io);
+rnp_result_t cm_rnp_output(rnp_output_t *output, cm_rnp_io *io);
+/* The status for how an operation ended, naming what for the log. */
+cm_stat cm_rnp_io_status(const cm_rnp_io *io, const cm_msgctx *mc, const char *what);
+
+/* The outbound operations (cm_rnp_dec.c). */
+cm_stat cm_rnp_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
+cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs);
+cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
+                               size_t siglen, cm_sigs *sigs);
+cm_stat cm_rnp_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes);
+
+#endif

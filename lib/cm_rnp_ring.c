@@ -1,0 +1,497 @@
+/* cm_rnp_ring - the librnp engine's keyring: KeyringDir read into memory
+ * (the public keyring, the trust database's "disabled" flags, and the
+ * secret keys of GatewayKeys from private-keys-v1.d), shared by the
+ * sessions of a process and loaded again when one of those files changes
+ * or GatewayKeys does. A message keeps the ring it started with.
+ *
+ * Loading is as strict as the GPGME engine's listing: the keyring file
+ * must pass our own structure check (cm_keyring), and librnp must read
+ * exactly as many keys as that check counts; anything else is a 4xx,
+ * never a ring that answers "no key". */
+#include "cm_rnp_int.h"
+#include "cm_g10.h"
+#include "cm_list.h"
+#include "cm_log.h"
+#include "cm_trustdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QUIET_NS 1000000000L    /* a keyring modified less than this ago may be being written */
+#define ATTEMPTS 3
+#define MAX_SMALL_FILE (64L * 1024 * 1024)
+
+struct cm_rnp_cache {
+    pthread_mutex_t lock;
+    cm_rnp_ring *current;
+};
+
+static void ring_free(cm_rnp_ring *r)
+{
+    if (r == NULL)
+        return;
+    cm_rnp_index_free(r);
+    if (r->ffi != NULL)
+        (void) rnp_ffi_destroy(r->ffi);
+    (void) pthread_mutex_destroy(&r->lock);
+    free(r->gateways);
+    free(r->dir);
+    free(r);
+}
+
+void cm_rnp_ring_put(cm_rnp_ring *r)
+{
+    int last;
+
+    if (r == NULL)
+        return;
+    (void) pthread_mutex_lock(&r->cache->lock);
+    last = --r->refs == 0;
+    (void) pthread_mutex_unlock(&r->cache->lock);
+    if (last)
+        ring_free(r);
+}
+
+cm_rnp_cache *cm_rnp_cache_new(void)
+{
+    cm_rnp_cache *c = calloc(1, sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cm_rnp_cache_free(cm_rnp_cache *c)
+{
+    if (c == NULL)
+        return;
+    if (c->current != NULL && --c->current->refs == 0)
+        ring_free(c->current);
+    (void) pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* GatewayKeys as one string, to see a reload change it. */
+static char *join(const cm_list *l)
+{
+    size_t i, n = 1;
+    char *s;
+
+    for (i = 0; i < l->n; i++)
+        n += strlen(l->v[i]) + 1;
+    if ((s = malloc(n)) == NULL)
+        return NULL;
+    s[0] = 0;
+    for (i = 0; i < l->n; i++) {
+        strcat(s, l->v[i]);
+        strcat(s, ",");
+    }
+    return s;
+}
+
+/* st of dir/name, or zeroed if there is none; -1 on another error. */
+static int stat_opt(const char *dir, const char *name, struct stat *st)
+{
+    char path[4096];
+
+    memset(st, 0, sizeof(*st));
+    if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (stat(path, st) == 0)
+        return 0;
+    memset(st, 0, sizeof(*st));
+    return errno == ENOENT ? 0 : -1;
+}
+
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size
+           && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
+           && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno. */
+static int read_file(const char *path, unsigned char **buf, size_t *len)
+{
+    struct stat st;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    *buf = NULL;
+    *len = 0;
+    if (fd < 0)
+        return errno == ENOENT ? 1 : -1;
+    if (fstat(fd, &st) < 0 || st.st_size > MAX_SMALL_FILE
+        || (*buf = malloc((size_t) st.st_size + 1)) == NULL) {
+        if (errno == 0 || st.st_size > MAX_SMALL_FILE)
+            errno = EFBIG;
+        (void) close(fd);
+        return -1;
+    }
+    while (got < (size_t) st.st_size) {
+        ssize_t r = read(fd, *buf + got, (size_t) st.st_size - got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t) r;
+    }
+    (void) close(fd);
+    if (got != (size_t) st.st_size) {
+        explicit_bzero(*buf, got);
+        free(*buf);
+        *buf = NULL;
+        errno = EIO;
+        return -1;
+    }
+    *len = got;
+    return 0;
+}
+
+static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
+{
+    char path[4096], err[256];
+    unsigned char *buf;
+    size_t len;
+    int r;
+
+    memset(t, 0, sizeof(*t));
+    if ((size_t) snprintf(path, sizeof(path), "%s/trustdb.gpg", dir) >= sizeof(path))
+        return CM_ERR_KEYRING;
+    if ((r = read_file(path, &buf, &len)) == 1)
+        return CM_OK;           /* no trust database: nothing disabled */
+    if (r < 0) {
+        cm_log_error("%s: %s: %s", CM_QID(mc), path, strerror(errno));
+        return CM_ERR_KEYRING;
+    }
+    r = cm_trustdb_parse(buf, len, t, err, sizeof(err));
+    free(buf);
+    if (r == -2)
+        return CM_ERR_NOMEM;
+    if (r < 0) {
+        cm_log_error("%s: %s: %s", CM_QID(mc), path, err);
+        return CM_ERR_KEYRING_DAMAGED;
+    }
+    return CM_OK;
+}
+
+/* The secret key file of the (sub)key with this grip, if there is one. */
+static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip, int *loaded)
+{
+    char path[4096], err[256];
+    unsigned char *buf, *canon = NULL;
+    size_t len, clen = 0;
+    rnp_input_t in = NULL;
+    rnp_result_t rr;
+    int c;
+
+    *loaded = 0;
+    if ((size_t) snprintf(path, sizeof(path), "%s/private-keys-v1.d/%s.key", r->dir, grip)
+        >= sizeof(path))
+        return CM_ERR_KEYRING;
+    if ((c = read_file(path, &buf, &len)) == 1)
+        return CM_OK;
+    if (c < 0) {
+        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, strerror(errno));
+        return CM_OK;           /* an unusable gateway secret: noted by the caller */
+    }
+    c = cm_g10_canonical(buf, len, &canon, &clen, err, sizeof(err));
+    explicit_bzero(buf, len);
+    free(buf);
+    if (c == -2)
+        return CM_ERR_NOMEM;
+    if (c < 0) {
+        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, err);
+        return CM_OK;
+    }
+    rr = rnp_input_from_memory(&in, canon, clen, false);
+    if (rr == RNP_SUCCESS)
+        rr = rnp_load_keys(r->ffi, "G10", in, RNP_LOAD_SAVE_SECRET_KEYS);
+    (void) rnp_input_destroy(in);
+    explicit_bzero(canon, clen);
+    free(canon);
+    if (rr != RNP_SUCCESS)
+        cm_log_error("%s: gateway key %s: librnp cannot read it: %s", CM_QID(mc), path,
+                     rnp_result_to_string(rr));
+    else
+        *loaded = 1;
+    return CM_OK;
+}
+
+/* Does the (sub)key with this grip hold a secret librnp can use without a
+ * passphrase? (Located afresh: a handle taken before the secret was loaded
+ * does not see it.) */
+static int secret_usable(rnp_ffi_t ffi, const char *grip)
+{
+    rnp_key_handle_t h = NULL;
+    bool have = false, prot = true;
+    int ok;
+
+    if (rnp_locate_key(ffi, "grip", grip, &h) != RNP_SUCCESS || h == NULL)
+        return 0;
+    ok = rnp_key_have_secret(h, &have) == RNP_SUCCESS && have
+         && rnp_key_is_protected(h, &prot) == RNP_SUCCESS && !prot;
+    (void) rnp_key_handle_destroy(h);
+    return ok;
+}
+
+/* The secret parts of every GatewayKeys key's encryption (sub)keys.
+ * Only those: other secret keys in private-keys-v1.d are never read. */
+static cm_stat load_gateway_secrets(const cm_msgctx *mc, cm_rnp_ring *r)
+{
+    const cm_list *gw = &mc->cfg->gateway_keys;
+    size_t g, i, nsub;
+    cm_stat st = CM_OK;
+
+    r->gateway_secret_ok = 1;
+    for (g = 0; g < gw->n && st == CM_OK; g++) {
+        rnp_key_handle_t h = NULL;
+        int usable = 0;
+
+        if (rnp_locate_key(r->ffi, "fingerprint", gw->v[g], &h) != RNP_SUCCESS || h == NULL) {
+            r->gateway_secret_ok = 0;     /* reported by gateway_match */
+            continue;
+        }
+        nsub = 0;
+        (void) rnp_key_get_subkey_count(h, &nsub);
+        for (i = 0; i <= nsub && st == CM_OK; i++) {
+            rnp_key_handle_t k = NULL;
+            char *grip = NULL;
+            bool enc = false;
+            int loaded = 0;
+
+            if (i == 0)
+                k = h;
+            else if (rnp_key_get_subkey_at(h, i - 1, &k) != RNP_SUCCESS)
+                continue;
+            if (rnp_key_allows_usage(k, "encrypt", &enc) == RNP_SUCCESS && enc
+                && rnp_key_get_grip(k, &grip) == RNP_SUCCESS && grip != NULL) {
+                st = load_secret(mc, r, grip, &loaded);
+                if (loaded && secret_usable(r->ffi, grip))
+                    usable = 1;
+                else if (loaded)
+                    cm_log_error("%s: gateway key %s: the secret key of %s is protected by a "
+                                 "passphrase, which the rnp backend cannot use: remove the "
+                                 "passphrase or use OpenPGPBackend gpgme", CM_QID(mc), gw->v[g],
+                                 grip);
+            }
+            rnp_buffer_destroy(grip);
+            if (k != h)
+                (void) rnp_key_handle_destroy(k);
+        }
+        (void) rnp_key_handle_destroy(h);
+        if (!usable) {
+            cm_log_warn("%s: gateway key %s: no usable secret encryption key in %s/"
+                        "private-keys-v1.d", CM_QID(mc), gw->v[g], r->dir);
+            r->gateway_secret_ok = 0;
+        }
+    }
+    return st;
+}
+
+/* Wait until the keyring has been left alone for a moment. */
+static void wait_quiet(const cm_keyring_id *id)
+{
+    struct timespec now;
+    long age;
+
+    if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+        return;
+    age = (long) (now.tv_sec - id->mtim.tv_sec) * 1000000000L + (now.tv_nsec - id->mtim.tv_nsec);
+    if (age >= 0 && age < QUIET_NS) {
+        struct timespec d = {0, QUIET_NS - age};
+
+        (void) nanosleep(&d, NULL);
+    }
+}
+
+static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const char *err)
+{
+    cm_log_error("%s: %s", CM_QID(mc), err);
+    return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
+}
+
+/* The public keys of the image buf into r->ffi; the number librnp read. */
+static cm_stat load_public(const cm_msgctx *mc, cm_rnp_ring *r, const unsigned char *buf,
+                           size_t len, int kbx)
+{
+    const char *fmt = kbx ? "KBX" : "GPG";
+    rnp_input_t in = NULL;
+    rnp_result_t rr;
+
+    if ((rr = rnp_ffi_create(&r->ffi, fmt, "G10")) != RNP_SUCCESS) {
+        cm_log_error("%s: librnp: %s", CM_QID(mc), rnp_result_to_string(rr));
+        return rr == RNP_ERROR_OUT_OF_MEMORY ? CM_ERR_NOMEM : CM_ERR_ENGINE;
+    }
+    if ((rr = rnp_input_from_memory(&in, buf, len, false)) == RNP_SUCCESS)
+        rr = rnp_load_keys(r->ffi, fmt, in, RNP_LOAD_SAVE_PUBLIC_KEYS);
+    (void) rnp_input_destroy(in);
+    if (rr != RNP_SUCCESS) {
+        cm_log_error("%s: KeyringDir %s: librnp cannot read the keyring: %s", CM_QID(mc), r->dir,
+                     rnp_result_to_string(rr));
+        return rr == RNP_ERROR_OUT_OF_MEMORY ? CM_ERR_NOMEM : CM_ERR_KEYRING_DAMAGED;
+    }
+    return CM_OK;
+}
+
+/* One attempt at loading; *again set if the keyring changed meanwhile. */
+static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
+{
+    const char *dir = r->dir;
+    unsigned char *buf = NULL;
+    cm_keyring_id before, after;
+    cm_keyring_status ks;
+    cm_trustdb t;
+    size_t len, nfile;
+    char err[1024];
+    int kbx = 1;
+    cm_stat st;
+
+    *again = 0;
+    if ((ks = cm_keyring_stat(dir, &before, err, sizeof(err))) != CM_KEYRING_OK)
+        return keyring_error(mc, ks, err);
+    wait_quiet(&before);
+    if (stat_opt(dir, "trustdb.gpg", &r->trustdb) < 0
+        || stat_opt(dir, "private-keys-v1.d", &r->privdir) < 0) {
+        cm_log_errno("%s: KeyringDir %s", CM_QID(mc), dir);
+        return CM_ERR_KEYRING;
+    }
+    ks = cm_keyring_read(dir, &r->id, &buf, &len, &kbx, &nfile, err, sizeof(err));
+    if (ks != CM_KEYRING_OK) {
+        /* Damage seen while the file changes: it is being rewritten. */
+        if (ks == CM_KEYRING_DAMAGED && cm_keyring_stat(dir, &after, err, sizeof(err))
+            == CM_KEYRING_OK && !cm_keyring_id_eq(&before, &after)) {
+            *again = 1;
+            return CM_ERR_KEYRING_DAMAGED;
+        }
+        return keyring_error(mc, ks, err);
+    }
+    if (nfile == 0) {
+        free(buf);
+        cm_log_error("%s: KeyringDir %s: the keyring holds no keys", CM_QID(mc), dir);
+        return CM_ERR_KEYRING;
+    }
+    st = load_public(mc, r, buf, len, kbx);
+    free(buf);
+    if (st == CM_OK)
+        st = load_trustdb(mc, dir, &t);
+    else
+        memset(&t, 0, sizeof(t));
+    if (st == CM_OK)
+        st = cm_rnp_index_build(r, &t, mc);
+    cm_trustdb_free(&t);
+    if (st == CM_OK && r->nkeys != nfile) {
+        cm_log_error("%s: KeyringDir %s: librnp read %zu keys of the %zu in the keyring file: "
+                     "damaged, or a key librnp cannot read", CM_QID(mc), dir, r->nkeys, nfile);
+        st = CM_ERR_KEYRING_DAMAGED;
+    }
+    if (st == CM_OK)
+        st = load_gateway_secrets(mc, r);
+    if (st == CM_OK && (cm_keyring_stat(dir, &after, err, sizeof(err)) != CM_KEYRING_OK
+                        || !cm_keyring_id_eq(&r->id, &after))) {
+        cm_log_notice("%s: KeyringDir %s changed while it was read; reading it again",
+                      CM_QID(mc), dir);
+        *again = 1;
+        st = CM_ERR_KEYRING_DAMAGED;
+    }
+    return st;
+}
+
+static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
+{
+    int attempt, again = 0;
+
+    *out = NULL;
+    for (attempt = 0; attempt < ATTEMPTS; attempt++) {
+        cm_rnp_ring *r = calloc(1, sizeof(*r));
+        cm_stat st;
+
+        if (r == NULL)
+            return CM_ERR_NOMEM;
+        if (pthread_mutex_init(&r->lock, NULL) != 0) {
+            free(r);
+            return CM_ERR_INTERNAL;
+        }
+        r->cache = c;
+        if ((r->dir = strdup(mc->cfg->keyring_dir)) == NULL
+            || (r->gateways = join(&mc->cfg->gateway_keys)) == NULL) {
+            ring_free(r);
+            return CM_ERR_NOMEM;
+        }
+        st = build_once(mc, r, &again);
+        if (st == CM_OK) {
+            r->refs = 1;
+            cm_log_info("%s: KeyringDir %s: %zu keys, %zu addresses loaded (librnp)", CM_QID(mc),
+                        r->dir, r->nkeys, r->naddr);
+            *out = r;
+            return CM_OK;
+        }
+        ring_free(r);
+        if (!again)
+            return st;
+    }
+    cm_log_error("%s: KeyringDir %s keeps changing while it is read: replace keyrings "
+                 "atomically (write aside, then rename)", CM_QID(mc), mc->cfg->keyring_dir);
+    return CM_ERR_KEYRING_DAMAGED;
+}
+
+/* Is r what KeyringDir and GatewayKeys are now? */
+static int current(const cm_rnp_ring *r, const cm_msgctx *mc, const cm_keyring_id *id)
+{
+    struct stat t, p;
+    char *gw;
+    int same;
+
+    if (strcmp(r->dir, mc->cfg->keyring_dir) != 0 || !cm_keyring_id_eq(&r->id, id)
+        || stat_opt(r->dir, "trustdb.gpg", &t) < 0 || !same_stat(&t, &r->trustdb)
+        || stat_opt(r->dir, "private-keys-v1.d", &p) < 0 || !same_stat(&p, &r->privdir))
+        return 0;
+    if ((gw = join(&mc->cfg->gateway_keys)) == NULL)
+        return 0;
+    same = strcmp(gw, r->gateways) == 0;
+    free(gw);
+    return same;
+}
+
+cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
+{
+    cm_rnp_ring *r = NULL, *old = NULL;
+    cm_keyring_id id;
+    cm_keyring_status ks;
+    char err[1024];
+    cm_stat st = CM_OK;
+
+    *out = NULL;
+    if (pthread_mutex_lock(&c->lock) != 0)
+        return CM_ERR_INTERNAL;
+    ks = cm_keyring_stat(mc->cfg->keyring_dir, &id, err, sizeof(err));
+    if (ks != CM_KEYRING_OK) {
+        st = keyring_error(mc, ks, err);
+    } else if (c->current != NULL && current(c->current, mc, &id)) {
+        r = c->current;
+        r->refs++;
+    } else if ((st = build(c, mc, &r)) == CM_OK) {
+        old = c->current;
+        c->current = r;
+        r->refs++;              /* the cache's and the caller's */
+    }
+    if (old != NULL && --old->refs == 0) {
+        (void) pthread_mutex_unlock(&c->lock);
+        ring_free(old);
+    } else {
+        (void) pthread_mutex_unlock(&c->lock);
+    }
+    *out = r;
+    return st;
+}
