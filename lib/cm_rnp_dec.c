@@ -168,9 +168,33 @@ static void log_sigs(const cm_msgctx *mc, const cm_sigs *sigs)
 /* How the decryption went, read before the op is destroyed. */
 typedef struct dec_result {
     rnp_result_t rr;
+    int for_gateway;        /* a session key packet names a gateway encryption key */
     char *mode;             /* "cfb-mdc", "aead-ocb"...; NULL if unknown */
     bool valid;             /* integrity protection present and checked */
 } dec_result;
+
+/* Is one of the message's session key packets for a gateway key? */
+static int for_gateway(cm_engine_session *s, rnp_op_verify_t op)
+{
+    size_t n = 0, i;
+    int yes = 0;
+
+    if (rnp_op_verify_get_recipient_count(op, &n) != RNP_SUCCESS)
+        return 0;
+    for (i = 0; i < n && !yes; i++) {
+        rnp_recipient_handle_t rh = NULL;
+        char *kid = NULL;
+        uint64_t id;
+
+        if (rnp_op_verify_get_recipient_at(op, i, &rh) == RNP_SUCCESS && rh != NULL
+            && rnp_recipient_get_keyid(rh, &kid) == RNP_SUCCESS && kid != NULL
+            && sscanf(kid, "%16" SCNx64, &id) == 1
+            && cm_rnp_gateway_match(s, &id, 1, &yes) != CM_OK)
+            yes = 0;
+        rnp_buffer_destroy(kid);
+    }
+    return yes;
+}
 
 static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, dec_result *res)
 {
@@ -189,6 +213,7 @@ static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, d
             res->valid = false;
         }
         read_sigs(ffi, op, sigs);
+        res->for_gateway = for_gateway(s, op);
     }
     res->rr = rr;
     (void) rnp_op_verify_destroy(op);
@@ -199,7 +224,7 @@ static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, d
 cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)
 {
     const char *qid = CM_QID(s->mc);
-    dec_result res = {RNP_SUCCESS, NULL, false};
+    dec_result res = {RNP_SUCCESS, 0, NULL, false};
     int integrity;
     cm_rnp_io io;
     cm_stat st;
@@ -223,6 +248,11 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
         log_sigs(s->mc, sigs);
     } else if (res.rr == RNP_ERROR_OUT_OF_MEMORY) {
         st = CM_ERR_NOMEM;
+    } else if (res.rr == RNP_ERROR_NO_SUITABLE_KEY && !res.for_gateway) {
+        /* As gpg's NO_SECKEY: no key of ours to decrypt it with. */
+        cm_log_error("%s: no gateway secret key for this message in %s/private-keys-v1.d",
+                     qid, s->mc->cfg->keyring_dir);
+        st = CM_ERR_GATEWAY_KEY;
     } else {
         /* Why, for the administrator; the sender learns only "cannot decrypt". */
         cm_log_notice("%s: decryption failed: %s (protection %s%s)", qid,

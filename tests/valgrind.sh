@@ -13,9 +13,12 @@ for t in "$build"/tests/test_cm_*; do
         status=1
     fi
 done
+# The pipe filter, once per OpenPGP backend.
+for backend in gpgme rnp; do
 conf="$build/tests/tmp/vg.conf"
 printf 'KeyringDir %s/gnupg\nSpoolDir %s/tests/tmp\nMemoryBufferSize 4K\nMissingKeyAction reject\n' \
     "$CM_TEST_KEYRING" "$build" > "$conf"
+printf 'OpenPGPBackend %s\n' "$backend" >> "$conf"
 msg="$build/tests/tmp/vg.eml"
 { printf 'From: a@ext.example\nSubject: valgrind\nContent-Type: text/plain\n\n'; seq 1 3000; } > "$msg"
 run() {
@@ -24,7 +27,7 @@ run() {
         --from "${from:-a@ext.example}" "$@" < "$msg" > /dev/null 2>"$build/tests/tmp/vg-filter.log" \
         || rc=$?
     if [ "$rc" -eq 99 ]; then
-        echo "valgrind: cryptmilter-filter $*:"; cat "$build/tests/tmp/vg-filter.log"; status=1
+        echo "valgrind ($backend): cryptmilter-filter $*:"; cat "$build/tests/tmp/vg-filter.log"; status=1
     fi
 }
 run --to alice@example.org
@@ -70,5 +73,6 @@ GNUPGHOME="$CM_TEST_KEYRING/sender" gpg --batch --quiet --armor --detach-sign -u
       --encrypt -r "$gw" < "$part.ent"
   printf -- '\n--b--\n'; } > "$msg"
 dir=outbound from=alice@example.org run --to x@ext.example
+done
 [ $status -eq 0 ] && echo "valgrind: all clean"
 exit $status

@@ -1,4 +1,14 @@
+/* Run against the OpenPGP engine the build names: test_cm_gpgme (GPGME) or,
+ * with CM_TEST_RNP, test_cm_rnp (librnp). Same cases, same answers. */
+#ifdef CM_TEST_RNP
+#include "cm_rnp.h"
+#define ENGINE cm_rnp_engine
+#define SUITE "cm_rnp"
+#else
 #include "cm_gpgme.h"
+#define ENGINE cm_gpgme_engine
+#define SUITE "cm_gpgme"
+#endif
 #include "cm_pgpmime.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
@@ -38,7 +48,7 @@ static cm_engine *engine(void)
     char err[256];
 
     if (e == NULL)
-        ck_assert_int_eq(cm_gpgme_engine.create(&e, err, sizeof(err)), CM_OK);
+        ck_assert_int_eq(ENGINE.create(&e, err, sizeof(err)), CM_OK);
     return e;
 }
 
@@ -48,18 +58,18 @@ static cm_stat session(const cm_config *cfg, cm_msgctx *mc, cm_engine_session **
     mc->qid = test_qid;
     mc->no_gateway_keys = 0;
     *s = NULL;
-    return cm_gpgme_engine.session_new(engine(), mc, s);
+    return ENGINE.session_new(engine(), mc, s);
 }
 
 /* Look addr up and, if it has a key, make it a recipient. */
 static cm_stat add(cm_engine_session *s, const char *addr, int *found)
 {
     const cm_key *key = NULL;
-    cm_stat st = cm_gpgme_engine.lookup(s, addr, &key);
+    cm_stat st = ENGINE.lookup(s, addr, &key);
 
     *found = key != NULL;
     if (st == CM_OK && key != NULL)
-        st = cm_gpgme_engine.add_recipient(s, key);
+        st = ENGINE.add_recipient(s, key);
     return st;
 }
 
@@ -74,7 +84,7 @@ START_TEST(key_lookup)
     ck_assert_int_eq(add(s, lookups[_i].addr, &found), CM_OK);
     ck_assert_msg(found == lookups[_i].found, "%s: found=%d, want %d", lookups[_i].addr, found,
                   lookups[_i].found);
-    cm_gpgme_engine.session_free(s);
+    ENGINE.session_free(s);
     cm_config_free(cfg);
 }
 END_TEST
@@ -97,14 +107,14 @@ START_TEST(gateway_key_only_skipped_when_asked)
     fpr[strcspn(fpr, "\n")] = 0;
     ck_assert_int_eq(cm_config_set(cfg, "GatewayKeys", fpr, err, sizeof(err)), 0);
     ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
-    ck_assert_int_eq(cm_gpgme_engine.lookup(s, "gateway@gw.example.net", &key), CM_OK);
+    ck_assert_int_eq(ENGINE.lookup(s, "gateway@gw.example.net", &key), CM_OK);
     ck_assert_ptr_nonnull(key);
     mc.no_gateway_keys = 1;
-    ck_assert_int_eq(cm_gpgme_engine.lookup(s, "gateway@gw.example.net", &key), CM_OK);
+    ck_assert_int_eq(ENGINE.lookup(s, "gateway@gw.example.net", &key), CM_OK);
     ck_assert_ptr_null(key);
-    ck_assert_int_eq(cm_gpgme_engine.lookup(s, "alice@example.org", &key), CM_OK);
+    ck_assert_int_eq(ENGINE.lookup(s, "alice@example.org", &key), CM_OK);
     ck_assert_ptr_nonnull(key);
-    cm_gpgme_engine.session_free(s);
+    ENGINE.session_free(s);
     cm_config_free(cfg);
 }
 END_TEST
@@ -190,7 +200,7 @@ static cm_stat lookup_in(const char *dir, const char *addr, int *found)
     if ((st = session(cfg, &mc, &s)) == CM_OK) {
         *found = -1;
         st = add(s, addr, found);
-        cm_gpgme_engine.session_free(s);
+        ENGINE.session_free(s);
     }
     cm_config_free(cfg);
     return st;
@@ -303,7 +313,7 @@ START_TEST(encrypt_round_trip)
     cm_hdrs_add(&h, "Content-Type", " text/plain", 11);
     ck_assert_int_eq(cm_spool_write(body, "secret\nline\n", 12), 0);
     ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
-    ck_assert_int_eq(cm_pgpmime_encrypt(&cm_gpgme_engine, s, &mc, &ent, out, &env), CM_OK);
+    ck_assert_int_eq(cm_pgpmime_encrypt(&ENGINE, s, &mc, &ent, out, &env), CM_OK);
     cm_entity_close(&ent);
     ck_assert_str_eq(env.trace, "encrypted pgp-mime");
     ck_assert_ptr_nonnull(strstr(env.content_type, "multipart/encrypted"));
@@ -317,7 +327,7 @@ START_TEST(encrypt_round_trip)
         char *e = strstr((char *) outbuf, "-----END PGP MESSAGE-----");
 
         ck_assert(b != NULL && e != NULL);
-        fd = mkstemp(cm_test_path(path, sizeof(path), "cm_gpgme_"));
+        fd = mkstemp(cm_test_path(path, sizeof(path), "cm_engine_"));
         ck_assert_int_eq(write(fd, b, (size_t) (e - b) + 25), (ssize_t) (e - b) + 25);
         close(fd);
     }
@@ -332,7 +342,7 @@ START_TEST(encrypt_round_trip)
     cm_spool_free(body);
     cm_spool_free(out);
     cm_hdrs_free(&h);
-    cm_gpgme_engine.session_free(s);
+    ENGINE.session_free(s);
     cm_config_free(cfg);
 }
 END_TEST
@@ -362,14 +372,14 @@ static uint64_t ciphertext_size(const char *compress)
     for (i = 0; i < 256; i++)
         ck_assert_int_eq(cm_spool_write(body, line, strlen(line)), 0);
     ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
-    ck_assert_int_eq(cm_pgpmime_encrypt(&cm_gpgme_engine, s, &mc, &ent, out, &env), CM_OK);
+    ck_assert_int_eq(cm_pgpmime_encrypt(&ENGINE, s, &mc, &ent, out, &env), CM_OK);
     cm_entity_close(&ent);
     size = cm_spool_size(out);
     cm_envelope_free(&env);
     cm_spool_free(body);
     cm_spool_free(out);
     cm_hdrs_free(&h);
-    cm_gpgme_engine.session_free(s);
+    ENGINE.session_free(s);
     cm_config_free(cfg);
     return size;
 }
@@ -396,4 +406,4 @@ static void add_cases(Suite *s)
     CM_ADD(s, no_compression_unless_asked);
 }
 
-CM_TEST_MAIN("cm_gpgme", add_cases)
+CM_TEST_MAIN(SUITE, add_cases)
