@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import mta                                      # noqa: E402
 from cmrun import write_config                  # noqa: E402
 
-ENGINES = ("gpgme",)
+ENGINES = ("gpgme", "rnp")     # OpenPGPBackend values, each a setup of its own
 # name, message size, recipients per message, sessions, messages per run
 WORKLOADS = [
     ("10KiB x1 rcpt x10 sessions", 10 * 1024, 1, 10, 400),
@@ -134,7 +134,7 @@ class Setup:
                                 Socket="local:" + self.mta.milter_socket,
                                 UserID="cryptmilter:postfix", KeyringDir=keyring, SpoolDir=spool,
                                 MemoryBufferSize="1M", LogLevel="warning",
-                                MissingKeyAction="tempfail")
+                                MissingKeyAction="tempfail", OpenPGPBackend=kind)
             self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter"), "-f", "-c",
                                        conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.p is not None:
