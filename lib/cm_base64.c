@@ -1,20 +1,32 @@
 /* cm_base64 - incremental base64 decoder (RFC 4648), white space ignored. */
 #include "cm_base64.h"
 
-static int b64_value(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
+/* Value of each byte: 0-63 for the alphabet, B64_WS for white space,
+ * B64_PAD for '=', B64_BAD otherwise. A table: this runs over every byte
+ * of every armored message, both directions. */
+#define B64_BAD 64
+#define B64_WS 65
+#define B64_PAD 66
+
+const unsigned char cm_b64_table[256] = {
+#define BAD8 B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD
+    /* 0x00 */ B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD,
+    /* 0x08 */ B64_BAD, B64_WS, B64_WS, B64_BAD, B64_BAD, B64_WS, B64_BAD, B64_BAD,
+    /* 0x10 */ BAD8, BAD8,
+    /* 0x20 */ B64_WS, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD, B64_BAD,
+    /* 0x28 */ B64_BAD, B64_BAD, B64_BAD, 62, B64_BAD, B64_BAD, B64_BAD, 63,
+    /* 0x30 */ 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, B64_BAD, B64_BAD, B64_BAD, B64_PAD,
+    B64_BAD, B64_BAD,
+    /* 0x40 */ B64_BAD, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    /* 0x50 */ 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, B64_BAD, B64_BAD, B64_BAD, B64_BAD,
+    B64_BAD,
+    /* 0x60 */ B64_BAD, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    /* 0x70 */ 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, B64_BAD, B64_BAD, B64_BAD, B64_BAD,
+    B64_BAD,
+    /* 0x80 */ BAD8, BAD8, BAD8, BAD8, BAD8, BAD8, BAD8, BAD8,
+    /* 0xc0 */ BAD8, BAD8, BAD8, BAD8, BAD8, BAD8, BAD8, BAD8,
+#undef BAD8
+};
 
 void cm_b64_init(cm_b64 *d)
 {
@@ -25,26 +37,63 @@ void cm_b64_init(cm_b64 *d)
 
 int cm_b64_decode(cm_b64 *d, const char *p, size_t n, cm_buf *out, size_t max)
 {
-    size_t i;
+    size_t i, room;
+    unsigned char *w;
 
+    /* At most 3 bytes per 4 characters (+ what the accumulator holds). */
+    room = n / 4 * 3 + 3;
+    if (out->len >= max)
+        room = 0;
+    else if (room > max - out->len)
+        room = max - out->len;
+    if (room > 0 && cm_buf_reserve(out, room) < 0)
+        return -2;
+    w = out->data != NULL ? out->data + out->len : NULL;
     for (i = 0; i < n; i++) {
-        int c = (unsigned char) p[i], v;
+        unsigned v;
 
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-            continue;
-        if (c == '=') {
-            d->done = 1;
-            continue;
+        /* Fast path: four alphabet characters on a quantum boundary are
+         * three bytes. */
+        while (d->bits == 0 && !d->done && i + 4 <= n && room >= 3) {
+            unsigned a = cm_b64_table[(unsigned char) p[i]],
+                     b = cm_b64_table[(unsigned char) p[i + 1]],
+                     c = cm_b64_table[(unsigned char) p[i + 2]],
+                     e = cm_b64_table[(unsigned char) p[i + 3]];
+
+            if ((a | b | c | e) >= 64)
+                break;
+            d->acc = (a << 18 | b << 12 | c << 6 | e) & 0xffffff;
+            *w++ = (unsigned char) (d->acc >> 16);
+            *w++ = (unsigned char) (d->acc >> 8);
+            *w++ = (unsigned char) d->acc;
+            room -= 3;
+            i += 4;
         }
-        if (d->done || (v = b64_value(c)) < 0)
-            return -1;
-        d->acc = ((d->acc << 6) | (unsigned) v) & 0xffffff;
-        d->bits += 6;
-        if (d->bits >= 8) {
-            d->bits -= 8;
-            if (out->len < max && cm_buf_putc(out, (int) ((d->acc >> d->bits) & 0xff)) < 0)
-                return -2;
+        if (i >= n)
+            break;
+        v = cm_b64_table[(unsigned char) p[i]];
+
+        if (v < 64) {
+            if (d->done)
+                break;
+            d->acc = ((d->acc << 6) | v) & 0xffffff;
+            d->bits += 6;
+            if (d->bits >= 8) {
+                d->bits -= 8;
+                if (room > 0) {
+                    *w++ = (unsigned char) ((d->acc >> d->bits) & 0xff);
+                    room--;
+                }
+            }
+        } else if (v == B64_PAD) {
+            d->done = 1;
+        } else if (v != B64_WS) {
+            break;
         }
     }
-    return 0;
+    if (out->data != NULL) {
+        out->len = (size_t) (w - out->data);
+        out->data[out->len] = 0;
+    }
+    return i < n ? -1 : 0;
 }

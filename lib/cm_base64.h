@@ -13,6 +13,17 @@ typedef struct cm_b64 {
 } cm_b64;
 
 void cm_b64_init(cm_b64 *d);
+/* Each byte's value: 0-63 for the alphabet, 64 invalid, 65 white space,
+ * 66 '='. */
+extern const unsigned char cm_b64_table[256];
+
+/* Is c a base64 alphabet character or '=' (what an armor data line holds)? */
+static inline int cm_b64_is_data(int c)
+{
+    unsigned char v = cm_b64_table[(unsigned char) c];
+
+    return v < 64 || v == 66;
+}
 /* Decode p[0..n) appending to out, never growing out beyond max bytes.
  * 0 ok, -1 invalid character, -2 out of memory. */
 int cm_b64_decode(cm_b64 *d, const char *p, size_t n, cm_buf *out, size_t max);

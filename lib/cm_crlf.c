@@ -10,14 +10,20 @@ void cm_crlf_init(cm_crlf *c)
 
 int cm_crlf_push(cm_crlf *c, const unsigned char *p, size_t n, cm_buf *out)
 {
-    size_t i, run = 0;
+    size_t i = 0, run = 0;
+    const unsigned char *nl;
 
-    for (i = 0; i < n; i++) {
-        if (p[i] == '\n' && !(i > 0 ? p[i - 1] == '\r' : c->last_cr)) {
+    /* One output reservation for the common case: no bare LF at all. */
+    if (cm_buf_reserve(out, n) < 0)
+        return -1;
+    while (i < n && (nl = memchr(p + i, '\n', n - i)) != NULL) {
+        i = (size_t) (nl - p);
+        if (!(i > 0 ? p[i - 1] == '\r' : c->last_cr)) {
             if (cm_buf_append(out, p + run, i - run) < 0 || cm_buf_append(out, "\r\n", 2) < 0)
                 return -1;
             run = i + 1;
         }
+        i++;
     }
     if (cm_buf_append(out, p + run, n - run) < 0)
         return -1;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The layout rules, checked on the source: the include graph of lib/ and
 milter/ has no cycle; only milter/ includes libmilter; only lib/ includes
-GPGME and OpenSSL; only lib/cm_replay.c includes LMDB (the replay cache is
+GPGME, OpenSSL, librnp and libgcrypt; only lib/cm_replay.c includes LMDB (the replay cache is
 the one store); only the registry (lib/cm_engines.c) names a concrete
 engine's header, and no front end includes an engine's private header."""
 import os
@@ -24,15 +24,17 @@ for path, incs in files.items():
     quoted = [n for q, n in incs if q == '"']
     if not path.startswith("milter/") and any(n.startswith("libmilter/") for n in system):
         problems.append("%s includes libmilter" % path)
-    if not path.startswith("lib/") and any(n == "gpgme.h" or n.startswith("openssl/") for n in system):
-        problems.append("%s includes GPGME or OpenSSL" % path)
+    if not path.startswith("lib/") and any(n in ("gpgme.h", "gcrypt.h") or n.startswith(("openssl/", "rnp/"))
+                                           for n in system):
+        problems.append("%s includes GPGME, OpenSSL, librnp or libgcrypt" % path)
     if path != "lib/cm_replay.c" and "lmdb.h" in system:
         problems.append("%s includes LMDB: only the replay cache (lib/cm_replay.c) may" % path)
     for n in quoted:
-        if n == "cm_gpgme.h" and path not in ("lib/cm_engines.c", "lib/cm_gpgme.c"):
-            problems.append("%s names a concrete engine (cm_gpgme.h): only the registry may" % path)
-        if n == "cm_gpgme_int.h" and not os.path.basename(path).startswith("cm_gpgme"):
-            problems.append("%s includes the engine's private header" % path)
+        for eng in ("gpgme", "rnp"):
+            if n == "cm_%s.h" % eng and path not in ("lib/cm_engines.c", "lib/cm_%s.c" % eng):
+                problems.append("%s names a concrete engine (%s): only the registry may" % (path, n))
+            if n == "cm_%s_int.h" % eng and not os.path.basename(path).startswith("cm_" + eng):
+                problems.append("%s includes the %s engine's private header" % (path, eng))
 # Cycles: depth-first search over header includes.
 state = {}
 
