@@ -18,7 +18,6 @@
 #include <time.h>
 
 /* A keyring modified less than this long ago may still be being written. */
-#define QUIET_NS 1000000000L
 #define ATTEMPTS 3
 
 typedef struct ix_entry {
@@ -279,22 +278,6 @@ static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const ch
     return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
 }
 
-/* Wait until the keyring has been left alone for a moment. */
-static void wait_quiet(const cm_keyring_id *id)
-{
-    struct timespec now;
-    long age;
-
-    if (clock_gettime(CLOCK_REALTIME, &now) < 0)
-        return;
-    age = (long) (now.tv_sec - id->mtim.tv_sec) * 1000000000L + (now.tv_nsec - id->mtim.tv_nsec);
-    if (age >= 0 && age < QUIET_NS) {
-        struct timespec d = {0, QUIET_NS - age};
-
-        (void) nanosleep(&d, NULL);
-    }
-}
-
 static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out)
 {
     const cm_config *cfg = mc->cfg;
@@ -316,7 +299,7 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
             return CM_ERR_NOMEM;
         }
         if ((ks = cm_keyring_stat(cfg->keyring_dir, &before, err, sizeof(err))) == CM_KEYRING_OK)
-            wait_quiet(&before);
+            cm_keyring_wait_quiet(&before);
         if (ks == CM_KEYRING_OK)
             ks = cm_keyring_scan(cfg->keyring_dir, &before, &nfile, err, sizeof(err));
         if (ks != CM_KEYRING_OK) {

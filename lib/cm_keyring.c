@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_KEYRING ((off_t) 1 << 30)
@@ -269,4 +270,19 @@ cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nk
 
     free(buf);
     return why;
+}
+
+void cm_keyring_wait_quiet(const cm_keyring_id *id)
+{
+    struct timespec now;
+    long age;
+
+    if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+        return;
+    age = (long) (now.tv_sec - id->mtim.tv_sec) * 1000000000L + (now.tv_nsec - id->mtim.tv_nsec);
+    if (age >= 0 && age < CM_KEYRING_QUIET_NS) {
+        struct timespec d = {0, CM_KEYRING_QUIET_NS - age};
+
+        (void) nanosleep(&d, NULL);
+    }
 }

@@ -41,4 +41,9 @@ cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, si
                                    char *err, size_t errlen);
 int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b);
 
+/* A keyring modified less than this long ago may still be being written. */
+#define CM_KEYRING_QUIET_NS 1000000000L
+/* Wait until the keyring id describes has been left alone that long. */
+void cm_keyring_wait_quiet(const cm_keyring_id *id);
+
 #endif

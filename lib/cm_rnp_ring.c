@@ -23,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define QUIET_NS 1000000000L    /* a keyring modified less than this ago may be being written */
 #define ATTEMPTS 3
 #define MAX_SMALL_FILE (64L * 1024 * 1024)
 
@@ -300,22 +299,6 @@ static cm_stat load_gateway_secrets(const cm_msgctx *mc, cm_rnp_ring *r)
     return st;
 }
 
-/* Wait until the keyring has been left alone for a moment. */
-static void wait_quiet(const cm_keyring_id *id)
-{
-    struct timespec now;
-    long age;
-
-    if (clock_gettime(CLOCK_REALTIME, &now) < 0)
-        return;
-    age = (long) (now.tv_sec - id->mtim.tv_sec) * 1000000000L + (now.tv_nsec - id->mtim.tv_nsec);
-    if (age >= 0 && age < QUIET_NS) {
-        struct timespec d = {0, QUIET_NS - age};
-
-        (void) nanosleep(&d, NULL);
-    }
-}
-
 static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const char *err)
 {
     cm_log_error("%s: %s", CM_QID(mc), err);
@@ -361,7 +344,7 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
     *again = 0;
     if ((ks = cm_keyring_stat(dir, &before, err, sizeof(err))) != CM_KEYRING_OK)
         return keyring_error(mc, ks, err);
-    wait_quiet(&before);
+    cm_keyring_wait_quiet(&before);
     if (stat_opt(dir, "trustdb.gpg", &r->trustdb) < 0
         || stat_opt(dir, "private-keys-v1.d", &r->privdir) < 0) {
         cm_log_errno("%s: KeyringDir %s", CM_QID(mc), dir);
