@@ -12,6 +12,7 @@
  *   the time window and the signer's address are checked by cm_gate. */
 #include "cm_gpgme_int.h"
 #include "cm_log.h"
+#include "cm_sigs.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -276,24 +277,6 @@ static gpgme_error_t verify_start(void *arg)
     return gpgme_op_verify_start(o->ctx, o->a, o->b, NULL);
 }
 
-static const char *sig_name(cm_sig_status st)
-{
-    static const char *const names[] = {"good", "bad", "no-key", "key-expired", "key-revoked",
-                                        "expired", "error"};
-
-    return (unsigned) st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
-}
-
-static void log_sigs(const cm_msgctx *mc, const cm_sigs *sigs)
-{
-    size_t i;
-
-    for (i = 0; i < sigs->n; i++)
-        cm_log_debug("%s: signature %zu: %s by %s (key %s) at %lld", CM_QID(mc), i,
-                     sig_name(sigs->v[i].status), sigs->v[i].fpr[0] ? sigs->v[i].fpr : "?",
-                     sigs->v[i].keyid[0] ? sigs->v[i].keyid : "?", (long long) sigs->v[i].created);
-}
-
 cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out,
                                 cm_sigs *sigs)
 {
@@ -329,7 +312,7 @@ cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *
     }
     if (ds.okay && ds.end && ds.info && !ds.failed && !ds.badmdc && !ds.error
         && !ds.no_integrity && ge == 0) {
-        log_sigs(s->mc, sigs);
+        cm_sigs_log(s->mc, sigs);
         return CM_OK;
     }
     /* Why, for the administrator; the sender learns only "cannot decrypt". */
@@ -398,6 +381,6 @@ cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const vo
         sigs->v[0].status = CM_SIG_BAD;
         sigs->v[0].created = -1;
     }
-    log_sigs(s->mc, sigs);
+    cm_sigs_log(s->mc, sigs);
     return CM_OK;
 }
