@@ -15,16 +15,18 @@
 #include <time.h>
 
 /* The address of a user ID as gpg takes it: the text in angle brackets,
- * or the whole user ID if it is a bare address. Lower-cased copy or NULL. */
-static char *uid_addr(const char *uid)
+ * or the whole user ID if it is a bare address; lower-cased into *out.
+ * 1 found, 0 none, -1 out of memory (never "no address": that would make
+ * a keyed address keyless). */
+static int uid_addr(const char *uid, char **out)
 {
     const char *lt = strchr(uid, '<'), *gt, *a;
     size_t n, i;
-    char *out;
 
+    *out = NULL;
     if (lt != NULL) {
         if ((gt = strchr(lt + 1, '>')) == NULL)
-            return NULL;
+            return 0;
         a = lt + 1;
         n = (size_t) (gt - a);
     } else {
@@ -32,16 +34,16 @@ static char *uid_addr(const char *uid)
         n = strlen(uid);
         for (i = 0; i < n; i++)
             if (a[i] == ' ' || a[i] == '\t' || a[i] == '>')
-                return NULL;
+                return 0;
     }
     if (n == 0 || memchr(a, '@', n) == NULL || a[0] == '@' || a[n - 1] == '@')
-        return NULL;
-    if ((out = malloc(n + 1)) == NULL)
-        return NULL;
+        return 0;
+    if ((*out = malloc(n + 1)) == NULL)
+        return -1;
     for (i = 0; i < n; i++)
-        out[i] = (char) (a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
-    out[n] = 0;
-    return out;
+        (*out)[i] = (char) (a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
+    (*out)[n] = 0;
+    return 1;
 }
 
 static void key_free(cm_rnp_key *k)
@@ -71,12 +73,11 @@ void cm_rnp_index_free(cm_rnp_ring *r)
     r->nkeys = r->naddr = 0;
 }
 
-static int flag(rnp_result_t (*fn)(rnp_key_handle_t, bool *), rnp_key_handle_t h)
-{
-    bool b = false;
-
-    return fn(h, &b) == RNP_SUCCESS && b;
-}
+/* Ask librnp a yes/no question about a key. Every answer is checked: a
+ * query that fails must fail the load (4xx), never read as "no" (a key
+ * not valid, no encryption usage: "no key", plaintext under
+ * MissingKeyAction pass). */
+#define ASK(fn, h, out) ((fn)((h), (out)) == RNP_SUCCESS ? 0 : -1)
 
 /* An encryption-capable (sub)key h into k. */
 static cm_stat add_enc(cm_rnp_key *k, rnp_key_handle_t h)
@@ -84,6 +85,7 @@ static cm_stat add_enc(cm_rnp_key *k, rnp_key_handle_t h)
     char *kid = NULL;
     uint64_t id, till = 0;
     uint32_t created = 0;
+    bool revoked = true;
     void *p;
 
     if (rnp_key_get_keyid(h, &kid) != RNP_SUCCESS || kid == NULL)
@@ -93,24 +95,36 @@ static cm_stat add_enc(cm_rnp_key *k, rnp_key_handle_t h)
         return CM_ERR_ENGINE;
     }
     rnp_buffer_destroy(kid);
+    if (ASK(rnp_key_is_revoked, h, &revoked) < 0 || rnp_key_valid_till64(h, &till) != RNP_SUCCESS
+        || rnp_key_get_creation(h, &created) != RNP_SUCCESS)
+        return CM_ERR_ENGINE;
     if ((p = cm_array_resize(k->enc_keyids, k->nenc_keyids + 1, sizeof(uint64_t))) == NULL)
         return CM_ERR_NOMEM;
     k->enc_keyids = p;
     k->enc_keyids[k->nenc_keyids++] = id;
-    /* Usable: valid, not revoked; expiry is read at lookup time. */
-    if (!flag(rnp_key_is_revoked, h) && rnp_key_valid_till64(h, &till) == RNP_SUCCESS && till > 0
-        && rnp_key_get_creation(h, &created) == RNP_SUCCESS) {
-        if ((p = cm_array_resize(k->enc_created, k->nenc + 1, sizeof(uint32_t))) == NULL)
-            return CM_ERR_NOMEM;
-        k->enc_created = p;
-        if ((p = cm_array_resize(k->enc_till, k->nenc + 1, sizeof(uint64_t))) == NULL)
-            return CM_ERR_NOMEM;
-        k->enc_till = p;
-        k->enc_created[k->nenc] = created;
-        k->enc_till[k->nenc] = till;
-        k->nenc++;
-    }
+    /* Usable: valid at some time, not revoked; expiry is read at lookup. */
+    if (revoked || till == 0)
+        return CM_OK;
+    if ((p = cm_array_resize(k->enc_created, k->nenc + 1, sizeof(uint32_t))) == NULL)
+        return CM_ERR_NOMEM;
+    k->enc_created = p;
+    if ((p = cm_array_resize(k->enc_till, k->nenc + 1, sizeof(uint64_t))) == NULL)
+        return CM_ERR_NOMEM;
+    k->enc_till = p;
+    k->enc_created[k->nenc] = created;
+    k->enc_till[k->nenc] = till;
+    k->nenc++;
     return CM_OK;
+}
+
+/* h into k if it may encrypt. */
+static cm_stat add_if_enc(cm_rnp_key *k, rnp_key_handle_t h)
+{
+    bool enc = false;
+
+    if (rnp_key_allows_usage(h, "encrypt", &enc) != RNP_SUCCESS)
+        return CM_ERR_ENGINE;
+    return enc ? add_enc(k, h) : CM_OK;
 }
 
 static cm_stat add_uids(cm_rnp_key *k, rnp_key_handle_t h)
@@ -124,20 +138,24 @@ static cm_stat add_uids(cm_rnp_key *k, rnp_key_handle_t h)
         bool valid = false, revoked = true;
         char *text = NULL, *a;
         void *p;
+        int r;
 
         if (rnp_key_get_uid_handle_at(h, i, &u) != RNP_SUCCESS)
             return CM_ERR_ENGINE;
-        (void) rnp_uid_is_valid(u, &valid);
-        (void) rnp_uid_is_revoked(u, &revoked);
+        r = ASK(rnp_uid_is_valid, u, &valid) < 0 || ASK(rnp_uid_is_revoked, u, &revoked) < 0;
         (void) rnp_uid_handle_destroy(u);
+        if (r)
+            return CM_ERR_ENGINE;
         if (!valid || revoked)
             continue;
         if (rnp_key_get_uid_at(h, i, &text) != RNP_SUCCESS || text == NULL)
             return CM_ERR_ENGINE;
-        a = uid_addr(text);
+        r = uid_addr(text, &a);
         rnp_buffer_destroy(text);
-        if (a == NULL)
-            continue;       /* no address (or no memory: then no entry, as if none) */
+        if (r < 0)
+            return CM_ERR_NOMEM;
+        if (r == 0)
+            continue;
         if ((p = cm_array_resize(k->addrs, k->naddrs + 1, sizeof(char *))) == NULL) {
             free(a);
             return CM_ERR_NOMEM;
@@ -153,22 +171,22 @@ static cm_stat read_key(cm_rnp_key *k, rnp_key_handle_t h, const cm_trustdb *t)
 {
     size_t nsub = 0, i;
     char *fpr = NULL;
-    bool valid = false, enc = false;
+    bool valid = false, revoked = true, expired = false;
     cm_stat st;
 
     if (rnp_key_get_fprint(h, &fpr) != RNP_SUCCESS || fpr == NULL)
         return CM_ERR_ENGINE;
     snprintf(k->fpr, sizeof(k->fpr), "%s", fpr);
     rnp_buffer_destroy(fpr);
-    k->revoked = flag(rnp_key_is_revoked, h);
+    if (ASK(rnp_key_is_revoked, h, &revoked) < 0 || ASK(rnp_key_is_valid, h, &valid) < 0
+        || ASK(rnp_key_is_expired, h, &expired) < 0
+        || rnp_key_valid_till64(h, &k->valid_till) != RNP_SUCCESS)
+        return CM_ERR_ENGINE;
+    k->revoked = revoked;
     k->disabled = cm_trustdb_is_disabled(t, k->fpr);
-    (void) rnp_key_is_valid(h, &valid);
-    if (rnp_key_valid_till64(h, &k->valid_till) != RNP_SUCCESS)
-        k->valid_till = 0;
     /* Not valid and not merely expired: its self-signatures do not hold. */
-    k->invalid = !valid && !flag(rnp_key_is_expired, h) && k->valid_till == 0;
-    if (rnp_key_allows_usage(h, "encrypt", &enc) == RNP_SUCCESS && enc
-        && (st = add_enc(k, h)) != CM_OK)
+    k->invalid = !valid && !expired && k->valid_till == 0;
+    if ((st = add_if_enc(k, h)) != CM_OK)
         return st;
     if (rnp_key_get_subkey_count(h, &nsub) != RNP_SUCCESS)
         return CM_ERR_ENGINE;
@@ -177,9 +195,7 @@ static cm_stat read_key(cm_rnp_key *k, rnp_key_handle_t h, const cm_trustdb *t)
 
         if (rnp_key_get_subkey_at(h, i, &sub) != RNP_SUCCESS)
             return CM_ERR_ENGINE;
-        enc = false;
-        st = rnp_key_allows_usage(sub, "encrypt", &enc) == RNP_SUCCESS && enc
-             ? add_enc(k, sub) : CM_OK;
+        st = add_if_enc(k, sub);
         (void) rnp_key_handle_destroy(sub);
         if (st != CM_OK)
             return st;
@@ -232,6 +248,7 @@ cm_stat cm_rnp_index_build(cm_rnp_ring *r, const cm_trustdb *t, const cm_msgctx 
     }
     while (st == CM_OK) {
         rnp_key_handle_t h = NULL;
+        bool primary = false;
 
         grip = NULL;
         if (rnp_identifier_iterator_next(it, &grip) != RNP_SUCCESS) {
@@ -244,7 +261,12 @@ cm_stat cm_rnp_index_build(cm_rnp_ring *r, const cm_trustdb *t, const cm_msgctx 
             st = CM_ERR_ENGINE;
             break;
         }
-        if (flag(rnp_key_is_primary, h)) {
+        if (ASK(rnp_key_is_primary, h, &primary) < 0) {
+            (void) rnp_key_handle_destroy(h);
+            st = CM_ERR_ENGINE;
+            break;
+        }
+        if (primary) {
             if (r->nkeys == cap) {
                 size_t ncap = cap ? 2 * cap : 64;
                 cm_rnp_key *nk = cm_array_resize(r->keys, ncap, sizeof(*nk));

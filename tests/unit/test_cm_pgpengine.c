@@ -1,6 +1,10 @@
 /* Run against the OpenPGP engine the build names: test_cm_gpgme (GPGME) or,
  * with CM_TEST_RNP, test_cm_rnp (librnp). Same cases, same answers. */
 #ifdef CM_TEST_RNP
+#define _GNU_SOURCE         /* RTLD_NEXT: librnp calls wrapped to inject faults */
+#include <dlfcn.h>
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
 #include "cm_rnp.h"
 #define ENGINE cm_rnp_engine
 #define SUITE "cm_rnp"
@@ -393,6 +397,64 @@ START_TEST(no_compression_unless_asked)
 }
 END_TEST
 
+#ifdef CM_TEST_RNP
+/* librnp questions about a key that fail on demand (the test binary's
+ * definition wins for the engine linked into it; the real one is found
+ * with RTLD_NEXT). A failed answer must fail the keyring load (4xx),
+ * never read as "no": a key not valid or not for encryption would be
+ * "no key", and plaintext under MissingKeyAction pass. */
+static const char *failing;     /* name of the call that fails, or NULL */
+
+#define WRAP(name, type)                                                          \
+    rnp_result_t name(type h, bool *out)                                          \
+    {                                                                             \
+        rnp_result_t (*real)(type, bool *) =                                      \
+            (rnp_result_t (*)(type, bool *)) dlsym(RTLD_NEXT, #name);             \
+        return failing != NULL && strcmp(failing, #name) == 0 ? RNP_ERROR_GENERIC \
+                                                               : real(h, out);    \
+    }
+
+WRAP(rnp_uid_is_valid, rnp_uid_handle_t)
+WRAP(rnp_uid_is_revoked, rnp_uid_handle_t)
+WRAP(rnp_key_is_valid, rnp_key_handle_t)
+WRAP(rnp_key_is_revoked, rnp_key_handle_t)
+
+rnp_result_t rnp_key_allows_usage(rnp_key_handle_t h, const char *usage, bool *out)
+{
+    rnp_result_t (*real)(rnp_key_handle_t, const char *, bool *) =
+        (rnp_result_t (*)(rnp_key_handle_t, const char *, bool *)) dlsym(RTLD_NEXT, __func__);
+
+    return failing != NULL && strcmp(failing, __func__) == 0 ? RNP_ERROR_GENERIC
+                                                              : real(h, usage, out);
+}
+
+static const char *const failing_calls[] = {
+    "rnp_uid_is_valid", "rnp_uid_is_revoked", "rnp_key_is_valid", "rnp_key_is_revoked",
+    "rnp_key_allows_usage",
+};
+
+START_TEST(key_questions_librnp_cannot_answer_fail_the_load)
+{
+    cm_config *cfg = test_config("pass");
+    cm_engine *e = NULL;
+    cm_engine_session *s = NULL;
+    cm_msgctx mc = {cfg, test_qid, 0};
+    char err[256];
+
+    /* An engine of its own: nothing loaded before the fault. */
+    ck_assert_int_eq(ENGINE.create(&e, err, sizeof(err)), CM_OK);
+    failing = failing_calls[_i];
+    ck_assert_msg(ENGINE.session_new(e, &mc, &s) == CM_ERR_ENGINE, "%s failing", failing);
+    ck_assert_ptr_null(s);
+    failing = NULL;
+    ck_assert_int_eq(ENGINE.session_new(e, &mc, &s), CM_OK);
+    ENGINE.session_free(s);
+    ENGINE.destroy(e);
+    cm_config_free(cfg);
+}
+END_TEST
+#endif
+
 static void add_cases(Suite *s)
 {
     CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
@@ -404,6 +466,9 @@ static void add_cases(Suite *s)
     CM_ADD(s, encrypt_round_trip);
     CM_ADD(s, gateway_key_only_skipped_when_asked);
     CM_ADD(s, no_compression_unless_asked);
+#ifdef CM_TEST_RNP
+    CM_ADD_LOOP(s, key_questions_librnp_cannot_answer_fail_the_load, NELEM(failing_calls));
+#endif
 }
 
 CM_TEST_MAIN(SUITE, add_cases)
