@@ -11,6 +11,7 @@
 #include "cm_rnp_int.h"
 #include "cm_list.h"
 #include "cm_log.h"
+#include "cm_sigs.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,14 +54,6 @@ cm_stat cm_rnp_key_has_addr(cm_engine_session *s, const char *fpr, const char *a
         if (strcasecmp(k->addrs[i], addr) == 0)
             *yes = 1;
     return CM_OK;
-}
-
-static const char *sig_name(cm_sig_status st)
-{
-    static const char *const names[] = {"good", "bad", "no-key", "key-expired", "key-revoked",
-                                        "expired", "error"};
-
-    return (unsigned) st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
 }
 
 static int key_flag(rnp_result_t (*fn)(rnp_key_handle_t, bool *), rnp_key_handle_t h)
@@ -133,36 +126,23 @@ static void read_sig(rnp_ffi_t ffi, rnp_op_verify_signature_t vs, cm_sig *sg)
     (void) rnp_key_handle_destroy(key);
 }
 
-static void read_sigs(rnp_ffi_t ffi, rnp_op_verify_t op, cm_sigs *sigs)
+/* The signatures op checked into sigs; -1 if librnp could not say (ours:
+ * never read as "unsigned" or "does not verify"). */
+static int read_sigs(rnp_ffi_t ffi, rnp_op_verify_t op, cm_sigs *sigs)
 {
     size_t n = 0, i;
 
     if (rnp_op_verify_get_signature_count(op, &n) != RNP_SUCCESS)
-        n = 0;
+        return -1;
     sigs->seen = n;
     for (i = 0; i < n && sigs->n < CM_SIGS_MAX; i++) {
         rnp_op_verify_signature_t vs = NULL;
 
-        if (rnp_op_verify_get_signature_at(op, i, &vs) != RNP_SUCCESS || vs == NULL) {
-            cm_sig *sg = &sigs->v[sigs->n++];
-
-            memset(sg, 0, sizeof(*sg));
-            sg->status = CM_SIG_ERROR;
-            sg->created = -1;
-            continue;
-        }
+        if (rnp_op_verify_get_signature_at(op, i, &vs) != RNP_SUCCESS || vs == NULL)
+            return -1;
         read_sig(ffi, vs, &sigs->v[sigs->n++]);
     }
-}
-
-static void log_sigs(const cm_msgctx *mc, const cm_sigs *sigs)
-{
-    size_t i;
-
-    for (i = 0; i < sigs->n; i++)
-        cm_log_debug("%s: signature %zu: %s by %s (key %s) at %lld", CM_QID(mc), i,
-                     sig_name(sigs->v[i].status), sigs->v[i].fpr[0] ? sigs->v[i].fpr : "?",
-                     sigs->v[i].keyid[0] ? sigs->v[i].keyid : "?", (long long) sigs->v[i].created);
+    return 0;
 }
 
 /* How the decryption went, read before the op is destroyed. */
@@ -171,6 +151,7 @@ typedef struct dec_result {
     int for_gateway;        /* a session key packet names a gateway encryption key */
     char *mode;             /* "cfb-mdc", "aead-ocb"...; NULL if unknown */
     bool valid;             /* integrity protection present and checked */
+    int unknown;            /* librnp could not tell the protection or the signatures */
 } dec_result;
 
 /* Is one of the message's session key packets for a gateway key? */
@@ -211,8 +192,10 @@ static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, d
         if (rnp_op_verify_get_protection_info(op, &res->mode, NULL, &res->valid) != RNP_SUCCESS) {
             res->mode = NULL;
             res->valid = false;
+            res->unknown = 1;
         }
-        read_sigs(ffi, op, sigs);
+        if (read_sigs(ffi, op, sigs) < 0)
+            res->unknown = 1;
         res->for_gateway = for_gateway(s, op);
     }
     res->rr = rr;
@@ -224,7 +207,7 @@ static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, d
 cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)
 {
     const char *qid = CM_QID(s->mc);
-    dec_result res = {RNP_SUCCESS, 0, NULL, false};
+    dec_result res = {RNP_SUCCESS, 0, NULL, false, 0};
     int integrity;
     cm_rnp_io io;
     cm_stat st;
@@ -244,8 +227,14 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
                 && (strcmp(res.mode, "cfb-mdc") == 0 || strncmp(res.mode, "aead", 4) == 0);
     if ((st = cm_rnp_io_status(&io, s->mc, "decryption")) != CM_OK) {
         ;
+    } else if (res.rr == RNP_SUCCESS && res.unknown) {
+        /* Decrypted, but librnp would not say how it was protected or who
+         * signed: ours to fix, not the sender's (4xx). */
+        cm_log_error("%s: decryption: librnp did not report the protection or the signatures",
+                     qid);
+        st = CM_ERR_ENGINE;
     } else if (res.rr == RNP_SUCCESS && integrity) {
-        log_sigs(s->mc, sigs);
+        cm_sigs_log(s->mc, sigs);
     } else if (res.rr == RNP_ERROR_OUT_OF_MEMORY) {
         st = CM_ERR_NOMEM;
     } else if (res.rr == RNP_ERROR_NO_SUITABLE_KEY && !res.for_gateway) {
@@ -267,7 +256,7 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
 }
 
 static void verify_locked(cm_engine_session *s, cm_rnp_io *io, const void *sig, size_t siglen,
-                          cm_sigs *sigs, rnp_result_t *rrp)
+                          cm_sigs *sigs, rnp_result_t *rrp, int *unknown)
 {
     rnp_ffi_t ffi = s->ring->ffi;
     rnp_input_t data = NULL, sgin = NULL;
@@ -278,7 +267,7 @@ static void verify_locked(cm_engine_session *s, cm_rnp_io *io, const void *sig, 
         && (rr = rnp_input_from_memory(&sgin, sig, siglen, false)) == RNP_SUCCESS
         && (rr = rnp_op_verify_detached_create(&op, ffi, data, sgin)) == RNP_SUCCESS) {
         rr = rnp_op_verify_execute(op);
-        read_sigs(ffi, op, sigs);
+        *unknown = read_sigs(ffi, op, sigs) < 0;
     }
     *rrp = rr;
     (void) rnp_op_verify_destroy(op);
@@ -286,10 +275,33 @@ static void verify_locked(cm_engine_session *s, cm_rnp_io *io, const void *sig, 
     (void) rnp_input_destroy(sgin);
 }
 
+/* librnp's verdicts on a signature it could not read at all that are the
+ * signature's fault (what gpg reports as NODATA or a bad packet). */
+static int unreadable(rnp_result_t rr)
+{
+    switch (rr) {
+    case RNP_ERROR_BAD_FORMAT:
+    case RNP_ERROR_NOT_SUPPORTED:
+    case RNP_ERROR_READ:            /* of the signature: the data's reads are checked first */
+    case RNP_ERROR_SIGNATURE_INVALID:
+    case RNP_ERROR_NO_SIGNATURES_FOUND:
+    case RNP_ERROR_VERIFICATION_FAILED:
+    case RNP_ERROR_SIGNATURE_UNKNOWN:
+    case RNP_ERROR_NOT_ENOUGH_DATA:
+    case RNP_ERROR_UNKNOWN_TAG:
+    case RNP_ERROR_PACKET_NOT_CONSUMED:
+    case RNP_ERROR_EOF:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
                                size_t siglen, cm_sigs *sigs)
 {
     rnp_result_t rr = RNP_SUCCESS;
+    int unknown = 0;
     cm_rnp_io io;
     cm_stat st;
 
@@ -297,12 +309,20 @@ cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void
     cm_rnp_io_init(&io, s->mc, data, NULL);
     if (pthread_mutex_lock(&s->ring->lock) != 0)
         return CM_ERR_INTERNAL;
-    verify_locked(s, &io, sig, siglen, sigs, &rr);
+    verify_locked(s, &io, sig, siglen, sigs, &rr, &unknown);
     (void) pthread_mutex_unlock(&s->ring->lock);
     if ((st = cm_rnp_io_status(&io, s->mc, "signature check")) != CM_OK)
         return st;
     if (rr == RNP_ERROR_OUT_OF_MEMORY)
         return CM_ERR_NOMEM;
+    if (unknown || (sigs->seen == 0 && !unreadable(rr))) {
+        /* librnp could not say, or stopped for a reason of its own: ours
+         * (4xx), not "your signature does not verify" nor "unsigned". */
+        cm_log_error("%s: signature check: librnp gave no verdict: %s", CM_QID(s->mc),
+                     rnp_result_to_string(rr));
+        memset(sigs, 0, sizeof(*sigs));
+        return CM_ERR_ENGINE;
+    }
     if (sigs->seen == 0) {
         /* No signature librnp could read there: one that does not verify,
          * as far as the sender is concerned (gpg's NODATA). */
@@ -312,6 +332,6 @@ cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void
         sigs->v[0].status = CM_SIG_BAD;
         sigs->v[0].created = -1;
     }
-    log_sigs(s->mc, sigs);
+    cm_sigs_log(s->mc, sigs);
     return CM_OK;
 }

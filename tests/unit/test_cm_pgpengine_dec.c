@@ -1,8 +1,12 @@
-/* The GPGME engine's outbound half against the fixture keyring: messages
+/* An OpenPGP engine's outbound half against the fixture keyring: messages
  * made by gpg from the sending user's home (DIR/sender). */
 /* Run against the OpenPGP engine the build names: test_cm_gpgme_dec (GPGME) or,
  * with CM_TEST_RNP, test_cm_rnp_dec (librnp). Same cases, same answers. */
 #ifdef CM_TEST_RNP
+#define _GNU_SOURCE         /* RTLD_NEXT: librnp calls wrapped to inject faults */
+#include <dlfcn.h>
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
 #include "cm_rnp.h"
 #define ENGINE cm_rnp_engine
 #define SUITE "cm_rnp_dec"
@@ -341,6 +345,86 @@ START_TEST(gpg_dying_in_a_signature_check_is_ours)
 END_TEST
 #endif
 
+#ifdef CM_TEST_RNP
+/* librnp calls that fail or lie on demand: the test binary's definition
+ * wins over the library's for the engine linked into it; the real one is
+ * found with RTLD_NEXT. What a failing call must never become is a
+ * verdict against the sender (5xx) or "unsigned". */
+static int fail_sig_count, fake_execute;
+
+rnp_result_t rnp_op_verify_get_signature_count(rnp_op_verify_t op, size_t *count)
+{
+    rnp_result_t (*real)(rnp_op_verify_t, size_t *) =
+        (rnp_result_t (*)(rnp_op_verify_t, size_t *)) dlsym(RTLD_NEXT, __func__);
+
+    if (fail_sig_count)
+        return RNP_ERROR_GENERIC;
+    return real(op, count);
+}
+
+rnp_result_t rnp_op_verify_execute(rnp_op_verify_t op)
+{
+    rnp_result_t (*real)(rnp_op_verify_t) =
+        (rnp_result_t (*)(rnp_op_verify_t)) dlsym(RTLD_NEXT, __func__);
+
+    return fake_execute ? RNP_ERROR_GENERIC : real(op);
+}
+
+START_TEST(signatures_librnp_cannot_report_are_ours)
+{
+    fixture f;
+    cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT, sig = CM_BUF_INIT, data = CM_BUF_INIT;
+    cm_reader rd = {buf_read, NULL, &ct}, drd = {buf_read, NULL, &data};
+    cm_writer wr = {buf_write, &plain};
+    char cmdargs[512];
+    cm_sigs sigs;
+    const char *text = "Content-Type: text/plain\r\n\r\nsigned\r\n";
+
+    open_session(&f, NULL);
+    snprintf(cmdargs, sizeof(cmdargs), "--sign -u alice@example.org --encrypt -r %s", f.gw);
+    sender_gpg(cmdargs, "Content-Type: text/plain\r\n\r\nsecret\r\n", &ct);
+    sender_gpg("--detach-sign -u alice@example.org", text, &sig);
+    fail_sig_count = 1;
+    ck_assert_int_eq(ENGINE.decrypt_verify(f.s, &rd, &wr, &sigs), CM_ERR_ENGINE);
+    ck_assert_uint_eq(sigs.n, 0);
+    cm_buf_puts(&data, text);
+    ck_assert_int_eq(ENGINE.verify_detached(f.s, &drd, sig.data, sig.len, &sigs), CM_ERR_ENGINE);
+    fail_sig_count = 0;
+    cm_buf_reset(&data);
+    cm_buf_puts(&data, text);
+    ck_assert_int_eq(ENGINE.verify_detached(f.s, &drd, sig.data, sig.len, &sigs), CM_OK);
+    ck_assert_int_eq(sigs.v[0].status, CM_SIG_GOOD);
+    cm_buf_free(&ct);
+    cm_buf_free(&plain);
+    cm_buf_free(&sig);
+    cm_buf_free(&data);
+    close_session(&f);
+}
+END_TEST
+
+/* librnp stopping a signature check for a reason of its own (not the
+ * signature's format) before it read any signature. */
+START_TEST(signature_check_librnp_abandons_is_ours)
+{
+    fixture f;
+    cm_buf sig = CM_BUF_INIT, data = CM_BUF_INIT;
+    cm_reader rd = {buf_read, NULL, &data};
+    cm_sigs sigs;
+    const char *text = "Content-Type: text/plain\r\n\r\nsigned\r\n";
+
+    open_session(&f, NULL);
+    sender_gpg("--detach-sign -u alice@example.org", text, &sig);
+    cm_buf_puts(&data, text);
+    fake_execute = 1;
+    ck_assert_int_eq(ENGINE.verify_detached(f.s, &rd, sig.data, sig.len, &sigs), CM_ERR_ENGINE);
+    fake_execute = 0;
+    cm_buf_free(&sig);
+    cm_buf_free(&data);
+    close_session(&f);
+}
+END_TEST
+#endif
+
 static void add(Suite *s)
 {
     CM_ADD(s, gateway_match_by_encryption_subkey);
@@ -352,6 +436,9 @@ static void add(Suite *s)
     CM_ADD(s, detached_signatures);
 #ifndef CM_TEST_RNP
     CM_ADD(s, gpg_dying_in_a_signature_check_is_ours);
+#else
+    CM_ADD(s, signatures_librnp_cannot_report_are_ours);
+    CM_ADD(s, signature_check_librnp_abandons_is_ours);
 #endif
 }
 
