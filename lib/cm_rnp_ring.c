@@ -96,6 +96,20 @@ static char *join(const cm_list *l)
     return s;
 }
 
+/* Would join(l) give s? (Asked for every message: no copy made.) */
+static int joins_to(const cm_list *l, const char *s)
+{
+    size_t i, n;
+
+    for (i = 0; i < l->n; i++) {
+        n = strlen(l->v[i]);
+        if (strncmp(s, l->v[i], n) != 0 || s[n] != ',')
+            return 0;
+        s += n + 1;
+    }
+    return *s == 0;
+}
+
 /* st of dir/name, or zeroed if there is none; -1 on another error. */
 static int stat_opt(const char *dir, const char *name, struct stat *st)
 {
@@ -433,18 +447,12 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
 static int current(const cm_rnp_ring *r, const cm_msgctx *mc, const cm_keyring_id *id)
 {
     struct stat t, p;
-    char *gw;
-    int same;
 
     if (strcmp(r->dir, mc->cfg->keyring_dir) != 0 || !cm_keyring_id_eq(&r->id, id)
         || stat_opt(r->dir, "trustdb.gpg", &t) < 0 || !same_stat(&t, &r->trustdb)
         || stat_opt(r->dir, "private-keys-v1.d", &p) < 0 || !same_stat(&p, &r->privdir))
         return 0;
-    if ((gw = join(&mc->cfg->gateway_keys)) == NULL)
-        return 0;
-    same = strcmp(gw, r->gateways) == 0;
-    free(gw);
-    return same;
+    return joins_to(&mc->cfg->gateway_keys, r->gateways);
 }
 
 cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
