@@ -1,6 +1,8 @@
 /* cm_base64 - incremental base64 decoder (RFC 4648), white space ignored. */
 #include "cm_base64.h"
 
+#include <string.h>
+
 /* Value of each byte: 0-63 for the alphabet, B64_WS for white space,
  * B64_PAD for '=', B64_BAD otherwise. A table: this runs over every byte
  * of every armored message, both directions. */
@@ -96,4 +98,80 @@ int cm_b64_decode(cm_b64 *d, const char *p, size_t n, cm_buf *out, size_t max)
         out->data[out->len] = 0;
     }
     return i < n ? -1 : 0;
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void cm_b64enc_init(cm_b64enc *e)
+{
+    e->npend = 0;
+    e->col = 0;
+}
+
+/* One group of four characters, and a line end when the line is full. */
+static char *put_group(cm_b64enc *e, char *o, const unsigned char *g, size_t n)
+{
+    unsigned v = (unsigned) g[0] << 16 | (unsigned) (n > 1 ? g[1] : 0) << 8 | (n > 2 ? g[2] : 0);
+
+    *o++ = b64_alphabet[v >> 18 & 63];
+    *o++ = b64_alphabet[v >> 12 & 63];
+    *o++ = n > 1 ? b64_alphabet[v >> 6 & 63] : '=';
+    *o++ = n > 2 ? b64_alphabet[v & 63] : '=';
+    if ((e->col += 4) == CM_B64_LINE) {
+        *o++ = '\r';
+        *o++ = '\n';
+        e->col = 0;
+    }
+    return o;
+}
+
+int cm_b64enc_push(cm_b64enc *e, const void *p, size_t n, cm_buf *out)
+{
+    const unsigned char *b = p;
+    size_t groups, room;
+    char *o;
+
+    if (e->npend + n < 3) {
+        memcpy(e->pend + e->npend, b, n);
+        e->npend += n;
+        return 0;
+    }
+    groups = (e->npend + n) / 3;
+    /* 4 characters a group, 2 for each line end (19 groups a line). */
+    room = groups * 4 + (groups / (CM_B64_LINE / 4) + 1) * 2;
+    if (cm_buf_reserve(out, room + 1) < 0)
+        return -1;
+    o = (char *) out->data + out->len;
+    if (e->npend > 0) {
+        size_t take = 3 - e->npend;
+
+        memcpy(e->pend + e->npend, b, take);
+        o = put_group(e, o, e->pend, 3);
+        b += take;
+        n -= take;
+        e->npend = 0;
+    }
+    for (; n >= 3; b += 3, n -= 3)
+        o = put_group(e, o, b, 3);
+    memcpy(e->pend, b, n);
+    e->npend = n;
+    out->len = (size_t) (o - (char *) out->data);
+    out->data[out->len] = 0;
+    return 0;
+}
+
+int cm_b64enc_finish(cm_b64enc *e, cm_buf *out)
+{
+    char tail[8], *o = tail;
+
+    if (e->npend > 0)
+        o = put_group(e, o, e->pend, e->npend);
+    if (e->col > 0) {
+        *o++ = '\r';
+        *o++ = '\n';
+    }
+    e->npend = 0;
+    e->col = 0;
+    return cm_buf_append(out, tail, (size_t) (o - tail));
 }

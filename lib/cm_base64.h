@@ -1,4 +1,5 @@
-/* cm_base64 - incremental base64 decoder (RFC 4648), white space ignored. */
+/* cm_base64 - incremental base64 decoder (RFC 4648), white space ignored,
+ * and encoder into MIME lines (RFC 2045). */
 #ifndef CM_BASE64_H
 #define CM_BASE64_H
 
@@ -27,5 +28,20 @@ static inline int cm_b64_is_data(int c)
 /* Decode p[0..n) appending to out, never growing out beyond max bytes.
  * 0 ok, -1 invalid character, -2 out of memory. */
 int cm_b64_decode(cm_b64 *d, const char *p, size_t n, cm_buf *out, size_t max);
+
+/* The encoder: lines of CM_B64_LINE characters, each ending in CRLF. */
+#define CM_B64_LINE 76
+
+typedef struct cm_b64enc {
+    unsigned char pend[3];
+    size_t npend;
+    size_t col;             /* characters on the current line */
+} cm_b64enc;
+
+void cm_b64enc_init(cm_b64enc *e);
+/* Encode p[0..n), appending to out. 0, or -1 (out of memory). */
+int cm_b64enc_push(cm_b64enc *e, const void *p, size_t n, cm_buf *out);
+/* The last group, padded, and the last line's CRLF. 0 or -1. */
+int cm_b64enc_finish(cm_b64enc *e, cm_buf *out);
 
 #endif

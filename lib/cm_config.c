@@ -29,6 +29,8 @@ static const char *const missing_names[] = {"pass", "tempfail", "reject", "split
 static const char *const oversize_names[] = {"tempfail", "reject", "pass", NULL};
 static const char *const onerror_names[] = {"tempfail", "reject", NULL};
 static const char *const backend_names[] = {"gpgme", "rnp", NULL};
+static const char *const cipher_names[] = {"aes256-cbc", "aes256-gcm", NULL};
+static const char *const transport_names[] = {"pkcs1", "oaep", NULL};
 static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const int level_vals[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 
@@ -48,7 +50,12 @@ static const cm_conf_key cm_conf_table[] = {
     {"OpenPGPBackend", T_ENUM, OFF(openpgp_backend), "gpgme", 0, 0, backend_names, NULL, 0},
     {"Compress", T_BOOL, OFF(compress), "no", 0, 0, NULL, NULL, 0},
     {"EngineTimeout", T_DURATION, OFF(engine_timeout), "2m", 1, 3600, NULL, NULL, 0},
-    {"CertificateDir", T_STR, OFF(certificate_dir), "/var/lib/cryptmilter/certs", 0, 0, NULL, NULL, 1},
+    {"CertificateDir", T_STR, OFF(certificate_dir), "none", 0, 0, NULL, NULL, 0},
+    {"PreferSMIME", T_LIST, OFF(prefer_smime), "", 0, 0, NULL, NULL, 0},
+    {"SMIMECipher", T_ENUM, OFF(smime_cipher), "aes256-cbc", 0, 0, cipher_names, NULL, 0},
+    {"SMIMEKeyTransport", T_ENUM, OFF(smime_key_transport), "pkcs1", 0, 0, transport_names, NULL, 0},
+    {"GatewayCertificates", T_LIST, OFF(gateway_certificates), "", 0, 0, NULL, NULL, 1},
+    {"TrustAnchors", T_STR, OFF(trust_anchors), "", 0, 0, NULL, NULL, 1},
     {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL, 0},
     {"RecipientDelimiter", T_STR, OFF(recipient_delimiter), "", 0, 0, NULL, NULL, 0},
     {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL, 0},
@@ -402,20 +409,53 @@ size_t cm_config_inert_keys(const cm_config *cfg, const char **names, size_t max
     return n;
 }
 
-int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, size_t errlen)
+static int is_none(const char *v)
+{
+    return *v == 0 || strcasecmp(v, "none") == 0;
+}
+
+int cm_config_has_keyring(const cm_config *cfg)
+{
+    return !is_none(cfg->keyring_dir);
+}
+
+int cm_config_has_certs(const cm_config *cfg)
+{
+    return !is_none(cfg->certificate_dir);
+}
+
+int cm_config_prefers_smime(const cm_config *cfg, const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+
+    return cm_list_has_ci(&cfg->prefer_smime, addr)
+           || (at != NULL && cm_list_has_ci(&cfg->prefer_smime, at + 1));
+}
+
+static int check_dir(const char *path, const char *key, const char *dir, char *err, size_t errlen)
 {
     struct stat st;
     int r;
 
+    if ((r = stat(dir, &st)) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s %s: %s", path, key, dir,
+                 r < 0 ? strerror(errno) : "not a directory");
+        return -1;
+    }
+    return 0;
+}
+
+int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, size_t errlen)
+{
     if (cfg->keys_set == 0) {
         snprintf(err, errlen, "%s sets no key at all (empty, or caught while being written)", path);
         return -1;
     }
-    if ((r = stat(cfg->keyring_dir, &st)) < 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: KeyringDir %s: %s", path, cfg->keyring_dir,
-                 r < 0 ? strerror(errno) : "not a directory");
+    if (cm_config_has_keyring(cfg) && check_dir(path, "KeyringDir", cfg->keyring_dir, err, errlen) < 0)
         return -1;
-    }
+    if (cm_config_has_certs(cfg)
+        && check_dir(path, "CertificateDir", cfg->certificate_dir, err, errlen) < 0)
+        return -1;
     return 0;
 }
 

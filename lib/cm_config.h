@@ -12,6 +12,8 @@ typedef enum { CM_MISSING_PASS, CM_MISSING_TEMPFAIL, CM_MISSING_REJECT, CM_MISSI
 typedef enum { CM_OVERSIZE_TEMPFAIL, CM_OVERSIZE_REJECT, CM_OVERSIZE_PASS } cm_oversize_action;
 typedef enum { CM_ONERROR_TEMPFAIL, CM_ONERROR_REJECT } cm_onerror_action;
 typedef enum { CM_BACKEND_GPGME, CM_BACKEND_RNP, CM_BACKENDS } cm_openpgp_backend;
+typedef enum { CM_SMIME_AES256_CBC, CM_SMIME_AES256_GCM } cm_smime_cipher;
+typedef enum { CM_SMIME_KT_PKCS1, CM_SMIME_KT_OAEP } cm_smime_key_transport;
 
 typedef struct cm_config {
     char *socket;
@@ -24,7 +26,12 @@ typedef struct cm_config {
     uint64_t engine_timeout;    /* seconds */
     int compress;               /* compress before encrypting */
     int openpgp_backend;        /* cm_openpgp_backend */
-    char *certificate_dir;
+    char *certificate_dir;      /* "none" (or ""): no S/MIME */
+    cm_list prefer_smime;       /* addresses and domains that take S/MIME over OpenPGP */
+    int smime_cipher;           /* cm_smime_cipher */
+    int smime_key_transport;    /* cm_smime_key_transport */
+    cm_list gateway_certificates;   /* PEM files: the gateway's certificates and keys */
+    char *trust_anchors;        /* PEM bundle the outbound signers chain to; "" none */
     cm_list local_domains;
     char *recipient_delimiter;  /* "": none */
     cm_cidr_list internal_hosts;
@@ -63,6 +70,12 @@ int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, si
 /* Set one key (case-insensitive) from its textual value; 0 or -1 with reason. */
 int cm_config_set(cm_config *cfg, const char *key, const char *value,
                   char *err, size_t errlen);
+/* Is an OpenPGP keyring (KeyringDir) or S/MIME certificate directory
+ * (CertificateDir) configured? "none" or "" means the site does without. */
+int cm_config_has_keyring(const cm_config *cfg);
+int cm_config_has_certs(const cm_config *cfg);
+/* Does PreferSMIME name addr or its domain (case-insensitive)? */
+int cm_config_prefers_smime(const cm_config *cfg, const char *addr);
 /* Print the effective configuration, one "Key value" line each. */
 void cm_config_dump(const cm_config *cfg, void (*emit)(const char *line, void *arg),
                     void *arg);

@@ -201,16 +201,20 @@ int cm_der_is_enveloped(const cm_der *d)
 {
     size_t i = 0;
     long olen;
+    int kind;
 
     if (!cm_der_finish(d) || tlv(d->prefix, d->plen, &i, 0x30, 1) < 0)
         return 0;
     if ((olen = tlv(d->prefix, d->plen, &i, 0x06, 0)) < 0 || i + (size_t) olen >= d->plen)
         return 0;
-    if (!((size_t) olen == sizeof(oid_enveloped)
-          && memcmp(d->prefix + i, oid_enveloped, sizeof(oid_enveloped)) == 0)
-        && !((size_t) olen == sizeof(oid_auth_enveloped)
-             && memcmp(d->prefix + i, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0))
+    if ((size_t) olen == sizeof(oid_enveloped)
+        && memcmp(d->prefix + i, oid_enveloped, sizeof(oid_enveloped)) == 0)
+        kind = 1;
+    else if ((size_t) olen == sizeof(oid_auth_enveloped)
+             && memcmp(d->prefix + i, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0)
+        kind = 2;
+    else
         return 0;
     i += (size_t) olen;
-    return d->prefix[i] == 0xa0;    /* [0] EXPLICIT content */
+    return d->prefix[i] == 0xa0 ? kind : 0;     /* [0] EXPLICIT content */
 }

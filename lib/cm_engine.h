@@ -1,7 +1,7 @@
 /* cm_engine - the engine interface (Postfix milter.h style: a struct of
  * function pointers). An engine moves bytes, ASCII-armored OpenPGP or DER,
  * through a reader and a writer, and answers key questions; it knows
- * nothing of MIME. A format (cm_pgpmime; later cm_smime) frames what it
+ * nothing of MIME. A format (cm_pgpmime, cm_smime) frames what it
  * writes, checks it and owns Content-Type and trace text. */
 #ifndef CM_ENGINE_H
 #define CM_ENGINE_H
@@ -17,7 +17,8 @@
 typedef enum cm_key_class {
     CM_KEY_UNSET = -1,      /* no recipient accepted yet */
     CM_KEY_NONE = 0,
-    CM_KEY_OPENPGP = 1
+    CM_KEY_OPENPGP = 1,
+    CM_KEY_SMIME = 2
 } cm_key_class;
 
 typedef struct cm_engine cm_engine;                 /* per process: caches */

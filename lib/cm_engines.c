@@ -1,5 +1,6 @@
 /* cm_engines - the engine registry. */
 #include "cm_engines.h"
+#include "cm_cms.h"
 #include "cm_gpgme.h"
 #include "cm_rnp.h"
 
@@ -23,12 +24,14 @@ static cm_engines *create_backend(int backend, cm_stat *st, char *err, size_t er
         *st = CM_ERR_INTERNAL;
         return NULL;
     }
+    /* OpenPGP first, then S/MIME: the order keys are looked for in. */
     e->v[0].ops = openpgp[backend];
-    if ((*st = e->v[0].ops->create(&e->v[0].engine, err, errlen)) != CM_OK) {
-        free(e);
-        return NULL;
-    }
-    e->n = 1;
+    e->v[1].ops = &cm_cms_engine;
+    for (e->n = 0; e->n < 2; e->n++)
+        if ((*st = e->v[e->n].ops->create(&e->v[e->n].engine, err, errlen)) != CM_OK) {
+            cm_engines_destroy(e);
+            return NULL;
+        }
     return e;
 }
 

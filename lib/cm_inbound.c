@@ -5,18 +5,21 @@
 #include "cm_entity.h"
 #include "cm_pgpmime.h"
 #include "cm_rewrite.h"
+#include "cm_smime.h"
 
 #include <string.h>
 
 void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result *res)
 {
-    cm_envelope env = {NULL, NULL};
+    cm_envelope env = {NULL, NULL, NULL, NULL};
     cm_entity ent;
     cm_stat st;
     int e = cm_msg_engine(m);
 
-    /* One format per message: PGP/MIME for OpenPGP keys (S/MIME to come). */
-    if (e < 0 || m->engines->v[e].ops->key_class != CM_KEY_OPENPGP) {
+    cm_key_class cls = e < 0 ? CM_KEY_NONE : m->engines->v[e].ops->key_class;
+
+    /* One format per message: the recipients' keys are of one class. */
+    if (cls != CM_KEY_OPENPGP && cls != CM_KEY_SMIME) {
         cm_result_refuse(res, CM_ERR_INTERNAL, "no format for the recipients' keys");
         return;
     }
@@ -29,7 +32,8 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
         return;
     }
     cm_entity_set_progress(&ent, m->progress, m->progress_arg);
-    st = cm_pgpmime_encrypt(m->engines->v[e].ops, m->sess[e], &m->ctx, &ent, res->body, &env);
+    st = (cls == CM_KEY_SMIME ? cm_smime_encrypt : cm_pgpmime_encrypt)
+         (m->engines->v[e].ops, m->sess[e], &m->ctx, &ent, res->body, &env);
     cm_entity_close(&ent);
     if (st == CM_OK)
         st = cm_rewrite_encrypted(&m->hdrs, &env, &res->edits);

@@ -129,23 +129,46 @@ static cm_stat engine_key(cm_msg *m, size_t e, const char *addr, const cm_key **
     return st;
 }
 
-/* The first engine with a key for addr: *which, or -1 if none has one. */
+/* Does engine e take part in lookups? An OpenPGP engine not where the
+ * site has no keyring (KeyringDir none): its answer is "no key". */
+static int engine_used(const cm_msg *m, size_t e)
+{
+    return m->engines->v[e].ops->key_class != CM_KEY_OPENPGP || cm_config_has_keyring(m->ctx.cfg);
+}
+
+/* The first engine with a key for addr: *which, or -1 if none has one.
+ * OpenPGP is asked first (SPEC §3.2), S/MIME first for the addresses and
+ * domains of PreferSMIME. */
 static cm_stat find_key(cm_msg *m, const char *addr, int *which, const cm_key **key)
 {
+    int smime_first = cm_config_prefers_smime(m->ctx.cfg, addr), pass;
     size_t e;
     cm_stat st;
 
     *which = -1;
     *key = NULL;
-    for (e = 0; e < m->engines->n; e++) {
-        if ((st = engine_key(m, e, addr, key)) != CM_OK)
-            return st;
-        if (*key != NULL) {
-            *which = (int) e;
-            return CM_OK;
+    for (pass = 0; pass < 2; pass++)
+        for (e = 0; e < m->engines->n; e++) {
+            /* Pass 0 asks the preferred class, pass 1 the others. */
+            if ((m->engines->v[e].ops->key_class == CM_KEY_SMIME) != (smime_first == !pass)
+                || !engine_used(m, e))
+                continue;
+            if ((st = engine_key(m, e, addr, key)) != CM_OK)
+                return st;
+            if (*key != NULL) {
+                *which = (int) e;
+                return CM_OK;
+            }
         }
-    }
     return CM_OK;
+}
+
+/* The class of the keys accepted so far, CM_KEY_NONE if none has one. */
+static cm_key_class keyed_class(const cm_msg *m)
+{
+    int e = cm_msg_engine(m);
+
+    return e < 0 ? CM_KEY_NONE : m->engines->v[e].ops->key_class;
 }
 
 int cm_msg_engine(const cm_msg *m)
@@ -190,8 +213,11 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         cls = key != NULL ? m->engines->v[e].ops->key_class : CM_KEY_NONE;
         /* Under split, a transaction keeps to the class of its first
          * recipient; a deferred recipient's key is never added. */
-        if (as_inbound
-            && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls)) {
+        /* And whatever MissingKeyAction says, one message is encrypted in
+         * one format: recipients with keys of another class wait. */
+        if ((as_inbound
+             && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls))
+            || (cls != CM_KEY_NONE && keyed_class(m) != CM_KEY_NONE && keyed_class(m) != cls)) {
             cm_log_info("%s: recipient <%s> deferred: %s key class than the first recipient",
                         CM_QID(&m->ctx), addr, key != NULL ? "has a different" : "lacks the");
             free(addr);

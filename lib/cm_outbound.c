@@ -39,6 +39,8 @@ static int pgp_engine(const cm_msg *m)
 {
     size_t e;
 
+    if (!cm_config_has_keyring(m->ctx.cfg))
+        return -1;
     for (e = 0; e < m->engines->n; e++)
         if (m->engines->v[e].ops->key_class == CM_KEY_OPENPGP
             && m->engines->v[e].ops->decrypt_verify != NULL)

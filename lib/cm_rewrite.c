@@ -78,6 +78,10 @@ cm_stat cm_rewrite_encrypted(const cm_hdrs *h, const cm_envelope *env, cm_edits 
         return st;
     st = cm_edits_add(e, cm_hdrs_find(h, "Content-Type", 0) ? CM_EDIT_CHANGE : CM_EDIT_ADD,
                       "Content-Type", 1, env->content_type);
+    if (st == CM_OK && env->cte != NULL)
+        st = cm_edits_add(e, CM_EDIT_ADD, "Content-Transfer-Encoding", 0, env->cte);
+    if (st == CM_OK && env->disposition != NULL)
+        st = cm_edits_add(e, CM_EDIT_ADD, "Content-Disposition", 0, env->disposition);
     if (st != CM_OK)
         return st;
     if ((st = delete_fields(h, is_mime_version, "MIME-Version", e)) != CM_OK)

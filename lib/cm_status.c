@@ -76,6 +76,8 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      EX_UNAVAILABLE},
     {CM_GATE_REPLAY, "replay", CM_CLASS_PERM, "550", "5.7.1",
      "This signed message was already sent once; write and sign a new one", EX_UNAVAILABLE},
+    {CM_ERR_CERTS, "certificates", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "S/MIME certificate directory unavailable, try again later", EX_TEMPFAIL},
 };
 
 const cm_stat_info *cm_stat_lookup(cm_stat stat)

@@ -37,6 +37,7 @@ typedef enum cm_stat {
     CM_GATE_STALE,
     CM_GATE_FUTURE,
     CM_GATE_REPLAY,
+    CM_ERR_CERTS,
     CM_STAT_COUNT
 } cm_stat;
 

@@ -1,0 +1,282 @@
+/* cm_certs - the S/MIME recipients' certificates: load and index. */
+#include "cm_certs.h"
+#include "cm_log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+typedef struct cert_entry {
+    char *addr;             /* lower case */
+    X509 *x;                /* a reference of its own */
+    int64_t not_before, not_after;
+} cert_entry;
+
+struct cm_certs {
+    atomic_size_t refs;
+    cert_entry *v;
+    size_t n, cap;
+    size_t ncerts, nskipped;
+};
+
+void cm_certs_put(cm_certs *c)
+{
+    size_t i;
+
+    if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    for (i = 0; i < c->n; i++) {
+        free(c->v[i].addr);
+        X509_free(c->v[i].x);
+    }
+    free(c->v);
+    free(c);
+}
+
+size_t cm_certs_count(const cm_certs *c)
+{
+    return c->ncerts;
+}
+
+size_t cm_certs_skipped(const cm_certs *c)
+{
+    return c->nskipped;
+}
+
+static int asn1_time(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return -1;
+    *out = (int64_t) timegm(&tm);
+    return 0;
+}
+
+/* Why x cannot be an encryption recipient, or NULL if it can. */
+static const char *unusable(X509 *x)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    uint32_t ku = X509_get_key_usage(x), xku = X509_get_extended_key_usage(x);
+    int type;
+
+    if (pk == NULL)
+        return "public key not readable";
+    type = EVP_PKEY_get_base_id(pk);
+    if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC)
+        return "neither an RSA nor an EC key";
+    /* X509_get_key_usage is UINT32_MAX when the extension is absent. */
+    if (type == EVP_PKEY_RSA && !(ku & KU_KEY_ENCIPHERMENT))
+        return "key usage does not allow key encipherment";
+    if (type == EVP_PKEY_EC && !(ku & KU_KEY_AGREEMENT))
+        return "key usage does not allow key agreement";
+    if (!(xku & (XKU_SMIME | XKU_ANYEKU)))
+        return "extended key usage does not include email protection";
+    return NULL;
+}
+
+static int add_entry(cm_certs *c, const unsigned char *addr, int len, X509 *x, int64_t nb,
+                     int64_t na)
+{
+    cert_entry *e;
+    int i;
+
+    if (len <= 0 || memchr(addr, 0, (size_t) len) != NULL)
+        return 0;           /* no address, or one with a NUL in it: never matches */
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+
+        if (cap > SIZE_MAX / sizeof(*c->v) || (e = realloc(c->v, cap * sizeof(*e))) == NULL)
+            return -1;
+        c->v = e;
+        c->cap = cap;
+    }
+    e = &c->v[c->n];
+    if ((e->addr = malloc((size_t) len + 1)) == NULL)
+        return -1;
+    for (i = 0; i < len; i++)
+        e->addr[i] = (char) (addr[i] >= 'A' && addr[i] <= 'Z' ? addr[i] + 32 : addr[i]);
+    e->addr[len] = 0;
+    if (X509_up_ref(x) != 1) {
+        free(e->addr);
+        return -1;
+    }
+    e->x = x;
+    e->not_before = nb;
+    e->not_after = na;
+    c->n++;
+    return 0;
+}
+
+/* Index x under its subjectAltName rfc822Names or, lacking any, its
+ * subject's emailAddress. 1 indexed, 0 skipped (why logged), -1 no memory. */
+static int index_cert(cm_certs *c, X509 *x, const char *file)
+{
+    GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    const X509_NAME *subj = X509_get_subject_name(x);
+    const char *why = unusable(x);
+    size_t before = c->n;
+    int64_t nb, na;
+    int i, r = 0;
+
+    if (why == NULL && (asn1_time(X509_get0_notBefore(x), &nb) < 0
+                        || asn1_time(X509_get0_notAfter(x), &na) < 0))
+        why = "validity dates not readable";
+    for (i = 0; why == NULL && san != NULL && r == 0 && i < sk_GENERAL_NAME_num(san); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+
+        if (g->type == GEN_EMAIL)
+            r = add_entry(c, ASN1_STRING_get0_data(g->d.rfc822Name),
+                          ASN1_STRING_length(g->d.rfc822Name), x, nb, na);
+    }
+    if (why == NULL && r == 0 && c->n == before && subj != NULL) {
+        for (i = -1; r == 0
+             && (i = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, i)) >= 0;) {
+            const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+
+            r = add_entry(c, ASN1_STRING_get0_data(s), ASN1_STRING_length(s), x, nb, na);
+        }
+    }
+    GENERAL_NAMES_free(san);
+    if (r < 0)
+        return -1;
+    if (why == NULL && c->n == before)
+        why = "no email address";
+    if (why != NULL) {
+        cm_log_info("CertificateDir: %s: a certificate skipped: %s", file, why);
+        return 0;
+    }
+    return 1;
+}
+
+/* Every certificate of one PEM file. -1 on out of memory only. */
+static int load_file(cm_certs *c, const char *dir, const char *name)
+{
+    char path[4096];
+    BIO *b;
+    X509 *x;
+    int n = 0, r = 0;
+    unsigned long err;
+
+    if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+        cm_log_warn("CertificateDir: %s/%s: path too long, skipped", dir, name);
+        c->nskipped++;
+        return 0;
+    }
+    ERR_clear_error();
+    if ((b = BIO_new_file(path, "r")) == NULL) {
+        cm_log_warn("CertificateDir: %s: cannot open (%s), skipped", path, strerror(errno));
+        c->nskipped++;
+        return 0;
+    }
+    while (r >= 0 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        n++;
+        if ((r = index_cert(c, x, path)) > 0)
+            c->ncerts++;
+        X509_free(x);
+    }
+    BIO_free(b);
+    err = ERR_peek_last_error();
+    ERR_clear_error();
+    if (r < 0)
+        return -1;
+    /* The loop ends at the file's end (no further PEM start line), or at a
+     * certificate that does not parse. */
+    if (n == 0 || !(ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE)) {
+        cm_log_warn("CertificateDir: %s: %s, skipped%s", path,
+                    n == 0 ? "no PEM certificate" : "a certificate cannot be parsed",
+                    n > 0 ? " after the ones before it" : "");
+        c->nskipped++;
+    }
+    return 0;
+}
+
+static int by_addr_newest(const void *a, const void *b)
+{
+    const cert_entry *x = a, *y = b;
+    int r = strcmp(x->addr, y->addr);
+
+    if (r != 0)
+        return r;
+    return x->not_before > y->not_before ? -1 : x->not_before < y->not_before;
+}
+
+cm_stat cm_certs_load(const char *dir, cm_certs **out)
+{
+    cm_certs *c = calloc(1, sizeof(*c));
+    DIR *d;
+    struct dirent *de;
+    struct stat st;
+    char path[4096];
+
+    *out = NULL;
+    if (c == NULL)
+        return CM_ERR_NOMEM;
+    atomic_init(&c->refs, 1);
+    if ((d = opendir(dir)) == NULL) {
+        cm_log_errno("CertificateDir %s", dir);
+        cm_certs_put(c);
+        return CM_ERR_CERTS;
+    }
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        /* Regular files, and symbolic links to them (as in /etc/ssl/certs). */
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path)
+            || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (load_file(c, dir, de->d_name) < 0) {
+            closedir(d);
+            cm_certs_put(c);
+            return CM_ERR_NOMEM;
+        }
+        errno = 0;
+    }
+    if (errno != 0) {
+        cm_log_errno("CertificateDir %s: reading the directory", dir);
+        closedir(d);
+        cm_certs_put(c);
+        return CM_ERR_CERTS;
+    }
+    closedir(d);
+    if (c->n > 0)
+        qsort(c->v, c->n, sizeof(*c->v), by_addr_newest);
+    *out = c;
+    return CM_OK;
+}
+
+X509 *cm_certs_find(const cm_certs *c, const char *addr, int64_t now)
+{
+    size_t lo = 0, hi = c->n, i;
+
+    /* The first entry not below addr (entries are lower case). */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcasecmp(c->v[mid].addr, addr) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (i = lo; i < c->n && strcasecmp(c->v[i].addr, addr) == 0; i++)
+        if (c->v[i].not_before <= now && now <= c->v[i].not_after)
+            return c->v[i].x;
+    return NULL;
+}
+
+cm_certs *cm_certs_ref(cm_certs *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+    return c;
+}

@@ -1,0 +1,42 @@
+/* cm_certs - the S/MIME recipients' certificates (SPEC §3.2): every PEM
+ * certificate in CertificateDir, indexed by its email addresses. A loaded
+ * directory is a read-only snapshot, reference counted, so a message keeps
+ * the one it began with; the cache loads the directory again when it
+ * changes (a file added, removed or rewritten) or the configuration was
+ * reloaded. */
+#ifndef CM_CERTS_H
+#define CM_CERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "cm_status.h"
+
+typedef struct cm_certs cm_certs;
+typedef struct cm_certcache cm_certcache;
+
+/* Load dir now. CM_ERR_CERTS (logged) if it cannot be read; a file that
+ * cannot be parsed, or holds no certificate usable for encryption, is
+ * logged by name and skipped. */
+cm_stat cm_certs_load(const char *dir, cm_certs **out);
+/* Another reference to c. */
+cm_certs *cm_certs_ref(cm_certs *c);
+/* Release a snapshot (NULL is fine). */
+void cm_certs_put(cm_certs *c);
+/* Certificates indexed, and files skipped. */
+size_t cm_certs_count(const cm_certs *c);
+size_t cm_certs_skipped(const cm_certs *c);
+/* The newest certificate whose address is exactly addr (case-insensitive),
+ * valid at now, or NULL. It lives as long as the snapshot. */
+X509 *cm_certs_find(const cm_certs *c, const char *addr, int64_t now);
+
+cm_certcache *cm_certcache_new(void);
+void cm_certcache_free(cm_certcache *cc);
+/* dir's certificates as they are now (a reference: cm_certs_put it). gen
+ * names the configuration in use: when it differs from the last call's, the
+ * directory is read again whatever it looks like (SIGHUP). Thread-safe. */
+cm_stat cm_certcache_get(cm_certcache *cc, const char *dir, const void *gen, cm_certs **out);
+
+#endif

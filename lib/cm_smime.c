@@ -1,0 +1,106 @@
+/* cm_smime - the S/MIME format (RFC 8551 §3.3). */
+#include "cm_smime.h"
+#include "cm_base64.h"
+#include "cm_buf.h"
+#include "cm_der.h"
+#include "cm_log.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Where the engine's DER goes: base64 into the spool, and through the BER
+ * reader that judges it. */
+typedef struct der_sink {
+    cm_spool *out;
+    cm_b64enc enc;
+    cm_buf tmp;
+    cm_der check;
+} der_sink;
+
+static int flush(der_sink *d)
+{
+    int r = cm_spool_write(d->out, d->tmp.data, d->tmp.len);
+
+    cm_buf_reset(&d->tmp);
+    return r;
+}
+
+static int sink_write(void *arg, const void *buf, size_t size)
+{
+    der_sink *d = arg;
+
+    cm_der_push(&d->check, buf, size);
+    if (cm_b64enc_push(&d->enc, buf, size, &d->tmp) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return d->tmp.len >= 65536 ? flush(d) : 0;
+}
+
+static ssize_t entity_read(void *arg, void *buf, size_t n)
+{
+    return cm_entity_read(arg, buf, n);
+}
+
+static void entity_tick(void *arg)
+{
+    cm_entity_tick(arg);
+}
+
+/* Is what the engine wrote one ContentInfo of the type asked for? */
+static int output_ok(const cm_msgctx *mc, const der_sink *d)
+{
+    int want = mc->cfg->smime_cipher == CM_SMIME_AES256_GCM ? 2 : 1;
+    int got = cm_der_is_enveloped(&d->check);
+
+    if (got == want)
+        return 1;
+    cm_log_error("%s: engine output rejected: %s, %llu bytes", CM_QID(mc),
+                 !cm_der_finish(&d->check) ? "not one complete BER element"
+                 : got == 0 ? "not enveloped data" : "not the content type SMIMECipher asks for",
+                 (unsigned long long) d->check.off);
+    return 0;
+}
+
+static cm_stat write_status(void)
+{
+    return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+}
+
+cm_stat cm_smime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
+                         cm_entity *in, cm_spool *out, cm_envelope *env)
+{
+    const int auth = mc->cfg->smime_cipher == CM_SMIME_AES256_GCM;
+    cm_reader rd = {entity_read, entity_tick, in};
+    cm_writer wr;
+    der_sink sink;
+    cm_stat st;
+
+    memset(env, 0, sizeof(*env));
+    memset(&sink, 0, sizeof(sink));
+    sink.out = out;
+    cm_b64enc_init(&sink.enc);
+    cm_buf_init(&sink.tmp);
+    cm_der_init(&sink.check);
+    wr.write = sink_write;
+    wr.arg = &sink;
+    if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
+        ;
+    else if (!output_ok(mc, &sink))
+        st = CM_ERR_ENCRYPT;
+    else if (cm_b64enc_finish(&sink.enc, &sink.tmp) < 0)
+        st = CM_ERR_NOMEM;
+    else if (flush(&sink) < 0)
+        st = write_status();
+    else if ((env->content_type = strdup(auth
+             ? " application/pkcs7-mime; smime-type=authEnveloped-data;\n\tname=\"smime.p7m\""
+             : " application/pkcs7-mime; smime-type=enveloped-data;\n\tname=\"smime.p7m\"")) == NULL)
+        st = CM_ERR_NOMEM;
+    else {
+        env->cte = " base64";
+        env->disposition = " attachment; filename=\"smime.p7m\"";
+        env->trace = "encrypted smime";
+    }
+    cm_buf_free(&sink.tmp);
+    return st;
+}
