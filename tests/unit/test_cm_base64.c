@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
+
 static const struct {
     const char *in, *out;
     int rc;
@@ -51,10 +53,48 @@ START_TEST(incremental_and_bounded)
 }
 END_TEST
 
+/* The encoder, fed in chunks of every size from 1 to 7, matches
+ * OpenSSL's one-shot encoding cut into lines of 76 with CRLF. */
+START_TEST(encode_lines_any_chunking)
+{
+    size_t len = (size_t) _i * 37, chunk, i, off;
+    unsigned char *in = malloc(len + 1), *ref = malloc(len * 2 + 8);
+    cm_buf want = CM_BUF_INIT;
+    int n;
+
+    for (i = 0; i < len; i++)
+        in[i] = (unsigned char) (i * 131 + 7);
+    n = EVP_EncodeBlock(ref, in, (int) len);
+    for (off = 0; off < (size_t) n; off += 76) {
+        size_t l = (size_t) n - off < 76 ? (size_t) n - off : 76;
+
+        ck_assert_int_eq(cm_buf_append(&want, ref + off, l), 0);
+        ck_assert_int_eq(cm_buf_append(&want, "\r\n", 2), 0);
+    }
+    for (chunk = 1; chunk <= 7; chunk++) {
+        cm_buf got = CM_BUF_INIT;
+        cm_b64enc e;
+
+        cm_b64enc_init(&e);
+        for (off = 0; off < len; off += chunk)
+            ck_assert_int_eq(cm_b64enc_push(&e, in + off, len - off < chunk ? len - off : chunk,
+                                            &got), 0);
+        ck_assert_int_eq(cm_b64enc_finish(&e, &got), 0);
+        ck_assert_uint_eq(got.len, want.len);
+        ck_assert(got.len == 0 || memcmp(got.data, want.data, got.len) == 0);
+        cm_buf_free(&got);
+    }
+    cm_buf_free(&want);
+    free(in);
+    free(ref);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD_LOOP(s, decode_table, NELEM(cases));
     CM_ADD(s, incremental_and_bounded);
+    CM_ADD_LOOP(s, encode_lines_any_chunking, 60);
 }
 
 CM_TEST_MAIN("cm_base64", add)
