@@ -1,9 +1,11 @@
 /* cm_engines - the engine registry. */
 #include "cm_engines.h"
+#include "cm_certs.h"
 #include "cm_cms.h"
 #include "cm_gpgme.h"
 #include "cm_rnp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static const cm_engine_ops *const openpgp[CM_BACKENDS] = {
@@ -85,4 +87,23 @@ void cm_engine_set_destroy(cm_engine_set *set)
     for (b = 0; b < CM_BACKENDS; b++)
         cm_engines_destroy(set->by_backend[b]);
     free(set);
+}
+
+cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
+{
+    cm_certs *c;
+    cm_stat st;
+
+    if (!cm_config_has_certs(cfg)) {
+        snprintf(report, len, "CertificateDir none: no S/MIME recipients");
+        return CM_OK;
+    }
+    if ((st = cm_certs_load(cfg->certificate_dir, &c)) != CM_OK) {
+        snprintf(report, len, "CertificateDir %s: cannot be read", cfg->certificate_dir);
+        return st;
+    }
+    snprintf(report, len, "CertificateDir %s: %zu certificates loaded, %zu files skipped",
+             cfg->certificate_dir, cm_certs_count(c), cm_certs_skipped(c));
+    cm_certs_put(c);
+    return CM_OK;
 }

@@ -20,6 +20,11 @@ typedef struct cm_engines {
 cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size_t errlen);
 void cm_engines_destroy(cm_engines *e);
 
+/* For `cryptmilter -n`: load the key stores cfg names that can be read
+ * without an engine (CertificateDir) and say what they hold, one line in
+ * report. CM_OK, or the failure (report says why). */
+cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);
+
 /* A long-running process's engines: one list per OpenPGPBackend, all made
  * at start (before threads), so that a reload may switch backends; each
  * message takes the list its configuration snapshot names. */

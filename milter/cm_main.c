@@ -230,9 +230,11 @@ int main(int argc, char **argv)
     if (check) {
         warn_unimplemented(cfg);
         cm_config_dump(cfg, print_line, stdout);
+        st = cm_engines_check(cfg, err, sizeof(err));
+        printf("# %s\n", err);
         free(user);
         cm_config_free(cfg);
-        return EX_OK;
+        return st == CM_OK ? EX_OK : EX_CONFIG;
     }
     cm_log_set_level(cfg->log_level);
     if (!foreground && cfg->syslog)

@@ -30,7 +30,7 @@ for path, incs in files.items():
     if path != "lib/cm_replay.c" and "lmdb.h" in system:
         problems.append("%s includes LMDB: only the replay cache (lib/cm_replay.c) may" % path)
     for n in quoted:
-        for eng in ("gpgme", "rnp"):
+        for eng in ("gpgme", "rnp", "cms"):
             if n == "cm_%s.h" % eng and path not in ("lib/cm_engines.c", "lib/cm_%s.c" % eng):
                 problems.append("%s names a concrete engine (%s): only the registry may" % (path, n))
             if n == "cm_%s_int.h" % eng and not os.path.basename(path).startswith("cm_" + eng):
