@@ -23,6 +23,7 @@ from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, 
 from milterproxy import MilterProxy
 from mta_outbound import OutboundCases
 from sink import Sink
+from smime_oracles import CERTS, check_smime_decrypts_to
 
 
 def swaks(port, to, data=None, frm="sender@ext.example", local="127.0.0.1", body=None, tmp=None):
@@ -127,6 +128,9 @@ class MtaSuite(OutboundCases):
                                 SpoolDir=spool, InternalHosts="127.0.0.2/32",
                                 OutboundDaemons="submission", MissingKeyAction="split",
                                 OpenPGPBackend=BACKEND)
+        self.certs = os.path.join(self.tmp, "certs")
+        mta.private_keyring(CERTS, self.certs, "cryptmilter")
+        self.milter_conf["CertificateDir"] = self.certs
         self.milter_conf.update(self.outbound_conf())
         self.Gateway = Gateway
         self.gw = None
@@ -150,6 +154,53 @@ class MtaSuite(OutboundCases):
             armor = check_rfc3156(got, message, ignore=(b"received",))
             check_decrypts_to(armor, message, self.tmp)
         return ("%s-encrypt/%s" % (self.name, name), t)
+
+    def smime_encrypts(self, name, message):
+        def t():
+            gw = self.gw
+            before = len(gw.sink.messages())
+            smtp_send(gw.mta.port, ["sam@example.org", "sue@example.org"], message)
+            env, got = gw.wait(before + 1)[before]
+            check(sorted(env["rcpts"]) == ["<sam@example.org>", "<sue@example.org>"],
+                  "envelope %r" % env)
+            check(b"canary" not in split_message(got)[1], "plaintext in the body")
+            check_smime_decrypts_to(got, message, "sam", self.tmp, gpgsm=True,
+                                    ignore=(b"received",))
+            check_smime_decrypts_to(got, message, "sue", self.tmp, ignore=(b"received",))
+        return ("%s-smime/%s" % (self.name, name), t)
+
+    def split_three_ways_nothing_lost(self):
+        """OpenPGP, S/MIME and no key in one transaction: the MTA's client
+        is told 452 4.5.3 for the other classes, sends them again, and
+        each arrives in its own format."""
+        gw = self.gw
+        before = len(gw.sink.messages())
+        msg = (b"From: a@ext.example\r\nTo: alice@example.org\r\nSubject: canary three\r\n"
+               b"Date: Mon, 23 Nov 2026 00:00:00 +0000\r\nMessage-ID: <three@ext.example>\r\n"
+               b"\r\ncanary three ways\r\n")
+        rcpts = ["alice@example.org", "sam@example.org", "nobody@example.org"]
+        s = smtplib.SMTP("127.0.0.1", gw.mta.port, timeout=60)
+        try:
+            while rcpts:
+                try:
+                    refused = s.sendmail("a@ext.example", rcpts, msg)
+                except smtplib.SMTPRecipientsRefused as e:
+                    refused = e.recipients
+                    check(False, "every recipient refused: %r" % refused)
+                for r, (code, text) in refused.items():
+                    check(code == 452 and text.startswith(b"4.5.3"), "%s: %d %r" % (r, code, text))
+                check(len(refused) == len(rcpts) - 1, "want one accepted, refused %r" % refused)
+                rcpts = list(refused)
+        finally:
+            s.quit()
+        msgs = {env["rcpts"][0]: got for env, got in gw.wait(before + 3)[before:]}
+        check(sorted(msgs) == ["<alice@example.org>", "<nobody@example.org>", "<sam@example.org>"],
+              "arrived for %r" % sorted(msgs))
+        check_rfc3156(msgs["<alice@example.org>"], msg, ignore=(b"received",))
+        check_smime_decrypts_to(msgs["<sam@example.org>"], msg, "sam", self.tmp,
+                                ignore=(b"received",))
+        check(b"X-Cryptmilter: skipped no-key\r\n" in msgs["<nobody@example.org>"],
+              "keyless copy not traced")
 
     def test_already_encrypted_untouched(self):
         ct = gpg_encrypt(b"Content-Type: text/plain\r\n\r\ncanary\r\n", "alice@example.org")
@@ -363,6 +414,10 @@ class MtaSuite(OutboundCases):
         self.gw = Gateway(self, "gw")
         shapes = [m for m in corpus() if m[0] not in ("no-final-newline", "mixed-eol", "binary-nul")]
         tests = [self.encrypts(n, m) for n, m in shapes]
+        if BACKEND == "gpgme":
+            # S/MIME does not change with the OpenPGP backend: once.
+            tests += [self.smime_encrypts(n, m) for n, m in shapes]
+            tests.append(("%s-split-three-ways" % self.name, self.split_three_ways_nothing_lost))
         tests += self.outbound_tests()
         tests += [(n, getattr(self, n)) for n in sorted(dir(self)) if n.startswith("test_")]
         tests += [self.killed_at("connect", ("mta", b"C")),
