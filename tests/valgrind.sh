@@ -2,7 +2,7 @@
 # valgrind.sh BUILDDIR - every unit test binary (not forked, so valgrind sees
 # the test code) and the pipe filter on an encrypted, a skipped and a refused
 # message, and outbound on a decrypted, a replayed, an unsigned and an
-# inner-signed one, must run without memory errors or leaks.
+# inner-signed one, and S/MIME inbound, must run without memory errors or leaks.
 set -eu
 build=$1
 vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -73,6 +73,18 @@ GNUPGHOME="$CM_TEST_KEYRING/sender" gpg --batch --quiet --armor --detach-sign -u
       --encrypt -r "$gw" < "$part.ent"
   printf -- '\n--b--\n'; } > "$msg"
 dir=outbound from=alice@example.org run --to x@ext.example
+done
+# S/MIME inbound (once: it does not change with the OpenPGP backend): RSA
+# and EC recipients, CBC and GCM, OAEP; an unreadable CertificateDir.
+msg="$build/tests/tmp/vg.eml"
+{ printf 'From: a@ext.example\nSubject: valgrind\nContent-Type: text/plain\n\n'; seq 1 3000; } > "$msg"
+for opts in "SMIMECipher aes256-cbc" "SMIMECipher aes256-gcm" "SMIMEKeyTransport oaep" \
+            "CertificateDir $build/tests/tmp/no-such-dir"; do
+    printf 'KeyringDir %s/gnupg\nSpoolDir %s/tests/tmp\nMemoryBufferSize 4K\n' \
+        "$CM_TEST_KEYRING" "$build" > "$conf"
+    case $opts in CertificateDir*) ;; *) printf 'CertificateDir %s/smime/certs\n' "$CM_TEST_KEYRING" >> "$conf" ;; esac
+    printf '%s\n' "$opts" >> "$conf"
+    backend="smime $opts" dir=inbound run --to sam@example.org --to pat@example.org
 done
 [ $status -eq 0 ] && echo "valgrind: all clean"
 exit $status
