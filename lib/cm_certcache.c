@@ -135,10 +135,11 @@ static cm_stat refresh(cm_certcache *cc, const char *dir, const void *gen)
         return CM_OK;
     if ((st = sum_dir(dir, &sum)) != CM_OK)
         return st;
-    cc->scanned = now;
-    cc->dst = dst;
-    if (same_dir && sum == cc->sum)
+    if (same_dir && sum == cc->sum) {
+        cc->scanned = now;
+        cc->dst = dst;
         return CM_OK;
+    }
     if ((copy = strdup(dir)) == NULL)
         return CM_ERR_NOMEM;
     if ((st = cm_certs_load(dir, &c)) != CM_OK) {
@@ -153,6 +154,10 @@ static cm_stat refresh(cm_certcache *cc, const char *dir, const void *gen)
     cc->dir = copy;
     cc->gen = gen;
     cc->sum = sum;
+    /* Only now: after a failed load the next look tries again, and does
+     * not take the old snapshot for what the directory holds. */
+    cc->scanned = now;
+    cc->dst = dst;
     return CM_OK;
 }
 

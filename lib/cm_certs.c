@@ -159,25 +159,26 @@ static int index_cert(cm_certs *c, X509 *x, const char *file)
     return 1;
 }
 
-/* Every certificate of one PEM file. -1 on out of memory only. */
-static int load_file(cm_certs *c, const char *dir, const char *name)
+/* Every certificate of one PEM file. CM_OK (a file that is not all
+ * certificates is logged and skipped), CM_ERR_CERTS if it cannot be read,
+ * CM_ERR_NOMEM. */
+static cm_stat load_file(cm_certs *c, const char *path)
 {
-    char path[4096];
     BIO *b;
     X509 *x;
     int n = 0, r = 0;
     unsigned long err;
 
-    if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-        cm_log_warn("CertificateDir: %s/%s: path too long, skipped", dir, name);
-        c->nskipped++;
-        return 0;
-    }
     ERR_clear_error();
     if ((b = BIO_new_file(path, "r")) == NULL) {
-        cm_log_warn("CertificateDir: %s: cannot open (%s), skipped", path, strerror(errno));
-        c->nskipped++;
-        return 0;
+        /* Gone since the listing: the directory changed, and the next
+         * look reads it again. Anything else would hide a recipient's
+         * certificate, and make its mail look keyless. */
+        if (errno == ENOENT)
+            return CM_OK;
+        cm_log_errno("CertificateDir: %s", path);
+        ERR_clear_error();
+        return CM_ERR_CERTS;
     }
     while (r >= 0 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
         n++;
@@ -189,7 +190,7 @@ static int load_file(cm_certs *c, const char *dir, const char *name)
     err = ERR_peek_last_error();
     ERR_clear_error();
     if (r < 0)
-        return -1;
+        return CM_ERR_NOMEM;
     /* The loop ends at the file's end (no further PEM start line), or at a
      * certificate that does not parse. */
     if (n == 0 || !(ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE)) {
@@ -198,7 +199,7 @@ static int load_file(cm_certs *c, const char *dir, const char *name)
                     n > 0 ? " after the ones before it" : "");
         c->nskipped++;
     }
-    return 0;
+    return CM_OK;
 }
 
 static int by_addr_newest(const void *a, const void *b)
@@ -216,8 +217,9 @@ cm_stat cm_certs_load(const char *dir, cm_certs **out)
     cm_certs *c = calloc(1, sizeof(*c));
     DIR *d;
     struct dirent *de;
-    struct stat st;
+    struct stat sb;
     char path[4096];
+    cm_stat st = CM_OK;
 
     *out = NULL;
     if (c == NULL)
@@ -232,14 +234,23 @@ cm_stat cm_certs_load(const char *dir, cm_certs **out)
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;
-        /* Regular files, and symbolic links to them (as in /etc/ssl/certs). */
-        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path)
-            || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (load_file(c, dir, de->d_name) < 0) {
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path)) {
+            cm_log_error("CertificateDir: %s/%s: path too long", dir, de->d_name);
+            st = CM_ERR_CERTS;
+        } else if (stat(path, &sb) < 0) {
+            /* As for a file that cannot be opened (load_file). */
+            if (errno != ENOENT) {
+                cm_log_errno("CertificateDir: %s", path);
+                st = CM_ERR_CERTS;
+            }
+        } else if (S_ISREG(sb.st_mode)) {
+            /* Regular files, and symbolic links to them (/etc/ssl/certs). */
+            st = load_file(c, path);
+        }
+        if (st != CM_OK) {
             closedir(d);
             cm_certs_put(c);
-            return CM_ERR_NOMEM;
+            return st;
         }
         errno = 0;
     }

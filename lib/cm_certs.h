@@ -17,9 +17,10 @@
 typedef struct cm_certs cm_certs;
 typedef struct cm_certcache cm_certcache;
 
-/* Load dir now. CM_ERR_CERTS (logged) if it cannot be read; a file that
- * cannot be parsed, or holds no certificate usable for encryption, is
- * logged by name and skipped. */
+/* Load dir now. CM_ERR_CERTS (logged) if it, or a file in it, cannot be
+ * read (a certificate hidden that way would make its owner's mail look
+ * keyless); a file that cannot be parsed, or holds no certificate usable
+ * for encryption, is logged by name and skipped. */
 cm_stat cm_certs_load(const char *dir, cm_certs **out);
 /* Another reference to c. */
 cm_certs *cm_certs_ref(cm_certs *c);

@@ -217,6 +217,42 @@ START_TEST(cache_fails_closed_when_the_dir_goes)
 }
 END_TEST
 
+/* A file that is there but cannot be read (here a symbolic link that loops:
+ * stat fails with ELOOP, even for root) hides a certificate; its owner's
+ * mail must not look keyless. The load fails, and the cache keeps failing
+ * rather than serve the snapshot from before. */
+START_TEST(unreadable_file_fails_closed)
+{
+    char dir[4096], from[4300], to[4300], loop[4300];
+    cm_certcache *cc = cm_certcache_new();
+    cm_certs *a, *b = (cm_certs *) 1, *c = (cm_certs *) 1;
+    int gen;
+
+    scratch(dir, sizeof(dir));
+    snprintf(from, sizeof(from), "%s/sue.pem", fixture());
+    snprintf(to, sizeof(to), "%s/sue.pem", dir);
+    copy_file(from, to);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &a), CM_OK);
+    ck_assert_ptr_nonnull(cm_certs_find(a, "sue@example.org", (int64_t) time(NULL)));
+    snprintf(loop, sizeof(loop), "%s/loop.pem", dir);
+    ck_assert_int_eq(symlink("loop.pem", loop), 0);
+    ck_assert_int_eq(cm_certs_load(dir, &b), CM_ERR_CERTS);
+    ck_assert_ptr_null(b);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &b), CM_ERR_CERTS);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &c), CM_ERR_CERTS);
+    ck_assert_ptr_null(c);
+    /* Mended: served again. */
+    ck_assert_int_eq(unlink(loop), 0);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &c), CM_OK);
+    ck_assert_ptr_nonnull(cm_certs_find(c, "sue@example.org", (int64_t) time(NULL)));
+    cm_certs_put(a);
+    cm_certs_put(c);
+    cm_certcache_free(cc);
+    ck_assert_int_eq(unlink(to), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, loads_the_usable_ones);
@@ -228,6 +264,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, cache_sees_a_file_added_and_rewritten);
     CM_ADD(s, cache_reloads_for_a_new_generation);
     CM_ADD(s, cache_fails_closed_when_the_dir_goes);
+    CM_ADD(s, unreadable_file_fails_closed);
 }
 
 CM_TEST_MAIN("certs", add_cases)
