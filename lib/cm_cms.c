@@ -10,7 +10,6 @@
 #include "cm_cms_int.h"
 #include "cm_log.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -137,22 +136,6 @@ static int add_cms_recipient(CMS_ContentInfo *cms, X509 *x, int oaep)
     return 0;
 }
 
-static cm_stat io_status(const cm_msgctx *mc, const cm_cms_io *io)
-{
-    int e = io->read_errno ? io->read_errno : io->write_errno;
-
-    if (io->timed_out) {
-        cm_log_error("%s: S/MIME encryption took longer than EngineTimeout", CM_QID(mc));
-        return CM_ERR_TIMEOUT;
-    }
-    if (e == 0)
-        return CM_OK;
-    errno = e;
-    cm_log_errno("%s: S/MIME encryption: %s", CM_QID(mc), io->read_errno ? "reading the message"
-                 : "writing the ciphertext");
-    return e == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-}
-
 static cm_stat cms_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 {
     const cm_config *cfg = s->ctx->cfg;
@@ -161,13 +144,13 @@ static cm_stat cms_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
                                : EVP_aes_256_cbc();
     CMS_ContentInfo *cms = NULL;
     BIO *bin = NULL, *bout = NULL;
-    cm_cms_io io;
+    cm_engine_io io;
     cm_stat st = CM_OK;
     int i;
 
     if (sk_X509_num(s->rcpts) == 0)
         return CM_ERR_INTERNAL;
-    cm_cms_io_init(&io, s->ctx, in, out);
+    cm_engine_io_init(&io, s->ctx, in, out);
     ERR_clear_error();
     /* CMS_BINARY: the entity is already canonical (CRLF), and must be
      * encrypted byte for byte. */
@@ -184,13 +167,13 @@ static cm_stat cms_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     if (st == CM_OK && cm_cms_bios(&io, &bin, &bout) < 0)
         st = CM_ERR_NOMEM;
     if (st == CM_OK && i2d_CMS_bio_stream(bout, cms, bin, flags) != 1) {
-        if ((st = io_status(s->ctx, &io)) == CM_OK) {
+        if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME encryption")) == CM_OK) {
             log_ssl(s->ctx, "S/MIME encryption");
             st = CM_ERR_ENCRYPT;
         }
     }
     if (st == CM_OK)
-        st = io_status(s->ctx, &io);
+        st = cm_engine_io_status(&io, s->ctx, "S/MIME encryption");
     ERR_clear_error();
     BIO_free(bin);
     BIO_free(bout);

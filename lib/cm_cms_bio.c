@@ -3,30 +3,10 @@
  * DER written as it is made, never all of it in memory. */
 #include "cm_cms_int.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <string.h>
-#include <time.h>
 
 static BIO_METHOD *reader_method, *writer_method;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static int64_t mono_now(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-        return 0;
-    return (int64_t) ts.tv_sec;
-}
-
-void cm_cms_io_init(cm_cms_io *io, const cm_msgctx *mc, cm_reader *in, cm_writer *out)
-{
-    memset(io, 0, sizeof(*io));
-    io->in = in;
-    io->out = out;
-    io->deadline = mono_now() + (int64_t) mc->cfg->engine_timeout;
-}
 
 static int bio_create(BIO *b)
 {
@@ -36,43 +16,19 @@ static int bio_create(BIO *b)
 
 static int reader_read(BIO *b, char *buf, size_t n, size_t *got)
 {
-    cm_cms_io *io = BIO_get_data(b);
-    ssize_t r;
+    ssize_t r = cm_engine_io_read(BIO_get_data(b), buf, n);
 
-    *got = 0;
-    /* OpenSSL works in this thread: the deadline is checked as it reads. */
-    if (mono_now() >= io->deadline) {
-        io->timed_out = 1;
-        return 0;
-    }
-    if (io->in->tick != NULL)
-        io->in->tick(io->in->arg);
-    do
-        r = io->in->read(io->in->arg, buf, n);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        io->read_errno = errno ? errno : EIO;
-        return 0;
-    }
-    if (r == 0)
-        return 0;
-    *got = (size_t) r;
-    return 1;
+    /* A failure reads as the end for OpenSSL; the caller finds it in io. */
+    *got = r > 0 ? (size_t) r : 0;
+    return r > 0;
 }
 
 static int writer_write(BIO *b, const char *buf, size_t n, size_t *done)
 {
-    cm_cms_io *io = BIO_get_data(b);
+    int r = cm_engine_io_write(BIO_get_data(b), buf, n);
 
-    *done = 0;
-    if (io->write_errno != 0)
-        return 0;
-    if (io->out->write(io->out->arg, buf, n) < 0) {
-        io->write_errno = errno ? errno : EIO;
-        return 0;
-    }
-    *done = n;
-    return 1;
+    *done = r == 0 ? n : 0;
+    return r == 0;
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
@@ -100,7 +56,7 @@ static void make_methods(void)
     writer_method = w;
 }
 
-int cm_cms_bios(cm_cms_io *io, BIO **in, BIO **out)
+int cm_cms_bios(cm_engine_io *io, BIO **in, BIO **out)
 {
     *in = *out = NULL;
     if (pthread_once(&once, make_methods) != 0 || reader_method == NULL)

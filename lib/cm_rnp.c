@@ -8,106 +8,30 @@
 #include "cm_list.h"
 #include "cm_log.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static int64_t mono_now(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-        return 0;
-    return (int64_t) ts.tv_sec;
-}
-
-void cm_rnp_io_init(cm_rnp_io *io, const cm_msgctx *mc, cm_reader *in, cm_writer *out)
-{
-    memset(io, 0, sizeof(*io));
-    io->in = in;
-    io->out = out;
-    io->last_tick = mono_now();
-    io->deadline = io->last_tick + (int64_t) mc->cfg->engine_timeout;
-}
-
-/* Past the deadline (checked at every read and write: librnp works in
- * this thread, so there is nothing to kill). */
-static int expired(cm_rnp_io *io)
-{
-    int64_t now = mono_now();
-
-    if (now >= io->deadline)
-        io->timed_out = 1;
-    else if (io->in != NULL && io->in->tick != NULL && now > io->last_tick) {
-        io->last_tick = now;
-        io->in->tick(io->in->arg);
-    }
-    return io->timed_out;
-}
 
 static bool read_cb(void *app_ctx, void *buf, size_t len, size_t *nread)
 {
-    cm_rnp_io *io = app_ctx;
-    ssize_t r;
+    ssize_t r = cm_engine_io_read(app_ctx, buf, len);
 
-    *nread = 0;
-    if (expired(io))
-        return false;
-    do
-        r = io->in->read(io->in->arg, buf, len);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        io->read_errno = errno ? errno : EIO;
-        return false;
-    }
-    *nread = (size_t) r;
-    return true;
+    *nread = r > 0 ? (size_t) r : 0;
+    return r >= 0;
 }
 
 static bool write_cb(void *app_ctx, const void *buf, size_t len)
 {
-    cm_rnp_io *io = app_ctx;
-
-    if (expired(io))
-        return false;
-    if (len > 0 && io->out->write(io->out->arg, buf, len) < 0) {
-        io->write_errno = errno ? errno : EIO;
-        return false;
-    }
-    return true;
+    return cm_engine_io_write(app_ctx, buf, len) == 0;
 }
 
-rnp_result_t cm_rnp_input(rnp_input_t *input, cm_rnp_io *io)
+rnp_result_t cm_rnp_input(rnp_input_t *input, cm_engine_io *io)
 {
     return rnp_input_from_callback(input, read_cb, NULL, io);
 }
 
-rnp_result_t cm_rnp_output(rnp_output_t *output, cm_rnp_io *io)
+rnp_result_t cm_rnp_output(rnp_output_t *output, cm_engine_io *io)
 {
     return rnp_output_to_callback(output, write_cb, NULL, io);
-}
-
-cm_stat cm_rnp_io_status(const cm_rnp_io *io, const cm_msgctx *mc, const char *what)
-{
-    const char *qid = CM_QID(mc);
-
-    if (io->timed_out) {
-        cm_log_error("%s: %s did not finish within EngineTimeout (%llus)", qid, what,
-                     (unsigned long long) mc->cfg->engine_timeout);
-        return CM_ERR_TIMEOUT;
-    }
-    if (io->write_errno != 0) {
-        errno = io->write_errno;
-        cm_log_errno("%s: %s: writing the output", qid, what);
-        return io->write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-    }
-    if (io->read_errno != 0) {
-        errno = io->read_errno;
-        cm_log_errno("%s: %s: reading the input", qid, what);
-        return io->read_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-    }
-    return CM_OK;
 }
 
 static cm_stat rnp_create(cm_engine **out, char *err, size_t errlen)
@@ -200,7 +124,7 @@ static cm_stat map_result(rnp_result_t rr)
 }
 
 /* The encryption itself, under the ring's lock. */
-static rnp_result_t encrypt_locked(cm_engine_session *s, cm_rnp_io *io, const char **failed)
+static rnp_result_t encrypt_locked(cm_engine_session *s, cm_engine_io *io, const char **failed)
 {
     rnp_ffi_t ffi = s->ring->ffi;
     rnp_input_t in = NULL;
@@ -250,17 +174,17 @@ static cm_stat rnp_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 {
     const char *qid = CM_QID(s->mc), *failed;
     rnp_result_t rr;
-    cm_rnp_io io;
+    cm_engine_io io;
     cm_stat st;
 
     if (s->nkeys == 0)
         return CM_ERR_INTERNAL;
-    cm_rnp_io_init(&io, s->mc, in, out);
+    cm_engine_io_init(&io, s->mc, in, out);
     if (pthread_mutex_lock(&s->ring->lock) != 0)
         return CM_ERR_INTERNAL;
     rr = encrypt_locked(s, &io, &failed);
     (void) pthread_mutex_unlock(&s->ring->lock);
-    if ((st = cm_rnp_io_status(&io, s->mc, "encryption")) != CM_OK)
+    if ((st = cm_engine_io_status(&io, s->mc, "encryption")) != CM_OK)
         return st;
     if (rr == RNP_SUCCESS)
         return CM_OK;

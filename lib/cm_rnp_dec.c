@@ -177,7 +177,7 @@ static int for_gateway(cm_engine_session *s, rnp_op_verify_t op)
     return yes;
 }
 
-static void decrypt_locked(cm_engine_session *s, cm_rnp_io *io, cm_sigs *sigs, dec_result *res)
+static void decrypt_locked(cm_engine_session *s, cm_engine_io *io, cm_sigs *sigs, dec_result *res)
 {
     rnp_ffi_t ffi = s->ring->ffi;
     rnp_input_t in = NULL;
@@ -209,7 +209,7 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
     const char *qid = CM_QID(s->mc);
     dec_result res = {RNP_SUCCESS, 0, NULL, false, 0};
     int integrity;
-    cm_rnp_io io;
+    cm_engine_io io;
     cm_stat st;
 
     memset(sigs, 0, sizeof(*sigs));
@@ -218,14 +218,14 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
                      "private-keys-v1.d, without a passphrase?", qid, s->mc->cfg->keyring_dir);
         return CM_ERR_GATEWAY_KEY;
     }
-    cm_rnp_io_init(&io, s->mc, in, out);
+    cm_engine_io_init(&io, s->mc, in, out);
     if (pthread_mutex_lock(&s->ring->lock) != 0)
         return CM_ERR_INTERNAL;
     decrypt_locked(s, &io, sigs, &res);
     (void) pthread_mutex_unlock(&s->ring->lock);
     integrity = res.mode != NULL && res.valid
                 && (strcmp(res.mode, "cfb-mdc") == 0 || strncmp(res.mode, "aead", 4) == 0);
-    if ((st = cm_rnp_io_status(&io, s->mc, "decryption")) != CM_OK) {
+    if ((st = cm_engine_io_status(&io, s->mc, "decryption")) != CM_OK) {
         ;
     } else if (res.rr == RNP_SUCCESS && res.unknown) {
         /* Decrypted, but librnp would not say how it was protected or who
@@ -255,7 +255,7 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
     return st;
 }
 
-static void verify_locked(cm_engine_session *s, cm_rnp_io *io, const void *sig, size_t siglen,
+static void verify_locked(cm_engine_session *s, cm_engine_io *io, const void *sig, size_t siglen,
                           cm_sigs *sigs, rnp_result_t *rrp, int *unknown)
 {
     rnp_ffi_t ffi = s->ring->ffi;
@@ -302,16 +302,16 @@ cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void
 {
     rnp_result_t rr = RNP_SUCCESS;
     int unknown = 0;
-    cm_rnp_io io;
+    cm_engine_io io;
     cm_stat st;
 
     memset(sigs, 0, sizeof(*sigs));
-    cm_rnp_io_init(&io, s->mc, data, NULL);
+    cm_engine_io_init(&io, s->mc, data, NULL);
     if (pthread_mutex_lock(&s->ring->lock) != 0)
         return CM_ERR_INTERNAL;
     verify_locked(s, &io, sig, siglen, sigs, &rr, &unknown);
     (void) pthread_mutex_unlock(&s->ring->lock);
-    if ((st = cm_rnp_io_status(&io, s->mc, "signature check")) != CM_OK)
+    if ((st = cm_engine_io_status(&io, s->mc, "signature check")) != CM_OK)
         return st;
     if (rr == RNP_ERROR_OUT_OF_MEMORY)
         return CM_ERR_NOMEM;

@@ -9,6 +9,7 @@
 
 #include "cm_config.h"
 #include "cm_engine.h"
+#include "cm_engine_io.h"
 #include "cm_keyring.h"
 #include "cm_status.h"
 
@@ -87,22 +88,9 @@ struct cm_trustdb;
 cm_stat cm_rnp_index_build(cm_rnp_ring *r, const struct cm_trustdb *t, const cm_msgctx *mc);
 void cm_rnp_index_free(cm_rnp_ring *r);
 
-/* Reader and writer callbacks over cm_reader/cm_writer, with the
- * engine's deadline and the reader's tick. */
-typedef struct cm_rnp_io {
-    cm_reader *in;
-    cm_writer *out;
-    int read_errno, write_errno;
-    int timed_out;
-    int64_t deadline;           /* CLOCK_MONOTONIC seconds */
-    int64_t last_tick;
-} cm_rnp_io;
-
-void cm_rnp_io_init(cm_rnp_io *io, const cm_msgctx *mc, cm_reader *in, cm_writer *out);
-rnp_result_t cm_rnp_input(rnp_input_t *input, cm_rnp_io *io);
-rnp_result_t cm_rnp_output(rnp_output_t *output, cm_rnp_io *io);
-/* The status for how an operation ended, naming what for the log. */
-cm_stat cm_rnp_io_status(const cm_rnp_io *io, const cm_msgctx *mc, const char *what);
+/* librnp's input and output over an operation's cm_engine_io. */
+rnp_result_t cm_rnp_input(rnp_input_t *input, cm_engine_io *io);
+rnp_result_t cm_rnp_output(rnp_output_t *output, cm_engine_io *io);
 
 /* The outbound operations (cm_rnp_dec.c). */
 cm_stat cm_rnp_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
