@@ -81,3 +81,20 @@ ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n)
     e->pending_off += n;
     return (ssize_t) n;
 }
+
+static ssize_t reader_read(void *arg, void *buf, size_t n)
+{
+    return cm_entity_read(arg, buf, n);
+}
+
+static void reader_tick(void *arg)
+{
+    cm_entity_tick(arg);
+}
+
+cm_reader cm_entity_reader(cm_entity *e)
+{
+    cm_reader rd = {reader_read, reader_tick, e};
+
+    return rd;
+}

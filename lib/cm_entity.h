@@ -9,6 +9,7 @@
 
 #include "cm_buf.h"
 #include "cm_crlf.h"
+#include "cm_engine.h"
 #include "cm_header.h"
 #include "cm_spool.h"
 
@@ -33,5 +34,8 @@ void cm_entity_tick(cm_entity *e);
 void cm_entity_set_progress(cm_entity *e, void (*fn)(void *), void *arg);
 /* Like read(2): bytes copied, 0 at the end, -1 with errno. */
 ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n);
+/* e as an engine's reader: cm_entity_read, and cm_entity_tick while the
+ * engine works. */
+cm_reader cm_entity_reader(cm_entity *e);
 
 #endif

@@ -86,16 +86,6 @@ static int sink_write(void *arg, const void *buf, size_t size)
     return cm_spool_write(a->out, a->tmp.data, a->tmp.len);
 }
 
-static ssize_t entity_read(void *arg, void *buf, size_t n)
-{
-    return cm_entity_read(arg, buf, n);
-}
-
-static void entity_tick(void *arg)
-{
-    cm_entity_tick(arg);
-}
-
 /* Is what the engine wrote one encrypted message for exactly our keys? */
 static int output_ok(const cm_msgctx *mc, armor_sink *sink, size_t nkeys)
 {
@@ -117,7 +107,7 @@ static int output_ok(const cm_msgctx *mc, armor_sink *sink, size_t nkeys)
 cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
                            cm_entity *in, cm_spool *out, cm_envelope *env)
 {
-    cm_reader rd = {entity_read, entity_tick, in};
+    cm_reader rd = cm_entity_reader(in);
     cm_writer wr;
     armor_sink sink;
     char boundary[CM_BOUNDARY_LEN];

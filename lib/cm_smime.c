@@ -37,16 +37,6 @@ static int sink_write(void *arg, const void *buf, size_t size)
     return d->tmp.len >= 65536 ? flush(d) : 0;
 }
 
-static ssize_t entity_read(void *arg, void *buf, size_t n)
-{
-    return cm_entity_read(arg, buf, n);
-}
-
-static void entity_tick(void *arg)
-{
-    cm_entity_tick(arg);
-}
-
 /* Is what the engine wrote one ContentInfo of the type asked for? */
 static int output_ok(const cm_msgctx *mc, const der_sink *d)
 {
@@ -71,7 +61,7 @@ cm_stat cm_smime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const c
                          cm_entity *in, cm_spool *out, cm_envelope *env)
 {
     const int auth = mc->cfg->smime_cipher == CM_SMIME_AES256_GCM;
-    cm_reader rd = {entity_read, entity_tick, in};
+    cm_reader rd = cm_entity_reader(in);
     cm_writer wr;
     der_sink sink;
     cm_stat st;
