@@ -23,7 +23,7 @@
 struct cm_certcache {
     pthread_mutex_t mu;
     char *dir;              /* what cur was loaded from */
-    const void *gen;
+    uint64_t gen;           /* the serial of the configuration it was loaded for */
     struct stat dst;        /* the directory, when last summed */
     uint64_t sum;
     int64_t scanned;        /* monotonic ns of the last sum */
@@ -117,7 +117,7 @@ static int same_stat(const struct stat *a, const struct stat *b)
            && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-static cm_stat refresh(cm_certcache *cc, const char *dir, const void *gen)
+static cm_stat refresh(cm_certcache *cc, const char *dir, uint64_t gen)
 {
     int same_dir = cc->cur != NULL && strcmp(cc->dir, dir) == 0 && cc->gen == gen;
     int64_t now = mono_ns();
@@ -161,7 +161,7 @@ static cm_stat refresh(cm_certcache *cc, const char *dir, const void *gen)
     return CM_OK;
 }
 
-cm_stat cm_certcache_get(cm_certcache *cc, const char *dir, const void *gen, cm_certs **out)
+cm_stat cm_certcache_get(cm_certcache *cc, const char *dir, uint64_t gen, cm_certs **out)
 {
     cm_stat st;
 

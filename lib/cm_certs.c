@@ -1,6 +1,7 @@
 /* cm_certs - the S/MIME recipients' certificates: load and index. */
 #include "cm_certs.h"
 #include "cm_log.h"
+#include "cm_x509.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -51,16 +52,6 @@ size_t cm_certs_count(const cm_certs *c)
 size_t cm_certs_skipped(const cm_certs *c)
 {
     return c->nskipped;
-}
-
-static int asn1_time(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-        return -1;
-    *out = (int64_t) timegm(&tm);
-    return 0;
 }
 
 /* Why x cannot be an encryption recipient, or NULL if it can. */
@@ -118,37 +109,31 @@ static int add_entry(cm_certs *c, const unsigned char *addr, int len, X509 *x, i
     return 0;
 }
 
-/* Index x under its subjectAltName rfc822Names or, lacking any, its
- * subject's emailAddress. 1 indexed, 0 skipped (why logged), -1 no memory. */
+typedef struct index_arg {
+    cm_certs *c;
+    X509 *x;
+    int64_t nb, na;
+} index_arg;
+
+static int index_one(void *arg, const unsigned char *addr, int len)
+{
+    index_arg *a = arg;
+
+    return add_entry(a->c, addr, len, a->x, a->nb, a->na);
+}
+
+/* Index x under its email addresses (cm_x509). 1 indexed, 0 skipped (why
+ * logged), -1 no memory. */
 static int index_cert(cm_certs *c, X509 *x, const char *file)
 {
-    GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    const X509_NAME *subj = X509_get_subject_name(x);
     const char *why = unusable(x);
+    index_arg a = {c, x, 0, 0};
     size_t before = c->n;
-    int64_t nb, na;
-    int i, r = 0;
 
-    if (why == NULL && (asn1_time(X509_get0_notBefore(x), &nb) < 0
-                        || asn1_time(X509_get0_notAfter(x), &na) < 0))
+    if (why == NULL && (cm_x509_time(X509_get0_notBefore(x), &a.nb) < 0
+                        || cm_x509_time(X509_get0_notAfter(x), &a.na) < 0))
         why = "validity dates not readable";
-    for (i = 0; why == NULL && san != NULL && r == 0 && i < sk_GENERAL_NAME_num(san); i++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
-
-        if (g->type == GEN_EMAIL)
-            r = add_entry(c, ASN1_STRING_get0_data(g->d.rfc822Name),
-                          ASN1_STRING_length(g->d.rfc822Name), x, nb, na);
-    }
-    if (why == NULL && r == 0 && c->n == before && subj != NULL) {
-        for (i = -1; r == 0
-             && (i = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, i)) >= 0;) {
-            const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-
-            r = add_entry(c, ASN1_STRING_get0_data(s), ASN1_STRING_length(s), x, nb, na);
-        }
-    }
-    GENERAL_NAMES_free(san);
-    if (r < 0)
+    if (why == NULL && cm_x509_each_email(x, index_one, &a) < 0)
         return -1;
     if (why == NULL && c->n == before)
         why = "no email address";

@@ -36,8 +36,9 @@ X509 *cm_certs_find(const cm_certs *c, const char *addr, int64_t now);
 cm_certcache *cm_certcache_new(void);
 void cm_certcache_free(cm_certcache *cc);
 /* dir's certificates as they are now (a reference: cm_certs_put it). gen
- * names the configuration in use: when it differs from the last call's, the
- * directory is read again whatever it looks like (SIGHUP). Thread-safe. */
-cm_stat cm_certcache_get(cm_certcache *cc, const char *dir, const void *gen, cm_certs **out);
+ * is the serial of the configuration in use: when it differs from the last
+ * call's, the directory is read again whatever it looks like (SIGHUP).
+ * Thread-safe. */
+cm_stat cm_certcache_get(cm_certcache *cc, const char *dir, uint64_t gen, cm_certs **out);
 
 #endif

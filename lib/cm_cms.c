@@ -5,7 +5,9 @@
  * AuthEnvelopedData with AES-256-GCM (RFC 5083); RSA keys get PKCS#1 v1.5
  * key transport, or RSA-OAEP (SHA-256) with SMIMEKeyTransport oaep; EC keys
  * get ECDH key agreement. The content is streamed: CMS_STREAM writes BER
- * with indefinite lengths as it reads. */
+ * with indefinite lengths as it reads. Outbound (cm_cms_dec.c) it decrypts
+ * what is enveloped to a GatewayCertificates certificate and checks CMS
+ * signatures against TrustAnchors. */
 #include "cm_cms.h"
 #include "cm_cms_int.h"
 #include "cm_log.h"
@@ -19,7 +21,7 @@
 #include <openssl/rsa.h>
 
 /* OpenSSL's reasons, for the log (they never hold message content). */
-static void log_ssl(const cm_msgctx *mc, const char *what)
+void cm_cms_log_ssl(const cm_msgctx *mc, const char *what)
 {
     char buf[256];
     unsigned long e = ERR_get_error();
@@ -37,7 +39,9 @@ static cm_stat cms_create(cm_engine **out, char *err, size_t errlen)
 {
     cm_engine *e = calloc(1, sizeof(*e));
 
-    if (e == NULL || (e->certs = cm_certcache_new()) == NULL) {
+    if (e == NULL || (e->certs = cm_certcache_new()) == NULL || (e->gw = cm_gwcache_new()) == NULL) {
+        if (e != NULL)
+            cm_certcache_free(e->certs);
         free(e);
         snprintf(err, errlen, "S/MIME engine: out of memory");
         return CM_ERR_NOMEM;
@@ -51,6 +55,7 @@ static void cms_destroy(cm_engine *e)
     if (e == NULL)
         return;
     cm_certcache_free(e->certs);
+    cm_gwcache_free(e->gw);
     free(e);
 }
 
@@ -58,7 +63,10 @@ static cm_stat cms_session_new(cm_engine *e, const cm_msgctx *ctx, cm_engine_ses
 {
     cm_engine_session *s = calloc(1, sizeof(*s));
 
-    if (s == NULL || (s->rcpts = sk_X509_new_null()) == NULL) {
+    if (s == NULL || (s->rcpts = sk_X509_new_null()) == NULL
+        || (s->signers = sk_X509_new_null()) == NULL) {
+        if (s != NULL)
+            sk_X509_free(s->rcpts);
         free(s);
         return CM_ERR_NOMEM;
     }
@@ -73,7 +81,9 @@ static void cms_session_free(cm_engine_session *s)
     if (s == NULL)
         return;
     sk_X509_pop_free(s->rcpts, X509_free);
+    sk_X509_pop_free(s->signers, X509_free);
     cm_certs_put(s->certs);
+    cm_gwcerts_put(s->gw);
     free(s);
 }
 
@@ -88,7 +98,7 @@ static cm_stat cms_lookup(cm_engine_session *s, const char *addr, const cm_key *
     /* The configuration snapshot stands for its generation: a reload
      * (SIGHUP) reads the directory again. */
     if (s->certs == NULL
-        && (st = cm_certcache_get(s->e->certs, cfg->certificate_dir, cfg, &s->certs)) != CM_OK)
+        && (st = cm_certcache_get(s->e->certs, cfg->certificate_dir, cfg->serial, &s->certs)) != CM_OK)
         return st;
     *key = (const cm_key *) cm_certs_find(s->certs, addr, (int64_t) time(NULL));
     return CM_OK;
@@ -155,20 +165,20 @@ static cm_stat cms_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     /* CMS_BINARY: the entity is already canonical (CRLF), and must be
      * encrypted byte for byte. */
     if ((cms = CMS_encrypt_ex(NULL, NULL, cipher, flags, NULL, NULL)) == NULL) {
-        log_ssl(s->ctx, "S/MIME: making the enveloped data");
+        cm_cms_log_ssl(s->ctx, "S/MIME: making the enveloped data");
         st = CM_ERR_ENCRYPT;
     }
     for (i = 0; st == CM_OK && i < sk_X509_num(s->rcpts); i++)
         if (add_cms_recipient(cms, sk_X509_value(s->rcpts, i),
                               cfg->smime_key_transport == CM_SMIME_KT_OAEP) < 0) {
-            log_ssl(s->ctx, "S/MIME: adding a recipient");
+            cm_cms_log_ssl(s->ctx, "S/MIME: adding a recipient");
             st = CM_ERR_ENCRYPT;
         }
     if (st == CM_OK && cm_cms_bios(&io, &bin, &bout) < 0)
         st = CM_ERR_NOMEM;
     if (st == CM_OK && i2d_CMS_bio_stream(bout, cms, bin, flags) != 1) {
         if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME encryption")) == CM_OK) {
-            log_ssl(s->ctx, "S/MIME encryption");
+            cm_cms_log_ssl(s->ctx, "S/MIME encryption");
             st = CM_ERR_ENCRYPT;
         }
     }
@@ -192,4 +202,8 @@ const cm_engine_ops cm_cms_engine = {
     .add_recipient = cms_add_recipient,
     .recipients = cms_recipients,
     .encrypt = cms_encrypt,
+    .decrypt_verify = cm_cms_verify_opaque,
+    .verify_detached = cm_cms_verify_detached,
+    .key_has_addr = cm_cms_key_has_addr,
+    .decrypt_gateway = cm_cms_decrypt_gateway,
 };

@@ -3,6 +3,7 @@
 #include "cm_buf.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +55,8 @@ static const cm_conf_key cm_conf_table[] = {
     {"PreferSMIME", T_LIST, OFF(prefer_smime), "", 0, 0, NULL, NULL, 0},
     {"SMIMECipher", T_ENUM, OFF(smime_cipher), "aes256-cbc", 0, 0, cipher_names, NULL, 0},
     {"SMIMEKeyTransport", T_ENUM, OFF(smime_key_transport), "pkcs1", 0, 0, transport_names, NULL, 0},
-    {"GatewayCertificates", T_LIST, OFF(gateway_certificates), "", 0, 0, NULL, NULL, 1},
-    {"TrustAnchors", T_STR, OFF(trust_anchors), "", 0, 0, NULL, NULL, 1},
+    {"GatewayCertificates", T_LIST, OFF(gateway_certificates), "", 0, 0, NULL, NULL, 0},
+    {"TrustAnchors", T_STR, OFF(trust_anchors), "", 0, 0, NULL, NULL, 0},
     {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL, 0},
     {"RecipientDelimiter", T_STR, OFF(recipient_delimiter), "", 0, 0, NULL, NULL, 0},
     {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL, 0},
@@ -260,6 +261,8 @@ int cm_config_set(cm_config *cfg, const char *key, const char *value,
     return set_value(cfg, k, value, err, errlen);
 }
 
+static atomic_uint_fast64_t serials;
+
 cm_config *cm_config_new(void)
 {
     cm_config *cfg = calloc(1, sizeof(*cfg));
@@ -268,6 +271,7 @@ cm_config *cm_config_new(void)
 
     if (cfg == NULL)
         return NULL;
+    cfg->serial = atomic_fetch_add(&serials, 1) + 1;
     for (i = 0; i < NKEYS; i++) {
         if (set_value(cfg, &cm_conf_table[i], cm_conf_table[i].def, err, sizeof(err)) < 0) {
             cm_config_free(cfg);

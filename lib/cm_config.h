@@ -52,6 +52,9 @@ typedef struct cm_config {
     uint64_t replay_cache_size; /* its map size: the most it may hold */
     size_t keys_set;            /* keys the file set (cm_config_load) */
     uint64_t inert_set;         /* bit per table row: an inert key the file set */
+    uint64_t serial;            /* unique per configuration made: caches keyed by the
+                                 * configuration in use compare it (never the address,
+                                 * which a later configuration may reuse) */
 } cm_config;
 
 /* A config with every default. NULL on out of memory. */

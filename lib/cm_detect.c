@@ -64,9 +64,7 @@ static int header_ctype(const cm_hdrs *h, cm_ctype *ct)
     return r < 0 ? -1 : 1;
 }
 
-/* The Content-Transfer-Encoding: 1 identity (absent, 7bit, 8bit, binary),
- * 2 base64, 0 anything else or more than one field. */
-static int header_cte(const cm_hdrs *h)
+int cm_detect_cte(const cm_hdrs *h)
 {
     const cm_hdr *f = cm_hdrs_find(h, "Content-Transfer-Encoding", 0);
     char *v;
@@ -88,7 +86,7 @@ static int choose_mode(cm_detector *d, const cm_hdrs *h)
 {
     const char *proto, *b, *st;
     cm_ctype ct;
-    int r, cte = header_cte(h);
+    int r, cte = cm_detect_cte(h);
 
     if ((r = header_ctype(h, &ct)) <= 0)
         return r;
@@ -185,7 +183,7 @@ static int part_header_ok(cm_detector *d, const char *type, const char *subtype)
     if (cm_hdrs_parse(&h, d->part_hdr.data, d->part_hdr.len, 1, &off, &st) == CM_HPARSE_DONE
         && off == d->part_hdr.len) {
         if ((r = header_ctype(&h, &ct)) == 1) {
-            r = cm_ctype_is(&ct, type, subtype) && header_cte(&h) == 1;
+            r = cm_ctype_is(&ct, type, subtype) && cm_detect_cte(&h) == 1;
             cm_ctype_free(&ct);
         }
     } else if (st == CM_ERR_NOMEM) {

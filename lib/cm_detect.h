@@ -56,5 +56,8 @@ void cm_detector_where(const cm_detector *d, cm_detect_where *w);
 /* The whole body at once. 0, or -1 out of memory. */
 int cm_detect(const cm_hdrs *h, const unsigned char *body, size_t n, cm_enc_kind *kind);
 const char *cm_enc_kind_name(cm_enc_kind kind);
+/* h's Content-Transfer-Encoding: 1 identity (absent, 7bit, 8bit, binary),
+ * 2 base64, 0 anything else, more than one field, or out of memory. */
+int cm_detect_cte(const cm_hdrs *h);
 
 #endif

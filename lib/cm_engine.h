@@ -67,7 +67,10 @@ typedef struct cm_sig {
     cm_sig_status status;
     char fpr[CM_FPR_MAX + 1];   /* the signer's primary key; "" if unknown */
     char keyid[CM_FPR_MAX + 1]; /* the signing key as the signature names it */
-    int64_t created;            /* signature creation, seconds since the epoch */
+    int64_t created;            /* signature creation, seconds since the epoch; -1 unknown */
+    int x509;                   /* the signer is an X.509 certificate (S/MIME), not a key */
+    char note[128];             /* the engine's words on a signature not good (S/MIME:
+                                 * why the certificate is not trusted); "" none */
 } cm_sig;
 
 #define CM_SIGS_MAX 4
@@ -101,20 +104,31 @@ typedef struct cm_engine_ops {
      * packets an encryption subkey of a GatewayKeys key? *yes set. A
      * configured gateway key missing from the keyring is CM_ERR_GATEWAY_KEY. */
     cm_stat (*gateway_match)(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
-    /* Decrypt in (one armored message) to out, checking the signatures made
-     * with it (into sigs). CM_DECRYPT_FAILED for whatever the message is to
+    /* OpenPGP: decrypt in (one armored message) to out, checking the
+     * signatures made with it (into sigs). S/MIME: in is one opaque
+     * SignedData (DER), its content written to out, its signatures checked. CM_DECRYPT_FAILED for whatever the message is to
      * blame for, the same status whatever it held; CM_ERR_* for ours;
      * CM_ERR_ENGINE_MIDSTREAM if the engine stopped without a verdict after
      * it began to decrypt (the message, or a crash: the caller may retry). out
      * may have had bytes written before the verdict: unless CM_OK the
      * caller throws them away. */
     cm_stat (*decrypt_verify)(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs);
-    /* Check the detached signature sig (armored, siglen bytes) over data. */
+    /* Check the detached signature sig (siglen bytes: armored OpenPGP, or a
+     * CMS SignedData in base64 or DER) over data. */
     cm_stat (*verify_detached)(cm_engine_session *s, cm_reader *data, const void *sig,
                                size_t siglen, cm_sigs *sigs);
     /* Does the key with primary fingerprint fpr have a valid user ID whose
-     * address is exactly addr (case-insensitive)? *yes set. */
+     * address is exactly addr (case-insensitive)? *yes set. S/MIME: fpr is
+     * that of a certificate the session verified a signature with. */
     cm_stat (*key_has_addr)(cm_engine_session *s, const char *fpr, const char *addr, int *yes);
+    /* S/MIME outbound (SPEC §4.1): in is one DER ContentInfo, enveloped or
+     * authEnveloped. If one of its recipients is a GatewayCertificates
+     * certificate, *ours is set and it is decrypted with that certificate's
+     * key to out; *authenticated says the content encryption has integrity
+     * (AuthEnvelopedData). Else CM_OK with *ours 0 and nothing written.
+     * Failures as decrypt_verify's. */
+    cm_stat (*decrypt_gateway)(cm_engine_session *s, cm_reader *in, cm_writer *out, int *ours,
+                               int *authenticated);
 } cm_engine_ops;
 
 /* An engine and its ops, as the registry hands them out. */

@@ -3,6 +3,7 @@
 #include "cm_certs.h"
 #include "cm_cms.h"
 #include "cm_gpgme.h"
+#include "cm_gwcerts.h"
 #include "cm_rnp.h"
 
 #include <stdio.h>
@@ -89,7 +90,7 @@ void cm_engine_set_destroy(cm_engine_set *set)
     free(set);
 }
 
-cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
+static cm_stat check_certdir(const cm_config *cfg, char *report, size_t len)
 {
     cm_certs *c;
     cm_stat st;
@@ -106,4 +107,33 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
              cfg->certificate_dir, cm_certs_count(c), cm_certs_skipped(c));
     cm_certs_put(c);
     return CM_OK;
+}
+
+cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen)
+{
+    cm_gwcerts *g;
+    cm_stat st = cm_gwcerts_load(cfg, &g, err, errlen);
+
+    cm_gwcerts_put(g);
+    return st;
+}
+
+cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
+{
+    char a[1024], b[1024];
+    cm_gwcerts *g = NULL;
+    cm_stat st = check_certdir(cfg, a, sizeof(a)), gst;
+
+    if ((gst = cm_gwcerts_load(cfg, &g, b, sizeof(b))) == CM_OK) {
+        if (cfg->gateway_certificates.n == 0)
+            snprintf(b, sizeof(b), "GatewayCertificates none: outbound S/MIME passes as it is");
+        else
+            snprintf(b, sizeof(b), "GatewayCertificates: %zu certificates with their keys; "
+                     "TrustAnchors: %zu%s", cm_gwcerts_count(g), cm_gwcerts_nanchors(g),
+                     cfg->trust_anchors[0] ? " certificates"
+                     : " (not set: every S/MIME signer will be refused)");
+    }
+    cm_gwcerts_put(g);
+    snprintf(report, len, "%s\n%s", a, b);
+    return st != CM_OK ? st : gst;
 }

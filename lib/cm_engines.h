@@ -21,9 +21,15 @@ cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size
 void cm_engines_destroy(cm_engines *e);
 
 /* For `cryptmilter -n`: load the key stores cfg names that can be read
- * without an engine (CertificateDir) and say what they hold, one line in
- * report. CM_OK, or the failure (report says why). */
+ * without an engine (CertificateDir, GatewayCertificates, TrustAnchors)
+ * and say what they hold, a line each in report ('\n' between). CM_OK, or
+ * the failure (report says why). */
 cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);
+
+/* At start and before a reload is taken: GatewayCertificates and
+ * TrustAnchors must load (a private key that others may read is refused
+ * here). CM_OK, or CM_ERR_GATEWAY_KEY with the reason in err. */
+cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen);
 
 /* A long-running process's engines: one list per OpenPGPBackend, all made
  * at start (before threads), so that a reload may switch backends; each

@@ -21,24 +21,34 @@ void cm_gate_duration(uint64_t secs, char *out, size_t outlen)
 
 static cm_stat bad_status(const cm_sig *sg, char *detail, size_t dlen)
 {
+    /* The engine's own words, when it has them (S/MIME: why the
+     * certificate is not trusted). */
+    if (sg->note[0])
+        snprintf(detail, dlen, "%s", sg->note);
     switch (sg->status) {
     case CM_SIG_NOKEY:
-        snprintf(detail, dlen, "key %s", sg->keyid[0] ? sg->keyid : "unknown");
+        if (!sg->note[0])
+            snprintf(detail, dlen, "key %s", sg->keyid[0] ? sg->keyid : "unknown");
         return CM_GATE_UNKNOWN_SIGNER;
     case CM_SIG_KEY_EXPIRED:
-        snprintf(detail, dlen, "your key %s has expired", sg->fpr[0] ? sg->fpr : sg->keyid);
+        if (!sg->note[0])
+            snprintf(detail, dlen, "your key %s has expired", sg->fpr[0] ? sg->fpr : sg->keyid);
         return CM_GATE_BADSIG;
     case CM_SIG_KEY_REVOKED:
-        snprintf(detail, dlen, "your key %s is revoked", sg->fpr[0] ? sg->fpr : sg->keyid);
+        if (!sg->note[0])
+            snprintf(detail, dlen, "your key %s is revoked", sg->fpr[0] ? sg->fpr : sg->keyid);
         return CM_GATE_BADSIG;
     case CM_SIG_EXPIRED:
-        snprintf(detail, dlen, "the signature has expired");
+        if (!sg->note[0])
+            snprintf(detail, dlen, "the signature has expired");
         return CM_GATE_BADSIG;
     case CM_SIG_BAD:
-        snprintf(detail, dlen, "the signed content was changed");
+        if (!sg->note[0])
+            snprintf(detail, dlen, "the signed content was changed");
         return CM_GATE_BADSIG;
     default:
-        snprintf(detail, dlen, "the signature cannot be checked");
+        if (!sg->note[0])
+            snprintf(detail, dlen, "the signature cannot be checked");
         return CM_GATE_BADSIG;
     }
 }
@@ -61,8 +71,8 @@ cm_stat cm_gate_check(const cm_gate_in *in, char *detail, size_t dlen)
             return bad_status(&ss->v[i], detail, dlen);
     for (i = 0; i < ss->n; i++) {
         if (!in->owns[i] || in->sender == NULL || *in->sender == 0) {
-            snprintf(detail, dlen, "key %s has no user ID <%s>", ss->v[i].fpr,
-                     in->sender ? in->sender : "");
+            snprintf(detail, dlen, ss->v[i].x509 ? "certificate %s is not for <%s>"
+                     : "key %s has no user ID <%s>", ss->v[i].fpr, in->sender ? in->sender : "");
             return CM_GATE_WRONG_SIGNER;
         }
     }

@@ -364,4 +364,5 @@ const cm_engine_ops cm_gpgme_engine = {
     cm_gpgme_decrypt_verify,
     cm_gpgme_verify_detached,
     cm_gpgme_key_has_addr,
+    NULL,                       /* decrypt_gateway: S/MIME only */
 };

@@ -1,7 +1,7 @@
 /* cm_outbound - the outbound pipeline (SPEC §4).
  *
- * A message whose whole content is encrypted to a gateway key is
- * decrypted, and let out only through the signature gate: every signature
+ * A message whose whole content is encrypted to a gateway key (OpenPGP)
+ * or gateway certificate (S/MIME) is decrypted, and let out only through the signature gate: every signature
  * good, by the envelope sender's key, fresh, never seen before (the replay
  * cache is asked last, once everything else is done, so a message refused
  * for another reason does not burn its signature). Everything else is as
@@ -14,6 +14,7 @@
 #include "cm_pgpdecrypt.h"
 #include "cm_replay.h"
 #include "cm_rewrite.h"
+#include "cm_smimedecrypt.h"
 #include "cm_strip.h"
 
 #include <errno.h>
@@ -25,27 +26,56 @@
 /* A decrypted message on its way out. */
 typedef struct outmsg {
     cm_msg *m;
-    size_t e;               /* the OpenPGP engine */
+    size_t e;               /* the engine that decrypted it */
     cm_engine_session *s;
-    cm_pgp_plain pp;
+    cm_pgp_plain pp;        /* the plaintext (and, OpenPGP, the signatures made with it) */
+    int authenticated;      /* S/MIME: the encryption had integrity (AuthEnvelopedData) */
     cm_stripped x;
     cm_sigs sigs;           /* every signature: made with the encryption, then inner */
     unsigned char digests[CM_SIGS_MAX][CM_DIGEST_LEN];     /* of what each one signed */
+    size_t sig_engine[CM_SIGS_MAX];                         /* the engine that checked it */
     const char *trace;
 } outmsg;
 
-/* The engine that decrypts OpenPGP, or -1. */
-static int pgp_engine(const cm_msg *m)
+/* The engine for OpenPGP (class CM_KEY_OPENPGP) or S/MIME, or -1. */
+static int engine_for(const cm_msg *m, cm_key_class cls)
 {
     size_t e;
 
-    if (!cm_config_has_keyring(m->ctx.cfg))
+    if (cls == CM_KEY_OPENPGP && !cm_config_has_keyring(m->ctx.cfg))
         return -1;
     for (e = 0; e < m->engines->n; e++)
-        if (m->engines->v[e].ops->key_class == CM_KEY_OPENPGP
-            && m->engines->v[e].ops->decrypt_verify != NULL)
+        if (m->engines->v[e].ops->key_class == cls && m->engines->v[e].ops->verify_detached != NULL)
             return (int) e;
     return -1;
+}
+
+/* Keep the verdicts in add (checked by engine e, over content digested
+ * to dg) after those o has. */
+static void keep_sigs(outmsg *o, const cm_sigs *add, size_t e, const unsigned char *dg)
+{
+    size_t i;
+
+    o->sigs.seen += add->seen;
+    for (i = 0; i < add->n && o->sigs.n < CM_SIGS_MAX; i++) {
+        memcpy(o->digests[o->sigs.n], dg, CM_DIGEST_LEN);
+        o->sig_engine[o->sigs.n] = e;
+        o->sigs.v[o->sigs.n++] = add->v[i];
+    }
+}
+
+/* A signature no engine here can check (OpenPGP inside S/MIME on a site
+ * without a keyring): one that cannot be checked. */
+static void unchecked(outmsg *o, const char *why)
+{
+    cm_sigs one;
+
+    memset(&one, 0, sizeof(one));
+    one.seen = one.n = 1;
+    one.v[0].status = CM_SIG_ERROR;
+    one.v[0].created = -1;
+    snprintf(one.v[0].note, sizeof(one.v[0].note), "%s", why);
+    keep_sigs(o, &one, o->e, o->digests[0]);
 }
 
 /* The signed part of an inner multipart/signed, read for verification
@@ -71,23 +101,33 @@ static ssize_t part_read(void *arg, void *buf, size_t n)
     return got;
 }
 
-/* Append the inner signature's verdicts to o->sigs. */
+/* Append the inner detached signature's verdicts to o->sigs, checked by
+ * the engine of its kind. */
 static cm_stat verify_inner(outmsg *o)
 {
-    const cm_engine_ops *ops = o->m->engines->v[o->e].ops;
+    int e = engine_for(o->m, o->x.sig_cms ? CM_KEY_SMIME : CM_KEY_OPENPGP);
     cm_reader rd = {part_read, NULL, NULL};
     unsigned char dg[CM_DIGEST_LEN];
+    const cm_engine_ops *ops;
+    cm_engine_session *s;
     part_reader pr;
     cm_sigs inner;
     cm_stat st;
-    size_t i;
+
+    if (e < 0) {
+        unchecked(o, "an OpenPGP signature, and the gateway has no OpenPGP keyring");
+        return CM_OK;
+    }
+    ops = o->m->engines->v[e].ops;
+    if ((st = cm_msg_session(o->m, (size_t) e, &s)) != CM_OK)
+        return st;
 
     cm_spool_range_init(&pr.r, o->pp.plain, o->x.signed_part.off, o->x.signed_part.len);
     pr.err = 0;
     if ((pr.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     rd.arg = &pr;
-    st = ops->verify_detached(o->s, &rd, o->x.sig.data, o->x.sig.len, &inner);
+    st = ops->verify_detached(s, &rd, o->x.sig.data, o->x.sig.len, &inner);
     if (pr.err != 0) {
         /* Ours, whatever the engine made of it: never "bad signature". */
         errno = pr.err;
@@ -99,18 +139,60 @@ static cm_stat verify_inner(outmsg *o)
     cm_digest_free(pr.dg);
     if (st != CM_OK)
         return st;
-    o->sigs.seen += inner.seen;
-    for (i = 0; i < inner.n && o->sigs.n < CM_SIGS_MAX; i++) {
-        memcpy(o->digests[o->sigs.n], dg, CM_DIGEST_LEN);
-        o->sigs.v[o->sigs.n++] = inner.v[i];
-    }
+    keep_sigs(o, &inner, (size_t) e, dg);
     return CM_OK;
+}
+
+/* S/MIME opaque signed data's content: digested, not kept (the signed
+ * data itself goes out, intact). */
+static int digest_write(void *arg, const void *buf, size_t n)
+{
+    if (cm_digest_update(arg, buf, n) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+/* Append the verdicts of the entity's opaque signed data to o->sigs. */
+static cm_stat verify_opaque(outmsg *o)
+{
+    int e = engine_for(o->m, CM_KEY_SMIME);
+    unsigned char dg[CM_DIGEST_LEN];
+    cm_der_reader d;
+    cm_reader rd = {cm_der_reader_read, NULL, &d};
+    cm_writer wr = {digest_write, NULL};
+    cm_engine_session *s;
+    cm_sigs inner;
+    cm_stat st;
+
+    if (e < 0)
+        return CM_ERR_INTERNAL;     /* the registry always has it */
+    if ((st = cm_msg_session(o->m, (size_t) e, &s)) != CM_OK)
+        return st;
+    if ((wr.arg = cm_digest_new()) == NULL)
+        return CM_ERR_NOMEM;
+    cm_der_reader_init(&d, o->pp.plain, o->x.opaque_body.off, o->x.opaque_body.len,
+                       o->x.opaque_b64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY);
+    st = o->m->engines->v[e].ops->decrypt_verify(s, &rd, &wr, &inner);
+    if (d.err != 0) {
+        errno = d.err;
+        cm_log_errno("%s: reading the signed data from the spool", CM_QID(&o->m->ctx));
+        st = d.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    }
+    if (st == CM_OK && cm_digest_final(wr.arg, dg) < 0)
+        st = CM_ERR_NOMEM;
+    cm_digest_free(wr.arg);
+    cm_der_reader_free(&d);
+    if (st == CM_OK)
+        keep_sigs(o, &inner, (size_t) e, dg);
+    return st;
 }
 
 /* The signature gate, then (by the caller, last) the replay cache. */
 static cm_stat gate(outmsg *o, char *detail, size_t dlen)
 {
-    const cm_engine_ops *ops = o->m->engines->v[o->e].ops;
+    cm_engine_session *s;
     int owns[CM_SIGS_MAX] = {0}, nomem = 0;
     char *from = cm_strip_from(&o->m->hdrs, &nomem), *inner_from = NULL;
     cm_gate_in in;
@@ -133,8 +215,10 @@ static cm_stat gate(outmsg *o, char *detail, size_t dlen)
         }
     }
     for (i = 0; i < o->sigs.n && st == CM_OK; i++)
-        if (o->sigs.v[i].fpr[0] && o->m->sender != NULL)
-            st = ops->key_has_addr(o->s, o->sigs.v[i].fpr, o->m->sender, &owns[i]);
+        if (o->sigs.v[i].fpr[0] && o->m->sender != NULL
+            && (st = cm_msg_session(o->m, o->sig_engine[i], &s)) == CM_OK)
+            st = o->m->engines->v[o->sig_engine[i]].ops->key_has_addr(s, o->sigs.v[i].fpr,
+                                                                       o->m->sender, &owns[i]);
     if (st == CM_OK) {
         in.sigs = &o->sigs;
         in.owns = owns;
@@ -227,41 +311,73 @@ static void deliver(outmsg *o, cm_result *res, cm_spool *body, int *encrypted)
         res->trace = o->trace;
 }
 
+/* Decrypt into o->pp.plain with the engine of kind, if it is for us.
+ * CM_OK with o->pp.ours 0: not ours. */
+static cm_stat decrypt(outmsg *o, cm_enc_kind kind, const cm_detect_where *w)
+{
+    cm_msg *m = o->m;
+    const cm_engine_ops *ops = m->engines->v[o->e].ops;
+    size_t i;
+    cm_stat st;
+
+    if (kind == CM_ENC_SMIME)
+        return cm_smime_decrypt(ops, o->s, &m->ctx, m->body, w, o->pp.plain, &o->pp.ours,
+                                &o->authenticated);
+    if ((st = cm_pgp_decrypt(ops, o->s, &m->ctx, m->body, w, &o->pp)) != CM_OK || !o->pp.ours)
+        return st;
+    o->sigs = o->pp.sigs;
+    for (i = 0; i < o->sigs.n; i++) {
+        memcpy(o->digests[i], o->pp.digest, CM_DIGEST_LEN);
+        o->sig_engine[i] = o->e;
+    }
+    return CM_OK;
+}
+
 static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_where *w, int *done)
 {
     const cm_config *cfg = m->ctx.cfg;
+    int smime = kind == CM_ENC_SMIME;
     char detail[512] = "";
     cm_spool *body = NULL;
     outmsg o;
     cm_stat st;
-    int e = pgp_engine(m), encrypted = 0;
+    int e = engine_for(m, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP), encrypted = 0;
 
     *done = 0;
-    if (e < 0 || cfg->gateway_keys.n == 0)
+    if (e < 0 || (smime ? cfg->gateway_certificates.n : cfg->gateway_keys.n) == 0)
         return;             /* nothing can be for us */
     memset(&o, 0, sizeof(o));
     o.m = m;
     o.e = (size_t) e;
-    o.trace = kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
+    o.trace = smime ? "decrypted smime"
+              : kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
     if ((st = cm_msg_session(m, o.e, &o.s)) != CM_OK)
         goto refuse;
     if ((o.pp.plain = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
         st = CM_ERR_NOMEM;
         goto refuse;
     }
-    st = cm_pgp_decrypt(m->engines->v[o.e].ops, o.s, &m->ctx, m->body, w, &o.pp);
+    st = decrypt(&o, kind, w);
     if (st == CM_OK && !o.pp.ours)
         goto out;           /* for someone else: passes as it is */
     *done = 1;
     if (st != CM_OK)
         goto refuse;
-    o.sigs = o.pp.sigs;
-    for (size_t i = 0; i < o.sigs.n; i++)
-        memcpy(o.digests[i], o.pp.digest, CM_DIGEST_LEN);
     if ((st = cm_strip_parse(&o.x, o.pp.plain, kind == CM_ENC_PGP_INLINE, &m->hdrs)) != CM_OK)
         goto refuse;
     if (o.x.is_signed && (st = verify_inner(&o)) != CM_OK)
         goto refuse;
+    if (o.x.opaque && (st = verify_opaque(&o)) != CM_OK)
+        goto refuse;
+    if (smime && !o.authenticated && !cfg->require_signature) {
+        /* EnvelopedData (CBC) has no integrity of its own; the signature
+         * gate gives it that. Without the gate it is EFAIL's malleable
+         * ciphertext, refused as OpenPGP without MDC is (SPEC §4.3). */
+        cm_log_notice("%s: S/MIME enveloped-data has no integrity protection and "
+                      "RequireSignature is off: not decrypted", CM_QID(&m->ctx));
+        st = CM_DECRYPT_FAILED;
+        goto refuse;
+    }
     if (cfg->require_signature) {
         if ((st = gate(&o, detail, sizeof(detail))) != CM_OK) {
             log_signers(&o, "refused", detail);
@@ -317,7 +433,8 @@ void cm_outbound_eom(cm_msg *m, cm_result *res)
         res->trace = "outbound passed oversize";
         return;
     }
-    if (m->local != 1 && !m->ctx.cfg->opportunistic && m->ctx.cfg->gateway_keys.n == 0) {
+    if (m->local != 1 && !m->ctx.cfg->opportunistic && m->ctx.cfg->gateway_keys.n == 0
+        && m->ctx.cfg->gateway_certificates.n == 0) {
         /* Nothing to decrypt, nothing to encrypt: no need to read it. */
         res->trace = "outbound passed";
         return;
@@ -326,7 +443,7 @@ void cm_outbound_eom(cm_msg *m, cm_result *res)
         cm_result_refuse(res, st, NULL);
         return;
     }
-    if (kind == CM_ENC_PGP_MIME || kind == CM_ENC_PGP_INLINE) {
+    if (kind != CM_ENC_NONE) {
         strip(m, res, kind, &w, &done);
         if (done)
             return;

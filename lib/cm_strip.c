@@ -3,9 +3,11 @@
 #include "cm_strip.h"
 #include "cm_addr.h"
 #include "cm_ctype.h"
+#include "cm_detect.h"
 #include "cm_rewrite.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -83,8 +85,23 @@ static cm_stat inline_fields(cm_stripped *x, cm_spool *plain, const cm_hdrs *out
     return st;
 }
 
-/* Read part 2 of a multipart/signed: a application/pgp-signature part. */
-static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p, int *ok)
+/* The signature types a multipart/signed's protocol may name (RFC 3156,
+ * RFC 8551 and its older x- spelling): 1 OpenPGP, 2 S/MIME, 0 neither. */
+static int sig_kind(const char *type)
+{
+    if (type == NULL)
+        return 0;
+    if (strcasecmp(type, "application/pgp-signature") == 0)
+        return 1;
+    if (strcasecmp(type, "application/pkcs7-signature") == 0
+        || strcasecmp(type, "application/x-pkcs7-signature") == 0)
+        return 2;
+    return 0;
+}
+
+/* Read part 2 of a multipart/signed: a signature part of the kind the
+ * protocol named. */
+static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p, int kind, int *ok)
 {
     cm_hdrs h;
     cm_buf b = CM_BUF_INIT;
@@ -111,7 +128,10 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
         if (cm_ctype_parse(f->value, &ct) < 0) {
             st = CM_ERR_NOMEM;
         } else {
-            if (cm_ctype_is(&ct, "application", "pgp-signature")) {
+            char t[64];
+
+            snprintf(t, sizeof(t), "%s/%s", ct.type ? ct.type : "", ct.subtype ? ct.subtype : "");
+            if (sig_kind(t) == kind) {
                 cm_buf_reset(&x->sig);
                 if (cm_buf_append(&x->sig, b.data + body_off, b.len - body_off) < 0)
                     st = CM_ERR_NOMEM;
@@ -138,8 +158,10 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
     ssize_t n;
     int ok;
 
-    if (!cm_ctype_is(ct, "multipart", "signed") || proto == NULL || b == NULL
-        || strcasecmp(proto, "application/pgp-signature") != 0 || cm_mime_scan_init(&sc, b) < 0)
+    int kind = sig_kind(proto);
+
+    if (!cm_ctype_is(ct, "multipart", "signed") || kind == 0 || b == NULL
+        || cm_mime_scan_init(&sc, b) < 0)
         return CM_OK;
     while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
         cm_mime_scan_push(&sc, buf, (size_t) n);
@@ -153,10 +175,27 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
     x->signed_part = sc.parts[0];
     x->signed_part.off += x->body_off;
     sc.parts[1].off += x->body_off;
-    if (read_sigpart(x, plain, &sc.parts[1], &ok) != CM_OK)
+    if (read_sigpart(x, plain, &sc.parts[1], kind, &ok) != CM_OK)
         return CM_ERR_NOMEM;
     x->is_signed = ok;
+    x->sig_cms = ok && kind == 2;
     return CM_OK;
+}
+
+/* Is the entity S/MIME opaque signed data? Its body is the SignedData. */
+static void find_opaque(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
+{
+    const char *st = cm_ctype_param(ct, "smime-type");
+    int cte;
+
+    if (!(cm_ctype_is(ct, "application", "pkcs7-mime") || cm_ctype_is(ct, "application", "x-pkcs7-mime"))
+        || st == NULL || strcasecmp(st, "signed-data") != 0 || (cte = cm_detect_cte(&x->ehdrs)) == 0)
+        return;
+    x->opaque = 1;
+    x->opaque_b64 = cte == 2;
+    x->opaque_body.off = x->body_off;
+    x->opaque_body.len = cm_spool_size(plain) - x->body_off;
+    x->opaque_body.complete = 1;
 }
 
 cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const cm_hdrs *outer)
@@ -199,6 +238,7 @@ cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const c
 
         x->protected_hdrs = ph != NULL && strcasecmp(ph, "v1") == 0;
         st = find_signed(x, plain, &ct);
+        find_opaque(x, plain, &ct);
     }
     cm_ctype_free(&ct);
     return st;

@@ -1,7 +1,7 @@
 /* cm_strip - the decrypted entity of an outbound message, and the edits
  * that make it the message (SPEC §4.4): its Content-* fields replace the
- * outer ones, its body the outer body; an inner multipart/signed is kept
- * byte for byte; protected headers (RFC 9788) are restored outside. */
+ * outer ones, its body the outer body; an inner multipart/signed (OpenPGP
+ * or S/MIME) or S/MIME opaque signed data is kept byte for byte; protected headers (RFC 9788) are restored outside. */
 #ifndef CM_STRIP_H
 #define CM_STRIP_H
 
@@ -21,9 +21,13 @@ typedef struct cm_stripped {
     cm_hdrs ehdrs;          /* the entity's header fields */
     uint64_t body_off;      /* where its body starts in the plaintext */
     int protected_hdrs;     /* Content-Type has protected-headers="v1" */
-    int is_signed;          /* a well-formed RFC 3156 multipart/signed */
+    int is_signed;          /* a well-formed multipart/signed: RFC 3156, or S/MIME */
+    int sig_cms;            /* its signature is S/MIME (application/pkcs7-signature) */
     cm_part64 signed_part;  /* its first part, offsets in the plaintext */
-    cm_buf sig;             /* the armored signature of its second part */
+    cm_buf sig;             /* the body of its second part: armored, or CMS in base64 */
+    int opaque;             /* the entity is S/MIME opaque signed data (RFC 8551 3.5.2) */
+    cm_part64 opaque_body;  /* its body, the SignedData, offsets in the plaintext */
+    int opaque_b64;         /* ... in base64 (else binary DER) */
 } cm_stripped;
 
 /* Read the plaintext (CRLF). inline_text: it is the text of an inline

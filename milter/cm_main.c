@@ -131,6 +131,9 @@ static void warn_unimplemented(const cm_config *cfg)
     if (cfg->gateway_keys.n == 0)
         cm_log_notice("GatewayKeys is empty: outbound mail encrypted to the gateway passes "
                       "as it is");
+    if (cfg->gateway_certificates.n > 0 && cfg->require_signature && !cfg->trust_anchors[0])
+        cm_log_warn("GatewayCertificates without TrustAnchors: every outbound S/MIME message "
+                    "to the gateway will be refused (no signer can be trusted)");
 }
 
 static char conf_path[PATH_MAX];        /* absolute: the daemon runs in / */
@@ -146,7 +149,8 @@ static void reload(void)
     unsigned gen;
     int level;
 
-    if (n == NULL || cm_config_check_reload(n, conf_path, err, sizeof(err)) < 0) {
+    if (n == NULL || cm_config_check_reload(n, conf_path, err, sizeof(err)) < 0
+        || cm_engines_check_gateway(n, err, sizeof(err)) != CM_OK) {
         cm_log_error("reload: %s; the configuration in use stays", err);
         cm_config_free(n);
         return;
@@ -231,7 +235,8 @@ int main(int argc, char **argv)
         warn_unimplemented(cfg);
         cm_config_dump(cfg, print_line, stdout);
         st = cm_engines_check(cfg, err, sizeof(err));
-        printf("# %s\n", err);
+        for (char *line = strtok(err, "\n"); line != NULL; line = strtok(NULL, "\n"))
+            printf("# %s\n", line);
         free(user);
         cm_config_free(cfg);
         return st == CM_OK ? EX_OK : EX_CONFIG;
@@ -270,6 +275,12 @@ int main(int argc, char **argv)
     }
     if (user == NULL && geteuid() == 0)
         cm_log_warn("running as root: set UserID");
+    /* As the user that will read them for every message. */
+    if (cm_engines_check_gateway(cfg, err, sizeof(err)) != CM_OK) {
+        cm_log_error("%s", err);
+        rc = EX_CONFIG;
+        goto out;
+    }
     if (!foreground && daemonize() < 0) {
         cm_log_errno("cannot become a daemon");
         rc = EX_OSERR;

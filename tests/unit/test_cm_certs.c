@@ -146,17 +146,17 @@ START_TEST(cache_sees_a_file_added_and_rewritten)
     char dir[4096], from[4300], to[4300];
     cm_certcache *cc = cm_certcache_new();
     cm_certs *a, *b, *c;
-    int gen;
+    const uint64_t gen = 1;
 
     scratch(dir, sizeof(dir));
     ck_assert_ptr_nonnull(cc);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &a), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &a), CM_OK);
     ck_assert_uint_eq(cm_certs_count(a), 0);
     /* Added: the directory changed, seen at once. */
     snprintf(from, sizeof(from), "%s/sue.pem", fixture());
     snprintf(to, sizeof(to), "%s/someone.pem", dir);
     copy_file(from, to);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &b), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &b), CM_OK);
     ck_assert_ptr_nonnull(cm_certs_find(b, "sue@example.org", (int64_t) time(NULL)));
     /* The snapshot taken before still has none. */
     ck_assert_ptr_null(cm_certs_find(a, "sue@example.org", (int64_t) time(NULL)));
@@ -165,7 +165,7 @@ START_TEST(cache_sees_a_file_added_and_rewritten)
     snprintf(from, sizeof(from), "%s/pat.pem", fixture());
     copy_file(from, to);
     sleep(2);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &c), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &c), CM_OK);
     ck_assert_ptr_null(cm_certs_find(c, "sue@example.org", (int64_t) time(NULL)));
     ck_assert_ptr_nonnull(cm_certs_find(c, "pat@example.org", (int64_t) time(NULL)));
     cm_certs_put(a);
@@ -182,15 +182,15 @@ START_TEST(cache_reloads_for_a_new_generation)
     char dir[4096], from[4300], to[4300];
     cm_certcache *cc = cm_certcache_new();
     cm_certs *a, *b;
-    int gen1, gen2;
+    const uint64_t gen1 = 1, gen2 = 2;
 
     scratch(dir, sizeof(dir));
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen1, &a), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen1, &a), CM_OK);
     snprintf(from, sizeof(from), "%s/sue.pem", fixture());
     snprintf(to, sizeof(to), "%s/x.pem", dir);
     copy_file(from, to);
     /* Within the second, but a reloaded configuration: read again. */
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen2, &b), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen2, &b), CM_OK);
     ck_assert_ptr_nonnull(cm_certs_find(b, "sue@example.org", (int64_t) time(NULL)));
     cm_certs_put(a);
     cm_certs_put(b);
@@ -205,12 +205,12 @@ START_TEST(cache_fails_closed_when_the_dir_goes)
     char dir[4096];
     cm_certcache *cc = cm_certcache_new();
     cm_certs *a, *b = (cm_certs *) 1;
-    int gen;
+    const uint64_t gen = 1;
 
     scratch(dir, sizeof(dir));
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &a), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &a), CM_OK);
     ck_assert_int_eq(rmdir(dir), 0);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &b), CM_ERR_CERTS);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &b), CM_ERR_CERTS);
     ck_assert_ptr_null(b);
     cm_certs_put(a);
     cm_certcache_free(cc);
@@ -226,24 +226,24 @@ START_TEST(unreadable_file_fails_closed)
     char dir[4096], from[4300], to[4300], loop[4300];
     cm_certcache *cc = cm_certcache_new();
     cm_certs *a, *b = (cm_certs *) 1, *c = (cm_certs *) 1;
-    int gen;
+    const uint64_t gen = 1;
 
     scratch(dir, sizeof(dir));
     snprintf(from, sizeof(from), "%s/sue.pem", fixture());
     snprintf(to, sizeof(to), "%s/sue.pem", dir);
     copy_file(from, to);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &a), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &a), CM_OK);
     ck_assert_ptr_nonnull(cm_certs_find(a, "sue@example.org", (int64_t) time(NULL)));
     snprintf(loop, sizeof(loop), "%s/loop.pem", dir);
     ck_assert_int_eq(symlink("loop.pem", loop), 0);
     ck_assert_int_eq(cm_certs_load(dir, &b), CM_ERR_CERTS);
     ck_assert_ptr_null(b);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &b), CM_ERR_CERTS);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &c), CM_ERR_CERTS);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &b), CM_ERR_CERTS);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &c), CM_ERR_CERTS);
     ck_assert_ptr_null(c);
     /* Mended: served again. */
     ck_assert_int_eq(unlink(loop), 0);
-    ck_assert_int_eq(cm_certcache_get(cc, dir, &gen, &c), CM_OK);
+    ck_assert_int_eq(cm_certcache_get(cc, dir, gen, &c), CM_OK);
     ck_assert_ptr_nonnull(cm_certs_find(c, "sue@example.org", (int64_t) time(NULL)));
     cm_certs_put(a);
     cm_certs_put(c);

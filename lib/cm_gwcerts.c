@@ -1,0 +1,426 @@
+/* cm_gwcerts - GatewayCertificates and TrustAnchors: load, check, cache. */
+#include "cm_gwcerts.h"
+#include "cm_log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+/* The largest PEM file read (a certificate chain with a key is a few KiB). */
+#define GW_MAX_FILE (1024 * 1024)
+
+struct cm_gwcerts {
+    atomic_size_t refs;
+    STACK_OF(X509) *certs;      /* gateway certificates, each with ... */
+    EVP_PKEY **keys;            /* ... its key, same index */
+    X509_STORE *anchors;        /* NULL: TrustAnchors not set */
+    size_t nanchors;
+};
+
+struct cm_gwcache {
+    pthread_mutex_t mu;
+    uint64_t serial;
+    cm_gwcerts *cur;
+};
+
+cm_gwcerts *cm_gwcerts_ref(cm_gwcerts *g)
+{
+    atomic_fetch_add(&g->refs, 1);
+    return g;
+}
+
+void cm_gwcerts_put(cm_gwcerts *g)
+{
+    int i;
+
+    if (g == NULL || atomic_fetch_sub(&g->refs, 1) != 1)
+        return;
+    for (i = 0; g->keys != NULL && i < sk_X509_num(g->certs); i++)
+        EVP_PKEY_free(g->keys[i]);
+    free(g->keys);
+    sk_X509_pop_free(g->certs, X509_free);
+    X509_STORE_free(g->anchors);
+    free(g);
+}
+
+size_t cm_gwcerts_count(const cm_gwcerts *g)
+{
+    return (size_t) sk_X509_num(g->certs);
+}
+
+X509 *cm_gwcerts_cert(const cm_gwcerts *g, size_t i)
+{
+    return sk_X509_value(g->certs, (int) i);
+}
+
+EVP_PKEY *cm_gwcerts_key(const cm_gwcerts *g, size_t i)
+{
+    return g->keys[i];
+}
+
+X509_STORE *cm_gwcerts_anchors(const cm_gwcerts *g)
+{
+    return g->anchors;
+}
+
+size_t cm_gwcerts_nanchors(const cm_gwcerts *g)
+{
+    return g->nanchors;
+}
+
+/* The private keys read so far (OpenSSL has no stack type for them). */
+typedef struct keyvec {
+    EVP_PKEY **v;
+    size_t n, cap;
+} keyvec;
+
+static int keyvec_push(keyvec *kv, EVP_PKEY *k)
+{
+    if (kv->n == kv->cap) {
+        size_t cap = kv->cap ? kv->cap * 2 : 4;
+        EVP_PKEY **v;
+
+        if (cap > SIZE_MAX / sizeof(*v) || (v = realloc(kv->v, cap * sizeof(*v))) == NULL)
+            return -1;
+        kv->v = v;
+        kv->cap = cap;
+    }
+    kv->v[kv->n++] = k;
+    return 0;
+}
+
+static void keyvec_free(keyvec *kv)
+{
+    size_t i;
+
+    for (i = 0; i < kv->n; i++)
+        EVP_PKEY_free(kv->v[i]);
+    free(kv->v);
+}
+
+/* No passphrase is ever given: an encrypted key fails to load. */
+static int no_pass(char *buf, int size, int rw, void *u)
+{
+    (void) buf;
+    (void) size;
+    (void) rw;
+    (void) u;
+    return -1;
+}
+
+/* Did the last PEM read stop at the end of the file (no further PEM
+ * block), rather than at something that does not parse? */
+static int pem_at_end(void)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    ERR_clear_error();
+    return e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
+}
+
+/* path's bytes (heap, *len of them) and mode. NULL with err. */
+static char *read_file(const char *key, const char *path, size_t *len, mode_t *mode, char *err,
+                       size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    struct stat sb;
+    char *buf = NULL;
+    size_t n = 0;
+    int ok = 0;
+
+    if (fp == NULL || fstat(fileno(fp), &sb) < 0)
+        snprintf(err, errlen, "%s %s: %s", key, path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode) || sb.st_size > GW_MAX_FILE)
+        snprintf(err, errlen, "%s %s: %s", key, path,
+                 S_ISREG(sb.st_mode) ? "larger than 1 MiB" : "not a regular file");
+    else if ((buf = malloc((size_t) sb.st_size + 1)) == NULL)
+        snprintf(err, errlen, "%s %s: out of memory", key, path);
+    else if ((n = fread(buf, 1, (size_t) sb.st_size + 1, fp)) > (size_t) sb.st_size || ferror(fp))
+        snprintf(err, errlen, "%s %s: %s", key, path,
+                 ferror(fp) ? "read error" : "changed while being read");
+    else
+        ok = 1;
+    if (fp != NULL)
+        fclose(fp);
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    *mode = sb.st_mode;
+    return buf;
+}
+
+/* A private key from one PEM block (any of its formats). NULL if it
+ * cannot be read. */
+static EVP_PKEY *pem_key(const char *name, const char *hdr, const unsigned char *data, long len)
+{
+    BIO *one = BIO_new(BIO_s_secmem());
+    EVP_PKEY *k = NULL;
+
+    if (one != NULL && PEM_write_bio(one, name, hdr, data, len) > 0)
+        k = PEM_read_bio_PrivateKey(one, NULL, no_pass, NULL);
+    BIO_free(one);
+    return k;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* Every certificate of buf onto certs (*ncerts counted) and, if keys is
+ * not NULL, every private key onto keys; other PEM blocks are passed
+ * over. 0, or -1 with err. */
+static int read_pem(const char *key, const char *path, const char *buf, size_t len,
+                    STACK_OF(X509) *certs, size_t *ncerts, keyvec *keys, char *err, size_t errlen)
+{
+    BIO *b = BIO_new_mem_buf(buf, (int) len);
+    int r = 0;
+
+    *ncerts = 0;
+    if (b == NULL) {
+        snprintf(err, errlen, "%s %s: out of memory", key, path);
+        return -1;
+    }
+    ERR_clear_error();
+    while (r == 0) {
+        char *name = NULL, *hdr = NULL;
+        unsigned char *data = NULL;
+        const unsigned char *p;
+        long n = 0;
+        X509 *x;
+        EVP_PKEY *k;
+
+        if (PEM_read_bio(b, &name, &hdr, &data, &n) != 1) {
+            if (!pem_at_end()) {
+                snprintf(err, errlen, "%s %s: not a PEM file, or a PEM block is damaged", key, path);
+                r = -1;
+            }
+            break;
+        }
+        p = data;
+        if (strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0) {
+            if ((x = d2i_X509(NULL, &p, n)) == NULL) {
+                snprintf(err, errlen, "%s %s: a certificate cannot be parsed", key, path);
+                r = -1;
+            } else if (sk_X509_push(certs, x) <= 0) {
+                X509_free(x);
+                snprintf(err, errlen, "%s %s: out of memory", key, path);
+                r = -1;
+            } else {
+                (*ncerts)++;
+            }
+        } else if (keys != NULL && ends_with(name, "PRIVATE KEY")) {
+            if (strstr(name, "ENCRYPTED") != NULL || strstr(hdr, "ENCRYPTED") != NULL) {
+                snprintf(err, errlen, "%s %s: an encrypted private key is not supported (there "
+                         "is no one to type its passphrase): store it unencrypted, mode 0600",
+                         key, path);
+                r = -1;
+            } else if ((k = pem_key(name, hdr, data, n)) == NULL) {
+                snprintf(err, errlen, "%s %s: a private key cannot be read", key, path);
+                r = -1;
+            } else if (keyvec_push(keys, k) < 0) {
+                EVP_PKEY_free(k);
+                snprintf(err, errlen, "%s %s: out of memory", key, path);
+                r = -1;
+            }
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(hdr);
+        OPENSSL_clear_free(data, (size_t) n);
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    return r;
+}
+
+/* One GatewayCertificates file: its certificates and keys. A file with a
+ * key that others may access is refused, whatever else it holds. */
+static int load_gateway_file(const char *path, STACK_OF(X509) *certs, keyvec *keys,
+                             char *err, size_t errlen)
+{
+    size_t len, ncerts, nkeys = keys->n;
+    mode_t mode;
+    char *buf = read_file("GatewayCertificates", path, &len, &mode, err, errlen);
+    int r;
+
+    if (buf == NULL)
+        return -1;
+    r = read_pem("GatewayCertificates", path, buf, len, certs, &ncerts, keys, err, errlen);
+    OPENSSL_cleanse(buf, len);
+    free(buf);
+    if (r == 0 && keys->n > nkeys && (mode & S_IRWXO) != 0) {
+        snprintf(err, errlen, "GatewayCertificates %s holds a private key and others may "
+                 "access it (mode %04o): chmod o-rwx it", path, (unsigned) (mode & 07777));
+        return -1;
+    }
+    if (r == 0 && ncerts == 0 && keys->n == nkeys) {
+        snprintf(err, errlen, "GatewayCertificates %s: no PEM certificate or private key", path);
+        return -1;
+    }
+    return r;
+}
+
+/* Pair each key with its certificate. 0, or -1 with err. */
+static int pair(cm_gwcerts *g, STACK_OF(X509) *all, keyvec *keys, char *err,
+                size_t errlen)
+{
+    size_t k, nk = keys->n;
+    int c;
+
+    if ((g->keys = calloc((size_t) nk + 1, sizeof(*g->keys))) == NULL) {
+        snprintf(err, errlen, "GatewayCertificates: out of memory");
+        return -1;
+    }
+    for (k = 0; k < nk; k++) {
+        EVP_PKEY *key = keys->v[k];
+        X509 *x = NULL;
+
+        for (c = 0; x == NULL && c < sk_X509_num(all); c++)
+            if (X509_check_private_key(sk_X509_value(all, c), key) == 1)
+                x = sk_X509_value(all, c);
+        ERR_clear_error();
+        if (x == NULL) {
+            snprintf(err, errlen, "GatewayCertificates: private key %zu of %zu has no "
+                     "certificate in the files listed", k + 1, nk);
+            return -1;
+        }
+        if (X509_up_ref(x) != 1) {
+            snprintf(err, errlen, "GatewayCertificates: out of memory");
+            return -1;
+        }
+        if (sk_X509_push(g->certs, x) <= 0) {
+            X509_free(x);
+            snprintf(err, errlen, "GatewayCertificates: out of memory");
+            return -1;
+        }
+        if (EVP_PKEY_up_ref(key) != 1) {     /* keys[k] stays NULL: freed as such */
+            snprintf(err, errlen, "GatewayCertificates: out of memory");
+            return -1;
+        }
+        g->keys[k] = key;
+    }
+    return 0;
+}
+
+static int load_anchors(cm_gwcerts *g, const char *path, char *err, size_t errlen)
+{
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    size_t len, n = 0;
+    mode_t mode;
+    char *buf = NULL;
+    int i, r = -1;
+
+    if (certs == NULL || (g->anchors = X509_STORE_new()) == NULL)
+        snprintf(err, errlen, "TrustAnchors: out of memory");
+    else if ((buf = read_file("TrustAnchors", path, &len, &mode, err, errlen)) == NULL)
+        ;
+    else if (read_pem("TrustAnchors", path, buf, len, certs, &n, NULL, err, errlen) < 0)
+        ;
+    else if (n == 0)
+        snprintf(err, errlen, "TrustAnchors %s: no PEM certificate", path);
+    else
+        r = 0;
+    for (i = 0; r == 0 && i < sk_X509_num(certs); i++)
+        if (X509_STORE_add_cert(g->anchors, sk_X509_value(certs, i)) != 1) {
+            snprintf(err, errlen, "TrustAnchors %s: a certificate cannot be added", path);
+            r = -1;
+        }
+    ERR_clear_error();
+    g->nanchors = n;
+    free(buf);
+    sk_X509_pop_free(certs, X509_free);
+    return r;
+}
+
+cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_t errlen)
+{
+    cm_gwcerts *g = calloc(1, sizeof(*g));
+    STACK_OF(X509) *all = sk_X509_new_null();
+    keyvec keys = {NULL, 0, 0};
+    size_t i;
+    int r = 0;
+
+    *out = NULL;
+    err[0] = 0;
+    if (g == NULL || all == NULL || (g->certs = sk_X509_new_null()) == NULL) {
+        snprintf(err, errlen, "GatewayCertificates: out of memory");
+        r = -1;
+    }
+    if (g != NULL)
+        atomic_init(&g->refs, 1);
+    for (i = 0; r == 0 && i < cfg->gateway_certificates.n; i++)
+        r = load_gateway_file(cfg->gateway_certificates.v[i], all, &keys, err, errlen);
+    if (r == 0 && cfg->gateway_certificates.n > 0 && keys.n == 0) {
+        snprintf(err, errlen, "GatewayCertificates: no private key in the files listed");
+        r = -1;
+    }
+    if (r == 0)
+        r = pair(g, all, &keys, err, errlen);
+    if (r == 0 && cfg->trust_anchors[0])
+        r = load_anchors(g, cfg->trust_anchors, err, errlen);
+    sk_X509_pop_free(all, X509_free);
+    keyvec_free(&keys);
+    ERR_clear_error();
+    if (r < 0) {
+        cm_gwcerts_put(g);
+        return CM_ERR_GATEWAY_KEY;
+    }
+    *out = g;
+    return CM_OK;
+}
+
+cm_gwcache *cm_gwcache_new(void)
+{
+    cm_gwcache *c = calloc(1, sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void cm_gwcache_free(cm_gwcache *c)
+{
+    if (c == NULL)
+        return;
+    cm_gwcerts_put(c->cur);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+cm_stat cm_gwcache_get(cm_gwcache *c, const cm_config *cfg, cm_gwcerts **out)
+{
+    char err[512];
+    cm_gwcerts *g;
+    cm_stat st = CM_OK;
+
+    *out = NULL;
+    if (pthread_mutex_lock(&c->mu) != 0)
+        return CM_ERR_INTERNAL;
+    if (c->cur == NULL || c->serial != cfg->serial) {
+        if ((st = cm_gwcerts_load(cfg, &g, err, sizeof(err))) != CM_OK) {
+            cm_log_error("%s", err);
+        } else {
+            cm_gwcerts_put(c->cur);
+            c->cur = g;
+            c->serial = cfg->serial;
+        }
+    }
+    if (st == CM_OK)
+        *out = cm_gwcerts_ref(c->cur);
+    (void) pthread_mutex_unlock(&c->mu);
+    return st;
+}

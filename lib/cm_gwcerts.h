@@ -1,0 +1,44 @@
+/* cm_gwcerts - the gateway's own S/MIME identities (GatewayCertificates:
+ * certificates with their private keys, which outbound mail may be
+ * encrypted to) and the CAs outbound signers must chain to (TrustAnchors),
+ * SPEC §4. Read at start and when the configuration is reloaded; a loaded
+ * set is a read-only snapshot, reference counted. */
+#ifndef CM_GWCERTS_H
+#define CM_GWCERTS_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cm_config.h"
+#include "cm_status.h"
+
+typedef struct cm_gwcerts cm_gwcerts;
+typedef struct cm_gwcache cm_gwcache;
+
+/* Read cfg's GatewayCertificates and TrustAnchors. Every private key must
+ * have its certificate in the files, and a file holding a private key must
+ * give others no access (as Postfix and OpenSMTPD insist); encrypted keys
+ * are not supported (there is no one to type a passphrase). CM_OK, or
+ * CM_ERR_GATEWAY_KEY with the reason in err. */
+cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_t errlen);
+cm_gwcerts *cm_gwcerts_ref(cm_gwcerts *g);
+void cm_gwcerts_put(cm_gwcerts *g);      /* NULL is fine */
+
+/* The gateway certificates (each with its key), i < count. */
+size_t cm_gwcerts_count(const cm_gwcerts *g);
+X509 *cm_gwcerts_cert(const cm_gwcerts *g, size_t i);
+EVP_PKEY *cm_gwcerts_key(const cm_gwcerts *g, size_t i);
+/* The trust anchors: NULL when TrustAnchors is not set. */
+X509_STORE *cm_gwcerts_anchors(const cm_gwcerts *g);
+size_t cm_gwcerts_nanchors(const cm_gwcerts *g);
+
+/* One set per configuration: loaded at the first use under a configuration
+ * serial, kept while the serial stays. A failed load is not kept (the next
+ * message tries again). Thread-safe. */
+cm_gwcache *cm_gwcache_new(void);
+void cm_gwcache_free(cm_gwcache *c);
+cm_stat cm_gwcache_get(cm_gwcache *c, const cm_config *cfg, cm_gwcerts **out);
+
+#endif

@@ -1,0 +1,85 @@
+/* cm_x509 - email addresses, times and fingerprints of certificates. */
+#include "cm_x509.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+int cm_x509_time(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return -1;
+    *out = (int64_t) timegm(&tm);
+    return 0;
+}
+
+static int one(int (*fn)(void *, const unsigned char *, int), void *arg, const ASN1_STRING *s)
+{
+    const unsigned char *p = ASN1_STRING_get0_data(s);
+    int len = ASN1_STRING_length(s);
+
+    if (p == NULL || len <= 0 || memchr(p, 0, (size_t) len) != NULL)
+        return 0;
+    return fn(arg, p, len);
+}
+
+int cm_x509_each_email(X509 *x, int (*fn)(void *arg, const unsigned char *addr, int len),
+                       void *arg)
+{
+    int crit = 0, i, r = 0, any = 0;
+    GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+    const X509_NAME *subj = X509_get_subject_name(x);
+
+    /* crit -1: no such extension; -2: more than one; else a parse failure
+     * leaves san NULL with crit >= 0 (out of memory, or a bad extension:
+     * either way no address is taken from the subject behind its back). */
+    if (san == NULL && crit >= 0)
+        return 0;
+    for (i = 0; san != NULL && r == 0 && i < sk_GENERAL_NAME_num(san); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+
+        if (g->type == GEN_EMAIL) {
+            any = 1;
+            r = one(fn, arg, g->d.rfc822Name);
+        }
+    }
+    GENERAL_NAMES_free(san);
+    if (any || r != 0 || subj == NULL)
+        return r;
+    for (i = -1; r == 0 && (i = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, i)) >= 0;)
+        r = one(fn, arg, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)));
+    return r;
+}
+
+static int is_addr(void *arg, const unsigned char *p, int len)
+{
+    const char *addr = arg;
+
+    return strlen(addr) == (size_t) len && strncasecmp(addr, (const char *) p, (size_t) len) == 0;
+}
+
+int cm_x509_has_email(X509 *x, const char *addr)
+{
+    return cm_x509_each_email(x, is_addr, (void *) addr);
+}
+
+int cm_x509_fpr(X509 *x, char out[CM_FPR_MAX + 1])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+
+    if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n * 2 > CM_FPR_MAX)
+        return -1;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[2 * n] = 0;
+    return 0;
+}
