@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Outbound S/MIME through cryptmilter-filter (SPEC §4): messages a user's
+client signs (detached or opaque) and encrypts to the gateway's
+certificate, made by `openssl cms` and `gpgsm`, decrypt to the exact
+signed entity after the signature gate, and the kept signature still
+verifies with `openssl cms -verify`. Every refusal of the OpenPGP gate has
+its S/MIME twin here, with a canary that must not leave; mail enveloped
+to others passes untouched."""
+import base64
+import os
+import shutil
+import subprocess
+
+import sender as S
+import smime_sender as M
+from cmtest import args, check, run_tests, workdir, write_config
+from smime_oracles import CA, CERTS
+
+BIN = None
+TMP = None
+CONF = None
+
+
+def conf(**keys):
+    base = {"GatewayCertificates": " ".join(M.GATEWAY_FILES), "TrustAnchors": CA,
+            "ReplayCache": os.path.join(TMP, "replay"), "KeyringDir": "none",
+            "CertificateDir": CERTS}
+    base.update(keys)
+    path = os.path.join(TMP, "c-%d.conf" % len(os.listdir(TMP)))
+    return write_config(path, **base)
+
+
+def filt(message, sender="alice@example.org", to=("x@ext.example",), config=None,
+         direction="outbound"):
+    cmd = [BIN, "-c", config or CONF, "--direction", direction, "--from", sender]
+    for t in to:
+        cmd += ["--to", t]
+    return subprocess.run(cmd, input=message, capture_output=True)
+
+
+def passes(r, what):
+    check(r.returncode == 0, "%s: exit %d: %s" % (what, r.returncode, r.stderr.decode()))
+    return r.stdout
+
+
+def decrypted(out, entity, mark):
+    check(S.field_values(out, "X-Cryptmilter") == [b"decrypted smime"], "trace %r"
+          % S.field_values(out, "X-Cryptmilter"))
+    got = S.entity_of(out)
+    check(got == entity, "decrypted entity differs:\n%r\nwant\n%r" % (got[:400], entity[:400]))
+    check(mark.encode() in M.verify(got), "the kept signature does not verify in openssl")
+
+
+def refused(r, mark, code, xcode, text, exit_code=69):
+    err = r.stderr.decode()
+    check(r.returncode == exit_code, "exit %d, want %d: %s" % (r.returncode, exit_code, err))
+    check(r.stdout == b"", "output written on refusal")
+    check(("%s %s" % (code, xcode)) in err, "reply %r, want %s %s" % (err, code, xcode))
+    check(mark not in err, "plaintext in the reply")
+    check(text in err, "reply %r lacks %r" % (err, text))
+
+
+# ------------------------------------------------------------ decryption
+
+def shape_case(shape, opaque, cert, cipher):
+    def t():
+        mark = S.canary()
+        signed = M.sign(S.ENTITIES[shape](mark), opaque=opaque)
+        out = passes(filt(M.message(M.encrypt(signed, cert, cipher))), shape)
+        decrypted(out, signed, mark)
+    kind = "opaque" if opaque else "detached"
+    return ("decrypt/openssl/%s/%s/%s%s" % (shape, kind, os.path.basename(cert)[8:-4], cipher), t)
+
+
+def test_gpgsm_signs_and_encrypts():
+    """gpgsm's own opaque signature and encryption (sam, RSA, AES-CBC)."""
+    mark = S.canary()
+    signed, enveloped = M.gpgsm_sign_encrypt(S.entity_text(mark), who="sam")
+    out = passes(filt(M.message(enveloped, sender="sam@example.org"), sender="sam@example.org"),
+                 "gpgsm")
+    decrypted(out, signed, mark)
+
+
+def test_enveloped_to_others_passes():
+    """Enveloped to sam only: not the gateway's, never decrypted."""
+    mark = S.canary()
+    msg = M.message(M.encrypt(M.sign(S.entity_text(mark)), os.path.join(CERTS, "sam.pem")))
+    out = passes(filt(msg), "e2e")
+    check(out == msg, "a message for sam was changed")
+
+
+def test_inbound_never_decrypted():
+    mark = S.canary()
+    msg = M.message(M.encrypt(M.sign(S.entity_text(mark))))
+    out = passes(filt(msg, to=("sam@example.org",), direction="inbound"), "inbound")
+    check(mark.encode() not in out, "inbound mail decrypted")
+    check(S.field_values(out, "X-Cryptmilter") == [b"skipped already-encrypted"], "trace")
+
+
+def test_replay_refused():
+    mark = S.canary()
+    msg = M.message(M.encrypt(M.sign(S.entity_text(mark))))
+    passes(filt(msg), "first")
+    refused(filt(msg), mark, "550", "5.7.1", "already sent once")
+
+
+def test_rewrapped_replay_refused():
+    """The same signature enveloped afresh (another cipher, another
+    certificate): still a replay."""
+    mark = S.canary()
+    signed = M.sign(S.entity_text(mark), opaque=True)
+    passes(filt(M.message(M.encrypt(signed))), "first")
+    refused(filt(M.message(M.encrypt(signed, M.GATEWAY_EC, "-aes-256-gcm"))), mark, "550",
+            "5.7.1", "already sent once")
+
+
+def _corrupt(enc, back):
+    """enc with one byte of its DER flipped, back bytes from the end (in the
+    encrypted content, before the trailing fields)."""
+    head, body = enc.split(b"\r\n\r\n", 1)
+    raw = bytearray(base64.b64decode(body))
+    raw[-back] ^= 0x55
+    return head + b"\r\n\r\n" + base64.encodebytes(bytes(raw)).replace(b"\n", b"\r\n")
+
+
+def test_corrupted_ciphertext_gcm():
+    """AuthEnvelopedData whose ciphertext was changed: the tag fails, 5.7.5."""
+    mark = S.canary()
+    enc = M.encrypt(M.sign(S.entity_text(mark)), M.GATEWAY_EC, "-aes-256-gcm")
+    refused(filt(M.message(_corrupt(enc, 60))), mark, "554", "5.7.5", "cannot decrypt")
+
+
+def test_corrupted_ciphertext_cbc():
+    """EnvelopedData (CBC) changed: no integrity of its own, so it may
+    decrypt to garbage; the signature gate refuses it (5.7.x, no canary)."""
+    mark = S.canary()
+    enc = M.encrypt(M.sign(S.entity_text(mark)))
+    for back in (40, 400, 1200):
+        r = filt(M.message(_corrupt(enc, back)))
+        check(r.returncode == 69 and r.stdout == b"", "back %d: exit %d" % (back, r.returncode))
+        check(b" 5.7." in r.stderr and mark.encode() not in r.stderr, "reply %r" % r.stderr)
+
+
+def test_no_integrity_without_gate():
+    """RequireSignature no: EnvelopedData (CBC) has no integrity of its own
+    and is refused; AuthEnvelopedData (GCM) is decrypted."""
+    c = conf(RequireSignature="no")
+    mark = S.canary()
+    refused(filt(M.message(M.encrypt(S.entity_text(mark))), config=c), mark, "554", "5.7.5",
+            "integrity")
+    ent = S.entity_text(mark)
+    out = passes(filt(M.message(M.encrypt(ent, M.GATEWAY_EC, "-aes-256-gcm")), config=c), "gcm")
+    check(S.entity_of(out) == ent, "GCM entity differs")
+
+
+def test_gateway_file_readable_by_others_fails_closed():
+    """A key file others may read: -n refuses it (the daemon does not
+    start), and a message gets 4xx, never a pass or a decryption."""
+    bad = os.path.join(TMP, "open.pem")
+    shutil.copy(M.GATEWAY_FILES[0], bad)
+    os.chmod(bad, 0o644)
+    c = conf(GatewayCertificates=bad)
+    r = subprocess.run([os.path.join(os.path.dirname(BIN), "cryptmilter"), "-n", "-c", c],
+                       capture_output=True)
+    check(r.returncode == 78, "-n exit %d" % r.returncode)
+    check(b"others may access it" in r.stdout + r.stderr, "reason: %r" % (r.stdout + r.stderr))
+    mark = S.canary()
+    refused(filt(M.message(M.encrypt(M.sign(S.entity_text(mark)))), config=c), mark, "451",
+            "4.3.0", "Gateway decryption key unavailable", exit_code=75)
+
+
+def test_check_counts_gateway_certificates():
+    r = subprocess.run([os.path.join(os.path.dirname(BIN), "cryptmilter"), "-n", "-c", CONF],
+                       capture_output=True)
+    check(r.returncode == 0, "-n exit %d: %r" % (r.returncode, r.stderr))
+    check(b"# GatewayCertificates: 2 certificates with their keys; TrustAnchors: 1 certificates"
+          in r.stdout, "report: %r" % r.stdout)
+
+
+# ------------------------------------------------------------ the gate
+
+def gate(name, make, code, xcode, text, sender="alice@example.org"):
+    def t():
+        mark = S.canary()
+        refused(filt(make(mark), sender=sender), mark, code, xcode, text)
+    return ("refuse/" + name, t)
+
+
+def _signed(m, **kw):
+    return M.message(M.encrypt(M.sign(S.entity_text(m), **kw)))
+
+
+def _tampered(m):
+    signed = M.sign(S.entity_text(m))
+    return M.message(M.encrypt(signed.replace(m.encode(), m.upper().encode(), 1)))
+
+
+GATE = [
+    gate("unsigned", lambda m: M.message(M.encrypt(S.entity_text(m))), "550", "5.7.1",
+         "must be signed"),
+    gate("wrong-signer", lambda m: _signed(m, who="sam"), "550", "5.7.1", "not yours"),
+    gate("opaque-by-other", lambda m: _signed(m, who="sam", opaque=True), "550", "5.7.1",
+         "is not for <alice@example.org>"),
+    gate("unknown-signer", lambda m: _signed(m, who="outsider"), "550", "5.7.1",
+         "not issued by a CA in the gateway's TrustAnchors"),
+    gate("from-mismatch", lambda m: M.message(M.encrypt(M.sign(S.entity_text(m))),
+                                              frm="Boss <boss@example.org>"),
+         "550", "5.7.1", "From: address"),
+    gate("stale", lambda m: _signed(m, shift="-7300s"), "550", "5.7.1", "2h old"),
+    gate("future", lambda m: _signed(m, shift="+3600s"), "550", "5.7.1", "in the future"),
+    gate("no-signing-time", lambda m: _signed(m, noattr=True), "550", "5.7.7",
+         "no signing time"),
+    gate("expired-certificate", lambda m: _signed(m, who="old"), "550", "5.7.7",
+         "certificate has expired"),
+    gate("tampered", _tampered, "550", "5.7.7", "does not verify"),
+]
+
+
+def main():
+    global BIN, TMP, CONF
+    BIN = os.path.join(args().bindir, "cryptmilter-filter")
+    TMP = workdir()
+    CONF = conf()
+    tests = [shape_case(s, False, M.GATEWAY_RSA, "-aes256") for s in S.ENTITIES]
+    tests += [shape_case(s, True, M.GATEWAY_EC, "-aes-256-gcm") for s in S.ENTITIES]
+    tests += [shape_case("text", True, M.GATEWAY_RSA, "-aes-256-gcm"),
+              shape_case("alternative", False, M.GATEWAY_EC, "-aes256")]
+    tests += GATE
+    tests += [(n[len("test_"):], f) for n, f in sorted(globals().items())
+              if n.startswith("test_") and callable(f)]
+    run_tests(tests)
+
+
+if __name__ == "__main__":
+    main()
