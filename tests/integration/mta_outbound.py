@@ -8,8 +8,11 @@ import shutil
 import smtplib
 import time
 
+import mta
 import sender as S
+import smime_sender as M
 from cmtest import check, check_decrypts_only_for
+from smime_oracles import CA
 
 
 class OutboundCases:
@@ -19,7 +22,58 @@ class OutboundCases:
         cache = os.path.join(self.tmp, "replay")
         os.makedirs(cache, exist_ok=True)
         shutil.chown(cache, "cryptmilter")
-        return dict(GatewayKeys=S.gateway_fpr(), ReplayCache=cache)
+        # The gateway's S/MIME keys, as an administrator installs them:
+        # owned by the milter's user, mode 0600.
+        gwdir = os.path.join(self.tmp, "gateway")
+        mta.private_keyring(os.path.dirname(M.GATEWAY_FILES[0]), gwdir, "cryptmilter")
+        files = [os.path.join(gwdir, os.path.basename(f)) for f in M.GATEWAY_FILES]
+        anchors = os.path.join(gwdir, "anchors.pem")
+        shutil.copy(CA, anchors)
+        shutil.chown(anchors, "cryptmilter")
+        return dict(GatewayKeys=S.gateway_fpr(), ReplayCache=cache,
+                    GatewayCertificates=" ".join(files), TrustAnchors=anchors)
+
+    def smime_outbound(self, opaque, cert, cipher, sub):
+        """Signed by openssl (detached or opaque), enveloped to a gateway
+        certificate: delivered as the signed entity, which still verifies."""
+        def t():
+            gw = self.gw
+            mark = S.canary()
+            signed = M.sign(S.entity_alternative(mark), opaque=opaque)
+            before = len(gw.sink.messages())
+            r = self.submit(gw, M.message(M.encrypt(signed, cert, cipher)), sub=sub)
+            check(r is None, "refused: %r" % (r,))
+            env, got = self.delivered(gw, before)[0]
+            check(env["rcpts"] == ["<x@ext.example>"], "envelope %r" % env)
+            check(S.field_values(got, "X-Cryptmilter") == [b"decrypted smime"], "trace")
+            check(S.entity_of(got) == signed, "delivered entity differs from the signed one")
+            check(mark.encode() in M.verify(S.entity_of(got)), "kept signature does not verify")
+        kind = "opaque" if opaque else "detached"
+        return ("%s-outbound-smime/%s%s" % (self.name, kind, cipher), t)
+
+    def smime_outbound_gpgsm(self):
+        gw = self.gw
+        mark = S.canary()
+        signed, enveloped = M.gpgsm_sign_encrypt(S.entity_text(mark), who="sam")
+        before = len(gw.sink.messages())
+        r = self.submit(gw, M.message(enveloped, sender="sam@example.org"), frm="sam@example.org")
+        check(r is None, "refused: %r" % (r,))
+        _, got = self.delivered(gw, before)[0]
+        check(S.entity_of(got) == signed, "delivered entity differs from gpgsm's")
+
+    def smime_tests(self):
+        """S/MIME does not change with the OpenPGP backend: run once."""
+        return [
+            self.smime_outbound(False, M.GATEWAY_RSA, "-aes256", sub=False),
+            self.smime_outbound(True, M.GATEWAY_EC, "-aes-256-gcm", sub=True),
+            ("%s-outbound-smime/gpgsm" % self.name, self.smime_outbound_gpgsm),
+            self.outbound_refused("smime-unsigned", lambda m: M.message(
+                M.encrypt(S.entity_text(m))), "5.7.1"),
+            self.outbound_refused("smime-wrong-signer", lambda m: M.message(
+                M.encrypt(M.sign(S.entity_text(m), who="sam"))), "5.7.1"),
+            self.outbound_refused("smime-stale", lambda m: M.message(
+                M.encrypt(M.sign(S.entity_text(m), shift="-7300s"))), "5.7.1"),
+        ]
 
     def submit(self, gw, message, rcpts=("x@ext.example",), frm="alice@example.org", sub=False):
         """Send as a user: from the internal host 127.0.0.2 on the main

@@ -418,6 +418,7 @@ class MtaSuite(OutboundCases):
             # S/MIME does not change with the OpenPGP backend: once.
             tests += [self.smime_encrypts(n, m) for n, m in shapes]
             tests.append(("%s-split-three-ways" % self.name, self.split_three_ways_nothing_lost))
+            tests += self.smime_tests()
         tests += self.outbound_tests()
         tests += [(n, getattr(self, n)) for n in sorted(dir(self)) if n.startswith("test_")]
         tests += [self.killed_at("connect", ("mta", b"C")),
