@@ -2,7 +2,7 @@
 # valgrind.sh BUILDDIR - every unit test binary (not forked, so valgrind sees
 # the test code) and the pipe filter on an encrypted, a skipped and a refused
 # message, and outbound on a decrypted, a replayed, an unsigned and an
-# inner-signed one, and S/MIME inbound, must run without memory errors or leaks.
+# inner-signed one, and S/MIME both ways, must run without memory errors or leaks.
 set -eu
 build=$1
 vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -86,5 +86,40 @@ for opts in "SMIMECipher aes256-cbc" "SMIMECipher aes256-gcm" "SMIMEKeyTransport
     printf '%s\n' "$opts" >> "$conf"
     backend="smime $opts" dir=inbound run --to sam@example.org --to pat@example.org
 done
+# S/MIME outbound: alice's messages signed detached and opaque, enveloped
+# to the gateway's RSA (CBC) and EC (GCM) certificates; the replay; an
+# unsigned one; one signed by a certificate of no CA we trust.
+S="$CM_TEST_KEYRING/smime"
+rm -rf "$build/tests/tmp/vg-replay"
+printf 'KeyringDir none
+SpoolDir %s/tests/tmp
+MemoryBufferSize 4K
+' "$build" > "$conf"
+printf 'GatewayCertificates %s/gateway/rsa.pem %s/gateway/ec.pem
+TrustAnchors %s/ca.pem
+' \
+    "$S" "$S" "$S" >> "$conf"
+printf 'ReplayCache %s/tests/tmp/vg-replay
+' "$build" >> "$conf"
+smime_out() {   # smime_out SIGNER-CERT SIGNER-KEY GATEWAY-CERT CIPHER [SIGN-OPTIONS...]
+    cert=$1 key=$2 to=$3 cipher=$4
+    shift 4
+    { printf 'Content-Type: text/plain\r\n\r\nsmime %s %s\r\n' "$cert" "$$"; seq 1 2000; } |
+        if [ -n "$cert" ]; then
+            openssl cms -sign -binary -crlfeol -signer "$cert" -inkey "$key" "$@"
+        else
+            cat
+        fi | openssl cms -encrypt -binary -crlfeol "$cipher" "$to" > "$part.p7m"
+    { printf 'From: alice@example.org\r\nSubject: vg\r\n'; cat "$part.p7m"; } > "$msg"
+}
+smime_out "$S/certs/alice.pem" "$S/keys/alice.key" "$S/gateway-rsa.crt" -aes256
+backend=smime-out dir=outbound from=alice@example.org run --to x@ext.example
+backend=smime-out dir=outbound from=alice@example.org run --to x@ext.example     # the replay
+smime_out "$S/certs/alice.pem" "$S/keys/alice.key" "$S/gateway-ec.crt" -aes-256-gcm -nodetach
+backend=smime-out dir=outbound from=alice@example.org run --to x@ext.example
+smime_out "" "" "$S/gateway-rsa.crt" -aes256
+backend=smime-out dir=outbound from=alice@example.org run --to x@ext.example
+smime_out "$S/outsider.pem" "$S/keys/outsider.key" "$S/gateway-rsa.crt" -aes256
+backend=smime-out dir=outbound from=alice@example.org run --to x@ext.example
 [ $status -eq 0 ] && echo "valgrind: all clean"
 exit $status

@@ -102,6 +102,33 @@ START_TEST(one_bad_signature_among_good_ones_refuses)
 }
 END_TEST
 
+/* S/MIME: the engine's note is the reason; a certificate is named as one. */
+START_TEST(certificate_signers_read_as_certificates)
+{
+    cm_sigs ss;
+    int owns = 0;
+    cm_gate_in in = {&ss, &owns, "alice@example.org", "alice@example.org", NOW, 3600};
+    char detail[256];
+
+    memset(&ss, 0, sizeof(ss));
+    ss.n = ss.seen = 1;
+    ss.v[0] = good(NOW - 10);
+    ss.v[0].x509 = 1;
+    ck_assert_int_eq(cm_gate_check(&in, detail, sizeof(detail)), CM_GATE_WRONG_SIGNER);
+    ck_assert_msg(strstr(detail, "certificate " FPR " is not for <alice@example.org>") != NULL,
+                  "%s", detail);
+    owns = 1;
+    ss.v[0].status = CM_SIG_NOKEY;
+    strcpy(ss.v[0].note, "not issued by a CA in the gateway's TrustAnchors");
+    ck_assert_int_eq(cm_gate_check(&in, detail, sizeof(detail)), CM_GATE_UNKNOWN_SIGNER);
+    ck_assert_str_eq(detail, "not issued by a CA in the gateway's TrustAnchors");
+    ss.v[0].status = CM_SIG_ERROR;
+    strcpy(ss.v[0].note, "the signature has no signing time");
+    ck_assert_int_eq(cm_gate_check(&in, detail, sizeof(detail)), CM_GATE_BADSIG);
+    ck_assert_str_eq(detail, "the signature has no signing time");
+}
+END_TEST
+
 START_TEST(durations_read_like_a_person_writes_them)
 {
     char b[32];
@@ -124,6 +151,7 @@ static void add(Suite *s)
     CM_ADD_LOOP(s, gate_table, NELEM(cases));
     CM_ADD(s, one_bad_signature_among_good_ones_refuses);
     CM_ADD(s, durations_read_like_a_person_writes_them);
+    CM_ADD(s, certificate_signers_read_as_certificates);
 }
 
 CM_TEST_MAIN("cm_gate", add)
