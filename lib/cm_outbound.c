@@ -199,11 +199,20 @@ static cm_stat gate(outmsg *o, char *detail, size_t dlen)
     cm_stat st = CM_OK;
     size_t i;
 
+    const cm_hdrs *inner[2] = {NULL, NULL};
+
     if (nomem)
         return CM_ERR_NOMEM;
-    /* With protected headers the inner From: is what the reader sees. */
-    if (o->x.protected_hdrs && cm_hdrs_find(&o->x.ehdrs, "From", 0) != NULL) {
-        inner_from = cm_strip_from(&o->x.ehdrs, &nomem);
+    /* With protected headers the inner From: is what the reader sees: of
+     * the decrypted entity, or of the signed part inside it. */
+    if (o->x.protected_hdrs)
+        inner[0] = &o->x.ehdrs;
+    if (o->x.signed_protected)
+        inner[1] = &o->x.phdrs;
+    for (i = 0; i < 2; i++) {
+        if (inner[i] == NULL || cm_hdrs_find(inner[i], "From", 0) == NULL)
+            continue;
+        inner_from = cm_strip_from(inner[i], &nomem);
         if (nomem || from == NULL || inner_from == NULL || strcmp(from, inner_from) != 0) {
             free(from);
             from = NULL;

@@ -21,6 +21,7 @@ static const char *const protected_names[] = {
 void cm_stripped_free(cm_stripped *x)
 {
     cm_hdrs_free(&x->ehdrs);
+    cm_hdrs_free(&x->phdrs);
     cm_buf_free(&x->sig);
 }
 
@@ -148,6 +149,42 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
     return st;
 }
 
+/* The signed part's header, if it declares protected headers (RFC 9788:
+ * the header of the signed content, inside a multipart/signed, is what a
+ * reader shows). */
+static cm_stat signed_headers(cm_stripped *x, cm_spool *plain)
+{
+    size_t want = CM_HDR_MAX_BYTES + 4, body_off = 0;
+    uint64_t len = x->signed_part.len < want ? x->signed_part.len : want;
+    cm_buf b = CM_BUF_INIT;
+    const cm_hdr *f;
+    cm_stat st = CM_OK;
+    cm_ctype ct;
+    ssize_t n;
+
+    if (cm_buf_reserve(&b, want) < 0)
+        return CM_ERR_NOMEM;
+    if ((n = cm_spool_read_full_at(plain, x->signed_part.off, b.data, (size_t) len)) < 0) {
+        cm_buf_free(&b);
+        return spool_err();
+    }
+    if (cm_hdrs_parse(&x->phdrs, (unsigned char *) b.data, (size_t) n, 1, &body_off, &st)
+        == CM_HPARSE_DONE && (f = cm_hdrs_find(&x->phdrs, "Content-Type", 0)) != NULL) {
+        if (cm_ctype_parse(f->value, &ct) < 0) {
+            st = CM_ERR_NOMEM;
+        } else {
+            const char *ph = ct.type != NULL ? cm_ctype_param(&ct, "protected-headers") : NULL;
+
+            x->signed_protected = ph != NULL && strcasecmp(ph, "v1") == 0;
+            cm_ctype_free(&ct);
+        }
+    } else if (st != CM_ERR_NOMEM) {
+        st = CM_OK;         /* a header we cannot read protects nothing */
+    }
+    cm_buf_free(&b);
+    return st;
+}
+
 /* Is the entity an RFC 3156 multipart/signed? Find its two parts. */
 static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
 {
@@ -179,7 +216,7 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
         return CM_ERR_NOMEM;
     x->is_signed = ok;
     x->sig_cms = ok && kind == 2;
-    return CM_OK;
+    return ok ? signed_headers(x, plain) : CM_OK;
 }
 
 /* Is the entity S/MIME opaque signed data? Its body is the SignedData. */
@@ -210,6 +247,7 @@ cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const c
 
     memset(x, 0, sizeof(*x));
     cm_hdrs_init(&x->ehdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
+    cm_hdrs_init(&x->phdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
     cm_buf_init(&x->sig);
     if (inline_text)
         return inline_fields(x, plain, outer);

@@ -25,6 +25,8 @@ typedef struct cm_stripped {
     int sig_cms;            /* its signature is S/MIME (application/pkcs7-signature) */
     cm_part64 signed_part;  /* its first part, offsets in the plaintext */
     cm_buf sig;             /* the body of its second part: armored, or CMS in base64 */
+    int signed_protected;   /* its first part has protected-headers="v1" ... */
+    cm_hdrs phdrs;          /* ... and these header fields (a reader shows its From:) */
     int opaque;             /* the entity is S/MIME opaque signed data (RFC 8551 3.5.2) */
     cm_part64 opaque_body;  /* its body, the SignedData, offsets in the plaintext */
     int opaque_b64;         /* ... in base64 (else binary DER) */

@@ -72,6 +72,15 @@ def shape_case(shape, opaque, cert, cipher):
     return ("decrypt/openssl/%s/%s/%s%s" % (shape, kind, os.path.basename(cert)[8:-4], cipher), t)
 
 
+def test_protected_headers_of_the_sender_pass():
+    """Protected headers inside the signed part naming the sender: they
+    stay inside the kept signed entity, and the message goes out."""
+    mark = S.canary()
+    signed = M.sign(S.entity_protected(mark, "Real subject"))
+    out = passes(filt(M.message(M.encrypt(signed))), "protected")
+    decrypted(out, signed, mark)
+
+
 def test_gpgsm_signs_and_encrypts():
     """gpgsm's own opaque signature and encryption (sam, RSA, AES-CBC)."""
     mark = S.canary()
@@ -206,6 +215,9 @@ GATE = [
     gate("from-mismatch", lambda m: M.message(M.encrypt(M.sign(S.entity_text(m))),
                                               frm="Boss <boss@example.org>"),
          "550", "5.7.1", "From: address"),
+    gate("protected-from-mismatch", lambda m: M.message(M.encrypt(M.sign(
+        S.entity_protected(m, "x", frm="Boss <boss@example.org>")))), "550", "5.7.1",
+        "From: address"),
     gate("stale", lambda m: _signed(m, shift="-7300s"), "550", "5.7.1", "2h old"),
     gate("future", lambda m: _signed(m, shift="+3600s"), "550", "5.7.1", "in the future"),
     gate("no-signing-time", lambda m: _signed(m, noattr=True), "550", "5.7.7",
