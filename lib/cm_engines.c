@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
+
 static const cm_engine_ops *const openpgp[CM_BACKENDS] = {
     [CM_BACKEND_GPGME] = &cm_gpgme_engine,
     [CM_BACKEND_RNP] = &cm_rnp_engine,
@@ -136,4 +138,9 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
     cm_gwcerts_put(g);
     snprintf(report, len, "%s\n%s", a, b);
     return st != CM_OK ? st : gst;
+}
+
+void cm_engines_thread_done(void)
+{
+    OPENSSL_thread_stop();
 }

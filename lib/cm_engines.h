@@ -31,6 +31,11 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);
  * here). CM_OK, or CM_ERR_GATEWAY_KEY with the reason in err. */
 cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen);
 
+/* After a check in a thread that lives on, or ends after the libraries
+ * are torn down (the reload thread): release what OpenSSL keeps per
+ * thread (its error queue), which would otherwise be lost at exit. */
+void cm_engines_thread_done(void);
+
 /* A long-running process's engines: one list per OpenPGPBackend, all made
  * at start (before threads), so that a reload may switch backends; each
  * message takes the list its configuration snapshot names. */

@@ -146,11 +146,15 @@ static void reload(void)
     char err[1024];
     cm_config *n = cm_config_load(conf_path, err, sizeof(err));
     const cm_config *old;
+    cm_stat st = CM_ERR_CONFIG;
     unsigned gen;
     int level;
 
-    if (n == NULL || cm_config_check_reload(n, conf_path, err, sizeof(err)) < 0
-        || cm_engines_check_gateway(n, err, sizeof(err)) != CM_OK) {
+    if (n != NULL && cm_config_check_reload(n, conf_path, err, sizeof(err)) == 0) {
+        st = cm_engines_check_gateway(n, err, sizeof(err));
+        cm_engines_thread_done();
+    }
+    if (n == NULL || st != CM_OK) {
         cm_log_error("reload: %s; the configuration in use stays", err);
         cm_config_free(n);
         return;
