@@ -151,38 +151,44 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
 
 /* The signed part's header, if it declares protected headers (RFC 9788:
  * the header of the signed content, inside a multipart/signed, is what a
- * reader shows). */
+ * reader shows). A header that cannot be read is refused as the entity's
+ * own would be (cm_strip_parse): passed over, a protected From: behind a
+ * bad line would go unchecked. */
 static cm_stat signed_headers(cm_stripped *x, cm_spool *plain)
 {
     size_t want = CM_HDR_MAX_BYTES + 4, body_off = 0;
-    uint64_t len = x->signed_part.len < want ? x->signed_part.len : want;
+    size_t len = x->signed_part.len < want ? (size_t) x->signed_part.len : want;
     cm_buf b = CM_BUF_INIT;
     const cm_hdr *f;
+    cm_hparse r;
     cm_stat st = CM_OK;
     cm_ctype ct;
     ssize_t n;
 
-    if (cm_buf_reserve(&b, want) < 0)
+    if (cm_buf_reserve(&b, len + 1) < 0)
         return CM_ERR_NOMEM;
-    if ((n = cm_spool_read_full_at(plain, x->signed_part.off, b.data, (size_t) len)) < 0) {
+    if ((n = cm_spool_read_full_at(plain, x->signed_part.off, b.data, len)) < 0
+        || (size_t) n != len) {
         cm_buf_free(&b);
-        return spool_err();
+        return n < 0 ? spool_err() : CM_ERR_SPOOL;
     }
-    if (cm_hdrs_parse(&x->phdrs, (unsigned char *) b.data, (size_t) n, 1, &body_off, &st)
-        == CM_HPARSE_DONE && (f = cm_hdrs_find(&x->phdrs, "Content-Type", 0)) != NULL) {
-        if (cm_ctype_parse(f->value, &ct) < 0) {
-            st = CM_ERR_NOMEM;
-        } else {
-            const char *ph = ct.type != NULL ? cm_ctype_param(&ct, "protected-headers") : NULL;
-
-            x->signed_protected = ph != NULL && strcasecmp(ph, "v1") == 0;
-            cm_ctype_free(&ct);
-        }
-    } else if (st != CM_ERR_NOMEM) {
-        st = CM_OK;         /* a header we cannot read protects nothing */
-    }
+    r = cm_hdrs_parse(&x->phdrs, (unsigned char *) b.data, len, len < want, &body_off, &st);
     cm_buf_free(&b);
-    return st;
+    if (r == CM_HPARSE_MORE)
+        return CM_HEADER_LIMIT;
+    if (r == CM_HPARSE_ERROR)
+        return st;
+    if ((f = cm_hdrs_find(&x->phdrs, "Content-Type", 0)) == NULL)
+        return CM_OK;
+    if (cm_ctype_parse(f->value, &ct) < 0)
+        return CM_ERR_NOMEM;
+    if (ct.type != NULL) {
+        const char *ph = cm_ctype_param(&ct, "protected-headers");
+
+        x->signed_protected = ph != NULL && strcasecmp(ph, "v1") == 0;
+    }
+    cm_ctype_free(&ct);
+    return CM_OK;
 }
 
 /* Is the entity an RFC 3156 multipart/signed? Find its two parts. */

@@ -34,7 +34,8 @@ typedef struct cm_stripped {
 
 /* Read the plaintext (CRLF). inline_text: it is the text of an inline
  * block, not a MIME entity; outer is the message's header (for its
- * charset). CM_OK, CM_HEADER_LIMIT, CM_ERR_NOMEM or CM_ERR_SPOOL. */
+ * charset). CM_OK, CM_HEADER_LIMIT, CM_BAD_INPUT (a header of the entity,
+ * or of its signed part, that cannot be read), CM_ERR_NOMEM or CM_ERR_SPOOL. */
 cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const cm_hdrs *outer);
 void cm_stripped_free(cm_stripped *x);
 

@@ -218,6 +218,11 @@ GATE = [
     gate("protected-from-mismatch", lambda m: M.message(M.encrypt(M.sign(
         S.entity_protected(m, "x", frm="Boss <boss@example.org>")))), "550", "5.7.1",
         "From: address"),
+    # A NUL in a field of the signed part's header before its protected
+    # From: a header that cannot be read is refused, never passed over.
+    gate("protected-header-unreadable", lambda m: M.message(M.encrypt(M.sign(
+        S.entity_protected(m, "x", frm="Boss <boss@example.org>").replace(
+            b"From:", b"X-Pad: \x00\r\nFrom:", 1)))), "554", "5.6.0", "cannot be parsed"),
     gate("stale", lambda m: _signed(m, shift="-7300s"), "550", "5.7.1", "2h old"),
     gate("future", lambda m: _signed(m, shift="+3600s"), "550", "5.7.1", "in the future"),
     gate("no-signing-time", lambda m: _signed(m, noattr=True), "550", "5.7.7",
