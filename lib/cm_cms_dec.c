@@ -244,6 +244,17 @@ static int check_signer(cm_engine_session *s, CMS_SignerInfo *si, STACK_OF(X509)
     return 0;
 }
 
+/* sigs: one signature that does not verify, for why. */
+static void one_bad(cm_sigs *sigs, const char *why)
+{
+    memset(sigs, 0, sizeof(*sigs));
+    sigs->seen = sigs->n = 1;
+    sigs->v[0].status = CM_SIG_BAD;
+    sigs->v[0].created = -1;
+    sigs->v[0].x509 = 1;
+    snprintf(sigs->v[0].note, sizeof(sigs->v[0].note), "%s", why);
+}
+
 /* Check the SignedData cms (content from dcont if detached, written to
  * out if opaque): every SignerInfo into sigs. */
 static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentInfo *cms,
@@ -256,11 +267,7 @@ static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentI
 
     if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed
         || (sis = CMS_get0_SignerInfos(cms)) == NULL) {
-        sigs->seen = sigs->n = 1;
-        sigs->v[0].status = CM_SIG_BAD;
-        sigs->v[0].created = -1;
-        sigs->v[0].x509 = 1;
-        snprintf(sigs->v[0].note, sizeof(sigs->v[0].note), "the signature is not CMS signed data");
+        one_bad(sigs, "the signature is not CMS signed data");
         return CM_OK;
     }
     if ((st = session_gw(s)) != CM_OK)
@@ -300,11 +307,7 @@ static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentI
 static void unreadable(cm_sigs *sigs, const cm_msgctx *mc)
 {
     log_msg_ssl(mc, "S/MIME signed data cannot be parsed");
-    sigs->seen = sigs->n = 1;
-    sigs->v[0].status = CM_SIG_BAD;
-    sigs->v[0].created = -1;
-    sigs->v[0].x509 = 1;
-    snprintf(sigs->v[0].note, sizeof(sigs->v[0].note), "the S/MIME signature cannot be read");
+    one_bad(sigs, "the S/MIME signature cannot be read");
 }
 
 cm_stat cm_cms_verify_opaque(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)

@@ -35,10 +35,11 @@ int cm_x509_each_email(X509 *x, int (*fn)(void *arg, const unsigned char *addr, 
     GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
     const X509_NAME *subj = X509_get_subject_name(x);
 
-    /* crit -1: no such extension; -2: more than one; else a parse failure
-     * leaves san NULL with crit >= 0 (out of memory, or a bad extension:
-     * either way no address is taken from the subject behind its back). */
-    if (san == NULL && crit >= 0)
+    /* Only a certificate without the extension (crit -1) falls back to the
+     * subject: with more than one (-2) or one that does not parse (NULL
+     * with crit >= 0), no address is taken from the subject behind its
+     * back. */
+    if (san == NULL && crit != -1)
         return 0;
     for (i = 0; san != NULL && r == 0 && i < sk_GENERAL_NAME_num(san); i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
