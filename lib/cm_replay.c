@@ -10,7 +10,16 @@
  * keeps old entries longer, so no signature the gate would now accept has
  * been forgotten. LMDB serialises writers across processes with a robust mutex
  * in its lock file, so two processes given the same signature at the
- * same moment cannot both see it as new. */
+ * same moment cannot both see it as new.
+ *
+ * The map size: another process sharing the directory (the filter, a
+ * second daemon) may open it with a larger ReplayCacheSize and grow the
+ * data past this process's map; LMDB then answers MDB_MAP_RESIZED, and the
+ * new size is adopted (mdb_env_set_mapsize(0)) rather than deferring
+ * every outbound message until a restart. A reload that raises
+ * ReplayCacheSize grows the open map. Both need no transaction open in
+ * this process: transactions hold the environment's lock shared, a resize
+ * holds it exclusive. */
 #include "cm_replay.h"
 #include "cm_log.h"
 
@@ -30,6 +39,9 @@ typedef struct rc_env {
     char *dir;
     MDB_env *env;
     MDB_dbi ids, exp;
+    uint64_t mapsize;           /* the largest asked for */
+    pthread_rwlock_t lock;      /* shared: a transaction; exclusive: a resize */
+    int has_lock;
 } rc_env;
 
 static pthread_mutex_t rc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -76,6 +88,8 @@ static void rc_free(rc_env *e)
         return;
     if (e->env != NULL)
         mdb_env_close(e->env);
+    if (e->has_lock)
+        (void) pthread_rwlock_destroy(&e->lock);
     free(e->dir);
     free(e);
 }
@@ -92,6 +106,13 @@ static rc_env *rc_open(const char *dir, uint64_t mapsize, const char *qid)
         cm_log_error("%s: ReplayCache %s: out of memory", qid, dir);
         return NULL;
     }
+    if (pthread_rwlock_init(&e->lock, NULL) != 0) {
+        cm_log_error("%s: ReplayCache %s: cannot create a lock", qid, dir);
+        rc_free(e);
+        return NULL;
+    }
+    e->has_lock = 1;
+    e->mapsize = mapsize;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         cm_log_errno("%s: ReplayCache %s: cannot create it", qid, dir);
         rc_free(e);
@@ -114,10 +135,25 @@ static rc_env *rc_open(const char *dir, uint64_t mapsize, const char *qid)
     return e;
 }
 
-/* The environment for dir, opened on first use. */
+/* Set the map size (0: adopt the one another process set), with no
+ * transaction of this process open. */
+static int rc_resize(rc_env *e, size_t size)
+{
+    int rc;
+
+    if (pthread_rwlock_wrlock(&e->lock) != 0)
+        return EINVAL;
+    rc = mdb_env_set_mapsize(e->env, size);
+    (void) pthread_rwlock_unlock(&e->lock);
+    return rc;
+}
+
+/* The environment for dir, opened on first use; its map grown if a
+ * reload asks for more. */
 static rc_env *rc_get(const char *dir, uint64_t mapsize, const char *qid)
 {
     rc_env *e;
+    int rc;
 
     if (pthread_mutex_lock(&rc_lock) != 0)
         return NULL;
@@ -127,9 +163,48 @@ static rc_env *rc_get(const char *dir, uint64_t mapsize, const char *qid)
     if (e == NULL && (e = rc_open(dir, mapsize, qid)) != NULL) {
         e->next = rc_envs;
         rc_envs = e;
+    } else if (e != NULL && mapsize > e->mapsize) {
+        if ((rc = rc_resize(e, (size_t) mapsize)) != 0)
+            cm_log_warn("%s: ReplayCache %s: cannot grow to %llu bytes: %s", qid, dir,
+                           (unsigned long long) mapsize, mdb_strerror(rc));
+        else
+            e->mapsize = mapsize;
     }
     (void) pthread_mutex_unlock(&rc_lock);
     return e;
+}
+
+/* Begin a transaction holding e's lock shared (txn_end releases both),
+ * adopting a map another process grew. */
+static int txn_begin(rc_env *e, unsigned flags, MDB_txn **txn)
+{
+    int rc, tries;
+
+    for (tries = 0; tries < 3; tries++) {
+        if (pthread_rwlock_rdlock(&e->lock) != 0)
+            return EINVAL;
+        if ((rc = mdb_txn_begin(e->env, NULL, flags, txn)) == 0)
+            return 0;
+        (void) pthread_rwlock_unlock(&e->lock);
+        if (rc != MDB_MAP_RESIZED)
+            return rc;
+        if ((rc = rc_resize(e, 0)) != 0)
+            return rc;
+    }
+    return MDB_MAP_RESIZED;
+}
+
+/* Commit (or abort, if !commit) and release the lock. */
+static int txn_end(rc_env *e, MDB_txn *txn, int commit)
+{
+    int rc = 0;
+
+    if (commit)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    (void) pthread_rwlock_unlock(&e->lock);
+    return rc;
 }
 
 void cm_replay_close_all(void)
@@ -188,15 +263,17 @@ cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *
 
     if (e == NULL)
         return CM_ERR_REPLAY;
-    if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
+    if ((rc = txn_begin(e, 0, &txn)) != 0) {
+        txn = NULL;
         goto failed;
+    }
     if ((rc = prune(e, txn, keep > (uint64_t) INT64_MAX ? INT64_MIN : now - (int64_t) keep)) != 0)
         goto failed;
     k.mv_size = CM_DIGEST_LEN;
     k.mv_data = (void *) id->b;
     rc = mdb_get(txn, e->ids, &k, &v);
     if (rc == 0) {
-        mdb_txn_abort(txn);
+        (void) txn_end(e, txn, 0);
         return CM_GATE_REPLAY;
     }
     if (rc != MDB_NOTFOUND)
@@ -214,14 +291,14 @@ cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *
     v.mv_data = eval;
     if ((rc = mdb_put(txn, e->exp, &k, &v, 0)) != 0)
         goto failed;
-    rc = mdb_txn_commit(txn);
+    rc = txn_end(e, txn, 1);
     txn = NULL;
     if (rc != 0)
         goto failed;
     return CM_OK;
 failed:
     if (txn != NULL)
-        mdb_txn_abort(txn);
+        (void) txn_end(e, txn, 0);
     cm_log_error("%s: ReplayCache %s: %s%s", qid, dir, mdb_strerror(rc),
                  rc == MDB_MAP_FULL ? " (raise ReplayCacheSize, or lower SignatureMaxAge)" : "");
     return rc == MDB_MAP_FULL ? CM_REPLAY_FULL : CM_ERR_REPLAY;
@@ -234,10 +311,10 @@ long cm_replay_count(const char *dir, uint64_t mapsize)
     MDB_stat st;
     long n = -1;
 
-    if (e == NULL || mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn) != 0)
+    if (e == NULL || txn_begin(e, MDB_RDONLY, &txn) != 0)
         return -1;
     if (mdb_stat(txn, e->ids, &st) == 0)
         n = (long) st.ms_entries;
-    mdb_txn_abort(txn);
+    (void) txn_end(e, txn, 0);
     return n;
 }

@@ -164,6 +164,71 @@ START_TEST(unusable_directory_is_an_error_not_a_pass)
 }
 END_TEST
 
+/* Fill dir with n entries through a map of mapsize; CM_OK or the first
+ * failure. */
+static cm_stat fill(const char *dir, uint64_t mapsize, const char *tag, int n)
+{
+    cm_stat st = CM_OK;
+    int i;
+
+    for (i = 0; i < n && st == CM_OK; i++) {
+        cm_replay_id id = make_id(tag, NOW + i, i & 0xff);
+
+        st = cm_replay_record(dir, mapsize, &id, NOW + i, NOW, 1000000, "t");
+    }
+    return st;
+}
+
+/* Another process opens the cache with a larger map and grows it past
+ * ours: this process adopts the new size (LMDB's MDB_MAP_RESIZED) rather
+ * than failing every record until a restart, and sees the other's
+ * entries. */
+START_TEST(map_grown_by_another_process_is_adopted)
+{
+    char dir[512];
+    cm_replay_id mine = make_id("MINE", NOW, 1), theirs = make_id("BIG", NOW, 0);
+    int go[2], status;
+    pid_t pid;
+    char c = 0;
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(pipe(go), 0);
+    /* Forked before this process opens the cache: an LMDB environment
+     * must not cross a fork. */
+    ck_assert((pid = fork()) >= 0);
+    if (pid == 0) {
+        close(go[1]);
+        _exit(read(go[0], &c, 1) == 1 && fill(dir, 4 * MAP, "BIG", 3000) == CM_OK ? 0 : 1);
+    }
+    close(go[0]);
+    ck_assert_int_eq(cm_replay_record(dir, 64 * 1024, &mine, NOW, NOW, 1000000, "t"), CM_OK);
+    ck_assert_int_eq(write(go[1], &c, 1), 1);
+    close(go[1]);
+    ck_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    /* 3000 entries do not fit the 64 KiB map this process opened with. */
+    ck_assert_int_eq(cm_replay_record(dir, 64 * 1024, &theirs, NOW, NOW, 1000000, "t"),
+                     CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_count(dir, 64 * 1024), 3001);
+    mine = make_id("MINE", NOW, 2);
+    ck_assert_int_eq(cm_replay_record(dir, 64 * 1024, &mine, NOW, NOW, 1000000, "t"), CM_OK);
+    cm_replay_close_all();
+}
+END_TEST
+
+/* A reload that raises ReplayCacheSize grows the map this process holds
+ * open: a full cache takes entries again. */
+START_TEST(reload_with_a_larger_size_grows_the_map)
+{
+    char dir[512];
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(fill(dir, 64 * 1024, "FILL", 100000), CM_REPLAY_FULL);
+    ck_assert_int_eq(fill(dir, MAP, "MORE", 500), CM_OK);
+    cm_replay_close_all();
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, new_then_seen);
@@ -173,6 +238,8 @@ static void add(Suite *s)
     CM_ADD(s, kept_across_reopen);
     CM_ADD(s, processes_racing_one_wins);
     CM_ADD(s, full_map_is_its_own_answer);
+    CM_ADD(s, map_grown_by_another_process_is_adopted);
+    CM_ADD(s, reload_with_a_larger_size_grows_the_map);
     CM_ADD(s, unusable_directory_is_an_error_not_a_pass);
 }
 
