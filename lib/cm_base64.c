@@ -1,6 +1,7 @@
 /* cm_base64 - incremental base64 decoder (RFC 4648), white space ignored. */
 #include "cm_base64.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* Value of each byte: 0-63 for the alphabet, B64_WS for white space,
@@ -103,10 +104,47 @@ int cm_b64_decode(cm_b64 *d, const char *p, size_t n, cm_buf *out, size_t max)
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-void cm_b64enc_init(cm_b64enc *e)
+void cm_b64enc_init_line(cm_b64enc *e, size_t line)
 {
     e->npend = 0;
     e->col = 0;
+    e->line = line >= 4 ? line / 4 * 4 : 4;
+}
+
+void cm_b64enc_init(cm_b64enc *e)
+{
+    cm_b64enc_init_line(e, CM_B64_LINE);
+}
+
+/* The two characters of each 12-bit value: a full group is two lookups
+ * (this runs over every byte the gateway encrypts). Made once. */
+static char pairs[4096][2];
+static pthread_once_t pairs_once = PTHREAD_ONCE_INIT;
+
+static void pairs_init(void)
+{
+    unsigned v;
+
+    for (v = 0; v < 4096; v++) {
+        pairs[v][0] = b64_alphabet[v >> 6];
+        pairs[v][1] = b64_alphabet[v & 63];
+    }
+}
+
+/* A full group of three bytes as four characters, by pairs. */
+static char *put_full(cm_b64enc *e, char *o, const unsigned char *g)
+{
+    unsigned v = (unsigned) g[0] << 16 | (unsigned) g[1] << 8 | g[2];
+
+    memcpy(o, pairs[v >> 12], 2);
+    memcpy(o + 2, pairs[v & 0xfff], 2);
+    o += 4;
+    if ((e->col += 4) == e->line) {
+        *o++ = '\r';
+        *o++ = '\n';
+        e->col = 0;
+    }
+    return o;
 }
 
 /* One group of four characters, and a line end when the line is full. */
@@ -118,7 +156,7 @@ static char *put_group(cm_b64enc *e, char *o, const unsigned char *g, size_t n)
     *o++ = b64_alphabet[v >> 12 & 63];
     *o++ = n > 1 ? b64_alphabet[v >> 6 & 63] : '=';
     *o++ = n > 2 ? b64_alphabet[v & 63] : '=';
-    if ((e->col += 4) == CM_B64_LINE) {
+    if ((e->col += 4) == e->line) {
         *o++ = '\r';
         *o++ = '\n';
         e->col = 0;
@@ -138,8 +176,8 @@ int cm_b64enc_push(cm_b64enc *e, const void *p, size_t n, cm_buf *out)
         return 0;
     }
     groups = (e->npend + n) / 3;
-    /* 4 characters a group, 2 for each line end (19 groups a line). */
-    room = groups * 4 + (groups / (CM_B64_LINE / 4) + 1) * 2;
+    /* 4 characters a group, 2 for each line end. */
+    room = groups * 4 + (groups / (e->line / 4) + 1) * 2;
     if (cm_buf_reserve(out, room + 1) < 0)
         return -1;
     o = (char *) out->data + out->len;
@@ -152,6 +190,9 @@ int cm_b64enc_push(cm_b64enc *e, const void *p, size_t n, cm_buf *out)
         n -= take;
         e->npend = 0;
     }
+    if (pthread_once(&pairs_once, pairs_init) == 0)
+        for (; n >= 3; b += 3, n -= 3)
+            o = put_full(e, o, b);
     for (; n >= 3; b += 3, n -= 3)
         o = put_group(e, o, b, 3);
     memcpy(e->pend, b, n);

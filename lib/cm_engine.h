@@ -1,6 +1,6 @@
 /* cm_engine - the engine interface (Postfix milter.h style: a struct of
- * function pointers). An engine moves bytes, ASCII-armored OpenPGP or DER,
- * through a reader and a writer, and answers key questions; it knows
+ * function pointers). An engine moves bytes, OpenPGP or DER, through a
+ * reader and a writer, and answers key questions; it knows
  * nothing of MIME. A format (cm_pgpmime, cm_smime) frames what it
  * writes, checks it and owns Content-Type and trace text. */
 #ifndef CM_ENGINE_H
@@ -97,7 +97,8 @@ typedef struct cm_engine_ops {
     /* Encrypt the next message to key too (a key added twice counts once). */
     cm_stat (*add_recipient)(cm_engine_session *s, const cm_key *key);
     size_t (*recipients)(const cm_engine_session *s);
-    /* All of in, encrypted to the recipients, to out. */
+    /* All of in, encrypted to the recipients, to out: binary OpenPGP
+     * packets (the format armors and checks them), or DER. */
     cm_stat (*encrypt)(cm_engine_session *s, cm_reader *in, cm_writer *out);
 
     /* Outbound (SPEC §4). Is one of the key IDs of a message's session key

@@ -1,5 +1,5 @@
 /* cm_gpgme - the OpenPGP engine on GPGME: key lookup, and encryption of
- * the bytes it reads to ASCII-armored OpenPGP. No MIME here (cm_pgpmime).
+ * the bytes it reads to binary OpenPGP. No MIME or armor here (cm_pgpmime).
  *
  * Nothing gpg says is taken on trust where a wrong answer would let
  * plaintext out:
@@ -136,7 +136,7 @@ cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out)
         gpgme_release(ctx);
         return CM_ERR_ENGINE;
     }
-    gpgme_set_armor(ctx, 1);
+    gpgme_set_armor(ctx, 0);        /* binary: cm_pgpmime armors what it checked */
     gpgme_set_offline(ctx, 1);
     *out = ctx;
     return CM_OK;

@@ -1,9 +1,9 @@
 /* cm_pgpmime - the PGP/MIME format (RFC 3156). */
 #include "cm_pgpmime.h"
-#include "cm_armor.h"
+#include "cm_armorw.h"
 #include "cm_boundary.h"
 #include "cm_buf.h"
-#include "cm_crlf.h"
+#include "cm_pgppkt.h"
 #include "cm_log.h"
 
 #include <errno.h>
@@ -65,71 +65,95 @@ int cm_pgpmime_end(const char *boundary, cm_spool *out)
     return write_text(out, &b);
 }
 
-/* Where the engine's output goes: CRLF into the spool, and through the
- * armor reader that judges it. */
-typedef struct armor_sink {
+/* Where the engine's output goes: binary OpenPGP, walked by the packet
+ * reader that judges it, and armored into the spool as it comes. */
+typedef struct pgp_sink {
     cm_spool *out;
-    cm_crlf crlf;
     cm_buf tmp;
-    cm_armor check;
-} armor_sink;
+    cm_armorw armor;
+    cm_pgppkt check;
+    uint64_t bytes;
+} pgp_sink;
+
+static int sink_flush(pgp_sink *k)
+{
+    int r = cm_spool_write(k->out, k->tmp.data, k->tmp.len);
+
+    cm_buf_reset(&k->tmp);
+    return r;
+}
 
 static int sink_write(void *arg, const void *buf, size_t size)
 {
-    armor_sink *a = arg;
+    pgp_sink *k = arg;
 
-    cm_buf_reset(&a->tmp);
-    if (cm_armor_push(&a->check, buf, size) < 0 || cm_crlf_push(&a->crlf, buf, size, &a->tmp) < 0) {
+    cm_pgppkt_push(&k->check, buf, size);
+    k->bytes += size;
+    if (cm_armorw_push(&k->armor, buf, size, &k->tmp) < 0) {
         errno = ENOMEM;
         return -1;
     }
-    return cm_spool_write(a->out, a->tmp.data, a->tmp.len);
+    return sink_flush(k);
 }
 
 /* Is what the engine wrote one encrypted message for exactly our keys? */
-static int output_ok(const cm_msgctx *mc, armor_sink *sink, size_t nkeys)
+static int output_ok(const cm_msgctx *mc, const pgp_sink *k, size_t nkeys)
 {
-    const cm_pgppkt *pk = &sink->check.pkt;
-    int r = cm_armor_finish(&sink->check);
+    const cm_pgppkt *pk = &k->check;
+    int whole = cm_pgppkt_finish(pk);
 
-    if (r < 0)
-        return -1;
-    if (r == 1 && pk->npkesk == nkeys && pk->nskesk == 0
+    if (whole == 1 && pk->npkesk == nkeys && pk->nskesk == 0
         && (pk->enc_tag == CM_PKT_SEIPD || pk->enc_tag == CM_PKT_AEAD))
         return 1;
     cm_log_error("%s: engine output rejected: %s; %zu of %zu session key packets, data packet %d, "
-                 "%llu bytes", CM_QID(mc), r == 1 ? "wrong packets"
-                 : "not one complete armored message", pk->npkesk, nkeys, pk->enc_tag,
-                 (unsigned long long) sink->check.decoded);
+                 "%llu bytes", CM_QID(mc), whole == 1 ? "wrong packets"
+                 : "not one complete encrypted OpenPGP message", pk->npkesk, nkeys, pk->enc_tag,
+                 (unsigned long long) k->bytes);
     return 0;
+}
+
+/* The engine's binary output, armored into out. */
+static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
+                               const cm_msgctx *mc, cm_entity *in, pgp_sink *k)
+{
+    cm_reader rd = cm_entity_reader(in);
+    cm_writer wr = {sink_write, k};
+    cm_stat st;
+    int ok;
+
+    if (cm_armorw_begin(&k->armor, &k->tmp) < 0)
+        return CM_ERR_NOMEM;
+    if (sink_flush(k) < 0)
+        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
+        return st;
+    if ((ok = output_ok(mc, k, ops->recipients(s))) <= 0)
+        return CM_ERR_ENCRYPT;
+    if (cm_armorw_finish(&k->armor, &k->tmp) < 0)
+        return CM_ERR_NOMEM;
+    if (sink_flush(k) < 0)
+        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+    return CM_OK;
 }
 
 cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
                            cm_entity *in, cm_spool *out, cm_envelope *env)
 {
-    cm_reader rd = cm_entity_reader(in);
-    cm_writer wr;
-    armor_sink sink;
     char boundary[CM_BOUNDARY_LEN];
+    pgp_sink sink;
     cm_stat st;
-    int ok;
 
     memset(env, 0, sizeof(*env));
     memset(&sink, 0, sizeof(sink));
     sink.out = out;
-    cm_crlf_init(&sink.crlf);
     cm_buf_init(&sink.tmp);
-    cm_armor_init(&sink.check);
-    wr.write = sink_write;
-    wr.arg = &sink;
+    cm_pgppkt_init(&sink.check);
     if (cm_boundary_new(boundary) < 0)
         st = CM_ERR_INTERNAL;
     else if (cm_pgpmime_begin(boundary, out) < 0)
         st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-    else if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
+    else if ((st = encrypt_armored(ops, s, mc, in, &sink)) != CM_OK)
         ;
-    else if ((ok = output_ok(mc, &sink, ops->recipients(s))) <= 0)
-        st = ok < 0 ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
     else if (cm_pgpmime_end(boundary, out) < 0)
         st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     else if ((env->content_type = cm_pgpmime_content_type(boundary)) == NULL)
@@ -137,6 +161,5 @@ cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const
     else
         env->trace = "encrypted pgp-mime";
     cm_buf_free(&sink.tmp);
-    cm_armor_free(&sink.check);
     return st;
 }

@@ -153,7 +153,7 @@ static rnp_result_t encrypt_locked(cm_engine_session *s, cm_engine_io *io, const
      * every OpenPGP implementation reads; no compression unless asked
      * (most attachments are compressed already). */
     if (rr == RNP_SUCCESS)
-        rr = rnp_op_encrypt_set_armor(op, true);
+        rr = rnp_op_encrypt_set_armor(op, false);     /* cm_pgpmime armors */
     if (rr == RNP_SUCCESS)
         rr = rnp_op_encrypt_set_cipher(op, "AES256");
     if (rr == RNP_SUCCESS)

@@ -18,6 +18,10 @@ MODES = {
     # Success reported, but what reaches us is an armor of garbage.
     "garbage": '"$GPG" "$@" >/dev/null; printf -- "-----BEGIN PGP MESSAGE-----\\n\\n'
                'Z2FyYmFnZSBnYXJiYWdl\\n-----END PGP MESSAGE-----\\n"; exit 0',
+    # Success reported, and what reaches us is OpenPGP, but the message
+    # itself: --store makes a literal data packet of it, no encryption.
+    "store": 'for a; do shift; [ "$a" = --encrypt ] && a=--store; set -- "$@" "$a"; done; '
+             'exec "$GPG" "$@"',
     # Killed while the caller still writes the message to it.
     "killed": 'for a; do last=$a; done; eval "head -c 2000 <&${last#-&}" >/dev/null; kill -9 $$',
     # Hangs: reads nothing, answers nothing.

@@ -286,6 +286,15 @@ def test_engine_writes_garbage():
 
 
 @gpgme_only
+def test_engine_writes_plaintext_packets():
+    # gpg --store in place of --encrypt: well-formed OpenPGP holding the
+    # message in the clear (a literal data packet). The engine wants gpg's
+    # END_ENCRYPTION; the packet check (unit_inbound) would refuse it too.
+    err, _ = engine_fault("store")
+    check(" 451 4.7.5 " in err, err)
+
+
+@gpgme_only
 def test_engine_killed_mid_stream():
     err, took = engine_fault("killed", BIG, timeout="20s")
     check(" 451 4." in err, err)

@@ -1,6 +1,6 @@
 /* cm_fakeengine - an engine for unit tests of the core: no gpg. Addresses
  * in its table have keys; encryption records the exact bytes it was handed
- * and writes a well-formed armored message with one PKESK per recipient
+ * and writes a well-formed binary message with one PKESK per recipient
  * (so the PGP/MIME format's checks pass), or fails as told. */
 #ifndef CM_FAKEENGINE_H
 #define CM_FAKEENGINE_H
@@ -16,7 +16,10 @@
 typedef struct fake_state {
     const char *const *keyed;   /* addresses with a key, NULL-terminated */
     cm_stat lookup_fails;       /* CM_OK, or what lookup answers */
-    int write_garbage;          /* encrypt writes something that is no message */
+    int write_garbage;          /* encrypt writes something that is no message:
+                                 * 1 an armor (text, not packets), 2 the
+                                 * packets less their last byte, 3 the
+                                 * plaintext in a literal data packet */
     cm_buf seen;                /* the plaintext the last encryption read */
     size_t sessions, lookups;
     char last_qid[64];
@@ -120,10 +123,21 @@ static cm_stat fake_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     for (i = 0; i < s->nkeys; i++)
         fake_packet(&pk, 1, 20);
     fake_packet(&pk, 18, fake.seen.len + 1);
-    if (fake.write_garbage)
-        cm_buf_puts(&text, "-----BEGIN PGP MESSAGE-----\n\nZ2FyYmFnZQ==\n-----END PGP MESSAGE-----\n");
-    else
+    if (fake.write_garbage == 1) {
         fake_armor(&pk, &text);
+    } else if (fake.write_garbage == 3) {
+        cm_buf_reset(&pk);
+        cm_buf_putc(&pk, 0xc0 | 11);
+        cm_buf_putc(&pk, 0xff);
+        for (i = 0; i < 4; i++)
+            cm_buf_putc(&pk, (int) ((fake.seen.len + 6) >> (24 - 8 * i) & 0xff));
+        cm_buf_puts(&pk, "b");
+        cm_buf_append(&pk, "\0\0\0\0\0", 5);
+        cm_buf_append(&pk, fake.seen.data, fake.seen.len);
+        cm_buf_append(&text, pk.data, pk.len);
+    } else {
+        cm_buf_append(&text, pk.data, pk.len - (fake.write_garbage == 2));
+    }
     w = out->write(out->arg, text.data, text.len);
     cm_buf_free(&pk);
     cm_buf_free(&text);
