@@ -204,6 +204,25 @@ static void decrypt_locked(cm_engine_session *s, cm_engine_io *io, cm_sigs *sigs
     (void) rnp_output_destroy(out);
 }
 
+/* librnp's failures that are the gateway's, whatever the message held:
+ * a wrong call, a missing feature of this build, the RNG, a buffer or
+ * write of ours. The sender gets a 4xx, never "cannot decrypt" (5xx). */
+static int engine_fault(rnp_result_t rr)
+{
+    switch (rr) {
+    case RNP_ERROR_BAD_PARAMETERS:
+    case RNP_ERROR_NOT_IMPLEMENTED:
+    case RNP_ERROR_SHORT_BUFFER:
+    case RNP_ERROR_NULL_POINTER:
+    case RNP_ERROR_ACCESS:
+    case RNP_ERROR_WRITE:
+    case RNP_ERROR_RNG:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)
 {
     const char *qid = CM_QID(s->mc);
@@ -237,6 +256,9 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
         cm_sigs_log(s->mc, sigs);
     } else if (res.rr == RNP_ERROR_OUT_OF_MEMORY) {
         st = CM_ERR_NOMEM;
+    } else if (engine_fault(res.rr)) {
+        cm_log_error("%s: decryption: librnp failed: %s", qid, rnp_result_to_string(res.rr));
+        st = CM_ERR_ENGINE;
     } else if (res.rr == RNP_ERROR_NO_SUITABLE_KEY && !res.for_gateway) {
         /* As gpg's NO_SECKEY: no key of ours to decrypt it with. */
         cm_log_error("%s: no gateway secret key for this message in %s/private-keys-v1.d",

@@ -350,7 +350,8 @@ END_TEST
  * wins over the library's for the engine linked into it; the real one is
  * found with RTLD_NEXT. What a failing call must never become is a
  * verdict against the sender (5xx) or "unsigned". */
-static int fail_sig_count, fake_execute;
+static int fail_sig_count;
+static rnp_result_t fake_execute;       /* what rnp_op_verify_execute returns; 0: the real */
 
 rnp_result_t rnp_op_verify_get_signature_count(rnp_op_verify_t op, size_t *count)
 {
@@ -367,7 +368,7 @@ rnp_result_t rnp_op_verify_execute(rnp_op_verify_t op)
     rnp_result_t (*real)(rnp_op_verify_t) =
         (rnp_result_t (*)(rnp_op_verify_t)) dlsym(RTLD_NEXT, __func__);
 
-    return fake_execute ? RNP_ERROR_GENERIC : real(op);
+    return fake_execute != RNP_SUCCESS ? fake_execute : real(op);
 }
 
 START_TEST(signatures_librnp_cannot_report_are_ours)
@@ -415,11 +416,49 @@ START_TEST(signature_check_librnp_abandons_is_ours)
     open_session(&f, NULL);
     sender_gpg("--detach-sign -u alice@example.org", text, &sig);
     cm_buf_puts(&data, text);
-    fake_execute = 1;
+    fake_execute = RNP_ERROR_GENERIC;
     ck_assert_int_eq(ENGINE.verify_detached(f.s, &rd, sig.data, sig.len, &sigs), CM_ERR_ENGINE);
-    fake_execute = 0;
+    fake_execute = RNP_SUCCESS;
     cm_buf_free(&sig);
     cm_buf_free(&data);
+    close_session(&f);
+}
+END_TEST
+
+/* A decryption librnp fails for a reason of the gateway's (a bad call, a
+ * feature missing from the build, its RNG) is a 4xx, not the sender's
+ * "cannot decrypt"; a damaged message still is the sender's. */
+START_TEST(decryption_librnp_fails_for_itself_is_ours)
+{
+    static const rnp_result_t ours[] = {RNP_ERROR_BAD_PARAMETERS, RNP_ERROR_NOT_IMPLEMENTED,
+                                        RNP_ERROR_NULL_POINTER, RNP_ERROR_RNG, RNP_ERROR_WRITE};
+    fixture f;
+    cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
+    char cmdargs[512];
+    cm_sigs sigs;
+    size_t i;
+
+    open_session(&f, NULL);
+    snprintf(cmdargs, sizeof(cmdargs), "--sign -u alice@example.org --encrypt -r %s", f.gw);
+    sender_gpg(cmdargs, "Content-Type: text/plain\r\n\r\nsecret\r\n", &ct);
+    for (i = 0; i < NELEM(ours); i++) {
+        cm_reader rd = {buf_read, NULL, &ct};
+        cm_writer wr = {buf_write, &plain};
+
+        fake_execute = ours[i];
+        ck_assert_msg(ENGINE.decrypt_verify(f.s, &rd, &wr, &sigs) == CM_ERR_ENGINE, "%s",
+                      rnp_result_to_string(ours[i]));
+    }
+    fake_execute = RNP_ERROR_BAD_FORMAT;
+    {
+        cm_reader rd = {buf_read, NULL, &ct};
+        cm_writer wr = {buf_write, &plain};
+
+        ck_assert_int_eq(ENGINE.decrypt_verify(f.s, &rd, &wr, &sigs), CM_DECRYPT_FAILED);
+    }
+    fake_execute = RNP_SUCCESS;
+    cm_buf_free(&ct);
+    cm_buf_free(&plain);
     close_session(&f);
 }
 END_TEST
@@ -438,6 +477,7 @@ static void add(Suite *s)
     CM_ADD(s, gpg_dying_in_a_signature_check_is_ours);
 #else
     CM_ADD(s, signatures_librnp_cannot_report_are_ours);
+    CM_ADD(s, decryption_librnp_fails_for_itself_is_ours);
     CM_ADD(s, signature_check_librnp_abandons_is_ours);
 #endif
 }
