@@ -130,6 +130,11 @@ typedef struct cm_engine_ops {
      * Failures as decrypt_verify's. */
     cm_stat (*decrypt_gateway)(cm_engine_session *s, cm_reader *in, cm_writer *out, int *ours,
                                int *authenticated);
+    /* OpenPGP, for `cryptmilter -n`: is every GatewayKeys key in the
+     * keyring with its secret part usable for decryption? CM_OK, or
+     * CM_ERR_GATEWAY_KEY with the reason (naming the key) in why. NULL for
+     * an engine without GatewayKeys. */
+    cm_stat (*gateway_ready)(cm_engine_session *s, char *why, size_t len);
 } cm_engine_ops;
 
 /* An engine and its ops, as the registry hands them out. */

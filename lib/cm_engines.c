@@ -120,11 +120,47 @@ cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen)
     return st;
 }
 
+/* GatewayKeys: each in the keyring, its secret part usable (the engine's
+ * gateway_ready), asked of the configured OpenPGP engine as a message
+ * would ask it. */
+static cm_stat check_gateway_keys(const cm_config *cfg, char *report, size_t len)
+{
+    const cm_engine_ops *ops = openpgp[cfg->openpgp_backend >= 0
+                                       && cfg->openpgp_backend < CM_BACKENDS
+                                       ? cfg->openpgp_backend : CM_BACKEND_GPGME];
+    cm_msgctx mc = {cfg, NULL, 0};
+    cm_engine *e = NULL;
+    cm_engine_session *s = NULL;
+    char why[512];
+    cm_stat st;
+
+    if (cfg->gateway_keys.n == 0) {
+        snprintf(report, len, "GatewayKeys none: outbound OpenPGP passes as it is");
+        return CM_OK;
+    }
+    if ((st = ops->create(&e, why, sizeof(why))) != CM_OK) {
+        snprintf(report, len, "GatewayKeys: the %s engine cannot start: %s", ops->name, why);
+        return st;
+    }
+    if ((st = ops->session_new(e, &mc, &s)) != CM_OK)
+        snprintf(report, len, "GatewayKeys: KeyringDir %s cannot be read (%s engine)",
+                 cfg->keyring_dir, ops->name);
+    else if ((st = ops->gateway_ready(s, why, sizeof(why))) != CM_OK)
+        snprintf(report, len, "%s", why);
+    else
+        snprintf(report, len, "GatewayKeys: all %zu in KeyringDir, with usable secret parts",
+                 cfg->gateway_keys.n);
+    if (s != NULL)
+        ops->session_free(s);
+    ops->destroy(e);
+    return st;
+}
+
 cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
 {
-    char a[1024], b[1024];
+    char a[1024], b[1024], c[1024];
     cm_gwcerts *g = NULL;
-    cm_stat st = check_certdir(cfg, a, sizeof(a)), gst;
+    cm_stat st = check_certdir(cfg, a, sizeof(a)), gst, kst = check_gateway_keys(cfg, c, sizeof(c));
 
     if ((gst = cm_gwcerts_load(cfg, &g, b, sizeof(b))) == CM_OK) {
         if (cfg->gateway_certificates.n == 0)
@@ -136,8 +172,8 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
                      : " (not set: every S/MIME signer will be refused)");
     }
     cm_gwcerts_put(g);
-    snprintf(report, len, "%s\n%s", a, b);
-    return st != CM_OK ? st : gst;
+    snprintf(report, len, "%s\n%s\n%s", a, b, c);
+    return st != CM_OK ? st : gst != CM_OK ? gst : kst;
 }
 
 void cm_engines_thread_done(void)

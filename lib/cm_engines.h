@@ -20,10 +20,11 @@ typedef struct cm_engines {
 cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size_t errlen);
 void cm_engines_destroy(cm_engines *e);
 
-/* For `cryptmilter -n`: load the key stores cfg names that can be read
- * without an engine (CertificateDir, GatewayCertificates, TrustAnchors)
- * and say what they hold, a line each in report ('\n' between). CM_OK, or
- * the failure (report says why). */
+/* For `cryptmilter -n`: load the key stores cfg names (CertificateDir,
+ * GatewayCertificates, TrustAnchors; GatewayKeys through the configured
+ * OpenPGP engine: in the keyring, secret part usable) and say what they
+ * hold, a line each in report ('\n' between; 4 KiB holds them). CM_OK, or
+ * the first failure (report says why). */
 cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);
 
 /* At start and before a reload is taken: GatewayCertificates and

@@ -365,4 +365,5 @@ const cm_engine_ops cm_gpgme_engine = {
     cm_gpgme_verify_detached,
     cm_gpgme_key_has_addr,
     NULL,                       /* decrypt_gateway: S/MIME only */
+    cm_gpgme_gateway_ready,
 };

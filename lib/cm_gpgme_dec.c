@@ -53,6 +53,42 @@ cm_stat cm_gpgme_gateway_match(cm_engine_session *s, const uint64_t *keyids, siz
     return CM_OK;
 }
 
+cm_stat cm_gpgme_gateway_ready(cm_engine_session *s, char *why, size_t len)
+{
+    const cm_list *gw = &s->mc->cfg->gateway_keys;
+    size_t g;
+
+    for (g = 0; g < gw->n; g++) {
+        gpgme_key_t key = NULL;
+        gpgme_subkey_t sk;
+        gpgme_error_t ge;
+        int usable = 0;
+
+        if (cm_gpgme_index_by_fpr(s->index, gw->v[g]) == NULL) {
+            snprintf(why, len, "GatewayKeys names %s, which is not in KeyringDir %s", gw->v[g],
+                     s->mc->cfg->keyring_dir);
+            return CM_ERR_GATEWAY_KEY;
+        }
+        /* A secret key listing: gpg asks gpg-agent which keys it holds. */
+        if ((ge = gpgme_get_key(s->ctx, gw->v[g], &key, 1)) != 0) {
+            snprintf(why, len, "GatewayKeys %s: no secret key in gpg-agent for KeyringDir %s (%s)",
+                     gw->v[g], s->mc->cfg->keyring_dir,
+                     gpg_err_code(ge) == GPG_ERR_EOF ? "not found" : gpgme_strerror(ge));
+            return CM_ERR_GATEWAY_KEY;
+        }
+        for (sk = key->subkeys; sk != NULL; sk = sk->next)
+            if (sk->can_encrypt && sk->secret)
+                usable = 1;
+        gpgme_key_unref(key);
+        if (!usable) {
+            snprintf(why, len, "GatewayKeys %s: no secret encryption subkey in gpg-agent",
+                     gw->v[g]);
+            return CM_ERR_GATEWAY_KEY;
+        }
+    }
+    return CM_OK;
+}
+
 cm_stat cm_gpgme_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes)
 {
     gpgme_key_t key = cm_gpgme_index_by_fpr(s->index, fpr);

@@ -76,6 +76,7 @@ ssize_t cm_gpgme_write_cb(void *handle, const void *buf, size_t size);
 
 /* The outbound operations (cm_gpgme_dec.c). */
 cm_stat cm_gpgme_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
+cm_stat cm_gpgme_gateway_ready(cm_engine_session *s, char *why, size_t len);
 cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out,
                                 cm_sigs *sigs);
 cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,

@@ -211,4 +211,5 @@ const cm_engine_ops cm_rnp_engine = {
     cm_rnp_verify_detached,
     cm_rnp_key_has_addr,
     NULL,                       /* decrypt_gateway: S/MIME only */
+    cm_rnp_gateway_ready,
 };

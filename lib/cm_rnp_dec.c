@@ -42,6 +42,25 @@ cm_stat cm_rnp_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_
     return CM_OK;
 }
 
+cm_stat cm_rnp_gateway_ready(cm_engine_session *s, char *why, size_t len)
+{
+    const cm_list *gw = &s->mc->cfg->gateway_keys;
+    size_t g;
+
+    for (g = 0; g < gw->n; g++)
+        if (cm_rnp_ring_by_fpr(s->ring, gw->v[g]) == NULL) {
+            snprintf(why, len, "GatewayKeys names %s, which is not in KeyringDir %s", gw->v[g],
+                     s->mc->cfg->keyring_dir);
+            return CM_ERR_GATEWAY_KEY;
+        }
+    if (gw->n > 0 && !s->ring->gateway_secret_ok) {
+        snprintf(why, len, "GatewayKeys: a secret part is not usable: is it in %s/"
+                 "private-keys-v1.d, without a passphrase?", s->mc->cfg->keyring_dir);
+        return CM_ERR_GATEWAY_KEY;
+    }
+    return CM_OK;
+}
+
 cm_stat cm_rnp_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes)
 {
     const cm_rnp_key *k = cm_rnp_ring_by_fpr(s->ring, fpr);

@@ -94,6 +94,7 @@ rnp_result_t cm_rnp_output(rnp_output_t *output, cm_engine_io *io);
 
 /* The outbound operations (cm_rnp_dec.c). */
 cm_stat cm_rnp_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
+cm_stat cm_rnp_gateway_ready(cm_engine_session *s, char *why, size_t len);
 cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs);
 cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
                                size_t siglen, cm_sigs *sigs);

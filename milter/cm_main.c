@@ -236,10 +236,20 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     if (check) {
+        char report[4096];
+
         warn_unimplemented(cfg);
         cm_config_dump(cfg, print_line, stdout);
-        st = cm_engines_check(cfg, err, sizeof(err));
-        for (char *line = strtok(err, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        /* The key stores are read as the daemon will read them. */
+        if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0) {
+            free(user);
+            cm_config_free(cfg);
+            return EX_OSERR;
+        }
+        if (user != NULL && getuid() == uid)
+            printf("# checked as user %s\n", user);
+        st = cm_engines_check(cfg, report, sizeof(report));
+        for (char *line = strtok(report, "\n"); line != NULL; line = strtok(NULL, "\n"))
             printf("# %s\n", line);
         free(user);
         cm_config_free(cfg);

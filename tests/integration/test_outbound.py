@@ -362,6 +362,32 @@ def test_gateway_key_not_in_keyring():
     refused(r, mark, "451", "4.3.0", 75, "decryption key unavailable")
 
 
+def check_n(config):
+    """cryptmilter -n on config: exit code and the GatewayKeys report line."""
+    r = subprocess.run([os.path.join(os.path.dirname(BIN), "cryptmilter"), "-n", "-c", config],
+                       capture_output=True, text=True)
+    lines = [x for x in r.stdout.splitlines() if x.startswith("# GatewayKeys")]
+    check(len(lines) == 1, "no GatewayKeys line: %r" % r.stdout[-500:])
+    return r.returncode, lines[0]
+
+
+def test_check_reports_gateway_keys():
+    rc, line = check_n(CONF)
+    check(rc == 0 and "all 1 in KeyringDir, with usable secret parts" in line, "%d %r" % (rc, line))
+
+
+def test_check_refuses_gateway_key_not_in_keyring():
+    rc, line = check_n(conf(GatewayKeys=S.gateway_fpr() + ", " + "AB" * 20))
+    check(rc == 78 and "AB" * 20 in line and "not in KeyringDir" in line, "%d %r" % (rc, line))
+
+
+def test_check_refuses_gateway_key_without_secret():
+    home = private_home("n-nosecret", drop_gateway_secret=True)
+    rc, line = check_n(conf(KeyringDir=home))
+    subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=home))
+    check(rc == 78 and "secret" in line, "%d %r" % (rc, line))
+
+
 def test_cache_unwritable():
     bad = os.path.join(TMP, "cache-is-a-file")
     with open(bad, "w") as f:

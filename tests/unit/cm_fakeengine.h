@@ -146,7 +146,7 @@ static cm_stat fake_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 
 static const cm_engine_ops fake_ops = {
     "fake", CM_KEY_OPENPGP, fake_create, fake_destroy, fake_session_new, fake_session_free,
-    fake_lookup, fake_add, fake_recipients, fake_encrypt, NULL, NULL, NULL, NULL, NULL,
+    fake_lookup, fake_add, fake_recipients, fake_encrypt, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 /* Engines with the fake as the OpenPGP engine. */
