@@ -93,7 +93,9 @@ static int sink_write(void *arg, const void *buf, size_t size)
         errno = ENOMEM;
         return -1;
     }
-    return sink_flush(k);
+    /* Into the spool in pieces of 64 KiB or more: one write(2) each once
+     * the spool is on disk. */
+    return k->tmp.len >= 65536 ? sink_flush(k) : 0;
 }
 
 /* Is what the engine wrote one encrypted message for exactly our keys? */
@@ -119,15 +121,12 @@ static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
     cm_reader rd = cm_entity_reader(in);
     cm_writer wr = {sink_write, k};
     cm_stat st;
-    int ok;
 
     if (cm_armorw_begin(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
-    if (sink_flush(k) < 0)
-        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
         return st;
-    if ((ok = output_ok(mc, k, ops->recipients(s))) <= 0)
+    if (!output_ok(mc, k, ops->recipients(s)))
         return CM_ERR_ENCRYPT;
     if (cm_armorw_finish(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
