@@ -13,7 +13,13 @@ milter's own CPU per message (gpg's processes are not the milter's: see the
 machine column) and the milter's peak RSS. Every message must reach the
 sink, none may stay queued, and cryptmilter's must all be encrypted; any
 miss stops the run. It asserts nothing about speed: it is the tool for the
-figures in notes and the README."""
+figures in notes and the README.
+
+    --engines rnp             only these OpenPGPBackend values
+    --compare OTHER_BUILD     also OTHER_BUILD's cryptmilter, as ENGINE@base,
+                              in the same interleaved rounds: a change is
+                              measured against its parent in one run, not
+                              against figures from another day"""
 import argparse
 import os
 import shutil
@@ -111,11 +117,16 @@ class Sink:
 
 
 class Setup:
-    """One Postfix and what sits in its milter slot."""
+    """One Postfix and what sits in its milter slot: kind is "none",
+    "null", or an OpenPGPBackend, optionally "@base" for the --compare
+    build's cryptmilter."""
 
-    def __init__(self, base, build, sink, kind, keyring=None):
+    def __init__(self, base, build, sink, kind, keyring=None, compare=None):
         self.kind = kind
-        self.base = os.path.join(base, kind)
+        engine = kind.split("@")[0]
+        if kind.endswith("@base"):
+            build = compare
+        self.base = os.path.join(base, kind.replace("@", "-"))
         os.makedirs(self.base)
         self.mta = mta.PostfixInstance(self.base, sink.port, milter=kind != "none",
                                        extra={"milter_content_timeout": "300s",
@@ -134,7 +145,7 @@ class Setup:
                                 Socket="local:" + self.mta.milter_socket,
                                 UserID="cryptmilter:postfix", KeyringDir=keyring, SpoolDir=spool,
                                 MemoryBufferSize="1M", LogLevel="warning",
-                                MissingKeyAction="tempfail", OpenPGPBackend=kind)
+                                MissingKeyAction="tempfail", OpenPGPBackend=engine)
             self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter"), "-f", "-c",
                                        conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.p is not None:
@@ -190,7 +201,15 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="a fifth of the messages")
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help="OpenPGPBackend values to run, comma-separated")
+    ap.add_argument("--compare", metavar="BUILD",
+                    help="also run this other build's cryptmilter (as ENGINE@base), "
+                    "interleaved with the first, so that a change is measured in one run")
     a = ap.parse_args()
+    engines = [e for e in a.engines.split(",") if e]
+    if any(e not in ENGINES for e in engines):
+        raise SystemExit("--engines: one of %s" % ", ".join(ENGINES))
     # A stopped bench must stop its Postfix instances too (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     build = os.path.abspath(a.build)
@@ -199,8 +218,11 @@ def main():
     keyring = os.path.join(base, "keyring")
     make_keyring(keyring)
     sink = Sink(base)
-    kinds = ["none", "null"] + list(ENGINES)
-    setups = {k: Setup(base, build, sink, k, keyring) for k in kinds}
+    kinds = ["none", "null"] + engines
+    if a.compare:
+        kinds += [e + "@base" for e in engines]
+    compare = os.path.abspath(a.compare) if a.compare else None
+    setups = {k: Setup(base, build, sink, k, keyring, compare) for k in kinds}
     results = {}
     workloads = [(n, s, r, ss, max(ss, c // 5) if a.quick else c) for n, s, r, ss, c in WORKLOADS]
     try:
@@ -209,7 +231,7 @@ def main():
                 for k in kinds:
                     res = run_once(setups[k], sink, w)
                     results.setdefault((w[0], k), []).append(res)
-                    print("round %d %-30s %-6s %7.1f msgs/s" % (rnd + 1, w[0], k, res["rate"]),
+                    print("round %d %-30s %-10s %7.1f msgs/s" % (rnd + 1, w[0], k, res["rate"]),
                           flush=True)
         rss = {k: peak_rss_kib(setups[k].p.pid) for k in kinds if setups[k].p is not None}
     finally:
@@ -219,7 +241,7 @@ def main():
     load = open("/proc/loadavg").read().split()[:3]
     print("\n%d rounds, %d CPUs, load average %s, %s"
           % (a.rounds, os.cpu_count(), " ".join(load), time.strftime("%Y-%m-%d %H:%M")))
-    print("%-30s %-6s %22s %6s %10s %10s %9s" % ("workload", "milter", "msgs/s median (min-max)",
+    print("%-30s %-10s %22s %6s %10s %10s %9s" % ("workload", "milter", "msgs/s median (min-max)",
                                                  "/null", "CPU ms/msg", "milter ms", "peak RSS"))
     for w in workloads:
         null = statistics.median(r["rate"] for r in results[(w[0], "null")])
@@ -227,7 +249,7 @@ def main():
             rs = results[(w[0], k)]
             rates = [r["rate"] for r in rs]
             med = statistics.median(rates)
-            print("%-30s %-6s %8.1f (%6.1f-%6.1f) %6.2f %10.1f %10.1f %9s"
+            print("%-30s %-10s %8.1f (%6.1f-%6.1f) %6.2f %10.1f %10.1f %9s"
                   % (w[0], k, med, min(rates), max(rates), med / null,
                      statistics.median(r["cpu"] for r in rs),
                      statistics.median(r["mcpu"] for r in rs),
