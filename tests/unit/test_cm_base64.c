@@ -53,8 +53,9 @@ START_TEST(incremental_and_bounded)
 }
 END_TEST
 
-/* The encoder, fed in chunks of every size from 1 to 7, matches
- * OpenSSL's one-shot encoding cut into lines of 76 with CRLF. */
+/* The encoder, fed in chunks of every size from 1 to 7 and whole (its
+ * whole-line path), matches OpenSSL's one-shot encoding cut into lines of
+ * 76 with CRLF. */
 START_TEST(encode_lines_any_chunking)
 {
     size_t len = (size_t) _i * 37, chunk, i, off;
@@ -71,13 +72,14 @@ START_TEST(encode_lines_any_chunking)
         ck_assert_int_eq(cm_buf_append(&want, ref + off, l), 0);
         ck_assert_int_eq(cm_buf_append(&want, "\r\n", 2), 0);
     }
-    for (chunk = 1; chunk <= 7; chunk++) {
+    for (chunk = 1; chunk <= 8; chunk++) {
+        size_t step = chunk == 8 ? len + 1 : chunk;
         cm_buf got = CM_BUF_INIT;
         cm_b64enc e;
 
         cm_b64enc_init(&e);
-        for (off = 0; off < len; off += chunk)
-            ck_assert_int_eq(cm_b64enc_push(&e, in + off, len - off < chunk ? len - off : chunk,
+        for (off = 0; off < len; off += step)
+            ck_assert_int_eq(cm_b64enc_push(&e, in + off, len - off < step ? len - off : step,
                                             &got), 0);
         ck_assert_int_eq(cm_b64enc_finish(&e, &got), 0);
         ck_assert_uint_eq(got.len, want.len);
