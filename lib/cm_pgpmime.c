@@ -75,14 +75,6 @@ typedef struct pgp_sink {
     uint64_t bytes;
 } pgp_sink;
 
-static int sink_flush(pgp_sink *k)
-{
-    int r = cm_spool_write(k->out, k->tmp.data, k->tmp.len);
-
-    cm_buf_reset(&k->tmp);
-    return r;
-}
-
 static int sink_write(void *arg, const void *buf, size_t size)
 {
     pgp_sink *k = arg;
@@ -95,7 +87,7 @@ static int sink_write(void *arg, const void *buf, size_t size)
     }
     /* Into the spool in pieces of 64 KiB or more: one write(2) each once
      * the spool is on disk. */
-    return k->tmp.len >= 65536 ? sink_flush(k) : 0;
+    return k->tmp.len >= 65536 ? cm_spool_write_buf(k->out, &k->tmp) : 0;
 }
 
 /* Is what the engine wrote one encrypted message for exactly our keys? */
@@ -130,7 +122,7 @@ static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
         return CM_ERR_ENCRYPT;
     if (cm_armorw_finish(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
-    if (sink_flush(k) < 0)
+    if (cm_spool_write_buf(k->out, &k->tmp) < 0)
         return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     return CM_OK;
 }

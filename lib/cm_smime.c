@@ -17,14 +17,6 @@ typedef struct der_sink {
     cm_der check;
 } der_sink;
 
-static int flush(der_sink *d)
-{
-    int r = cm_spool_write(d->out, d->tmp.data, d->tmp.len);
-
-    cm_buf_reset(&d->tmp);
-    return r;
-}
-
 static int sink_write(void *arg, const void *buf, size_t size)
 {
     der_sink *d = arg;
@@ -34,7 +26,7 @@ static int sink_write(void *arg, const void *buf, size_t size)
         errno = ENOMEM;
         return -1;
     }
-    return d->tmp.len >= 65536 ? flush(d) : 0;
+    return d->tmp.len >= 65536 ? cm_spool_write_buf(d->out, &d->tmp) : 0;
 }
 
 /* Is what the engine wrote one ContentInfo of the type asked for? */
@@ -80,7 +72,7 @@ cm_stat cm_smime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const c
         st = CM_ERR_ENCRYPT;
     else if (cm_b64enc_finish(&sink.enc, &sink.tmp) < 0)
         st = CM_ERR_NOMEM;
-    else if (flush(&sink) < 0)
+    else if (cm_spool_write_buf(sink.out, &sink.tmp) < 0)
         st = write_status();
     else if ((env->content_type = strdup(auth
              ? " application/pkcs7-mime; smime-type=authEnveloped-data;\n\tname=\"smime.p7m\""

@@ -129,6 +129,14 @@ int cm_spool_truncate(cm_spool *s)
     return 0;
 }
 
+int cm_spool_write_buf(cm_spool *s, cm_buf *b)
+{
+    int r = cm_spool_write(s, b->data, b->len);
+
+    cm_buf_reset(b);
+    return r;
+}
+
 uint64_t cm_spool_size(const cm_spool *s)
 {
     return s->size;

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cm_buf.h"
+
 typedef struct cm_spool cm_spool;
 
 /* dir is where the overflow file goes; NULL means the spool never spills. */
@@ -15,6 +17,10 @@ void cm_spool_free(cm_spool *s);
 int cm_spool_truncate(cm_spool *s);
 /* 0, or -1 with errno (ENOSPC, EIO, ENOMEM, ...). */
 int cm_spool_write(cm_spool *s, const void *p, size_t n);
+/* Write what b holds and empty it (whatever the outcome): a format's
+ * encoder collects into b and moves it on in large pieces. As
+ * cm_spool_write. */
+int cm_spool_write_buf(cm_spool *s, cm_buf *b);
 uint64_t cm_spool_size(const cm_spool *s);
 int cm_spool_spilled(const cm_spool *s);
 /* Reading: rewind, then read until 0 (EOF) or -1 (errno). */
