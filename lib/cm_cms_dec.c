@@ -38,6 +38,18 @@ static void log_msg_ssl(const cm_msgctx *mc, const char *what)
     ERR_clear_error();
 }
 
+/* Did OpenSSL fail for want of memory? The first error it queued is the
+ * cause; what follows is each caller's "nested error". Such a failure is
+ * ours (4xx), never a verdict on the message. Logged and cleared. */
+static int ssl_nomem(const cm_msgctx *mc, const char *what)
+{
+    if (ERR_GET_REASON(ERR_peek_error()) != ERR_R_MALLOC_FAILURE)
+        return 0;
+    cm_log_error("%s: %s: out of memory", CM_QID(mc), what);
+    ERR_clear_error();
+    return 1;
+}
+
 static cm_stat session_gw(cm_engine_session *s)
 {
     if (s->gw != NULL)
@@ -102,7 +114,11 @@ cm_stat cm_cms_decrypt_gateway(cm_engine_session *s, cm_reader *in, cm_writer *o
         goto out;
     }
     if ((cms = d2i_CMS_bio(bin, NULL)) == NULL) {
-        if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME decryption")) == CM_OK)
+        if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME decryption")) != CM_OK)
+            ;
+        else if (ssl_nomem(s->ctx, "S/MIME ciphertext"))
+            st = CM_ERR_NOMEM;
+        else
             log_msg_ssl(s->ctx, "S/MIME ciphertext cannot be parsed: passed as it is");
         goto out;
     }
@@ -119,7 +135,11 @@ cm_stat cm_cms_decrypt_gateway(cm_engine_session *s, cm_reader *in, cm_writer *o
      * and a failure is reported (not hidden behind a random key). */
     if (CMS_decrypt(cms, cm_gwcerts_key(s->gw, (size_t) g), cm_gwcerts_cert(s->gw, (size_t) g),
                     NULL, bout, CMS_BINARY) != 1) {
-        if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME decryption")) == CM_OK) {
+        if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME decryption")) != CM_OK)
+            ;
+        else if (ssl_nomem(s->ctx, "S/MIME decryption")) {
+            st = CM_ERR_NOMEM;
+        } else {
             log_msg_ssl(s->ctx, "S/MIME decryption failed");
             st = CM_DECRYPT_FAILED;
         }
@@ -152,42 +172,56 @@ static int64_t signing_time(CMS_SignerInfo *si)
 }
 
 /* Does x chain to TrustAnchors for S/MIME signing, now? Sets sg's status
- * (CM_SIG_GOOD, or why not, in the sender's words in sg->note). */
-static void check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted, cm_sig *sg)
+ * (CM_SIG_GOOD, or why not, in the sender's words in sg->note). 0, or -1
+ * out of memory. */
+static int check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted, cm_sig *sg)
 {
     X509_STORE *store = cm_gwcerts_anchors(s->gw);
     X509_STORE_CTX *ctx;
-    int e;
+    int e, r;
 
     if (store == NULL) {
         sg->status = CM_SIG_NOKEY;
         snprintf(sg->note, sizeof(sg->note), "no S/MIME signer is trusted: the gateway has no "
                  "TrustAnchors");
-        return;
+        return 0;
     }
     if ((ctx = X509_STORE_CTX_new()) == NULL || X509_STORE_CTX_init(ctx, store, x, untrusted) != 1
         || X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SMIME_SIGN) != 1) {
         X509_STORE_CTX_free(ctx);
+        if (ctx == NULL || ssl_nomem(s->ctx, "S/MIME certificate check"))
+            return -1;
         sg->status = CM_SIG_ERROR;
         snprintf(sg->note, sizeof(sg->note), "the certificate cannot be checked");
         ERR_clear_error();
-        return;
+        return 0;
     }
-    e = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+    r = X509_verify_cert(ctx);
+    e = r == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
     X509_STORE_CTX_free(ctx);
+    /* Below 0, or "unspecified": OpenSSL failed in itself (an allocation
+     * that raised no error, seen in tests), not the certificate. */
+    if (r < 0 || e == X509_V_ERR_OUT_OF_MEM || e == X509_V_ERR_UNSPECIFIED) {
+        cm_log_error("%s: S/MIME certificate check: OpenSSL failed (%s)", CM_QID(s->ctx),
+                     X509_verify_cert_error_string(e));
+        ERR_clear_error();
+        return -1;
+    }
+    if (e != X509_V_OK && ssl_nomem(s->ctx, "S/MIME certificate check"))
+        return -1;
     ERR_clear_error();
     switch (e) {
     case X509_V_OK:
         sg->status = CM_SIG_GOOD;
-        return;
+        return 0;
     case X509_V_ERR_CERT_HAS_EXPIRED:
         sg->status = CM_SIG_KEY_EXPIRED;
         snprintf(sg->note, sizeof(sg->note), "your certificate has expired");
-        return;
+        return 0;
     case X509_V_ERR_CERT_REVOKED:
         sg->status = CM_SIG_KEY_REVOKED;
         snprintf(sg->note, sizeof(sg->note), "your certificate is revoked");
-        return;
+        return 0;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -197,12 +231,12 @@ static void check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted
         sg->status = CM_SIG_NOKEY;
         snprintf(sg->note, sizeof(sg->note), "your certificate is not issued by a CA in the "
                  "gateway's TrustAnchors");
-        return;
+        return 0;
     default:
         sg->status = CM_SIG_ERROR;
         snprintf(sg->note, sizeof(sg->note), "certificate not accepted: %s",
                  X509_verify_cert_error_string(e));
-        return;
+        return 0;
     }
 }
 
@@ -229,7 +263,8 @@ static int check_signer(cm_engine_session *s, CMS_SignerInfo *si, STACK_OF(X509)
     if (cm_x509_fpr(x, sg->fpr) < 0)
         return -1;
     memcpy(sg->keyid, sg->fpr, sizeof(sg->keyid));
-    check_chain(s, x, certs, sg);
+    if (check_chain(s, x, certs, sg) < 0)
+        return -1;
     if (sg->status == CM_SIG_GOOD && (sg->created = signing_time(si)) < 0) {
         sg->status = CM_SIG_ERROR;
         snprintf(sg->note, sizeof(sg->note), "the signature has no signing time (S/MIME "
@@ -290,9 +325,13 @@ static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentI
     if (st == CM_OK && all_good && n > 0 && (size_t) n <= CM_SIGS_MAX
         && CMS_verify(cms, certs, NULL, dcont, out, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1
         && (st = cm_engine_io_status(io, s->ctx, "S/MIME signature check")) == CM_OK) {
-        log_msg_ssl(s->ctx, "S/MIME signature does not verify");
-        for (i = 0; (size_t) i < sigs->n; i++)
-            sigs->v[i].status = CM_SIG_BAD;
+        if (ssl_nomem(s->ctx, "S/MIME signature check")) {
+            st = CM_ERR_NOMEM;
+        } else {
+            log_msg_ssl(s->ctx, "S/MIME signature does not verify");
+            for (i = 0; (size_t) i < sigs->n; i++)
+                sigs->v[i].status = CM_SIG_BAD;
+        }
     }
     if (st == CM_OK)
         st = cm_engine_io_status(io, s->ctx, "S/MIME signature check");
@@ -303,11 +342,15 @@ static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentI
     return st;
 }
 
-/* A signature that could not be read at all: one bad signature. */
-static void unreadable(cm_sigs *sigs, const cm_msgctx *mc)
+/* A signature that could not be read at all: one bad signature (CM_OK),
+ * or CM_ERR_NOMEM if OpenSSL ran out of memory reading it. */
+static cm_stat unreadable(cm_sigs *sigs, const cm_msgctx *mc)
 {
+    if (ssl_nomem(mc, "S/MIME signed data"))
+        return CM_ERR_NOMEM;
     log_msg_ssl(mc, "S/MIME signed data cannot be parsed");
     one_bad(sigs, "the S/MIME signature cannot be read");
+    return CM_OK;
 }
 
 cm_stat cm_cms_verify_opaque(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs)
@@ -324,7 +367,7 @@ cm_stat cm_cms_verify_opaque(cm_engine_session *s, cm_reader *in, cm_writer *out
         st = CM_ERR_NOMEM;
     else if ((cms = d2i_CMS_bio(bin, NULL)) == NULL) {
         if ((st = cm_engine_io_status(&io, s->ctx, "S/MIME signature check")) == CM_OK)
-            unreadable(sigs, s->ctx);
+            st = unreadable(sigs, s->ctx);
     } else {
         st = check_signed(s, &io, cms, NULL, bout, sigs);
     }
@@ -382,11 +425,11 @@ cm_stat cm_cms_verify_detached(cm_engine_session *s, cm_reader *data, const void
     if (r < 0)
         st = CM_ERR_NOMEM;
     else if (r > 0)
-        unreadable(sigs, s->ctx);
+        st = unreadable(sigs, s->ctx);
     else if ((bsig = BIO_new_mem_buf(p, len)) == NULL || cm_cms_bios(&io, &bdata, &none) < 0)
         st = CM_ERR_NOMEM;
     else if ((cms = d2i_CMS_bio(bsig, NULL)) == NULL || !CMS_is_detached(cms))
-        unreadable(sigs, s->ctx);
+        st = unreadable(sigs, s->ctx);
     else
         st = check_signed(s, &io, cms, bdata, NULL, sigs);
     ERR_clear_error();
