@@ -7,8 +7,7 @@
  * engine is never asked to use any other key) and whether it is integrity
  * protected (a legacy SED packet is refused, never decrypted: EFAIL). */
 #include "cm_pgpdecrypt.h"
-#include "cm_buf.h"
-#include "cm_crlf.h"
+#include "cm_plainsink.h"
 #include "cm_log.h"
 
 #include <errno.h>
@@ -32,48 +31,26 @@ static ssize_t ct_read(void *arg, void *buf, size_t n)
     return got;
 }
 
-/* The plaintext: digested as the engine wrote it (what was signed), kept
- * with CRLF line ends. */
-typedef struct plain_sink {
-    cm_spool *out;
-    cm_digest *dg;
-    cm_crlf crlf;
-    cm_buf tmp;
-} plain_sink;
-
-static int plain_write(void *arg, const void *buf, size_t n)
-{
-    plain_sink *p = arg;
-
-    cm_buf_reset(&p->tmp);
-    if (cm_digest_update(p->dg, buf, n) < 0 || cm_crlf_push(&p->crlf, buf, n, &p->tmp) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
-    return cm_spool_write(p->out, p->tmp.data, p->tmp.len);
-}
-
 /* One run of the engine over the ciphertext into out->plain. */
 static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
                             cm_spool *body, const cm_detect_where *w, cm_pgp_plain *out)
 {
     cm_reader rd;
     cm_writer wr;
-    plain_sink ps;
+    cm_plainsink ps;
     ct_reader c = {{NULL, 0, 0}, 0};
+    cm_digest *dg;
     cm_stat st;
 
-    memset(&ps, 0, sizeof(ps));
-    ps.out = out->plain;
-    cm_crlf_init(&ps.crlf);
-    cm_buf_init(&ps.tmp);
-    if ((ps.dg = cm_digest_new()) == NULL)
+    /* Digested as the engine wrote it: what was signed. */
+    if ((dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
+    cm_plainsink_init(&ps, out->plain, dg);
     cm_spool_range_init(&c.r, body, w->off, w->len);
     rd.read = ct_read;
     rd.tick = NULL;
     rd.arg = &c;
-    wr.write = plain_write;
+    wr.write = cm_plainsink_write;
     wr.arg = &ps;
     st = ops->decrypt_verify(s, &rd, &wr, &out->sigs);
     if (c.err != 0) {
@@ -82,10 +59,10 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cons
         cm_log_errno("%s: decryption: reading the ciphertext from the spool", CM_QID(mc));
         st = c.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     }
-    if (st == CM_OK && cm_digest_final(ps.dg, out->digest) < 0)
+    if (st == CM_OK && cm_digest_final(dg, out->digest) < 0)
         st = CM_ERR_NOMEM;
-    cm_digest_free(ps.dg);
-    cm_buf_free(&ps.tmp);
+    cm_digest_free(dg);
+    cm_plainsink_free(&ps);
     return st;
 }
 

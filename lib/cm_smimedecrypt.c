@@ -1,7 +1,7 @@
 /* cm_smimedecrypt - the S/MIME ciphertext of an outbound message,
  * decrypted by the CMS engine if it is for a gateway certificate. */
 #include "cm_smimedecrypt.h"
-#include "cm_crlf.h"
+#include "cm_plainsink.h"
 #include "cm_log.h"
 
 #include <errno.h>
@@ -58,40 +58,19 @@ ssize_t cm_der_reader_read(void *arg, void *buf, size_t n)
     return (ssize_t) n;
 }
 
-/* The plaintext, kept with CRLF line ends. */
-typedef struct plain_sink {
-    cm_spool *out;
-    cm_crlf crlf;
-    cm_buf tmp;
-} plain_sink;
-
-static int plain_write(void *arg, const void *buf, size_t n)
-{
-    plain_sink *p = arg;
-
-    cm_buf_reset(&p->tmp);
-    if (cm_crlf_push(&p->crlf, buf, n, &p->tmp) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
-    return cm_spool_write(p->out, p->tmp.data, p->tmp.len);
-}
-
 cm_stat cm_smime_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
                          cm_spool *body, const cm_detect_where *w, cm_spool *plain, int *ours,
                          int *authenticated)
 {
     cm_der_reader d;
-    plain_sink ps;
+    cm_plainsink ps;
     cm_reader rd = {cm_der_reader_read, NULL, &d};
-    cm_writer wr = {plain_write, &ps};
+    cm_writer wr = {cm_plainsink_write, &ps};
     cm_stat st;
 
     *ours = *authenticated = 0;
     cm_der_reader_init(&d, body, w->off, w->len, w->cte);
-    ps.out = plain;
-    cm_crlf_init(&ps.crlf);
-    cm_buf_init(&ps.tmp);
+    cm_plainsink_init(&ps, plain, NULL);
     st = ops->decrypt_gateway(s, &rd, &wr, ours, authenticated);
     if (d.err != 0) {
         /* Ours, whatever the engine made of it: never "damaged" (5xx). */
@@ -99,7 +78,7 @@ cm_stat cm_smime_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const c
         cm_log_errno("%s: S/MIME decryption: reading the ciphertext from the spool", CM_QID(mc));
         st = d.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     }
-    cm_buf_free(&ps.tmp);
+    cm_plainsink_free(&ps);
     cm_der_reader_free(&d);
     return st;
 }
