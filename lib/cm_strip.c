@@ -149,6 +149,49 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
     return st;
 }
 
+/* The header section of the part at [off, off + avail) of plain, read up
+ * to the header limit (never cut short: a short read taken for the end
+ * would move the header's rest into the body) and parsed into h; the
+ * body's offset from off into *body_off; its Content-Type parsed into ct
+ * (type NULL without one; freed by the caller whatever the outcome). A
+ * header that cannot be read: CM_HEADER_LIMIT or the parser's status. */
+static cm_stat part_header(cm_spool *plain, uint64_t off, uint64_t avail, cm_hdrs *h,
+                           size_t *body_off, cm_ctype *ct)
+{
+    size_t want = CM_HDR_MAX_BYTES + 4, len = avail < want ? (size_t) avail : want;
+    cm_buf b = CM_BUF_INIT;
+    const cm_hdr *f;
+    cm_hparse r;
+    cm_stat st = CM_OK;
+    ssize_t n;
+
+    memset(ct, 0, sizeof(*ct));
+    *body_off = 0;
+    if (cm_buf_reserve(&b, len + 1) < 0)
+        return CM_ERR_NOMEM;
+    if ((n = cm_spool_read_full_at(plain, off, b.data, len)) < 0 || (size_t) n != len) {
+        cm_buf_free(&b);
+        return n < 0 ? spool_err() : CM_ERR_SPOOL;
+    }
+    r = cm_hdrs_parse(h, (unsigned char *) b.data, len, len < want, body_off, &st);
+    cm_buf_free(&b);
+    if (r == CM_HPARSE_MORE)
+        return CM_HEADER_LIMIT;
+    if (r == CM_HPARSE_ERROR)
+        return st;
+    if ((f = cm_hdrs_find(h, "Content-Type", 0)) != NULL && cm_ctype_parse(f->value, ct) < 0)
+        return CM_ERR_NOMEM;
+    return CM_OK;
+}
+
+/* Does the Content-Type declare protected headers (RFC 9788)? */
+static int declares_protected(const cm_ctype *ct)
+{
+    const char *ph = ct->type != NULL ? cm_ctype_param(ct, "protected-headers") : NULL;
+
+    return ph != NULL && strcasecmp(ph, "v1") == 0;
+}
+
 /* The signed part's header, if it declares protected headers (RFC 9788:
  * the header of the signed content, inside a multipart/signed, is what a
  * reader shows). A header that cannot be read is refused as the entity's
@@ -156,39 +199,15 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
  * bad line would go unchecked. */
 static cm_stat signed_headers(cm_stripped *x, cm_spool *plain)
 {
-    size_t want = CM_HDR_MAX_BYTES + 4, body_off = 0;
-    size_t len = x->signed_part.len < want ? (size_t) x->signed_part.len : want;
-    cm_buf b = CM_BUF_INIT;
-    const cm_hdr *f;
-    cm_hparse r;
-    cm_stat st = CM_OK;
+    size_t body_off;
     cm_ctype ct;
-    ssize_t n;
+    cm_stat st;
 
-    if (cm_buf_reserve(&b, len + 1) < 0)
-        return CM_ERR_NOMEM;
-    if ((n = cm_spool_read_full_at(plain, x->signed_part.off, b.data, len)) < 0
-        || (size_t) n != len) {
-        cm_buf_free(&b);
-        return n < 0 ? spool_err() : CM_ERR_SPOOL;
-    }
-    r = cm_hdrs_parse(&x->phdrs, (unsigned char *) b.data, len, len < want, &body_off, &st);
-    cm_buf_free(&b);
-    if (r == CM_HPARSE_MORE)
-        return CM_HEADER_LIMIT;
-    if (r == CM_HPARSE_ERROR)
-        return st;
-    if ((f = cm_hdrs_find(&x->phdrs, "Content-Type", 0)) == NULL)
-        return CM_OK;
-    if (cm_ctype_parse(f->value, &ct) < 0)
-        return CM_ERR_NOMEM;
-    if (ct.type != NULL) {
-        const char *ph = cm_ctype_param(&ct, "protected-headers");
-
-        x->signed_protected = ph != NULL && strcasecmp(ph, "v1") == 0;
-    }
+    st = part_header(plain, x->signed_part.off, x->signed_part.len, &x->phdrs, &body_off, &ct);
+    if (st == CM_OK)
+        x->signed_protected = declares_protected(&ct);
     cm_ctype_free(&ct);
-    return CM_OK;
+    return st;
 }
 
 /* Is the entity an RFC 3156 multipart/signed? Find its two parts. */
@@ -243,13 +262,9 @@ static void find_opaque(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
 
 cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const cm_hdrs *outer)
 {
-    size_t want = CM_HDR_MAX_BYTES + 4, body_off = 0;
-    cm_buf b = CM_BUF_INIT;
-    const cm_hdr *f;
-    cm_hparse r;
-    cm_stat st = CM_OK;
+    size_t body_off;
     cm_ctype ct;
-    ssize_t n;
+    cm_stat st;
 
     memset(x, 0, sizeof(*x));
     cm_hdrs_init(&x->ehdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
@@ -257,32 +272,14 @@ cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const c
     cm_buf_init(&x->sig);
     if (inline_text)
         return inline_fields(x, plain, outer);
-    if (cm_buf_reserve(&b, want) < 0)
-        return CM_ERR_NOMEM;
-    /* The whole header section, or all there is: a short read taken for
-     * the end would cut the header and move its rest into the body. */
-    if ((n = cm_spool_peek(plain, b.data, want)) < 0) {
-        cm_buf_free(&b);
-        return spool_err();
-    }
-    r = cm_hdrs_parse(&x->ehdrs, (unsigned char *) b.data, (size_t) n, (size_t) n < want,
-                      &body_off, &st);
-    cm_buf_free(&b);
-    if (r == CM_HPARSE_MORE)
-        return CM_HEADER_LIMIT;
-    if (r == CM_HPARSE_ERROR)
-        return st;
-    x->body_off = body_off;
-    if ((f = cm_hdrs_find(&x->ehdrs, "Content-Type", 0)) == NULL)
-        return CM_OK;
-    if (cm_ctype_parse(f->value, &ct) < 0)
-        return CM_ERR_NOMEM;
-    if (ct.type != NULL) {
-        const char *ph = cm_ctype_param(&ct, "protected-headers");
-
-        x->protected_hdrs = ph != NULL && strcasecmp(ph, "v1") == 0;
-        st = find_signed(x, plain, &ct);
-        find_opaque(x, plain, &ct);
+    st = part_header(plain, 0, cm_spool_size(plain), &x->ehdrs, &body_off, &ct);
+    if (st == CM_OK) {
+        x->body_off = body_off;
+        x->protected_hdrs = declares_protected(&ct);
+        if (ct.type != NULL) {
+            st = find_signed(x, plain, &ct);
+            find_opaque(x, plain, &ct);
+        }
     }
     cm_ctype_free(&ct);
     return st;
