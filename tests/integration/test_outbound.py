@@ -10,6 +10,7 @@ import threading
 import time
 
 import sender as S
+from filtcheck import passes, refused, run_filter
 from cmrun import gpgme_only
 from cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
                     workdir, write_config)
@@ -29,26 +30,7 @@ def conf(**keys):
 
 def filt(message, to=("x@ext.example",), sender="alice@example.org", config=None,
          direction="outbound"):
-    cmd = [BIN, "-c", config or CONF, "--direction", direction, "--from", sender]
-    for t in to:
-        cmd += ["--to", t]
-    return subprocess.run(cmd, input=message, capture_output=True)
-
-
-def passes(r, what):
-    check(r.returncode == 0, "%s: exit %d: %s" % (what, r.returncode, r.stderr.decode()))
-    return r.stdout
-
-
-def refused(r, mark, code, xcode, exit_code, text=None):
-    check(r.returncode == exit_code, "exit %d, want %d: %s" % (r.returncode, exit_code,
-                                                             r.stderr.decode()))
-    check(r.stdout == b"", "output written on refusal")
-    err = r.stderr.decode()
-    check(("%s %s" % (code, xcode)) in err, "reply %r, want %s %s" % (err, code, xcode))
-    check(mark not in err, "plaintext in the reply")
-    if text:
-        check(text in err, "reply %r lacks %r" % (err, text))
+    return run_filter(BIN, config or CONF, message, sender, to, direction)
 
 
 def decrypted(out, entity, trace=b"decrypted pgp-mime"):

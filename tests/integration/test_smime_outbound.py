@@ -13,6 +13,7 @@ import subprocess
 
 import sender as S
 import smime_sender as M
+from filtcheck import passes, refused, run_filter
 from cmtest import args, check, run_tests, workdir, write_config
 from smime_oracles import CA, CERTS
 
@@ -32,15 +33,7 @@ def conf(**keys):
 
 def filt(message, sender="alice@example.org", to=("x@ext.example",), config=None,
          direction="outbound"):
-    cmd = [BIN, "-c", config or CONF, "--direction", direction, "--from", sender]
-    for t in to:
-        cmd += ["--to", t]
-    return subprocess.run(cmd, input=message, capture_output=True)
-
-
-def passes(r, what):
-    check(r.returncode == 0, "%s: exit %d: %s" % (what, r.returncode, r.stderr.decode()))
-    return r.stdout
+    return run_filter(BIN, config or CONF, message, sender, to, direction)
 
 
 def decrypted(out, entity, mark):
@@ -49,15 +42,6 @@ def decrypted(out, entity, mark):
     got = S.entity_of(out)
     check(got == entity, "decrypted entity differs:\n%r\nwant\n%r" % (got[:400], entity[:400]))
     check(mark.encode() in M.verify(got), "the kept signature does not verify in openssl")
-
-
-def refused(r, mark, code, xcode, text, exit_code=69):
-    err = r.stderr.decode()
-    check(r.returncode == exit_code, "exit %d, want %d: %s" % (r.returncode, exit_code, err))
-    check(r.stdout == b"", "output written on refusal")
-    check(("%s %s" % (code, xcode)) in err, "reply %r, want %s %s" % (err, code, xcode))
-    check(mark not in err, "plaintext in the reply")
-    check(text in err, "reply %r lacks %r" % (err, text))
 
 
 # ------------------------------------------------------------ decryption
@@ -110,7 +94,7 @@ def test_replay_refused():
     mark = S.canary()
     msg = M.message(M.encrypt(M.sign(S.entity_text(mark))))
     passes(filt(msg), "first")
-    refused(filt(msg), mark, "550", "5.7.1", "already sent once")
+    refused(filt(msg), mark, "550", "5.7.1", 69, "already sent once")
 
 
 def test_rewrapped_replay_refused():
@@ -120,7 +104,7 @@ def test_rewrapped_replay_refused():
     signed = M.sign(S.entity_text(mark), opaque=True)
     passes(filt(M.message(M.encrypt(signed))), "first")
     refused(filt(M.message(M.encrypt(signed, M.GATEWAY_EC, "-aes-256-gcm"))), mark, "550",
-            "5.7.1", "already sent once")
+            "5.7.1", 69, "already sent once")
 
 
 def _corrupt(enc, back):
@@ -136,7 +120,7 @@ def test_corrupted_ciphertext_gcm():
     """AuthEnvelopedData whose ciphertext was changed: the tag fails, 5.7.5."""
     mark = S.canary()
     enc = M.encrypt(M.sign(S.entity_text(mark)), M.GATEWAY_EC, "-aes-256-gcm")
-    refused(filt(M.message(_corrupt(enc, 60))), mark, "554", "5.7.5", "cannot decrypt")
+    refused(filt(M.message(_corrupt(enc, 60))), mark, "554", "5.7.5", 69, "cannot decrypt")
 
 
 def test_corrupted_ciphertext_cbc():
@@ -156,7 +140,7 @@ def test_no_integrity_without_gate():
     c = conf(RequireSignature="no")
     mark = S.canary()
     refused(filt(M.message(M.encrypt(S.entity_text(mark))), config=c), mark, "554", "5.7.5",
-            "integrity")
+            69, "integrity")
     ent = S.entity_text(mark)
     out = passes(filt(M.message(M.encrypt(ent, M.GATEWAY_EC, "-aes-256-gcm")), config=c), "gcm")
     check(S.entity_of(out) == ent, "GCM entity differs")
@@ -175,7 +159,7 @@ def test_gateway_file_readable_by_others_fails_closed():
     check(b"others may access it" in r.stdout + r.stderr, "reason: %r" % (r.stdout + r.stderr))
     mark = S.canary()
     refused(filt(M.message(M.encrypt(M.sign(S.entity_text(mark)))), config=c), mark, "451",
-            "4.3.0", "Gateway decryption key unavailable", exit_code=75)
+            "4.3.0", 75, "Gateway decryption key unavailable")
 
 
 def test_check_counts_gateway_certificates():
@@ -191,7 +175,7 @@ def test_check_counts_gateway_certificates():
 def gate(name, make, code, xcode, text, sender="alice@example.org"):
     def t():
         mark = S.canary()
-        refused(filt(make(mark), sender=sender), mark, code, xcode, text)
+        refused(filt(make(mark), sender=sender), mark, code, xcode, 69, text)
     return ("refuse/" + name, t)
 
 
