@@ -1,7 +1,7 @@
 /* cm_rnp - the OpenPGP engine on librnp: no process per operation. The
  * keyring is held in memory (cm_rnp_ring); lookups read its index, and
- * encryption runs in this thread under the ring's lock (librnp's FFI
- * object is not thread-safe), streaming from the reader to the writer. */
+ * encryption runs in this thread on an FFI object the ring's pool lends it
+ * (librnp's are not thread-safe), streaming from the reader to the writer. */
 #include "cm_rnp.h"
 #include "cm_rnp_int.h"
 #include "cm_buf.h"
@@ -123,10 +123,10 @@ static cm_stat map_result(rnp_result_t rr)
     return rr == RNP_ERROR_OUT_OF_MEMORY ? CM_ERR_NOMEM : CM_ERR_ENCRYPT;
 }
 
-/* The encryption itself, under the ring's lock. */
-static rnp_result_t encrypt_locked(cm_engine_session *s, cm_engine_io *io, const char **failed)
+/* The encryption itself, on an FFI object this thread holds. */
+static rnp_result_t encrypt_on(rnp_ffi_t ffi, cm_engine_session *s, cm_engine_io *io,
+                               const char **failed)
 {
-    rnp_ffi_t ffi = s->ring->ffi;
     rnp_input_t in = NULL;
     rnp_output_t out = NULL;
     rnp_op_encrypt_t op = NULL;
@@ -175,15 +175,16 @@ static cm_stat rnp_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     const char *qid = CM_QID(s->mc), *failed;
     rnp_result_t rr;
     cm_engine_io io;
+    size_t slot;
     cm_stat st;
 
     if (s->nkeys == 0)
         return CM_ERR_INTERNAL;
     cm_engine_io_init(&io, s->mc, in, out);
-    if (pthread_mutex_lock(&s->ring->lock) != 0)
-        return CM_ERR_INTERNAL;
-    rr = encrypt_locked(s, &io, &failed);
-    (void) pthread_mutex_unlock(&s->ring->lock);
+    if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, 0, &slot)) != CM_OK)
+        return st;
+    rr = encrypt_on(s->ring->pool.ffi[slot], s, &io, &failed);
+    cm_rnp_pool_give(&s->ring->pool, slot);
     if ((st = cm_engine_io_status(&io, s->mc, "encryption")) != CM_OK)
         return st;
     if (rr == RNP_SUCCESS)

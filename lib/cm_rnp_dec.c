@@ -248,6 +248,7 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
     dec_result res = {RNP_SUCCESS, 0, NULL, false, 0};
     int integrity;
     cm_engine_io io;
+    size_t slot;
     cm_stat st;
 
     memset(sigs, 0, sizeof(*sigs));
@@ -257,10 +258,10 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
         return CM_ERR_GATEWAY_KEY;
     }
     cm_engine_io_init(&io, s->mc, in, out);
-    if (pthread_mutex_lock(&s->ring->lock) != 0)
-        return CM_ERR_INTERNAL;
+    if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, 1, &slot)) != CM_OK)
+        return st;
     decrypt_locked(s, &io, sigs, &res);
-    (void) pthread_mutex_unlock(&s->ring->lock);
+    cm_rnp_pool_give(&s->ring->pool, slot);
     integrity = res.mode != NULL && res.valid
                 && (strcmp(res.mode, "cfb-mdc") == 0 || strncmp(res.mode, "aead", 4) == 0);
     if ((st = cm_engine_io_status(&io, s->mc, "decryption")) != CM_OK) {
@@ -344,14 +345,15 @@ cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void
     rnp_result_t rr = RNP_SUCCESS;
     int unknown = 0;
     cm_engine_io io;
+    size_t slot;
     cm_stat st;
 
     memset(sigs, 0, sizeof(*sigs));
     cm_engine_io_init(&io, s->mc, data, NULL);
-    if (pthread_mutex_lock(&s->ring->lock) != 0)
-        return CM_ERR_INTERNAL;
+    if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, 1, &slot)) != CM_OK)
+        return st;
     verify_locked(s, &io, sig, siglen, sigs, &rr, &unknown);
-    (void) pthread_mutex_unlock(&s->ring->lock);
+    cm_rnp_pool_give(&s->ring->pool, slot);
     if ((st = cm_engine_io_status(&io, s->mc, "signature check")) != CM_OK)
         return st;
     if (rr == RNP_ERROR_OUT_OF_MEMORY)

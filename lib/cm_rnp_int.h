@@ -37,6 +37,34 @@ typedef struct cm_rnp_addr {
     size_t key;             /* index into ring->keys */
 } cm_rnp_addr;
 
+/* The FFI objects of a ring, each lent to one thread at a time
+ * (cm_rnp_pool.c). Slot 0 is the ring's own, with the gateway's secret
+ * keys; the others are copies of its public keys for encryption. */
+#define CM_RNP_POOL_MAX 8
+typedef struct cm_rnp_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    rnp_ffi_t ffi[CM_RNP_POOL_MAX];
+    unsigned char busy[CM_RNP_POOL_MAX];
+    size_t n, max;              /* made; at most this many (one per CPU) */
+    int growing;                /* a copy is being made */
+    unsigned char *image;       /* the public keyring the copies load */
+    size_t len, nkeys;          /* nkeys: keys and subkeys in each */
+    int kbx;
+} cm_rnp_pool;
+
+int cm_rnp_pool_init(cm_rnp_pool *p);
+void cm_rnp_pool_destroy(cm_rnp_pool *p);
+/* The ring is loaded: own is slot 0; the pool keeps image (heap) for the
+ * copies, which must read as many keys from it as own holds. */
+void cm_rnp_pool_start(cm_rnp_pool *p, rnp_ffi_t own, unsigned char *image, size_t len, int kbx);
+/* A free FFI object, waiting for one if need be; secret: slot 0 only. */
+cm_stat cm_rnp_pool_take(cm_rnp_pool *p, const cm_msgctx *mc, int secret, size_t *slot);
+void cm_rnp_pool_give(cm_rnp_pool *p, size_t slot);
+/* A new FFI object with the public keys of a keyring image; *ffi is NULL
+ * if librnp could not even make one. */
+rnp_result_t cm_rnp_ffi_load(rnp_ffi_t *ffi, const unsigned char *buf, size_t len, int kbx);
+
 typedef struct cm_rnp_ring cm_rnp_ring;     /* one loaded state of KeyringDir */
 typedef struct cm_rnp_cache cm_rnp_cache;   /* the engine's current ring */
 
@@ -47,10 +75,11 @@ struct cm_rnp_ring {
     char *gateways;             /* GatewayKeys it loaded secrets for, joined */
     cm_keyring_id id;           /* pubring */
     struct stat trustdb, privdir;   /* st_ino 0: absent */
-    /* librnp's FFI object is not thread-safe: every use of ffi is under
-     * lock. Lookups use the index below, which is read-only once built. */
-    pthread_mutex_t lock;
+    /* librnp's FFI object is not thread-safe: once the ring is built,
+     * every use of one is through the pool. Lookups use the index below,
+     * which is read-only once built. */
     rnp_ffi_t ffi;
+    cm_rnp_pool pool;
     cm_rnp_key *keys;
     size_t nkeys;
     cm_rnp_addr *byaddr;        /* sorted by address */

@@ -36,9 +36,9 @@ static void ring_free(cm_rnp_ring *r)
     if (r == NULL)
         return;
     cm_rnp_index_free(r);
+    cm_rnp_pool_destroy(&r->pool);
     if (r->ffi != NULL)
         (void) rnp_ffi_destroy(r->ffi);
-    (void) pthread_mutex_destroy(&r->lock);
     free(r->gateways);
     free(r->dir);
     free(r);
@@ -323,17 +323,12 @@ static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const ch
 static cm_stat load_public(const cm_msgctx *mc, cm_rnp_ring *r, const unsigned char *buf,
                            size_t len, int kbx)
 {
-    const char *fmt = kbx ? "KBX" : "GPG";
-    rnp_input_t in = NULL;
-    rnp_result_t rr;
+    rnp_result_t rr = cm_rnp_ffi_load(&r->ffi, buf, len, kbx);
 
-    if ((rr = rnp_ffi_create(&r->ffi, fmt, "G10")) != RNP_SUCCESS) {
+    if (rr != RNP_SUCCESS && r->ffi == NULL) {
         cm_log_error("%s: librnp: %s", CM_QID(mc), rnp_result_to_string(rr));
         return rr == RNP_ERROR_OUT_OF_MEMORY ? CM_ERR_NOMEM : CM_ERR_ENGINE;
     }
-    if ((rr = rnp_input_from_memory(&in, buf, len, false)) == RNP_SUCCESS)
-        rr = rnp_load_keys(r->ffi, fmt, in, RNP_LOAD_SAVE_PUBLIC_KEYS);
-    (void) rnp_input_destroy(in);
     if (rr != RNP_SUCCESS) {
         cm_log_error("%s: KeyringDir %s: librnp cannot read the keyring: %s", CM_QID(mc), r->dir,
                      rnp_result_to_string(rr));
@@ -380,7 +375,6 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
         return CM_ERR_KEYRING;
     }
     st = load_public(mc, r, buf, len, kbx);
-    free(buf);
     if (st == CM_OK)
         st = load_trustdb(mc, dir, &t);
     else
@@ -402,6 +396,10 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
         *again = 1;
         st = CM_ERR_KEYRING_DAMAGED;
     }
+    if (st == CM_OK)
+        cm_rnp_pool_start(&r->pool, r->ffi, buf, len, kbx);
+    else
+        free(buf);
     return st;
 }
 
@@ -416,7 +414,7 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
 
         if (r == NULL)
             return CM_ERR_NOMEM;
-        if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        if (cm_rnp_pool_init(&r->pool) != 0) {
             free(r);
             return CM_ERR_INTERNAL;
         }
