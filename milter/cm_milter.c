@@ -228,7 +228,7 @@ static sfsistat cm_body(SMFICTX *ctx, unsigned char *p, size_t n)
 /* Apply header edits, then (never interleaved) the body replacement. */
 static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
 {
-    unsigned char buf[REPLACE_CHUNK];
+    unsigned char *buf;
     size_t i;
     ssize_t r;
 
@@ -259,12 +259,18 @@ static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
         return 0;
     if (cm_spool_rewind(res->body) < 0)
         return -1;
-    while ((r = cm_spool_read(res->body, buf, sizeof(buf))) > 0) {
+    /* On the heap: a thread's stack is new to each connection (libmilter
+     * starts a thread for it), and its pages would fault in every time. */
+    if ((buf = malloc(REPLACE_CHUNK)) == NULL)
+        return -1;
+    while ((r = cm_spool_read(res->body, buf, REPLACE_CHUNK)) > 0) {
         if (smfi_replacebody(ctx, buf, (int) r) != MI_SUCCESS) {
             cm_log_error("body replacement failed");
-            return -1;
+            r = -1;
+            break;
         }
     }
+    free(buf);
     return r == 0 ? 0 : -1;
 }
 
