@@ -19,7 +19,20 @@ figures in notes and the README.
     --compare OTHER_BUILD     also OTHER_BUILD's cryptmilter, as ENGINE@base,
                               in the same interleaved rounds: a change is
                               measured against its parent in one run, not
-                              against figures from another day"""
+                              against figures from another day
+    --workloads 10KiB         only the workloads whose names start so
+    --keyring kbx             the keyring format of KeyringDir: gpg
+                              (default, pubring.gpg, as the README advises
+                              for the GPGME engine) or kbx (pubring.kbx,
+                              gpg's own default)
+    --keys rsa3072            the recipients' key algorithm (gpg's
+                              --quick-gen-key name; default future-default,
+                              gpg's own: Ed25519 with a Curve25519
+                              encryption subkey). Public-key encryption
+                              costs a scalar multiplication per recipient
+                              with Curve25519, little with RSA: comparing
+                              the two separates the algorithm's cost from
+                              the gateway's"""
 import argparse
 import os
 import shutil
@@ -66,10 +79,16 @@ def peak_rss_kib(pid):
     return 0
 
 
-def make_keyring(path):
+def make_keyring(path, algo="future-default", fmt="gpg"):
     """A keyring with bench@example.org and 2..10bench@example.org (what
-    smtp-source -r makes of -t bench@example.org)."""
+    smtp-source -r makes of -t bench@example.org), keys of gpg's
+    --quick-gen-key algorithm algo, in a pubring.gpg (fmt "gpg": as the
+    README advises for the GPGME engine) or a pubring.kbx (fmt "kbx")."""
     os.makedirs(path, mode=0o700)
+    if fmt == "gpg":
+        # gpg keeps using a pubring.gpg it finds (and caches its checks of
+        # key signatures in it, which pubring.kbx does not).
+        open(os.path.join(path, "pubring.gpg"), "w").close()
     if os.environ.get("CM_BENCH_SEED_FILE") != "yes":
         # As the README advises: concurrent gpg runs otherwise queue on
         # the lock of KeyringDir's random_seed (CM_BENCH_SEED_FILE=yes to
@@ -79,8 +98,13 @@ def make_keyring(path):
     env = dict(os.environ, GNUPGHOME=path, LC_ALL="C")
     for n in [""] + [str(i) for i in range(2, 11)]:
         subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
-                        "%sbench@example.org" % n, "future-default", "default", "never"],
+                        "%sbench@example.org" % n, algo, "default", "never"],
                        env=env, check=True)
+    if fmt == "gpg":
+        # Imported keys have their signature checks cached; generated
+        # ones only once checked (as the README advises).
+        subprocess.run(["gpg", "--batch", "--check-sigs"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     subprocess.run(["gpgconf", "--kill", "all"], env=env)
     for root, dirs, files in os.walk(path):
         for n in dirs + files:
@@ -203,6 +227,12 @@ def main():
     ap.add_argument("--quick", action="store_true", help="a fifth of the messages")
     ap.add_argument("--engines", default=",".join(ENGINES),
                     help="OpenPGPBackend values to run, comma-separated")
+    ap.add_argument("--workloads", default="", metavar="PREFIX",
+                    help="only the workloads whose names start with PREFIX")
+    ap.add_argument("--keyring", default="gpg", choices=("gpg", "kbx"),
+                    help="KeyringDir's keyring format")
+    ap.add_argument("--keys", default="future-default", metavar="ALGO",
+                    help="the recipients' key algorithm, as gpg --quick-gen-key takes it")
     ap.add_argument("--compare", metavar="BUILD",
                     help="also run this other build's cryptmilter (as ENGINE@base), "
                     "interleaved with the first, so that a change is measured in one run")
@@ -210,13 +240,17 @@ def main():
     engines = [e for e in a.engines.split(",") if e]
     if any(e not in ENGINES for e in engines):
         raise SystemExit("--engines: one of %s" % ", ".join(ENGINES))
+    workloads = [(n, s, r, ss, max(ss, c // 5) if a.quick else c) for n, s, r, ss, c in WORKLOADS
+                 if n.startswith(a.workloads)]
+    if not workloads:
+        raise SystemExit("--workloads: none starts with %r" % a.workloads)
     # A stopped bench must stop its Postfix instances too (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     build = os.path.abspath(a.build)
     base = mta.workdir()
     mta.ensure_user("cryptmilter", "postfix")
     keyring = os.path.join(base, "keyring")
-    make_keyring(keyring)
+    make_keyring(keyring, a.keys, a.keyring)
     sink = Sink(base)
     kinds = ["none", "null"] + engines
     if a.compare:
@@ -224,7 +258,6 @@ def main():
     compare = os.path.abspath(a.compare) if a.compare else None
     setups = {k: Setup(base, build, sink, k, keyring, compare) for k in kinds}
     results = {}
-    workloads = [(n, s, r, ss, max(ss, c // 5) if a.quick else c) for n, s, r, ss, c in WORKLOADS]
     try:
         for rnd in range(a.rounds):
             for w in workloads:
@@ -239,8 +272,9 @@ def main():
             s.stop()
         sink.stop()
     load = open("/proc/loadavg").read().split()[:3]
-    print("\n%d rounds, %d CPUs, load average %s, %s"
-          % (a.rounds, os.cpu_count(), " ".join(load), time.strftime("%Y-%m-%d %H:%M")))
+    print("\n%d rounds, %d CPUs, load average %s, %s, %s keys in a %s keyring"
+          % (a.rounds, os.cpu_count(), " ".join(load), time.strftime("%Y-%m-%d %H:%M"), a.keys,
+             a.keyring))
     print("%-30s %-10s %22s %6s %10s %10s %9s" % ("workload", "milter", "msgs/s median (min-max)",
                                                  "/null", "CPU ms/msg", "milter ms", "peak RSS"))
     for w in workloads:

@@ -184,6 +184,32 @@ def test_damaged_keyring_tempfails():
     refusal(MSG, conf, ["alice@example.org"], "451", "4.3.0", 75)
 
 
+def test_pubring_gpg_keyring_encrypts():
+    # The README advises a pubring.gpg KeyringDir for the GPGME engine: gpg
+    # caches its checks of key signatures there (in ring-trust packets),
+    # not in pubring.kbx. Both engines must read it, cache and all.
+    home = os.path.join(TMP, "pubring-gpg-home")
+    os.makedirs(home, mode=0o700)
+    open(os.path.join(home, "pubring.gpg"), "w").close()
+    env = dict(os.environ, GNUPGHOME=home)
+    keys = subprocess.run(["gpg", "--batch", "--export", "alice@example.org", "bob@example.org"],
+                          env=dict(os.environ, GNUPGHOME=GNUPGHOME), capture_output=True,
+                          check=True).stdout
+    subprocess.run(["gpg", "--batch", "--quiet", "--import"], input=keys, env=env,
+                   capture_output=True, check=True)
+    subprocess.run(["gpg", "--batch", "--check-sigs"], env=env, capture_output=True, check=True)
+    subprocess.run(["gpgconf", "--kill", "all"], env=env)
+    check(not os.path.exists(os.path.join(home, "pubring.kbx")), "gpg made a pubring.kbx")
+    packets = subprocess.run(["gpg", "--list-packets", os.path.join(home, "pubring.gpg")],
+                             env=env, capture_output=True).stdout
+    check(b"sigcache=" in packets, "no cached signature checks in pubring.gpg")
+    conf = write_config(os.path.join(TMP, "pubring-gpg.conf"), KeyringDir=home,
+                        MissingKeyAction="tempfail")
+    r = filt(MSG, conf=conf)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    check_decrypts_to(check_rfc3156(r.stdout, MSG), MSG, TMP)
+
+
 def test_onerror_reject():
     conf = write_config(os.path.join(TMP, "onerr.conf"), KeyringDir=os.path.join(TMP, "none"),
                         OnError="reject")
