@@ -16,6 +16,7 @@
 #define SUITE "cm_gpgme_dec"
 #endif
 #include "cm_buf.h"
+#include "cm_testbuf.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -190,22 +191,6 @@ START_TEST(key_has_addr_reads_user_ids)
     close_session(&f);
 }
 END_TEST
-
-static ssize_t buf_read(void *arg, void *p, size_t n)
-{
-    cm_buf *b = arg;
-    size_t k = n < b->len ? n : b->len;
-
-    memcpy(p, b->data, k);
-    memmove(b->data, b->data + k, b->len - k);
-    b->len -= k;
-    return (ssize_t) k;
-}
-
-static int buf_write(void *arg, const void *p, size_t n)
-{
-    return cm_buf_append(arg, p, n);
-}
 
 START_TEST(decrypt_verify_reports_signer_and_time)
 {

@@ -7,6 +7,7 @@
 #include "cm_rnp.h"
 #include "cm_rnp_int.h"
 #include "cm_buf.h"
+#include "cm_testbuf.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -109,26 +110,33 @@ START_TEST(a_busy_ffi_gets_a_copy_with_the_same_keys)
 }
 END_TEST
 
+/* A thread taking a slot (secret: slot 0 only) still waits a while later,
+ * and gets slot "given" once that is given back. */
+static void waits_for(cm_rnp_pool *p, const cm_msgctx *mc, int secret, size_t given)
+{
+    taker t = {p, mc, secret, 99, 0};
+    pthread_t th;
+
+    ck_assert_int_eq(pthread_create(&th, NULL, take_thread, &t), 0);
+    ck_assert(!taken_soon(&t));
+    cm_rnp_pool_give(p, given);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_uint_eq(t.slot, given);
+    cm_rnp_pool_give(p, t.slot);
+}
+
 START_TEST(a_full_pool_waits_for_a_slot_given_back)
 {
-    pthread_t th;
     cm_rnp_pool *p;
     size_t a;
-    taker t;
     sess x;
 
     open_sess(&x);
     p = &x.s->ring->pool;
     p->max = 1;
     ck_assert_int_eq(cm_rnp_pool_take(p, &x.mc, 0, &a), CM_OK);
-    t = (taker) {p, &x.mc, 0, 99, 0};
-    ck_assert_int_eq(pthread_create(&th, NULL, take_thread, &t), 0);
-    ck_assert(!taken_soon(&t));
-    cm_rnp_pool_give(p, a);
-    ck_assert_int_eq(pthread_join(th, NULL), 0);
-    ck_assert_uint_eq(t.slot, 0);
+    waits_for(p, &x.mc, 0, a);
     ck_assert_uint_eq(p->n, 1);
-    cm_rnp_pool_give(p, t.slot);
     close_sess(&x);
 }
 END_TEST
@@ -136,10 +144,8 @@ END_TEST
 /* A free copy is no use to decryption: it lacks the gateway's secrets. */
 START_TEST(decryption_waits_for_the_ffi_with_the_secrets)
 {
-    pthread_t th;
     cm_rnp_pool *p;
     size_t a, b;
-    taker t;
     sess x;
 
     open_sess(&x);
@@ -147,33 +153,12 @@ START_TEST(decryption_waits_for_the_ffi_with_the_secrets)
     p->max = 2;
     ck_assert_int_eq(cm_rnp_pool_take(p, &x.mc, 0, &a), CM_OK);
     ck_assert_int_eq(cm_rnp_pool_take(p, &x.mc, 0, &b), CM_OK);
+    ck_assert_uint_eq(a, 0);
     cm_rnp_pool_give(p, b);     /* slot 1 free, slot 0 busy */
-    t = (taker) {p, &x.mc, 1, 99, 0};
-    ck_assert_int_eq(pthread_create(&th, NULL, take_thread, &t), 0);
-    ck_assert(!taken_soon(&t));
-    cm_rnp_pool_give(p, a);
-    ck_assert_int_eq(pthread_join(th, NULL), 0);
-    ck_assert_uint_eq(t.slot, 0);
-    cm_rnp_pool_give(p, t.slot);
+    waits_for(p, &x.mc, 1, a);
     close_sess(&x);
 }
 END_TEST
-
-static ssize_t buf_read(void *arg, void *out, size_t n)
-{
-    cm_buf *b = arg;
-    size_t k = n < b->len ? n : b->len;
-
-    memcpy(out, b->data, k);
-    memmove(b->data, b->data + k, b->len - k);
-    b->len -= k;
-    return (ssize_t) k;
-}
-
-static int buf_write(void *arg, const void *p, size_t n)
-{
-    return cm_buf_append(arg, p, n);
-}
 
 #define THREADS 6
 

@@ -4,6 +4,7 @@
  * key librnp cannot use (passphrase) is the gateway's failure (4xx). */
 #include "cm_rnp.h"
 #include "cm_buf.h"
+#include "cm_testbuf.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -141,22 +142,6 @@ START_TEST(damaged_trustdb_is_an_error)
     remove_home(dir);
 }
 END_TEST
-
-static ssize_t buf_read(void *arg, void *out, size_t n)
-{
-    cm_buf *b = arg;
-    size_t k = n < b->len ? n : b->len;
-
-    memcpy(out, b->data, k);
-    memmove(b->data, b->data + k, b->len - k);
-    b->len -= k;
-    return (ssize_t) k;
-}
-
-static int buf_write(void *arg, const void *p, size_t n)
-{
-    return cm_buf_append(arg, p, n);
-}
 
 /* A gateway key with a passphrase: librnp cannot use it (gpg-agent
  * would ask for the passphrase): 4xx, with the reason logged. */
