@@ -58,7 +58,6 @@ class MilterProxy:
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _fire(self):
-        self.fired.set()
         if self.action == "kill":
             try:
                 os.kill(self.pid_fn(), signal.SIGKILL)
@@ -77,12 +76,18 @@ class MilterProxy:
                     self.hung.append(src)
                     threading.Event().wait(120)     # say nothing until the MTA gives up
                     break
+                if self.fired.is_set() and self.action == "kill":
+                    # What the milter wrote after the trigger is lost with
+                    # it, even a reply it managed to finish before the
+                    # signal landed (a fast milter answered EOM in that
+                    # gap, and the MTA then had a whole reply).
+                    break
+                trig = (direction, p[4:5]) == self.trigger and not self.fired.is_set()
+                if trig:
+                    self.fired.set()    # before forwarding: see above
                 dst.sendall(p)
-                if (direction, p[4:5]) == self.trigger and not self.fired.is_set():
-                    # After a kill, what the milter had already written is
-                    # lost with it: forward nothing more.
-                    if self._fire():
-                        break
+                if trig and self._fire():
+                    break
         except OSError:
             pass
         for s in (src, dst):
