@@ -129,8 +129,8 @@ void cm_mime_scan_push(cm_mime_scan *s, const unsigned char *p, size_t n)
         s->last_cr = p[i] == '\r';
         if (s->hlen < sizeof(s->head))
             s->head[s->hlen++] = p[i];
-        else
-            s->overflow = 1;
+        else if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            s->overflow = 1;    /* past head only transport padding may follow */
     }
 }
 

@@ -19,7 +19,10 @@ size_t cm_mime_parts(const unsigned char *p, size_t n, const char *boundary,
 /* The same, as a stream: bytes are pushed as they come (a 10 MiB part is
  * never held), offsets are from the first byte pushed. */
 #define CM_MIME_SCAN_MAX 4
-#define CM_MIME_HEAD 128    /* a delimiter line is judged on its first bytes */
+/* A delimiter line is judged on its first bytes (a boundary is at most
+ * 70), and past them on whether only transport padding follows, of any
+ * length, as cm_mime_parts judges the whole line. */
+#define CM_MIME_HEAD 128
 
 typedef struct cm_part64 {
     uint64_t off, len;
@@ -34,7 +37,7 @@ typedef struct cm_mime_scan {
     int prev_crlf;          /* the line before the current one ended in CRLF */
     unsigned char head[CM_MIME_HEAD];
     size_t hlen;            /* bytes of the current line kept in head */
-    int overflow;           /* the current line is longer than head */
+    int overflow;           /* more than padding past head: no delimiter */
     int last_cr;            /* the last byte pushed was CR */
     cm_part64 parts[CM_MIME_SCAN_MAX];
     size_t n;               /* parts found (more are counted in extra) */
