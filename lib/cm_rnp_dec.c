@@ -196,9 +196,10 @@ static int for_gateway(cm_engine_session *s, rnp_op_verify_t op)
     return yes;
 }
 
-static void decrypt_locked(cm_engine_session *s, cm_engine_io *io, cm_sigs *sigs, dec_result *res)
+/* On ffi, the pool's slot 0 (the gateway's secret keys), held by this thread. */
+static void decrypt_on(rnp_ffi_t ffi, cm_engine_session *s, cm_engine_io *io, cm_sigs *sigs,
+                       dec_result *res)
 {
-    rnp_ffi_t ffi = s->ring->ffi;
     rnp_input_t in = NULL;
     rnp_output_t out = NULL;
     rnp_op_verify_t op = NULL;
@@ -260,7 +261,7 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
     cm_engine_io_init(&io, s->mc, in, out);
     if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, 1, &slot)) != CM_OK)
         return st;
-    decrypt_locked(s, &io, sigs, &res);
+    decrypt_on(s->ring->pool.ffi[slot], s, &io, sigs, &res);
     cm_rnp_pool_give(&s->ring->pool, slot);
     integrity = res.mode != NULL && res.valid
                 && (strcmp(res.mode, "cfb-mdc") == 0 || strncmp(res.mode, "aead", 4) == 0);
@@ -297,10 +298,10 @@ cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *ou
     return st;
 }
 
-static void verify_locked(cm_engine_session *s, cm_engine_io *io, const void *sig, size_t siglen,
-                          cm_sigs *sigs, rnp_result_t *rrp, int *unknown)
+/* On ffi, the pool's slot 0, held by this thread. */
+static void verify_on(rnp_ffi_t ffi, cm_engine_io *io, const void *sig, size_t siglen,
+                      cm_sigs *sigs, rnp_result_t *rrp, int *unknown)
 {
-    rnp_ffi_t ffi = s->ring->ffi;
     rnp_input_t data = NULL, sgin = NULL;
     rnp_op_verify_t op = NULL;
     rnp_result_t rr;
@@ -352,7 +353,7 @@ cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void
     cm_engine_io_init(&io, s->mc, data, NULL);
     if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, 1, &slot)) != CM_OK)
         return st;
-    verify_locked(s, &io, sig, siglen, sigs, &rr, &unknown);
+    verify_on(s->ring->pool.ffi[slot], &io, sig, siglen, sigs, &rr, &unknown);
     cm_rnp_pool_give(&s->ring->pool, slot);
     if ((st = cm_engine_io_status(&io, s->mc, "signature check")) != CM_OK)
         return st;
