@@ -218,11 +218,8 @@ class PostfixInstance:
         # warns of an overridden entry at every daemon start, and postlogd,
         # restarted after idling, then blocks sending that warning to its
         # own socket, which hung a whole instance (found by the bench).
-        merged = {}
-        for k, v in conf:
-            merged[k] = v
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
-            for k, v in merged.items():
+            for k, v in dict(conf).items():
                 f.write("%s = %s\n" % (k, v))
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(port=self.port, subport=self.subport))
