@@ -147,7 +147,7 @@ class Setup:
     "null", or an OpenPGPBackend, optionally "@base" for the --compare
     build's cryptmilter."""
 
-    def __init__(self, base, build, sink, kind, keyring=None, compare=None):
+    def __init__(self, base, build, sink, kind, keyring=None, compare=None, membuf="1M"):
         self.kind = kind
         engine = kind.split("@")[0]
         if kind.endswith("@base"):
@@ -170,7 +170,7 @@ class Setup:
             conf = write_config(os.path.join(self.base, "cm.conf"),
                                 Socket="local:" + self.mta.milter_socket,
                                 UserID="cryptmilter:postfix", KeyringDir=keyring, SpoolDir=spool,
-                                MemoryBufferSize="1M", LogLevel="warning",
+                                MemoryBufferSize=membuf, LogLevel="warning",
                                 MissingKeyAction="tempfail", OpenPGPBackend=engine)
             self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter"), "-f", "-c",
                                        conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -238,6 +238,8 @@ def main():
     ap.add_argument("--compare", metavar="BUILD",
                     help="also run this other build's cryptmilter (as ENGINE@base), "
                     "interleaved with the first, so that a change is measured in one run")
+    ap.add_argument("--memory-buffer", default="1M", metavar="SIZE",
+                    help="cryptmilter's MemoryBufferSize (what stays in RAM before the spool file)")
     a = ap.parse_args()
     engines = [e for e in a.engines.split(",") if e]
     if any(e not in ENGINES for e in engines):
@@ -258,7 +260,7 @@ def main():
     if a.compare:
         kinds += [e + "@base" for e in engines]
     compare = os.path.abspath(a.compare) if a.compare else None
-    setups = {k: Setup(base, build, sink, k, keyring, compare) for k in kinds}
+    setups = {k: Setup(base, build, sink, k, keyring, compare, a.memory_buffer) for k in kinds}
     results = {}
     try:
         for rnd in range(a.rounds):
