@@ -83,6 +83,11 @@ static cm_stat fail(cm_msg *m, cm_stat st)
     return st;
 }
 
+void cm_msg_fail(cm_msg *m, cm_stat st)
+{
+    (void) fail(m, st);
+}
+
 cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
 {
     free(m->sender);

@@ -37,6 +37,8 @@ void cm_msg_keep_oversize(cm_msg *m);
 /* fn(arg) runs at most once a second while the message is encrypted (the
  * milter calls smfi_progress, so the MTA's timeout does not fire first). */
 void cm_msg_set_progress(cm_msg *m, void (*fn)(void *), void *arg);
+/* An error in the front end, answered (as stat's reply) at end of message. */
+void cm_msg_fail(cm_msg *m, cm_stat st);
 cm_stat cm_msg_sender(cm_msg *m, const char *envfrom);
 /* Add a recipient. Inbound, its key is looked up now: CM_OK (accepted),
  * CM_SPLIT_CLASS (MissingKeyAction split and its class differs from the

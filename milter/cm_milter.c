@@ -19,6 +19,7 @@ typedef struct conn_ctx {
     char *client_addr;
     char *daemon_name;
     int leadspc;            /* header values keep their leading space */
+    unsigned long noreply;  /* SMFIP_NR_* steps the MTA sends without waiting */
     const cm_config *cfg;   /* held from MAIL to the message's end */
     cm_msg *msg;
 } conn_ctx;
@@ -117,13 +118,20 @@ static sfsistat cm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_REJECT;
     }
     *pf0 = need | (f0 & SMFIF_SETSYMLIST);
-    steps = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC);
+    /* Skip the steps with no callback, and answer none of the steps whose
+     * callback can only continue (errors there stick and are answered at
+     * end of message): the MTA then sends headers and body chunks without
+     * a round trip each. MAIL and RCPT keep their answers. libmilter
+     * offers the no-reply flags itself and fakes them for an MTA without. */
+    steps = f1 & (SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC
+                  | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
     *pf1 = steps;
     *pf2 = 0;
     *pf3 = 0;
     if ((c = ensure_ctx(ctx)) == NULL)
         return SMFIS_TEMPFAIL;
     c->leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
+    c->noreply = steps & (SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
     if (f0 & SMFIF_SETSYMLIST) {
         (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{client_addr} {daemon_name}");
         (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {client_addr} {daemon_name}");
@@ -139,19 +147,35 @@ static char *macro_dup(SMFICTX *ctx, const char *name)
     return v != NULL ? strdup(v) : NULL;
 }
 
+/* What a step that only continues returns: no reply if negotiated so. */
+static sfsistat carry_on(const conn_ctx *c, unsigned long nr_step)
+{
+    return c != NULL && (c->noreply & nr_step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* A header or body chunk with no message: MAIL failed and was answered.
+ * A step with a reply answers 4xx again; one without leaves it to the end
+ * of message, which finds no message either. */
+static sfsistat no_message(SMFICTX *ctx, const conn_ctx *c, unsigned long nr_step)
+{
+    return carry_on(c, nr_step) == SMFIS_NOREPLY ? SMFIS_NOREPLY : answer(ctx, CM_ERR_INTERNAL, NULL);
+}
+
 static sfsistat cm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
     conn_ctx *c = ensure_ctx(ctx);
 
     (void) host;
     (void) addr;
+    /* Only without negotiation (which makes the context, or ends the
+     * session): then every step has a reply. */
     if (c == NULL)
         return answer(ctx, CM_ERR_NOMEM, NULL);
     free(c->client_addr);
     free(c->daemon_name);
     c->client_addr = macro_dup(ctx, "{client_addr}");
     c->daemon_name = macro_dup(ctx, "{daemon_name}");
-    return SMFIS_CONTINUE;
+    return carry_on(c, SMFIP_NR_CONN);
 }
 
 static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
@@ -197,22 +221,24 @@ static sfsistat cm_header(SMFICTX *ctx, char *name, char *value)
     conn_ctx *c = get_ctx(ctx);
 
     if (c == NULL || c->msg == NULL)
-        return answer(ctx, CM_ERR_INTERNAL, NULL);
+        return no_message(ctx, c, SMFIP_NR_HDR);
     if (c->leadspc) {
         (void) cm_msg_header(c->msg, name, value, strlen(value));
     } else {
         /* Without SMFIP_HDR_LEADSPC the MTA ate the space after the colon. */
         char *v = malloc(strlen(value) + 2);
 
-        if (v == NULL)
-            return answer(ctx, CM_ERR_NOMEM, NULL);
+        if (v == NULL) {
+            cm_msg_fail(c->msg, CM_ERR_NOMEM);
+            return carry_on(c, SMFIP_NR_HDR);
+        }
         v[0] = ' ';
         strcpy(v + 1, value);
         (void) cm_msg_header(c->msg, name, v, strlen(v));
         free(v);
     }
     /* Errors stick in the message and are answered at end of message. */
-    return SMFIS_CONTINUE;
+    return carry_on(c, SMFIP_NR_HDR);
 }
 
 static sfsistat cm_body(SMFICTX *ctx, unsigned char *p, size_t n)
@@ -220,9 +246,9 @@ static sfsistat cm_body(SMFICTX *ctx, unsigned char *p, size_t n)
     conn_ctx *c = get_ctx(ctx);
 
     if (c == NULL || c->msg == NULL)
-        return answer(ctx, CM_ERR_INTERNAL, NULL);
+        return no_message(ctx, c, SMFIP_NR_BODY);
     (void) cm_msg_body(c->msg, p, n);
-    return SMFIS_CONTINUE;
+    return carry_on(c, SMFIP_NR_BODY);
 }
 
 /* Apply header edits, then (never interleaved) the body replacement. */

@@ -15,9 +15,12 @@
 
 #define CHUNK 65536
 
+/* One per connection: the body of its current message. */
 typedef struct body {
     unsigned char *p;
     size_t len, cap;
+    int failed;         /* a chunk could not be kept: end of message says so */
+    int noreply;        /* the MTA sends body chunks without waiting */
 } body;
 
 static body *get(SMFICTX *ctx)
@@ -31,40 +34,70 @@ static body *get(SMFICTX *ctx)
     return b;
 }
 
-static void drop(SMFICTX *ctx)
+/* The message is done: forget its body, keep the connection's state. */
+static void reset(SMFICTX *ctx)
 {
     body *b = smfi_getpriv(ctx);
 
     if (b != NULL) {
         free(b->p);
-        free(b);
-        (void) smfi_setpriv(ctx, NULL);
+        b->p = NULL;
+        b->len = b->cap = 0;
+        b->failed = 0;
     }
+}
+
+static void drop(SMFICTX *ctx)
+{
+    reset(ctx);
+    free(smfi_getpriv(ctx));
+    (void) smfi_setpriv(ctx, NULL);
+}
+
+/* The ceiling gets what cryptmilter gets: no reply to each body chunk
+ * (the steps it has no callback for, libmilter's default skips). */
+static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
+{
+    body *b = get(ctx);
+
+    (void) f2;
+    (void) f3;
+    if (b == NULL || !(f0 & SMFIF_CHGBODY))
+        return SMFIS_REJECT;
+    *pf0 = SMFIF_CHGBODY;
+    *pf1 |= f1 & SMFIP_NR_BODY;
+    *pf2 = 0;
+    *pf3 = 0;
+    b->noreply = (*pf1 & SMFIP_NR_BODY) != 0;
+    return SMFIS_CONTINUE;
 }
 
 static sfsistat nm_body(SMFICTX *ctx, unsigned char *p, size_t n)
 {
     body *b = get(ctx);
 
-    if (b == NULL)
+    if (b == NULL)              /* only without negotiation: a reply is due */
         return SMFIS_TEMPFAIL;
-    if (n > b->cap - b->len) {
+    if (!b->failed && n > b->cap - b->len) {
         size_t cap = b->cap ? b->cap : CHUNK;
-        unsigned char *np;
+        unsigned char *np = NULL;
 
-        while (cap - b->len < n) {
-            if (cap > (size_t) -1 / 2)
-                return SMFIS_TEMPFAIL;
+        while (cap - b->len < n && cap <= (size_t) -1 / 2)
             cap *= 2;
+        if (cap - b->len < n || (np = realloc(b->p, cap)) == NULL)
+            b->failed = 1;
+        else {
+            b->p = np;
+            b->cap = cap;
         }
-        if ((np = realloc(b->p, cap)) == NULL)
-            return SMFIS_TEMPFAIL;
-        b->p = np;
-        b->cap = cap;
     }
+    if (b->failed)
+        return b->noreply ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
     memcpy(b->p + b->len, p, n);
     b->len += n;
-    return SMFIS_CONTINUE;
+    return b->noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat nm_eom(SMFICTX *ctx)
@@ -72,23 +105,25 @@ static sfsistat nm_eom(SMFICTX *ctx)
     body *b = get(ctx);
     size_t off;
 
-    if (b == NULL)
+    if (b == NULL || b->failed) {
+        reset(ctx);
         return SMFIS_TEMPFAIL;
+    }
     for (off = 0; off < b->len; off += CHUNK) {
         size_t n = b->len - off < CHUNK ? b->len - off : CHUNK;
 
         if (smfi_replacebody(ctx, b->p + off, (int) n) != MI_SUCCESS) {
-            drop(ctx);
+            reset(ctx);
             return SMFIS_TEMPFAIL;
         }
     }
-    drop(ctx);
+    reset(ctx);
     return SMFIS_CONTINUE;
 }
 
 static sfsistat nm_abort(SMFICTX *ctx)
 {
-    drop(ctx);
+    reset(ctx);
     return SMFIS_CONTINUE;
 }
 
@@ -114,6 +149,7 @@ int main(int argc, char **argv)
     desc.xxfi_eom = nm_eom;
     desc.xxfi_abort = nm_abort;
     desc.xxfi_close = nm_close;
+    desc.xxfi_negotiate = nm_negotiate;
     /* The MTA's smtpd runs as another user: a benchmark socket in a
      * private directory may be open to it. */
     umask(0);

@@ -55,8 +55,8 @@ class Milter:
                 time.sleep(0.05)
         raise Failure("cryptmilter did not open its socket")
 
-    def client(self):
-        return MilterClient(self.sock)
+    def client(self, **kw):
+        return MilterClient(self.sock, **kw)
 
     def send(self, sender, rcpts, message, qid="QID1", **connect):
         """One transaction on a connection of its own; its result."""

@@ -9,6 +9,15 @@ from oracles import crlf, field_bytes, field_name, split_message
 SMFIF_ALL = 0x1FF
 SMFIP_OFFER = 0x2 | 0x100 | 0x200 | 0x100000  # NOHELO NOUNKNOWN NODATA HDR_LEADSPC
 SMFIP_HDR_LEADSPC = 0x100000
+SMFIP_NOEOH = 0x40
+SMFIP_NR_HDR = 0x80
+SMFIP_NR_CONN = 0x1000
+SMFIP_NR_MAIL = 0x4000
+SMFIP_NR_RCPT = 0x8000
+SMFIP_NR_BODY = 0x80000
+# What Postfix and Sendmail offer: every protocol-6 step option, among
+# them the steps sent without waiting for a reply.
+SMFIP_ALL = 0x1FFFFF
 
 
 class MilterReply(Exception):
@@ -19,11 +28,11 @@ class MilterClient:
     """The MTA side of the milter protocol (version 6), enough to drive
     cryptmilter as Postfix or Sendmail would and record what it asks for."""
 
-    def __init__(self, path, timeout=30):
+    def __init__(self, path, timeout=30, offer=SMFIP_OFFER):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
         self.s.connect(path)
-        self.send(b"O", struct.pack("!III", 6, SMFIF_ALL, SMFIP_OFFER))
+        self.send(b"O", struct.pack("!III", 6, SMFIF_ALL, offer))
         cmd, data = self.recv()
         check(cmd == b"O", "negotiation answer %r" % cmd)
         self.version, self.actions, self.protocol = struct.unpack("!III", data[:12])
@@ -58,9 +67,13 @@ class MilterClient:
             data += k.encode() + b"\0" + v.encode() + b"\0"
         self.send(b"D", data)
 
-    def step(self, cmd, data):
-        """Send a command; return (reply code, reply text or None)."""
+    def step(self, cmd, data, noreply=0):
+        """Send a command; return (reply code, reply text or None). A step
+        negotiated as noreply is answered by nobody: as the MTA does, go
+        on as if the milter said continue."""
         self.send(cmd, data)
+        if self.protocol & noreply:
+            return b"c", None
         while True:
             c, d = self.recv()
             if c == b"p":
@@ -72,7 +85,7 @@ class MilterClient:
     def connect(self, client_addr="203.0.113.9", daemon="smtpd"):
         self.macros(b"C", **{"{client_addr}": client_addr, "{daemon_name}": daemon, "j": "gw"})
         return self.step(b"C", b"mx.ext.example\0" + b"4" + struct.pack("!H", 25)
-                         + client_addr.encode() + b"\0")
+                         + client_addr.encode() + b"\0", SMFIP_NR_CONN)
 
     def transaction(self, sender, rcpts, message, qid="QID1", auth=None):
         """Run one message; returns dict(reply=..., rcpt=[...], fields, body)."""
@@ -107,13 +120,14 @@ class MilterClient:
             name, value = b"\n".join(f).split(b":", 1)
             if not self.leadspc and value[:1] == b" ":
                 value = value[1:]
-            c, t = self.step(b"L", name.strip() + b"\0" + value + b"\0")
+            c, t = self.step(b"L", name.strip() + b"\0" + value + b"\0", SMFIP_NR_HDR)
             check(c == b"c", "header answered %r %r" % (c, t))
-        c, t = self.step(b"N", b"")
-        check(c == b"c", "eoh answered %r" % c)
+        if not self.protocol & SMFIP_NOEOH:
+            c, t = self.step(b"N", b"")
+            check(c == b"c", "eoh answered %r" % c)
         body = crlf(body)       # MTAs hand the body over with CRLF
         for i in range(0, len(body), 65535):
-            c, t = self.step(b"B", body[i:i + 65535])
+            c, t = self.step(b"B", body[i:i + 65535], SMFIP_NR_BODY)
             check(c == b"c", "body answered %r %r" % (c, t))
         self.send(b"E", b"")
         newbody = None

@@ -8,6 +8,7 @@ import subprocess
 import threading
 
 import sender as S
+from milterclient import SMFIP_ALL, SMFIP_NOEOH, SMFIP_NR_BODY, SMFIP_NR_CONN, SMFIP_NR_HDR, SMFIP_NR_MAIL, SMFIP_NR_RCPT
 from cmtest import (EXPORT, Milter, args, check, check_decrypts_to, check_rfc3156,
                     corpus, run_tests, workdir, write_config)
 
@@ -40,6 +41,30 @@ def test_negotiation_asks_for_what_it_uses():
     check(c.actions & 0x0C == 0, "asks for recipient changes it never makes")
     check(c.leadspc, "HDR_LEADSPC not negotiated")
     c.close()
+
+
+def test_no_reply_steps_when_offered():
+    """Offered every step option, as Postfix and Sendmail do: connect,
+    headers and body go without a round trip each and end of headers is
+    skipped, while MAIL and RCPT keep the answers they can refuse with;
+    errors met on the way are answered at end of message."""
+    c = inbound().client(offer=SMFIP_ALL)
+    nr = SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NOEOH
+    check(c.protocol & nr == nr, "no-reply steps not taken: %#x" % c.protocol)
+    check(not c.protocol & (SMFIP_NR_MAIL | SMFIP_NR_RCPT), "MAIL or RCPT unanswered: %#x" % c.protocol)
+    c.connect()
+    message = corpus()[0][1]
+    res = c.transaction("s@ext.example", ["alice@example.org", "bob@example.org", "nobody@example.org"],
+                        message)
+    check([r[0] for r in res["rcpt"]] == [b"c", b"c", b"y"], "rcpt replies %r" % res["rcpt"])
+    check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
+    check_decrypts_to(check_rfc3156(res["message"], message), message, TMP)
+    res = c.transaction("s@ext.example", ["alice@example.org"],
+                        b"Subject: x\rcanary shown as body by a CR reader\r\nFrom: a@b\n\nbody\n", qid="QID2")
+    c.close()
+    check(res["reply"][0] == b"y" and res["reply"][1].startswith("554 5.6.0 "),
+          "header error not answered at end of message: %r" % (res["reply"],))
+    check(res.get("mods") == [], "message modified")
 
 
 def test_refuses_mta_without_body_changes():

@@ -9,6 +9,14 @@ if not mt.test_action(conn, SMFIF_CHGBODY) then fail("CHGBODY not requested") en
 if not mt.test_action(conn, SMFIF_CHGHDRS) then fail("CHGHDRS not requested") end
 if not mt.test_action(conn, SMFIF_ADDHDRS) then fail("ADDHDRS not requested") end
 if not mt.test_option(conn, SMFIP_HDR_LEADSPC) then fail("HDR_LEADSPC not requested") end
+-- Steps that can only continue are sent without waiting for a reply; MAIL
+-- and RCPT, which can refuse, keep theirs.
+for _, o in ipairs({SMFIP_NR_CONN, SMFIP_NR_HDR, SMFIP_NR_BODY, SMFIP_NOEOH}) do
+  if not mt.test_option(conn, o) then fail("no-reply step " .. o .. " not requested") end
+end
+for _, o in ipairs({SMFIP_NR_MAIL, SMFIP_NR_RCPT, SMFIP_NOHDRS, SMFIP_NOBODY}) do
+  if mt.test_option(conn, o) then fail("step option " .. o .. " requested") end
+end
 mt.macro(conn, SMFIC_CONNECT, "{client_addr}", "203.0.113.9", "{daemon_name}", "smtpd")
 if mt.conninfo(conn, "mx.ext.example", "203.0.113.9") ~= nil then fail("conninfo") end
 mt.macro(conn, SMFIC_MAIL, "i", "LUA1")
@@ -21,7 +29,8 @@ mt.header(conn, "Subject", " miltertest canary")
 mt.header(conn, "Content-Type", " text/plain; charset=us-ascii")
 mt.header(conn, "Content-Transfer-Encoding", " 7bit")
 mt.header(conn, "X-Cryptmilter", " encrypted forged-by-sender")
-mt.eoh(conn)
+-- As an MTA does: no end-of-headers step when the milter declined it.
+if not mt.test_option(conn, SMFIP_NOEOH) then mt.eoh(conn) end
 mt.bodystring(conn, "canary body line\r\n")
 if mt.eom(conn) ~= nil then fail("eom") end
 if mt.getreply(conn) ~= SMFIR_CONTINUE then fail("eom reply " .. tostring(mt.getreply(conn))) end

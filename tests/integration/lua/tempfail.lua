@@ -11,7 +11,8 @@ mt.mailfrom(conn, "<sender@ext.example>")
 mt.rcptto(conn, "<alice@example.org>")
 mt.rcptto(conn, "<nobody@example.org>")
 mt.header(conn, "Subject", " canary")
-mt.eoh(conn)
+-- As an MTA does: no end-of-headers step when the milter declined it.
+if not mt.test_option(conn, SMFIP_NOEOH) then mt.eoh(conn) end
 mt.bodystring(conn, "canary\r\n")
 mt.eom(conn)
 if mt.getreply(conn) ~= SMFIR_REPLYCODE then fail("want a reply code, got " .. tostring(mt.getreply(conn))) end
