@@ -120,18 +120,18 @@ static sfsistat cm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf0 = need | (f0 & SMFIF_SETSYMLIST);
     /* Skip the steps with no callback, and answer none of the steps whose
      * callback can only continue (errors there stick and are answered at
-     * end of message): the MTA then sends headers and body chunks without
-     * a round trip each. MAIL and RCPT keep their answers. libmilter
+     * end of message, or at RCPT for MAIL's): the MTA then sends them
+     * without a round trip each. RCPT keeps its answer. libmilter
      * offers the no-reply flags itself and fakes them for an MTA without. */
     steps = f1 & (SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC
-                  | SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
+                  | SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY);
     *pf1 = steps;
     *pf2 = 0;
     *pf3 = 0;
     if ((c = ensure_ctx(ctx)) == NULL)
         return SMFIS_TEMPFAIL;
     c->leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
-    c->noreply = steps & (SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_BODY);
+    c->noreply = steps & (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY);
     if (f0 & SMFIF_SETSYMLIST) {
         (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{client_addr} {daemon_name}");
         (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {client_addr} {daemon_name}");
@@ -191,17 +191,18 @@ static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
     /* Each message runs on the configuration current at its MAIL command,
      * whatever a reload does meanwhile. */
     c->cfg = cm_confhold_get(milter_gw->conf);
+    /* With no reply here, each RCPT finds no message and answers 4xx. */
     if ((c->msg = cm_msg_new(c->cfg, cm_engine_set_pick(milter_gw->engines, c->cfg), smfi_getsymval(ctx, "i"))) == NULL)
-        return answer(ctx, CM_ERR_NOMEM, NULL);
+        return carry_on(c, SMFIP_NR_MAIL) == SMFIS_NOREPLY ? SMFIS_NOREPLY : answer(ctx, CM_ERR_NOMEM, NULL);
     /* Some MTAs only send the client macros with MAIL. */
     f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");
     f.client_addr = (v = smfi_getsymval(ctx, "{client_addr}")) != NULL ? v : c->client_addr;
     f.daemon_name = (v = smfi_getsymval(ctx, "{daemon_name}")) != NULL ? v : c->daemon_name;
     dir = cm_policy_direction(c->cfg, &f, &why);
     cm_msg_set_direction(c->msg, dir, why);
-    if (cm_msg_sender(c->msg, argv[0]) != CM_OK)
-        return answer(ctx, CM_ERR_NOMEM, NULL);
-    return SMFIS_CONTINUE;
+    /* An error sticks to the message: answered at end of message. */
+    (void) cm_msg_sender(c->msg, argv[0]);
+    return carry_on(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat cm_envrcpt(SMFICTX *ctx, char **argv)

@@ -99,7 +99,7 @@ class MilterClient:
             mac["{auth_authen}"] = auth
         self.macros(b"M", **mac)
         res = {"rcpt": [], "mods": []}
-        c, t = self.step(b"M", b"<" + sender.encode() + b">\0")
+        c, t = self.step(b"M", b"<" + sender.encode() + b">\0", SMFIP_NR_MAIL)
         if c != b"c":
             res["reply"] = (c, t)
             return res
