@@ -11,8 +11,7 @@
  * about speed. */
 #include "cm_config.h"
 #include "cm_engine.h"
-#include "cm_gpgme.h"
-#include "cm_rnp.h"
+#include "cm_engines.h"
 #include "cm_status.h"
 
 #include <stdio.h>
@@ -114,24 +113,25 @@ int main(int argc, char **argv)
 {
     const cm_engine_ops *ops;
     unsigned char *body;
-    cm_engine *e = NULL;
+    cm_engines *engines;
+    cm_engine *e;
     cm_config *cfg;
     cm_msgctx mc;
     char err[512], qid[] = "BENCH";
     double t0, c0;
     long long m0, m1;
     size_t size, i;
+    cm_stat st;
     long n;
 
     if (argc < 6) {
         fprintf(stderr, "usage: %s gpgme|rnp KEYRINGDIR SIZE N RCPT...\n", argv[0]);
         return 64;
     }
-    ops = strcmp(argv[1], "rnp") == 0 ? &cm_rnp_engine : strcmp(argv[1], "gpgme") == 0 ? &cm_gpgme_engine : NULL;
     size = strtoul(argv[3], NULL, 10);
     n = strtol(argv[4], NULL, 10);
-    if (ops == NULL || size == 0 || n <= 0) {
-        fprintf(stderr, "%s: engine gpgme or rnp, SIZE and N above 0\n", argv[0]);
+    if (size == 0 || n <= 0) {
+        fprintf(stderr, "%s: SIZE and N above 0\n", argv[0]);
         return 64;
     }
     if ((cfg = cm_config_new()) == NULL || cm_config_set(cfg, "KeyringDir", argv[2], err, sizeof(err)) < 0
@@ -146,10 +146,13 @@ int main(int argc, char **argv)
     mc.cfg = cfg;
     mc.qid = qid;
     mc.no_gateway_keys = 0;
-    if (ops->create(&e, err, sizeof(err)) != CM_OK) {
+    /* The registry's first engine is the configured OpenPGP one. */
+    if ((engines = cm_engines_create(cfg, &st, err, sizeof(err))) == NULL) {
         fprintf(stderr, "engine: %s\n", err);
         return 71;
     }
+    ops = engines->v[0].ops;
+    e = engines->v[0].engine;
     if (one(ops, e, &mc, body, size, argv + 5, argc - 5) < 0)    /* loads the keyring */
         return 1;
     t0 = now();
@@ -160,9 +163,9 @@ int main(int argc, char **argv)
             return 1;
     m1 = machine_ticks();
     printf("%s %d rcpt %zu bytes: wall %.3f ms, process CPU %.3f ms, machine CPU %.3f ms per message\n",
-           argv[1], argc - 5, size, (now() - t0) * 1000 / (double) n, (self_cpu() - c0) * 1000 / (double) n,
+           ops->name, argc - 5, size, (now() - t0) * 1000 / (double) n, (self_cpu() - c0) * 1000 / (double) n,
            m0 < 0 || m1 < 0 ? -1.0 : (double) (m1 - m0) * 1000 / (double) sysconf(_SC_CLK_TCK) / (double) n);
-    ops->destroy(e);
+    cm_engines_destroy(engines);
     cm_config_free(cfg);
     free(body);
     return 0;
