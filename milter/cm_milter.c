@@ -153,12 +153,12 @@ static sfsistat carry_on(const conn_ctx *c, unsigned long nr_step)
     return c != NULL && (c->noreply & nr_step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-/* A header or body chunk with no message: MAIL failed and was answered.
- * A step with a reply answers 4xx again; one without leaves it to the end
- * of message, which finds no message either. */
-static sfsistat no_message(SMFICTX *ctx, const conn_ctx *c, unsigned long nr_step)
+/* An error at a step: answered now if the step has a reply; if not, a
+ * later step answers it, finding the message refused or missing (each
+ * RCPT when MAIL made none, end of message for the rest). */
+static sfsistat refuse_at(SMFICTX *ctx, const conn_ctx *c, unsigned long nr_step, cm_stat st)
 {
-    return carry_on(c, nr_step) == SMFIS_NOREPLY ? SMFIS_NOREPLY : answer(ctx, CM_ERR_INTERNAL, NULL);
+    return carry_on(c, nr_step) == SMFIS_NOREPLY ? SMFIS_NOREPLY : answer(ctx, st, NULL);
 }
 
 static sfsistat cm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
@@ -191,9 +191,8 @@ static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
     /* Each message runs on the configuration current at its MAIL command,
      * whatever a reload does meanwhile. */
     c->cfg = cm_confhold_get(milter_gw->conf);
-    /* With no reply here, each RCPT finds no message and answers 4xx. */
     if ((c->msg = cm_msg_new(c->cfg, cm_engine_set_pick(milter_gw->engines, c->cfg), smfi_getsymval(ctx, "i"))) == NULL)
-        return carry_on(c, SMFIP_NR_MAIL) == SMFIS_NOREPLY ? SMFIS_NOREPLY : answer(ctx, CM_ERR_NOMEM, NULL);
+        return refuse_at(ctx, c, SMFIP_NR_MAIL, CM_ERR_NOMEM);
     /* Some MTAs only send the client macros with MAIL. */
     f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");
     f.client_addr = (v = smfi_getsymval(ctx, "{client_addr}")) != NULL ? v : c->client_addr;
@@ -222,7 +221,7 @@ static sfsistat cm_header(SMFICTX *ctx, char *name, char *value)
     conn_ctx *c = get_ctx(ctx);
 
     if (c == NULL || c->msg == NULL)
-        return no_message(ctx, c, SMFIP_NR_HDR);
+        return refuse_at(ctx, c, SMFIP_NR_HDR, CM_ERR_INTERNAL);
     if (c->leadspc) {
         (void) cm_msg_header(c->msg, name, value, strlen(value));
     } else {
@@ -247,7 +246,7 @@ static sfsistat cm_body(SMFICTX *ctx, unsigned char *p, size_t n)
     conn_ctx *c = get_ctx(ctx);
 
     if (c == NULL || c->msg == NULL)
-        return no_message(ctx, c, SMFIP_NR_BODY);
+        return refuse_at(ctx, c, SMFIP_NR_BODY, CM_ERR_INTERNAL);
     (void) cm_msg_body(c->msg, p, n);
     return carry_on(c, SMFIP_NR_BODY);
 }

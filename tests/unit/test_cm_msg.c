@@ -220,6 +220,30 @@ START_TEST(header_limit_refuses)
 }
 END_TEST
 
+/* An error the front end met where it could not answer (a step the MTA
+ * sends without waiting) is answered at end of message, and only the
+ * first one: the message is neither encrypted nor passed. */
+START_TEST(front_end_error_answered_at_eom)
+{
+    cm_config *cfg = test_config("pass");
+    run r;
+
+    memset(&r, 0, sizeof(r));
+    r.m = cm_msg_new(cfg, engines(cfg), NULL);
+    ck_assert_int_eq(cm_msg_rcpt(r.m, "<alice@example.org>"), CM_OK);
+    cm_msg_fail(r.m, CM_ERR_NOMEM);
+    cm_msg_fail(r.m, CM_ERR_SPOOL);
+    ck_assert_int_eq(cm_msg_header(r.m, "Subject", " x", 2), CM_OK);
+    ck_assert_int_eq(cm_msg_body(r.m, "canary\r\n", 8), CM_OK);
+    cm_msg_eom(r.m, &r.res);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_ERR_NOMEM);
+    ck_assert_ptr_null(r.res.body);
+    ck_assert_uint_eq(r.res.edits.n, 0);
+    done(&r, cfg);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, inbound_with_keys_is_encrypted);
@@ -229,6 +253,7 @@ static void add(Suite *s)
     CM_ADD_LOOP(s, oversize_actions, 3);
     CM_ADD(s, outbound_passes_unchanged);
     CM_ADD(s, header_limit_refuses);
+    CM_ADD(s, front_end_error_answered_at_eom);
 }
 
 CM_TEST_MAIN("cm_msg", add)
