@@ -67,6 +67,26 @@ def test_no_reply_steps_when_offered():
     check(res.get("mods") == [], "message modified")
 
 
+def test_spool_failing_under_unanswered_body_refused_at_eom():
+    """Body chunks have no reply: the spool failing while one is stored
+    (its directory gone when the body spills) cannot be answered there, so
+    end of message answers it, 452 4.3.1, and nothing of the message is
+    changed or passed on."""
+    spool = os.path.join(TMP, "spool-gone")
+    os.makedirs(spool)
+    m = milter("spoolgone", SpoolDir=spool, MemoryBufferSize="4K")
+    c = m.client(offer=SMFIP_ALL)
+    check(c.protocol & SMFIP_NR_BODY, "body chunks answered: %#x" % c.protocol)
+    os.rmdir(spool)
+    c.connect()
+    res = c.transaction("s@ext.example", ["alice@example.org"],
+                        b"Subject: spool\n\n" + b"canary spool line\n" * 4000)
+    c.close()
+    check(res["reply"][0] == b"y" and res["reply"][1].startswith("452 4.3.1 "),
+          "reply %r" % (res["reply"],))
+    check(res["mods"] == [], "message modified: %r" % res["mods"][:3])
+
+
 def test_refuses_mta_without_body_changes():
     import socket
     import struct
