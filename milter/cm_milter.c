@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define REPLACE_CHUNK 65536
+/* The steps whose callbacks can only continue: asked to go unanswered. */
+#define NOREPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY)
 
 static cm_gateway *milter_gw;
 
@@ -124,14 +126,14 @@ static sfsistat cm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
      * without a round trip each. RCPT keeps its answer. libmilter
      * offers the no-reply flags itself and fakes them for an MTA without. */
     steps = f1 & (SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC
-                  | SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY);
+                  | NOREPLY_STEPS);
     *pf1 = steps;
     *pf2 = 0;
     *pf3 = 0;
     if ((c = ensure_ctx(ctx)) == NULL)
         return SMFIS_TEMPFAIL;
     c->leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
-    c->noreply = steps & (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY);
+    c->noreply = steps & NOREPLY_STEPS;
     if (f0 & SMFIF_SETSYMLIST) {
         (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{client_addr} {daemon_name}");
         (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {client_addr} {daemon_name}");
