@@ -81,6 +81,10 @@ def peak_rss_kib(pid):
     return 0
 
 
+# The encryption subkey's algorithm for a signing one given to --keys.
+ENCRYPTING = {"ed25519": "cv25519", "ed448": "cv448", "nistp256": "nistp256"}
+
+
 def make_keyring(path, algo="future-default", fmt="gpg"):
     """A keyring with bench@example.org and 2..10bench@example.org (what
     smtp-source -r makes of -t bench@example.org), keys of gpg's
@@ -99,9 +103,19 @@ def make_keyring(path, algo="future-default", fmt="gpg"):
             f.write("no-random-seed-file\n")
     env = dict(os.environ, GNUPGHOME=path, LC_ALL="C")
     for n in [""] + [str(i) for i in range(2, 11)]:
+        addr = "%sbench@example.org" % n
         subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key",
-                        "%sbench@example.org" % n, algo, "default", "never"],
-                       env=env, check=True)
+                        addr, algo, "default", "never"], env=env, check=True)
+        if algo not in ("default", "future-default"):
+            # An algorithm named alone makes a primary key that only signs
+            # and certifies: give it an encryption subkey of its kind.
+            listing = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys",
+                                      "=" + addr], env=env, check=True,
+                                     capture_output=True, text=True).stdout
+            fpr = [ln.split(":")[9] for ln in listing.splitlines() if ln.startswith("fpr:")][0]
+            subprocess.run(["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-add-key",
+                            fpr, ENCRYPTING.get(algo, algo), "encr", "never"],
+                           env=env, check=True)
     if fmt == "gpg":
         # Imported keys have their signature checks cached; generated
         # ones only once checked (as the README advises).
