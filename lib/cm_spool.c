@@ -17,6 +17,8 @@ struct cm_spool {
     int fd;             /* -1 while in memory */
     uint64_t size;
     uint64_t rpos;      /* read cursor */
+    cm_spool_fwd fwd;   /* non-NULL: nothing kept, each write goes on to fwd */
+    void *fwd_arg;
 };
 
 cm_spool *cm_spool_new(size_t mem_limit, const char *dir)
@@ -31,6 +33,17 @@ cm_spool *cm_spool_new(size_t mem_limit, const char *dir)
     if (dir != NULL && (s->dir = strdup(dir)) == NULL) {
         free(s);
         return NULL;
+    }
+    return s;
+}
+
+cm_spool *cm_spool_new_forward(cm_spool_fwd fn, void *arg)
+{
+    cm_spool *s = cm_spool_new(0, NULL);
+
+    if (s != NULL) {
+        s->fwd = fn;
+        s->fwd_arg = arg;
     }
     return s;
 }
@@ -106,14 +119,19 @@ int cm_spool_write(cm_spool *s, const void *p, size_t n)
         errno = EOVERFLOW;
         return -1;
     }
-    if (s->fd < 0 && s->dir != NULL && s->mem.len + n > s->mem_limit
-        && spill(s) < 0)
-        return -1;
-    if (s->fd >= 0) {
-        if (lseek(s->fd, 0, SEEK_END) < 0 || write_all(s->fd, p, n) < 0)
+    if (s->fwd != NULL) {
+        errno = EIO;            /* unless fwd says better */
+        if (s->fwd(s->fwd_arg, p, n) < 0)
             return -1;
-    } else if (cm_buf_append(&s->mem, p, n) < 0) {
-        return -1;
+    } else {
+        if (s->fd < 0 && s->dir != NULL && s->mem.len + n > s->mem_limit && spill(s) < 0)
+            return -1;
+        if (s->fd >= 0) {
+            if (lseek(s->fd, 0, SEEK_END) < 0 || write_all(s->fd, p, n) < 0)
+                return -1;
+        } else if (cm_buf_append(&s->mem, p, n) < 0) {
+            return -1;
+        }
     }
     s->size += n;
     return 0;
@@ -121,6 +139,10 @@ int cm_spool_write(cm_spool *s, const void *p, size_t n)
 
 int cm_spool_truncate(cm_spool *s)
 {
+    if (s->fwd != NULL && s->size > 0) {
+        errno = EINVAL;         /* what went on cannot be called back */
+        return -1;
+    }
     if (s->fd >= 0 && ftruncate(s->fd, 0) < 0)
         return -1;
     cm_buf_reset(&s->mem);
@@ -157,6 +179,10 @@ static ssize_t read_at(cm_spool *s, uint64_t pos, void *p, size_t n)
 {
     ssize_t r;
 
+    if (s->fwd != NULL) {
+        errno = EINVAL;
+        return -1;
+    }
     if (pos >= s->size)
         return 0;
     if (n > s->size - pos)

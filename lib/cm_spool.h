@@ -12,6 +12,11 @@ typedef struct cm_spool cm_spool;
 
 /* dir is where the overflow file goes; NULL means the spool never spills. */
 cm_spool *cm_spool_new(size_t mem_limit, const char *dir);
+/* A spool that keeps nothing: each write goes on to fn at once (the
+ * milter streams a new body into the MTA). fn returns 0, or -1 with errno.
+ * Reading it fails with EINVAL. */
+typedef int (*cm_spool_fwd)(void *arg, const void *p, size_t n);
+cm_spool *cm_spool_new_forward(cm_spool_fwd fn, void *arg);
 void cm_spool_free(cm_spool *s);
 /* Forget everything written (a spilled file stays, emptied). 0 or -1. */
 int cm_spool_truncate(cm_spool *s);

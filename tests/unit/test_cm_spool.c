@@ -2,6 +2,7 @@
 #include "cm_test.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +55,57 @@ static void roundtrip(size_t limit, size_t total, int want_spill)
     ck_assert_uint_eq(got, total);
     cm_spool_free(s);
 }
+
+/* A forwarding spool keeps nothing: each write goes on at once, whole and
+ * in order; it cannot be read or emptied; the receiver's failure is the
+ * write's, with its errno. */
+typedef struct fwd_log {
+    char got[64];
+    size_t len, calls;
+    int fail;
+} fwd_log;
+
+static int fwd_take(void *arg, const void *p, size_t n)
+{
+    fwd_log *l = arg;
+
+    l->calls++;
+    if (l->fail) {
+        errno = EPIPE;
+        return -1;
+    }
+    ck_assert_uint_le(l->len + n, sizeof(l->got));
+    memcpy(l->got + l->len, p, n);
+    l->len += n;
+    return 0;
+}
+
+START_TEST(forward_spool_passes_writes_on)
+{
+    fwd_log l = {{0}, 0, 0, 0};
+    cm_spool *s = cm_spool_new_forward(fwd_take, &l);
+    char buf[8];
+
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(cm_spool_write(s, "abc", 3), 0);
+    ck_assert_int_eq(cm_spool_write(s, "", 0), 0);
+    ck_assert_int_eq(cm_spool_write(s, "defg", 4), 0);
+    ck_assert_uint_eq(l.calls, 2);
+    ck_assert_uint_eq(l.len, 7);
+    ck_assert_int_eq(memcmp(l.got, "abcdefg", 7), 0);
+    ck_assert_uint_eq(cm_spool_size(s), 7);
+    ck_assert_int_eq(cm_spool_rewind(s), 0);
+    errno = 0;
+    ck_assert_int_eq(cm_spool_read(s, buf, sizeof(buf)), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(cm_spool_truncate(s), -1);
+    l.fail = 1;
+    ck_assert_int_eq(cm_spool_write(s, "h", 1), -1);
+    ck_assert_int_eq(errno, EPIPE);
+    ck_assert_uint_eq(cm_spool_size(s), 7);
+    cm_spool_free(s);
+}
+END_TEST
 
 START_TEST(small_message_stays_in_memory)
 {
@@ -156,6 +208,7 @@ END_TEST
 
 static void add(Suite *s)
 {
+    CM_ADD(s, forward_spool_passes_writes_on);
     CM_ADD(s, range_of_a_spilled_spool);
     CM_ADD(s, full_read_at_an_offset);
     CM_ADD(s, small_message_stays_in_memory);
