@@ -197,13 +197,13 @@ static long tlv(const unsigned char *p, size_t n, size_t *i, unsigned char want_
     return len;
 }
 
-int cm_der_is_enveloped(const cm_der *d)
+int cm_der_kind(const cm_der *d)
 {
     size_t i = 0;
     long olen;
     int kind;
 
-    if (!cm_der_finish(d) || tlv(d->prefix, d->plen, &i, 0x30, 1) < 0)
+    if (d->bad || tlv(d->prefix, d->plen, &i, 0x30, 1) < 0)
         return 0;
     if ((olen = tlv(d->prefix, d->plen, &i, 0x06, 0)) < 0 || i + (size_t) olen >= d->plen)
         return 0;
@@ -217,4 +217,9 @@ int cm_der_is_enveloped(const cm_der *d)
         return 0;
     i += (size_t) olen;
     return d->prefix[i] == 0xa0 ? kind : 0;     /* [0] EXPLICIT content */
+}
+
+int cm_der_is_enveloped(const cm_der *d)
+{
+    return cm_der_finish(d) ? cm_der_kind(d) : 0;
 }

@@ -35,6 +35,9 @@ void cm_der_push(cm_der *d, const unsigned char *p, size_t n);
 /* 1 if the bytes were exactly one complete element, else 0. */
 int cm_der_finish(const cm_der *d);
 
+/* What the bytes so far begin as: a CMS ContentInfo of type EnvelopedData
+ * (1) or AuthEnvelopedData (2), or neither or not yet known (0). */
+int cm_der_kind(const cm_der *d);
 /* Is this one complete CMS ContentInfo of type EnvelopedData (1) or
  * AuthEnvelopedData (2; RFC 5652, RFC 5083), or neither (0)? */
 int cm_der_is_enveloped(const cm_der *d);

@@ -56,8 +56,42 @@ START_TEST(depth_bounded)
 }
 END_TEST
 
+/* The kind is known from the first bytes, before the element is whole
+ * (what the S/MIME format's gate on streaming waits for), and is lost for
+ * good once a byte is out of place. */
+START_TEST(kind_known_from_the_prefix)
+{
+    static const unsigned char env[] = {
+        0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03, 0xa0, 0x80,
+    };
+    static const unsigned char signed_data[] = {
+        0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x80,
+    };
+    static const unsigned char stray[] = {0x30, 0x03, 0x02, 0x01, 0x05, 0x00};
+    cm_der d;
+    size_t i;
+
+    cm_der_init(&d);
+    for (i = 0; i < sizeof(env) - 1; i++) {
+        ck_assert_int_eq(cm_der_kind(&d), 0);   /* not yet known */
+        cm_der_push(&d, env + i, 1);
+    }
+    ck_assert_int_eq(cm_der_kind(&d), 1);       /* at the content's [0] */
+    cm_der_push(&d, env + i, 1);
+    ck_assert_int_eq(cm_der_kind(&d), 1);
+    ck_assert_int_eq(cm_der_is_enveloped(&d), 0);       /* not whole */
+    cm_der_init(&d);
+    cm_der_push(&d, signed_data, sizeof(signed_data));
+    ck_assert_int_eq(cm_der_kind(&d), 0);
+    cm_der_init(&d);
+    cm_der_push(&d, stray, sizeof(stray));
+    ck_assert_int_eq(cm_der_kind(&d), 0);
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, kind_known_from_the_prefix);
     CM_ADD(s, structures);
     CM_ADD(s, depth_bounded);
 }
