@@ -55,6 +55,11 @@ void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why)
     m->dir_why = why;
 }
 
+void cm_msg_set_output(cm_msg *m, const cm_output *out)
+{
+    m->output = *out;
+}
+
 void cm_msg_set_progress(cm_msg *m, void (*fn)(void *), void *arg)
 {
     m->progress = fn;

@@ -37,6 +37,23 @@ void cm_msg_keep_oversize(cm_msg *m);
 /* fn(arg) runs at most once a second while the message is encrypted (the
  * milter calls smfi_progress, so the MTA's timeout does not fire first). */
 void cm_msg_set_progress(cm_msg *m, void (*fn)(void *), void *arg);
+/* Where an encrypted message goes as it is made (the milter hands it to
+ * the MTA at end of message), instead of waiting in cm_result: the header
+ * edits first, all at once, then the new body (CRLF) piece by piece. Each
+ * returns 0, or -1 if it could not be handed on (the message is then
+ * refused). Of the engine's output only checked ciphertext ever reaches
+ * body (cm_pgpmime.h, cm_smime.h), but a message may still be refused
+ * after body took pieces of it (the engine's output ends short, say): the
+ * front end must make sure that refusal discards all it was given, as a
+ * 4xx at end of message makes Postfix and Sendmail do. The result then
+ * carries no edits and no body. */
+typedef struct cm_output {
+    int (*edits)(void *arg, const cm_edits *e);
+    int (*body)(void *arg, const void *p, size_t n);
+    void *arg;
+} cm_output;
+
+void cm_msg_set_output(cm_msg *m, const cm_output *out);
 /* An error in the front end, answered (as stat's reply) at end of message. */
 void cm_msg_fail(cm_msg *m, cm_stat st);
 cm_stat cm_msg_sender(cm_msg *m, const char *envfrom);

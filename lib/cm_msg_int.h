@@ -26,6 +26,7 @@ struct cm_msg {
     int keep_oversize;      /* store the body even when oversize */
     void (*progress)(void *);
     void *progress_arg;
+    cm_output output;       /* body NULL: the result waits in cm_result */
     cm_stat sticky;         /* first internal error; the message fails with it */
 };
 

@@ -29,11 +29,10 @@ static int write_text(cm_spool *out, cm_buf *b)
     return r;
 }
 
-int cm_pgpmime_begin(const char *boundary, cm_spool *out)
+/* Everything before the armor, appended to b. 0 or -1 (ENOMEM). */
+static int begin_text(const char *boundary, cm_buf *b)
 {
-    cm_buf b = CM_BUF_INIT;
-
-    if (cm_buf_printf(&b,
+    if (cm_buf_printf(b,
                       "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"
                       "--%s\r\n"
                       "Content-Type: application/pgp-encrypted\r\n"
@@ -46,8 +45,18 @@ int cm_pgpmime_begin(const char *boundary, cm_spool *out)
                       "Content-Description: OpenPGP encrypted message\r\n"
                       "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n"
                       "\r\n", boundary, boundary) < 0) {
-        cm_buf_free(&b);
         errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int cm_pgpmime_begin(const char *boundary, cm_spool *out)
+{
+    cm_buf b = CM_BUF_INIT;
+
+    if (begin_text(boundary, &b) < 0) {
+        cm_buf_free(&b);
         return -1;
     }
     return write_text(out, &b);
@@ -66,14 +75,32 @@ int cm_pgpmime_end(const char *boundary, cm_spool *out)
 }
 
 /* Where the engine's output goes: binary OpenPGP, walked by the packet
- * reader that judges it, and armored into the spool as it comes. */
+ * reader that judges it, and armored into the spool as it comes. Nothing
+ * goes on to the spool (which may be the MTA itself) before the gate has
+ * opened: session key packets, one for each of our keys, then an
+ * integrity-protected data packet. From then on what goes on is inside
+ * that packet, ciphertext; the gate shuts for good at the first byte
+ * after it, or at anything else out of place, and the output is refused. */
 typedef struct pgp_sink {
     cm_spool *out;
     cm_buf tmp;
     cm_armorw armor;
     cm_pgppkt check;
+    size_t nkeys;
+    int shut;           /* sticky: the output is not what it must be */
     uint64_t bytes;
 } pgp_sink;
+
+/* What the engine may write before the gate opens: its session key packets. */
+#define GATE_HOLD_MAX ((size_t) 1 << 20)
+
+static int gate_open(const pgp_sink *k)
+{
+    const cm_pgppkt *pk = &k->check;
+
+    return !k->shut && !pk->bad && pk->npkesk == k->nkeys && pk->nskesk == 0
+           && (pk->enc_tag == CM_PKT_SEIPD || pk->enc_tag == CM_PKT_AEAD);
+}
 
 static int sink_write(void *arg, const void *buf, size_t size)
 {
@@ -81,44 +108,54 @@ static int sink_write(void *arg, const void *buf, size_t size)
 
     cm_pgppkt_push(&k->check, buf, size);
     k->bytes += size;
+    if (k->check.bad || (!gate_open(k) && k->tmp.len > GATE_HOLD_MAX))
+        k->shut = 1;
+    if (k->shut) {
+        /* Drained, not kept: refused when the engine is done. */
+        cm_buf_reset(&k->tmp);
+        return 0;
+    }
     if (cm_armorw_push(&k->armor, buf, size, &k->tmp) < 0) {
         errno = ENOMEM;
         return -1;
     }
-    /* Into the spool in pieces of 64 KiB or more: one write(2) each once
-     * the spool is on disk. */
-    return k->tmp.len >= 65536 ? cm_spool_write_buf(k->out, &k->tmp) : 0;
+    /* On in pieces of 64 KiB or more: one write(2) each once the spool
+     * is on disk, one body chunk each to the MTA. */
+    return k->tmp.len >= 65536 && gate_open(k) ? cm_spool_write_buf(k->out, &k->tmp) : 0;
 }
 
 /* Is what the engine wrote one encrypted message for exactly our keys? */
-static int output_ok(const cm_msgctx *mc, const pgp_sink *k, size_t nkeys)
+static int output_ok(const cm_msgctx *mc, const pgp_sink *k)
 {
     const cm_pgppkt *pk = &k->check;
     int whole = cm_pgppkt_finish(pk);
 
-    if (whole == 1 && pk->npkesk == nkeys && pk->nskesk == 0
-        && (pk->enc_tag == CM_PKT_SEIPD || pk->enc_tag == CM_PKT_AEAD))
+    if (whole == 1 && gate_open(k))
         return 1;
     cm_log_error("%s: engine output rejected: %s; %zu of %zu session key packets, data packet %d, "
-                 "%llu bytes", CM_QID(mc), whole == 1 ? "wrong packets"
-                 : "not one complete encrypted OpenPGP message", pk->npkesk, nkeys, pk->enc_tag,
+                 "%llu bytes", CM_QID(mc), whole == 1 && !k->shut ? "wrong packets"
+                 : "not one complete encrypted OpenPGP message", pk->npkesk, k->nkeys, pk->enc_tag,
                  (unsigned long long) k->bytes);
     return 0;
 }
 
-/* The engine's binary output, armored into out. */
+/* The engine's binary output, armored into out. The MIME preamble before
+ * it waits with the armor header: nothing reaches out before the engine's
+ * first 64 KiB (a milter may still say "progress" to the MTA until then,
+ * and not after: Postfix takes nothing else once body replacement began). */
 static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
-                               const cm_msgctx *mc, cm_entity *in, pgp_sink *k)
+                               const cm_msgctx *mc, cm_entity *in, const char *boundary,
+                               pgp_sink *k)
 {
     cm_reader rd = cm_entity_reader(in);
     cm_writer wr = {sink_write, k};
     cm_stat st;
 
-    if (cm_armorw_begin(&k->armor, &k->tmp) < 0)
+    if (begin_text(boundary, &k->tmp) < 0 || cm_armorw_begin(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
     if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
         return st;
-    if (!output_ok(mc, k, ops->recipients(s)))
+    if (!output_ok(mc, k))
         return CM_ERR_ENCRYPT;
     if (cm_armorw_finish(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
@@ -127,30 +164,32 @@ static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
     return CM_OK;
 }
 
-cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
-                           cm_entity *in, cm_spool *out, cm_envelope *env)
+cm_stat cm_pgpmime_envelope(cm_envelope *env)
 {
-    char boundary[CM_BOUNDARY_LEN];
+    memset(env, 0, sizeof(*env));
+    if (cm_boundary_new(env->boundary) < 0)
+        return CM_ERR_INTERNAL;
+    if ((env->content_type = cm_pgpmime_content_type(env->boundary)) == NULL)
+        return CM_ERR_NOMEM;
+    env->trace = "encrypted pgp-mime";
+    return CM_OK;
+}
+
+cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
+                           cm_entity *in, cm_spool *out, const cm_envelope *env)
+{
     pgp_sink sink;
     cm_stat st;
 
-    memset(env, 0, sizeof(*env));
     memset(&sink, 0, sizeof(sink));
     sink.out = out;
+    sink.nkeys = ops->recipients(s);
     cm_buf_init(&sink.tmp);
     cm_pgppkt_init(&sink.check);
-    if (cm_boundary_new(boundary) < 0)
-        st = CM_ERR_INTERNAL;
-    else if (cm_pgpmime_begin(boundary, out) < 0)
-        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-    else if ((st = encrypt_armored(ops, s, mc, in, &sink)) != CM_OK)
+    if ((st = encrypt_armored(ops, s, mc, in, env->boundary, &sink)) != CM_OK)
         ;
-    else if (cm_pgpmime_end(boundary, out) < 0)
+    else if (cm_pgpmime_end(env->boundary, out) < 0)
         st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-    else if ((env->content_type = cm_pgpmime_content_type(boundary)) == NULL)
-        st = CM_ERR_NOMEM;
-    else
-        env->trace = "encrypted pgp-mime";
     cm_buf_free(&sink.tmp);
     return st;
 }

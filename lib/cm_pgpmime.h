@@ -8,13 +8,19 @@
 #include "cm_rewrite.h"
 #include "cm_spool.h"
 
+/* A fresh boundary in env, and the header fields that name it (freed by
+ * the caller with cm_envelope_free): known before a byte is encrypted, so
+ * that a front end can send the header edits first. */
+cm_stat cm_pgpmime_envelope(cm_envelope *env);
 /* Encrypt in through the engine session s (recipients added) into out as
- * a multipart/encrypted body (CRLF, 7-bit), described in env (freed by the
- * caller with cm_envelope_free). What the engine wrote must be one complete
- * armored message (CRC-24 right) with one PKESK per recipient key and one
- * integrity-protected data packet running to the end, else CM_ERR_ENCRYPT. */
+ * the multipart/encrypted body (CRLF, 7-bit) env describes. What the engine
+ * wrote must be one complete message with one PKESK per recipient key and
+ * one integrity-protected data packet running to the end, else
+ * CM_ERR_ENCRYPT; of the engine's output, only what lies inside that data
+ * packet, after the right session key packets, ever reaches out, so out
+ * may stream into the MTA. */
 cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
-                           cm_entity *in, cm_spool *out, cm_envelope *env);
+                           cm_entity *in, cm_spool *out, const cm_envelope *env);
 
 /* The Content-Type value for boundary, folded with "\n\t"; heap string. */
 char *cm_pgpmime_content_type(const char *boundary);

@@ -3,6 +3,7 @@
 #ifndef CM_REWRITE_H
 #define CM_REWRITE_H
 
+#include "cm_boundary.h"
 #include "cm_edit.h"
 #include "cm_header.h"
 #include "cm_status.h"
@@ -13,6 +14,7 @@ typedef struct cm_envelope {
     const char *trace;      /* X-Cryptmilter value, e.g. "encrypted pgp-mime" */
     const char *cte;        /* Content-Transfer-Encoding value, or NULL for none */
     const char *disposition;    /* Content-Disposition value, or NULL for none */
+    char boundary[CM_BOUNDARY_LEN];     /* a multipart format's, or "" */
 } cm_envelope;
 
 void cm_envelope_free(cm_envelope *env);

@@ -8,6 +8,7 @@
 #include "cm_policy.h"
 #include "cm_status.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,15 +254,13 @@ static sfsistat cm_body(SMFICTX *ctx, unsigned char *p, size_t n)
     return carry_on(c, SMFIP_NR_BODY);
 }
 
-/* Apply header edits, then (never interleaved) the body replacement. */
-static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
+/* Header edits, all before any body replacement (never interleaved). */
+static int apply_edits(SMFICTX *ctx, const conn_ctx *c, const cm_edits *edits)
 {
-    unsigned char *buf;
     size_t i;
-    ssize_t r;
 
-    for (i = 0; i < res->edits.n; i++) {
-        const cm_edit *e = &res->edits.v[i];
+    for (i = 0; i < edits->n; i++) {
+        const cm_edit *e = &edits->v[i];
         char *v = e->value;
         int rc;
 
@@ -283,6 +282,53 @@ static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
             return -1;
         }
     }
+    return 0;
+}
+
+static int replace_body(SMFICTX *ctx, const void *p, size_t n)
+{
+    /* libmilter cuts it into protocol-sized chunks itself. */
+    if (n > INT_MAX || smfi_replacebody(ctx, (unsigned char *) p, (int) n) != MI_SUCCESS) {
+        cm_log_error("body replacement failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* The core's output while it encrypts: the ciphertext streams into the MTA
+ * as the engine makes it, never stored here. A refusal after the first
+ * piece is safe: a 4xx or 5xx at end of message makes Postfix and Sendmail
+ * drop the message with every change a milter asked for. */
+typedef struct eom_out {
+    SMFICTX *ctx;
+    const conn_ctx *c;
+    int replacing;          /* body replacement has begun */
+} eom_out;
+
+static int out_edits(void *arg, const cm_edits *e)
+{
+    const eom_out *o = arg;
+
+    return apply_edits(o->ctx, o->c, e);
+}
+
+static int out_body(void *arg, const void *p, size_t n)
+{
+    eom_out *o = arg;
+
+    o->replacing = 1;
+    return replace_body(o->ctx, p, n);
+}
+
+/* What the core left in res (a message it did not stream): the edits,
+ * then the body. */
+static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
+{
+    unsigned char *buf;
+    ssize_t r;
+
+    if (apply_edits(ctx, c, &res->edits) < 0)
+        return -1;
     if (res->body == NULL)
         return 0;
     if (cm_spool_rewind(res->body) < 0)
@@ -291,22 +337,24 @@ static int apply(SMFICTX *ctx, conn_ctx *c, cm_result *res)
      * starts a thread for it), and its pages would fault in every time. */
     if ((buf = malloc(REPLACE_CHUNK)) == NULL)
         return -1;
-    while ((r = cm_spool_read(res->body, buf, REPLACE_CHUNK)) > 0) {
-        if (smfi_replacebody(ctx, buf, (int) r) != MI_SUCCESS) {
-            cm_log_error("body replacement failed");
+    while ((r = cm_spool_read(res->body, buf, REPLACE_CHUNK)) > 0)
+        if (replace_body(ctx, buf, (size_t) r) < 0) {
             r = -1;
             break;
         }
-    }
     free(buf);
     return r == 0 ? 0 : -1;
 }
 
 /* Long encryption: tell the MTA we are alive, so that its own milter
- * timeout does not fire before EngineTimeout does. */
-static void progress(void *ctx)
+ * timeout does not fire before EngineTimeout does. Only until body
+ * replacement begins: Postfix takes no other request after it (and each
+ * piece of the body is a sign of life itself). */
+static void progress(void *arg)
 {
-    if (smfi_progress(ctx) != MI_SUCCESS)
+    const eom_out *o = arg;
+
+    if (!o->replacing && smfi_progress(o->ctx) != MI_SUCCESS)
         cm_log_warn("smfi_progress failed");
 }
 
@@ -315,13 +363,16 @@ static sfsistat cm_eom(SMFICTX *ctx)
     conn_ctx *c = get_ctx(ctx);
     const char *qid;
     cm_result res;
+    eom_out o = {ctx, c, 0};
+    cm_output out = {out_edits, out_body, &o};
     sfsistat rc = SMFIS_CONTINUE;
 
     if (c == NULL || c->msg == NULL)
         return answer(ctx, CM_ERR_INTERNAL, NULL);
     if ((qid = smfi_getsymval(ctx, "i")) != NULL)
         cm_msg_set_queue_id(c->msg, qid);
-    cm_msg_set_progress(c->msg, progress, ctx);
+    cm_msg_set_progress(c->msg, progress, &o);
+    cm_msg_set_output(c->msg, &out);
     cm_msg_eom(c->msg, &res);
     if (res.refuse)
         rc = answer(ctx, res.stat, res.detail);

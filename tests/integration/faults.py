@@ -15,6 +15,12 @@ MODES = {
     "exit2": 'exit 2',
     # Success reported on the status fd, output cut after 300 bytes.
     "half": '"$GPG" "$@" | head -c 300; exit 0',
+    # Success reported, output cut after 200000 bytes: pieces of a long
+    # message's ciphertext go on to the MTA before its end shows it short.
+    "cut": '"$GPG" "$@" | head -c 200000; exit 0',
+    # Works, but stops for 2.5 s after 100000 bytes of output: body
+    # replacement has begun and the engine is still at work.
+    "pause": '"$GPG" "$@" | { dd bs=100000 count=1 iflag=fullblock 2>/dev/null; sleep 2.5; cat; }; exit 0',
     # Success reported, but what reaches us is an armor of garbage.
     "garbage": '"$GPG" "$@" >/dev/null; printf -- "-----BEGIN PGP MESSAGE-----\\n\\n'
                'Z2FyYmFnZSBnYXJiYWdl\\n-----END PGP MESSAGE-----\\n"; exit 0',

@@ -131,8 +131,10 @@ class MilterClient:
             check(c == b"c", "body answered %r %r" % (c, t))
         self.send(b"E", b"")
         newbody = None
+        order = []
         while True:
             c, d = self.recv()
+            order.append(c)
             if c == b"b":
                 newbody = (newbody or b"") + d
             elif c in (b"h", b"m", b"i"):
@@ -144,6 +146,8 @@ class MilterClient:
                 break
         res["fields"] = apply_mods(fields, res["mods"], self.leadspc)
         res["body"] = newbody if newbody is not None else body
+        res["replaced"] = newbody or b""    # what body replacement sent, if refused too
+        res["order"] = b"".join(order)      # the milter's answers to end of message
         res["message"] = b"".join(field_bytes(f) for f in res["fields"]) + b"\r\n" + res["body"]
         return res
 

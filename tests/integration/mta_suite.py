@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 
+import faults
 import mta
 from cmrun import BACKEND
 from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
@@ -365,6 +366,40 @@ class MtaSuite(OutboundCases):
                 gw.stop()
         return ("failclosed/killed-at-" + stage, t)
 
+    def refused_after_body_replacement(self):
+        # gpg's output ends short after 200000 bytes: by then the milter has
+        # streamed pieces of ciphertext to the MTA as body replacement, and
+        # only at the end does it find the output incomplete and answer
+        # 451 4.7.5. The MTA must drop the message with all it was given.
+        os.makedirs(os.path.join(self.tmp, "cut"), exist_ok=True)
+        wrapper = faults.wrapper(os.path.join(self.tmp, "cut"), "cut")
+        gw = Gateway(self, "cut", conf={"GpgProgram": wrapper})
+        try:
+            r = self.swaks(gw.mta.port, ["alice@example.org"], data=big_canary_message())
+            reply = final_reply(r)
+            check(r.returncode != 0 and reply.startswith("451"), "reply %r" % reply)
+            check("4.7.5" in reply, "reply %r lacks 4.7.5" % reply)
+            self.nothing_delivered(gw, b"canary-replbody")
+            check(gw.sink.messages() == [], "something reached the sink")
+        finally:
+            gw.stop()
+
+    def engine_pauses_mid_body(self):
+        # gpg stops for 2.5 s after 100000 bytes: body replacement has begun
+        # and the milter must say nothing else until it is done (Postfix
+        # fails the session on a "progress" after body replacement).
+        os.makedirs(os.path.join(self.tmp, "pause"), exist_ok=True)
+        wrapper = faults.wrapper(os.path.join(self.tmp, "pause"), "pause")
+        gw = Gateway(self, "pause", conf={"GpgProgram": wrapper})
+        try:
+            r = self.swaks(gw.mta.port, ["alice@example.org"], data=big_canary_message())
+            check(r.returncode == 0, "reply %r" % final_reply(r))
+            env, got = gw.wait(1)[0]
+            check(b"canary-replbody" not in got and b"encrypted pgp-mime" in got,
+                  "not encrypted: %r" % got[:1500])
+        finally:
+            gw.stop()
+
     def test_failclosed_milter_hangs(self):
         gw = Gateway(self, "hang", proxy=(("mta", b"E"), "hang"))
         try:
@@ -419,6 +454,10 @@ class MtaSuite(OutboundCases):
             tests += [self.smime_encrypts(n, m) for n, m in shapes]
             tests.append(("%s-split-three-ways" % self.name, self.split_three_ways_nothing_lost))
             tests += self.smime_tests()
+            # The engine's output ending short needs gpg's (GpgProgram).
+            tests.append(("%s-refused-after-body-replacement" % self.name,
+                          self.refused_after_body_replacement))
+            tests.append(("%s-engine-pauses-mid-body" % self.name, self.engine_pauses_mid_body))
         tests += self.outbound_tests()
         tests += [(n, getattr(self, n)) for n in sorted(dir(self)) if n.startswith("test_")]
         tests += [self.killed_at("connect", ("mta", b"C")),

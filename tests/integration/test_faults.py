@@ -71,7 +71,21 @@ def never_plaintext(res, what):
     return text
 
 
-def engine_case(mode, want):
+def nothing_of_the_engine(res, mode):
+    """Not one byte of what the engine wrote went on to the MTA: it was no
+    encrypted message from its first packet."""
+    check(b"-----BEGIN PGP MESSAGE-----" not in res["replaced"],
+          "%s: the engine's output went on to the MTA" % mode)
+
+
+def ciphertext_went_first(res, mode):
+    """The refusal came after pieces of ciphertext had gone on to the MTA
+    (which drops them on the 4xx): the streamed case is the one tested."""
+    check(b"-----BEGIN PGP MESSAGE-----" in res["replaced"],
+          "%s: no ciphertext went on before the refusal" % mode)
+
+
+def engine_case(mode, want, also=None):
     def t():
         m = Milter(BINDIR, TMP, "engine-" + mode, MissingKeyAction="pass",
                    GpgProgram=faults.wrapper(TMP, mode), EngineTimeout="2s")
@@ -82,8 +96,11 @@ def engine_case(mode, want):
             base = stable_counts(m)
             for i in range(3):
                 start = time.monotonic()
-                text = never_plaintext(send(m, "F%d" % i), mode)
+                res = send(m, "F%d" % i)
+                text = never_plaintext(res, mode)
                 check(text.startswith(want), "%s: reply %r, want %s" % (mode, text, want))
+                if also is not None:
+                    also(res, mode)
                 check(time.monotonic() - start < 15, "%s: session held too long" % mode)
             settle(m, base)
         finally:
@@ -111,6 +128,23 @@ def test_progress_while_the_engine_works():
         m.stop()
     check(res["reply"][0] == b"y" and res["reply"][1].startswith("451 4.3.0"), res["reply"])
     check(res.get("progress", 0) >= 2, "progress replies: %d" % res.get("progress", 0))
+
+
+@gpgme_only
+def test_no_progress_once_the_body_streams():
+    # gpg stops for 2.5 s after its first 100000 bytes: ciphertext has gone
+    # to the MTA as body replacement by then, and Postfix takes no other
+    # request after that (it fails the session), so no "progress" may
+    # follow; the message still arrives encrypted.
+    m = Milter(BINDIR, TMP, "pause", GpgProgram=faults.wrapper(TMP, "pause"))
+    try:
+        res = send(m, "B1")
+    finally:
+        m.stop()
+    check(never_plaintext(res, "pause") == "encrypted", "not encrypted: %r" % (res["reply"],))
+    order = res["order"]
+    check(b"b" in order, "no body replacement: %r" % order)
+    check(b"p" not in order[order.index(b"b"):], "progress after body replacement: %r" % order)
 
 
 @gpgme_only
@@ -238,7 +272,10 @@ def main():
     BINDIR = args().bindir
     TMP = workdir()
     tests = [engine_case("exit0", "451 4.7.5"), engine_case("exit2", "451 4.7.5"),
-             engine_case("half", "451 4.7.5"), engine_case("garbage", "451 4.7.5"),
+             engine_case("half", "451 4.7.5"),
+             engine_case("garbage", "451 4.7.5", nothing_of_the_engine),
+             engine_case("store", "451 4.7.5", nothing_of_the_engine),
+             engine_case("cut", "451 4.7.5", ciphertext_went_first),
              engine_case("killed", "451 4."), engine_case("hang", "451 4.3.0")]
     tests += [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
     run_tests(tests)

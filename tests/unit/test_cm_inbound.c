@@ -4,6 +4,8 @@
 #include "cm_msg.h"
 #include "cm_test.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct run {
@@ -24,9 +26,10 @@ static cm_config *config(const char *action)
     return cfg;
 }
 
-/* headers: "Name:value" lines, values as the milter hands them over. */
-static void feed(run *r, cm_config *cfg, const char *const *rcpts, const char *const *hdrs,
-                 const char *body)
+/* headers: "Name:value" lines, values as the milter hands them over;
+ * out: where the encrypted message streams, or NULL to have it in r->res. */
+static void feed_to(run *r, cm_config *cfg, const char *const *rcpts, const char *const *hdrs,
+                    const char *body, const cm_output *out)
 {
     size_t i;
 
@@ -43,7 +46,15 @@ static void feed(run *r, cm_config *cfg, const char *const *rcpts, const char *c
         ck_assert_int_eq(cm_msg_header(r->m, name, colon + 1, strlen(colon + 1)), CM_OK);
     }
     ck_assert_int_eq(cm_msg_body(r->m, body, strlen(body)), CM_OK);
+    if (out != NULL)
+        cm_msg_set_output(r->m, out);
     cm_msg_eom(r->m, &r->res);
+}
+
+static void feed(run *r, cm_config *cfg, const char *const *rcpts, const char *const *hdrs,
+                 const char *body)
+{
+    feed_to(r, cfg, rcpts, hdrs, body, NULL);
 }
 
 static void done(run *r, cm_config *cfg)
@@ -143,6 +154,148 @@ START_TEST(split_never_adds_a_deferred_key)
 }
 END_TEST
 
+/* What a front end's output was given, and in which order. */
+typedef struct capture {
+    size_t edit_calls, nedits;
+    int body_first;         /* a body piece came before the edits */
+    int fail_body;          /* the body callback fails */
+    cm_buf body;
+} capture;
+
+static int cap_edits(void *arg, const cm_edits *e)
+{
+    capture *c = arg;
+
+    c->edit_calls++;
+    c->nedits = e->n;
+    return 0;
+}
+
+static int cap_body(void *arg, const void *p, size_t n)
+{
+    capture *c = arg;
+
+    if (c->edit_calls == 0)
+        c->body_first = 1;
+    if (c->fail_body) {
+        errno = EPIPE;
+        return -1;
+    }
+    return cm_buf_append(&c->body, p, n);
+}
+
+/* 200 KiB of body: the armored output passes the 64 KiB the format
+ * collects before it hands a piece on. */
+static char *big_body(void)
+{
+    static const char line[] = "canary line of a long body\n";
+    size_t i, n = 200 * 1024 / (sizeof(line) - 1);
+    char *b = malloc(n * (sizeof(line) - 1) + 1);
+
+    ck_assert_ptr_nonnull(b);
+    for (i = 0; i < n; i++)
+        memcpy(b + i * (sizeof(line) - 1), line, sizeof(line) - 1);
+    b[n * (sizeof(line) - 1)] = 0;
+    return b;
+}
+
+START_TEST(streamed_edits_come_before_the_body)
+{
+    static const char *const rcpts[] = {"<alice@example.org>", NULL};
+    cm_config *cfg = config("tempfail");
+    capture c = {0, 0, 0, 0, CM_BUF_INIT};
+    cm_output out = {cap_edits, cap_body, &c};
+    char *body = big_body();
+    const char *s;
+    run r;
+
+    fake_reset(keyed);
+    feed_to(&r, cfg, rcpts, hdrs, body, &out);
+    ck_assert_int_eq(r.res.refuse, 0);
+    ck_assert_str_eq(r.res.trace, "encrypted pgp-mime");
+    /* All went to the output, the edits once and first. */
+    ck_assert_uint_eq(c.edit_calls, 1);
+    ck_assert_uint_gt(c.nedits, 0);
+    ck_assert_int_eq(c.body_first, 0);
+    ck_assert_uint_eq(r.res.edits.n, 0);
+    ck_assert_ptr_null(r.res.body);
+    s = cm_buf_str(&c.body);
+    ck_assert_ptr_eq(strstr(s, "This is an OpenPGP/MIME encrypted message"), s);
+    ck_assert_ptr_nonnull(strstr(s, "-----END PGP MESSAGE-----\r\n"));
+    ck_assert_ptr_null(strstr(s, "canary"));
+    free(body);
+    cm_buf_free(&c.body);
+    done(&r, cfg);
+}
+END_TEST
+
+/* Armor text instead of packets, or a literal data packet (the plaintext
+ * itself): refused, and not one byte of it went to the output, though
+ * there was far more than one piece of it. */
+START_TEST(streamed_output_never_carries_what_is_not_ciphertext)
+{
+    static const char *const rcpts[] = {"<alice@example.org>", NULL};
+    cm_config *cfg = config("pass");
+    capture c = {0, 0, 0, 0, CM_BUF_INIT};
+    cm_output out = {cap_edits, cap_body, &c};
+    char *body = big_body();
+    run r;
+
+    fake_reset(keyed);
+    fake.write_garbage = _i == 0 ? 1 : 3;
+    feed_to(&r, cfg, rcpts, hdrs, body, &out);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_ERR_ENCRYPT);
+    ck_assert_uint_eq(c.body.len, 0);          /* not even the MIME preamble */
+    free(body);
+    cm_buf_free(&c.body);
+    done(&r, cfg);
+}
+END_TEST
+
+/* Ciphertext cut short is found out only at its end, after pieces of it
+ * went on: the message is refused all the same (the front end's MTA drops
+ * what it was given). */
+START_TEST(streamed_output_cut_short_is_refused_at_the_end)
+{
+    static const char *const rcpts[] = {"<alice@example.org>", NULL};
+    cm_config *cfg = config("pass");
+    capture c = {0, 0, 0, 0, CM_BUF_INIT};
+    cm_output out = {cap_edits, cap_body, &c};
+    char *body = big_body();
+    run r;
+
+    fake_reset(keyed);
+    fake.write_garbage = 2;
+    feed_to(&r, cfg, rcpts, hdrs, body, &out);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_ERR_ENCRYPT);
+    ck_assert_uint_gt(c.body.len, 65536);
+    ck_assert_ptr_null(strstr(cm_buf_str(&c.body), "-----END PGP MESSAGE-----"));
+    free(body);
+    cm_buf_free(&c.body);
+    done(&r, cfg);
+}
+END_TEST
+
+START_TEST(output_that_fails_refuses_with_a_tempfail)
+{
+    static const char *const rcpts[] = {"<alice@example.org>", NULL};
+    cm_config *cfg = config("pass");
+    capture c = {0, 0, 0, 1, CM_BUF_INIT};
+    cm_output out = {cap_edits, cap_body, &c};
+    run r;
+
+    fake_reset(keyed);
+    feed_to(&r, cfg, rcpts, hdrs, "canary body\n", &out);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_ERR_INTERNAL);
+    ck_assert_str_eq(cm_stat_lookup(r.res.stat)->rcode, "451");
+    cm_buf_free(&c.body);
+    done(&r, cfg);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, engine_gets_the_exact_entity);
@@ -150,6 +303,10 @@ static void add(Suite *s)
     CM_ADD_LOOP(s, engine_garbage_is_refused, 3);
     CM_ADD(s, lookup_failure_is_never_no_key);
     CM_ADD(s, split_never_adds_a_deferred_key);
+    CM_ADD(s, streamed_edits_come_before_the_body);
+    CM_ADD_LOOP(s, streamed_output_never_carries_what_is_not_ciphertext, 2);
+    CM_ADD(s, streamed_output_cut_short_is_refused_at_the_end);
+    CM_ADD(s, output_that_fails_refuses_with_a_tempfail);
 }
 
 CM_TEST_MAIN("cm_inbound", add)

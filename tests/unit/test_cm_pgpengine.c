@@ -317,6 +317,7 @@ START_TEST(encrypt_round_trip)
     cm_hdrs_add(&h, "Content-Type", " text/plain", 11);
     ck_assert_int_eq(cm_spool_write(body, "secret\nline\n", 12), 0);
     ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
+    ck_assert_int_eq(cm_pgpmime_envelope(&env), CM_OK);
     ck_assert_int_eq(cm_pgpmime_encrypt(&ENGINE, s, &mc, &ent, out, &env), CM_OK);
     cm_entity_close(&ent);
     ck_assert_str_eq(env.trace, "encrypted pgp-mime");
@@ -376,6 +377,7 @@ static uint64_t ciphertext_size(const char *compress)
     for (i = 0; i < 256; i++)
         ck_assert_int_eq(cm_spool_write(body, line, strlen(line)), 0);
     ck_assert_int_eq(cm_entity_open(&ent, &h, body), 0);
+    ck_assert_int_eq(cm_pgpmime_envelope(&env), CM_OK);
     ck_assert_int_eq(cm_pgpmime_encrypt(&ENGINE, s, &mc, &ent, out, &env), CM_OK);
     cm_entity_close(&ent);
     size = cm_spool_size(out);

@@ -13,7 +13,7 @@ START_TEST(encrypted_headers)
 {
     cm_hdrs h;
     cm_edits e = {NULL, 0};
-    cm_envelope env = {strdup(" multipart/encrypted; boundary=\"B\""), "encrypted pgp-mime", NULL, NULL};
+    cm_envelope env = {strdup(" multipart/encrypted; boundary=\"B\""), "encrypted pgp-mime", NULL, NULL, "B"};
     static const char *const want[] = {
         "Received: r", "From: a@x", "Content-Type: multipart/encrypted; boundary=\"B\"",
         "Subject: hello", "MIME-Version: 1.0", "To: b@y", "X-Cryptmilter: encrypted pgp-mime",
@@ -46,7 +46,7 @@ START_TEST(no_content_type_adds_one)
 {
     cm_hdrs h;
     cm_edits e = {NULL, 0};
-    cm_envelope env = {strdup(" multipart/encrypted"), "encrypted pgp-mime", NULL, NULL};
+    cm_envelope env = {strdup(" multipart/encrypted"), "encrypted pgp-mime", NULL, NULL, "B"};
 
     cm_hdrs_init(&h, 50, 10000);
     add_field(&h, "Subject", " s");
