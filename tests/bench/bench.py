@@ -312,6 +312,17 @@ def main():
                      null_cpu / cpu if cpu > 0 else 0.0,
                      statistics.median(r["mcpu"] for r in rs),
                      "%d MiB" % (rss[k] // 1024) if k in rss else "-"))
+    one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
+    if (one, "null") in results and (ten, "null") in results:
+        # Ten recipients against one, both over ten sessions: the rates'
+        # ratio, and the machine's CPU per message the other way round.
+        print("\nten recipients against one: msgs/s ten/one, CPU ms/msg one/ten")
+        for k in kinds:
+            r1 = statistics.median(r["rate"] for r in results[(one, k)])
+            r10 = statistics.median(r["rate"] for r in results[(ten, k)])
+            c1 = statistics.median(r["cpu"] for r in results[(one, k)])
+            c10 = statistics.median(r["cpu"] for r in results[(ten, k)])
+            print("%-10s %6.2f %6.2f" % (k, r10 / r1, c1 / c10 if c10 > 0 else 0.0))
     if not os.environ.get("CM_TEST_KEEP"):
         shutil.rmtree(base, ignore_errors=True)
 
