@@ -366,14 +366,18 @@ class MtaSuite(OutboundCases):
                 gw.stop()
         return ("failclosed/killed-at-" + stage, t)
 
+    def wrapped_gateway(self, mode):
+        """A gateway whose gpg is the faults.py wrapper for mode."""
+        os.makedirs(os.path.join(self.tmp, mode), exist_ok=True)
+        wrapper = faults.wrapper(os.path.join(self.tmp, mode), mode)
+        return Gateway(self, mode, conf={"GpgProgram": wrapper})
+
     def refused_after_body_replacement(self):
         # gpg's output ends short after 200000 bytes: by then the milter has
         # streamed pieces of ciphertext to the MTA as body replacement, and
         # only at the end does it find the output incomplete and answer
         # 451 4.7.5. The MTA must drop the message with all it was given.
-        os.makedirs(os.path.join(self.tmp, "cut"), exist_ok=True)
-        wrapper = faults.wrapper(os.path.join(self.tmp, "cut"), "cut")
-        gw = Gateway(self, "cut", conf={"GpgProgram": wrapper})
+        gw = self.wrapped_gateway("cut")
         try:
             r = self.swaks(gw.mta.port, ["alice@example.org"], data=big_canary_message())
             reply = final_reply(r)
@@ -388,9 +392,7 @@ class MtaSuite(OutboundCases):
         # gpg stops for 2.5 s after 100000 bytes: body replacement has begun
         # and the milter must say nothing else until it is done (Postfix
         # fails the session on a "progress" after body replacement).
-        os.makedirs(os.path.join(self.tmp, "pause"), exist_ok=True)
-        wrapper = faults.wrapper(os.path.join(self.tmp, "pause"), "pause")
-        gw = Gateway(self, "pause", conf={"GpgProgram": wrapper})
+        gw = self.wrapped_gateway("pause")
         try:
             r = self.swaks(gw.mta.port, ["alice@example.org"], data=big_canary_message())
             check(r.returncode == 0, "reply %r" % final_reply(r))

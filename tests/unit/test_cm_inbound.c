@@ -199,18 +199,30 @@ static char *big_body(void)
     return b;
 }
 
-START_TEST(streamed_edits_come_before_the_body)
+#define CAPTURE_INIT {0, 0, 0, 0, CM_BUF_INIT}
+
+/* 200 KiB to alice through an output capturing into c, the fake engine
+ * writing garbage of kind g (0: a good message). */
+static void stream_big(run *r, cm_config *cfg, capture *c, int g)
 {
     static const char *const rcpts[] = {"<alice@example.org>", NULL};
-    cm_config *cfg = config("tempfail");
-    capture c = {0, 0, 0, 0, CM_BUF_INIT};
-    cm_output out = {cap_edits, cap_body, &c};
+    cm_output out = {cap_edits, cap_body, c};
     char *body = big_body();
+
+    fake_reset(keyed);
+    fake.write_garbage = g;
+    feed_to(r, cfg, rcpts, hdrs, body, &out);
+    free(body);
+}
+
+START_TEST(streamed_edits_come_before_the_body)
+{
+    cm_config *cfg = config("tempfail");
+    capture c = CAPTURE_INIT;
     const char *s;
     run r;
 
-    fake_reset(keyed);
-    feed_to(&r, cfg, rcpts, hdrs, body, &out);
+    stream_big(&r, cfg, &c, 0);
     ck_assert_int_eq(r.res.refuse, 0);
     ck_assert_str_eq(r.res.trace, "encrypted pgp-mime");
     /* All went to the output, the edits once and first. */
@@ -223,7 +235,6 @@ START_TEST(streamed_edits_come_before_the_body)
     ck_assert_ptr_eq(strstr(s, "This is an OpenPGP/MIME encrypted message"), s);
     ck_assert_ptr_nonnull(strstr(s, "-----END PGP MESSAGE-----\r\n"));
     ck_assert_ptr_null(strstr(s, "canary"));
-    free(body);
     cm_buf_free(&c.body);
     done(&r, cfg);
 }
@@ -234,20 +245,14 @@ END_TEST
  * there was far more than one piece of it. */
 START_TEST(streamed_output_never_carries_what_is_not_ciphertext)
 {
-    static const char *const rcpts[] = {"<alice@example.org>", NULL};
     cm_config *cfg = config("pass");
-    capture c = {0, 0, 0, 0, CM_BUF_INIT};
-    cm_output out = {cap_edits, cap_body, &c};
-    char *body = big_body();
+    capture c = CAPTURE_INIT;
     run r;
 
-    fake_reset(keyed);
-    fake.write_garbage = _i == 0 ? 1 : 3;
-    feed_to(&r, cfg, rcpts, hdrs, body, &out);
+    stream_big(&r, cfg, &c, _i == 0 ? 1 : 3);
     ck_assert_int_eq(r.res.refuse, 1);
     ck_assert_int_eq(r.res.stat, CM_ERR_ENCRYPT);
     ck_assert_uint_eq(c.body.len, 0);          /* not even the MIME preamble */
-    free(body);
     cm_buf_free(&c.body);
     done(&r, cfg);
 }
@@ -258,21 +263,15 @@ END_TEST
  * what it was given). */
 START_TEST(streamed_output_cut_short_is_refused_at_the_end)
 {
-    static const char *const rcpts[] = {"<alice@example.org>", NULL};
     cm_config *cfg = config("pass");
-    capture c = {0, 0, 0, 0, CM_BUF_INIT};
-    cm_output out = {cap_edits, cap_body, &c};
-    char *body = big_body();
+    capture c = CAPTURE_INIT;
     run r;
 
-    fake_reset(keyed);
-    fake.write_garbage = 2;
-    feed_to(&r, cfg, rcpts, hdrs, body, &out);
+    stream_big(&r, cfg, &c, 2);
     ck_assert_int_eq(r.res.refuse, 1);
     ck_assert_int_eq(r.res.stat, CM_ERR_ENCRYPT);
     ck_assert_uint_gt(c.body.len, 65536);
     ck_assert_ptr_null(strstr(cm_buf_str(&c.body), "-----END PGP MESSAGE-----"));
-    free(body);
     cm_buf_free(&c.body);
     done(&r, cfg);
 }
@@ -282,10 +281,11 @@ START_TEST(output_that_fails_refuses_with_a_tempfail)
 {
     static const char *const rcpts[] = {"<alice@example.org>", NULL};
     cm_config *cfg = config("pass");
-    capture c = {0, 0, 0, 1, CM_BUF_INIT};
+    capture c = CAPTURE_INIT;
     cm_output out = {cap_edits, cap_body, &c};
     run r;
 
+    c.fail_body = 1;
     fake_reset(keyed);
     feed_to(&r, cfg, rcpts, hdrs, "canary body\n", &out);
     ck_assert_int_eq(r.res.refuse, 1);
