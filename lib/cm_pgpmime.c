@@ -29,8 +29,7 @@ static int write_text(cm_spool *out, cm_buf *b)
     return r;
 }
 
-/* Everything before the armor, appended to b. 0 or -1 (ENOMEM). */
-static int begin_text(const char *boundary, cm_buf *b)
+int cm_pgpmime_begin(const char *boundary, cm_buf *b)
 {
     if (cm_buf_printf(b,
                       "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"
@@ -49,17 +48,6 @@ static int begin_text(const char *boundary, cm_buf *b)
         return -1;
     }
     return 0;
-}
-
-int cm_pgpmime_begin(const char *boundary, cm_spool *out)
-{
-    cm_buf b = CM_BUF_INIT;
-
-    if (begin_text(boundary, &b) < 0) {
-        cm_buf_free(&b);
-        return -1;
-    }
-    return write_text(out, &b);
 }
 
 int cm_pgpmime_end(const char *boundary, cm_spool *out)
@@ -151,7 +139,7 @@ static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
     cm_writer wr = {sink_write, k};
     cm_stat st;
 
-    if (begin_text(boundary, &k->tmp) < 0 || cm_armorw_begin(&k->armor, &k->tmp) < 0)
+    if (cm_pgpmime_begin(boundary, &k->tmp) < 0 || cm_armorw_begin(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
     if ((st = ops->encrypt(s, &rd, &wr)) != CM_OK)
         return st;

@@ -3,6 +3,7 @@
 #ifndef CM_PGPMIME_H
 #define CM_PGPMIME_H
 
+#include "cm_buf.h"
 #include "cm_engine.h"
 #include "cm_entity.h"
 #include "cm_rewrite.h"
@@ -24,10 +25,10 @@ cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const
 
 /* The Content-Type value for boundary, folded with "\n\t"; heap string. */
 char *cm_pgpmime_content_type(const char *boundary);
-/* Write everything before the armored ciphertext: the preamble, the
- * application/pgp-encrypted version part and the octet-stream part's header.
- * 0 or -1 (errno). */
-int cm_pgpmime_begin(const char *boundary, cm_spool *out);
+/* Append everything before the armored ciphertext to b: the preamble, the
+ * application/pgp-encrypted version part and the octet-stream part's
+ * header (it waits there with the first ciphertext). 0 or -1 (ENOMEM). */
+int cm_pgpmime_begin(const char *boundary, cm_buf *b);
 /* Write the close delimiter after the ciphertext. 0 or -1. */
 int cm_pgpmime_end(const char *boundary, cm_spool *out);
 

@@ -25,10 +25,13 @@ END_TEST
 START_TEST(framing_is_rfc3156)
 {
     cm_spool *s = cm_spool_new(1 << 16, NULL);
+    cm_buf pre = CM_BUF_INIT;
     char buf[2048] = {0};
     const char *p2;
 
-    ck_assert_int_eq(cm_pgpmime_begin("B", s), 0);
+    ck_assert_int_eq(cm_pgpmime_begin("B", &pre), 0);
+    ck_assert_int_eq(cm_spool_write_buf(s, &pre), 0);
+    cm_buf_free(&pre);
     ck_assert_int_eq(cm_spool_write(s, "ARMOR\r\n", 7), 0);
     ck_assert_int_eq(cm_pgpmime_end("B", s), 0);
     ck_assert_int_gt(cm_spool_read(s, buf, sizeof(buf) - 1), 0);
