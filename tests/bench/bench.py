@@ -82,7 +82,7 @@ def peak_rss_kib(pid):
 
 
 # The encryption subkey's algorithm for a signing one given to --keys.
-ENCRYPTING = {"ed25519": "cv25519", "ed448": "cv448", "nistp256": "nistp256"}
+ENCRYPTING = {"ed25519": "cv25519", "ed448": "cv448"}
 
 
 def make_keyring(path, algo="future-default", fmt="gpg"):
