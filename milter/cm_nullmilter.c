@@ -3,17 +3,29 @@
  * nothing else. It replaces each message's body with itself. Not
  * installed; tests/bench runs it beside cryptmilter.
  *
- *     cryptmilter-nullmilter SOCKET      (e.g. local:/path/null.sock)
+ *     cryptmilter-nullmilter [-r] [-a] SOCKET   (e.g. local:/path/null.sock)
+ *
+ * -r and -a make it a floor under an encrypting milter: two costs that
+ * cryptmilter has and the ceiling has not, without the cryptography.
+ * -r asks for each RCPT and answers it (as a milter must that decides
+ * per recipient); -a adds two headers and hands back the body in the
+ * core's base64, lines of 64: as large as the armor of its ciphertext.
  */
 #include <libmilter/mfapi.h>
+
+#include "cm_base64.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CHUNK 65536
+#define B64_LINE 64     /* characters per line, as gpg's armor */
+
+static int armored;     /* -a */
 
 /* One per connection: the body of its current message. */
 typedef struct body {
@@ -64,13 +76,20 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 
     (void) f2;
     (void) f3;
-    if (b == NULL || !(f0 & SMFIF_CHGBODY))
+    if (b == NULL || !(f0 & SMFIF_CHGBODY) || (armored && !(f0 & SMFIF_ADDHDRS)))
         return SMFIS_REJECT;
-    *pf0 = SMFIF_CHGBODY;
+    *pf0 = SMFIF_CHGBODY | (armored ? SMFIF_ADDHDRS : 0);
     *pf1 |= f1 & SMFIP_NR_BODY;
     *pf2 = 0;
     *pf3 = 0;
     b->noreply = (*pf1 & SMFIP_NR_BODY) != 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
+{
+    (void) ctx;
+    (void) argv;
     return SMFIS_CONTINUE;
 }
 
@@ -100,25 +119,43 @@ static sfsistat nm_body(SMFICTX *ctx, unsigned char *p, size_t n)
     return b->noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
+static int replace(SMFICTX *ctx, const unsigned char *p, size_t len)
+{
+    size_t off;
+
+    for (off = 0; off < len; off += CHUNK) {
+        size_t n = len - off < CHUNK ? len - off : CHUNK;
+
+        if (smfi_replacebody(ctx, (unsigned char *) p + off, (int) n) != MI_SUCCESS)
+            return -1;
+    }
+    return 0;
+}
+
 static sfsistat nm_eom(SMFICTX *ctx)
 {
     body *b = get(ctx);
-    size_t off;
+    int rc;
 
     if (b == NULL || b->failed) {
         reset(ctx);
         return SMFIS_TEMPFAIL;
     }
-    for (off = 0; off < b->len; off += CHUNK) {
-        size_t n = b->len - off < CHUNK ? b->len - off : CHUNK;
+    if (armored) {
+        /* cryptmilter's own encoder, in lines as long as its armor's. */
+        cm_buf e = CM_BUF_INIT;
+        cm_b64enc enc;
 
-        if (smfi_replacebody(ctx, b->p + off, (int) n) != MI_SUCCESS) {
-            reset(ctx);
-            return SMFIS_TEMPFAIL;
-        }
-    }
+        cm_b64enc_init_line(&enc, B64_LINE);
+        rc = cm_b64enc_push(&enc, b->p, b->len, &e) < 0 || cm_b64enc_finish(&enc, &e) < 0
+             || smfi_addheader(ctx, "MIME-Version", " 1.0") != MI_SUCCESS
+             || smfi_addheader(ctx, "Content-Type", " application/octet-stream") != MI_SUCCESS
+             || replace(ctx, e.data, e.len) < 0;
+        cm_buf_free(&e);
+    } else
+        rc = replace(ctx, b->p, b->len) < 0;
     reset(ctx);
-    return SMFIS_CONTINUE;
+    return rc ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
 }
 
 static sfsistat nm_abort(SMFICTX *ctx)
@@ -136,15 +173,25 @@ static sfsistat nm_close(SMFICTX *ctx)
 int main(int argc, char **argv)
 {
     struct smfiDesc desc;
+    int rcpt = 0, opt;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s local:/path/to/socket\n", argv[0]);
+    while ((opt = getopt(argc, argv, "ar")) != -1) {
+        if (opt == 'a')
+            armored = 1;
+        else if (opt == 'r')
+            rcpt = 1;
+        else
+            optind = argc + 1;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "usage: %s [-r] [-a] local:/path/to/socket\n", argv[0]);
         return 64;
     }
     memset(&desc, 0, sizeof(desc));
     desc.xxfi_name = "cryptmilter-nullmilter";
     desc.xxfi_version = SMFI_VERSION;
-    desc.xxfi_flags = SMFIF_CHGBODY;
+    desc.xxfi_flags = SMFIF_CHGBODY | (armored ? SMFIF_ADDHDRS : 0);
+    desc.xxfi_envrcpt = rcpt ? nm_envrcpt : NULL;
     desc.xxfi_body = nm_body;
     desc.xxfi_eom = nm_eom;
     desc.xxfi_abort = nm_abort;
@@ -153,9 +200,9 @@ int main(int argc, char **argv)
     /* The MTA's smtpd runs as another user: a benchmark socket in a
      * private directory may be open to it. */
     umask(0);
-    if (smfi_setconn(argv[1]) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS
+    if (smfi_setconn(argv[optind]) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS
         || smfi_opensocket(1) != MI_SUCCESS) {
-        fprintf(stderr, "%s: cannot open %s\n", argv[0], argv[1]);
+        fprintf(stderr, "%s: cannot open %s\n", argv[0], argv[optind]);
         return 71;
     }
     return smfi_main() == MI_SUCCESS ? 0 : 70;

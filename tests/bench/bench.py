@@ -50,6 +50,7 @@ import mta                                      # noqa: E402
 from cmrun import write_config                  # noqa: E402
 
 ENGINES = ("gpgme", "rnp")     # OpenPGPBackend values, each a setup of its own
+NULLS = {"null": [], "floor": ["-r", "-a"]}     # cryptmilter-nullmilter's options
 # name, message size, recipients per message, sessions, messages per run
 WORKLOADS = [
     ("10KiB x1 rcpt x10 sessions", 10 * 1024, 1, 10, 400),
@@ -158,8 +159,9 @@ class Sink:
 
 class Setup:
     """One Postfix and what sits in its milter slot: kind is "none",
-    "null", or an OpenPGPBackend, optionally "@base" for the --compare
-    build's cryptmilter."""
+    "null", "floor" (the null milter answering each RCPT and handing back
+    a body base64-encoded, see cm_nullmilter.c), or an OpenPGPBackend,
+    optionally "@base" for the --compare build's cryptmilter."""
 
     def __init__(self, base, build, sink, kind, keyring=None, compare=None, membuf="1M"):
         self.kind = kind
@@ -173,9 +175,9 @@ class Setup:
                                               "milter_command_timeout": "300s",
                                               "message_size_limit": str(64 * 1024 * 1024)})
         self.p = None
-        if kind == "null":
-            self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter-nullmilter"),
-                                       "local:" + self.mta.milter_socket],
+        if kind in NULLS:
+            self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter-nullmilter")]
+                                      + NULLS[kind] + ["local:" + self.mta.milter_socket],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elif kind != "none":
             spool = os.path.join(self.base, "spool")
@@ -225,7 +227,12 @@ def run_once(setup, sink, workload):
     if setup.mta.queue_ids():
         raise SystemExit("%s/%s: messages left queued: %r"
                          % (name, setup.kind, setup.mta.queue_ids()[:3]))
-    if setup.kind not in ("none", "null"):
+    if setup.kind == "floor":
+        for path in sink.files():
+            with open(path, "rb") as f:
+                if b"XXXXXXXXXXXXXXXXXXXX" in f.read():
+                    raise SystemExit("%s/floor: %s was not replaced" % (name, path))
+    elif setup.kind not in ("none", "null"):
         for path in sink.files():
             with open(path, "rb") as f:
                 data = f.read()
@@ -252,6 +259,9 @@ def main():
     ap.add_argument("--compare", metavar="BUILD",
                     help="also run this other build's cryptmilter (as ENGINE@base), "
                     "interleaved with the first, so that a change is measured in one run")
+    ap.add_argument("--floor", action="store_true",
+                    help="also run the floor under an encrypting milter: the null milter "
+                    "answering each RCPT and handing back a body as large as its armor")
     ap.add_argument("--memory-buffer", default="1M", metavar="SIZE",
                     help="cryptmilter's MemoryBufferSize (what stays in RAM before the spool file)")
     a = ap.parse_args()
@@ -270,7 +280,7 @@ def main():
     keyring = os.path.join(base, "keyring")
     make_keyring(keyring, a.keys, a.keyring)
     sink = Sink(base)
-    kinds = ["none", "null"] + engines
+    kinds = ["none", "null"] + (["floor"] if a.floor else []) + engines
     if a.compare:
         kinds += [e + "@base" for e in engines]
     compare = os.path.abspath(a.compare) if a.compare else None
