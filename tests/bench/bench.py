@@ -243,6 +243,32 @@ def run_once(setup, sink, workload):
             "mcpu": (p1 - p0) * 1000.0 / hz / count}
 
 
+def engine_alone(build, engine, keyring, workload):
+    """The machine's CPU per message of the engine alone on workload's
+    messages (engine_cost.py's tool: no MTA, milter protocol or MIME)."""
+    import engine_cost
+    name, size, rcpts, sessions, count = workload
+    tool = os.path.join(build, "tests", "cryptmilter-enginecost")
+    return engine_cost.run(tool, engine, keyring, size, rcpts, max(5, min(count, 100)))[2]
+
+
+def print_bounds(results, workloads, engines):
+    """The floor milter's CPU per message plus the engine's alone: the
+    least an encrypting milter on that engine can cost the machine here,
+    so null's CPU over it is the most "CPU /null" it can reach."""
+    print("\nbound: floor + engine alone, machine CPU ms/msg; null over it, against the measured")
+    print("%-30s %-10s %9s %10s %7s %9s" % ("workload", "engine", "floor ms", "engine ms", "bound",
+                                           "measured"))
+    for w in workloads:
+        null = statistics.median(r["cpu"] for r in results[(w[0], "null")])
+        floor = statistics.median(r["cpu"] for r in results[(w[0], "floor")])
+        for e in engines:
+            eng = statistics.median(results[(w[0], "engine " + e)])
+            cpu = statistics.median(r["cpu"] for r in results[(w[0], e)])
+            print("%-30s %-10s %9.1f %10.2f %7.2f %9.2f"
+                  % (w[0], e, floor, eng, null / (floor + eng), null / cpu if cpu > 0 else 0.0))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -260,8 +286,9 @@ def main():
                     help="also run this other build's cryptmilter (as ENGINE@base), "
                     "interleaved with the first, so that a change is measured in one run")
     ap.add_argument("--floor", action="store_true",
-                    help="also run the floor under an encrypting milter: the null milter "
-                    "answering each RCPT and handing back a body as large as its armor")
+                    help="also run the floor under an encrypting milter (the null milter "
+                    "answering each RCPT and handing back a body as large as its armor) and "
+                    "each engine alone, and print the best an encrypting milter can do")
     ap.add_argument("--memory-buffer", default="1M", metavar="SIZE",
                     help="cryptmilter's MemoryBufferSize (what stays in RAM before the spool file)")
     a = ap.parse_args()
@@ -294,6 +321,10 @@ def main():
                     results.setdefault((w[0], k), []).append(res)
                     print("round %d %-30s %-10s %7.1f msgs/s" % (rnd + 1, w[0], k, res["rate"]),
                           flush=True)
+                if a.floor:
+                    for e in engines:
+                        results.setdefault((w[0], "engine " + e), []).append(
+                            engine_alone(build, e, keyring, w))
         rss = {k: peak_rss_kib(setups[k].p.pid) for k in kinds if setups[k].p is not None}
     finally:
         for s in setups.values():
@@ -322,6 +353,8 @@ def main():
                      null_cpu / cpu if cpu > 0 else 0.0,
                      statistics.median(r["mcpu"] for r in rs),
                      "%d MiB" % (rss[k] // 1024) if k in rss else "-"))
+    if a.floor:
+        print_bounds(results, workloads, engines)
     one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
     if (one, "null") in results and (ten, "null") in results:
         # Ten recipients against one, both over ten sessions: the rates'
