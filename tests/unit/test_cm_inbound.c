@@ -113,7 +113,8 @@ START_TEST(engine_garbage_is_refused)
     run r;
 
     fake_reset(keyed);
-    fake.write_garbage = _i + 1;   /* an armor, packets cut short, a literal packet */
+    /* an armor, packets cut short, a literal packet, a 1 MiB key packet */
+    fake.write_garbage = _i + 1;
     feed(&r, cfg, rcpts, hdrs, "canary body\n");
     ck_assert_int_eq(r.res.refuse, 1);
     ck_assert_int_eq(r.res.stat, CM_ERR_ENCRYPT);
@@ -258,6 +259,24 @@ START_TEST(streamed_output_never_carries_what_is_not_ciphertext)
 }
 END_TEST
 
+/* An engine that writes more than the gate holds before its data packet
+ * begins (here a session key packet of 1 MiB, which would otherwise pass
+ * as one of our keys' packets) is refused, with nothing sent on. */
+START_TEST(streamed_output_holds_a_bounded_amount_before_the_gate)
+{
+    cm_config *cfg = config("pass");
+    capture c = CAPTURE_INIT;
+    run r;
+
+    stream_big(&r, cfg, &c, 4);
+    ck_assert_int_eq(r.res.refuse, 1);
+    ck_assert_int_eq(r.res.stat, CM_ERR_ENCRYPT);
+    ck_assert_uint_eq(c.body.len, 0);
+    cm_buf_free(&c.body);
+    done(&r, cfg);
+}
+END_TEST
+
 /* Ciphertext cut short is found out only at its end, after pieces of it
  * went on: the message is refused all the same (the front end's MTA drops
  * what it was given). */
@@ -300,11 +319,12 @@ static void add(Suite *s)
 {
     CM_ADD(s, engine_gets_the_exact_entity);
     CM_ADD(s, delimiter_and_quoting_find_the_key);
-    CM_ADD_LOOP(s, engine_garbage_is_refused, 3);
+    CM_ADD_LOOP(s, engine_garbage_is_refused, 4);
     CM_ADD(s, lookup_failure_is_never_no_key);
     CM_ADD(s, split_never_adds_a_deferred_key);
     CM_ADD(s, streamed_edits_come_before_the_body);
     CM_ADD_LOOP(s, streamed_output_never_carries_what_is_not_ciphertext, 2);
+    CM_ADD(s, streamed_output_holds_a_bounded_amount_before_the_gate);
     CM_ADD(s, streamed_output_cut_short_is_refused_at_the_end);
     CM_ADD(s, output_that_fails_refuses_with_a_tempfail);
 }
