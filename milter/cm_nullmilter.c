@@ -5,11 +5,15 @@
  *
  *     cryptmilter-nullmilter [-r] [-a] SOCKET   (e.g. local:/path/null.sock)
  *
+ *     cryptmilter-nullmilter -r -a [-c A,B,C] SOCKET
+ *
  * -r and -a make it a floor under an encrypting milter: two costs that
  * cryptmilter has and the ceiling has not, without the cryptography.
  * -r asks for each RCPT and answers it (as a milter must that decides
  * per recipient); -a adds two headers and hands back the body in the
  * core's base64, lines of 64: as large as the armor of its ciphertext.
+ * -c spends an engine's CPU on each message as well: A ms, B ms per MiB
+ * of body, C ms per recipient past the first (counted with -r).
  */
 #include <libmilter/mfapi.h>
 
@@ -20,17 +24,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK 65536
 #define B64_LINE 64     /* characters per line, as gpg's armor */
 
 static int armored;     /* -a */
+static double cost[3];  /* -c: ms a message, a MiB, a recipient past the first */
+
+/* Spend ms of this thread's CPU time, as an engine would. */
+static void burn(double ms)
+{
+    struct timespec t0, t;
+    volatile unsigned long x = 0;
+    int i;
+
+    if (ms <= 0 || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0) != 0)
+        return;
+    do {
+        for (i = 0; i < 10000; i++)
+            x += (unsigned long) i;
+        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+            return;
+    } while ((double) (t.tv_sec - t0.tv_sec) * 1e3 + (double) (t.tv_nsec - t0.tv_nsec) / 1e6 < ms);
+}
 
 /* One per connection: the body of its current message. */
 typedef struct body {
     unsigned char *p;
     size_t len, cap;
+    size_t rcpts;       /* RCPTs of the current message (-r) */
     int failed;         /* a chunk could not be kept: end of message says so */
     int noreply;        /* the MTA sends body chunks without waiting */
 } body;
@@ -54,7 +78,7 @@ static void reset(SMFICTX *ctx)
     if (b != NULL) {
         free(b->p);
         b->p = NULL;
-        b->len = b->cap = 0;
+        b->len = b->cap = b->rcpts = 0;
         b->failed = 0;
     }
 }
@@ -88,8 +112,11 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
 {
-    (void) ctx;
+    body *b = get(ctx);
+
     (void) argv;
+    if (b != NULL)
+        b->rcpts++;
     return SMFIS_CONTINUE;
 }
 
@@ -141,6 +168,8 @@ static sfsistat nm_eom(SMFICTX *ctx)
         reset(ctx);
         return SMFIS_TEMPFAIL;
     }
+    burn(cost[0] + cost[1] * (double) b->len / (1 << 20)
+         + cost[2] * (double) (b->rcpts > 1 ? b->rcpts - 1 : 0));
     if (armored) {
         /* cryptmilter's own encoder, in lines as long as its armor's. */
         cm_buf e = CM_BUF_INIT;
@@ -173,18 +202,18 @@ static sfsistat nm_close(SMFICTX *ctx)
 int main(int argc, char **argv)
 {
     struct smfiDesc desc;
-    int rcpt = 0, opt;
+    int rcpt = 0, bad = 0, opt;
 
-    while ((opt = getopt(argc, argv, "ar")) != -1) {
+    while ((opt = getopt(argc, argv, "arc:")) != -1) {
         if (opt == 'a')
             armored = 1;
         else if (opt == 'r')
             rcpt = 1;
-        else
-            optind = argc + 1;
+        else if (opt != 'c' || sscanf(optarg, "%lf,%lf,%lf", &cost[0], &cost[1], &cost[2]) != 3)
+            bad = 1;
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "usage: %s [-r] [-a] local:/path/to/socket\n", argv[0]);
+    if (bad || optind != argc - 1) {
+        fprintf(stderr, "usage: %s [-r] [-a] [-c A,B,C] local:/path/to/socket\n", argv[0]);
         return 64;
     }
     memset(&desc, 0, sizeof(desc));

@@ -50,7 +50,13 @@ import mta                                      # noqa: E402
 from cmrun import write_config                  # noqa: E402
 
 ENGINES = ("gpgme", "rnp")     # OpenPGPBackend values, each a setup of its own
-NULLS = {"null": [], "floor": ["-r", "-a"]}     # cryptmilter-nullmilter's options
+# cryptmilter-nullmilter's options for each kind it is run as (--floor
+# adds "floor+ENGINE": the floor spending that engine's CPU too)
+NULLS = {"null": [], "floor": ["-r", "-a"]}
+# Engines whose work is all in the milter's process, so that the floor
+# spending their CPU alone is a bound. gpg's costs the daemon otherwise
+# than it costs a small process (the fork of a large one, see README).
+IN_PROCESS = ("rnp",)
 # name, message size, recipients per message, sessions, messages per run
 WORKLOADS = [
     ("10KiB x1 rcpt x10 sessions", 10 * 1024, 1, 10, 400),
@@ -158,10 +164,10 @@ class Sink:
 
 
 class Setup:
-    """One Postfix and what sits in its milter slot: kind is "none",
-    "null", "floor" (the null milter answering each RCPT and handing back
-    a body base64-encoded, see cm_nullmilter.c), or an OpenPGPBackend,
-    optionally "@base" for the --compare build's cryptmilter."""
+    """One Postfix and what sits in its milter slot: kind is "none", one
+    of NULLS (the null milter, as the ceiling or as a floor: see
+    cm_nullmilter.c), or an OpenPGPBackend, optionally "@base" for the
+    --compare build's cryptmilter."""
 
     def __init__(self, base, build, sink, kind, keyring=None, compare=None, membuf="1M"):
         self.kind = kind
@@ -227,12 +233,12 @@ def run_once(setup, sink, workload):
     if setup.mta.queue_ids():
         raise SystemExit("%s/%s: messages left queued: %r"
                          % (name, setup.kind, setup.mta.queue_ids()[:3]))
-    if setup.kind == "floor":
+    if "-a" in NULLS.get(setup.kind, []):
         for path in sink.files():
             with open(path, "rb") as f:
                 if b"XXXXXXXXXXXXXXXXXXXX" in f.read():
-                    raise SystemExit("%s/floor: %s was not replaced" % (name, path))
-    elif setup.kind not in ("none", "null"):
+                    raise SystemExit("%s/%s: %s was not replaced" % (name, setup.kind, path))
+    elif setup.kind != "none" and setup.kind not in NULLS:
         for path in sink.files():
             with open(path, "rb") as f:
                 data = f.read()
@@ -243,30 +249,20 @@ def run_once(setup, sink, workload):
             "mcpu": (p1 - p0) * 1000.0 / hz / count}
 
 
-def engine_alone(build, engine, keyring, workload):
-    """The machine's CPU per message of the engine alone on workload's
-    messages (engine_cost.py's tool: no MTA, milter protocol or MIME)."""
+def engine_model(build, engine, keyring, rounds=3):
+    """The engine alone (engine_cost.py's tool: no MTA, milter protocol or
+    MIME) as the cost model the floor milter spends (its -c): ms a
+    message, a MiB, a recipient past the first, from the machine's CPU
+    per message at 10 KiB to one and to ten recipients and at 1 MiB
+    (medians over rounds)."""
     import engine_cost
-    name, size, rcpts, sessions, count = workload
     tool = os.path.join(build, "tests", "cryptmilter-enginecost")
-    return engine_cost.run(tool, engine, keyring, size, rcpts, max(5, min(count, 100)))[2]
-
-
-def print_bounds(results, workloads, engines):
-    """The floor milter's CPU per message plus the engine's alone: the
-    least an encrypting milter on that engine can cost the machine here,
-    so null's CPU over it is the most "CPU /null" it can reach."""
-    print("\nbound: floor + engine alone, machine CPU ms/msg; null over it, against the measured")
-    print("%-30s %-10s %9s %10s %7s %9s" % ("workload", "engine", "floor ms", "engine ms", "bound",
-                                           "measured"))
-    for w in workloads:
-        null = statistics.median(r["cpu"] for r in results[(w[0], "null")])
-        floor = statistics.median(r["cpu"] for r in results[(w[0], "floor")])
-        for e in engines:
-            eng = statistics.median(results[(w[0], "engine " + e)])
-            cpu = statistics.median(r["cpu"] for r in results[(w[0], e)])
-            print("%-30s %-10s %9.1f %10.2f %7.2f %9.2f"
-                  % (w[0], e, floor, eng, null / (floor + eng), null / cpu if cpu > 0 else 0.0))
+    med = {name: statistics.median(engine_cost.run(tool, engine, keyring, size, n_rcpt, n)[2]
+                                   for _ in range(rounds))
+           for name, size, n_rcpt, n in engine_cost.CASES}
+    one, ten, big = med["10KiB x1 rcpt"], med["10KiB x10 rcpt"], med["1MiB x1 rcpt"]
+    per_mib = max(0.0, (big - one) / (1 - 10240 / 2.0 ** 20))
+    return (max(0.0, one - per_mib * 10240 / 2.0 ** 20), per_mib, max(0.0, (ten - one) / 9))
 
 
 def main():
@@ -287,8 +283,8 @@ def main():
                     "interleaved with the first, so that a change is measured in one run")
     ap.add_argument("--floor", action="store_true",
                     help="also run the floor under an encrypting milter (the null milter "
-                    "answering each RCPT and handing back a body as large as its armor) and "
-                    "each engine alone, and print the best an encrypting milter can do")
+                    "answering each RCPT and handing back a body as large as its armor) and, "
+                    "as floor+rnp, the floor spending librnp's CPU as well")
     ap.add_argument("--memory-buffer", default="1M", metavar="SIZE",
                     help="cryptmilter's MemoryBufferSize (what stays in RAM before the spool file)")
     a = ap.parse_args()
@@ -307,7 +303,15 @@ def main():
     keyring = os.path.join(base, "keyring")
     make_keyring(keyring, a.keys, a.keyring)
     sink = Sink(base)
-    kinds = ["none", "null"] + (["floor"] if a.floor else []) + engines
+    kinds = ["none", "null"] + engines
+    models = {}
+    if a.floor:
+        # The floor, and for each engine the floor spending that engine's
+        # CPU: the best an encrypting milter on it can do here.
+        models = {e: engine_model(build, e, keyring) for e in engines if e in IN_PROCESS}
+        for e, m in models.items():
+            NULLS["floor+" + e] = ["-r", "-a", "-c", "%.3f,%.3f,%.3f" % m]
+        kinds = ["none", "null", "floor"] + ["floor+" + e for e in models] + engines
     if a.compare:
         kinds += [e + "@base" for e in engines]
     compare = os.path.abspath(a.compare) if a.compare else None
@@ -321,10 +325,6 @@ def main():
                     results.setdefault((w[0], k), []).append(res)
                     print("round %d %-30s %-10s %7.1f msgs/s" % (rnd + 1, w[0], k, res["rate"]),
                           flush=True)
-                if a.floor:
-                    for e in engines:
-                        results.setdefault((w[0], "engine " + e), []).append(
-                            engine_alone(build, e, keyring, w))
         rss = {k: peak_rss_kib(setups[k].p.pid) for k in kinds if setups[k].p is not None}
     finally:
         for s in setups.values():
@@ -334,6 +334,9 @@ def main():
     print("\n%d rounds, %d CPUs, load average %s, %s, %s keys in a %s keyring"
           % (a.rounds, os.cpu_count(), " ".join(load), time.strftime("%Y-%m-%d %H:%M"), a.keys,
              a.keyring))
+    for e, m in models.items():
+        print("floor+%s spends %s's CPU alone: %.2f ms a message, %.2f ms a MiB, "
+              "%.2f ms a recipient past the first" % (e, e, *m))
     # "CPU /null": the null milter's machine CPU per message over this
     # one's, the throughput ratio a machine with nothing else to do would
     # show; steadier than the rates on a busy machine.
@@ -353,8 +356,6 @@ def main():
                      null_cpu / cpu if cpu > 0 else 0.0,
                      statistics.median(r["mcpu"] for r in rs),
                      "%d MiB" % (rss[k] // 1024) if k in rss else "-"))
-    if a.floor:
-        print_bounds(results, workloads, engines)
     one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
     if (one, "null") in results and (ten, "null") in results:
         # Ten recipients against one, both over ten sessions: the rates'
