@@ -3,9 +3,8 @@
  * nothing else. It replaces each message's body with itself. Not
  * installed; tests/bench runs it beside cryptmilter.
  *
- *     cryptmilter-nullmilter [-r] [-a] SOCKET   (e.g. local:/path/null.sock)
- *
- *     cryptmilter-nullmilter -r -a [-c A,B,C] SOCKET
+ *     cryptmilter-nullmilter [-r] [-a] [-c A,B,C] SOCKET
+ *                                       (e.g. local:/path/null.sock)
  *
  * -r and -a make it a floor under an encrypting milter: two costs that
  * cryptmilter has and the ceiling has not, without the cryptography.

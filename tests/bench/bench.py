@@ -51,7 +51,8 @@ from cmrun import write_config                  # noqa: E402
 
 ENGINES = ("gpgme", "rnp")     # OpenPGPBackend values, each a setup of its own
 # cryptmilter-nullmilter's options for each kind it is run as (--floor
-# adds "floor+ENGINE": the floor spending that engine's CPU too)
+# adds "floor+ENGINE" for each engine of IN_PROCESS: the floor spending
+# that engine's CPU too)
 NULLS = {"null": [], "floor": ["-r", "-a"]}
 # Engines whose work is all in the milter's process, so that the floor
 # spending their CPU alone is a bound. gpg's costs the daemon otherwise
@@ -306,8 +307,8 @@ def main():
     kinds = ["none", "null"] + engines
     models = {}
     if a.floor:
-        # The floor, and for each engine the floor spending that engine's
-        # CPU: the best an encrypting milter on it can do here.
+        # The floor, and for each in-process engine the floor spending that
+        # engine's CPU: the best an encrypting milter on it can do here.
         models = {e: engine_model(build, e, keyring) for e in engines if e in IN_PROCESS}
         for e, m in models.items():
             NULLS["floor+" + e] = ["-r", "-a", "-c", "%.3f,%.3f,%.3f" % m]
