@@ -1,6 +1,7 @@
 /* cm_trustdb - disabled keys in GnuPG's trust database. */
 #include "cm_trustdb.h"
 #include "cm_buf.h"
+#include "cm_hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,31 +42,13 @@ int cm_trustdb_parse(const unsigned char *p, size_t n, cm_trustdb *out, char *er
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cm_trustdb_is_disabled(const cm_trustdb *t, const char *hexfpr)
 {
     unsigned char f[20];
-    size_t i;
 
-    if (t->n == 0 || strlen(hexfpr) != 40)
-        return 0;               /* only v4 keys are in the trust database */
-    for (i = 0; i < 20; i++) {
-        int hi = hexval(hexfpr[2 * i]), lo = hexval(hexfpr[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return 0;
-        f[i] = (unsigned char) (hi << 4 | lo);
-    }
+    /* Only v4 keys are in the trust database. */
+    if (t->n == 0 || cm_hex_decode(hexfpr, strlen(hexfpr), f, sizeof(f)) != (long) sizeof(f))
+        return 0;
     return bsearch(f, t->disabled, t->n, sizeof(*t->disabled), fpr_cmp) != NULL;
 }
 

@@ -1,5 +1,6 @@
 /* cm_x509 - email addresses, times and fingerprints of certificates. */
 #include "cm_x509.h"
+#include "cm_hex.h"
 
 #include <string.h>
 #include <strings.h>
@@ -71,16 +72,11 @@ int cm_x509_has_email(X509 *x, const char *addr)
 
 int cm_x509_fpr(X509 *x, char out[CM_FPR_MAX + 1])
 {
-    static const char hex[] = "0123456789ABCDEF";
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
+    unsigned int n = 0;
 
     if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n * 2 > CM_FPR_MAX)
         return -1;
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[2 * n] = 0;
+    cm_hex_encode(md, n, out);
     return 0;
 }
