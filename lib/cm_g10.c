@@ -1,6 +1,8 @@
-/* cm_g10 - gpg-agent key files to canonical S-expressions (libgcrypt). */
+/* cm_g10 - gpg-agent key files to canonical S-expressions, and the keygrip
+ * that names a key's file (libgcrypt, as gpg-agent computes them). */
 #include "cm_g10.h"
 #include "cm_buf.h"
+#include "cm_hex.h"
 
 #include <gcrypt.h>
 #include <pthread.h>
@@ -102,4 +104,50 @@ int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size
     explicit_bzero(v, vlen);
     free(v);
     return rc;
+}
+
+int cm_g10_is_openpgp_native(const unsigned char *c, size_t n)
+{
+    static const char tag[] = "(9:protected14:openpgp-native";
+    const size_t tn = sizeof(tag) - 1;
+    size_t i;
+
+    for (i = 0; n >= tn && i <= n - tn; i++)
+        if (c[i] == '(' && memcmp(c + i, tag, tn) == 0)
+            return 1;
+    return 0;
+}
+
+int cm_g10_cv25519_keygrip(const unsigned char *q, size_t qlen, char hex[41], char *err,
+                           size_t errlen)
+{
+    unsigned char grip[20];
+    gcry_sexp_t sexp = NULL;
+    gcry_error_t ge;
+
+    hex[0] = 0;
+    if (qlen != 33 || q[0] != 0x40) {
+        snprintf(err, errlen, "not a Curve25519 point (%zu bytes)", qlen);
+        return -1;
+    }
+    if (pthread_once(&init_once, init) != 0 || !init_ok) {
+        snprintf(err, errlen, "libgcrypt could not be initialised");
+        return -1;
+    }
+    /* What gpg hands gpg-agent for a cv25519 key (g10/keyid.c): libgcrypt
+     * hashes x whole, its leading zero bytes too. */
+    ge = gcry_sexp_build(&sexp, NULL, "(public-key(ecc(curve Curve25519)(flags djb-tweak)(q %b)))",
+                         (int) qlen, q);
+    if (ge != 0) {
+        snprintf(err, errlen, "libgcrypt: %s", gcry_strerror(ge));
+        return -1;
+    }
+    if (gcry_pk_get_keygrip(sexp, grip) == NULL) {
+        gcry_sexp_release(sexp);
+        snprintf(err, errlen, "libgcrypt cannot compute the keygrip");
+        return -1;
+    }
+    gcry_sexp_release(sexp);
+    cm_hex_encode(grip, sizeof(grip), hex);
+    return 0;
 }

@@ -15,4 +15,16 @@
 int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size_t *outlen,
                      char *err, size_t errlen);
 
+/* Is the canonical key c (n bytes) in the form gpg --import leaves a
+ * secret key in until gpg-agent first uses it, the OpenPGP key packet's
+ * own protection ("openpgp-native")? Only gpg-agent reads that form. */
+int cm_g10_is_openpgp_native(const unsigned char *c, size_t n);
+
+/* The keygrip, as gpg-agent names the key file, of a Curve25519 (cv25519,
+ * ECDH) public key whose point q is the 33 bytes 0x40 || x of its OpenPGP
+ * key packet: 40 upper-case hex digits and a NUL into hex. 0; -1 with the
+ * reason in err. */
+int cm_g10_cv25519_keygrip(const unsigned char *q, size_t qlen, char hex[41], char *err,
+                           size_t errlen);
+
 #endif

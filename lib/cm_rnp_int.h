@@ -6,6 +6,7 @@
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "cm_config.h"
 #include "cm_engine.h"
@@ -65,6 +66,10 @@ void cm_rnp_pool_give(cm_rnp_pool *p, size_t slot);
  * if librnp could not even make one. */
 rnp_result_t cm_rnp_ffi_load(rnp_ffi_t *ffi, const unsigned char *buf, size_t len, int kbx);
 
+/* The keygrip under which gpg-agent files k's secret key (cm_rnp_grip.c):
+ * 40 hex digits and a NUL into grip; CM_ERR_ENGINE with the reason in err. */
+cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, char grip[41], char *err, size_t errlen);
+
 typedef struct cm_rnp_ring cm_rnp_ring;     /* one loaded state of KeyringDir */
 typedef struct cm_rnp_cache cm_rnp_cache;   /* the engine's current ring */
 
@@ -86,6 +91,14 @@ struct cm_rnp_ring {
     size_t naddr;
     cm_rnp_addr *byfpr;         /* every key, sorted by fingerprint */
     int gateway_secret_ok;      /* every GatewayKeys key has a usable secret */
+    /* The gateway's secret key files looked at, as they were (st_ino 0:
+     * absent): gpg-agent rewrites a key file in place, which leaves
+     * private-keys-v1.d's own time as it was. */
+    struct cm_rnp_secret_file {
+        char name[64];          /* private-keys-v1.d/GRIP.key */
+        struct stat st;
+    } *secrets;
+    size_t nsecrets;
 };
 
 struct cm_engine {

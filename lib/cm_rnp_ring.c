@@ -39,6 +39,7 @@ static void ring_free(cm_rnp_ring *r)
     cm_rnp_pool_destroy(&r->pool);
     if (r->ffi != NULL)
         (void) rnp_ffi_destroy(r->ffi);
+    free(r->secrets);
     free(r->gateways);
     free(r->dir);
     free(r);
@@ -199,7 +200,30 @@ static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
     return CM_OK;
 }
 
-/* The secret key file of the (sub)key with this grip, if there is one. */
+/* Remember the state of the key file of grip before it is read, so that
+ * a change to it (even one made in place) loads the ring again. 0; -1
+ * with errno; -2 out of memory. */
+static int note_secret_file(cm_rnp_ring *r, const char *grip)
+{
+    struct cm_rnp_secret_file *f;
+
+    if (r->nsecrets == SIZE_MAX / sizeof(*f)
+        || (f = realloc(r->secrets, (r->nsecrets + 1) * sizeof(*f))) == NULL)
+        return -2;
+    r->secrets = f;
+    f += r->nsecrets;
+    if ((size_t) snprintf(f->name, sizeof(f->name), "private-keys-v1.d/%s.key", grip)
+        >= sizeof(f->name)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (stat_opt(r->dir, f->name, &f->st) < 0)
+        return -1;
+    r->nsecrets++;
+    return 0;
+}
+
+/* The secret key file of gpg-agent's keygrip grip, if there is one. */
 static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip, int *loaded)
 {
     char path[4096], err[256];
@@ -213,6 +237,12 @@ static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip
     if ((size_t) snprintf(path, sizeof(path), "%s/private-keys-v1.d/%s.key", r->dir, grip)
         >= sizeof(path))
         return CM_ERR_KEYRING;
+    if ((c = note_secret_file(r, grip)) == -2)
+        return CM_ERR_NOMEM;
+    if (c < 0) {
+        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, strerror(errno));
+        return CM_OK;           /* an unusable gateway secret: noted by the caller */
+    }
     if ((c = read_file(path, &buf, &len)) == 1)
         return CM_OK;
     if (c < 0) {
@@ -226,6 +256,14 @@ static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip
         return CM_ERR_NOMEM;
     if (c < 0) {
         cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, err);
+        return CM_OK;
+    }
+    if (cm_g10_is_openpgp_native(canon, clen)) {
+        cm_log_error("%s: gateway key %s: still in the form gpg --import left it in, which "
+                     "only gpg-agent reads: convert it once with gpg --passwd (and no "
+                     "passphrase) or use OpenPGPBackend gpgme", CM_QID(mc), path);
+        explicit_bzero(canon, clen);
+        free(canon);
         return CM_OK;
     }
     rr = rnp_input_from_memory(&in, canon, clen, false);
@@ -280,7 +318,7 @@ static cm_stat load_gateway_secrets(const cm_msgctx *mc, cm_rnp_ring *r)
         (void) rnp_key_get_subkey_count(h, &nsub);
         for (i = 0; i <= nsub && st == CM_OK; i++) {
             rnp_key_handle_t k = NULL;
-            char *grip = NULL;
+            char *grip = NULL, file[41], err[256];
             bool enc = false;
             int loaded = 0;
 
@@ -288,16 +326,21 @@ static cm_stat load_gateway_secrets(const cm_msgctx *mc, cm_rnp_ring *r)
                 k = h;
             else if (rnp_key_get_subkey_at(h, i - 1, &k) != RNP_SUCCESS)
                 continue;
+            /* librnp knows the key by its own grip; gpg-agent's file is
+             * named by libgcrypt's, which can differ (cm_rnp_grip.c). */
             if (rnp_key_allows_usage(k, "encrypt", &enc) == RNP_SUCCESS && enc
                 && rnp_key_get_grip(k, &grip) == RNP_SUCCESS && grip != NULL) {
-                st = load_secret(mc, r, grip, &loaded);
+                if (cm_rnp_agent_grip(k, file, err, sizeof(err)) != CM_OK)
+                    cm_log_error("%s: gateway key %s: %s", CM_QID(mc), gw->v[g], err);
+                else
+                    st = load_secret(mc, r, file, &loaded);
                 if (loaded && secret_usable(r->ffi, grip))
                     usable = 1;
                 else if (loaded)
                     cm_log_error("%s: gateway key %s: the secret key of %s is protected by a "
                                  "passphrase, which the rnp backend cannot use: remove the "
                                  "passphrase or use OpenPGPBackend gpgme", CM_QID(mc), gw->v[g],
-                                 grip);
+                                 file);
             }
             rnp_buffer_destroy(grip);
             if (k != h)
@@ -445,11 +488,15 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
 static int current(const cm_rnp_ring *r, const cm_msgctx *mc, const cm_keyring_id *id)
 {
     struct stat t, p;
+    size_t i;
 
     if (strcmp(r->dir, mc->cfg->keyring_dir) != 0 || !cm_keyring_id_eq(&r->id, id)
         || stat_opt(r->dir, "trustdb.gpg", &t) < 0 || !same_stat(&t, &r->trustdb)
         || stat_opt(r->dir, "private-keys-v1.d", &p) < 0 || !same_stat(&p, &r->privdir))
         return 0;
+    for (i = 0; i < r->nsecrets; i++)
+        if (stat_opt(r->dir, r->secrets[i].name, &p) < 0 || !same_stat(&p, &r->secrets[i].st))
+            return 0;
     return joins_to(&mc->cfg->gateway_keys, r->gateways);
 }
 
