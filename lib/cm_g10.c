@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_ok;
 
-static void init(void)
+static void init_once_fn(void)
 {
     /* Only S-expressions are asked of it: no secure memory pool. */
     if (gcry_check_version(NULL) == NULL)
@@ -22,6 +22,11 @@ static void init(void)
     (void) gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
     (void) gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
     init_ok = 1;
+}
+
+int cm_g10_init(void)
+{
+    return pthread_once(&once, init_once_fn) == 0 && init_ok ? 0 : -1;
 }
 
 /* The "Key:" value of a name-value file, continuation lines joined, into
@@ -82,7 +87,7 @@ int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size
         snprintf(err, errlen, "no Key: field (not a gpg-agent key file)");
         return -1;
     }
-    if (pthread_once(&init_once, init) != 0 || !init_ok) {
+    if (cm_g10_init() != 0) {
         snprintf(err, errlen, "libgcrypt could not be initialised");
         rc = -1;
     } else if ((ge = gcry_sexp_sscan(&sexp, NULL, v, vlen)) != 0) {
@@ -106,18 +111,6 @@ int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size
     return rc;
 }
 
-int cm_g10_is_openpgp_native(const unsigned char *c, size_t n)
-{
-    static const char tag[] = "(9:protected14:openpgp-native";
-    const size_t tn = sizeof(tag) - 1;
-    size_t i;
-
-    for (i = 0; n >= tn && i <= n - tn; i++)
-        if (c[i] == '(' && memcmp(c + i, tag, tn) == 0)
-            return 1;
-    return 0;
-}
-
 int cm_g10_cv25519_keygrip(const unsigned char *q, size_t qlen, char hex[41], char *err,
                            size_t errlen)
 {
@@ -130,7 +123,7 @@ int cm_g10_cv25519_keygrip(const unsigned char *q, size_t qlen, char hex[41], ch
         snprintf(err, errlen, "not a Curve25519 point (%zu bytes)", qlen);
         return -1;
     }
-    if (pthread_once(&init_once, init) != 0 || !init_ok) {
+    if (cm_g10_init() != 0) {
         snprintf(err, errlen, "libgcrypt could not be initialised");
         return -1;
     }

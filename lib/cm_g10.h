@@ -15,10 +15,19 @@
 int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size_t *outlen,
                      char *err, size_t errlen);
 
-/* Is the canonical key c (n bytes) in the form gpg --import leaves a
- * secret key in until gpg-agent first uses it, the OpenPGP key packet's
- * own protection ("openpgp-native")? Only gpg-agent reads that form. */
-int cm_g10_is_openpgp_native(const unsigned char *c, size_t n);
+/* libgcrypt made ready for S-expressions (once; no secure memory):
+ * 0, or -1 if it cannot be. */
+int cm_g10_init(void);
+
+/* If the canonical key c (n bytes) is in the form gpg --import leaves a
+ * secret key in until gpg-agent first uses it ("openpgp-native": the
+ * OpenPGP key packet's own fields and protection), the key as gpg-agent
+ * converts it: (private-key ...) into *out (heap, *outlen bytes; the
+ * caller wipes and frees it). 0 converted; 1 not that form, nothing done;
+ * 2 protected by a passphrase; -1 with the reason in err (an algorithm
+ * other than ECC and RSA among them); -2 out of memory. */
+int cm_g10_from_openpgp_native(const unsigned char *c, size_t n, unsigned char **out,
+                               size_t *outlen, char *err, size_t errlen);
 
 /* The keygrip, as gpg-agent names the key file, of a Curve25519 (cv25519,
  * ECDH) public key whose point q is the 33 bytes 0x40 || x of its OpenPGP

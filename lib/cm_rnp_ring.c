@@ -227,8 +227,8 @@ static int note_secret_file(cm_rnp_ring *r, const char *grip)
 static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip, int *loaded)
 {
     char path[4096], err[256];
-    unsigned char *buf, *canon = NULL;
-    size_t len, clen = 0;
+    unsigned char *buf, *canon = NULL, *native = NULL;
+    size_t len, clen = 0, nlen = 0;
     rnp_input_t in = NULL;
     rnp_result_t rr;
     int c;
@@ -258,12 +258,26 @@ static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip
         cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, err);
         return CM_OK;
     }
-    if (cm_g10_is_openpgp_native(canon, clen)) {
-        cm_log_error("%s: gateway key %s: still in the form gpg --import left it in, which "
-                     "only gpg-agent reads: convert it once with gpg --passwd (and no "
-                     "passphrase) or use OpenPGPBackend gpgme", CM_QID(mc), path);
+    /* As gpg --import left it: made into the agent's own form, as the
+     * agent does on first use. */
+    c = cm_g10_from_openpgp_native(canon, clen, &native, &nlen, err, sizeof(err));
+    if (c == 0) {
         explicit_bzero(canon, clen);
         free(canon);
+        canon = native;
+        clen = nlen;
+    } else if (c != 1) {
+        explicit_bzero(canon, clen);
+        free(canon);
+        if (c == -2)
+            return CM_ERR_NOMEM;
+        if (c == 2)
+            cm_log_error("%s: gateway key %s: imported with a passphrase, which the rnp backend "
+                         "cannot use: remove it (gpg --passwd) or use OpenPGPBackend gpgme",
+                         CM_QID(mc), path);
+        else
+            cm_log_error("%s: gateway key %s: %s: convert it with gpg --passwd (no "
+                         "passphrase) or use OpenPGPBackend gpgme", CM_QID(mc), path, err);
         return CM_OK;
     }
     rr = rnp_input_from_memory(&in, canon, clen, false);

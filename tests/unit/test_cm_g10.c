@@ -102,20 +102,96 @@ START_TEST(cv25519_keygrip_is_gpgs)
 }
 END_TEST
 
-/* The form gpg --import leaves a secret key in (canonical, shortened). */
-START_TEST(openpgp_native_is_told_apart)
+/* gpg-agent's advanced notation (the "Key:" value) to canonical. */
+static void canon(const char *advanced, unsigned char **out, size_t *len)
 {
-    static const char native[] = "(21:protected-private-key(3:ecc(5:curve10:Curve25519)"
-                                 "(1:q2:@\x01)(9:protected14:openpgp-native(8:openpgp-"
-                                 "(4:sha11:x))))";
-    static const char plain[] = "(11:private-key(3:ecc(5:curve10:Curve25519)(1:q2:@\x01)"
-                                "(1:d1:\x02)))";
+    char buf[2048];
 
-    ck_assert_int_eq(cm_g10_is_openpgp_native((const unsigned char *) native,
-                                              sizeof(native) - 1), 1);
-    ck_assert_int_eq(cm_g10_is_openpgp_native((const unsigned char *) plain,
-                                              sizeof(plain) - 1), 0);
-    ck_assert_int_eq(cm_g10_is_openpgp_native((const unsigned char *) native, 20), 0);
+    ck_assert_int_lt(snprintf(buf, sizeof(buf), "Key: %s\n", advanced), (int) sizeof(buf));
+    ck_assert_int_eq(convert(buf, out, len), 0);
+}
+
+/* The imported form c, converted, must be exactly want (both advanced). */
+static void native_becomes(const char *in, const char *want)
+{
+    unsigned char *c, *w, *out = NULL;
+    size_t clen, wlen, outlen = 0;
+    char err[256];
+
+    canon(in, &c, &clen);
+    canon(want, &w, &wlen);
+    ck_assert_int_eq(cm_g10_from_openpgp_native(c, clen, &out, &outlen, err, sizeof(err)), 0);
+    ck_assert_uint_eq(outlen, wlen);
+    ck_assert(memcmp(out, w, wlen) == 0);
+    free(c);
+    free(w);
+    free(out);
+}
+
+static int native_answer(const char *in)
+{
+    unsigned char *c, *out = (unsigned char *) "x";
+    size_t clen, outlen = 1;
+    char err[256];
+    int rc;
+
+    canon(in, &c, &clen);
+    rc = cm_g10_from_openpgp_native(c, clen, &out, &outlen, err, sizeof(err));
+    if (rc != 0) {
+        ck_assert_ptr_null(out);
+        ck_assert_uint_eq(outlen, 0);
+    } else {
+        free(out);
+    }
+    free(c);
+    return rc;
+}
+
+/* The shapes GnuPG 2.2's gpg --import writes (agent/cvt-openpgp.c), with
+ * made-up values, become what gpg-agent writes once it has used the key. */
+START_TEST(imported_key_becomes_the_agents_own)
+{
+    native_becomes("(protected-private-key (ecc (curve Curve25519)(flags djb-tweak)(q #4011#)"
+                   " (protected openpgp-native (openpgp-private-key (version \"4\")(algo ECDH)"
+                   "(curve Curve25519)(skey _ #4011# _ #2222#)(csum \"68\")(protection none)))))",
+                   "(private-key (ecc (curve Curve25519)(flags djb-tweak)(q #4011#)(d #2222#)))");
+    native_becomes("(protected-private-key (ecc (curve \"NIST P-256\")(q #0401#)"
+                   " (protected openpgp-native (openpgp-private-key (version \"4\")(algo ECDH)"
+                   "(curve \"NIST P-256\")(skey _ #0401# _ #33#)(csum \"51\")(protection none)))))",
+                   "(private-key (ecc (curve \"NIST P-256\")(q #0401#)(d #33#)))");
+    native_becomes("(protected-private-key (rsa (n #0A#)(e #03#)"
+                   " (protected openpgp-native (openpgp-private-key (version \"4\")(algo RSA)"
+                   "(skey _ #0A# _ #03# _ #07# _ #02# _ #05# _ #01#)(csum \"15\")"
+                   "(protection none)))))",
+                   "(private-key (rsa (n #0A#)(e #03#)(d #07#)(p #02#)(q #05#)(u #01#)))");
+}
+END_TEST
+
+/* Protected, not of that form, or not convertible: never a key. */
+START_TEST(imported_key_left_alone_or_refused)
+{
+    /* A passphrase: its values are encrypted, or the protection says so. */
+    ck_assert_int_eq(native_answer("(protected-private-key (ecc (curve Ed25519)(q #4001#)"
+                                   " (protected openpgp-native (openpgp-private-key (version \"4\")"
+                                   "(algo EDDSA)(curve Ed25519)(skey _ #4001# e #ABCD#)"
+                                   "(csum \"0\")(protection sha1 aes \"16\" #00# \"3\" sha1 #01#"
+                                   " \"65536\")))))"),
+                     2);
+    /* The agent's own forms are not imported ones. */
+    ck_assert_int_eq(native_answer("(private-key (ecc (curve Ed25519)(q #4001#)(d #02#)))"), 1);
+    ck_assert_int_eq(native_answer("(protected-private-key (ecc (curve Ed25519)(q #4001#)"
+                                   " (protected openpgp-s2k3-sha1-aes-cbc ((sha1 #00# \"1\")"
+                                   " #00#) #ABCD#)))"), 1);
+    /* ElGamal and DSA: gpg-agent's conversion only. */
+    ck_assert_int_eq(native_answer("(protected-private-key (elg (p #07#)(g #02#)(y #03#)"
+                                   " (protected openpgp-native (openpgp-private-key (version \"4\")"
+                                   "(algo ELG)(skey _ #07# _ #02# _ #03# _ #04#)(csum \"4\")"
+                                   "(protection none)))))"), -1);
+    /* A value missing. */
+    ck_assert_int_eq(native_answer("(protected-private-key (ecc (curve Ed25519)(q #4001#)"
+                                   " (protected openpgp-native (openpgp-private-key (version \"4\")"
+                                   "(algo EDDSA)(curve Ed25519)(skey _ #4001#)(csum \"0\")"
+                                   "(protection none)))))"), -1);
 }
 END_TEST
 
@@ -125,7 +201,8 @@ static void add_cases(Suite *s)
     CM_ADD(s, canonical_kept);
     CM_ADD(s, not_a_key_file);
     CM_ADD(s, cv25519_keygrip_is_gpgs);
-    CM_ADD(s, openpgp_native_is_told_apart);
+    CM_ADD(s, imported_key_becomes_the_agents_own);
+    CM_ADD(s, imported_key_left_alone_or_refused);
 }
 
 CM_TEST_MAIN("cm_g10", add_cases)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char test_qid[] = "TESTQID";
@@ -224,13 +225,60 @@ START_TEST(passphrase_protected_gateway_key_is_ours)
 }
 END_TEST
 
+/* The whole of a small file into buf (NUL-terminated); its length. */
+static size_t slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *fp;
+    size_t n;
+
+    ck_assert_ptr_nonnull(fp = fopen(path, "rb"));
+    n = fread(buf, 1, cap - 1, fp);
+    ck_assert_int_eq(ferror(fp), 0);
+    ck_assert(feof(fp));
+    ck_assert_int_eq(fclose(fp), 0);
+    buf[n] = 0;
+    return n;
+}
+
+/* Replace the file's content in place (same inode), as gpg-agent does. */
+static void rewrite_in_place(const char *path, const char *data, size_t n)
+{
+    struct stat before, after;
+    FILE *fp;
+
+    ck_assert_int_eq(stat(path, &before), 0);
+    ck_assert_ptr_nonnull(fp = fopen(path, "r+b"));
+    ck_assert_int_eq(ftruncate(fileno(fp), 0), 0);
+    ck_assert_uint_eq(fwrite(data, 1, n, fp), n);
+    ck_assert_int_eq(fclose(fp), 0);
+    ck_assert_int_eq(stat(path, &after), 0);
+    ck_assert(after.st_ino == before.st_ino);
+}
+
+/* gpg-agent's keygrip of addr's (last) encryption subkey, and the path
+ * of its key file. */
+static void agent_key_file(const char *dir, const char *addr, char *grip, size_t glen,
+                           char *path, size_t plen)
+{
+    char field[700];
+
+    sh("GNUPGHOME='%s' gpg --with-colons --with-keygrip --list-keys '%s' "
+       "| awk -F: '$1==\"grp\"{g=$10} END{print g}' > '%s/field'", dir, addr, dir);
+    snprintf(field, sizeof(field), "%s/field", dir);
+    first_line(field, grip, glen);
+    ck_assert_uint_eq(strlen(grip), 40);
+    snprintf(path, plen, "%s/private-keys-v1.d/%s.key", dir, grip);
+}
+
 /* librnp's grip of a cv25519 key leaves out the zero bytes that begin the
  * point's x; gpg-agent names the key file by libgcrypt's, which keeps
  * them. One gateway key in 256 is such a key. librnp makes keys quickly,
- * so one is made here, handed to gpg, and must decrypt as GatewayKeys. */
-START_TEST(gateway_key_whose_point_begins_with_zero)
+ * so one is made here and handed to gpg with gpg --import, which leaves
+ * it in OpenPGP's own form ("openpgp-native") until gpg-agent uses it:
+ * it must decrypt as GatewayKeys as it is. */
+START_TEST(imported_gateway_key_whose_point_begins_with_zero)
 {
-    char dir[512], path[700], fpr[128], agent_grip[64];
+    char dir[512], path[700], fpr[128], agent_grip[64], file[8192];
     rnp_ffi_t ffi = NULL;
     rnp_key_handle_t key = NULL, sub = NULL;
     rnp_output_t out = NULL;
@@ -263,19 +311,12 @@ START_TEST(gateway_key_whose_point_begins_with_zero)
     ck_assert_int_eq(rnp_output_destroy(out), RNP_SUCCESS);
     sh("GNUPGHOME='%s' gpg --batch --quiet --import '%s'", dir, path);
     colon_field(dir, "gw3@example.net", "fpr", 10, fpr, sizeof(fpr));
-    /* gpg-agent keeps an imported key in OpenPGP's form until it first
-     * uses it, which librnp cannot read: 4xx. The README's step for the
-     * rnp backend converts it, and the next message sees the change. */
-    ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw3@example.net", &plain), CM_ERR_GATEWAY_KEY);
-    ck_assert_uint_eq(plain.len, 0);
-    sh("GNUPGHOME='%s' gpg --batch --quiet --pinentry-mode loopback --passphrase '' "
-       "--passwd %s", dir, fpr);
-    /* The grips differ: the case this is about. */
-    sh("GNUPGHOME='%s' gpg --with-colons --with-keygrip --list-keys gw3@example.net "
-       "| awk -F: '$1==\"grp\"{g=$10} END{print g}' > '%s/field'", dir, dir);
-    snprintf(path, sizeof(path), "%s/field", dir);
-    first_line(path, agent_grip, sizeof(agent_grip));
+    /* The case this is about: the grips differ, and the file is as
+     * gpg --import left it. */
+    agent_key_file(dir, "gw3@example.net", agent_grip, sizeof(agent_grip), path, sizeof(path));
     ck_assert_str_ne(agent_grip, rnp_grip);
+    slurp(path, file, sizeof(file));
+    ck_assert_ptr_nonnull(strstr(file, "openpgp-native"));
     ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw3@example.net", &plain), CM_OK);
     ck_assert(plain.len == 7 && memcmp(plain.data, "secret\n", 7) == 0);
     cm_buf_free(&plain);
@@ -288,13 +329,70 @@ START_TEST(gateway_key_whose_point_begins_with_zero)
 }
 END_TEST
 
+/* gpg-agent rewrites a key file in place, which leaves the directory's
+ * time as it was: the ring must see the file's own change, both ways. */
+START_TEST(gateway_key_file_rewritten_in_place_is_seen)
+{
+    static const char broken[] = "Created: 20261202T000000\nKey: (private-key)\n";
+    char dir[512], path[700], fpr[128], grip[64], file[8192];
+    cm_buf plain = CM_BUF_INIT;
+    size_t n;
+
+    scratch_home(dir, sizeof(dir));
+    sh("GNUPGHOME='%s' gpg --batch --quiet --pinentry-mode loopback --passphrase '' "
+       "--quick-gen-key 'GW4 <gw4@example.net>' future-default default never%s", dir, "");
+    colon_field(dir, "gw4@example.net", "fpr", 10, fpr, sizeof(fpr));
+    agent_key_file(dir, "gw4@example.net", grip, sizeof(grip), path, sizeof(path));
+    n = slurp(path, file, sizeof(file));
+    ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw4@example.net", &plain), CM_OK);
+    cm_buf_free(&plain);
+    rewrite_in_place(path, broken, sizeof(broken) - 1);
+    ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw4@example.net", &plain), CM_ERR_GATEWAY_KEY);
+    ck_assert_uint_eq(plain.len, 0);
+    rewrite_in_place(path, file, n);
+    ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw4@example.net", &plain), CM_OK);
+    ck_assert(plain.len == 7 && memcmp(plain.data, "secret\n", 7) == 0);
+    cm_buf_free(&plain);
+    remove_home(dir);
+}
+END_TEST
+
+/* The fixture's users' secret keys (ECC: alice; RSA: bob), exported and
+ * imported with gpg --import into a keyring of their own, as an
+ * administrator brings in a gateway key made elsewhere. */
+START_TEST(imported_gateway_keys_decrypt_ecc_and_rsa)
+{
+    static const char *const users[] = {"alice", "bob"};
+    const char *kr = getenv("CM_TEST_KEYRING");
+    char dir[512], fpr[128], addr[64];
+    cm_buf plain = CM_BUF_INIT;
+    size_t i;
+
+    ck_assert_ptr_nonnull(kr);
+    for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+        ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-rnp-")));
+        sh("chmod 700 '%s'", dir);
+        sh("GNUPGHOME='%s' gpg --batch --quiet --import '%s/export/%s.sec.asc'", dir, kr,
+           users[i]);
+        snprintf(addr, sizeof(addr), "%s@example.org", users[i]);
+        colon_field(dir, addr, "fpr", 10, fpr, sizeof(fpr));
+        ck_assert_int_eq(gateway_decrypts(dir, fpr, addr, &plain), CM_OK);
+        ck_assert(plain.len == 7 && memcmp(plain.data, "secret\n", 7) == 0);
+        cm_buf_free(&plain);
+        remove_home(dir);
+    }
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, new_key_seen_by_next_message_not_by_one_in_flight);
     CM_ADD(s, disabling_a_key_is_seen);
     CM_ADD(s, damaged_trustdb_is_an_error);
     CM_ADD(s, passphrase_protected_gateway_key_is_ours);
-    CM_ADD(s, gateway_key_whose_point_begins_with_zero);
+    CM_ADD(s, imported_gateway_key_whose_point_begins_with_zero);
+    CM_ADD(s, gateway_key_file_rewritten_in_place_is_seen);
+    CM_ADD(s, imported_gateway_keys_decrypt_ecc_and_rsa);
 }
 
 CM_TEST_MAIN("cm_rnp_ring", add_cases)
