@@ -329,6 +329,33 @@ def test_gateway_key_missing_from_agent():
     refused(r, mark, "451", "4.3.0", 75, "decryption key unavailable")
 
 
+def test_gateway_key_brought_in_with_gpg_import():
+    """A gateway key made elsewhere and brought in with gpg --import, the
+    README's workflow: gpg-agent keeps it as imported ("openpgp-native")
+    until it first uses it, and both backends decrypt with it as it is."""
+    home = private_home("imported", drop_gateway_secret=True)
+    henv = dict(os.environ, GNUPGHOME=home)
+    sec = subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                          "--export-secret-keys", S.gateway_fpr()], capture_output=True,
+                         env=dict(os.environ, GNUPGHOME=GNUPGHOME), check=True).stdout
+    check(len(sec) > 0, "no secret key exported")
+    subprocess.run(["gpg", "--batch", "--quiet", "--import"], input=sec, env=henv,
+                   capture_output=True, check=True)
+    r = subprocess.run(["gpg", "--batch", "--with-colons", "--with-keygrip", "--list-keys",
+                        S.gateway_fpr()], capture_output=True, text=True, env=henv, check=True)
+    grips = [x.split(":")[9] for x in r.stdout.splitlines() if x.startswith("grp:")]
+    with open(os.path.join(home, "private-keys-v1.d", grips[-1] + ".key"), "rb") as f:
+        check(b"openpgp-native" in f.read(), "the imported key file is not as gpg --import leaves it")
+    mark = S.canary()
+    ent = _plain(mark)
+    try:
+        out = passes(filt(S.pgp_mime(S.sign_encrypt("gpg", ent, TMP)),
+                          config=conf(KeyringDir=home)), "imported gateway key")
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=henv)
+    decrypted(out, ent)
+
+
 @gpgme_only
 def test_agent_dead():
     home = private_home("noagent", no_agent=True)
