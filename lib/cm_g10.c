@@ -1,6 +1,7 @@
 /* cm_g10 - gpg-agent key files to canonical S-expressions, and the keygrip
  * that names a key's file (libgcrypt, as gpg-agent computes them). */
 #include "cm_g10.h"
+#include "cm_g10_int.h"
 #include "cm_buf.h"
 #include "cm_hex.h"
 
@@ -27,6 +28,28 @@ static void init_once_fn(void)
 int cm_g10_init(void)
 {
     return pthread_once(&once, init_once_fn) == 0 && init_ok ? 0 : -1;
+}
+
+int cm_g10_car_is(gcry_sexp_t list, const char *tok)
+{
+    size_t n = 0;
+    const char *d = list != NULL ? gcry_sexp_nth_data(list, 0, &n) : NULL;
+
+    return d != NULL && n == strlen(tok) && memcmp(d, tok, n) == 0;
+}
+
+gcry_sexp_t cm_g10_child(gcry_sexp_t list, const char *tok)
+{
+    int i, len = gcry_sexp_length(list);
+
+    for (i = 1; i < len; i++) {
+        gcry_sexp_t c = gcry_sexp_nth(list, i);
+
+        if (cm_g10_car_is(c, tok))
+            return c;
+        gcry_sexp_release(c);
+    }
+    return NULL;
 }
 
 /* The "Key:" value of a name-value file, continuation lines joined, into

@@ -29,6 +29,12 @@ int cm_g10_init(void);
 int cm_g10_from_openpgp_native(const unsigned char *c, size_t n, unsigned char **out,
                                size_t *outlen, char *err, size_t errlen);
 
+/* Does the unprotected key c (canonical, n bytes) hold together: are
+ * its values of its algorithm's sizes, and does its secret part belong to
+ * its public part (ECC and RSA)? 0 yes; 1 not checked (protected, another
+ * algorithm, not a key); -1 no, the reason in err. */
+int cm_g10_check(const unsigned char *c, size_t n, char *err, size_t errlen);
+
 /* The keygrip, as gpg-agent names the key file, of a Curve25519 (cv25519,
  * ECDH) public key whose point q is the 33 bytes 0x40 || x of its OpenPGP
  * key packet: 40 upper-case hex digits and a NUL into hex. 0; -1 with the

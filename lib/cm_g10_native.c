@@ -14,6 +14,7 @@
  * (private-key (rsa (n)(e)(d)(p)(q)(u))) is made from it here with
  * libgcrypt. A protected one is left alone: the milter has no passphrase. */
 #include "cm_g10.h"
+#include "cm_g10_int.h"
 
 #include <gcrypt.h>
 #include <limits.h>
@@ -23,31 +24,6 @@
 
 #define RSA_VALUES 6    /* n e d p q u, in OpenPGP's order and libgcrypt's */
 #define ECC_VALUES 2    /* q d */
-
-/* Is the first element of list the token tok? */
-static int car_is(gcry_sexp_t list, const char *tok)
-{
-    size_t n = 0;
-    const char *d = list != NULL ? gcry_sexp_nth_data(list, 0, &n) : NULL;
-
-    return d != NULL && n == strlen(tok) && memcmp(d, tok, n) == 0;
-}
-
-/* The direct child of list that begins with tok (not one further down),
- * or NULL; the caller releases it. */
-static gcry_sexp_t child(gcry_sexp_t list, const char *tok)
-{
-    int i, len = gcry_sexp_length(list);
-
-    for (i = 1; i < len; i++) {
-        gcry_sexp_t c = gcry_sexp_nth(list, i);
-
-        if (car_is(c, tok))
-            return c;
-        gcry_sexp_release(c);
-    }
-    return NULL;
-}
 
 /* The data of element i of list equals tok. */
 static int nth_is(gcry_sexp_t list, int i, const char *tok)
@@ -79,7 +55,7 @@ static int skey_values(gcry_sexp_t skey, const char **v, size_t *vlen, int want)
 static gcry_error_t build_ecc(gcry_sexp_t *out, gcry_sexp_t alg, const char **v,
                               const size_t *vlen)
 {
-    gcry_sexp_t curve = child(alg, "curve"), flags = child(alg, "flags"), q = child(alg, "q");
+    gcry_sexp_t curve = cm_g10_child(alg, "curve"), flags = cm_g10_child(alg, "flags"), q = cm_g10_child(alg, "q");
     gcry_error_t ge;
 
     if (curve == NULL || q == NULL)
@@ -107,10 +83,10 @@ static gcry_error_t build_rsa(gcry_sexp_t *out, const char **v, const size_t *vl
  * that form; 2 protected; -1 with err. */
 static int convert(gcry_sexp_t alg, gcry_sexp_t *key, char *err, size_t errlen)
 {
-    gcry_sexp_t prot = child(alg, "protected"), opk = NULL, how = NULL, skey = NULL;
+    gcry_sexp_t prot = cm_g10_child(alg, "protected"), opk = NULL, how = NULL, skey = NULL;
     const char *v[RSA_VALUES];
     size_t vlen[RSA_VALUES];
-    int ecc = car_is(alg, "ecc"), rsa = car_is(alg, "rsa"), rc;
+    int ecc = cm_g10_car_is(alg, "ecc"), rsa = cm_g10_car_is(alg, "rsa"), rc;
     gcry_error_t ge = 0;
 
     *key = NULL;
@@ -120,8 +96,8 @@ static int convert(gcry_sexp_t alg, gcry_sexp_t *key, char *err, size_t errlen)
     }
     rc = -1;
     opk = gcry_sexp_find_token(prot, "openpgp-private-key", 0);
-    how = opk != NULL ? child(opk, "protection") : NULL;
-    skey = opk != NULL ? child(opk, "skey") : NULL;
+    how = opk != NULL ? cm_g10_child(opk, "protection") : NULL;
+    skey = opk != NULL ? cm_g10_child(opk, "skey") : NULL;
     if (how == NULL || skey == NULL) {
         snprintf(err, errlen, "an imported key of a shape gpg-agent does not write");
         goto out;
@@ -164,7 +140,7 @@ int cm_g10_from_openpgp_native(const unsigned char *c, size_t n, unsigned char *
         snprintf(err, errlen, "libgcrypt could not be initialised");
         return -1;
     }
-    if (gcry_sexp_new(&top, c, n, 0) != 0 || !car_is(top, "protected-private-key")
+    if (gcry_sexp_new(&top, c, n, 0) != 0 || !cm_g10_car_is(top, "protected-private-key")
         || (alg = gcry_sexp_nth(top, 1)) == NULL)
         goto out;       /* not this form; the caller's reading will say what it is */
     if ((rc = convert(alg, &key, err, errlen)) != 0)

@@ -280,6 +280,13 @@ static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip
                          "passphrase) or use OpenPGPBackend gpgme", CM_QID(mc), path, err);
         return CM_OK;
     }
+    /* gpg-agent checks a key before it uses it; librnp does not. */
+    if (cm_g10_check(canon, clen, err, sizeof(err)) < 0) {
+        explicit_bzero(canon, clen);
+        free(canon);
+        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, err);
+        return CM_OK;
+    }
     rr = rnp_input_from_memory(&in, canon, clen, false);
     if (rr == RNP_SUCCESS)
         rr = rnp_load_keys(r->ffi, "G10", in, RNP_LOAD_SAVE_SECRET_KEYS);

@@ -1,6 +1,8 @@
 #include "cm_g10.h"
 #include "cm_test.h"
 
+#include <gcrypt.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +197,91 @@ START_TEST(imported_key_left_alone_or_refused)
 }
 END_TEST
 
+/* A fresh key of libgcrypt's making, as gpg-agent stores it: the
+ * canonical (private-key ...) into *out (heap). */
+static size_t fresh_key(const char *genkey, unsigned char **out)
+{
+    gcry_sexp_t spec, pair, key;
+    size_t n;
+
+    ck_assert_int_eq(cm_g10_init(), 0);
+    ck_assert_int_eq(gcry_sexp_new(&spec, genkey, 0, 1), 0);
+    ck_assert_int_eq(gcry_pk_genkey(&pair, spec), 0);
+    ck_assert_ptr_nonnull(key = gcry_sexp_find_token(pair, "private-key", 0));
+    ck_assert_uint_gt(n = gcry_sexp_sprint(key, GCRYSEXP_FMT_CANON, NULL, 0), 0);
+    ck_assert_ptr_nonnull(*out = malloc(n));
+    ck_assert_uint_eq(gcry_sexp_sprint(key, GCRYSEXP_FMT_CANON, *out, n), n - 1);
+    gcry_sexp_release(key);
+    gcry_sexp_release(pair);
+    gcry_sexp_release(spec);
+    return n - 1;
+}
+
+/* Flip the last bit of the value of (1:d ...) in a canonical key. */
+static void damage_d(unsigned char *c, size_t n)
+{
+    size_t i, len;
+    char *end;
+
+    for (i = 0; i + 4 < n && memcmp(c + i, "(1:d", 4) != 0; i++)
+        ;
+    ck_assert_uint_lt(i + 4, n);
+    len = strtoul((const char *) c + i + 4, &end, 10);
+    ck_assert(*end == ':' && (size_t) ((unsigned char *) end - c) + len < n);
+    ((unsigned char *) end)[len] ^= 1;
+}
+
+/* A key that holds together passes; the same with its secret value
+ * damaged does not, on each curve gpg makes and for RSA (whose d
+ * libgcrypt's own check leaves out). */
+START_TEST(damaged_secret_is_told)
+{
+    static const char *const specs[] = {
+        "(genkey(ecc(curve Curve25519)(flags djb-tweak comp)))",
+        "(genkey(ecc(curve \"NIST P-256\")))",
+        "(genkey(rsa(nbits 4:1024)))",
+    };
+    unsigned char *c;
+    char err[256];
+    size_t n;
+
+    n = fresh_key(specs[_i], &c);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), 0);
+    damage_d(c, n);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "damaged"));
+    free(c);
+}
+END_TEST
+
+/* Values not of the key's sizes are told before libgcrypt reads them
+ * (its own check reads past a short point); what is not an unprotected
+ * ECC or RSA key is left to librnp. */
+START_TEST(check_sizes_and_what_it_leaves_alone)
+{
+    unsigned char *c;
+    size_t n;
+    char err[256];
+
+    canon("(private-key (ecc (curve Curve25519)(flags djb-tweak)(q #4011#)(d #2222#)))", &c, &n);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), -1);
+    free(c);
+    canon("(private-key (rsa (n #0A#)(e #03#)(d #07#)(p #02#)(q #05#)(u #01#)))", &c, &n);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), -1);
+    free(c);
+    canon("(private-key (ecc (curve NoSuchCurve)(q #4011#)(d #2222#)))", &c, &n);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), -1);
+    free(c);
+    canon("(protected-private-key (ecc (curve Ed25519)(q #4001#)"
+          " (protected openpgp-s2k3-sha1-aes-cbc ((sha1 #00# \"1\") #00#) #ABCD#)))", &c, &n);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), 1);
+    free(c);
+    canon("(private-key (elg (p #07#)(g #02#)(y #03#)(x #04#)))", &c, &n);
+    ck_assert_int_eq(cm_g10_check(c, n, err, sizeof(err)), 1);
+    free(c);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, extended_format_to_canonical);
@@ -203,6 +290,8 @@ static void add_cases(Suite *s)
     CM_ADD(s, cv25519_keygrip_is_gpgs);
     CM_ADD(s, imported_key_becomes_the_agents_own);
     CM_ADD(s, imported_key_left_alone_or_refused);
+    CM_ADD_LOOP(s, damaged_secret_is_told, 3);
+    CM_ADD(s, check_sizes_and_what_it_leaves_alone);
 }
 
 CM_TEST_MAIN("cm_g10", add_cases)

@@ -329,21 +329,33 @@ START_TEST(imported_gateway_key_whose_point_begins_with_zero)
 }
 END_TEST
 
+/* A gateway key without a passphrase made by gpg in dir for addr: its
+ * fingerprint, the path of its encryption key's file and that file's
+ * content (its length returned). */
+static size_t new_gateway_key(const char *dir, const char *addr, char *fpr, size_t flen,
+                              char *path, size_t plen, char *file, size_t cap)
+{
+    char grip[64];
+
+    sh("GNUPGHOME='%s' gpg --batch --quiet --pinentry-mode loopback --passphrase '' "
+       "--quick-gen-key 'GW <%s>' future-default default never", dir, addr);
+    colon_field(dir, addr, "fpr", 10, fpr, flen);
+    agent_key_file(dir, addr, grip, sizeof(grip), path, plen);
+    return slurp(path, file, cap);
+}
+
 /* gpg-agent rewrites a key file in place, which leaves the directory's
  * time as it was: the ring must see the file's own change, both ways. */
 START_TEST(gateway_key_file_rewritten_in_place_is_seen)
 {
     static const char broken[] = "Created: 20261202T000000\nKey: (private-key)\n";
-    char dir[512], path[700], fpr[128], grip[64], file[8192];
+    char dir[512], path[700], fpr[128], file[8192];
     cm_buf plain = CM_BUF_INIT;
     size_t n;
 
     scratch_home(dir, sizeof(dir));
-    sh("GNUPGHOME='%s' gpg --batch --quiet --pinentry-mode loopback --passphrase '' "
-       "--quick-gen-key 'GW4 <gw4@example.net>' future-default default never%s", dir, "");
-    colon_field(dir, "gw4@example.net", "fpr", 10, fpr, sizeof(fpr));
-    agent_key_file(dir, "gw4@example.net", grip, sizeof(grip), path, sizeof(path));
-    n = slurp(path, file, sizeof(file));
+    n = new_gateway_key(dir, "gw4@example.net", fpr, sizeof(fpr), path, sizeof(path), file,
+                        sizeof(file));
     ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw4@example.net", &plain), CM_OK);
     cm_buf_free(&plain);
     rewrite_in_place(path, broken, sizeof(broken) - 1);
@@ -352,6 +364,30 @@ START_TEST(gateway_key_file_rewritten_in_place_is_seen)
     rewrite_in_place(path, file, n);
     ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw4@example.net", &plain), CM_OK);
     ck_assert(plain.len == 7 && memcmp(plain.data, "secret\n", 7) == 0);
+    cm_buf_free(&plain);
+    remove_home(dir);
+}
+END_TEST
+
+/* A key file whose secret value is damaged: gpg-agent would refuse it by
+ * its checksum; handed to librnp it would be a wrong key, and every
+ * message to it refused for good as undecryptable (5xx). It must be the
+ * gateway's own failure (4xx), with nothing decrypted. */
+START_TEST(damaged_gateway_key_is_ours_not_the_senders)
+{
+    char dir[512], path[700], fpr[128], file[8192], *d, *end;
+    cm_buf plain = CM_BUF_INIT;
+    size_t n;
+
+    scratch_home(dir, sizeof(dir));
+    n = new_gateway_key(dir, "gw5@example.net", fpr, sizeof(fpr), path, sizeof(path), file,
+                        sizeof(file));
+    ck_assert_ptr_nonnull(d = strstr(file, "(d #"));
+    ck_assert_ptr_nonnull(end = strchr(d + 4, '#'));
+    end[-1] = end[-1] == '0' ? '1' : '0';       /* the last hex digit of d */
+    rewrite_in_place(path, file, n);
+    ck_assert_int_eq(gateway_decrypts(dir, fpr, "gw5@example.net", &plain), CM_ERR_GATEWAY_KEY);
+    ck_assert_uint_eq(plain.len, 0);
     cm_buf_free(&plain);
     remove_home(dir);
 }
@@ -393,6 +429,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, imported_gateway_key_whose_point_begins_with_zero);
     CM_ADD(s, gateway_key_file_rewritten_in_place_is_seen);
     CM_ADD(s, imported_gateway_keys_decrypt_ecc_and_rsa);
+    CM_ADD(s, damaged_gateway_key_is_ours_not_the_senders);
 }
 
 CM_TEST_MAIN("cm_rnp_ring", add_cases)

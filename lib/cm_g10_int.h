@@ -1,0 +1,14 @@
+/* cm_g10_int - what the S-expression files of cm_g10 share (libgcrypt).
+ * Not for the rest of the core. */
+#ifndef CM_G10_INT_H
+#define CM_G10_INT_H
+
+#include <gcrypt.h>
+
+/* Is the first element of list the token tok? (NULL list: no.) */
+int cm_g10_car_is(gcry_sexp_t list, const char *tok);
+/* The direct child of list that begins with tok (not one further down),
+ * or NULL; the caller releases it. */
+gcry_sexp_t cm_g10_child(gcry_sexp_t list, const char *tok);
+
+#endif
