@@ -40,10 +40,11 @@ static size_t json_point(const char *json, unsigned char *q, size_t cap)
     return (size_t) n;
 }
 
-cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, char grip[41], char *err, size_t errlen)
+cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, const char *rnp_grip, char grip[41], char *err,
+                          size_t errlen)
 {
     unsigned char q[CV25519_POINT];
-    char *alg = NULL, *curve = NULL, *g = NULL, *json = NULL;
+    char *alg = NULL, *curve = NULL, *json = NULL;
     size_t qlen;
     int cv25519;
     cm_stat st = CM_ERR_ENGINE;
@@ -56,11 +57,11 @@ cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, char grip[41], char *err, size_t e
     cv25519 = strcmp(alg, RNP_ALGNAME_ECDH) == 0 && rnp_key_get_curve(k, &curve) == RNP_SUCCESS
               && curve != NULL && strcmp(curve, "Curve25519") == 0;
     if (!cv25519) {
-        if (rnp_key_get_grip(k, &g) != RNP_SUCCESS || g == NULL || strlen(g) != 40) {
-            snprintf(err, errlen, "librnp cannot compute the key's keygrip");
+        if (strlen(rnp_grip) != 40) {
+            snprintf(err, errlen, "librnp's keygrip of the key is not 40 hex digits");
             goto out;
         }
-        memcpy(grip, g, 41);
+        memcpy(grip, rnp_grip, 41);
         st = CM_OK;
         goto out;
     }
@@ -77,7 +78,6 @@ cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, char grip[41], char *err, size_t e
 out:
     rnp_buffer_destroy(alg);
     rnp_buffer_destroy(curve);
-    rnp_buffer_destroy(g);
     rnp_buffer_destroy(json);
     return st;
 }

@@ -66,9 +66,11 @@ void cm_rnp_pool_give(cm_rnp_pool *p, size_t slot);
  * if librnp could not even make one. */
 rnp_result_t cm_rnp_ffi_load(rnp_ffi_t *ffi, const unsigned char *buf, size_t len, int kbx);
 
-/* The keygrip under which gpg-agent files k's secret key (cm_rnp_grip.c):
+/* The keygrip under which gpg-agent files k's secret key (cm_rnp_grip.c),
+ * given librnp's (rnp_grip), which it is for all but some Curve25519 keys:
  * 40 hex digits and a NUL into grip; CM_ERR_ENGINE with the reason in err. */
-cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, char grip[41], char *err, size_t errlen);
+cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, const char *rnp_grip, char grip[41], char *err,
+                          size_t errlen);
 
 typedef struct cm_rnp_ring cm_rnp_ring;     /* one loaded state of KeyringDir */
 typedef struct cm_rnp_cache cm_rnp_cache;   /* the engine's current ring */

@@ -351,7 +351,7 @@ static cm_stat load_gateway_secrets(const cm_msgctx *mc, cm_rnp_ring *r)
              * named by libgcrypt's, which can differ (cm_rnp_grip.c). */
             if (rnp_key_allows_usage(k, "encrypt", &enc) == RNP_SUCCESS && enc
                 && rnp_key_get_grip(k, &grip) == RNP_SUCCESS && grip != NULL) {
-                if (cm_rnp_agent_grip(k, file, err, sizeof(err)) != CM_OK)
+                if (cm_rnp_agent_grip(k, grip, file, err, sizeof(err)) != CM_OK)
                     cm_log_error("%s: gateway key %s: %s", CM_QID(mc), gw->v[g], err);
                 else
                     st = load_secret(mc, r, file, &loaded);
