@@ -52,6 +52,29 @@ gcry_sexp_t cm_g10_child(gcry_sexp_t list, const char *tok)
     return NULL;
 }
 
+int cm_g10_canon_of(gcry_sexp_t sexp, unsigned char **out, size_t *outlen, char *err,
+                    size_t errlen)
+{
+    size_t need;
+
+    *out = NULL;
+    *outlen = 0;
+    if ((need = gcry_sexp_sprint(sexp, GCRYSEXP_FMT_CANON, NULL, 0)) == 0) {
+        snprintf(err, errlen, "the key cannot be written in canonical form");
+        return -1;
+    }
+    if ((*out = malloc(need)) == NULL)
+        return -2;
+    if ((*outlen = gcry_sexp_sprint(sexp, GCRYSEXP_FMT_CANON, *out, need)) == 0) {
+        explicit_bzero(*out, need);
+        free(*out);
+        *out = NULL;
+        snprintf(err, errlen, "the key cannot be written in canonical form");
+        return -1;
+    }
+    return 0;
+}
+
 /* The "Key:" value of a name-value file, continuation lines joined, into
  * a fresh NUL-terminated buffer. */
 static char *key_value(const unsigned char *p, size_t n, size_t *len)
@@ -93,7 +116,7 @@ int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size
 {
     gcry_sexp_t sexp = NULL;
     gcry_error_t ge;
-    size_t vlen = 0, need;
+    size_t vlen = 0;
     char *v;
     int rc = 0;
 
@@ -116,17 +139,8 @@ int cm_g10_canonical(const unsigned char *p, size_t n, unsigned char **out, size
     } else if ((ge = gcry_sexp_sscan(&sexp, NULL, v, vlen)) != 0) {
         snprintf(err, errlen, "the Key: value is not an S-expression: %s", gcry_strerror(ge));
         rc = -1;
-    } else if ((need = gcry_sexp_sprint(sexp, GCRYSEXP_FMT_CANON, NULL, 0)) == 0) {
-        snprintf(err, errlen, "the key cannot be written in canonical form");
-        rc = -1;
-    } else if ((*out = malloc(need)) == NULL) {
-        rc = -2;
-    } else if ((*outlen = gcry_sexp_sprint(sexp, GCRYSEXP_FMT_CANON, *out, need)) == 0) {
-        explicit_bzero(*out, need);
-        free(*out);
-        *out = NULL;
-        snprintf(err, errlen, "the key cannot be written in canonical form");
-        rc = -1;
+    } else {
+        rc = cm_g10_canon_of(sexp, out, outlen, err, errlen);
     }
     gcry_sexp_release(sexp);
     explicit_bzero(v, vlen);

@@ -131,7 +131,6 @@ int cm_g10_from_openpgp_native(const unsigned char *c, size_t n, unsigned char *
                                size_t *outlen, char *err, size_t errlen)
 {
     gcry_sexp_t top = NULL, alg = NULL, key = NULL;
-    size_t need;
     int rc = 1;
 
     *out = NULL;
@@ -145,19 +144,7 @@ int cm_g10_from_openpgp_native(const unsigned char *c, size_t n, unsigned char *
         goto out;       /* not this form; the caller's reading will say what it is */
     if ((rc = convert(alg, &key, err, errlen)) != 0)
         goto out;
-    rc = -1;
-    if ((need = gcry_sexp_sprint(key, GCRYSEXP_FMT_CANON, NULL, 0)) == 0) {
-        snprintf(err, errlen, "the key cannot be written in canonical form");
-    } else if ((*out = malloc(need)) == NULL) {
-        rc = -2;
-    } else if ((*outlen = gcry_sexp_sprint(key, GCRYSEXP_FMT_CANON, *out, need)) == 0) {
-        explicit_bzero(*out, need);
-        free(*out);
-        *out = NULL;
-        snprintf(err, errlen, "the key cannot be written in canonical form");
-    } else {
-        rc = 0;
-    }
+    rc = cm_g10_canon_of(key, out, outlen, err, errlen);
 out:
     gcry_sexp_release(key);
     gcry_sexp_release(alg);
