@@ -57,6 +57,7 @@ static const cm_conf_key cm_conf_table[] = {
     {"SMIMEKeyTransport", T_ENUM, OFF(smime_key_transport), "pkcs1", 0, 0, transport_names, NULL, 0},
     {"GatewayCertificates", T_LIST, OFF(gateway_certificates), "", 0, 0, NULL, NULL, 0},
     {"TrustAnchors", T_STR, OFF(trust_anchors), "", 0, 0, NULL, NULL, 0},
+    {"TrustCRLs", T_STR, OFF(trust_crls), "", 0, 0, NULL, NULL, 0},
     {"LocalDomains", T_LIST, OFF(local_domains), "", 0, 0, NULL, NULL, 0},
     {"RecipientDelimiter", T_STR, OFF(recipient_delimiter), "", 0, 0, NULL, NULL, 0},
     {"InternalHosts", T_CIDRS, OFF(internal_hosts), "", 0, 0, NULL, NULL, 0},
@@ -70,6 +71,7 @@ static const cm_conf_key cm_conf_table[] = {
     {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL, 1},
     {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL, 0},
     {"MaxMessageSize", T_SIZE, OFF(max_message_size), "64M", 1 * KIB, 16 * GIB, NULL, NULL, 0},
+    {"MaxDecryptedSize", T_SIZE, OFF(max_decrypted_size), "0", 0, 16 * GIB, NULL, NULL, 0},
     {"OversizeAction", T_ENUM, OFF(oversize_action), "tempfail", 0, 0, oversize_names, NULL, 0},
     {"SpoolDir", T_STR, OFF(spool_dir), "/var/spool/cryptmilter", 0, 0, NULL, NULL, 0},
     {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL, 0},
@@ -426,6 +428,11 @@ int cm_config_has_keyring(const cm_config *cfg)
 int cm_config_has_certs(const cm_config *cfg)
 {
     return !is_none(cfg->certificate_dir);
+}
+
+uint64_t cm_config_max_decrypted(const cm_config *cfg)
+{
+    return cfg->max_decrypted_size ? cfg->max_decrypted_size : cfg->max_message_size;
 }
 
 int cm_config_prefers_smime(const cm_config *cfg, const char *addr)

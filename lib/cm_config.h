@@ -32,6 +32,8 @@ typedef struct cm_config {
     int smime_key_transport;    /* cm_smime_key_transport */
     cm_list gateway_certificates;   /* PEM files: the gateway's certificates and keys */
     char *trust_anchors;        /* PEM bundle the outbound signers chain to; "" none */
+    char *trust_crls;           /* PEM file of CRLs for TrustAnchors; "": the CRLs in the
+                                 * TrustAnchors bundle itself */
     cm_list local_domains;
     char *recipient_delimiter;  /* "": none */
     cm_cidr_list internal_hosts;
@@ -45,6 +47,7 @@ typedef struct cm_config {
     cm_list encrypt_to_self;
     uint64_t memory_buffer_size;
     uint64_t max_message_size;
+    uint64_t max_decrypted_size;    /* bound on outbound plaintext; 0: MaxMessageSize */
     int oversize_action;        /* cm_oversize_action */
     char *spool_dir;
     int on_error;               /* cm_onerror_action */
@@ -77,6 +80,9 @@ int cm_config_set(cm_config *cfg, const char *key, const char *value,
  * (CertificateDir) configured? "none" or "" means the site does without. */
 int cm_config_has_keyring(const cm_config *cfg);
 int cm_config_has_certs(const cm_config *cfg);
+/* The most plaintext one outbound decryption may produce (SPEC §4.2):
+ * MaxDecryptedSize, or MaxMessageSize when that is 0. */
+uint64_t cm_config_max_decrypted(const cm_config *cfg);
 /* Does PreferSMIME name addr or its domain (case-insensitive)? */
 int cm_config_prefers_smime(const cm_config *cfg, const char *addr);
 /* Print the effective configuration, one "Key value" line each. */

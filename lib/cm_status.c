@@ -78,6 +78,17 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      "This signed message was already sent once; write and sign a new one", EX_UNAVAILABLE},
     {CM_ERR_CERTS, "certificates", CM_CLASS_INTERNAL, "451", "4.3.0",
      "S/MIME certificate directory unavailable, try again later", EX_TEMPFAIL},
+    {CM_GATE_UNCOVERED, "unsigned-content", CM_CLASS_PERM, "554", "5.7.5",
+     "The decrypted message holds content its signature does not cover; "
+     "encrypt only the signed message and resend", EX_UNAVAILABLE},
+    {CM_DECRYPT_TOOBIG, "decrypted-oversize", CM_CLASS_PERM, "552", "5.3.4",
+     "The decrypted message is larger than the gateway accepts; send it in smaller pieces",
+     EX_UNAVAILABLE},
+    {CM_GATE_ORIGINATOR, "originator-fields", CM_CLASS_PERM, "550", "5.7.1",
+     "The header has a second or obsolete From, Sender or Reply-To field; "
+     "send it again from a standard mail client", EX_UNAVAILABLE},
+    {CM_ERR_CRL, "crl", CM_CLASS_INTERNAL, "451", "4.3.0",
+     "Certificate revocation list unreadable or out of date, try again later", EX_TEMPFAIL},
 };
 
 const cm_stat_info *cm_stat_lookup(cm_stat stat)

@@ -38,6 +38,10 @@ typedef enum cm_stat {
     CM_GATE_FUTURE,
     CM_GATE_REPLAY,
     CM_ERR_CERTS,
+    CM_GATE_UNCOVERED,
+    CM_DECRYPT_TOOBIG,
+    CM_GATE_ORIGINATOR,
+    CM_ERR_CRL,
     CM_STAT_COUNT
 } cm_stat;
 
