@@ -135,6 +135,11 @@ char *cm_hdr_unfold(const char *value)
     return out;
 }
 
+int cm_hdr_obsolete(const cm_hdr *f)
+{
+    return f->raw[strlen(f->name)] != ':';
+}
+
 int cm_hdr_is_content(const char *name)
 {
     return strncasecmp(name, "Content-", 8) == 0;

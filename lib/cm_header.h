@@ -37,6 +37,9 @@ size_t cm_hdrs_count(const cm_hdrs *h, const char *name);
 void cm_hdrs_remove(cm_hdrs *h, size_t i);
 /* Unfolded value: line breaks removed, outer white space trimmed. Heap string. */
 char *cm_hdr_unfold(const char *value);
+/* Was f written in the obsolete form, white space before its colon
+ * (RFC 5322 4.5.1, "From :")? */
+int cm_hdr_obsolete(const cm_hdr *f);
 /* Is this a Content-* field (part of the MIME entity)? */
 int cm_hdr_is_content(const char *name);
 /* Append "raw\r\n" (with every "\n" in raw as "\r\n", or as eol). */

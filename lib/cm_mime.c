@@ -104,6 +104,8 @@ static void end_line(cm_mime_scan *s, int crlf)
             end -= s->prev_crlf ? 2 : 1;
         if (s->open)
             add_part(s, end, 1);
+        else
+            s->preamble = end;
         if (d == 2)
             s->closed = 1;
         s->open = 1;

@@ -43,7 +43,9 @@ typedef struct cm_mime_scan {
     size_t n;               /* parts found (more are counted in extra) */
     size_t extra;
     int open, closed;
-    uint64_t start;
+    uint64_t start;         /* of the current part; once closed, of the epilogue */
+    uint64_t preamble;      /* the preamble's length: where the first delimiter's
+                             * line (or its line break) begins; set once open */
 } cm_mime_scan;
 
 /* 0, or -1 if boundary is empty or longer than RFC 2046's 70. */

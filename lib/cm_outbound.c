@@ -9,6 +9,7 @@
  * as inbound; with OpportunisticEncryption the result is encrypted to the
  * recipients when every one of them has a key. */
 #include "cm_msg_int.h"
+#include "cm_cover.h"
 #include "cm_gate.h"
 #include "cm_log.h"
 #include "cm_pgpdecrypt.h"
@@ -203,6 +204,13 @@ static cm_stat gate(outmsg *o, char *detail, size_t dlen)
 
     if (nomem)
         return CM_ERR_NOMEM;
+    /* A From: the gate does not see must not travel beside the one it does. */
+    if (cm_strip_second_originator(&o->m->hdrs, detail, dlen)
+        || cm_strip_second_originator(&o->x.ehdrs, detail, dlen)
+        || cm_strip_second_originator(&o->x.phdrs, detail, dlen)) {
+        free(from);
+        return CM_GATE_ORIGINATOR;
+    }
     /* With protected headers the inner From: is what the reader sees: of
      * the decrypted entity, or of the signed part inside it. */
     if (o->x.protected_hdrs)
@@ -390,6 +398,14 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     if (cfg->require_signature) {
         if ((st = gate(&o, detail, sizeof(detail))) != CM_OK) {
             log_signers(&o, "refused", detail);
+            goto refuse;
+        }
+        /* What leaves is what a signature covers: all of it, when signed
+         * with the encryption; else the signed structure and nothing more. */
+        if (o.pp.sigs.seen == 0
+            && (st = cm_cover_check(&o.x, o.pp.plain, detail, sizeof(detail))) != CM_OK) {
+            if (st == CM_GATE_UNCOVERED)
+                log_signers(&o, "refused", detail);
             goto refuse;
         }
     } else {

@@ -45,7 +45,7 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cons
     /* Digested as the engine wrote it: what was signed. */
     if ((dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
-    cm_plainsink_init(&ps, out->plain, dg);
+    cm_plainsink_init(&ps, out->plain, dg, cm_config_max_decrypted(mc->cfg));
     cm_spool_range_init(&c.r, body, w->off, w->len);
     rd.read = ct_read;
     rd.tick = NULL;
@@ -53,7 +53,9 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cons
     wr.write = cm_plainsink_write;
     wr.arg = &ps;
     st = ops->decrypt_verify(s, &rd, &wr, &out->sigs);
-    if (c.err != 0) {
+    if (ps.over)
+        st = cm_plainsink_over(&ps, mc);
+    else if (c.err != 0) {
         /* Ours, whatever the engine made of it: never "damaged" (5xx). */
         errno = c.err;
         cm_log_errno("%s: decryption: reading the ciphertext from the spool", CM_QID(mc));

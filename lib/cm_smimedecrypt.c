@@ -70,9 +70,11 @@ cm_stat cm_smime_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const c
 
     *ours = *authenticated = 0;
     cm_der_reader_init(&d, body, w->off, w->len, w->cte);
-    cm_plainsink_init(&ps, plain, NULL);
+    cm_plainsink_init(&ps, plain, NULL, cm_config_max_decrypted(mc->cfg));
     st = ops->decrypt_gateway(s, &rd, &wr, ours, authenticated);
-    if (d.err != 0) {
+    if (ps.over)
+        st = cm_plainsink_over(&ps, mc);
+    else if (d.err != 0) {
         /* Ours, whatever the engine made of it: never "damaged" (5xx). */
         errno = d.err;
         cm_log_errno("%s: S/MIME decryption: reading the ciphertext from the spool", CM_QID(mc));

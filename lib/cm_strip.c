@@ -22,6 +22,7 @@ void cm_stripped_free(cm_stripped *x)
 {
     cm_hdrs_free(&x->ehdrs);
     cm_hdrs_free(&x->phdrs);
+    cm_hdrs_free(&x->shdrs);
     cm_buf_free(&x->sig);
 }
 
@@ -101,10 +102,9 @@ static int sig_kind(const char *type)
 }
 
 /* Read part 2 of a multipart/signed: a signature part of the kind the
- * protocol named. */
+ * protocol named; its header is kept in x->shdrs. */
 static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p, int kind, int *ok)
 {
-    cm_hdrs h;
     cm_buf b = CM_BUF_INIT;
     size_t body_off;
     cm_stat st = CM_OK;
@@ -123,9 +123,8 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
         return n < 0 ? spool_err() : CM_ERR_SPOOL;
     }
     b.len = (size_t) n;
-    cm_hdrs_init(&h, 64, CM_STRIP_MAX_SIGPART);
-    if (cm_hdrs_parse(&h, (unsigned char *) b.data, b.len, 1, &body_off, &st) == CM_HPARSE_DONE
-        && (f = cm_hdrs_find(&h, "Content-Type", 0)) != NULL) {
+    if (cm_hdrs_parse(&x->shdrs, (unsigned char *) b.data, b.len, 1, &body_off, &st) == CM_HPARSE_DONE
+        && (f = cm_hdrs_find(&x->shdrs, "Content-Type", 0)) != NULL) {
         if (cm_ctype_parse(f->value, &ct) < 0) {
             st = CM_ERR_NOMEM;
         } else {
@@ -138,13 +137,13 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
                     st = CM_ERR_NOMEM;
                 else
                     *ok = 1;
+                x->sig_b64 = cm_detect_cte(&x->shdrs) == 2;
             }
             cm_ctype_free(&ct);
         }
     } else if (st != CM_ERR_NOMEM) {
         st = CM_OK;         /* not a signature part: not signed */
     }
-    cm_hdrs_free(&h);
     cm_buf_free(&b);
     return st;
 }
@@ -236,6 +235,10 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
         return CM_OK;
     x->signed_part = sc.parts[0];
     x->signed_part.off += x->body_off;
+    x->preamble.off = x->body_off;
+    x->preamble.len = sc.preamble;
+    x->epilogue.off = x->body_off + sc.start;
+    x->epilogue.len = sc.pos - sc.start;
     sc.parts[1].off += x->body_off;
     if (read_sigpart(x, plain, &sc.parts[1], kind, &ok) != CM_OK)
         return CM_ERR_NOMEM;
@@ -269,6 +272,7 @@ cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const c
     memset(x, 0, sizeof(*x));
     cm_hdrs_init(&x->ehdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
     cm_hdrs_init(&x->phdrs, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
+    cm_hdrs_init(&x->shdrs, 64, CM_STRIP_MAX_SIGPART);
     cm_buf_init(&x->sig);
     if (inline_text)
         return inline_fields(x, plain, outer);
@@ -373,6 +377,25 @@ char *cm_strip_from(const cm_hdrs *h, int *nomem)
     if (f == NULL || cm_hdrs_count(h, "From") != 1)
         return NULL;
     return from_addr(f->value, nomem);
+}
+
+int cm_strip_second_originator(const cm_hdrs *h, char *why, size_t len)
+{
+    static const char *const originators[] = {"From", "Sender", "Reply-To", NULL};
+    size_t i, k;
+
+    for (k = 0; originators[k] != NULL; k++) {
+        if (cm_hdrs_count(h, originators[k]) > 1) {
+            snprintf(why, len, "%s: appears more than once", originators[k]);
+            return 1;
+        }
+        for (i = 0; i < h->n; i++)
+            if (strcasecmp(h->v[i].name, originators[k]) == 0 && cm_hdr_obsolete(&h->v[i])) {
+                snprintf(why, len, "%s : written with space before the colon", originators[k]);
+                return 1;
+            }
+    }
+    return 0;
 }
 
 static int is_content(const char *name)

@@ -25,6 +25,10 @@ typedef struct cm_stripped {
     int sig_cms;            /* its signature is S/MIME (application/pkcs7-signature) */
     cm_part64 signed_part;  /* its first part, offsets in the plaintext */
     cm_buf sig;             /* the body of its second part: armored, or CMS in base64 */
+    cm_hdrs shdrs;          /* the header fields of its second part */
+    int sig_b64;            /* ... whose Content-Transfer-Encoding is base64 */
+    cm_part64 preamble;     /* its preamble and epilogue, offsets in the plaintext */
+    cm_part64 epilogue;
     int signed_protected;   /* its first part has protected-headers="v1" ... */
     cm_hdrs phdrs;          /* ... and these header fields (a reader shows its From:) */
     int opaque;             /* the entity is S/MIME opaque signed data (RFC 8551 3.5.2) */
@@ -42,6 +46,11 @@ void cm_stripped_free(cm_stripped *x);
 /* The From: address of h (bare, heap), or NULL if there is none, more
  * than one, or no memory (*nomem then set). */
 char *cm_strip_from(const cm_hdrs *h, int *nomem);
+
+/* Could a mail reader take a field of h for a second originator: From,
+ * Sender or Reply-To twice, or one of them in the obsolete form with white
+ * space before its colon? 1 (the field's name in why), else 0. */
+int cm_strip_second_originator(const cm_hdrs *h, char *why, size_t len);
 
 /* The header edits: outer Content-* out, the entity's in, MIME-Version,
  * protected fields restored, the trace field. */

@@ -135,8 +135,15 @@ static cm_stat read_headers(cm_msg *m, int *eof, const char **eol, cm_buf *envli
 
         *eol = nl != NULL && nl > in.data + start && nl[-1] == '\r' ? "\r\n" : "\n";
     }
-    for (i = 0; i < h.n && st == CM_OK; i++)
-        st = cm_msg_header(m, h.v[i].name, h.v[i].value, strlen(h.v[i].value));
+    for (i = 0; i < h.n && st == CM_OK; i++) {
+        /* The name as written, white space before the colon too (the
+         * obsolete "From :" a mail reader still shows). */
+        char *name = strndup(h.v[i].raw, strcspn(h.v[i].raw, ":"));
+
+        st = name == NULL ? CM_ERR_NOMEM
+             : cm_msg_header(m, name, h.v[i].value, strlen(h.v[i].value));
+        free(name);
+    }
     if (st == CM_OK)
         st = cm_msg_body(m, in.data + body_off, in.len - body_off);
 done:

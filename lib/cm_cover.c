@@ -1,0 +1,302 @@
+/* cm_cover - is a decrypted outbound entity exactly what its signature
+ * covers (SPEC §4.2)? */
+#include "cm_cover.h"
+#include "cm_der.h"
+#include "cm_smimedecrypt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static cm_stat spool_err(void)
+{
+    return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+}
+
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int all_ws(const unsigned char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!is_ws(p[i]))
+            return 0;
+    return 1;
+}
+
+/* Is the range of plain empty or whitespace? 1, 0, or -1 (errno). */
+static int range_ws(cm_spool *plain, const cm_part64 *r)
+{
+    unsigned char buf[16384];
+    cm_spool_range rd;
+    ssize_t n;
+
+    cm_spool_range_init(&rd, plain, r->off, r->len);
+    while ((n = cm_spool_range_read(&rd, buf, sizeof(buf))) > 0)
+        if (!all_ws(buf, (size_t) n))
+            return 0;
+    return n < 0 ? -1 : 1;
+}
+
+/* Do a and b hold the field name the same number of times, with the same
+ * values (unfolded, so a refolded copy is the same field)? */
+static cm_stat same_fields(const cm_hdrs *a, const cm_hdrs *b, const char *name, int *same)
+{
+    size_t i, n = cm_hdrs_count(a, name);
+    cm_stat st = CM_OK;
+
+    *same = n == cm_hdrs_count(b, name);
+    for (i = 0; *same && i < n && st == CM_OK; i++) {
+        char *va = cm_hdr_unfold(cm_hdrs_find(a, name, i)->value);
+        char *vb = cm_hdr_unfold(cm_hdrs_find(b, name, i)->value);
+
+        if (va == NULL || vb == NULL)
+            st = CM_ERR_NOMEM;
+        else
+            *same = strcmp(va, vb) == 0;
+        free(va);
+        free(vb);
+    }
+    return st;
+}
+
+static int is_structural(const char *name)
+{
+    return strcasecmp(name, "Content-Type") == 0 || strcasecmp(name, "MIME-Version") == 0
+           || strcasecmp(name, "Content-Transfer-Encoding") == 0;
+}
+
+/* The multipart/signed's own header: structure, and protected fields the
+ * signed part carries too. */
+static cm_stat signed_header(const cm_stripped *x, char *why, size_t len)
+{
+    size_t i;
+    int same;
+    cm_stat st;
+
+    for (i = 0; i < x->ehdrs.n; i++) {
+        const char *name = x->ehdrs.v[i].name;
+
+        if (is_structural(name))
+            continue;
+        if (cm_hdr_is_content(name) || !x->signed_protected) {
+            snprintf(why, len, "the header field %s outside the signed part", name);
+            return CM_GATE_UNCOVERED;
+        }
+        if ((st = same_fields(&x->ehdrs, &x->phdrs, name, &same)) != CM_OK)
+            return st;
+        if (!same) {
+            snprintf(why, len, "the protected header field %s differs from the signed part's",
+                     name);
+            return CM_GATE_UNCOVERED;
+        }
+    }
+    return CM_OK;
+}
+
+/* Is p[0..n) exactly one BER element: binary, or base64 when b64? */
+static cm_stat one_element(const unsigned char *p, size_t n, int b64, int *ok)
+{
+    cm_buf der = CM_BUF_INIT;
+    cm_b64 d;
+    cm_der e;
+    int r;
+
+    *ok = 0;
+    if (b64) {
+        cm_b64_init(&d);
+        if ((r = cm_b64_decode(&d, (const char *) p, n, &der, (size_t) -1)) == -2) {
+            cm_buf_free(&der);
+            return CM_ERR_NOMEM;
+        }
+        if (r < 0) {
+            cm_buf_free(&der);
+            return CM_OK;
+        }
+        p = (const unsigned char *) der.data;
+        n = der.len;
+    }
+    cm_der_init(&e);
+    cm_der_push(&e, p, n);
+    *ok = cm_der_finish(&e);
+    cm_buf_free(&der);
+    return CM_OK;
+}
+
+/* Is the line p[0..n) the armor line mark, padded with whitespace only? */
+static int starts_line(const unsigned char *p, size_t n, const char *mark)
+{
+    size_t ml = strlen(mark);
+
+    return n >= ml && memcmp(p, mark, ml) == 0 && all_ws(p + ml, n - ml);
+}
+
+/* Nothing but whitespace around the armor of an OpenPGP signature: the
+ * lines before its BEGIN line and after its END line are blank. */
+static int armor_alone(const unsigned char *p, size_t n)
+{
+    static const char begin[] = "-----BEGIN PGP SIGNATURE-----";
+    static const char end[] = "-----END PGP SIGNATURE-----";
+    size_t pos = 0, eol, ll;
+    int state = 0;          /* 0 before the armor, 1 in it, 2 after it */
+
+    while (pos < n) {
+        const unsigned char *nl = memchr(p + pos, '\n', n - pos);
+
+        eol = nl ? (size_t) (nl - p) + 1 : n;
+        ll = eol - pos;
+        if (state == 0 && starts_line(p + pos, ll, begin))
+            state = 1;
+        else if (state == 1 && starts_line(p + pos, ll, end))
+            state = 2;
+        else if (state != 1 && !all_ws(p + pos, ll))
+            return 0;
+        pos = eol;
+    }
+    return state == 2;
+}
+
+/* The signature part: Content-* fields, and the signature alone. */
+static cm_stat signature_part(const cm_stripped *x, char *why, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) x->sig.data;
+    size_t i;
+    int ok;
+    cm_stat st;
+
+    for (i = 0; i < x->shdrs.n; i++)
+        if (!cm_hdr_is_content(x->shdrs.v[i].name)) {
+            snprintf(why, len, "the header field %s in the signature part", x->shdrs.v[i].name);
+            return CM_GATE_UNCOVERED;
+        }
+    if (x->sig_cms) {
+        if ((st = one_element(p, x->sig.len, x->sig_b64, &ok)) != CM_OK)
+            return st;
+    } else {
+        ok = armor_alone(p, x->sig.len);
+    }
+    if (!ok) {
+        snprintf(why, len, "text beside the signature in the signature part");
+        return CM_GATE_UNCOVERED;
+    }
+    return CM_OK;
+}
+
+/* The sentences mail programs write as a multipart/signed's preamble
+ * (RFC 2046: for readers that know no MIME; MIME readers show nothing of
+ * it). They say nothing of the sender's, so they may stand there. */
+static const char *const boilerplate[] = {
+    "This is an S/MIME signed message",                                 /* OpenSSL */
+    "This is a cryptographically signed message in MIME format.",       /* Thunderbird */
+    "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)",       /* Enigmail, TB */
+    "This is an OpenPGP/MIME signed message",
+    "This is a multipart message in MIME format.",                      /* Outlook */
+    "This is a multi-part message in MIME format.",                     /* Mozilla, KMail */
+    NULL
+};
+
+/* Is the preamble whitespace and boilerplate lines? 1, 0, or -1 (errno).
+ * It is short or it is not boilerplate: at most 4 KiB are read. */
+static int preamble_ok(cm_spool *plain, const cm_part64 *r)
+{
+    char buf[4096];
+    size_t pos = 0, i, n;
+    ssize_t got;
+
+    if (r->len > sizeof(buf))
+        return 0;
+    n = (size_t) r->len;
+    if ((got = cm_spool_read_full_at(plain, r->off, buf, n)) < 0)
+        return -1;
+    if ((size_t) got != n) {
+        errno = EIO;
+        return -1;
+    }
+    while (pos < n) {
+        const char *nl = memchr(buf + pos, '\n', n - pos);
+        size_t eol = nl ? (size_t) (nl - buf) + 1 : n, b = pos, e = eol;
+
+        while (b < e && is_ws((unsigned char) buf[b]))
+            b++;
+        while (e > b && is_ws((unsigned char) buf[e - 1]))
+            e--;
+        for (i = 0; b < e && boilerplate[i] != NULL; i++)
+            if (strlen(boilerplate[i]) == e - b && memcmp(buf + b, boilerplate[i], e - b) == 0)
+                break;
+        if (b < e && boilerplate[i] == NULL)
+            return 0;
+        pos = eol;
+    }
+    return 1;
+}
+
+static cm_stat multipart_signed(const cm_stripped *x, cm_spool *plain, char *why, size_t len)
+{
+    cm_stat st;
+    int r;
+
+    if ((st = signed_header(x, why, len)) != CM_OK)
+        return st;
+    if ((r = preamble_ok(plain, &x->preamble)) <= 0) {
+        if (r < 0)
+            return spool_err();
+        snprintf(why, len, "text before the signed part (the preamble)");
+        return CM_GATE_UNCOVERED;
+    }
+    if ((r = range_ws(plain, &x->epilogue)) <= 0) {
+        if (r < 0)
+            return spool_err();
+        snprintf(why, len, "text after the signed part (the epilogue)");
+        return CM_GATE_UNCOVERED;
+    }
+    return signature_part(x, why, len);
+}
+
+/* Opaque signed data: the wrapper's fields, and one element, nothing after. */
+static cm_stat opaque(const cm_stripped *x, cm_spool *plain, char *why, size_t len)
+{
+    unsigned char buf[16384];
+    cm_der_reader d;
+    cm_der e;
+    ssize_t n;
+    size_t i;
+    int ok;
+
+    for (i = 0; i < x->ehdrs.n; i++)
+        if (!cm_hdr_is_content(x->ehdrs.v[i].name)
+            && strcasecmp(x->ehdrs.v[i].name, "MIME-Version") != 0) {
+            snprintf(why, len, "the header field %s outside the signed data", x->ehdrs.v[i].name);
+            return CM_GATE_UNCOVERED;
+        }
+    cm_der_init(&e);
+    cm_der_reader_init(&d, plain, x->opaque_body.off, x->opaque_body.len,
+                       x->opaque_b64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY);
+    while ((n = cm_der_reader_read(&d, buf, sizeof(buf))) > 0)
+        cm_der_push(&e, buf, (size_t) n);
+    ok = n == 0 && !d.bad && cm_der_finish(&e);
+    cm_der_reader_free(&d);
+    if (n < 0 || d.err != 0) {
+        errno = d.err ? d.err : EIO;
+        return spool_err();
+    }
+    if (!ok) {
+        snprintf(why, len, "content after the signed data, or signed data that cannot be read");
+        return CM_GATE_UNCOVERED;
+    }
+    return CM_OK;
+}
+
+cm_stat cm_cover_check(const cm_stripped *x, cm_spool *plain, char *why, size_t len)
+{
+    if (x->is_signed)
+        return multipart_signed(x, plain, why, len);
+    if (x->opaque)
+        return opaque(x, plain, why, len);
+    return CM_OK;
+}
