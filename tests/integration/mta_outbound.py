@@ -8,6 +8,7 @@ import shutil
 import smtplib
 import time
 
+import forge as F
 import mta
 import sender as S
 import smime_sender as M
@@ -31,7 +32,8 @@ class OutboundCases:
         shutil.copy(CA, anchors)
         shutil.chown(anchors, "cryptmilter")
         return dict(GatewayKeys=S.gateway_fpr(), ReplayCache=cache,
-                    GatewayCertificates=" ".join(files), TrustAnchors=anchors)
+                    GatewayCertificates=" ".join(files), TrustAnchors=anchors,
+                    MaxDecryptedSize="4M")
 
     def smime_outbound(self, opaque, cert, cipher, sub):
         """Signed by openssl (detached or opaque), enveloped to a gateway
@@ -73,7 +75,16 @@ class OutboundCases:
                 M.encrypt(M.sign(S.entity_text(m), who="sam"))), "5.7.1"),
             self.outbound_refused("smime-stale", lambda m: M.message(
                 M.encrypt(M.sign(S.entity_text(m), shift="-7300s"))), "5.7.1"),
+            self.outbound_refused("smime-cbc-blocks-appended", self.smime_cbc_forgery, "5.7.5"),
         ]
+
+    @staticmethod
+    def smime_cbc_forgery(mark):
+        """A signed message's AES-CBC ciphertext with blocks appended by one
+        who holds it and knows its first block (SPEC §4.2)."""
+        signed = M.sign(S.entity_text(mark))
+        der = F.cbc_append(F.smime_der(signed), signed[:16], b"\r\nWIRE $9,999!!\x01")
+        return S.outer_header() + F.smime_entity(der)
 
     def submit(self, gw, message, rcpts=("x@ext.example",), frm="alice@example.org", sub=False):
         """Send as a user: from the internal host 127.0.0.2 on the main
@@ -170,6 +181,10 @@ class OutboundCases:
                 "gpg", S.entity_text(m), tmp,
                 faked_time=time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() - 7300)))),
                 "5.7.1"),
+            self.outbound_refused("unsigned-epilogue", lambda m: S.pgp_mime(S.sign_encrypt(
+                "gpg", S.signed_entity("gpg", S.entity_text(m), tmp) + b"Unsigned\r\n", tmp,
+                signer=None)), "5.7.5"),
+            self.outbound_refused("decompression-bomb", lambda m: S.pgp_mime(F.bomb()), "5.3.4"),
         ]
         return tests
 

@@ -16,15 +16,14 @@ runs with and for S/MIME:
   ever written to the spool.
 - A second or obsolete originator field (From :) is refused, 550 5.7.1.
 """
-import base64
 import os
-import subprocess
 import threading
 import time
 
+import forge as F
 import sender as S
 import smime_sender as M
-from cmrun import BACKEND, KEYRING
+from cmrun import BACKEND
 from filtcheck import passes, refused, run_filter
 from cmtest import args, check, run_tests, workdir, write_config
 from smime_oracles import CA, CERTS
@@ -50,104 +49,25 @@ def uncovered(r, mark, text):
     refused(r, mark, "554", "5.7.5", 69, text)
 
 
-# ------------------------------------------------------------ DER, by hand
-
-def _tlv(data, pos):
-    """(tag, header length, content length) of the DER element at pos."""
-    tag, n = data[pos], data[pos + 1]
-    if n < 0x80:
-        return tag, 2, n
-    k = n & 0x7f
-    check(k > 0, "indefinite length in openssl's DER output")
-    return tag, 2 + k, int.from_bytes(data[pos + 2:pos + 2 + k], "big")
-
-
-def _der_len(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
-def _parse(data, pos=0, end=None):
-    """A DER tree: [tag, children] for constructed elements, [tag, bytes]."""
-    end = len(data) if end is None else end
-    out = []
-    while pos < end:
-        tag, hl, cl = _tlv(data, pos)
-        body = data[pos + hl:pos + hl + cl]
-        out.append([tag, _parse(body) if tag & 0x20 else body])
-        pos += hl + cl
-    return out
-
-
-def _encode(tree):
-    out = b""
-    for tag, v in tree:
-        body = _encode(v) if isinstance(v, list) else v
-        out += bytes([tag]) + _der_len(len(body)) + body
-    return out
-
-
-def _find(tree, pred):
-    for node in tree:
-        if pred(node):
-            return node
-        if isinstance(node[1], list):
-            hit = _find(node[1], pred)
-            if hit is not None:
-                return hit
-    return None
-
-
-def cbc_append(der, known_first_block, chosen):
-    """EnvelopedData with AES-CBC content: append the blocks that make the
-    plaintext end in chosen (16 bytes, its own PKCS#7 padding last), as an
-    attacker would: D(C1) = P1 ^ IV is known, so X = P1 ^ IV ^ chosen
-    followed by C1 decrypts, after one garbage block, to chosen."""
-    tree = _parse(der)
-    eci = _find(tree, lambda n: n[0] == 0x30 and isinstance(n[1], list) and len(n[1]) == 3
-                and n[1][0][0] == 0x06 and n[1][2][0] == 0x80)
-    check(eci is not None, "no EncryptedContentInfo with primitive content in openssl's output")
-    iv = eci[1][1][1][1][1]
-    ct = eci[1][2][1]
-    check(len(iv) == 16 and len(ct) % 16 == 0, "not AES-CBC")
-    x = bytes(a ^ b ^ c for a, b, c in zip(known_first_block, iv, chosen))
-    eci[1][2][1] = ct + x + ct[:16]
-    return _encode(tree)
-
-
-def smime_entity(der):
-    b64 = base64.encodebytes(der).replace(b"\n", b"\r\n")
-    return (b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\r\n"
-            b"Content-Transfer-Encoding: base64\r\n"
-            b"Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n" + b64)
-
-
-def smime_der(entity, cipher="-aes256"):
-    return M._run(["openssl", "cms", "-encrypt", "-binary", "-outform", "DER", cipher,
-                   M.GATEWAY_RSA], entity)
-
-
 # ------------------------------------------------------------ S/MIME
 
 def test_smime_cbc_blocks_appended_by_an_attacker():
     mark = S.canary()
     signed = M.sign(S.entity_text(mark))
     check(signed.startswith(b"Content-Type: mu"), "first block %r" % signed[:16])
-    der = smime_der(signed)
+    der = F.smime_der(signed)
     # The untouched message passes, and is the signed entity.
-    out = passes(filt(S.outer_header() + smime_entity(der)), "untouched")
+    out = passes(filt(S.outer_header() + F.smime_entity(der)), "untouched")
     check(S.entity_of(out) == signed, "untouched message not decrypted to its entity")
     chosen = b"\r\nWIRE $9,999!!\x01"
-    forged = cbc_append(der, signed[:16], chosen)
+    forged = F.cbc_append(der, signed[:16], chosen)
     # The forgery decrypts (with the gateway's key) to the signed entity and
     # the attacker's text: proof that the test appends what it says.
     plain = M._run(["openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-recip",
                     M.GATEWAY_FILES[0]], forged)
     check(plain.startswith(signed) and plain.endswith(chosen[:-1]), "forgery does not decrypt "
           "to the entity and the chosen block: %r" % plain[-40:])
-    uncovered(filt(S.outer_header() + smime_entity(forged)), mark, "epilogue")
+    uncovered(filt(S.outer_header() + F.smime_entity(forged)), mark, "epilogue")
 
 
 def test_smime_epilogue_written_by_the_sender():
@@ -252,27 +172,6 @@ def test_pgp_sign_and_encrypt_covers_everything():
 
 # ------------------------------------------------------------ bounds
 
-def _bomb():
-    """1 GiB of zeros, compressed and encrypted to the gateway key (about
-    1 MiB), made once per keyring and shared by the suites' runs."""
-    path = os.path.join(KEYRING, "bomb-%s.asc" % S.gateway_fpr())
-    if not os.path.exists(path):
-        tmp = "%s.%d" % (path, os.getpid())
-        with open(tmp, "wb") as f:
-            gpg = subprocess.Popen(["gpg", "--homedir", os.path.join(KEYRING, "gnupg"), "--batch",
-                                    "--trust-model", "always", "--compress-algo", "zlib", "-z",
-                                    "9", "-a", "-r", S.gateway_fpr(), "--encrypt"],
-                                   stdin=subprocess.PIPE, stdout=f)
-            zeros = b"\0" * (1 << 20)
-            for _ in range(1024):
-                gpg.stdin.write(zeros)
-            gpg.stdin.close()
-            check(gpg.wait() == 0, "gpg could not make the bomb")
-        os.rename(tmp, path)
-    with open(path, "rb") as f:
-        return f.read()
-
-
 def _spool_peak(spool, stop, peak):
     while not stop.is_set():
         total = 0
@@ -294,7 +193,7 @@ def _spool_peak(spool, stop, peak):
 
 
 def test_decompression_bomb_stopped_at_the_bound():
-    armor = _bomb()
+    armor = F.bomb()
     spool = os.path.join(TMP, "spool-bomb")
     os.mkdir(spool)
     limit = 4 << 20
@@ -315,7 +214,7 @@ def test_decompression_bomb_stopped_at_the_bound():
 
 
 def test_default_bound_is_max_message_size():
-    armor = _bomb()
+    armor = F.bomb()
     r = filt(S.pgp_mime(armor), conf(MaxMessageSize="8M"))
     refused(r, "\0\0\0\0", "552", "5.3.4", 69)
 
