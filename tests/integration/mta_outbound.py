@@ -185,6 +185,9 @@ class OutboundCases:
                 "gpg", S.signed_entity("gpg", S.entity_text(m), tmp) + b"Unsigned\r\n", tmp,
                 signer=None)), "5.7.5"),
             self.outbound_refused("decompression-bomb", lambda m: S.pgp_mime(F.bomb()), "5.3.4"),
+            self.outbound_refused("obsolete-from", lambda m: S.pgp_mime(S.sign_encrypt(
+                "gpg", S.entity_text(m), tmp)).replace(
+                b"\r\nTo: ", b"\r\nFrom : Mallory <mallory@evil.example>\r\nTo: ", 1), "5.7.1"),
         ]
         return tests
 
