@@ -20,8 +20,9 @@
  * what its earlier pruning may have dropped is refused, never taken as new.
  *
  * Recording is two write transactions (issue 22, item 6): first the prune,
- * bounded per call and halved when the map has no room for it, then the
- * look-up and insert. An insert is refused (CM_REPLAY_FULL) while fewer than
+ * bounded per call, halved when the map has no room for it, and committed
+ * only when there is something to forget (PRUNE_LAG), then the look-up and
+ * insert. An insert is refused (CM_REPLAY_FULL) while fewer than
  * a reserve of pages are free, so a prune (deletes copy pages too) always
  * fits, and a full cache takes entries again as soon as old ones expire.
  * Readers left by dead processes are cleared at open: they would pin freed
@@ -51,6 +52,11 @@
 
 /* Pruned per record at most, so one message never pays for a backlog. */
 #define PRUNE_MAX 256
+/* A prune starts only once the oldest entry is this many seconds past the
+ * keep time: then one commit forgets a minute of entries, rather than
+ * every record paying a second synced commit for one. Keeping an entry
+ * longer never lets a signature through. */
+#define PRUNE_LAG 60
 /* Pages kept free for the prune: an eighth of the map, at least
  * RESERVE_MIN (half of a map smaller than 64 pages) and at most RESERVE_MAX.
  * A prune copies the path to each leaf it changes (a few leaves of
@@ -336,10 +342,11 @@ void cm_replay_close_all(void)
 }
 
 /* Delete up to *n of the first entries of dbi while their keys sort
- * before limit (all of them if limit is NULL); *n becomes the count left,
- * *last the newest key deleted (8 bytes of it). */
-static int delete_first(MDB_txn *txn, MDB_dbi dbi, const unsigned char *limit, int *n,
-                        uint64_t *last)
+ * before limit (all of them if limit is NULL), if the first sorts before
+ * start; *n becomes the count left, *last the newest key deleted (8 bytes
+ * of it). */
+static int delete_first(MDB_txn *txn, MDB_dbi dbi, const unsigned char *start,
+                        const unsigned char *limit, int *n, uint64_t *last)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -350,6 +357,9 @@ static int delete_first(MDB_txn *txn, MDB_dbi dbi, const unsigned char *limit, i
     while (*n > 0 && (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
         if (limit != NULL && (k.mv_size != 8 + CM_DIGEST_LEN || memcmp(k.mv_data, limit, 8) >= 0))
             break;
+        if (start != NULL && memcmp(k.mv_data, start, 8) >= 0)
+            break;
+        start = NULL;
         if (last != NULL)
             *last = get_be64(k.mv_data);
         if ((rc = mdb_cursor_del(cur, 0)) != 0)
@@ -366,7 +376,7 @@ static int prune(rc_env *e, int64_t now, uint64_t keep, int max)
 {
     MDB_txn *txn;
     uint64_t stored = 0, forgot = 0, last = 0;
-    unsigned char limit[8];
+    unsigned char limit[8], start[8];
     int rc, n = max, legacy_empty = 0, changed = 0;
 
     if ((rc = txn_begin(e, 0, &txn)) != 0)
@@ -382,7 +392,7 @@ static int prune(rc_env *e, int64_t now, uint64_t keep, int max)
     if ((rc = meta_get(e, txn, "forgot", &forgot)) != 0)
         goto done;
     if (e->legacy) {
-        rc = delete_first(txn, e->ids, NULL, &n, NULL);
+        rc = delete_first(txn, e->ids, NULL, NULL, &n, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND)
             goto done;
         /* Found empty: nothing to commit for it, so no longer looked at. */
@@ -390,8 +400,10 @@ static int prune(rc_env *e, int64_t now, uint64_t keep, int max)
         changed |= n < max;
     }
     put_be64(limit, time_key(cutoff_of(now, stored)));
+    put_be64(start, time_key(cutoff_of(now, stored > UINT64_MAX - PRUNE_LAG ? stored
+                                                   : stored + PRUNE_LAG)));
     max = n;
-    if ((rc = delete_first(txn, e->exp, limit, &n, &last)) != 0 && rc != MDB_NOTFOUND)
+    if ((rc = delete_first(txn, e->exp, start, limit, &n, &last)) != 0 && rc != MDB_NOTFOUND)
         goto done;
     rc = 0;
     if (n < max && last > forgot)
