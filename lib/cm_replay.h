@@ -24,12 +24,14 @@ typedef struct cm_replay_id {
 int cm_replay_id_make(const char *fpr, int64_t sigtime, const unsigned char content[CM_DIGEST_LEN],
                       cm_replay_id *id);
 
-/* Record id, a signature made at sigtime, in the cache at dir (created
- * 0700 if missing; map size mapsize). Signatures made more than keep
- * seconds before now are forgotten first (the gate refuses them anyway).
- * CM_OK: new, now recorded; CM_GATE_REPLAY: seen before; CM_REPLAY_FULL;
- * CM_ERR_REPLAY (cannot open, read or write: the reason is logged with
- * qid). */
+/* Record id, a signature made at sigtime (the one id was made with), in
+ * the cache at dir (created 0700 if missing; map size mapsize). Signatures
+ * made more than the longest keep ever given for this cache (keep, or a
+ * longer one stored there) before now are forgotten first, in a
+ * transaction of their own. CM_OK: new, now recorded; CM_GATE_REPLAY: seen
+ * before, or older than a signature already forgotten; CM_REPLAY_FULL (the
+ * reserve kept for pruning is reached); CM_ERR_REPLAY (cannot open, read
+ * or write: the reason is logged with qid). */
 cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id,
                          int64_t sigtime, int64_t now, uint64_t keep, const char *qid);
 

@@ -7,6 +7,7 @@
 
 #define NOW 1800000000
 #define MAP (1024 * 1024)
+#define SMALL (MAP / 4)
 
 static char *cache_dir(char *buf, size_t len)
 {
@@ -61,10 +62,12 @@ START_TEST(old_entries_are_pruned_and_forgotten)
 
     cache_dir(dir, sizeof(dir));
     ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
-    /* 200 s later, with 100 s kept, a is gone (the gate refuses it now). */
+    /* 200 s later, with 100 s kept, a is gone (the gate refuses it now);
+     * shown again, the cache cannot say it is new: a replay. */
     ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 200, 100, "t"), CM_OK);
     ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 200, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 200, 100, "t"), CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
     cm_replay_close_all();
 }
 END_TEST
@@ -229,6 +232,45 @@ START_TEST(reload_with_a_larger_size_grows_the_map)
 }
 END_TEST
 
+/* A full cache recovers once its entries expire (issue 22, item 6): the
+ * prune does not share the insert's fate, and the cache keeps room for
+ * it. A fresh signature is then recorded, and seen again is a replay. */
+START_TEST(full_cache_recovers_once_entries_expire)
+{
+    char dir[512];
+    int64_t later = NOW + 100000 + 1000000 + 1;
+    cm_replay_id fresh = make_id("FRESH", later, 1);
+    long full;
+    int i;
+
+    cache_dir(dir, sizeof(dir));
+    /* ReplayCacheSize is at least 1M, which holds some 17,000 entries:
+     * a quarter of it fills faster and has the smaller reserve. */
+    ck_assert_int_eq(fill(dir, SMALL, "FILL", 100000), CM_REPLAY_FULL);
+    full = cm_replay_count(dir, SMALL);
+    ck_assert_int_gt(full, 1000);
+    /* Every entry is now past the keep time. */
+    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, later, later, 1000000, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, later, later + 1, 1000000, "t"),
+                     CM_GATE_REPLAY);
+    for (i = 0; i < 300; i++) {
+        cm_replay_id id = make_id("NEXT", later + i, i & 0xff);
+
+        ck_assert_int_eq(cm_replay_record(dir, SMALL, &id, later + i, later, 1000000, "t"), CM_OK);
+    }
+    ck_assert_int_lt(cm_replay_count(dir, SMALL), full);
+    /* The first entry, forgotten, is still no new signature. */
+    fresh = make_id("FILL", NOW, 0);
+    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, NOW, later, 1000000, "t"),
+                     CM_GATE_REPLAY);
+    cm_replay_close_all();
+    /* A process opening it afresh finds it usable too. */
+    fresh = make_id("FRESH", later, 2);
+    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, later, later, 1000000, "t"), CM_OK);
+    cm_replay_close_all();
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, new_then_seen);
@@ -240,6 +282,14 @@ static void add(Suite *s)
     CM_ADD(s, full_map_is_its_own_answer);
     CM_ADD(s, map_grown_by_another_process_is_adopted);
     CM_ADD(s, reload_with_a_larger_size_grows_the_map);
+    {
+        /* Some 4,000 commits, each synced to disk. */
+        TCase *tc = tcase_create("full_cache_recovers_once_entries_expire");
+
+        tcase_set_timeout(tc, 300);
+        tcase_add_test(tc, full_cache_recovers_once_entries_expire);
+        suite_add_tcase(s, tc);
+    }
     CM_ADD(s, unusable_directory_is_an_error_not_a_pass);
 }
 
