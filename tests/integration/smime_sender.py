@@ -25,6 +25,8 @@ def _run(cmd, data, env=None):
 def _cert_key(who):
     if who == "outsider":
         return OUTSIDER, os.path.join(KEYS, "outsider.key")
+    if who == "revoked":        # a CA signer revoked in crl.pem, out of CertificateDir
+        return os.path.join(SMIME, "signers", "revoked.pem"), os.path.join(KEYS, "revoked.key")
     return os.path.join(CERTS, who + ".pem"), os.path.join(KEYS, who + ".key")
 
 
