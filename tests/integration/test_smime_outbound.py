@@ -313,6 +313,18 @@ def test_trustcrls_unreadable():
     refused(filt(_signed(mark), config=c), mark, "451", "4.3.0", 75, "revocation list")
 
 
+def test_check_warns_cbc_refused_without_signature():
+    """-n with GatewayCertificates and RequireSignature no warns that CBC
+    (EnvelopedData) will be refused; with RequireSignature yes it does not."""
+    cm = os.path.join(os.path.dirname(BIN), "cryptmilter")
+    r = subprocess.run([cm, "-n", "-c", conf(RequireSignature="no")], capture_output=True)
+    check(r.returncode == 0, "-n exit %d: %r" % (r.returncode, r.stderr))
+    check(b"enveloped-data (AES-CBC" in r.stderr and b"refused 554 5.7.5" in r.stderr,
+          "no CBC warning: %r" % r.stderr)
+    r = subprocess.run([cm, "-n", "-c", CONF], capture_output=True)
+    check(r.returncode == 0 and b"AES-CBC" not in r.stderr, "warning with RequireSignature yes")
+
+
 def main():
     global BIN, TMP, CONF
     BIN = os.path.join(args().bindir, "cryptmilter-filter")
