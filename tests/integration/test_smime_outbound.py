@@ -260,6 +260,17 @@ def test_revoked_signer_refused_crl_in_anchors():
             mark, "550", "5.7.7", 69, "your certificate is revoked")
 
 
+def test_revoked_sub_ca_refused():
+    """The signer's certificate is good, the sub-CA that issued it is
+    revoked by the root's CRL (CRL_CHECK_ALL): 550 5.7.7, and it says so.
+    The sub-CA has no CRL of its own: the signer is not checked further."""
+    mark = S.canary()
+    r = filt(_by("subsigner", mark), sender="subsigner@example.org", config=conf(TrustCRLs=CRL))
+    refused(r, mark, "550", "5.7.7", 69, "the CA certificate that issued yours is revoked since ")
+    check(b"(CA compromise)" in r.stderr, "reason not named: %r" % r.stderr)
+    passes(filt(_by("subsigner", mark), sender="subsigner@example.org"), "no CRL: chain good")
+
+
 def test_revoked_signer_without_crl_passes():
     """No CRL configured: revocation is not checked (as documented), the
     revoked signer's message goes out."""
