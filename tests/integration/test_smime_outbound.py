@@ -13,6 +13,7 @@ import subprocess
 
 import sender as S
 import smime_sender as M
+from daemon import Milter
 from filtcheck import passes, refused, run_filter
 from cmtest import args, check, run_tests, workdir, write_config
 from smime_oracles import CA, CERTS, SMIME
@@ -322,6 +323,45 @@ def test_trustcrls_unreadable():
           "reason: %r" % (r.stdout + r.stderr))
     mark = S.canary()
     refused(filt(_signed(mark), config=c), mark, "451", "4.3.0", 75, "revocation list")
+
+
+def _put(src, dst):
+    """src's bytes at dst, through a new file renamed over it (as a CRL
+    fetcher run by cron would)."""
+    tmp = dst + ".new"
+    shutil.copy(src, tmp)
+    os.replace(tmp, dst)
+
+
+def test_daemon_reads_a_new_crl_without_sighup():
+    """Through the milter protocol: the daemon reads TrustCRLs again when
+    the file changes. A CRL for another CA only: the revoked signer passes;
+    the CRL revoking him renamed over it: 550 5.7.7; an out-of-date one:
+    451 4.3.0; no SIGHUP in between."""
+    watched = os.path.join(TMP, "watched-crl.pem")
+    _put(os.path.join(SMIME, "other-ca-crl.pem"), watched)
+    m = Milter(os.path.dirname(BIN), TMP, "crl", GatewayCertificates=" ".join(M.GATEWAY_FILES),
+               TrustAnchors=CA, TrustCRLs=watched, InternalHosts="127.0.0.1/32",
+               ReplayCache=os.path.join(TMP, "replay-crl"), KeyringDir="none",
+               CertificateDir=CERTS)
+    try:
+        def send(msg, sender):
+            return m.send(sender, ["x@ext.example"], msg, client_addr="127.0.0.1")["reply"]
+        mark = S.canary()
+        reply = send(_by("revoked", mark), REVOKED)
+        check(reply[0] in (b"c", b"a"), "other CA's CRL: %r" % (reply,))
+        _put(CRL, watched)
+        mark = S.canary()
+        reply = send(_by("revoked", mark), REVOKED)
+        check(reply[0] == b"y" and reply[1].startswith("550 5.7.7 ")
+              and "your certificate is revoked" in reply[1] and mark not in reply[1],
+              "new CRL not read: %r" % (reply,))
+        _put(CRL_EXPIRED, watched)
+        reply = send(_signed(S.canary()), "alice@example.org")
+        check(reply[0] == b"y" and reply[1].startswith("451 4.3.0 "), "expired: %r" % (reply,))
+        m.wait_log(b"TrustAnchors or TrustCRLs changed")
+    finally:
+        m.stop()
 
 
 def test_check_warns_cbc_refused_without_signature():
