@@ -1,8 +1,9 @@
 /* cm_gwcerts - the gateway's own S/MIME identities (GatewayCertificates:
  * certificates with their private keys, which outbound mail may be
  * encrypted to) and the CAs outbound signers must chain to (TrustAnchors),
- * SPEC §4. Read at start and when the configuration is reloaded; a loaded
- * set is a read-only snapshot, reference counted. */
+ * with their CRLs (TrustCRLs), SPEC §4. Read at start, when the
+ * configuration is reloaded, and when the TrustAnchors or TrustCRLs file
+ * changes; a loaded set is a read-only snapshot, reference counted. */
 #ifndef CM_GWCERTS_H
 #define CM_GWCERTS_H
 
