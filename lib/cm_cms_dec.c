@@ -9,9 +9,11 @@
  * chain to TrustAnchors for S/MIME signing (X509_PURPOSE_SMIME_SIGN, at
  * the current time), and carry a signingTime; CMS_verify then checks the
  * signatures and the content digests. What the cryptography says goes
- * into cm_sigs; whether that is good enough is cm_gate's call. There is no
- * revocation checking (no CRL or OCSP). */
+ * into cm_sigs; whether that is good enough is cm_gate's call. Revocation
+ * is checked with the CRLs given with TrustAnchors (cm_crls); there is no
+ * OCSP. */
 #include "cm_cms_int.h"
+#include "cm_crls.h"
 #include "cm_log.h"
 #include "cm_sigs.h"
 #include "cm_x509.h"
@@ -171,13 +173,15 @@ static int64_t signing_time(CMS_SignerInfo *si)
     return v;
 }
 
-/* Does x chain to TrustAnchors for S/MIME signing, now? Sets sg's status
- * (CM_SIG_GOOD, or why not, in the sender's words in sg->note). 0, or -1
- * out of memory. */
+/* Does x chain to TrustAnchors for S/MIME signing, now, unrevoked? Sets
+ * sg's status (CM_SIG_GOOD, or why not, in the sender's words in
+ * sg->note). 0; -1 out of memory; -2 a CRL cannot be used (the gateway's
+ * failure). */
 static int check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted, cm_sig *sg)
 {
     X509_STORE *store = cm_gwcerts_anchors(s->gw);
     X509_STORE_CTX *ctx;
+    cm_crls_check chk;
     int e, r;
 
     if (store == NULL) {
@@ -196,20 +200,36 @@ static int check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted,
         ERR_clear_error();
         return 0;
     }
+    if (cm_crls_arm(ctx, &chk, cm_gwcerts_crl_issuers(s->gw)) < 0) {
+        X509_STORE_CTX_free(ctx);
+        cm_log_error("%s: S/MIME certificate check: out of memory", CM_QID(s->ctx));
+        ERR_clear_error();
+        return -1;
+    }
     r = X509_verify_cert(ctx);
     e = r == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
-    X509_STORE_CTX_free(ctx);
     /* Below 0, or "unspecified": OpenSSL failed in itself (an allocation
      * that raised no error, seen in tests), not the certificate. */
     if (r < 0 || e == X509_V_ERR_OUT_OF_MEM || e == X509_V_ERR_UNSPECIFIED) {
         cm_log_error("%s: S/MIME certificate check: OpenSSL failed (%s)", CM_QID(s->ctx),
                      X509_verify_cert_error_string(e));
+        X509_STORE_CTX_free(ctx);
         ERR_clear_error();
         return -1;
     }
-    if (e != X509_V_OK && ssl_nomem(s->ctx, "S/MIME certificate check"))
+    if (e != X509_V_OK && ssl_nomem(s->ctx, "S/MIME certificate check")) {
+        X509_STORE_CTX_free(ctx);
         return -1;
+    }
+    X509_STORE_CTX_free(ctx);
     ERR_clear_error();
+    if (cm_crls_failed(e)) {
+        cm_log_error("%s: S/MIME certificate check: the CRL of %s cannot be used (%s): "
+                     "answered 4xx until it is replaced", CM_QID(s->ctx),
+                     chk.crl_ca[0] ? chk.crl_ca : "the signer's CA",
+                     X509_verify_cert_error_string(e));
+        return -2;
+    }
     switch (e) {
     case X509_V_OK:
         sg->status = CM_SIG_GOOD;
@@ -220,7 +240,8 @@ static int check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted,
         return 0;
     case X509_V_ERR_CERT_REVOKED:
         sg->status = CM_SIG_KEY_REVOKED;
-        snprintf(sg->note, sizeof(sg->note), "your certificate is revoked");
+        snprintf(sg->note, sizeof(sg->note), "%s",
+                 chk.revoked[0] ? chk.revoked : "your certificate is revoked");
         return 0;
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -241,12 +262,13 @@ static int check_chain(cm_engine_session *s, X509 *x, STACK_OF(X509) *untrusted,
 }
 
 /* One SignerInfo: its certificate, chain and time (the signature itself
- * is checked by CMS_verify, after). 0, or -1 out of memory. */
+ * is checked by CMS_verify, after). 0; -1 out of memory; -2 a CRL cannot
+ * be used. */
 static int check_signer(cm_engine_session *s, CMS_SignerInfo *si, STACK_OF(X509) *certs,
                         cm_sig *sg)
 {
     X509 *x = NULL;
-    int i;
+    int i, r;
 
     memset(sg, 0, sizeof(*sg));
     sg->created = -1;
@@ -263,8 +285,8 @@ static int check_signer(cm_engine_session *s, CMS_SignerInfo *si, STACK_OF(X509)
     if (cm_x509_fpr(x, sg->fpr) < 0)
         return -1;
     memcpy(sg->keyid, sg->fpr, sizeof(sg->keyid));
-    if (check_chain(s, x, certs, sg) < 0)
-        return -1;
+    if ((r = check_chain(s, x, certs, sg)) < 0)
+        return r;
     if (sg->status == CM_SIG_GOOD && (sg->created = signing_time(si)) < 0) {
         sg->status = CM_SIG_ERROR;
         snprintf(sg->note, sizeof(sg->note), "the signature has no signing time (S/MIME "
@@ -298,7 +320,7 @@ static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentI
     STACK_OF(CMS_SignerInfo) *sis;
     STACK_OF(X509) *certs = NULL;
     cm_stat st = CM_OK;
-    int i, n, all_good = 1;
+    int i, n, r, all_good = 1;
 
     if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed
         || (sis = CMS_get0_SignerInfos(cms)) == NULL) {
@@ -314,8 +336,8 @@ static cm_stat check_signed(cm_engine_session *s, cm_engine_io *io, CMS_ContentI
     for (i = 0; i < n && sigs->n < CM_SIGS_MAX; i++) {
         cm_sig *sg = &sigs->v[sigs->n++];
 
-        if (check_signer(s, sk_CMS_SignerInfo_value(sis, i), certs, sg) < 0) {
-            st = CM_ERR_NOMEM;
+        if ((r = check_signer(s, sk_CMS_SignerInfo_value(sis, i), certs, sg)) < 0) {
+            st = r == -2 ? CM_ERR_CRL : CM_ERR_NOMEM;
             break;
         }
         all_good = all_good && sg->status == CM_SIG_GOOD;

@@ -1,5 +1,7 @@
-/* cm_gwcerts - GatewayCertificates and TrustAnchors: load, check, cache. */
+/* cm_gwcerts - GatewayCertificates, TrustAnchors and their CRLs: load,
+ * check, cache. */
 #include "cm_gwcerts.h"
+#include "cm_crls.h"
 #include "cm_log.h"
 
 #include <errno.h>
@@ -21,8 +23,10 @@ struct cm_gwcerts {
     atomic_size_t refs;
     STACK_OF(X509) *certs;      /* gateway certificates, each with ... */
     EVP_PKEY **keys;            /* ... its key, same index */
-    X509_STORE *anchors;        /* NULL: TrustAnchors not set */
+    X509_STORE *anchors;        /* NULL: TrustAnchors not set; with the CRLs */
     size_t nanchors;
+    STACK_OF(X509_NAME) *crl_issuers;   /* one per CRL in anchors */
+    struct stat anchors_st, crls_st;    /* the files as read (zero: not set) */
 };
 
 struct cm_gwcache {
@@ -48,6 +52,7 @@ void cm_gwcerts_put(cm_gwcerts *g)
     free(g->keys);
     sk_X509_pop_free(g->certs, X509_free);
     X509_STORE_free(g->anchors);
+    sk_X509_NAME_pop_free(g->crl_issuers, X509_NAME_free);
     free(g);
 }
 
@@ -74,6 +79,16 @@ X509_STORE *cm_gwcerts_anchors(const cm_gwcerts *g)
 size_t cm_gwcerts_nanchors(const cm_gwcerts *g)
 {
     return g->nanchors;
+}
+
+STACK_OF(X509_NAME) *cm_gwcerts_crl_issuers(const cm_gwcerts *g)
+{
+    return g->crl_issuers;
+}
+
+size_t cm_gwcerts_ncrls(const cm_gwcerts *g)
+{
+    return g->crl_issuers != NULL ? (size_t) sk_X509_NAME_num(g->crl_issuers) : 0;
 }
 
 /* The private keys read so far (OpenSSL has no stack type for them). */
@@ -126,8 +141,9 @@ static int pem_at_end(void)
     return e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
 }
 
-/* path's bytes (heap, *len of them) and mode. NULL with err. */
-static char *read_file(const char *key, const char *path, size_t *len, mode_t *mode, char *err,
+/* path's bytes (heap, *len of them) and what fstat said of it. NULL with
+ * err. */
+static char *read_file(const char *key, const char *path, size_t *len, struct stat *st, char *err,
                        size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
@@ -155,7 +171,7 @@ static char *read_file(const char *key, const char *path, size_t *len, mode_t *m
         return NULL;
     }
     *len = n;
-    *mode = sb.st_mode;
+    *st = sb;
     return buf;
 }
 
@@ -179,11 +195,12 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
-/* Every certificate of buf onto certs (*ncerts counted) and, if keys is
- * not NULL, every private key onto keys; other PEM blocks are passed
- * over. 0, or -1 with err. */
+/* Each of these not NULL: every certificate of buf onto certs (*ncerts
+ * counted), every CRL onto crls, every private key onto keys; other PEM
+ * blocks are passed over. 0, or with err -1, or -2 if a CRL is at fault. */
 static int read_pem(const char *key, const char *path, const char *buf, size_t len,
-                    STACK_OF(X509) *certs, size_t *ncerts, keyvec *keys, char *err, size_t errlen)
+                    STACK_OF(X509) *certs, size_t *ncerts, STACK_OF(X509_CRL) *crls, keyvec *keys,
+                    char *err, size_t errlen)
 {
     BIO *b = BIO_new_mem_buf(buf, (int) len);
     int r = 0;
@@ -200,6 +217,7 @@ static int read_pem(const char *key, const char *path, const char *buf, size_t l
         const unsigned char *p;
         long n = 0;
         X509 *x;
+        X509_CRL *crl;
         EVP_PKEY *k;
 
         if (PEM_read_bio(b, &name, &hdr, &data, &n) != 1) {
@@ -210,7 +228,8 @@ static int read_pem(const char *key, const char *path, const char *buf, size_t l
             break;
         }
         p = data;
-        if (strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0) {
+        if (certs != NULL
+            && (strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0)) {
             if ((x = d2i_X509(NULL, &p, n)) == NULL) {
                 snprintf(err, errlen, "%s %s: a certificate cannot be parsed", key, path);
                 r = -1;
@@ -220,6 +239,15 @@ static int read_pem(const char *key, const char *path, const char *buf, size_t l
                 r = -1;
             } else {
                 (*ncerts)++;
+            }
+        } else if (crls != NULL && strcmp(name, PEM_STRING_X509_CRL) == 0) {
+            if ((crl = d2i_X509_CRL(NULL, &p, n)) == NULL) {
+                snprintf(err, errlen, "%s %s: a CRL cannot be parsed", key, path);
+                r = -2;
+            } else if (sk_X509_CRL_push(crls, crl) <= 0) {
+                X509_CRL_free(crl);
+                snprintf(err, errlen, "%s %s: out of memory", key, path);
+                r = -1;
             }
         } else if (keys != NULL && ends_with(name, "PRIVATE KEY")) {
             if (strstr(name, "ENCRYPTED") != NULL || strstr(hdr, "ENCRYPTED") != NULL) {
@@ -251,18 +279,18 @@ static int load_gateway_file(const char *path, STACK_OF(X509) *certs, keyvec *ke
                              char *err, size_t errlen)
 {
     size_t len, ncerts, nkeys = keys->n;
-    mode_t mode;
-    char *buf = read_file("GatewayCertificates", path, &len, &mode, err, errlen);
+    struct stat st;
+    char *buf = read_file("GatewayCertificates", path, &len, &st, err, errlen);
     int r;
 
     if (buf == NULL)
         return -1;
-    r = read_pem("GatewayCertificates", path, buf, len, certs, &ncerts, keys, err, errlen);
+    r = read_pem("GatewayCertificates", path, buf, len, certs, &ncerts, NULL, keys, err, errlen);
     OPENSSL_cleanse(buf, len);
     free(buf);
-    if (r == 0 && keys->n > nkeys && (mode & S_IRWXO) != 0) {
+    if (r == 0 && keys->n > nkeys && (st.st_mode & S_IRWXO) != 0) {
         snprintf(err, errlen, "GatewayCertificates %s holds a private key and others may "
-                 "access it (mode %04o): chmod o-rwx it", path, (unsigned) (mode & 07777));
+                 "access it (mode %04o): chmod o-rwx it", path, (unsigned) (st.st_mode & 07777));
         return -1;
     }
     if (r == 0 && ncerts == 0 && keys->n == nkeys) {
@@ -314,34 +342,89 @@ static int pair(cm_gwcerts *g, STACK_OF(X509) *all, keyvec *keys, char *err,
     return 0;
 }
 
+/* TrustAnchors: its certificates into g->anchors, with the CRLs the
+ * bundle holds. 0, or with err -1, or -2 if a CRL is at fault. */
 static int load_anchors(cm_gwcerts *g, const char *path, char *err, size_t errlen)
 {
     STACK_OF(X509) *certs = sk_X509_new_null();
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
     size_t len, n = 0;
-    mode_t mode;
     char *buf = NULL;
     int i, r = -1;
 
-    if (certs == NULL || (g->anchors = X509_STORE_new()) == NULL)
+    if (certs == NULL || crls == NULL || (g->anchors = X509_STORE_new()) == NULL)
         snprintf(err, errlen, "TrustAnchors: out of memory");
-    else if ((buf = read_file("TrustAnchors", path, &len, &mode, err, errlen)) == NULL)
+    else if ((buf = read_file("TrustAnchors", path, &len, &g->anchors_st, err, errlen)) == NULL)
         ;
-    else if (read_pem("TrustAnchors", path, buf, len, certs, &n, NULL, err, errlen) < 0)
+    else if ((r = read_pem("TrustAnchors", path, buf, len, certs, &n, crls, NULL, err,
+                           errlen)) < 0)
         ;
-    else if (n == 0)
+    else if (n == 0) {
         snprintf(err, errlen, "TrustAnchors %s: no PEM certificate", path);
-    else
-        r = 0;
+        r = -1;
+    }
     for (i = 0; r == 0 && i < sk_X509_num(certs); i++)
         if (X509_STORE_add_cert(g->anchors, sk_X509_value(certs, i)) != 1) {
             snprintf(err, errlen, "TrustAnchors %s: a certificate cannot be added", path);
             r = -1;
         }
+    if (r == 0 && cm_crls_add(g->anchors, crls, g->crl_issuers, "TrustAnchors", path, err,
+                              errlen) < 0)
+        r = -2;
     ERR_clear_error();
     g->nanchors = n;
     free(buf);
     sk_X509_pop_free(certs, X509_free);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
     return r;
+}
+
+/* TrustCRLs: its CRLs into g->anchors (certificates in it are passed
+ * over: trust comes from TrustAnchors alone). 0, or -1 with err. */
+static int load_crls(cm_gwcerts *g, const char *path, char *err, size_t errlen)
+{
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+    size_t len, n = 0;
+    char *buf = NULL;
+    int r = -1;
+
+    if (crls == NULL)
+        snprintf(err, errlen, "TrustCRLs: out of memory");
+    else if ((buf = read_file("TrustCRLs", path, &len, &g->crls_st, err, errlen)) == NULL)
+        ;
+    else if (read_pem("TrustCRLs", path, buf, len, NULL, &n, crls, NULL, err, errlen) < 0)
+        ;
+    else if (sk_X509_CRL_num(crls) == 0)
+        snprintf(err, errlen, "TrustCRLs %s: no PEM CRL", path);
+    else if (cm_crls_add(g->anchors, crls, g->crl_issuers, "TrustCRLs", path, err, errlen) == 0)
+        r = 0;
+    ERR_clear_error();
+    free(buf);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    return r;
+}
+
+/* The trust anchors and their CRLs. CM_OK, or the failure with err. */
+static cm_stat load_trust(cm_gwcerts *g, const cm_config *cfg, char *err, size_t errlen)
+{
+    int r;
+
+    if (!cfg->trust_anchors[0]) {
+        if (!cfg->trust_crls[0])
+            return CM_OK;
+        snprintf(err, errlen, "TrustCRLs %s without TrustAnchors: no CA to check "
+                 "revocation for", cfg->trust_crls);
+        return CM_ERR_CRL;
+    }
+    if ((g->crl_issuers = sk_X509_NAME_new_null()) == NULL) {
+        snprintf(err, errlen, "TrustAnchors: out of memory");
+        return CM_ERR_GATEWAY_KEY;
+    }
+    if ((r = load_anchors(g, cfg->trust_anchors, err, errlen)) < 0)
+        return r == -2 ? CM_ERR_CRL : CM_ERR_GATEWAY_KEY;
+    if (cfg->trust_crls[0] && load_crls(g, cfg->trust_crls, err, errlen) < 0)
+        return CM_ERR_CRL;
+    return CM_OK;
 }
 
 cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_t errlen)
@@ -350,6 +433,7 @@ cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_
     STACK_OF(X509) *all = sk_X509_new_null();
     keyvec keys = {NULL, 0, 0};
     size_t i;
+    cm_stat st = CM_OK;
     int r = 0;
 
     *out = NULL;
@@ -368,14 +452,16 @@ cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_
     }
     if (r == 0)
         r = pair(g, all, &keys, err, errlen);
-    if (r == 0 && cfg->trust_anchors[0])
-        r = load_anchors(g, cfg->trust_anchors, err, errlen);
+    if (r < 0)
+        st = CM_ERR_GATEWAY_KEY;
+    else
+        st = load_trust(g, cfg, err, errlen);
     sk_X509_pop_free(all, X509_free);
     keyvec_free(&keys);
     ERR_clear_error();
-    if (r < 0) {
+    if (st != CM_OK) {
         cm_gwcerts_put(g);
-        return CM_ERR_GATEWAY_KEY;
+        return st;
     }
     *out = g;
     return CM_OK;
@@ -401,16 +487,40 @@ void cm_gwcache_free(cm_gwcache *c)
     free(c);
 }
 
+/* Is path (if set) still the file st describes? A file replaced, written
+ * to or gone is not. */
+static int same_file(const char *path, const struct stat *st)
+{
+    struct stat now;
+
+    if (!path[0])
+        return 1;
+    return stat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino
+           && now.st_size == st->st_size && now.st_mtim.tv_sec == st->st_mtim.tv_sec
+           && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec && now.st_ctim.tv_sec == st->st_ctim.tv_sec
+           && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
 cm_stat cm_gwcache_get(cm_gwcache *c, const cm_config *cfg, cm_gwcerts **out)
 {
     char err[512];
     cm_gwcerts *g;
     cm_stat st = CM_OK;
+    int changed;
 
     *out = NULL;
     if (pthread_mutex_lock(&c->mu) != 0)
         return CM_ERR_INTERNAL;
-    if (c->cur == NULL || c->serial != cfg->serial) {
+    /* A CA publishes a new CRL every day or so: its file is watched (as
+     * is the bundle, which may hold CRLs), and read again when it changes,
+     * without a SIGHUP. Until a changed file reads well, the set read
+     * before is not used. */
+    changed = c->cur != NULL && c->serial == cfg->serial
+              && (!same_file(cfg->trust_anchors, &c->cur->anchors_st)
+                  || !same_file(cfg->trust_crls, &c->cur->crls_st));
+    if (changed)
+        cm_log_notice("TrustAnchors or TrustCRLs changed: read again");
+    if (c->cur == NULL || c->serial != cfg->serial || changed) {
         if ((st = cm_gwcerts_load(cfg, &g, err, sizeof(err))) != CM_OK) {
             cm_log_error("%s", err);
         } else {

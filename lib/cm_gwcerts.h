@@ -1,8 +1,9 @@
 /* cm_gwcerts - the gateway's own S/MIME identities (GatewayCertificates:
  * certificates with their private keys, which outbound mail may be
  * encrypted to) and the CAs outbound signers must chain to (TrustAnchors),
- * SPEC §4. Read at start and when the configuration is reloaded; a loaded
- * set is a read-only snapshot, reference counted. */
+ * with their CRLs (TrustCRLs), SPEC §4. Read at start, when the
+ * configuration is reloaded, and when the TrustAnchors or TrustCRLs file
+ * changes; a loaded set is a read-only snapshot, reference counted. */
 #ifndef CM_GWCERTS_H
 #define CM_GWCERTS_H
 
@@ -17,11 +18,13 @@
 typedef struct cm_gwcerts cm_gwcerts;
 typedef struct cm_gwcache cm_gwcache;
 
-/* Read cfg's GatewayCertificates and TrustAnchors. Every private key must
+/* Read cfg's GatewayCertificates, TrustAnchors and the CRLs (TrustCRLs,
+ * and any in the TrustAnchors bundle: cm_crls). Every private key must
  * have its certificate in the files, and a file holding a private key must
  * give others no access (as Postfix and OpenSMTPD insist); encrypted keys
- * are not supported (there is no one to type a passphrase). CM_OK, or
- * CM_ERR_GATEWAY_KEY with the reason in err. */
+ * are not supported (there is no one to type a passphrase). CM_OK, or with
+ * the reason in err CM_ERR_CRL (a CRL or TrustCRLs is at fault) or
+ * CM_ERR_GATEWAY_KEY (anything else). */
 cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_t errlen);
 cm_gwcerts *cm_gwcerts_ref(cm_gwcerts *g);
 void cm_gwcerts_put(cm_gwcerts *g);      /* NULL is fine */
@@ -30,13 +33,18 @@ void cm_gwcerts_put(cm_gwcerts *g);      /* NULL is fine */
 size_t cm_gwcerts_count(const cm_gwcerts *g);
 X509 *cm_gwcerts_cert(const cm_gwcerts *g, size_t i);
 EVP_PKEY *cm_gwcerts_key(const cm_gwcerts *g, size_t i);
-/* The trust anchors: NULL when TrustAnchors is not set. */
+/* The trust anchors, with the CRLs: NULL when TrustAnchors is not set. */
 X509_STORE *cm_gwcerts_anchors(const cm_gwcerts *g);
 size_t cm_gwcerts_nanchors(const cm_gwcerts *g);
+/* The issuer of each CRL in the anchors' store (for cm_crls_arm); NULL
+ * when TrustAnchors is not set. */
+STACK_OF(X509_NAME) *cm_gwcerts_crl_issuers(const cm_gwcerts *g);
+size_t cm_gwcerts_ncrls(const cm_gwcerts *g);
 
 /* One set per configuration: loaded at the first use under a configuration
- * serial, kept while the serial stays. A failed load is not kept (the next
- * message tries again). Thread-safe. */
+ * serial, kept while the serial stays and the TrustAnchors and TrustCRLs
+ * files are unchanged (a new CRL is read without a SIGHUP). A failed load
+ * is not kept (the next message tries again). Thread-safe. */
 cm_gwcache *cm_gwcache_new(void);
 void cm_gwcache_free(cm_gwcache *c);
 cm_stat cm_gwcache_get(cm_gwcache *c, const cm_config *cfg, cm_gwcerts **out);

@@ -134,6 +134,14 @@ static void warn_unimplemented(const cm_config *cfg)
     if (cfg->gateway_keys.n == 0)
         cm_log_notice("GatewayKeys is empty: outbound mail encrypted to the gateway passes "
                       "as it is");
+    /* EnvelopedData (CBC) has no integrity of its own: only the signature
+     * gate gives it that, so without the gate it is never decrypted
+     * (cm_outbound's strip). Say so before users find out by 554s. */
+    if (cfg->gateway_certificates.n > 0 && !cfg->require_signature)
+        cm_log_warn("GatewayCertificates with RequireSignature no: S/MIME enveloped-data "
+                    "(AES-CBC, what most clients send) to the gateway will be refused 554 5.7.5, "
+                    "as nothing protects its integrity without the signature gate; only "
+                    "authenticated enveloped-data (AES-GCM, RFC 5083) is decrypted");
     if (cfg->gateway_certificates.n > 0 && cfg->require_signature && !cfg->trust_anchors[0])
         cm_log_warn("GatewayCertificates without TrustAnchors: every outbound S/MIME message "
                     "to the gateway will be refused (no signer can be trusted)");

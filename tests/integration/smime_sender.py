@@ -25,6 +25,8 @@ def _run(cmd, data, env=None):
 def _cert_key(who):
     if who == "outsider":
         return OUTSIDER, os.path.join(KEYS, "outsider.key")
+    if who in ("revoked", "subsigner"):     # out of CertificateDir (make-certs.sh)
+        return os.path.join(SMIME, "signers", who + ".pem"), os.path.join(KEYS, who + ".key")
     return os.path.join(CERTS, who + ".pem"), os.path.join(KEYS, who + ".key")
 
 
@@ -34,6 +36,8 @@ def sign(entity, who="alice", opaque=False, noattr=False, shift=None):
     openssl under faketime (e.g. "-2h") to date the signingTime."""
     cert, key = _cert_key(who)
     cmd = ["openssl", "cms", "-sign", "-binary", "-crlfeol", "-signer", cert, "-inkey", key]
+    if who == "subsigner":      # his chain: the sub-CA's certificate goes along
+        cmd += ["-certfile", os.path.join(SMIME, "subca.pem")]
     if opaque:
         cmd.append("-nodetach")
     if noattr:

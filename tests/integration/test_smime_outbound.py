@@ -13,9 +13,10 @@ import subprocess
 
 import sender as S
 import smime_sender as M
+from daemon import Milter
 from filtcheck import passes, refused, run_filter
 from cmtest import args, check, run_tests, workdir, write_config
-from smime_oracles import CA, CERTS
+from smime_oracles import CA, CERTS, SMIME
 
 BIN = None
 TMP = None
@@ -215,6 +216,164 @@ GATE = [
          "certificate has expired"),
     gate("tampered", _tampered, "550", "5.7.7", "does not verify"),
 ]
+
+
+# ------------------------------------------------------------ revocation
+
+CRL = os.path.join(SMIME, "crl.pem")                # revokes signers/revoked.pem
+CA_CRL = os.path.join(SMIME, "ca-crl.pem")          # the CA and that CRL, one bundle
+CRL_EXPIRED = os.path.join(SMIME, "crl-expired.pem")
+REVOKED = "revoked@example.org"
+
+
+def _by(who, m, **kw):
+    """m signed by who@example.org (From: and envelope sender his), for the gateway."""
+    addr = "%s@example.org" % who
+    return M.message(M.encrypt(M.sign(S.entity_text(m), who=who, **kw)), sender=addr)
+
+
+def _bad_signature_crl():
+    """crl.pem with one byte of its signature flipped."""
+    der = subprocess.run(["openssl", "crl", "-in", CRL, "-outform", "DER"], capture_output=True,
+                         check=True).stdout
+    bad = bytearray(der)
+    bad[-10] ^= 0x55
+    path = os.path.join(TMP, "crl-badsig.pem")
+    with open(path, "wb") as f:
+        f.write(b"-----BEGIN X509 CRL-----\n" + base64.encodebytes(bytes(bad))
+                + b"-----END X509 CRL-----\n")
+    return path
+
+
+def test_revoked_signer_refused_trustcrls():
+    """TrustCRLs holds the CA's CRL revoking the signer: 550 5.7.7, saying
+    what was revoked and why."""
+    mark = S.canary()
+    r = filt(_by("revoked", mark), sender=REVOKED, config=conf(TrustCRLs=CRL))
+    refused(r, mark, "550", "5.7.7", 69, "your certificate is revoked since ")
+    check(b"(key compromise)" in r.stderr, "reason not named: %r" % r.stderr)
+
+
+def test_revoked_signer_refused_crl_in_anchors():
+    """TrustCRLs not set: the CRL in the TrustAnchors bundle is used."""
+    mark = S.canary()
+    refused(filt(_by("revoked", mark, opaque=True), sender=REVOKED, config=conf(TrustAnchors=CA_CRL)),
+            mark, "550", "5.7.7", 69, "your certificate is revoked")
+
+
+def test_revoked_sub_ca_refused():
+    """The signer's certificate is good, the sub-CA that issued it is
+    revoked by the root's CRL (CRL_CHECK_ALL): 550 5.7.7, and it says so.
+    The sub-CA has no CRL of its own: the signer is not checked further."""
+    mark = S.canary()
+    r = filt(_by("subsigner", mark), sender="subsigner@example.org", config=conf(TrustCRLs=CRL))
+    refused(r, mark, "550", "5.7.7", 69, "the CA certificate that issued yours is revoked since ")
+    check(b"(CA compromise)" in r.stderr, "reason not named: %r" % r.stderr)
+    passes(filt(_by("subsigner", mark), sender="subsigner@example.org"), "no CRL: chain good")
+
+
+def test_revoked_signer_without_crl_passes():
+    """No CRL configured: revocation is not checked (as documented), the
+    revoked signer's message goes out."""
+    mark = S.canary()
+    passes(filt(_by("revoked", mark), sender=REVOKED), "no CRL")
+
+
+def test_crl_of_another_ca_only():
+    """A CRL only for another CA: the signers' CA has none, so they are not
+    checked (passes), rather than every signer failing for want of one."""
+    other = os.path.join(SMIME, "other-ca.pem")
+    bundle = os.path.join(TMP, "two-cas.pem")
+    with open(bundle, "wb") as f:
+        f.write(open(CA, "rb").read() + open(other, "rb").read())
+    c = conf(TrustAnchors=bundle, TrustCRLs=os.path.join(SMIME, "other-ca-crl.pem"))
+    passes(filt(_by("revoked", S.canary()), sender=REVOKED, config=c), "other CA's CRL")
+
+
+def test_good_signer_with_current_crl_passes():
+    mark = S.canary()
+    signed = M.sign(S.entity_text(mark))
+    out = passes(filt(M.message(M.encrypt(signed)), config=conf(TrustCRLs=CRL)), "current CRL")
+    decrypted(out, signed, mark)
+
+
+def test_expired_crl_is_4xx():
+    """A CRL past its nextUpdate: the gateway cannot tell, 451 4.3.0 (the
+    MTA keeps the message until the CRL is replaced), never a pass."""
+    mark = S.canary()
+    c = conf(TrustCRLs=CRL_EXPIRED)
+    refused(filt(_signed(mark), config=c), mark, "451", "4.3.0", 75, "revocation list")
+    refused(filt(_by("revoked", mark), sender=REVOKED, config=c), mark, "451", "4.3.0", 75)
+
+
+def test_crl_with_bad_signature_is_4xx():
+    mark = S.canary()
+    refused(filt(_signed(mark), config=conf(TrustCRLs=_bad_signature_crl())), mark, "451",
+            "4.3.0", 75, "revocation list")
+
+
+def test_trustcrls_unreadable():
+    """TrustCRLs that cannot be read: -n says so and exits 78; a message
+    gets 451 4.3.0, never a pass."""
+    c = conf(TrustCRLs=os.path.join(TMP, "no-such-crl.pem"))
+    r = subprocess.run([os.path.join(os.path.dirname(BIN), "cryptmilter"), "-n", "-c", c],
+                       capture_output=True)
+    check(r.returncode == 78, "-n exit %d" % r.returncode)
+    check(b"TrustCRLs" in r.stdout + r.stderr and b"No such file" in r.stdout + r.stderr,
+          "reason: %r" % (r.stdout + r.stderr))
+    mark = S.canary()
+    refused(filt(_signed(mark), config=c), mark, "451", "4.3.0", 75, "revocation list")
+
+
+def _put(src, dst):
+    """src's bytes at dst, through a new file renamed over it (as a CRL
+    fetcher run by cron would)."""
+    tmp = dst + ".new"
+    shutil.copy(src, tmp)
+    os.replace(tmp, dst)
+
+
+def test_daemon_reads_a_new_crl_without_sighup():
+    """Through the milter protocol: the daemon reads TrustCRLs again when
+    the file changes. A CRL for another CA only: the revoked signer passes;
+    the CRL revoking him renamed over it: 550 5.7.7; an out-of-date one:
+    451 4.3.0; no SIGHUP in between."""
+    watched = os.path.join(TMP, "watched-crl.pem")
+    _put(os.path.join(SMIME, "other-ca-crl.pem"), watched)
+    m = Milter(os.path.dirname(BIN), TMP, "crl", GatewayCertificates=" ".join(M.GATEWAY_FILES),
+               TrustAnchors=CA, TrustCRLs=watched, InternalHosts="127.0.0.1/32",
+               ReplayCache=os.path.join(TMP, "replay-crl"), KeyringDir="none",
+               CertificateDir=CERTS)
+    try:
+        def send(msg, sender):
+            return m.send(sender, ["x@ext.example"], msg, client_addr="127.0.0.1")["reply"]
+        mark = S.canary()
+        reply = send(_by("revoked", mark), REVOKED)
+        check(reply[0] in (b"c", b"a"), "other CA's CRL: %r" % (reply,))
+        _put(CRL, watched)
+        mark = S.canary()
+        reply = send(_by("revoked", mark), REVOKED)
+        check(reply[0] == b"y" and reply[1].startswith("550 5.7.7 ")
+              and "your certificate is revoked" in reply[1] and mark not in reply[1],
+              "new CRL not read: %r" % (reply,))
+        _put(CRL_EXPIRED, watched)
+        reply = send(_signed(S.canary()), "alice@example.org")
+        check(reply[0] == b"y" and reply[1].startswith("451 4.3.0 "), "expired: %r" % (reply,))
+        m.wait_log(b"TrustAnchors or TrustCRLs changed")
+    finally:
+        m.stop()
+
+
+def test_check_warns_cbc_refused_without_signature():
+    """-n with GatewayCertificates and RequireSignature no warns that CBC
+    (EnvelopedData) will be refused; with RequireSignature yes it does not."""
+    cm = os.path.join(os.path.dirname(BIN), "cryptmilter")
+    r = subprocess.run([cm, "-n", "-c", conf(RequireSignature="no")], capture_output=True)
+    check(r.returncode == 0, "-n exit %d: %r" % (r.returncode, r.stderr))
+    check(b"enveloped-data (AES-CBC" in r.stderr and b"refused 554 5.7.5" in r.stderr,
+          "no CBC warning: %r" % r.stderr)
+    r = subprocess.run([cm, "-n", "-c", CONF], capture_output=True)
+    check(r.returncode == 0 and b"AES-CBC" not in r.stderr, "warning with RequireSignature yes")
 
 
 def main():

@@ -9,7 +9,11 @@
  * A failed key transport can even "succeed": OpenSSL then decrypts with a
  * random key rather than tell (its defence against padding oracles), and
  * the garbage is the signature gate's to refuse, as with damaged CBC
- * (integration_smime_outbound). */
+ * (integration_smime_outbound).
+ *
+ * Likewise a signature check against a CRL: with any allocation failing,
+ * a revoked signer is never found good (a CRL that cannot be looked up is
+ * CM_ERR_CRL, not "no CRL"). */
 #include "cm_buf.h"
 #include "cm_cms.h"
 #include "cm_config.h"
@@ -63,9 +67,9 @@ static void read_file(const char *path, cm_buf *b)
     fclose(f);
 }
 
-/* sam's opaque signature over the entity (DER), and that enveloped to the
+/* who's opaque signature over the entity (DER), and that enveloped to the
  * gateway's RSA certificate (DER), made by openssl cms. */
-static void inputs(cm_buf *signed_der, cm_buf *env_der)
+static void inputs_by(const char *cert, const char *key, cm_buf *signed_der, cm_buf *env_der)
 {
     char in[4200], sd[4200], ed[4200];
     FILE *f;
@@ -83,9 +87,10 @@ static void inputs(cm_buf *signed_der, cm_buf *env_der)
         int len;
 
         len = snprintf(cmd, sizeof(cmd), "openssl cms -sign -binary -nodetach -in '%s' -signer "
-                 "'%s/certs/sam.pem' -inkey '%s/keys/sam.key' -outform DER -out '%s' 2>/dev/null"
+                 "'%s/%s' -inkey '%s/%s' -outform DER -out '%s' 2>/dev/null"
                  " && openssl cms -encrypt -binary -aes256 -in '%s' -outform DER -out '%s' "
-                 "'%s/gateway-rsa.crt' 2>/dev/null", in, smime, smime, sd, sd, ed, smime);
+                 "'%s/gateway-rsa.crt' 2>/dev/null", in, smime, cert, smime, key, sd, sd, ed,
+                 smime);
         ck_assert(len > 0 && (size_t) len < sizeof(cmd));
         ck_assert_msg(system(cmd) == 0, "%s", cmd);
     }
@@ -94,6 +99,11 @@ static void inputs(cm_buf *signed_der, cm_buf *env_der)
     unlink(in);
     unlink(sd);
     unlink(ed);
+}
+
+static void inputs(cm_buf *signed_der, cm_buf *env_der)
+{
+    inputs_by("certs/sam.pem", "keys/sam.key", signed_der, env_der);
 }
 
 typedef struct mem_in {
@@ -124,7 +134,7 @@ typedef struct fixture {
     cm_engine_session *s;
 } fixture;
 
-static void open_engine(fixture *f)
+static void open_engine_crls(fixture *f, const char *crls)
 {
     char err[256], files[4200], anchors[4200];
 
@@ -133,9 +143,18 @@ static void open_engine(fixture *f)
     ck_assert_ptr_nonnull(f->cfg = cm_config_new());
     ck_assert(cm_config_set(f->cfg, "GatewayCertificates", files, err, sizeof(err)) == 0);
     ck_assert(cm_config_set(f->cfg, "TrustAnchors", anchors, err, sizeof(err)) == 0);
+    if (crls != NULL) {
+        snprintf(files, sizeof(files), "%s/%s", smime, crls);
+        ck_assert(cm_config_set(f->cfg, "TrustCRLs", files, err, sizeof(err)) == 0);
+    }
     f->mc.cfg = f->cfg;
     ck_assert_int_eq(cm_cms_engine.create(&f->e, err, sizeof(err)), CM_OK);
     ck_assert_int_eq(cm_cms_engine.session_new(f->e, &f->mc, &f->s), CM_OK);
+}
+
+static void open_engine(fixture *f)
+{
+    open_engine_crls(f, NULL);
 }
 
 static void close_engine(fixture *f)
@@ -195,6 +214,57 @@ START_TEST(decryption_out_of_memory_is_ours)
 }
 END_TEST
 
+/* One check of the opaque signed data sd with allocation n failing. */
+static cm_stat verify_once(fixture *f, const cm_buf *sd, long n, cm_buf *out, cm_sigs *sigs)
+{
+    mem_in m = {sd, 0};
+    cm_reader rd = {mem_read, NULL, &m};
+    cm_writer wr = {mem_write, out};
+    cm_stat st;
+
+    cm_buf_reset(out);
+    count = 0;
+    fail_at = n;
+    st = cm_cms_engine.decrypt_verify(f->s, &rd, &wr, sigs);
+    fail_at = -1;
+    return st;
+}
+
+START_TEST(revoked_signer_out_of_memory_never_good)
+{
+    cm_buf sd = CM_BUF_INIT, env = CM_BUF_INIT, out = CM_BUF_INIT;
+    fixture f = {0};
+    cm_sigs sigs;
+    long n, crl = 0;
+    size_t i;
+    cm_stat st;
+
+    inputs_by("signers/revoked.pem", "keys/revoked.key", &sd, &env);
+    open_engine_crls(&f, "crl.pem");
+    /* Unarmed: refused as revoked (and the CRL loaded). */
+    ck_assert_int_eq(verify_once(&f, &sd, -1, &out, &sigs), CM_OK);
+    ck_assert_uint_eq(sigs.n, 1);
+    ck_assert_int_eq(sigs.v[0].status, CM_SIG_KEY_REVOKED);
+    for (n = 0; n < 20000; n++) {
+        st = verify_once(&f, &sd, n, &out, &sigs);
+        if (count <= n)
+            break;
+        ck_assert_msg(st == CM_OK || st == CM_ERR_NOMEM || st == CM_ERR_CRL,
+                      "allocation %ld failing gave status %d", n, (int) st);
+        for (i = 0; st == CM_OK && i < sigs.n; i++)
+            ck_assert_msg(sigs.v[i].status != CM_SIG_GOOD,
+                          "allocation %ld failing: the revoked signer is good", n);
+        crl += st == CM_ERR_CRL;
+    }
+    ck_assert_int_lt(n, 20000);
+    ck_assert_int_gt(crl, 0);       /* a CRL lookup that failed was seen, and held */
+    close_engine(&f);
+    cm_buf_free(&sd);
+    cm_buf_free(&env);
+    cm_buf_free(&out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cm_cms_oom");
@@ -207,6 +277,7 @@ int main(void)
         return EXIT_FAILURE;
     }
     CM_ADD(s, decryption_out_of_memory_is_ours);
+    CM_ADD(s, revoked_signer_out_of_memory_never_good);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
