@@ -145,3 +145,48 @@ def armor(data):
     return ("-----BEGIN PGP MESSAGE-----\n\n" + "\n".join(lines) + "\n="
             + base64.b64encode(crc.to_bytes(3, "big")).decode()
             + "\n-----END PGP MESSAGE-----\n").encode()
+
+
+def pgp_mime(stream):
+    """A PGP/MIME message holding stream encrypted to the gateway."""
+    return S.pgp_mime(armor(message(stream)))
+
+
+def damage_gateway_pkesk(data):
+    """data (a binary message) with a byte of its gateway session key
+    packet's wrapped key changed."""
+    out, ids = bytearray(), gateway_keyids()
+    for tag, p, hl in packets(data):
+        if tag == 1 and p[hl + 1:hl + 9] in ids:
+            p = p[:-5] + bytes([p[-5] ^ 0x55]) + p[-4:]
+        out += p
+    check(out != data, "no gateway session key packet")
+    return bytes(out)
+
+
+def junk_gateway_pkesk(tail, stream):
+    """stream encrypted to the outsider, with a session key packet for the
+    gateway's key ID (ECDH, then tail) in front."""
+    gw, other, algo, key = session()
+    junk = packet(1, b"\x03" + gateway_keyids()[0] + b"\x12" + tail)
+    return junk + other + seipd(algo, key, stream)
+
+
+def _nested(ent):
+    return message(signed(ent))
+
+
+def _other():
+    return S.entity_text(S.canary())
+
+
+# Packet streams that are not one signed message (optionally compressed),
+# from the MIME entity to sign.
+STREAMS = {
+    "signed-then-literal": lambda e: signed(e) + literal(b"appended\r\n"),
+    "signed-then-signed": lambda e: signed(e) + signed(_other()),
+    "signed-then-encrypted": lambda e: signed(e) + message(signed(_other())),
+    "message-in-message": _nested,
+    "message-in-compressed-message": lambda e: compressed(_nested(e)),
+    "nothing": lambda e: b"",
+}

@@ -513,105 +513,63 @@ def test_opportunistic_plaintext():
 # ------------------------------------------------------------ what gpg says (issue 22)
 # Messages built packet by packet (pgpcraft): inside the encryption to the
 # gateway there must be one signed message, optionally compressed; anything
-# else is the message's fault (554 5.7.5), as is a session key packet for
-# the gateway that does not decrypt; only the gateway's own key failing is
-# 4xx. The literal data is a MIME entity, so a good shape passes.
-
-def _crafted(stream, **kw):
-    return S.pgp_mime(P.armor(P.message(stream, **kw)))
-
+# else is 554 5.7.5, as is a gateway session key packet that does not
+# decrypt; only the gateway's own key failing is 4xx.
 
 def test_crafted_signed_message_passes():
     """The control: what the cases below break passes when it is whole."""
-    ent = _plain(S.canary())
-    decrypted(passes(filt(_crafted(P.signed(ent))), "crafted signed"), ent)
-    ent = _plain(S.canary())
-    decrypted(passes(filt(_crafted(P.compressed(P.signed(ent)))), "crafted compressed"), ent)
+    for wrap in (lambda x: x, P.compressed):
+        ent = _plain(S.canary())
+        decrypted(passes(filt(P.pgp_mime(wrap(P.signed(ent)))), "crafted signed"), ent)
 
 
 def test_damaged_gateway_pkesk_beside_another_recipient():
-    """A real message to the gateway and the outsider whose gateway session
-    key packet is damaged: gpg says NO_SECKEY for the outsider's packet,
-    which it never tried; that is no reason to blame the gateway's key."""
+    """gpg says NO_SECKEY for the outsider's packet, which it never tried:
+    no reason to blame the gateway's key."""
     mark = S.canary()
-    data = bytearray(_dearmor(S.sign_encrypt("gpg", _plain(mark), TMP,
-                                             to=[S.gateway_fpr(), "outsider@example.com"])))
-    ids = P.gateway_keyids()
-    pos = 0
-    for tag, pkt, hl in P.packets(bytes(data)):
-        if tag == 1 and pkt[hl + 1:hl + 9] in ids:
-            data[pos + len(pkt) - 5] ^= 0x55        # inside the wrapped session key
-        pos += len(pkt)
-    r = filt(S.pgp_mime(_armor(bytes(data))))
+    data = _dearmor(S.sign_encrypt("gpg", _plain(mark), TMP,
+                                   to=[S.gateway_fpr(), "outsider@example.com"]))
+    r = filt(S.pgp_mime(_armor(P.damage_gateway_pkesk(data))))
     refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
 
 
-def _junk_gateway_pkesk(make):
-    """A message for the outsider with a session key packet for the
-    gateway's key ID put in front, as anyone can."""
-    mark = S.canary()
-    gw, other, algo, key = P.session()
-    body = P.seipd(algo, key, P.signed(_plain(mark)))
-    junk = P.packet(1, b"\x03" + P.gateway_keyids()[0] + b"\x12" + make())
-    refused(filt(S.pgp_mime(P.armor(junk + other + body))), mark, "554", "5.7.5", 69,
-            "cannot decrypt")
-
-
 def test_junk_gateway_pkesk_beside_another_recipient():
-    _junk_gateway_pkesk(lambda: b"\x01\x07\x40" + os.urandom(32) + b"\x30" + os.urandom(48))
-
-
-def test_gateway_pkesk_cut_short_beside_another_recipient():
-    """gpg cannot even read it (NODATA): still the message's fault."""
-    _junk_gateway_pkesk(lambda: b"\x00\x08\x40")
+    """Anyone can put one in front of a message for someone else: junk, or
+    cut short (gpg cannot even read it: NODATA)."""
+    for junk in (b"\x01\x07\x40" + os.urandom(32) + b"\x30" + os.urandom(48), b"\x00\x08\x40"):
+        mark = S.canary()
+        r = filt(S.pgp_mime(P.armor(P.junk_gateway_pkesk(junk, P.signed(_plain(mark))))))
+        refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
 
 
 def test_expired_signature_is_a_signature_verdict():
-    """A signature past its own expiration time: gpg stops at it (--batch),
-    before the MDC; the data it covers is whole, and the answer is the
-    signature's, as the README's table says."""
+    """gpg (--batch) stops at the expired signature, before the MDC; the
+    data it covers is whole, and the answer is the signature's."""
     mark = S.canary()
     ent = _plain(mark)
     armor = S._gpg(["--sign", "-u", "alice@example.org", "--default-sig-expire", "seconds=60",
                     "--encrypt", "-r", S.gateway_fpr()], ent, TMP, faked_time=_ago(600))
-    r = filt(S.pgp_mime(armor))
-    refused(r, mark, "550", "5.7.7", 69, "the signature has expired")
-    # Without the gate, all the data the signature covers comes out.
-    out = passes(filt(S.pgp_mime(armor), config=conf(RequireSignature="no")), "expired, no gate")
+    refused(filt(S.pgp_mime(armor)), mark, "550", "5.7.7", 69, "the signature has expired")
+    out = passes(filt(S.pgp_mime(armor), config=conf(RequireSignature="no")), "no gate")
     decrypted(out, ent)
 
 
 def _stream_refused(make):
     def t():
         mark = S.canary()
-        r = filt(_crafted(make(_plain(mark))))
-        refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+        refused(filt(P.pgp_mime(make(_plain(mark)))), mark, "554", "5.7.5", 69, "cannot decrypt")
     return t
 
 
-def _nested(ent):
-    return P.message(P.signed(ent))
-
-
-STREAMS = {
-    "signed-then-literal": lambda e: P.signed(e) + P.literal(b"appended\r\n"),
-    "signed-then-signed": lambda e: P.signed(e) + P.signed(_plain("x")),
-    "signed-then-encrypted": lambda e: P.signed(e) + P.message(P.signed(_plain("y"))),
-    "message-in-message": _nested,
-    "message-in-compressed-message": lambda e: P.compressed(_nested(e)),
-    "nothing": lambda e: b"",
-}
-
-
-for _n, _f in STREAMS.items():
+for _n, _f in P.STREAMS.items():
     globals()["test_stream_" + _n.replace("-", "_")] = _stream_refused(_f)
 
 
 def test_crafted_unsigned_literal_is_unsigned():
-    """Plain literal data, no signature: unsigned (the gate's 5.7.1), as a
-    client that does not sign makes it."""
+    """Plain literal data, no signature: unsigned, as a client that does
+    not sign makes it (the inner multipart/signed shape is nested_case)."""
     mark = S.canary()
-    refused(filt(_crafted(P.literal(_plain(mark)))), mark, "550", "5.7.1", 69, "must be signed")
+    refused(filt(P.pgp_mime(P.literal(_plain(mark)))), mark, "550", "5.7.1", 69, "must be signed")
 
 
 def main():
