@@ -7,9 +7,15 @@
  *   integrity-protected cipher (DECRYPTION_INFO) and no DECRYPTION_FAILED,
  *   BADMDC or ERROR; gpg writes plaintext before it knows, so the caller
  *   throws the output away on anything else;
+ * - inside the encryption there must be one message: one encryption layer
+ *   (BEGIN_DECRYPTION once: a message nested in the message is refused,
+ *   not decrypted through) and one literal data packet (PLAINTEXT once);
  * - a signature is what GOODSIG/BADSIG/ERRSIG/... say, with the signer's
  *   primary fingerprint and the signature time from VALIDSIG or ERRSIG;
- *   the time window and the signer's address are checked by cm_gate. */
+ *   the time window and the signer's address are checked by cm_gate;
+ * - the gateway key could not be used (4xx) only if gpg said so of a
+ *   gateway key: NO_SECKEY for another recipient's packet, or a session
+ *   key packet for the gateway that does not decrypt, is the message's. */
 #include "cm_gpgme_int.h"
 #include "cm_log.h"
 #include "cm_sigs.h"
@@ -106,10 +112,18 @@ cm_stat cm_gpgme_key_has_addr(cm_engine_session *s, const char *fpr, const char 
 
 /* What gpg's status lines said. */
 typedef struct dec_status {
-    int begin, okay, failed, badmdc, end, error, no_integrity, info;
+    int begin;              /* BEGIN_DECRYPTION lines: encryption layers */
+    int plaintexts;         /* PLAINTEXT lines: literal data packets */
+    int okay, failed, badmdc, end, no_integrity, info;
+    int error;              /* ERROR lines */
+    int failure;            /* FAILURE lines (gpg's exit code, say) */
     int nosec;              /* NO_SECKEY lines */
+    int nosec_gw;           /* ... for a gateway key */
+    int enc_gw;             /* ENC_TO lines for a gateway key */
     int nodata;             /* NODATA: gpg found nothing it could read */
-    int agent_error;        /* an ERROR naming the agent or a missing key */
+    int agent_error;        /* an ERROR/FAILURE naming the agent */
+    int64_t plain_len;      /* PLAINTEXT_LENGTH, -1 if not said */
+    cm_engine_session *s;   /* for the gateway's key IDs; NULL: none */
     cm_sigs *sigs;
     cm_sig *cur;            /* the signature being reported */
     int cur_done;           /* its verdict line has come */
@@ -231,8 +245,9 @@ static void sig_status(dec_status *ds, const char *kw, const char *args)
 }
 
 /* An ERROR line that means the secret key could not be used: the agent is
- * gone or lacks the key, which is the gateway's problem (4xx), not the
- * message's. */
+ * gone or cannot unlock the key, which is the gateway's problem (4xx), not
+ * the message's. A missing key is NO_SECKEY, which names the key: not
+ * here, or another recipient's key would count. */
 static int agent_problem(const char *args)
 {
     char code[32];
@@ -244,7 +259,6 @@ static int agent_problem(const char *args)
     switch (gpg_err_code(e)) {
     case GPG_ERR_NO_AGENT:
     case GPG_ERR_AGENT:
-    case GPG_ERR_NO_SECKEY:
     case GPG_ERR_NO_PIN_ENTRY:
     case GPG_ERR_CANCELED:
     case GPG_ERR_BAD_PASSPHRASE:
@@ -258,14 +272,35 @@ static int agent_problem(const char *args)
     }
 }
 
+/* NO_SECKEY or ENC_TO keyid: is keyid one of a gateway key's? A gateway
+ * key not in the keyring counts as one (the gateway's problem either way). */
+static int gateway_keyid(cm_engine_session *s, const char *args)
+{
+    char kid[17];
+    uint64_t id;
+    int yes = 0;
+
+    if (s == NULL || field(args, 0, kid, sizeof(kid)) < 0 || strlen(kid) != 16
+        || sscanf(kid, "%16" SCNx64, &id) != 1)
+        return 0;
+    if (cm_gpgme_gateway_match(s, &id, 1, &yes) != CM_OK)
+        return 1;
+    return yes;
+}
+
 static gpgme_error_t status_cb(void *opaque, const char *kw, const char *args)
 {
     dec_status *ds = opaque;
-    char f[8];
+    char f[24];
 
     if (strcmp(kw, "BEGIN_DECRYPTION") == 0)
-        ds->begin = 1;
-    else if (strcmp(kw, "DECRYPTION_OKAY") == 0)
+        ds->begin++;
+    else if (strcmp(kw, "PLAINTEXT") == 0)
+        ds->plaintexts++;
+    else if (strcmp(kw, "PLAINTEXT_LENGTH") == 0) {
+        if (field(args, 0, f, sizeof(f)) == 0 && strspn(f, "0123456789") == strlen(f))
+            ds->plain_len = (int64_t) strtoll(f, NULL, 10);
+    } else if (strcmp(kw, "DECRYPTION_OKAY") == 0)
         ds->okay = 1;
     else if (strcmp(kw, "DECRYPTION_FAILED") == 0)
         ds->failed = 1;
@@ -273,8 +308,14 @@ static gpgme_error_t status_cb(void *opaque, const char *kw, const char *args)
         ds->badmdc = 1;
     else if (strcmp(kw, "END_DECRYPTION") == 0)
         ds->end = 1;
-    else if (strcmp(kw, "NO_SECKEY") == 0)
+    else if (strcmp(kw, "ENC_TO") == 0) {
+        if (gateway_keyid(ds->s, args))
+            ds->enc_gw++;
+    } else if (strcmp(kw, "NO_SECKEY") == 0) {
         ds->nosec++;
+        if (gateway_keyid(ds->s, args))
+            ds->nosec_gw++;
+    }
     else if (strcmp(kw, "NODATA") == 0)
         ds->nodata = 1;
     else if (strcmp(kw, "DECRYPTION_INFO") == 0) {
@@ -285,8 +326,12 @@ static gpgme_error_t status_cb(void *opaque, const char *kw, const char *args)
         ds->info = 1;
         if (mdc == 0 && aead == 0)
             ds->no_integrity = 1;
-    } else if (strcmp(kw, "ERROR") == 0 || strcmp(kw, "FAILURE") == 0) {
+    } else if (strcmp(kw, "ERROR") == 0) {
         ds->error = 1;
+        if (agent_problem(args))
+            ds->agent_error = 1;
+    } else if (strcmp(kw, "FAILURE") == 0) {
+        ds->failure = 1;
         if (agent_problem(args))
             ds->agent_error = 1;
     } else if (ds->sigs != NULL)
@@ -313,13 +358,97 @@ static gpgme_error_t verify_start(void *arg)
     return gpgme_op_verify_start(o->ctx, o->a, o->b, NULL);
 }
 
+/* The plaintext's writer, counting what gpg wrote. */
+typedef struct counted {
+    cm_writer *w;
+    uint64_t n;
+} counted;
+
+static int counted_write(void *arg, const void *buf, size_t len)
+{
+    counted *c = arg;
+    int r = c->w->write(c->w->arg, buf, len);
+
+    if (r >= 0)
+        c->n += len;
+    return r;
+}
+
+/* gpg stopped inside the decryption right after an expired signature:
+ * with --batch (GPGME's) it exits on the first signature that is not
+ * good, before it reads the MDC. The literal data written is then exactly
+ * what that signature covers (VALIDSIG: it verifies over it), so the
+ * message is whole as far as anyone can use it, and what is wrong with it
+ * is the signature's verdict (cm_gate: 550 5.7.7), not damage. A bad
+ * signature (BADSIG) proves nothing: that stays "cannot decrypt". */
+static int stopped_at_expired_signature(const dec_status *ds, const cm_sigs *sigs,
+                                        uint64_t written)
+{
+    size_t i;
+
+    if (ds->begin != 1 || ds->plaintexts != 1 || ds->okay || ds->end || ds->failed
+        || ds->badmdc || ds->error || ds->nodata || !ds->info || ds->no_integrity
+        || sigs->n == 0 || sigs->seen != sigs->n || sigs->v[sigs->n - 1].status != CM_SIG_EXPIRED)
+        return 0;
+    if (ds->plain_len >= 0 && (uint64_t) ds->plain_len != written)
+        return 0;           /* not all of it came out */
+    for (i = 0; i < sigs->n; i++) {
+        const cm_sig *sg = &sigs->v[i];
+
+        if (sg->fpr[0] == 0 || sg->created < 0)
+            return 0;       /* no VALIDSIG */
+        if (sg->status != CM_SIG_GOOD && sg->status != CM_SIG_EXPIRED
+            && sg->status != CM_SIG_KEY_EXPIRED && sg->status != CM_SIG_KEY_REVOKED)
+            return 0;
+    }
+    return 1;
+}
+
+/* The answer for a decryption that did not come out whole. */
+static cm_stat failed_verdict(cm_engine_session *s, const dec_status *ds, gpgme_error_t ge)
+{
+    const char *qid = CM_QID(s->mc);
+
+    /* Why, for the administrator; the sender learns only "cannot decrypt". */
+    cm_log_notice("%s: decryption failed: %s%s%s%s%s%s%s%s(%s)", qid,
+                  ds->okay ? "" : "no DECRYPTION_OKAY; ",
+                  ds->failed ? "DECRYPTION_FAILED; " : "", ds->badmdc ? "BADMDC; " : "",
+                  ds->no_integrity ? "no integrity protection; " : "",
+                  ds->nosec_gw ? "no secret gateway key; "
+                  : ds->nosec ? "no secret key for another recipient; " : "",
+                  ds->begin > 1 ? "a message nested in the message; " : "",
+                  ds->plaintexts != 1 ? "not one literal data packet; " : "",
+                  ds->error ? "ERROR; " : ds->nodata ? "NODATA; " : "",
+                  ge ? gpgme_strerror(ge) : "no error code");
+    /* No secret key for a gateway key, or none for any key when gpg saw
+     * no packet for a gateway key (cm_pgp_decrypt asks only for messages
+     * with one: we were asked wrong). */
+    if (!ds->okay && (ds->nosec_gw > 0 || ds->agent_error || (ds->nosec > 0 && !ds->enc_gw))) {
+        cm_log_error("%s: the gateway key's secret part is not usable: is it in the gpg-agent "
+                     "of KeyringDir %s, and does the agent run?", qid, s->mc->cfg->keyring_dir);
+        return CM_ERR_GATEWAY_KEY;
+    }
+    if (ds->okay || ds->failed || ds->badmdc || ds->no_integrity || ds->nodata
+        || (ds->begin && (ds->error || ds->failure)))
+        return CM_DECRYPT_FAILED;
+    /* gpg ended without a verdict. After BEGIN_DECRYPTION that is what
+     * gpg does on some damage (a "Fatal" zlib error exits 2 with no status
+     * line), and also what a crash looks like: the caller tells them apart
+     * by trying again. Before it, gpg could not start or read the input. */
+    if (gpg_err_code(ge) == GPG_ERR_ENOMEM)
+        return CM_ERR_NOMEM;
+    return ds->begin ? CM_ERR_ENGINE_MIDSTREAM : CM_ERR_ENGINE;
+}
+
 cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out,
                                 cm_sigs *sigs)
 {
     struct gpgme_data_cbs in_cbs = {cm_gpgme_read_cb, NULL, NULL, NULL};
     struct gpgme_data_cbs out_cbs = {NULL, cm_gpgme_write_cb, NULL, NULL};
     const char *qid = CM_QID(s->mc);
-    cm_gpgme_sink k = {out, 0};
+    counted cnt = {out, 0};
+    cm_writer cw = {counted_write, &cnt};
+    cm_gpgme_sink k = {&cw, 0};
     dec_status ds;
     op_args o;
     gpgme_error_t ge;
@@ -329,6 +458,8 @@ cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *
     memset(&ds, 0, sizeof(ds));
     memset(&o, 0, sizeof(o));
     ds.sigs = sigs;
+    ds.s = s;
+    ds.plain_len = -1;
     o.ctx = s->ctx;
     if ((ge = gpgme_data_new_from_cbs(&o.a, &in_cbs, in)) != 0
         || (ge = gpgme_data_new_from_cbs(&o.b, &out_cbs, &k)) != 0) {
@@ -346,31 +477,18 @@ cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *
         cm_log_errno("%s: decryption: writing the plaintext", qid);
         return k.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
     }
-    if (ds.okay && ds.end && ds.info && !ds.failed && !ds.badmdc && !ds.error
-        && !ds.no_integrity && ge == 0) {
+    if (ds.okay && ds.end && ds.info && !ds.failed && !ds.badmdc && !ds.error && !ds.failure
+        && !ds.nodata && !ds.no_integrity && ge == 0 && ds.begin == 1 && ds.plaintexts == 1) {
         cm_sigs_log(s->mc, sigs);
         return CM_OK;
     }
-    /* Why, for the administrator; the sender learns only "cannot decrypt". */
-    cm_log_notice("%s: decryption failed: %s%s%s%s%s%s(%s)", qid,
-                  ds.okay ? "" : "no DECRYPTION_OKAY; ", ds.failed ? "DECRYPTION_FAILED; " : "",
-                  ds.badmdc ? "BADMDC; " : "", ds.no_integrity ? "no integrity protection; " : "",
-                  ds.nosec ? "no secret key; " : "", ds.error ? "ERROR; " : "",
-                  ge ? gpgme_strerror(ge) : "no error code");
-    if (!ds.okay && (ds.nosec > 0 || ds.agent_error)) {
-        cm_log_error("%s: the gateway key's secret part is not usable: is it in the gpg-agent "
-                     "of KeyringDir %s, and does the agent run?", qid, s->mc->cfg->keyring_dir);
-        return CM_ERR_GATEWAY_KEY;
+    if (stopped_at_expired_signature(&ds, sigs, cnt.n)) {
+        cm_log_info("%s: gpg stopped at an expired signature, after all the data it signs",
+                    qid);
+        cm_sigs_log(s->mc, sigs);
+        return CM_OK;
     }
-    if (ds.failed || ds.badmdc || ds.no_integrity || (ds.begin && ds.error))
-        return CM_DECRYPT_FAILED;
-    /* gpg ended without a verdict. After BEGIN_DECRYPTION that is what
-     * gpg does on some damage (a "Fatal" zlib error exits 2 with no status
-     * line), and also what a crash looks like: the caller tells them apart
-     * by trying again. Before it, gpg could not start or read the input. */
-    if (gpg_err_code(ge) == GPG_ERR_ENOMEM)
-        return CM_ERR_NOMEM;
-    return ds.begin ? CM_ERR_ENGINE_MIDSTREAM : CM_ERR_ENGINE;
+    return failed_verdict(s, &ds, ge);
 }
 
 cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
@@ -399,7 +517,7 @@ cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const vo
     gpgme_data_release(o.b);
     if (st != CM_OK)
         return st;
-    if (sigs->seen == 0 && !ds.nodata && !ds.error) {
+    if (sigs->seen == 0 && !ds.nodata && !ds.error && !ds.failure) {
         /* gpg ended without a word about the signature: it died or could
          * not start (GPGME may even call that success). Ours (4xx), not
          * "your signature does not verify", nor "unsigned". */
@@ -407,7 +525,7 @@ cm_stat cm_gpgme_verify_detached(cm_engine_session *s, cm_reader *data, const vo
                      ge ? gpgme_strerror(ge) : "no status at all");
         return gpg_err_code(ge) == GPG_ERR_ENOMEM ? CM_ERR_NOMEM : CM_ERR_ENGINE;
     }
-    if (sigs->seen == 0 && (ge != 0 || ds.error || ds.nodata)) {
+    if (sigs->seen == 0 && (ge != 0 || ds.error || ds.failure || ds.nodata)) {
         /* gpg said it could read no signature there (NODATA, ERROR): a
          * signature that does not verify, as far as the sender is
          * concerned. */

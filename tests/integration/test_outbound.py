@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 
+import pgpcraft as P
 import sender as S
 from filtcheck import passes, refused, run_filter
 from cmrun import gpgme_only
@@ -507,6 +508,68 @@ def test_opportunistic_plaintext():
     out = passes(filt(msg, to=("bob@example.org",), config=config), "plaintext")
     check(mark.encode() not in out, "sent in clear")
     check_decrypts_only_for(out, "bob", TMP)
+
+
+# ------------------------------------------------------------ what gpg says (issue 22)
+# Messages built packet by packet (pgpcraft): inside the encryption to the
+# gateway there must be one signed message, optionally compressed; anything
+# else is 554 5.7.5, as is a gateway session key packet that does not
+# decrypt; only the gateway's own key failing is 4xx.
+
+def test_crafted_signed_message_passes():
+    """The control: what the cases below break passes when it is whole."""
+    for wrap in (lambda x: x, P.compressed):
+        ent = _plain(S.canary())
+        decrypted(passes(filt(P.pgp_mime(wrap(P.signed(ent)))), "crafted signed"), ent)
+
+
+def test_damaged_gateway_pkesk_beside_another_recipient():
+    """gpg says NO_SECKEY for the outsider's packet, which it never tried:
+    no reason to blame the gateway's key."""
+    mark = S.canary()
+    data = _dearmor(S.sign_encrypt("gpg", _plain(mark), TMP,
+                                   to=[S.gateway_fpr(), "outsider@example.com"]))
+    r = filt(S.pgp_mime(_armor(P.damage_gateway_pkesk(data))))
+    refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+
+
+def test_junk_gateway_pkesk_beside_another_recipient():
+    """Anyone can put one in front of a message for someone else: junk, or
+    cut short (gpg cannot even read it: NODATA)."""
+    for junk in (b"\x01\x07\x40" + os.urandom(32) + b"\x30" + os.urandom(48), b"\x00\x08\x40"):
+        mark = S.canary()
+        r = filt(S.pgp_mime(P.armor(P.junk_gateway_pkesk(junk, P.signed(_plain(mark))))))
+        refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+
+
+def test_expired_signature_is_a_signature_verdict():
+    """gpg (--batch) stops at the expired signature, before the MDC; the
+    data it covers is whole, and the answer is the signature's."""
+    mark = S.canary()
+    ent = _plain(mark)
+    armor = S._gpg(["--sign", "-u", "alice@example.org", "--default-sig-expire", "seconds=60",
+                    "--encrypt", "-r", S.gateway_fpr()], ent, TMP, faked_time=_ago(600))
+    refused(filt(S.pgp_mime(armor)), mark, "550", "5.7.7", 69, "the signature has expired")
+    out = passes(filt(S.pgp_mime(armor), config=conf(RequireSignature="no")), "no gate")
+    decrypted(out, ent)
+
+
+def _stream_refused(make):
+    def t():
+        mark = S.canary()
+        refused(filt(P.pgp_mime(make(_plain(mark)))), mark, "554", "5.7.5", 69, "cannot decrypt")
+    return t
+
+
+for _n, _f in P.STREAMS.items():
+    globals()["test_stream_" + _n.replace("-", "_")] = _stream_refused(_f)
+
+
+def test_crafted_unsigned_literal_is_unsigned():
+    """Plain literal data, no signature: unsigned, as a client that does
+    not sign makes it (the inner multipart/signed shape is nested_case)."""
+    mark = S.canary()
+    refused(filt(P.pgp_mime(P.literal(_plain(mark)))), mark, "550", "5.7.1", 69, "must be signed")
 
 
 def main():
