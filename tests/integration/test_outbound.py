@@ -238,23 +238,6 @@ def _dearmor(armor):
     return base64.b64decode("".join(body))
 
 
-def _armor(data):
-    import base64
-    crc = 0xB704CE
-    for b in data:
-        crc ^= b << 16
-        for _ in range(8):
-            crc <<= 1
-            if crc & 0x1000000:
-                crc ^= 0x1864CFB
-    crc &= 0xFFFFFF
-    b64 = base64.b64encode(data).decode()
-    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
-    return ("-----BEGIN PGP MESSAGE-----\n\n" + "\n".join(lines) + "\n="
-            + base64.b64encode(crc.to_bytes(3, "big")).decode()
-            + "\n-----END PGP MESSAGE-----\n").encode()
-
-
 def _packets(data):
     """(offset, header length, tag, body length) of each packet (no
     partial lengths: gpg writes none for these small messages)."""
@@ -285,7 +268,7 @@ def test_corrupted_ciphertext():
     data = bytearray(_dearmor(S.sign_encrypt("gpg", _plain(mark) * 20, TMP)))
     off, hl, tag, bl = _packets(bytes(data))[-1]
     data[off + hl + bl // 2] ^= 0x55
-    r = filt(S.pgp_mime(_armor(bytes(data))))
+    r = filt(S.pgp_mime(P.armor(bytes(data))))
     refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
 
 
@@ -299,7 +282,7 @@ def test_no_mdc_refused_without_decrypting():
     # SEIPD's version octet is not part of SED: drop it and shorten the length.
     body = bytes(data[off + hl + 1:off + hl + bl])
     sed = bytes([0xC0 | 9]) + (bytes([255]) + len(body).to_bytes(4, "big")) + body
-    r = filt(S.pgp_mime(_armor(bytes(data[:off]) + sed)))
+    r = filt(S.pgp_mime(P.armor(bytes(data[:off]) + sed)))
     refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
 
 
@@ -529,7 +512,7 @@ def test_damaged_gateway_pkesk_beside_another_recipient():
     mark = S.canary()
     data = _dearmor(S.sign_encrypt("gpg", _plain(mark), TMP,
                                    to=[S.gateway_fpr(), "outsider@example.com"]))
-    r = filt(S.pgp_mime(_armor(P.damage_gateway_pkesk(data))))
+    r = filt(S.pgp_mime(P.armor(P.damage_gateway_pkesk(data))))
     refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
 
 

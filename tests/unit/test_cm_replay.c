@@ -1,30 +1,10 @@
-#include "cm_replay.h"
-#include "cm_test.h"
+#include "cm_testreplay.h"
 
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NOW 1800000000
-#define MAP (1024 * 1024)
 #define SMALL (MAP / 4)
-
-static char *cache_dir(char *buf, size_t len)
-{
-    cm_test_path(buf, len, "replay-");
-    ck_assert(mkdtemp(buf) != NULL);
-    return buf;
-}
-
-static cm_replay_id make_id(const char *fpr, int64_t t, int content)
-{
-    unsigned char dg[CM_DIGEST_LEN];
-    cm_replay_id id;
-
-    memset(dg, content, sizeof(dg));
-    ck_assert_int_eq(cm_replay_id_make(fpr, t, dg, &id), 0);
-    return id;
-}
 
 START_TEST(new_then_seen)
 {

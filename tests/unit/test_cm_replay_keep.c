@@ -1,35 +1,15 @@
 /* The replay cache's keep time (issue 22, item 7): processes sharing one
  * cache with different SignatureMaxAge, a reload that lowers then raises
  * it, and a cache written by the first format (two databases). */
-#include "cm_replay.h"
-#include "cm_test.h"
+#include "cm_testreplay.h"
 
 #include <lmdb.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NOW 1800000000
-#define MAP (1024 * 1024)
 #define SHORT 100
 #define LONG 1000
-
-static char *cache_dir(char *buf, size_t len)
-{
-    cm_test_path(buf, len, "replay-");
-    ck_assert(mkdtemp(buf) != NULL);
-    return buf;
-}
-
-static cm_replay_id make_id(const char *fpr, int64_t t, int content)
-{
-    unsigned char dg[CM_DIGEST_LEN];
-    cm_replay_id id;
-
-    memset(dg, content, sizeof(dg));
-    ck_assert_int_eq(cm_replay_id_make(fpr, t, dg, &id), 0);
-    return id;
-}
 
 /* The cm_stat a child process exited with. */
 static cm_stat child_status(pid_t pid)
