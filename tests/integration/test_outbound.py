@@ -11,7 +11,6 @@ import time
 
 import sender as S
 from filtcheck import passes, refused, run_filter
-from cmrun import gpgme_only
 from cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
                     workdir, write_config)
 
@@ -356,8 +355,42 @@ def test_gateway_key_brought_in_with_gpg_import():
     decrypted(out, ent)
 
 
-@gpgme_only
+def test_gateway_key_with_passphrase_held_by_the_agent():
+    """Decryption is gpg-agent's whatever OpenPGPBackend says: a gateway key
+    protected by a passphrase that the agent holds (preset) decrypts under
+    both backends, and `cryptmilter -n` finds it usable; the milter never
+    reads the key file."""
+    home = private_home("passphrase")
+    henv = dict(os.environ, GNUPGHOME=home)
+    try:
+        subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw",
+                        "--passwd", S.gateway_fpr()], env=henv, capture_output=True, check=True)
+        with open(os.path.join(home, "gpg-agent.conf"), "a") as f:
+            f.write("allow-preset-passphrase\n")
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=henv, check=True)
+        subprocess.run(["gpgconf", "--launch", "gpg-agent"], env=henv, check=True)
+        r = subprocess.run(["gpg", "--batch", "--with-colons", "--with-keygrip", "--list-keys",
+                            S.gateway_fpr()], capture_output=True, text=True, env=henv, check=True)
+        libexec = subprocess.run(["gpgconf", "--list-dirs", "libexecdir"], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        for grip in [x.split(":")[9] for x in r.stdout.splitlines() if x.startswith("grp:")]:
+            with open(os.path.join(home, "private-keys-v1.d", grip + ".key"), "rb") as f:
+                check(b"protected-private-key" in f.read(), "the key has no passphrase")
+            subprocess.run([os.path.join(libexec, "gpg-preset-passphrase"), "--preset", "-P", "pw",
+                            grip], env=henv, check=True)
+        mark = S.canary()
+        ent = _plain(mark)
+        out = passes(filt(S.pgp_mime(S.sign_encrypt("gpg", ent, TMP)),
+                          config=conf(KeyringDir=home)), "gateway key with a passphrase")
+        rc, line = check_n(conf(KeyringDir=home))     # cryptmilter -n asks gpg-agent too
+        check(rc == 0 and "with usable secret parts" in line, "%d %r" % (rc, line))
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=henv)
+    decrypted(out, ent)
+
+
 def test_agent_dead():
+    """Under either backend: gpg-agent decrypts."""
     home = private_home("noagent", no_agent=True)
     mark = S.canary()
     r = filt(S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP)), config=conf(KeyringDir=home))
