@@ -35,6 +35,15 @@ static int key_flag(rnp_result_t (*fn)(rnp_key_handle_t, bool *), rnp_key_handle
     return h != NULL && fn(h, &b) == RNP_SUCCESS && b;
 }
 
+/* May key make signatures, by its own (binding) self-signature's flags?
+ * No if librnp cannot say. */
+static int allows_signing(rnp_key_handle_t key)
+{
+    bool b = false;
+
+    return rnp_key_allows_usage(key, "sign", &b) == RNP_SUCCESS && b;
+}
+
 /* One signature librnp checked into sg. */
 static void read_sig(rnp_ffi_t ffi, rnp_op_verify_signature_t vs, cm_sig *sg)
 {
@@ -94,6 +103,12 @@ static void read_sig(rnp_ffi_t ffi, rnp_op_verify_signature_t vs, cm_sig *sg)
         else if (key_flag(rnp_key_is_expired, key) || key_flag(rnp_key_is_expired, primary))
             sg->status = CM_SIG_KEY_EXPIRED;
     }
+    /* librnp checks a signature by a (sub)key not flagged for signing
+     * (encryption or authentication only, no flags, with a back-signature
+     * or not); gpg refuses it before it checks it (ERRSIG, wrong key
+     * usage), and so does this engine: cannot be checked. */
+    if (!allows_signing(key))
+        sg->status = CM_SIG_ERROR;
     (void) rnp_key_handle_destroy(primary);
     (void) rnp_key_handle_destroy(key);
 }
