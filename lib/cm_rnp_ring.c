@@ -98,22 +98,23 @@ static int same_stat(const struct stat *a, const struct stat *b)
            && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno. */
+/* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno, -2
+ * if it is not a regular file (cm_keyring_open_file: never waits on one). */
 static int read_file(const char *path, unsigned char **buf, size_t *len)
 {
     struct stat st;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = cm_keyring_open_file(path, &st);
 
     *buf = NULL;
     *len = 0;
     if (fd < 0)
-        return errno == ENOENT ? 1 : -1;
-    if (fstat(fd, &st) < 0 || st.st_size > MAX_SMALL_FILE
-        || (*buf = malloc((size_t) st.st_size + 1)) == NULL) {
-        if (errno == 0 || st.st_size > MAX_SMALL_FILE)
-            errno = EFBIG;
+        return fd == -1 && errno == ENOENT ? 1 : fd;
+    if (st.st_size > MAX_SMALL_FILE || (*buf = malloc((size_t) st.st_size + 1)) == NULL) {
+        int e = st.st_size > MAX_SMALL_FILE ? EFBIG : ENOMEM;
+
         (void) close(fd);
+        errno = e;
         return -1;
     }
     while (got < (size_t) st.st_size) {
@@ -150,7 +151,8 @@ static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
     if ((r = read_file(path, &buf, &len)) == 1)
         return CM_OK;           /* no trust database: nothing disabled */
     if (r < 0) {
-        cm_log_error("%s: %s: %s", CM_QID(mc), path, strerror(errno));
+        cm_log_error("%s: %s: %s", CM_QID(mc), path,
+                     r == -2 ? "not a regular file" : strerror(errno));
         return CM_ERR_KEYRING;
     }
     r = cm_trustdb_parse(buf, len, t, err, sizeof(err));

@@ -1,6 +1,7 @@
 /* The librnp engine's keyring as files change under it: a change is seen
  * by the next message while a message in flight keeps the keyring it
- * began with; the trust database's "disabled" is read again. */
+ * began with; the trust database's "disabled" is read again; a keyring
+ * file that is not a regular file is refused without waiting on it. */
 #include "cm_rnp.h"
 #include "cm_buf.h"
 #include "cm_testbuf.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char test_qid[] = "TESTQID";
@@ -142,11 +144,51 @@ START_TEST(damaged_trustdb_is_an_error)
 }
 END_TEST
 
+/* A FIFO in place of a keyring file (issue 22, item 9): librnp's load
+ * waited on it for a writer past EngineTimeout, holding the ring's lock,
+ * and the process stayed stuck after the file was put back. Refused at
+ * once (4xx), and the next message after the repair works. */
+static void fifo_in_place_of(const char *name)
+{
+    char dir[512];
+    time_t t0;
+    sess a;
+
+    scratch_home(dir, sizeof(dir));
+    ck_assert_int_eq(open_in(&a, dir, NULL), CM_OK);    /* a ring loaded before */
+    close_sess(&a);
+    sh("mv '%s/%s' '%s/saved' && mkfifo '%s/%s'", dir, name, dir, dir, name);
+    t0 = time(NULL);
+    ck_assert_int_eq(open_in(&a, dir, NULL), CM_ERR_KEYRING);
+    ck_assert_ptr_null(a.s);
+    cm_config_free(a.cfg);
+    ck_assert_int_le(time(NULL) - t0, 5);
+    sh("mv '%s/saved' '%s/%s'", dir, dir, name);      /* rename over the FIFO */
+    ck_assert_int_eq(open_in(&a, dir, NULL), CM_OK);
+    ck_assert(has_key(&a, "alice@example.org"));
+    close_sess(&a);
+    remove_home(dir);
+}
+
+START_TEST(fifo_keyring_is_refused_at_once)
+{
+    fifo_in_place_of("pubring.kbx");
+}
+END_TEST
+
+START_TEST(fifo_trustdb_is_refused_at_once)
+{
+    fifo_in_place_of("trustdb.gpg");
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, new_key_seen_by_next_message_not_by_one_in_flight);
     CM_ADD(s, disabling_a_key_is_seen);
     CM_ADD(s, damaged_trustdb_is_an_error);
+    CM_ADD(s, fifo_keyring_is_refused_at_once);
+    CM_ADD(s, fifo_trustdb_is_refused_at_once);
 }
 
 CM_TEST_MAIN("cm_rnp_ring", add_cases)
