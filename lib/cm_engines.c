@@ -16,9 +16,14 @@ static const cm_engine_ops *const openpgp[CM_BACKENDS] = {
     [CM_BACKEND_RNP] = &cm_rnp_engine,
 };
 
+/* Decryption with a gateway secret key: gpg-agent's, through GPGME, under
+ * either backend (cm_engines_pgp_decrypter). */
+static const cm_engine_ops *const pgp_decrypter = &cm_gpgme_engine;
+
 static cm_engines *create_backend(int backend, cm_stat *st, char *err, size_t errlen)
 {
     cm_engines *e = calloc(1, sizeof(*e));
+    size_t want;
 
     if (e == NULL) {
         *st = CM_ERR_NOMEM;
@@ -32,12 +37,22 @@ static cm_engines *create_backend(int backend, cm_stat *st, char *err, size_t er
     /* OpenPGP first, then S/MIME: the order keys are looked for in. */
     e->v[0].ops = openpgp[backend];
     e->v[1].ops = &cm_cms_engine;
-    for (e->n = 0; e->n < 2; e->n++)
-        if ((*st = e->v[e->n].ops->create(&e->v[e->n].engine, err, errlen)) != CM_OK) {
+    e->n = want = 2;
+    if (openpgp[backend] != pgp_decrypter) {
+        e->pgp_decrypt = want;
+        e->v[want++].ops = pgp_decrypter;
+    }
+    for (e->held = 0; e->held < want; e->held++)
+        if ((*st = e->v[e->held].ops->create(&e->v[e->held].engine, err, errlen)) != CM_OK) {
             cm_engines_destroy(e);
             return NULL;
         }
     return e;
+}
+
+size_t cm_engines_pgp_decrypter(const cm_engines *e)
+{
+    return e->pgp_decrypt;
 }
 
 cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size_t errlen)
@@ -51,7 +66,7 @@ void cm_engines_destroy(cm_engines *e)
 
     if (e == NULL)
         return;
-    for (i = 0; i < e->n; i++)
+    for (i = 0; i < e->held; i++)
         e->v[i].ops->destroy(e->v[i].engine);
     free(e);
 }
@@ -121,13 +136,11 @@ cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen)
 }
 
 /* GatewayKeys: each in the keyring, its secret part usable (the engine's
- * gateway_ready), asked of the configured OpenPGP engine as a message
- * would ask it. */
+ * gateway_ready), asked of the engine that decrypts, whatever the backend,
+ * as a message would ask it. */
 static cm_stat check_gateway_keys(const cm_config *cfg, char *report, size_t len)
 {
-    const cm_engine_ops *ops = openpgp[cfg->openpgp_backend >= 0
-                                       && cfg->openpgp_backend < CM_BACKENDS
-                                       ? cfg->openpgp_backend : CM_BACKEND_GPGME];
+    const cm_engine_ops *ops = pgp_decrypter;
     cm_msgctx mc = {cfg, NULL, 0};
     cm_engine *e = NULL;
     cm_engine_session *s = NULL;

@@ -7,13 +7,24 @@
 
 #define CM_ENGINES_MAX 4
 
-/* The engines in the order a recipient's key is looked for: the first
- * that has a key for the address decides its class (OpenPGP before
- * S/MIME, as SPEC §3.2 says). */
+/* v[0..n): the engines in the order a recipient's key is looked for: the
+ * first that has a key for the address decides its class (OpenPGP before
+ * S/MIME, as SPEC §3.2 says). v[n..held): engines kept for one task only,
+ * never asked for keys (the GPGME engine that decrypts when OpenPGPBackend
+ * is rnp). */
 typedef struct cm_engines {
     cm_engine_ref v[CM_ENGINES_MAX];
     size_t n;
+    size_t held;
+    size_t pgp_decrypt;     /* see cm_engines_pgp_decrypter */
 } cm_engines;
+
+/* The engine (an index into v) that decrypts OpenPGP with a gateway
+ * secret key: GPGME, always, whatever OpenPGPBackend says. Secret keys
+ * stay in gpg-agent (a passphrase preset there, a smartcard) and there is
+ * one decryption behaviour; librnp encrypts and checks signatures with
+ * public keys only. With OpenPGPBackend gpgme it is the OpenPGP engine. */
+size_t cm_engines_pgp_decrypter(const cm_engines *e);
 
 /* Create the engines cfg asks for (its OpenPGPBackend). NULL on failure,
  * with the reason in err and the status in *st. */
@@ -21,8 +32,8 @@ cm_engines *cm_engines_create(const cm_config *cfg, cm_stat *st, char *err, size
 void cm_engines_destroy(cm_engines *e);
 
 /* For `cryptmilter -n`: load the key stores cfg names (CertificateDir,
- * GatewayCertificates, TrustAnchors; GatewayKeys through the configured
- * OpenPGP engine: in the keyring, secret part usable) and say what they
+ * GatewayCertificates, TrustAnchors; GatewayKeys through the OpenPGP
+ * decrypting engine: in the keyring, secret part usable) and say what they
  * hold, a line each in report ('\n' between; 4 KiB holds them). CM_OK, or
  * the first failure (report says why). */
 cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);

@@ -150,6 +150,25 @@ int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b)
         && a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
 }
 
+int cm_keyring_open_file(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), e;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0) {
+        e = errno;
+        (void) close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        (void) close(fd);
+        return -2;
+    }
+    return fd;
+}
+
 /* Open dir's keyring (pubring.kbx first, as gpg does); *which = index. */
 static int open_keyring(const char *dir, int *which, cm_keyring_status *why, char *err,
                         size_t errlen)
@@ -172,12 +191,13 @@ static int open_keyring(const char *dir, int *which, cm_keyring_status *why, cha
             *why = CM_KEYRING_MISSING;
             return -1;
         }
-        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+        if ((fd = cm_keyring_open_file(path, &st)) >= 0) {
             *which = (int) i;
             return fd;
         }
-        if (errno != ENOENT) {
-            snprintf(err, errlen, "keyring %s: %s", path, strerror(errno));
+        if (fd == -2 || errno != ENOENT) {
+            snprintf(err, errlen, "keyring %s: %s", path,
+                     fd == -2 ? "not a regular file" : strerror(errno));
             *why = CM_KEYRING_UNREADABLE;
             return -1;
         }

@@ -37,7 +37,7 @@ void cm_msg_free(cm_msg *m)
 
     if (m == NULL)
         return;
-    for (i = 0; i < m->engines->n; i++)
+    for (i = 0; i < CM_ENGINES_MAX; i++)      /* the lookup engines and the others */
         if (m->sess[i] != NULL)
             m->engines->v[i].ops->session_free(m->sess[i]);
     free(m->ctx.qid);

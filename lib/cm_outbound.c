@@ -365,7 +365,8 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
         return;             /* nothing can be for us */
     memset(&o, 0, sizeof(o));
     o.m = m;
-    o.e = (size_t) e;
+    /* OpenPGP is decrypted by gpg-agent whatever the backend (cm_engines.h). */
+    o.e = smime ? (size_t) e : cm_engines_pgp_decrypter(m->engines);
     o.trace = smime ? "decrypted smime"
               : kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
     if ((st = cm_msg_session(m, o.e, &o.s)) != CM_OK)

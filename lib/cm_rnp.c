@@ -1,7 +1,8 @@
 /* cm_rnp - the OpenPGP engine on librnp: no process per operation. The
- * keyring is held in memory (cm_rnp_ring); lookups read its index, and
+ * public keyring is held in memory (cm_rnp_ring); lookups read its index, and
  * encryption runs in this thread on an FFI object the ring's pool lends it
- * (librnp's are not thread-safe), streaming from the reader to the writer. */
+ * (librnp's are not thread-safe), streaming from the reader to the writer.
+ * It holds no secret key: decryption is gpg-agent's, through GPGME. */
 #include "cm_rnp.h"
 #include "cm_rnp_int.h"
 #include "cm_buf.h"
@@ -181,7 +182,7 @@ static cm_stat rnp_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     if (s->nkeys == 0)
         return CM_ERR_INTERNAL;
     cm_engine_io_init(&io, s->mc, in, out);
-    if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, 0, &slot)) != CM_OK)
+    if ((st = cm_rnp_pool_take(&s->ring->pool, s->mc, &slot)) != CM_OK)
         return st;
     rr = encrypt_on(s->ring->pool.ffi[slot], s, &io, &failed);
     cm_rnp_pool_give(&s->ring->pool, slot);
@@ -207,10 +208,10 @@ const cm_engine_ops cm_rnp_engine = {
     rnp_add_recipient,
     rnp_recipients,
     rnp_encrypt,
-    cm_rnp_gateway_match,
-    cm_rnp_decrypt_verify,
+    NULL,                       /* gateway_match, decrypt_verify: gpg-agent's, */
+    NULL,                       /* through GPGME (cm_engines_pgp_decrypter) */
     cm_rnp_verify_detached,
     cm_rnp_key_has_addr,
     NULL,                       /* decrypt_gateway: S/MIME only */
-    cm_rnp_gateway_ready,
+    NULL,                       /* gateway_ready: GPGME's */
 };

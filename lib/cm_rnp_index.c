@@ -7,7 +7,6 @@
 #include "cm_log.h"
 #include "cm_trustdb.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +54,6 @@ static void key_free(cm_rnp_key *k)
     free(k->addrs);
     free(k->enc_created);
     free(k->enc_till);
-    free(k->enc_keyids);
 }
 
 void cm_rnp_index_free(cm_rnp_ring *r)
@@ -82,26 +80,14 @@ void cm_rnp_index_free(cm_rnp_ring *r)
 /* An encryption-capable (sub)key h into k. */
 static cm_stat add_enc(cm_rnp_key *k, rnp_key_handle_t h)
 {
-    char *kid = NULL;
-    uint64_t id, till = 0;
+    uint64_t till = 0;
     uint32_t created = 0;
     bool revoked = true;
     void *p;
 
-    if (rnp_key_get_keyid(h, &kid) != RNP_SUCCESS || kid == NULL)
-        return CM_ERR_ENGINE;
-    if (sscanf(kid, "%16" SCNx64, &id) != 1) {
-        rnp_buffer_destroy(kid);
-        return CM_ERR_ENGINE;
-    }
-    rnp_buffer_destroy(kid);
     if (ASK(rnp_key_is_revoked, h, &revoked) < 0 || rnp_key_valid_till64(h, &till) != RNP_SUCCESS
         || rnp_key_get_creation(h, &created) != RNP_SUCCESS)
         return CM_ERR_ENGINE;
-    if ((p = cm_array_resize(k->enc_keyids, k->nenc_keyids + 1, sizeof(uint64_t))) == NULL)
-        return CM_ERR_NOMEM;
-    k->enc_keyids = p;
-    k->enc_keyids[k->nenc_keyids++] = id;
     /* Usable: valid at some time, not revoked; expiry is read at lookup. */
     if (revoked || till == 0)
         return CM_OK;

@@ -14,8 +14,8 @@
 #include "cm_keyring.h"
 #include "cm_status.h"
 
-/* A primary key as the index knows it: what lookups, the gateway check
- * and the signer check need, read once when the keyring is loaded. */
+/* A primary key as the index knows it: what lookups and the signer
+ * check need, read once when the keyring is loaded. */
 typedef struct cm_rnp_key {
     char fpr[CM_FPR_MAX + 1];
     int revoked, disabled, invalid;     /* invalid: self-signatures do not hold */
@@ -26,8 +26,6 @@ typedef struct cm_rnp_key {
     uint32_t *enc_created;
     uint64_t *enc_till;
     size_t nenc;
-    uint64_t *enc_keyids;   /* every encryption-capable (sub)key, expired too */
-    size_t nenc_keyids;
     char **addrs;           /* lower-cased addresses of valid, unrevoked user IDs */
     size_t naddrs;
 } cm_rnp_key;
@@ -39,8 +37,8 @@ typedef struct cm_rnp_addr {
 } cm_rnp_addr;
 
 /* The FFI objects of a ring, each lent to one thread at a time
- * (cm_rnp_pool.c). Slot 0 is the ring's own, with the gateway's secret
- * keys; the others are copies of its public keys for encryption. */
+ * (cm_rnp_pool.c). Slot 0 is the ring's own; the others are copies of its
+ * public keys. None holds a secret key. */
 #define CM_RNP_POOL_MAX 8
 typedef struct cm_rnp_pool {
     pthread_mutex_t lock;
@@ -59,18 +57,12 @@ void cm_rnp_pool_destroy(cm_rnp_pool *p);
 /* The ring is loaded: own is slot 0; the pool keeps image (heap) for the
  * copies, which must read as many keys from it as own holds. */
 void cm_rnp_pool_start(cm_rnp_pool *p, rnp_ffi_t own, unsigned char *image, size_t len, int kbx);
-/* A free FFI object, waiting for one if need be; secret: slot 0 only. */
-cm_stat cm_rnp_pool_take(cm_rnp_pool *p, const cm_msgctx *mc, int secret, size_t *slot);
+/* A free FFI object, waiting for one if need be. */
+cm_stat cm_rnp_pool_take(cm_rnp_pool *p, const cm_msgctx *mc, size_t *slot);
 void cm_rnp_pool_give(cm_rnp_pool *p, size_t slot);
 /* A new FFI object with the public keys of a keyring image; *ffi is NULL
  * if librnp could not even make one. */
 rnp_result_t cm_rnp_ffi_load(rnp_ffi_t *ffi, const unsigned char *buf, size_t len, int kbx);
-
-/* The keygrip under which gpg-agent files k's secret key (cm_rnp_grip.c),
- * given librnp's (rnp_grip), which it is for all but some Curve25519 keys:
- * 40 hex digits and a NUL into grip; CM_ERR_ENGINE with the reason in err. */
-cm_stat cm_rnp_agent_grip(rnp_key_handle_t k, const char *rnp_grip, char grip[41], char *err,
-                          size_t errlen);
 
 typedef struct cm_rnp_ring cm_rnp_ring;     /* one loaded state of KeyringDir */
 typedef struct cm_rnp_cache cm_rnp_cache;   /* the engine's current ring */
@@ -79,9 +71,8 @@ struct cm_rnp_ring {
     cm_rnp_cache *cache;
     int refs;                   /* under the cache's lock */
     char *dir;
-    char *gateways;             /* GatewayKeys it loaded secrets for, joined */
     cm_keyring_id id;           /* pubring */
-    struct stat trustdb, privdir;   /* st_ino 0: absent */
+    struct stat trustdb;        /* st_ino 0: absent */
     /* librnp's FFI object is not thread-safe: once the ring is built,
      * every use of one is through the pool. Lookups use the index below,
      * which is read-only once built. */
@@ -92,15 +83,6 @@ struct cm_rnp_ring {
     cm_rnp_addr *byaddr;        /* sorted by address */
     size_t naddr;
     cm_rnp_addr *byfpr;         /* every key, sorted by fingerprint */
-    int gateway_secret_ok;      /* every GatewayKeys key has a usable secret */
-    /* The gateway's secret key files looked at, as they were (st_ino 0:
-     * absent): gpg-agent rewrites a key file in place, which leaves
-     * private-keys-v1.d's own time as it was. */
-    struct cm_rnp_secret_file {
-        char name[64];          /* private-keys-v1.d/GRIP.key */
-        struct stat st;
-    } *secrets;
-    size_t nsecrets;
 };
 
 struct cm_engine {
@@ -116,9 +98,9 @@ struct cm_engine_session {
 
 cm_rnp_cache *cm_rnp_cache_new(void);
 void cm_rnp_cache_free(cm_rnp_cache *c);
-/* The ring of mc's KeyringDir, loaded again if its files or GatewayKeys
- * changed; held until cm_rnp_ring_put. A keyring that cannot be loaded
- * whole is an error (never a ring that answers "no key"). */
+/* The ring of mc's KeyringDir, loaded again if its files changed; held
+ * until cm_rnp_ring_put. A keyring that cannot be loaded whole is an error
+ * (never a ring that answers "no key"). */
 cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out);
 void cm_rnp_ring_put(cm_rnp_ring *r);
 /* The usable key with the newest encryption subkey whose user ID is exactly
@@ -136,10 +118,7 @@ void cm_rnp_index_free(cm_rnp_ring *r);
 rnp_result_t cm_rnp_input(rnp_input_t *input, cm_engine_io *io);
 rnp_result_t cm_rnp_output(rnp_output_t *output, cm_engine_io *io);
 
-/* The outbound operations (cm_rnp_dec.c). */
-cm_stat cm_rnp_gateway_match(cm_engine_session *s, const uint64_t *keyids, size_t n, int *yes);
-cm_stat cm_rnp_gateway_ready(cm_engine_session *s, char *why, size_t len);
-cm_stat cm_rnp_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *out, cm_sigs *sigs);
+/* The outbound operations, with public keys (cm_rnp_dec.c). */
 cm_stat cm_rnp_verify_detached(cm_engine_session *s, cm_reader *data, const void *sig,
                                size_t siglen, cm_sigs *sigs);
 cm_stat cm_rnp_key_has_addr(cm_engine_session *s, const char *fpr, const char *addr, int *yes);

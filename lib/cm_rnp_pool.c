@@ -6,8 +6,8 @@
  * had. Encryption needs only public keys, so the pool lends any of up to
  * one FFI object per CPU (at most CM_RNP_POOL_MAX), each loaded from the
  * same keyring image as the ring's own, made only when a message finds
- * all the others busy. Slot 0 is the ring's own FFI object, the one that
- * holds the gateway's secret keys: decryption waits for that one.
+ * all the others busy (slot 0 is the ring's own FFI object). Signature
+ * checks, which need only public keys too, take any of them.
  *
  * A copy that cannot be made is not an error: the message waits for one
  * that exists, and the pool stops growing. */
@@ -93,21 +93,21 @@ static rnp_ffi_t copy(const cm_rnp_pool *p, const cm_msgctx *mc, size_t have)
     return NULL;
 }
 
-cm_stat cm_rnp_pool_take(cm_rnp_pool *p, const cm_msgctx *mc, int secret, size_t *slot)
+cm_stat cm_rnp_pool_take(cm_rnp_pool *p, const cm_msgctx *mc, size_t *slot)
 {
     size_t i;
 
     if (pthread_mutex_lock(&p->lock) != 0)
         return CM_ERR_INTERNAL;
     for (;;) {
-        for (i = 0; i < (secret ? 1 : p->n); i++)
+        for (i = 0; i < p->n; i++)
             if (!p->busy[i]) {
                 p->busy[i] = 1;
                 *slot = i;
                 (void) pthread_mutex_unlock(&p->lock);
                 return CM_OK;
             }
-        if (!secret && !p->growing && p->n < p->max) {
+        if (!p->growing && p->n < p->max) {
             size_t have = p->n;
             rnp_ffi_t ffi;
 
@@ -141,7 +141,6 @@ void cm_rnp_pool_give(cm_rnp_pool *p, size_t slot)
 {
     (void) pthread_mutex_lock(&p->lock);
     p->busy[slot] = 0;
-    /* Every waiter: one may want slot 0 only, another any slot. */
     (void) pthread_cond_broadcast(&p->freed);
     (void) pthread_mutex_unlock(&p->lock);
 }

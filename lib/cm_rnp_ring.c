@@ -1,16 +1,14 @@
 /* cm_rnp_ring - the librnp engine's keyring: KeyringDir read into memory
- * (the public keyring, the trust database's "disabled" flags, and the
- * secret keys of GatewayKeys from private-keys-v1.d), shared by the
- * sessions of a process and loaded again when one of those files changes
- * or GatewayKeys does. A message keeps the ring it started with.
+ * (the public keyring and the trust database's "disabled" flags; never a
+ * secret key: decryption is gpg-agent's, through GPGME), shared by the
+ * sessions of a process and loaded again when one of those files changes.
+ * A message keeps the ring it started with.
  *
  * Loading is as strict as the GPGME engine's listing: the keyring file
  * must pass our own structure check (cm_keyring), and librnp must read
  * exactly as many keys as that check counts; anything else is a 4xx,
  * never a ring that answers "no key". */
 #include "cm_rnp_int.h"
-#include "cm_g10.h"
-#include "cm_list.h"
 #include "cm_log.h"
 #include "cm_trustdb.h"
 
@@ -39,8 +37,6 @@ static void ring_free(cm_rnp_ring *r)
     cm_rnp_pool_destroy(&r->pool);
     if (r->ffi != NULL)
         (void) rnp_ffi_destroy(r->ffi);
-    free(r->secrets);
-    free(r->gateways);
     free(r->dir);
     free(r);
 }
@@ -79,38 +75,6 @@ void cm_rnp_cache_free(cm_rnp_cache *c)
     free(c);
 }
 
-/* GatewayKeys as one string, to see a reload change it. */
-static char *join(const cm_list *l)
-{
-    size_t i, n = 1;
-    char *s;
-
-    for (i = 0; i < l->n; i++)
-        n += strlen(l->v[i]) + 1;
-    if ((s = malloc(n)) == NULL)
-        return NULL;
-    s[0] = 0;
-    for (i = 0; i < l->n; i++) {
-        strcat(s, l->v[i]);
-        strcat(s, ",");
-    }
-    return s;
-}
-
-/* Would join(l) give s? (Asked for every message: no copy made.) */
-static int joins_to(const cm_list *l, const char *s)
-{
-    size_t i, n;
-
-    for (i = 0; i < l->n; i++) {
-        n = strlen(l->v[i]);
-        if (strncmp(s, l->v[i], n) != 0 || s[n] != ',')
-            return 0;
-        s += n + 1;
-    }
-    return *s == 0;
-}
-
 /* st of dir/name, or zeroed if there is none; -1 on another error. */
 static int stat_opt(const char *dir, const char *name, struct stat *st)
 {
@@ -134,22 +98,23 @@ static int same_stat(const struct stat *a, const struct stat *b)
            && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno. */
+/* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno, -2
+ * if it is not a regular file (cm_keyring_open_file: never waits on one). */
 static int read_file(const char *path, unsigned char **buf, size_t *len)
 {
     struct stat st;
     size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = cm_keyring_open_file(path, &st);
 
     *buf = NULL;
     *len = 0;
     if (fd < 0)
-        return errno == ENOENT ? 1 : -1;
-    if (fstat(fd, &st) < 0 || st.st_size > MAX_SMALL_FILE
-        || (*buf = malloc((size_t) st.st_size + 1)) == NULL) {
-        if (errno == 0 || st.st_size > MAX_SMALL_FILE)
-            errno = EFBIG;
+        return fd == -1 && errno == ENOENT ? 1 : fd;
+    if (st.st_size > MAX_SMALL_FILE || (*buf = malloc((size_t) st.st_size + 1)) == NULL) {
+        int e = st.st_size > MAX_SMALL_FILE ? EFBIG : ENOMEM;
+
         (void) close(fd);
+        errno = e;
         return -1;
     }
     while (got < (size_t) st.st_size) {
@@ -186,7 +151,8 @@ static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
     if ((r = read_file(path, &buf, &len)) == 1)
         return CM_OK;           /* no trust database: nothing disabled */
     if (r < 0) {
-        cm_log_error("%s: %s: %s", CM_QID(mc), path, strerror(errno));
+        cm_log_error("%s: %s: %s", CM_QID(mc), path,
+                     r == -2 ? "not a regular file" : strerror(errno));
         return CM_ERR_KEYRING;
     }
     r = cm_trustdb_parse(buf, len, t, err, sizeof(err));
@@ -198,183 +164,6 @@ static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
         return CM_ERR_KEYRING_DAMAGED;
     }
     return CM_OK;
-}
-
-/* Remember the state of the key file of grip before it is read, so that
- * a change to it (even one made in place) loads the ring again. 0; -1
- * with errno; -2 out of memory. */
-static int note_secret_file(cm_rnp_ring *r, const char *grip)
-{
-    struct cm_rnp_secret_file *f;
-
-    if (r->nsecrets == SIZE_MAX / sizeof(*f)
-        || (f = realloc(r->secrets, (r->nsecrets + 1) * sizeof(*f))) == NULL)
-        return -2;
-    r->secrets = f;
-    f += r->nsecrets;
-    if ((size_t) snprintf(f->name, sizeof(f->name), "private-keys-v1.d/%s.key", grip)
-        >= sizeof(f->name)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (stat_opt(r->dir, f->name, &f->st) < 0)
-        return -1;
-    r->nsecrets++;
-    return 0;
-}
-
-/* The secret key file of gpg-agent's keygrip grip, if there is one. */
-static cm_stat load_secret(const cm_msgctx *mc, cm_rnp_ring *r, const char *grip, int *loaded)
-{
-    char path[4096], err[256];
-    unsigned char *buf, *canon = NULL, *native = NULL;
-    size_t len, clen = 0, nlen = 0;
-    rnp_input_t in = NULL;
-    rnp_result_t rr;
-    int c;
-
-    *loaded = 0;
-    if ((size_t) snprintf(path, sizeof(path), "%s/private-keys-v1.d/%s.key", r->dir, grip)
-        >= sizeof(path))
-        return CM_ERR_KEYRING;
-    if ((c = note_secret_file(r, grip)) == -2)
-        return CM_ERR_NOMEM;
-    if (c < 0) {
-        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, strerror(errno));
-        return CM_OK;           /* an unusable gateway secret: noted by the caller */
-    }
-    if ((c = read_file(path, &buf, &len)) == 1)
-        return CM_OK;
-    if (c < 0) {
-        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, strerror(errno));
-        return CM_OK;           /* an unusable gateway secret: noted by the caller */
-    }
-    c = cm_g10_canonical(buf, len, &canon, &clen, err, sizeof(err));
-    explicit_bzero(buf, len);
-    free(buf);
-    if (c == -2)
-        return CM_ERR_NOMEM;
-    if (c < 0) {
-        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, err);
-        return CM_OK;
-    }
-    /* As gpg --import left it: made into the agent's own form, as the
-     * agent does on first use. */
-    c = cm_g10_from_openpgp_native(canon, clen, &native, &nlen, err, sizeof(err));
-    if (c == 0) {
-        explicit_bzero(canon, clen);
-        free(canon);
-        canon = native;
-        clen = nlen;
-    } else if (c != 1) {
-        explicit_bzero(canon, clen);
-        free(canon);
-        if (c == -2)
-            return CM_ERR_NOMEM;
-        if (c == 2)
-            cm_log_error("%s: gateway key %s: imported with a passphrase, which the rnp backend "
-                         "cannot use: remove it (gpg --passwd) or use OpenPGPBackend gpgme",
-                         CM_QID(mc), path);
-        else
-            cm_log_error("%s: gateway key %s: %s: convert it with gpg --passwd (no "
-                         "passphrase) or use OpenPGPBackend gpgme", CM_QID(mc), path, err);
-        return CM_OK;
-    }
-    /* gpg-agent checks a key before it uses it; librnp does not. */
-    if (cm_g10_check(canon, clen, err, sizeof(err)) < 0) {
-        explicit_bzero(canon, clen);
-        free(canon);
-        cm_log_error("%s: gateway key %s: %s", CM_QID(mc), path, err);
-        return CM_OK;
-    }
-    rr = rnp_input_from_memory(&in, canon, clen, false);
-    if (rr == RNP_SUCCESS)
-        rr = rnp_load_keys(r->ffi, "G10", in, RNP_LOAD_SAVE_SECRET_KEYS);
-    (void) rnp_input_destroy(in);
-    explicit_bzero(canon, clen);
-    free(canon);
-    if (rr != RNP_SUCCESS)
-        cm_log_error("%s: gateway key %s: librnp cannot read it: %s", CM_QID(mc), path,
-                     rnp_result_to_string(rr));
-    else
-        *loaded = 1;
-    return CM_OK;
-}
-
-/* Does the (sub)key with this grip hold a secret librnp can use without a
- * passphrase? (Located afresh: a handle taken before the secret was loaded
- * does not see it.) */
-static int secret_usable(rnp_ffi_t ffi, const char *grip)
-{
-    rnp_key_handle_t h = NULL;
-    bool have = false, prot = true;
-    int ok;
-
-    if (rnp_locate_key(ffi, "grip", grip, &h) != RNP_SUCCESS || h == NULL)
-        return 0;
-    ok = rnp_key_have_secret(h, &have) == RNP_SUCCESS && have
-         && rnp_key_is_protected(h, &prot) == RNP_SUCCESS && !prot;
-    (void) rnp_key_handle_destroy(h);
-    return ok;
-}
-
-/* The secret parts of every GatewayKeys key's encryption (sub)keys.
- * Only those: other secret keys in private-keys-v1.d are never read. */
-static cm_stat load_gateway_secrets(const cm_msgctx *mc, cm_rnp_ring *r)
-{
-    const cm_list *gw = &mc->cfg->gateway_keys;
-    size_t g, i, nsub;
-    cm_stat st = CM_OK;
-
-    r->gateway_secret_ok = 1;
-    for (g = 0; g < gw->n && st == CM_OK; g++) {
-        rnp_key_handle_t h = NULL;
-        int usable = 0;
-
-        if (rnp_locate_key(r->ffi, "fingerprint", gw->v[g], &h) != RNP_SUCCESS || h == NULL) {
-            r->gateway_secret_ok = 0;     /* reported by gateway_match */
-            continue;
-        }
-        nsub = 0;
-        (void) rnp_key_get_subkey_count(h, &nsub);
-        for (i = 0; i <= nsub && st == CM_OK; i++) {
-            rnp_key_handle_t k = NULL;
-            char *grip = NULL, file[41], err[256];
-            bool enc = false;
-            int loaded = 0;
-
-            if (i == 0)
-                k = h;
-            else if (rnp_key_get_subkey_at(h, i - 1, &k) != RNP_SUCCESS)
-                continue;
-            /* librnp knows the key by its own grip; gpg-agent's file is
-             * named by libgcrypt's, which can differ (cm_rnp_grip.c). */
-            if (rnp_key_allows_usage(k, "encrypt", &enc) == RNP_SUCCESS && enc
-                && rnp_key_get_grip(k, &grip) == RNP_SUCCESS && grip != NULL) {
-                if (cm_rnp_agent_grip(k, grip, file, err, sizeof(err)) != CM_OK)
-                    cm_log_error("%s: gateway key %s: %s", CM_QID(mc), gw->v[g], err);
-                else
-                    st = load_secret(mc, r, file, &loaded);
-                if (loaded && secret_usable(r->ffi, grip))
-                    usable = 1;
-                else if (loaded)
-                    cm_log_error("%s: gateway key %s: the secret key of %s is protected by a "
-                                 "passphrase, which the rnp backend cannot use: remove the "
-                                 "passphrase or use OpenPGPBackend gpgme", CM_QID(mc), gw->v[g],
-                                 file);
-            }
-            rnp_buffer_destroy(grip);
-            if (k != h)
-                (void) rnp_key_handle_destroy(k);
-        }
-        (void) rnp_key_handle_destroy(h);
-        if (!usable) {
-            cm_log_warn("%s: gateway key %s: no usable secret encryption key in %s/"
-                        "private-keys-v1.d", CM_QID(mc), gw->v[g], r->dir);
-            r->gateway_secret_ok = 0;
-        }
-    }
-    return st;
 }
 
 static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const char *err)
@@ -418,8 +207,7 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
     if ((ks = cm_keyring_stat(dir, &before, err, sizeof(err))) != CM_KEYRING_OK)
         return keyring_error(mc, ks, err);
     cm_keyring_wait_quiet(&before);
-    if (stat_opt(dir, "trustdb.gpg", &r->trustdb) < 0
-        || stat_opt(dir, "private-keys-v1.d", &r->privdir) < 0) {
+    if (stat_opt(dir, "trustdb.gpg", &r->trustdb) < 0) {
         cm_log_errno("%s: KeyringDir %s", CM_QID(mc), dir);
         return CM_ERR_KEYRING;
     }
@@ -451,8 +239,6 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
                      "damaged, or a key librnp cannot read", CM_QID(mc), dir, r->nkeys, nfile);
         st = CM_ERR_KEYRING_DAMAGED;
     }
-    if (st == CM_OK)
-        st = load_gateway_secrets(mc, r);
     if (st == CM_OK && (cm_keyring_stat(dir, &after, err, sizeof(err)) != CM_KEYRING_OK
                         || !cm_keyring_id_eq(&r->id, &after))) {
         cm_log_notice("%s: KeyringDir %s changed while it was read; reading it again",
@@ -483,8 +269,7 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
             return CM_ERR_INTERNAL;
         }
         r->cache = c;
-        if ((r->dir = strdup(mc->cfg->keyring_dir)) == NULL
-            || (r->gateways = join(&mc->cfg->gateway_keys)) == NULL) {
+        if ((r->dir = strdup(mc->cfg->keyring_dir)) == NULL) {
             ring_free(r);
             return CM_ERR_NOMEM;
         }
@@ -505,20 +290,13 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
     return CM_ERR_KEYRING_DAMAGED;
 }
 
-/* Is r what KeyringDir and GatewayKeys are now? */
+/* Is r what KeyringDir is now? */
 static int current(const cm_rnp_ring *r, const cm_msgctx *mc, const cm_keyring_id *id)
 {
-    struct stat t, p;
-    size_t i;
+    struct stat t;
 
-    if (strcmp(r->dir, mc->cfg->keyring_dir) != 0 || !cm_keyring_id_eq(&r->id, id)
-        || stat_opt(r->dir, "trustdb.gpg", &t) < 0 || !same_stat(&t, &r->trustdb)
-        || stat_opt(r->dir, "private-keys-v1.d", &p) < 0 || !same_stat(&p, &r->privdir))
-        return 0;
-    for (i = 0; i < r->nsecrets; i++)
-        if (stat_opt(r->dir, r->secrets[i].name, &p) < 0 || !same_stat(&p, &r->secrets[i].st))
-            return 0;
-    return joins_to(&mc->cfg->gateway_keys, r->gateways);
+    return strcmp(r->dir, mc->cfg->keyring_dir) == 0 && cm_keyring_id_eq(&r->id, id)
+           && stat_opt(r->dir, "trustdb.gpg", &t) == 0 && same_stat(&t, &r->trustdb);
 }
 
 cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)

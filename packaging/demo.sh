@@ -7,7 +7,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme-dev \
-    libssl-dev liblmdb-dev librnp-dev libgcrypt20-dev check gnupg gpg-agent python3 postfix swaks
+    libssl-dev liblmdb-dev librnp-dev check gnupg gpg-agent python3 postfix swaks
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target cryptmilter >/dev/null
 exec python3 tests/integration/demo.py --bindir build/milter "$@"

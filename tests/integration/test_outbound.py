@@ -12,7 +12,6 @@ import time
 import pgpcraft as P
 import sender as S
 from filtcheck import passes, refused, run_filter
-from cmrun import gpgme_only
 from cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
                     workdir, write_config)
 
@@ -263,6 +262,67 @@ def _packets(data):
     return out
 
 
+def _literal(data):
+    """A binary literal data packet (new format, no name, no date)."""
+    body = b"b\x00\x00\x00\x00\x00" + data
+    return bytes([0xC0 | 11, 255]) + len(body).to_bytes(4, "big") + body
+
+
+def _encrypt_packets(packets):
+    """packets, a raw packet stream (not wrapped in a literal packet as gpg
+    would), encrypted to the gateway key as SEIPD with MDC: the session key
+    of a message gpg encrypted to the gateway and to alice, taken back with
+    alice's key, encrypts it here."""
+    import hashlib
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+    try:
+        from cryptography.hazmat.decrepit.ciphers.modes import CFB
+    except ImportError:
+        from cryptography.hazmat.primitives.ciphers.modes import CFB
+    msg = _dearmor(S.sign_encrypt("gpg", b"x", TMP, signer=None, to=[S.gateway_fpr(), "alice"]))
+    r = subprocess.run(["gpg", "--batch", "--quiet", "--status-fd", "1", "--show-session-key",
+                        "-o", "/dev/null", "-d"], input=msg, capture_output=True,
+                       env=dict(os.environ, GNUPGHOME=S.SENDER_HOME), check=True)
+    algo, key = [x.split()[2].split(":") for x in r.stdout.decode().splitlines()
+                 if x.startswith("[GNUPG:] SESSION_KEY ")][0]
+    check(algo == "9", "gpg did not use AES-256")
+    last = _packets(msg)[-1]
+    prefix = os.urandom(16)
+    body = prefix + prefix[-2:] + packets + b"\xd3\x14"
+    enc = Cipher(algorithms.AES(bytes.fromhex(key)), CFB(bytes(16))).encryptor()
+    ct = b"\x01" + enc.update(body + hashlib.sha1(body).digest()) + enc.finalize()
+    return _armor(msg[:last[0]] + bytes([0xC0 | 18, 255]) + len(ct).to_bytes(4, "big") + ct)
+
+
+def test_backends_agree_on_odd_packet_streams():
+    """Issue 22, item 4: inside one encryption to the gateway, packets after
+    a complete signed message, a message nested in the message, and a
+    one-pass signature without its signature got different answers from
+    the two backends. Decryption is gpg-agent's under both: one answer."""
+    mark = S.canary()
+    signed = _dearmor(S._gpg(["--sign", "-z", "0", "-u", "alice@example.org"], _plain(mark),
+                             TMP))
+    tail = _packets(signed)[-1]
+    check(tail[2] == 2, "gpg's signed message does not end with its signature")
+    shapes = {
+        "packets after the signed message": signed + _literal(("more " + mark).encode()),
+        "nested message": _dearmor(S.sign_encrypt("gpg", _plain(mark), TMP)),
+        "one-pass signature without its signature": signed[:tail[0]],
+    }
+    for i, (name, packets) in enumerate(shapes.items()):
+        msg = S.pgp_mime(_encrypt_packets(packets))
+        got = []
+        for backend in ("gpgme", "rnp"):       # a replay cache each: the same message twice
+            r = filt(msg, config=conf(OpenPGPBackend=backend,
+                                      ReplayCache=os.path.join(TMP, "replay-odd-%d-%s" % (i, backend))))
+            err = r.stderr.decode()
+            reply = [w for w in err.split() if len(w) == 5 and w[1] == "." and w[3] == "."]
+            got.append((r.returncode, reply[:1], r.stdout))
+        check(got[0] == got[1], "%s: gpgme %r, rnp %r" % (name, got[0][:2], got[1][:2]))
+        if name == "packets after the signed message":
+            check(got[0][0] != 0, "%s: passed" % name)
+
+
 def test_corrupted_ciphertext():
     mark = S.canary()
     data = bytearray(_dearmor(S.sign_encrypt("gpg", _plain(mark) * 20, TMP)))
@@ -340,8 +400,42 @@ def test_gateway_key_brought_in_with_gpg_import():
     decrypted(out, ent)
 
 
-@gpgme_only
+def test_gateway_key_with_passphrase_held_by_the_agent():
+    """Decryption is gpg-agent's whatever OpenPGPBackend says: a gateway key
+    protected by a passphrase that the agent holds (preset) decrypts under
+    both backends, and `cryptmilter -n` finds it usable; the milter never
+    reads the key file."""
+    home = private_home("passphrase")
+    henv = dict(os.environ, GNUPGHOME=home)
+    try:
+        subprocess.run(["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw",
+                        "--passwd", S.gateway_fpr()], env=henv, capture_output=True, check=True)
+        with open(os.path.join(home, "gpg-agent.conf"), "a") as f:
+            f.write("allow-preset-passphrase\n")
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=henv, check=True)
+        subprocess.run(["gpgconf", "--launch", "gpg-agent"], env=henv, check=True)
+        r = subprocess.run(["gpg", "--batch", "--with-colons", "--with-keygrip", "--list-keys",
+                            S.gateway_fpr()], capture_output=True, text=True, env=henv, check=True)
+        libexec = subprocess.run(["gpgconf", "--list-dirs", "libexecdir"], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        for grip in [x.split(":")[9] for x in r.stdout.splitlines() if x.startswith("grp:")]:
+            with open(os.path.join(home, "private-keys-v1.d", grip + ".key"), "rb") as f:
+                check(b"protected-private-key" in f.read(), "the key has no passphrase")
+            subprocess.run([os.path.join(libexec, "gpg-preset-passphrase"), "--preset", "-P", "pw",
+                            grip], env=henv, check=True)
+        mark = S.canary()
+        ent = _plain(mark)
+        out = passes(filt(S.pgp_mime(S.sign_encrypt("gpg", ent, TMP)),
+                          config=conf(KeyringDir=home)), "gateway key with a passphrase")
+        rc, line = check_n(conf(KeyringDir=home))     # cryptmilter -n asks gpg-agent too
+        check(rc == 0 and "with usable secret parts" in line, "%d %r" % (rc, line))
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=henv)
+    decrypted(out, ent)
+
+
 def test_agent_dead():
+    """Under either backend: gpg-agent decrypts."""
     home = private_home("noagent", no_agent=True)
     mark = S.canary()
     r = filt(S.pgp_mime(S.sign_encrypt("gpg", _plain(mark), TMP)), config=conf(KeyringDir=home))

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct {
@@ -256,6 +257,29 @@ START_TEST(keyring_damaged_after_use_is_an_error)
 }
 END_TEST
 
+/* A FIFO in place of pubring.kbx (issue 22, item 9): opening it waited for
+ * a writer that never came, past EngineTimeout, and every later message
+ * with it. Refused at once (4xx); once the file is back, lookups work. */
+START_TEST(fifo_keyring_is_refused_at_once)
+{
+    char dir[512], path[600];
+    time_t t0;
+    int found;
+
+    ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-kr-")));
+    snprintf(path, sizeof(path), "%s/pubring.kbx", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    t0 = time(NULL);
+    ck_assert_int_eq(lookup_in(dir, "alice@example.org", &found), CM_ERR_KEYRING);
+    ck_assert_int_le(time(NULL) - t0, 5);
+    ck_assert_int_eq(unlink(path), 0);
+    write_pubring(dir, "pubring.kbx", 0);
+    ck_assert_int_eq(lookup_in(dir, "alice@example.org", &found), CM_OK);
+    ck_assert_int_eq(found, 1);
+    remove_dir(dir);
+}
+END_TEST
+
 /* A keyring cut short (an in-place copy caught half-way): the keys before
  * the cut still list, so "no key" for the others must not be believed. */
 START_TEST(truncated_keyring_is_an_error)
@@ -463,6 +487,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, missing_keyring_is_an_error_not_no_key);
     CM_ADD_LOOP(s, unlistable_keyring_is_an_error_not_no_key, NELEM(bad_keyrings));
     CM_ADD(s, keyring_damaged_after_use_is_an_error);
+    CM_ADD(s, fifo_keyring_is_refused_at_once);
     CM_ADD(s, truncated_keyring_is_an_error);
     CM_ADD(s, keyring_without_keys_is_an_error);
     CM_ADD(s, encrypt_round_trip);
