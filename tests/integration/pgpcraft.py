@@ -129,6 +129,14 @@ def signed(data, signer="alice", extra=()):
     return r.stdout
 
 
+def dearmor(text):
+    """The binary message inside an ASCII armor."""
+    import base64
+    lines = text.decode().strip().splitlines()
+    body = [line for line in lines[lines.index("") + 1:-1] if not line.startswith("=")]
+    return base64.b64decode("".join(body))
+
+
 def armor(data):
     """ASCII armor (RFC 4880 6.2) of a binary message."""
     import base64

@@ -21,6 +21,7 @@ import threading
 import time
 
 import forge as F
+import pgpcraft as P
 import sender as S
 import smime_sender as M
 from cmrun import BACKEND
@@ -47,6 +48,19 @@ def conf(**keys):
 
 def filt(message, config=None, sender="alice@example.org"):
     return run_filter(BIN, config or conf(), message, sender, ("x@ext.example",))
+
+
+def _plain(mark):
+    return S.entity_text(mark)
+
+
+def _ago(seconds):
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() - seconds))
+
+
+def decrypted(out, entity):
+    check(S.field_values(out, "X-Cryptmilter") == [b"decrypted pgp-mime"], "trace")
+    check(S.entity_of(out) == entity, "decrypted entity differs")
 
 
 def uncovered(r, mark, text):
@@ -246,6 +260,94 @@ def test_second_or_obsolete_originator_refused():
             raise type(e)("%s: %s" % (name, e))
     passes(filt(msg.replace(b"\r\nTo: ", b"\r\nReply-To: alice@example.org\r\nTo: ", 1)),
            "one Reply-To")
+
+
+# ------------------------------------------------------------ what gpg says (issue 22)
+# Messages built packet by packet (pgpcraft): inside the encryption to the
+# gateway there must be one signed message, optionally compressed; anything
+# else is 554 5.7.5, as is a gateway session key packet that does not
+# decrypt; only the gateway's own key failing is 4xx.
+
+def test_crafted_signed_message_passes():
+    """The control: what the cases below break passes when it is whole."""
+    for wrap in (lambda x: x, P.compressed):
+        ent = _plain(S.canary())
+        decrypted(passes(filt(P.pgp_mime(wrap(P.signed(ent)))), "crafted signed"), ent)
+
+
+def test_damaged_gateway_pkesk_beside_another_recipient():
+    """gpg says NO_SECKEY for the outsider's packet, which it never tried:
+    no reason to blame the gateway's key."""
+    mark = S.canary()
+    data = P.dearmor(S.sign_encrypt("gpg", _plain(mark), TMP,
+                                   to=[S.gateway_fpr(), "outsider@example.com"]))
+    r = filt(S.pgp_mime(P.armor(P.damage_gateway_pkesk(data))))
+    refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+
+
+def test_junk_gateway_pkesk_beside_another_recipient():
+    """Anyone can put one in front of a message for someone else: junk, or
+    cut short (gpg cannot even read it: NODATA)."""
+    for junk in (b"\x01\x07\x40" + os.urandom(32) + b"\x30" + os.urandom(48), b"\x00\x08\x40"):
+        mark = S.canary()
+        r = filt(S.pgp_mime(P.armor(P.junk_gateway_pkesk(junk, P.signed(_plain(mark))))))
+        refused(r, mark, "554", "5.7.5", 69, "cannot decrypt")
+
+
+def test_expired_signature_is_a_signature_verdict():
+    """gpg (--batch) stops at the expired signature, before the MDC; the
+    data it covers is whole, and the answer is the signature's."""
+    mark = S.canary()
+    ent = _plain(mark)
+    armor = S._gpg(["--sign", "-u", "alice@example.org", "--default-sig-expire", "seconds=60",
+                    "--encrypt", "-r", S.gateway_fpr()], ent, TMP, faked_time=_ago(600))
+    refused(filt(S.pgp_mime(armor)), mark, "550", "5.7.7", 69, "the signature has expired")
+    out = passes(filt(S.pgp_mime(armor), config=conf(RequireSignature="no")), "no gate")
+    decrypted(out, ent)
+
+
+def _stream_refused(make):
+    def t():
+        mark = S.canary()
+        refused(filt(P.pgp_mime(make(_plain(mark)))), mark, "554", "5.7.5", 69, "cannot decrypt")
+    return t
+
+
+for _n, _f in P.STREAMS.items():
+    globals()["test_stream_" + _n.replace("-", "_")] = _stream_refused(_f)
+
+
+def test_crafted_unsigned_literal_is_unsigned():
+    """Plain literal data, no signature: unsigned, as a client that does
+    not sign makes it (the inner multipart/signed shape is nested_case)."""
+    mark = S.canary()
+    refused(filt(P.pgp_mime(P.literal(_plain(mark)))), mark, "550", "5.7.1", 69, "must be signed")
+
+
+def test_backends_agree_on_odd_packet_streams():
+    """Issue 22, item 4: inside one encryption to the gateway, packets after
+    a complete signed message, a message nested in the message, and a
+    one-pass signature without its signature got different answers from
+    the two backends. Decryption is gpg-agent's under both: one answer."""
+    mark = S.canary()
+    signed = P.signed(_plain(mark))
+    check(P.packets(signed)[-1][0] == 2, "gpg's signed message does not end with its signature")
+    shapes = {
+        "packets after the signed message": signed + P.literal(("more " + mark).encode()),
+        "nested message": P.message(signed),
+        "one-pass signature without its signature": signed[:len(signed) - len(P.packets(signed)[-1][1])],
+    }
+    for i, (name, packets) in enumerate(shapes.items()):
+        msg = P.pgp_mime(packets)
+        got = []
+        for backend in ("gpgme", "rnp"):       # a replay cache each: the same message twice
+            r = filt(msg, config=conf(OpenPGPBackend=backend,
+                                      ReplayCache=os.path.join(TMP, "replay-odd-%d-%s" % (i, backend))))
+            err = r.stderr.decode()
+            reply = [w for w in err.split() if len(w) == 5 and w[1] == "." and w[3] == "."]
+            got.append((r.returncode, reply[:1], r.stdout))
+        check(got[0] == got[1], "%s: gpgme %r, rnp %r" % (name, got[0][:2], got[1][:2]))
+        check(got[0][0] != 0, "%s: passed" % name)
 
 
 def main():
