@@ -2,6 +2,7 @@
  * check, cache. */
 #include "cm_gwcerts.h"
 #include "cm_crls.h"
+#include "cm_file.h"
 #include "cm_log.h"
 
 #include <errno.h>
@@ -146,33 +147,15 @@ static int pem_at_end(void)
 static char *read_file(const char *key, const char *path, size_t *len, struct stat *st, char *err,
                        size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    struct stat sb;
-    char *buf = NULL;
-    size_t n = 0;
-    int ok = 0;
+    char *buf;
+    int r = cm_file_read(path, GW_MAX_FILE, &buf, len, st);
 
-    if (fp == NULL || fstat(fileno(fp), &sb) < 0)
-        snprintf(err, errlen, "%s %s: %s", key, path, strerror(errno));
-    else if (!S_ISREG(sb.st_mode) || sb.st_size > GW_MAX_FILE)
-        snprintf(err, errlen, "%s %s: %s", key, path,
-                 S_ISREG(sb.st_mode) ? "larger than 1 MiB" : "not a regular file");
-    else if ((buf = malloc((size_t) sb.st_size + 1)) == NULL)
-        snprintf(err, errlen, "%s %s: out of memory", key, path);
-    else if ((n = fread(buf, 1, (size_t) sb.st_size + 1, fp)) > (size_t) sb.st_size || ferror(fp))
-        snprintf(err, errlen, "%s %s: %s", key, path,
-                 ferror(fp) ? "read error" : "changed while being read");
-    else
-        ok = 1;
-    if (fp != NULL)
-        fclose(fp);
-    if (!ok) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    *st = sb;
-    return buf;
+    if (r == 0)
+        return buf;
+    snprintf(err, errlen, "%s %s: %s", key, path, r == -2 ? "not a regular file"
+             : errno == EFBIG ? "larger than 1 MiB"
+             : errno == EIO ? "read error, or changed while being read" : strerror(errno));
+    return NULL;
 }
 
 /* A private key from one PEM block (any of its formats). NULL if it

@@ -1,5 +1,6 @@
 /* cm_keyring - the public keyring file of a GnuPG home, checked by us. */
 #include "cm_keyring.h"
+#include "cm_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,25 +151,6 @@ int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b)
         && a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
 }
 
-int cm_keyring_open_file(const char *path, struct stat *st)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), e;
-
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, st) < 0) {
-        e = errno;
-        (void) close(fd);
-        errno = e;
-        return -1;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        (void) close(fd);
-        return -2;
-    }
-    return fd;
-}
-
 /* Open dir's keyring (pubring.kbx first, as gpg does); *which = index. */
 static int open_keyring(const char *dir, int *which, cm_keyring_status *why, char *err,
                         size_t errlen)
@@ -191,7 +173,7 @@ static int open_keyring(const char *dir, int *which, cm_keyring_status *why, cha
             *why = CM_KEYRING_MISSING;
             return -1;
         }
-        if ((fd = cm_keyring_open_file(path, &st)) >= 0) {
+        if ((fd = cm_file_open_regular(path, &st)) >= 0) {
             *which = (int) i;
             return fd;
         }

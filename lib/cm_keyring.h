@@ -26,14 +26,6 @@ typedef enum {
     CM_KEYRING_DAMAGED      /* structure or checksum wrong */
 } cm_keyring_status;
 
-/* Open a file of a GnuPG home for reading without waiting on it: with
- * O_NONBLOCK (a FIFO whose writer never comes would hold the open, and
- * every lock its caller holds, forever), then only if it is a regular file
- * (a symbolic link to one is followed: a keyring may be kept elsewhere).
- * The fd, with *st; -1 with errno (ENOENT: there is none); -2: not a
- * regular file. Reads are bounded by the callers, by *st's size. */
-int cm_keyring_open_file(const char *path, struct stat *st);
-
 /* The identity of dir's public keyring (stat only). */
 cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err, size_t errlen);
 /* Read and check dir's public keyring; *nkeys gets the number of OpenPGP

@@ -10,6 +10,7 @@
  * never a ring that answers "no key". */
 #include "cm_rnp_int.h"
 #include "cm_log.h"
+#include "cm_file.h"
 #include "cm_trustdb.h"
 
 #include <errno.h>
@@ -99,43 +100,15 @@ static int same_stat(const struct stat *a, const struct stat *b)
 }
 
 /* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno, -2
- * if it is not a regular file (cm_keyring_open_file: never waits on one). */
+ * if it is not a regular file (never waited on: cm_file). */
 static int read_file(const char *path, unsigned char **buf, size_t *len)
 {
     struct stat st;
-    size_t got = 0;
-    int fd = cm_keyring_open_file(path, &st);
+    char *b;
+    int r = cm_file_read(path, MAX_SMALL_FILE, &b, len, &st);
 
-    *buf = NULL;
-    *len = 0;
-    if (fd < 0)
-        return fd == -1 && errno == ENOENT ? 1 : fd;
-    if (st.st_size > MAX_SMALL_FILE || (*buf = malloc((size_t) st.st_size + 1)) == NULL) {
-        int e = st.st_size > MAX_SMALL_FILE ? EFBIG : ENOMEM;
-
-        (void) close(fd);
-        errno = e;
-        return -1;
-    }
-    while (got < (size_t) st.st_size) {
-        ssize_t r = read(fd, *buf + got, (size_t) st.st_size - got);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t) r;
-    }
-    (void) close(fd);
-    if (got != (size_t) st.st_size) {
-        explicit_bzero(*buf, got);
-        free(*buf);
-        *buf = NULL;
-        errno = EIO;
-        return -1;
-    }
-    *len = got;
-    return 0;
+    *buf = (unsigned char *) b;
+    return r == -1 && errno == ENOENT ? 1 : r;
 }
 
 static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
