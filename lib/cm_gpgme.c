@@ -289,7 +289,7 @@ gpgme_error_t cm_gpgme_run_watched(cm_engine_session *s, const char *what,
         return 0;
     }
     gpgme_set_status_cb(s->ctx, on_status, status_arg);
-    ge = cm_gpgme_run(s->ctx, timeout, start, arg, in->tick, in->arg, &loop_expired);
+    ge = cm_gpgme_run(s->ctx, qid, timeout, start, arg, in->tick, in->arg, &loop_expired);
     gpgme_set_status_cb(s->ctx, NULL, NULL);
     if (cm_watch_stop(w) || loop_expired) {
         cm_log_error("%s: %s: gpg did not finish within EngineTimeout (%llus)", qid, what,

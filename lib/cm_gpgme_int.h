@@ -34,9 +34,11 @@ cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
 /* Run the operation that start(arg) begins (a gpgme_op_*_start call) in
  * our own event loop, for at most timeout seconds (*expired then set, and
  * the operation cancelled); tick(tick_arg) runs at every wake-up (at least
- * once a second) if not NULL. The operation's result. */
-gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*start)(void *),
-                           void *arg, void (*tick)(void *), void *tick_arg, int *expired);
+ * once a second) if not NULL; qid names the message in the log. The
+ * operation's result. */
+gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, const char *qid, uint64_t timeout,
+                           gpgme_error_t (*start)(void *), void *arg, void (*tick)(void *),
+                           void *tick_arg, int *expired);
 
 /* Run the operation start(arg) begins (encrypt, decrypt, verify) under
  * EngineTimeout: a watch kills gpg at the deadline and our loop cancels;

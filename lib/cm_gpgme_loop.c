@@ -73,8 +73,9 @@ static long ms_left(const struct timespec *deadline)
     return (long) (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*start)(void *),
-                           void *arg, void (*tick)(void *), void *tick_arg, int *expired)
+gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, const char *qid, uint64_t timeout,
+                           gpgme_error_t (*start)(void *), void *arg, void (*tick)(void *),
+                           void *tick_arg, int *expired)
 {
     loop l;
     struct gpgme_io_cbs cbs = {add_cb, &l, remove_cb, event_cb, &l};
@@ -108,7 +109,7 @@ gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*st
         if (left <= 0 || n == 0) {
             *expired = left <= 0;
             if (n == 0)
-                cm_log_error("GPGME operation has no fd left but did not finish");
+                cm_log_error("%s: GPGME operation has no fd left but did not finish", qid);
             (void) gpgme_cancel(ctx);
             l.err = gpg_error(*expired ? GPG_ERR_TIMEOUT : GPG_ERR_GENERAL);
             break;
@@ -117,7 +118,7 @@ gpgme_error_t cm_gpgme_run(gpgme_ctx_t ctx, uint64_t timeout, gpgme_error_t (*st
         if (tick != NULL)
             tick(tick_arg);
         if (r < 0 && errno != EINTR) {
-            cm_log_errno("poll on the engine's pipes");
+            cm_log_errno("%s: poll on the engine's pipes", qid);
             (void) gpgme_cancel(ctx);
             l.err = gpg_error(GPG_ERR_GENERAL);
             break;

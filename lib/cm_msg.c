@@ -174,6 +174,12 @@ static cm_stat find_key(cm_msg *m, const char *addr, int *which, const cm_key **
 }
 
 /* The class of the keys accepted so far, CM_KEY_NONE if none has one. */
+/* A key class as the log names it. */
+static const char *class_name(cm_key_class c)
+{
+    return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";
+}
+
 static cm_key_class keyed_class(const cm_msg *m)
 {
     int e = cm_msg_engine(m);
@@ -228,8 +234,9 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         if ((as_inbound
              && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls))
             || (cls != CM_KEY_NONE && keyed_class(m) != CM_KEY_NONE && keyed_class(m) != cls)) {
-            cm_log_info("%s: recipient <%s> deferred: %s key class than the first recipient",
-                        CM_QID(&m->ctx), addr, key != NULL ? "has a different" : "lacks the");
+            cm_log_info("%s: recipient <%s> deferred: its key class is %s, the transaction's %s",
+                        CM_QID(&m->ctx), addr, class_name(cls),
+                        class_name(keyed_class(m) != CM_KEY_NONE ? keyed_class(m) : m->first_class));
             free(addr);
             return CM_SPLIT_CLASS;
         }

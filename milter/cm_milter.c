@@ -69,6 +69,14 @@ static void msg_cleanup(conn_ctx *c)
 }
 
 /* Copy text for smfi_setreply: '%' must be doubled. */
+/* The MTA's queue ID, for a log line of the message; "-" before it is known. */
+static const char *qid_of(SMFICTX *ctx)
+{
+    const char *q = smfi_getsymval(ctx, "i");
+
+    return q != NULL && *q ? q : "-";
+}
+
 static void reply_escape(const char *in, char *out, size_t len)
 {
     size_t o = 0;
@@ -101,7 +109,7 @@ static sfsistat answer(SMFICTX *ctx, cm_stat st, const char *detail)
     cm_stat_reply(st, reject, detail, &r);
     reply_escape(r.text, text, sizeof(text));
     if (smfi_setreply(ctx, r.rcode, r.xcode, text) != MI_SUCCESS)
-        cm_log_warn("smfi_setreply %s %s failed", r.rcode, r.xcode);
+        cm_log_warn("%s: smfi_setreply %s %s failed", qid_of(ctx), r.rcode, r.xcode);
     return r.rcode[0] == '5' ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -278,7 +286,7 @@ static int apply_edits(SMFICTX *ctx, const conn_ctx *c, const cm_edits *edits)
             break;
         }
         if (rc != MI_SUCCESS) {
-            cm_log_error("header edit %s failed", e->name);
+            cm_log_error("%s: header edit %s failed", qid_of(ctx), e->name);
             return -1;
         }
     }
@@ -289,7 +297,7 @@ static int replace_body(SMFICTX *ctx, const void *p, size_t n)
 {
     /* libmilter cuts it into protocol-sized chunks itself. */
     if (n > INT_MAX || smfi_replacebody(ctx, (unsigned char *) p, (int) n) != MI_SUCCESS) {
-        cm_log_error("body replacement failed");
+        cm_log_error("%s: body replacement failed", qid_of(ctx));
         return -1;
     }
     return 0;
@@ -355,7 +363,7 @@ static void progress(void *arg)
     const eom_out *o = arg;
 
     if (!o->replacing && smfi_progress(o->ctx) != MI_SUCCESS)
-        cm_log_warn("smfi_progress failed");
+        cm_log_warn("%s: smfi_progress failed", qid_of(o->ctx));
 }
 
 static sfsistat cm_eom(SMFICTX *ctx)
