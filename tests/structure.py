@@ -1,40 +1,86 @@
 #!/usr/bin/env python3
-"""The layout rules, checked on the source: the include graph of lib/ and
-milter/ has no cycle; only milter/ includes libmilter; only lib/ includes
-GPGME, OpenSSL, librnp and libgcrypt; only lib/cm_replay.c includes LMDB (the replay cache is
-the one store); only the registry (lib/cm_engines.c) names a concrete
-engine's header, and no front end includes an engine's private header."""
+"""The layout rules, checked on the source.
+
+lib/ is one folder per layer, each its own static library (lib/CMakeLists.txt),
+ranked bottom to top below. A file includes only headers of its own folder and
+of lower-ranked folders: a lower layer never includes a higher one, and the
+three engines, side by side, never include one another. Then:
+- only milter/ includes libmilter;
+- only lib/engine/gpgme includes GPGME, only lib/engine/rnp librnp; OpenSSL
+  only lib/engine/cms and lib/util (digests); LMDB only lib/core/cm_replay.c;
+- only the registry (lib/engines) names a concrete engine's header, and no
+  file outside an engine includes that engine's private header;
+- the include graph has no cycle;
+- no source file is over 600 lines and no folder holds more than 25 files.
+"""
 import os
 import re
 import sys
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RANK = {"util": 0, "conf": 1, "mime": 2, "engine": 3, "engine/gpgme": 4, "engine/rnp": 4,
+        "engine/cms": 4, "engines": 5, "format": 6, "core": 7, "runtime": 8}
+MAX_LINES, MAX_FILES = 600, 25
 inc = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
-files = {}
-for d in ("lib", "milter"):
-    for f in sorted(os.listdir(os.path.join(top, d))):
-        if f.endswith((".c", ".h")):
-            with open(os.path.join(top, d, f)) as fh:
-                files["%s/%s" % (d, f)] = inc.findall(fh.read())
-problems = []
-local = {os.path.basename(k): k for k in files}
-graph = {k: [local[n] for q, n in v if q == '"' and n in local] for k, v in files.items()}
+
+files, folder_of, problems = {}, {}, []
+for d in ["lib/" + f for f in RANK] + ["milter"]:
+    path = os.path.join(top, d)
+    names = sorted(os.listdir(path))
+    if len([n for n in names if os.path.isfile(os.path.join(path, n))]) > MAX_FILES:
+        problems.append("%s holds more than %d files" % (d, MAX_FILES))
+    for f in names:
+        if not f.endswith((".c", ".h")):
+            continue
+        with open(os.path.join(path, f)) as fh:
+            text = fh.read()
+        key = "%s/%s" % (d, f)
+        files[key] = inc.findall(text)
+        folder_of[key] = d[len("lib/"):] if d.startswith("lib/") else None
+        if text.count("\n") > MAX_LINES:
+            problems.append("%s has %d lines (at most %d)" % (key, text.count("\n"), MAX_LINES))
+unknown = [d for d in os.listdir(os.path.join(top, "lib"))
+           if os.path.isdir(os.path.join(top, "lib", d)) and d not in RANK]
+problems += ["lib/%s is a folder without a rank" % d for d in unknown]
+loose = [f for f in os.listdir(os.path.join(top, "lib")) if f.endswith((".c", ".h"))]
+problems += ["lib/%s is in no layer's folder" % f for f in loose]
+
+header = {}
+for k in files:
+    if k.endswith(".h"):
+        if os.path.basename(k) in header:
+            problems.append("two headers named %s" % os.path.basename(k))
+        header[os.path.basename(k)] = k
+graph = {k: [header[n] for q, n in v if q == '"' and n in header] for k, v in files.items()}
+
 for path, incs in files.items():
     system = [n for q, n in incs if q == "<"]
-    quoted = [n for q, n in incs if q == '"']
+    here = folder_of[path]
     if not path.startswith("milter/") and any(n.startswith("libmilter/") for n in system):
-        problems.append("%s includes libmilter" % path)
-    if not path.startswith("lib/") and any(n in ("gpgme.h", "gcrypt.h") or n.startswith(("openssl/", "rnp/"))
-                                           for n in system):
-        problems.append("%s includes GPGME, OpenSSL, librnp or libgcrypt" % path)
-    if path != "lib/cm_replay.c" and "lmdb.h" in system:
-        problems.append("%s includes LMDB: only the replay cache (lib/cm_replay.c) may" % path)
-    for n in quoted:
+        problems.append("%s includes libmilter: only milter/ may" % path)
+    if "gpgme.h" in system and here != "engine/gpgme":
+        problems.append("%s includes GPGME: only lib/engine/gpgme may" % path)
+    if any(n.startswith("rnp/") for n in system) and here != "engine/rnp":
+        problems.append("%s includes librnp: only lib/engine/rnp may" % path)
+    if any(n.startswith("openssl/") for n in system) and here not in ("engine/cms", "util"):
+        problems.append("%s includes OpenSSL: only lib/engine/cms and lib/util may" % path)
+    if "gcrypt.h" in system:
+        problems.append("%s includes libgcrypt, which the project no longer links" % path)
+    if path != "lib/core/cm_replay.c" and "lmdb.h" in system:
+        problems.append("%s includes LMDB: only the replay cache (lib/core/cm_replay.c) may" % path)
+    for dep in graph[path]:
+        there = folder_of[dep]
+        if here is None:
+            continue            # a front end may use any layer's public headers
+        if RANK[there] > RANK[here] or (RANK[there] == RANK[here] and there != here):
+            problems.append("%s (%s) includes %s (%s): upward or sideways" % (path, here, dep, there))
+    for n in [n for q, n in incs if q == '"']:
         for eng in ("gpgme", "rnp", "cms"):
-            if n == "cm_%s.h" % eng and path not in ("lib/cm_engines.c", "lib/cm_%s.c" % eng):
+            if n == "cm_%s.h" % eng and here not in ("engines", "engine/" + eng):
                 problems.append("%s names a concrete engine (%s): only the registry may" % (path, n))
-            if n == "cm_%s_int.h" % eng and not os.path.basename(path).startswith("cm_" + eng):
+            if n == "cm_%s_int.h" % eng and here != "engine/" + eng:
                 problems.append("%s includes the %s engine's private header" % (path, eng))
+
 # Cycles: depth-first search over header includes.
 state = {}
 
@@ -54,6 +100,7 @@ for n in graph:
         visit(n, [n])
 for p in problems:
     print("structure: " + p)
-print("structure: %d files, %d include edges: %s" % (len(files), sum(map(len, graph.values())),
-                                                    "ok" if not problems else "FAILED"))
+print("structure: %d files in %d folders, %d include edges: %s"
+      % (len(files), len(set(folder_of.values())), sum(map(len, graph.values())),
+         "ok" if not problems else "FAILED"))
 sys.exit(1 if problems else 0)

@@ -1,5 +1,6 @@
 /* cm_engines - the engine registry. */
 #include "cm_engines.h"
+#include "cm_digest.h"
 #include "cm_certs.h"
 #include "cm_cms.h"
 #include "cm_gpgme.h"
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <openssl/crypto.h>
 
 static const cm_engine_ops *const openpgp[CM_BACKENDS] = {
     [CM_BACKEND_GPGME] = &cm_gpgme_engine,
@@ -191,5 +191,5 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
 
 void cm_engines_thread_done(void)
 {
-    OPENSSL_thread_stop();
+    cm_digest_thread_done();
 }

@@ -18,4 +18,11 @@ int cm_digest_final(cm_digest *d, unsigned char out[CM_DIGEST_LEN]);
 /* One call over p[0..n). 0 or -1. */
 int cm_digest_once(const void *p, size_t n, unsigned char out[CM_DIGEST_LEN]);
 
+/* Is the SHA-1 (sha1 1) or MD5 (0) of p[0..n) want (wlen bytes)? What
+ * pubring.kbx blobs carry; never used to decide anything about a signer. */
+int cm_digest_legacy_is(int sha1, const void *p, size_t n, const unsigned char *want, size_t wlen);
+/* Free OpenSSL's per-thread state: a thread that used any of it calls
+ * this before it ends. */
+void cm_digest_thread_done(void);
+
 #endif

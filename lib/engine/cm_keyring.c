@@ -1,10 +1,10 @@
 /* cm_keyring - the public keyring file of a GnuPG home, checked by us. */
 #include "cm_keyring.h"
+#include "cm_digest.h"
 #include "cm_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +19,6 @@ static const char *const names[] = {"pubring.kbx", "pubring.gpg"};
 static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-static int digest_is(const EVP_MD *md, const unsigned char *p, size_t n,
-                     const unsigned char *want, size_t wlen)
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-
-    return EVP_Digest(p, n, d, &dl, md, NULL) == 1 && dl == wlen && memcmp(d, want, wlen) == 0;
 }
 
 static cm_keyring_status check_kbx(const unsigned char *p, size_t n, size_t *nkeys,
@@ -53,9 +44,9 @@ static cm_keyring_status check_kbx(const unsigned char *p, size_t n, size_t *nke
 
             /* SHA-1 over the blob but its last 20 bytes; before GnuPG 2.1,
              * MD5 right-aligned after four zero bytes. */
-            if (len < 40 || (!digest_is(EVP_sha1(), b, len - 20, b + len - 20, 20)
+            if (len < 40 || (!cm_digest_legacy_is(1, b, len - 20, b + len - 20, 20)
                              && !(be32(b + len - 20) == 0
-                                  && digest_is(EVP_md5(), b, len - 20, b + len - 16, 16)))) {
+                                  && cm_digest_legacy_is(0, b, len - 20, b + len - 16, 16)))) {
                 snprintf(err, errlen, "keybox blob at offset %zu fails its checksum", off);
                 return CM_KEYRING_DAMAGED;
             }

@@ -1,8 +1,10 @@
 /* cm_digest - SHA-256 over bytes that come in pieces (OpenSSL EVP). */
 #include "cm_digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct cm_digest {
     EVP_MD_CTX *ctx;
@@ -58,4 +60,18 @@ int cm_digest_once(const void *p, size_t n, unsigned char out[CM_DIGEST_LEN])
     r = cm_digest_update(d, p, n) == 0 && cm_digest_final(d, out) == 0 ? 0 : -1;
     cm_digest_free(d);
     return r;
+}
+
+int cm_digest_legacy_is(int sha1, const void *p, size_t n, const unsigned char *want, size_t wlen)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+
+    return EVP_Digest(p, n, d, &dl, sha1 ? EVP_sha1() : EVP_md5(), NULL) == 1 && dl == wlen
+           && memcmp(d, want, wlen) == 0;
+}
+
+void cm_digest_thread_done(void)
+{
+    OPENSSL_thread_stop();
 }
