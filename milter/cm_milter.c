@@ -68,7 +68,6 @@ static void msg_cleanup(conn_ctx *c)
     }
 }
 
-/* Copy text for smfi_setreply: '%' must be doubled. */
 /* The MTA's queue ID, for a log line of the message; "-" before it is known. */
 static const char *qid_of(SMFICTX *ctx)
 {
@@ -77,6 +76,7 @@ static const char *qid_of(SMFICTX *ctx)
     return q != NULL && *q ? q : "-";
 }
 
+/* Copy text for smfi_setreply: '%' must be doubled. */
 static void reply_escape(const char *in, char *out, size_t len)
 {
     size_t o = 0;

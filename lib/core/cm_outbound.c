@@ -397,16 +397,18 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
         goto refuse;
     }
     if (cfg->require_signature) {
-        if ((st = gate(&o, detail, sizeof(detail))) != CM_OK) {
-            log_signers(&o, "refused", detail);
-            goto refuse;
-        }
         /* What leaves is what a signature covers: all of it, when signed
-         * with the encryption; else the signed structure and nothing more. */
+         * with the encryption; else the signed structure and nothing more.
+         * Asked first: whether an engine can read a signature with words
+         * around it must not decide the answer. */
         if (o.pp.sigs.seen == 0
             && (st = cm_cover_check(&o.x, o.pp.plain, detail, sizeof(detail))) != CM_OK) {
             if (st == CM_GATE_UNCOVERED)
                 log_signers(&o, "refused", detail);
+            goto refuse;
+        }
+        if ((st = gate(&o, detail, sizeof(detail))) != CM_OK) {
+            log_signers(&o, "refused", detail);
             goto refuse;
         }
     } else {

@@ -217,6 +217,7 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
     uint64_t off = x->body_off;
     cm_mime_scan sc;
     ssize_t n;
+    cm_stat st;
     int ok;
 
     int kind = sig_kind(proto);
@@ -240,8 +241,8 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
     x->epilogue.off = x->body_off + sc.start;
     x->epilogue.len = sc.pos - sc.start;
     sc.parts[1].off += x->body_off;
-    if (read_sigpart(x, plain, &sc.parts[1], kind, &ok) != CM_OK)
-        return CM_ERR_NOMEM;
+    if ((st = read_sigpart(x, plain, &sc.parts[1], kind, &ok)) != CM_OK)
+        return st;
     x->is_signed = ok;
     x->sig_cms = ok && kind == 2;
     return ok ? signed_headers(x, plain) : CM_OK;

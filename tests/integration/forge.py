@@ -76,6 +76,19 @@ def cbc_append(der, known_first_block, chosen):
     return _encode(tree)
 
 
+def cbc_first_block(der, known_first_block, chosen):
+    """EnvelopedData with AES-CBC content whose first plaintext block is
+    known: a new IV makes it decrypt to chosen (16 bytes), nothing else
+    changed, no key needed."""
+    tree = _parse(der)
+    eci = _find(tree, lambda n: n[0] == 0x30 and isinstance(n[1], list) and len(n[1]) == 3
+                and n[1][0][0] == 0x06 and n[1][2][0] == 0x80)
+    check(eci is not None, "no EncryptedContentInfo with primitive content in openssl's output")
+    iv = eci[1][1][1][1][1]
+    eci[1][1][1][1][1] = bytes(a ^ b ^ c for a, b, c in zip(known_first_block, iv, chosen))
+    return _encode(tree)
+
+
 def smime_entity(der):
     b64 = base64.encodebytes(der).replace(b"\n", b"\r\n")
     return (b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"\r\n"

@@ -119,6 +119,32 @@ def test_smime_opaque_trailing_data():
               "after the signed data")
 
 
+def test_smime_opaque_wrapper_rewritten_by_an_attacker():
+    """openssl's opaque wrapper begins with a fixed block, so a new IV
+    rewrites it at will (no key needed): it is refused whatever it makes."""
+    mark = S.canary()
+    signed = M.sign(S.entity_text(mark), opaque=True)
+    check(signed.startswith(b"Content-Disposit"), "first block %r" % signed[:16])
+    der = F.smime_der(signed)
+    passes(filt(S.outer_header() + F.smime_entity(der)), "untouched opaque")
+    for chosen, word in ((b"Content-ID: PAY ", "Content-ID"),
+                         (b"Content-Descript", "Content-Description")):
+        forged = F.cbc_first_block(der, signed[:16], chosen)
+        uncovered(filt(S.outer_header() + F.smime_entity(forged)), mark, word)
+
+
+def test_smime_signature_part_words():
+    mark = S.canary()
+    signed = M.sign(S.entity_text(mark))
+    check(b"Content-Disposition: attachment; filename=\"smime.p7s\"" in signed, "openssl's part")
+    forged = signed.replace(b"Content-Disposition: attachment; filename=\"smime.p7s\"",
+                            b"Content-Disposition: attachment; filename=\"WIRE9999.exe\"")
+    uncovered(filt(M.message(M.encrypt(forged))), mark, "Content-Disposition")
+    forged = signed.replace(b"Content-Disposition:", b"Content-Description: WIRE 9999 EUR NOW\r\n"
+                            b"Content-Disposition:")
+    uncovered(filt(M.message(M.encrypt(forged))), mark, "Content-Description")
+
+
 def test_smime_opaque_header_field():
     mark = S.canary()
     signed = b"Subject: not signed\r\n" + M.sign(S.entity_text(mark), opaque=True)
@@ -154,6 +180,20 @@ PGP_UNCOVERED = [
     ("beside-the-signature", lambda e: e.replace(
         b"-----END PGP SIGNATURE-----", b"-----END PGP SIGNATURE-----\r\nUnsigned postscript"),
      "beside the signature"),
+    ("inside-the-armor", lambda e: e.replace(
+        b"-----END PGP SIGNATURE-----", b"WIRE 9999 EUR NOW\r\n-----END PGP SIGNATURE-----"),
+     "beside the signature"),
+    ("armor-comment", lambda e: e.replace(
+        b"-----BEGIN PGP SIGNATURE-----\r\n", b"-----BEGIN PGP SIGNATURE-----\r\n"
+        b"Comment: WIRE 9999 EUR NOW\r\n", 1), "beside the signature"),
+    ("signature-part-description", lambda e: e.replace(
+        b"Content-Type: application/pgp-signature", b"Content-Description: WIRE 9999 EUR NOW\r\n"
+        b"Content-Type: application/pgp-signature"), "Content-Description"),
+    ("second-content-type", lambda e: e.replace(
+        b"\r\n\r\n", b"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n", 1),
+     "Content-Type"),
+    ("type-parameter", lambda e: e.replace(
+        b"boundary=\"sig-b\"", b"boundary=\"sig-b\"; x-note=\"WIRE 9999\"", 1), "Content-Type"),
 ]
 
 

@@ -56,6 +56,60 @@ static const cover_case cases[] = {
     {"opaque, text after", OPAQUE_HDR "\r\nMAMCAQU=\r\n\r\nHello!\r\n", "after the signed data"},
     {"opaque, subject", "Subject: hi\r\n" OPAQUE_HDR "\r\nMAMCAQU=\r\n", "Subject"},
     {"plain entity", "Content-Type: text/plain\r\n\r\nAppended\r\n", NULL},
+    /* The multipart/signed's own header (issue 22 review: F3). */
+    {"second content-type", SIGNED_HDR "Content-Type: text/plain; charset=utf-7\r\n\r\n"
+     BODY("", PGPSIG, ""), "Content-Type"},
+    {"cte with words", SIGNED_HDR "Content-Transfer-Encoding: 7bit (WIRE 9999)\r\n\r\n"
+     BODY("", PGPSIG, ""), "Content-Transfer-Encoding"},
+    {"cte quoted-printable", SIGNED_HDR "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+     BODY("", PGPSIG, ""), "Content-Transfer-Encoding"},
+    {"cte 7bit", SIGNED_HDR "Content-Transfer-Encoding: 7bit\r\n\r\n" BODY("", PGPSIG, ""), NULL},
+    {"micalg with words", "Content-Type: multipart/signed; micalg=\"pay now\";\r\n"
+     " protocol=\"application/pgp-signature\"; boundary=\"S\"\r\n\r\n" BODY("", PGPSIG, ""),
+     "Content-Type"},
+    /* The signature part's header (F2). */
+    {"known description", SIGNED_HDR "\r\n"
+     BODY("", "Content-Description: OpenPGP digital signature\r\n" PGPSIG, ""), NULL},
+    {"own description", SIGNED_HDR "\r\n"
+     BODY("", "Content-Description: WIRE 9999 EUR NOW\r\n" PGPSIG, ""), "Content-Description"},
+    {"plain file name", SIGNED_HDR "\r\n"
+     BODY("", "Content-Disposition: attachment; filename=\"OpenPGP_signature.asc\"\r\n" PGPSIG,
+          ""), NULL},
+    {"file name with words", SIGNED_HDR "\r\n"
+     BODY("", "Content-Disposition: attachment; filename=\"WIRE 9999.exe\"\r\n" PGPSIG, ""),
+     "Content-Disposition"},
+    {"content-id", SIGNED_HDR "\r\n" BODY("", "Content-ID: <pay@now>\r\n" PGPSIG, ""),
+     "Content-ID"},
+    /* Inside the armor (F4). */
+    {"version header", SIGNED_HDR "\r\n"
+     BODY("", "Content-Type: application/pgp-signature\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n"
+          "Version: GnuPG v2\r\n\r\niQ==\r\n=AAAA\r\n-----END PGP SIGNATURE-----\r\n", ""), NULL},
+    {"comment header", SIGNED_HDR "\r\n"
+     BODY("", "Content-Type: application/pgp-signature\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n"
+          "Comment: WIRE 9999\r\n\r\niQ==\r\n-----END PGP SIGNATURE-----\r\n", ""), "beside"},
+    {"text after the checksum", SIGNED_HDR "\r\n"
+     BODY("", "Content-Type: application/pgp-signature\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n"
+          "\r\niQ==\r\n=AAAA\r\nWIRE 9999\r\n-----END PGP SIGNATURE-----\r\n", ""), "beside"},
+    {"words among the radix 64", SIGNED_HDR "\r\n"
+     BODY("", "Content-Type: application/pgp-signature\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n"
+          "\r\niQ==\r\nPay now!\r\n-----END PGP SIGNATURE-----\r\n", ""), "beside"},
+    /* The opaque wrapper (F1). */
+    {"opaque, content-id", OPAQUE_HDR "Content-ID: PAY ion\r\n\r\nMAMCAQU=\r\n", "Content-ID"},
+    {"unknown parameter", "Content-Type: multipart/signed; x-note=WIRE;\r\n"
+     " protocol=\"application/pgp-signature\"; boundary=\"S\"\r\n\r\n" BODY("", PGPSIG, ""),
+     "Content-Type"},
+    {"comment in the type", "Content-Type: multipart/signed (WIRE 9999);\r\n"
+     " protocol=\"application/pgp-signature\"; boundary=\"S\"\r\n\r\n" BODY("", PGPSIG, ""),
+     "Content-Type"},
+    {"opaque, openssl's wrapper", "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
+     "Content-Type: application/pkcs7-mime; smime-type=signed-data; name=\"smime.p7m\"\r\n"
+     "Content-Transfer-Encoding: base64\r\n\r\nMAMCAQU=\r\n", NULL},
+    {"opaque, description with words", OPAQUE_HDR "Content-Description: WIRE 9999\r\n\r\n"
+     "MAMCAQU=\r\n", "Content-Description"},
+    {"opaque, forged first block", "Content-Description: ion: attachment; filename=\"smime.p7m\"\r\n"
+     OPAQUE_HDR "\r\nMAMCAQU=\r\n", "Content-Description"},
+    {"opaque, two dispositions", OPAQUE_HDR "Content-Disposition: attachment\r\n"
+     "Content-Disposition: inline\r\n\r\nMAMCAQU=\r\n", "Content-Disposition"},
 };
 
 START_TEST(cover)
