@@ -290,7 +290,7 @@ cm_stat cm_msg_body(cm_msg *m, const void *p, size_t n)
         return CM_OK;       /* keep counting, stop storing */
     if (cm_spool_write(m->body, p, n) < 0) {
         cm_log_errno("%s: spooling message body in %s", CM_QID(&m->ctx), m->ctx.cfg->spool_dir);
-        return fail(m, errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL);
+        return fail(m, cm_stat_of_errno(errno));
     }
     return CM_OK;
 }

@@ -133,7 +133,7 @@ static cm_stat verify_inner(outmsg *o)
         /* Ours, whatever the engine made of it: never "bad signature". */
         errno = pr.err;
         cm_log_errno("%s: reading the signed part from the spool", CM_QID(&o->m->ctx));
-        st = pr.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        st = cm_stat_of_errno(pr.err);
     }
     if (st == CM_OK && cm_digest_final(pr.dg, dg) < 0)
         st = CM_ERR_NOMEM;
@@ -179,7 +179,7 @@ static cm_stat verify_opaque(outmsg *o)
     if (d.err != 0) {
         errno = d.err;
         cm_log_errno("%s: reading the signed data from the spool", CM_QID(&o->m->ctx));
-        st = d.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        st = cm_stat_of_errno(d.err);
     }
     if (st == CM_OK && cm_digest_final(wr.arg, dg) < 0)
         st = CM_ERR_NOMEM;

@@ -75,12 +75,12 @@ cm_stat cm_engine_io_status(const cm_engine_io *io, const cm_msgctx *mc, const c
     if (io->write_errno != 0) {
         errno = io->write_errno;
         cm_log_errno("%s: %s: writing the output", qid, what);
-        return io->write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        return cm_stat_of_errno(io->write_errno);
     }
     if (io->read_errno != 0) {
         errno = io->read_errno;
         cm_log_errno("%s: %s: reading the input", qid, what);
-        return io->read_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        return cm_stat_of_errno(io->read_errno);
     }
     return CM_OK;
 }

@@ -13,11 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static cm_stat spool_err(void)
-{
-    return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-}
-
 static int is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -340,10 +335,10 @@ static cm_stat multipart_signed(const cm_stripped *x, cm_spool *plain, char *why
     if ((st = signed_header(x, why, len)) != CM_OK)
         return st;
     if ((r = preamble_ok(plain, &x->preamble)) <= 0)
-        return r < 0 ? spool_err()
+        return r < 0 ? cm_stat_of_errno(errno)
                : uncovered(why, len, "text before the signed part (the %s)", "preamble");
     if ((r = range_ws(plain, &x->epilogue)) <= 0)
-        return r < 0 ? spool_err()
+        return r < 0 ? cm_stat_of_errno(errno)
                : uncovered(why, len, "text after the signed part (the %s)", "epilogue");
     return signature_part(x, why, len);
 }
@@ -371,7 +366,7 @@ static cm_stat opaque(const cm_stripped *x, cm_spool *plain, char *why, size_t l
     cm_der_reader_free(&d);
     if (n < 0 || d.err != 0) {
         errno = d.err ? d.err : EIO;
-        return spool_err();
+        return cm_stat_of_errno(errno);
     }
     return ok ? CM_OK : uncovered(why, len, "content %s, or signed data that cannot be read",
                                   "after the signed data");

@@ -59,7 +59,7 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cons
         /* Ours, whatever the engine made of it: never "damaged" (5xx). */
         errno = c.err;
         cm_log_errno("%s: decryption: reading the ciphertext from the spool", CM_QID(mc));
-        st = c.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        st = cm_stat_of_errno(c.err);
     }
     if (st == CM_OK && cm_digest_final(dg, out->digest) < 0)
         st = CM_ERR_NOMEM;

@@ -148,7 +148,7 @@ static cm_stat encrypt_armored(const cm_engine_ops *ops, cm_engine_session *s,
     if (cm_armorw_finish(&k->armor, &k->tmp) < 0)
         return CM_ERR_NOMEM;
     if (cm_spool_write_buf(k->out, &k->tmp) < 0)
-        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        return cm_stat_of_errno(errno);
     return CM_OK;
 }
 
@@ -177,7 +177,7 @@ cm_stat cm_pgpmime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const
     if ((st = encrypt_armored(ops, s, mc, in, env->boundary, &sink)) != CM_OK)
         ;
     else if (cm_pgpmime_end(env->boundary, out) < 0)
-        st = errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        st = cm_stat_of_errno(errno);
     cm_buf_free(&sink.tmp);
     return st;
 }

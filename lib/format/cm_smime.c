@@ -61,11 +61,6 @@ static int output_ok(const cm_msgctx *mc, const der_sink *d)
     return 0;
 }
 
-static cm_stat write_status(void)
-{
-    return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-}
-
 cm_stat cm_smime_envelope(const cm_msgctx *mc, cm_envelope *env)
 {
     const int auth = mc->cfg->smime_cipher == CM_SMIME_AES256_GCM;
@@ -104,7 +99,7 @@ cm_stat cm_smime_encrypt(const cm_engine_ops *ops, cm_engine_session *s, const c
     else if (cm_b64enc_finish(&sink.enc, &sink.tmp) < 0)
         st = CM_ERR_NOMEM;
     else if (cm_spool_write_buf(sink.out, &sink.tmp) < 0)
-        st = write_status();
+        st = cm_stat_of_errno(errno);
     cm_buf_free(&sink.tmp);
     return st;
 }

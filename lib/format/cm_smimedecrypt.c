@@ -78,7 +78,7 @@ cm_stat cm_smime_decrypt(const cm_engine_ops *ops, cm_engine_session *s, const c
         /* Ours, whatever the engine made of it: never "damaged" (5xx). */
         errno = d.err;
         cm_log_errno("%s: S/MIME decryption: reading the ciphertext from the spool", CM_QID(mc));
-        st = d.err == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        st = cm_stat_of_errno(d.err);
     }
     cm_plainsink_free(&ps);
     cm_der_reader_free(&d);

@@ -26,11 +26,6 @@ void cm_stripped_free(cm_stripped *x)
     cm_buf_free(&x->sig);
 }
 
-static cm_stat spool_err(void)
-{
-    return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
-}
-
 /* The charset of the outer Content-Type, if it names one. */
 static cm_stat outer_charset(const cm_hdrs *outer, char **cs)
 {
@@ -72,7 +67,7 @@ static cm_stat inline_fields(cm_stripped *x, cm_spool *plain, const cm_hdrs *out
         off += (uint64_t) n;
     }
     if (n < 0)
-        return spool_err();
+        return cm_stat_of_errno(errno);
     if ((st = outer_charset(outer, &cs)) != CM_OK)
         return st;
     if (cm_buf_printf(&v, " text/plain; charset=\"%s\"", cs ? cs : eight ? "utf-8" : "us-ascii") < 0)
@@ -120,7 +115,7 @@ static cm_stat read_sigpart(cm_stripped *x, cm_spool *plain, const cm_part64 *p,
     if ((n = cm_spool_read_full_at(plain, p->off, b.data, (size_t) p->len)) < 0
         || (uint64_t) n != p->len) {
         cm_buf_free(&b);
-        return n < 0 ? spool_err() : CM_ERR_SPOOL;
+        return n < 0 ? cm_stat_of_errno(errno) : CM_ERR_SPOOL;
     }
     b.len = (size_t) n;
     if (cm_hdrs_parse(&x->shdrs, (unsigned char *) b.data, b.len, 1, &body_off, &st) == CM_HPARSE_DONE
@@ -170,7 +165,7 @@ static cm_stat part_header(cm_spool *plain, uint64_t off, uint64_t avail, cm_hdr
         return CM_ERR_NOMEM;
     if ((n = cm_spool_read_full_at(plain, off, b.data, len)) < 0 || (size_t) n != len) {
         cm_buf_free(&b);
-        return n < 0 ? spool_err() : CM_ERR_SPOOL;
+        return n < 0 ? cm_stat_of_errno(errno) : CM_ERR_SPOOL;
     }
     r = cm_hdrs_parse(h, (unsigned char *) b.data, len, len < want, body_off, &st);
     cm_buf_free(&b);
@@ -230,7 +225,7 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
         off += (uint64_t) n;
     }
     if (n < 0)
-        return spool_err();
+        return cm_stat_of_errno(errno);
     cm_mime_scan_finish(&sc);
     if (sc.n != 2 || sc.extra != 0 || !sc.closed || !sc.parts[0].complete || !sc.parts[1].complete)
         return CM_OK;
@@ -447,8 +442,8 @@ cm_stat cm_strip_body(const cm_stripped *x, cm_spool *plain, cm_spool *out)
 
     while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
         if (cm_spool_write(out, buf, (size_t) n) < 0)
-            return spool_err();
+            return cm_stat_of_errno(errno);
         off += (uint64_t) n;
     }
-    return n < 0 ? spool_err() : CM_OK;
+    return n < 0 ? cm_stat_of_errno(errno) : CM_OK;
 }

@@ -1,6 +1,7 @@
 /* cm_status - one status enum; one table from status to SMTP reply and exit code. */
 #include "cm_status.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -96,6 +97,11 @@ const cm_stat_info *cm_stat_lookup(cm_stat stat)
     if ((unsigned) stat >= CM_STAT_COUNT)
         stat = CM_ERR_INTERNAL;
     return &cm_stat_table[stat];
+}
+
+cm_stat cm_stat_of_errno(int e)
+{
+    return e == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
 }
 
 void cm_stat_reply(cm_stat stat, int on_error_reject, const char *detail,

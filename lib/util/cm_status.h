@@ -64,6 +64,11 @@ typedef struct cm_stat_info {
 
 const cm_stat_info *cm_stat_lookup(cm_stat stat);
 
+/* The status of a failed spool or I/O step, from its errno: ENOMEM is
+ * CM_ERR_NOMEM, anything else CM_ERR_SPOOL (both 4xx: ours, never the
+ * message's). */
+cm_stat cm_stat_of_errno(int e);
+
 /* An SMTP reply for stat. on_error_reject turns an internal error into a
  * permanent refusal (OnError reject). detail, if non-NULL, is appended after
  * ": ". Unprintable bytes in detail become '?'. The result is a complete

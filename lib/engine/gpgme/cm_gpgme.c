@@ -330,7 +330,7 @@ static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     } else if (k.write_errno != 0) {
         errno = k.write_errno;
         cm_log_errno("%s: encryption: writing the ciphertext", qid);
-        st = k.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        st = cm_stat_of_errno(k.write_errno);
     } else if (res != NULL && res->invalid_recipients != NULL) {
         cm_log_error("%s: encryption refused key %s: %s", qid,
                      res->invalid_recipients->fpr ? res->invalid_recipients->fpr : "?",

@@ -475,7 +475,7 @@ cm_stat cm_gpgme_decrypt_verify(cm_engine_session *s, cm_reader *in, cm_writer *
     if (k.write_errno != 0) {
         errno = k.write_errno;
         cm_log_errno("%s: decryption: writing the plaintext", qid);
-        return k.write_errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
+        return cm_stat_of_errno(k.write_errno);
     }
     if (ds.okay && ds.end && ds.info && !ds.failed && !ds.badmdc && !ds.error && !ds.failure
         && !ds.nodata && !ds.no_integrity && ge == 0 && ds.begin == 1 && ds.plaintexts == 1) {
