@@ -14,6 +14,7 @@
 #include "cm_log.h"
 #include "cm_pgpdecrypt.h"
 #include "cm_replay.h"
+#include "cm_sigcheck.h"
 #include "cm_rewrite.h"
 #include "cm_smimedecrypt.h"
 #include "cm_strip.h"
@@ -32,163 +33,9 @@ typedef struct outmsg {
     cm_pgp_plain pp;        /* the plaintext (and, OpenPGP, the signatures made with it) */
     int authenticated;      /* S/MIME: the encryption had integrity (AuthEnvelopedData) */
     cm_stripped x;
-    cm_sigs sigs;           /* every signature: made with the encryption, then inner */
-    unsigned char digests[CM_SIGS_MAX][CM_DIGEST_LEN];     /* of what each one signed */
-    size_t sig_engine[CM_SIGS_MAX];                         /* the engine that checked it */
+    cm_sigset ss;           /* every signature: made with the encryption, then inner */
     const char *trace;
 } outmsg;
-
-/* The engine for OpenPGP (class CM_KEY_OPENPGP) or S/MIME, or -1. */
-static int engine_for(const cm_msg *m, cm_key_class cls)
-{
-    size_t e;
-
-    if (cls == CM_KEY_OPENPGP && !cm_config_has_keyring(m->ctx.cfg))
-        return -1;
-    for (e = 0; e < m->engines->n; e++)
-        if (m->engines->v[e].ops->key_class == cls && m->engines->v[e].ops->verify_detached != NULL)
-            return (int) e;
-    return -1;
-}
-
-/* Keep the verdicts in add (checked by engine e, over content digested
- * to dg) after those o has. */
-static void keep_sigs(outmsg *o, const cm_sigs *add, size_t e, const unsigned char *dg)
-{
-    size_t i;
-
-    o->sigs.seen += add->seen;
-    for (i = 0; i < add->n && o->sigs.n < CM_SIGS_MAX; i++) {
-        memcpy(o->digests[o->sigs.n], dg, CM_DIGEST_LEN);
-        o->sig_engine[o->sigs.n] = e;
-        o->sigs.v[o->sigs.n++] = add->v[i];
-    }
-}
-
-/* A signature no engine here can check (OpenPGP inside S/MIME on a site
- * without a keyring): one that cannot be checked. */
-static void unchecked(outmsg *o, const char *why)
-{
-    cm_sigs one;
-
-    memset(&one, 0, sizeof(one));
-    one.seen = one.n = 1;
-    one.v[0].status = CM_SIG_ERROR;
-    one.v[0].created = -1;
-    snprintf(one.v[0].note, sizeof(one.v[0].note), "%s", why);
-    keep_sigs(o, &one, o->e, o->digests[0]);
-}
-
-/* The signed part of an inner multipart/signed, read for verification
- * and digested on the way. A failed read is kept: the engine would take
- * the cut-short part for a signature that does not verify. */
-typedef struct part_reader {
-    cm_spool_range r;
-    cm_digest *dg;
-    int err;                /* errno of the first failure, 0 if none */
-} part_reader;
-
-static ssize_t part_read(void *arg, void *buf, size_t n)
-{
-    part_reader *p = arg;
-    ssize_t got = cm_spool_range_read(&p->r, buf, n);
-
-    if (got > 0 && cm_digest_update(p->dg, buf, (size_t) got) < 0) {
-        errno = ENOMEM;
-        got = -1;
-    }
-    if (got < 0 && p->err == 0)
-        p->err = errno ? errno : EIO;
-    return got;
-}
-
-/* Append the inner detached signature's verdicts to o->sigs, checked by
- * the engine of its kind. */
-static cm_stat verify_inner(outmsg *o)
-{
-    int e = engine_for(o->m, o->x.sig_cms ? CM_KEY_SMIME : CM_KEY_OPENPGP);
-    cm_reader rd = {part_read, NULL, NULL};
-    unsigned char dg[CM_DIGEST_LEN];
-    const cm_engine_ops *ops;
-    cm_engine_session *s;
-    part_reader pr;
-    cm_sigs inner;
-    cm_stat st;
-
-    if (e < 0) {
-        unchecked(o, "an OpenPGP signature, and the gateway has no OpenPGP keyring");
-        return CM_OK;
-    }
-    ops = o->m->engines->v[e].ops;
-    if ((st = cm_msg_session(o->m, (size_t) e, &s)) != CM_OK)
-        return st;
-
-    cm_spool_range_init(&pr.r, o->pp.plain, o->x.signed_part.off, o->x.signed_part.len);
-    pr.err = 0;
-    if ((pr.dg = cm_digest_new()) == NULL)
-        return CM_ERR_NOMEM;
-    rd.arg = &pr;
-    st = ops->verify_detached(s, &rd, o->x.sig.data, o->x.sig.len, &inner);
-    if (pr.err != 0) {
-        /* Ours, whatever the engine made of it: never "bad signature". */
-        errno = pr.err;
-        cm_log_errno("%s: reading the signed part from the spool", CM_QID(&o->m->ctx));
-        st = cm_stat_of_errno(pr.err);
-    }
-    if (st == CM_OK && cm_digest_final(pr.dg, dg) < 0)
-        st = CM_ERR_NOMEM;
-    cm_digest_free(pr.dg);
-    if (st != CM_OK)
-        return st;
-    keep_sigs(o, &inner, (size_t) e, dg);
-    return CM_OK;
-}
-
-/* S/MIME opaque signed data's content: digested, not kept (the signed
- * data itself goes out, intact). */
-static int digest_write(void *arg, const void *buf, size_t n)
-{
-    if (cm_digest_update(arg, buf, n) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
-    return 0;
-}
-
-/* Append the verdicts of the entity's opaque signed data to o->sigs. */
-static cm_stat verify_opaque(outmsg *o)
-{
-    int e = engine_for(o->m, CM_KEY_SMIME);
-    unsigned char dg[CM_DIGEST_LEN];
-    cm_der_reader d;
-    cm_reader rd = {cm_der_reader_read, NULL, &d};
-    cm_writer wr = {digest_write, NULL};
-    cm_engine_session *s;
-    cm_sigs inner;
-    cm_stat st;
-
-    if (e < 0)
-        return CM_ERR_INTERNAL;     /* the registry always has it */
-    if ((st = cm_msg_session(o->m, (size_t) e, &s)) != CM_OK)
-        return st;
-    if ((wr.arg = cm_digest_new()) == NULL)
-        return CM_ERR_NOMEM;
-    cm_der_reader_init(&d, o->pp.plain, o->x.opaque_body.off, o->x.opaque_body.len,
-                       o->x.opaque_b64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY);
-    st = o->m->engines->v[e].ops->decrypt_verify(s, &rd, &wr, &inner);
-    if (d.err != 0) {
-        errno = d.err;
-        cm_log_errno("%s: reading the signed data from the spool", CM_QID(&o->m->ctx));
-        st = cm_stat_of_errno(d.err);
-    }
-    if (st == CM_OK && cm_digest_final(wr.arg, dg) < 0)
-        st = CM_ERR_NOMEM;
-    cm_digest_free(wr.arg);
-    cm_der_reader_free(&d);
-    if (st == CM_OK)
-        keep_sigs(o, &inner, (size_t) e, dg);
-    return st;
-}
 
 /* The signature gate, then (by the caller, last) the replay cache. */
 static cm_stat gate(outmsg *o, char *detail, size_t dlen)
@@ -231,13 +78,13 @@ static cm_stat gate(outmsg *o, char *detail, size_t dlen)
             return CM_ERR_NOMEM;
         }
     }
-    for (i = 0; i < o->sigs.n && st == CM_OK; i++)
-        if (o->sigs.v[i].fpr[0] && o->m->sender != NULL
-            && (st = cm_msg_session(o->m, o->sig_engine[i], &s)) == CM_OK)
-            st = o->m->engines->v[o->sig_engine[i]].ops->key_has_addr(s, o->sigs.v[i].fpr,
+    for (i = 0; i < o->ss.sigs.n && st == CM_OK; i++)
+        if (o->ss.sigs.v[i].fpr[0] && o->m->sender != NULL
+            && (st = cm_msg_session(o->m, o->ss.engine[i], &s)) == CM_OK)
+            st = o->m->engines->v[o->ss.engine[i]].ops->key_has_addr(s, o->ss.sigs.v[i].fpr,
                                                                        o->m->sender, &owns[i]);
     if (st == CM_OK) {
-        in.sigs = &o->sigs;
+        in.sigs = &o->ss.sigs;
         in.owns = owns;
         in.sender = o->m->sender ? o->m->sender : "";
         in.from = from;
@@ -258,10 +105,10 @@ static cm_stat record(outmsg *o)
     cm_stat st;
     size_t i;
 
-    for (i = 0; i < o->sigs.n; i++) {
-        const cm_sig *sg = &o->sigs.v[i];
+    for (i = 0; i < o->ss.sigs.n; i++) {
+        const cm_sig *sg = &o->ss.sigs.v[i];
 
-        if (cm_replay_id_make(sg->fpr, sg->created, o->digests[i], &id) < 0)
+        if (cm_replay_id_make(sg->fpr, sg->created, o->ss.digests[i], &id) < 0)
             return CM_ERR_NOMEM;
         /* Kept while the gate could still accept it: SignatureMaxAge, and
          * the slack for clocks on either side. */
@@ -275,11 +122,11 @@ static cm_stat record(outmsg *o)
 
 static void log_signers(const outmsg *o, const char *verdict, const char *detail)
 {
-    const char *fpr = o->sigs.n > 0 && o->sigs.v[0].fpr[0] ? o->sigs.v[0].fpr
-                      : o->sigs.n > 0 && o->sigs.v[0].keyid[0] ? o->sigs.v[0].keyid : "none";
+    const char *fpr = o->ss.sigs.n > 0 && o->ss.sigs.v[0].fpr[0] ? o->ss.sigs.v[0].fpr
+                      : o->ss.sigs.n > 0 && o->ss.sigs.v[0].keyid[0] ? o->ss.sigs.v[0].keyid : "none";
 
     cm_log_info("%s: outbound gate: signer %s%s: %s%s%s", CM_QID(&o->m->ctx), fpr,
-                o->sigs.n > 1 ? " (and others)" : "", verdict, detail[0] ? ": " : "", detail);
+                o->ss.sigs.n > 1 ? " (and others)" : "", verdict, detail[0] ? ": " : "", detail);
 }
 
 /* OpportunisticEncryption, and every recipient has a key: encrypt. Says
@@ -334,7 +181,6 @@ static cm_stat decrypt(outmsg *o, cm_enc_kind kind, const cm_detect_where *w)
 {
     cm_msg *m = o->m;
     const cm_engine_ops *ops = m->engines->v[o->e].ops;
-    size_t i;
     cm_stat st;
 
     if (kind == CM_ENC_SMIME)
@@ -342,11 +188,7 @@ static cm_stat decrypt(outmsg *o, cm_enc_kind kind, const cm_detect_where *w)
                                 &o->authenticated);
     if ((st = cm_pgp_decrypt(ops, o->s, &m->ctx, m->body, w, &o->pp)) != CM_OK || !o->pp.ours)
         return st;
-    o->sigs = o->pp.sigs;
-    for (i = 0; i < o->sigs.n; i++) {
-        memcpy(o->digests[i], o->pp.digest, CM_DIGEST_LEN);
-        o->sig_engine[i] = o->e;
-    }
+    cm_sigset_keep(&o->ss, &o->pp.sigs, o->e, o->pp.digest);
     return CM_OK;
 }
 
@@ -358,7 +200,7 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     cm_spool *body = NULL;
     outmsg o;
     cm_stat st;
-    int e = engine_for(m, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP), encrypted = 0;
+    int e = cm_sigcheck_engine(m, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP), encrypted = 0;
 
     *done = 0;
     if (e < 0 || (smime ? cfg->gateway_certificates.n : cfg->gateway_keys.n) == 0)
@@ -383,9 +225,7 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
         goto refuse;
     if ((st = cm_strip_parse(&o.x, o.pp.plain, kind == CM_ENC_PGP_INLINE, &m->hdrs)) != CM_OK)
         goto refuse;
-    if (o.x.is_signed && (st = verify_inner(&o)) != CM_OK)
-        goto refuse;
-    if (o.x.opaque && (st = verify_opaque(&o)) != CM_OK)
+    if ((st = cm_sigcheck_structure(m, &o.x, o.pp.plain, o.e, &o.ss)) != CM_OK)
         goto refuse;
     if (smime && !o.authenticated && !cfg->require_signature) {
         /* EnvelopedData (CBC) has no integrity of its own; the signature
@@ -412,7 +252,7 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
             goto refuse;
         }
     } else {
-        o.sigs.n = 0;       /* RequireSignature no: nothing to remember */
+        o.ss.sigs.n = 0;       /* RequireSignature no: nothing to remember */
     }
     if ((body = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
         st = CM_ERR_NOMEM;
@@ -428,7 +268,7 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
      * recipients sends the same message again, and it must arrive. */
     if (!res->refuse && !(m->local == 1 && encrypted) && (st = record(&o)) != CM_OK) {
         if (st == CM_GATE_REPLAY)
-            snprintf(detail, sizeof(detail), "signature by %s", o.sigs.v[0].fpr);
+            snprintf(detail, sizeof(detail), "signature by %s", o.ss.sigs.v[0].fpr);
         log_signers(&o, "refused", st == CM_GATE_REPLAY ? "seen before" : "replay cache failed");
         goto refuse;
     }
