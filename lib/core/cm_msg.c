@@ -101,100 +101,10 @@ cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
     return CM_OK;
 }
 
-cm_stat cm_msg_session(cm_msg *m, size_t e, cm_engine_session **s)
-{
-    const cm_engine_ref *r = &m->engines->v[e];
-    cm_stat st;
-
-    if (m->sess[e] == NULL && (st = r->ops->session_new(r->engine, &m->ctx, &m->sess[e])) != CM_OK)
-        return st;
-    *s = m->sess[e];
-    return CM_OK;
-}
-
-/* Engine e's key for addr, or with RecipientDelimiter its base address's. */
-static cm_stat engine_key(cm_msg *m, size_t e, const char *addr, const cm_key **key)
-{
-    const cm_engine_ref *r = &m->engines->v[e];
-    cm_engine_session *sess;
-    char *base;
-    cm_stat st;
-
-    if ((st = cm_msg_session(m, e, &sess)) != CM_OK)
-        return st;
-    if ((st = r->ops->lookup(m->sess[e], addr, key)) != CM_OK || *key != NULL)
-        return st;
-    /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
-    switch (cm_addr_base(addr, m->ctx.cfg->recipient_delimiter, &base)) {
-    case 0:
-        return CM_OK;
-    case -1:
-        return CM_ERR_NOMEM;
-    default:
-        break;
-    }
-    if ((st = r->ops->lookup(m->sess[e], base, key)) == CM_OK && *key != NULL)
-        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(&m->ctx), addr, base);
-    free(base);
-    return st;
-}
-
-/* Does engine e take part in lookups? An OpenPGP engine not where the
- * site has no keyring (KeyringDir none): its answer is "no key". */
-static int engine_used(const cm_msg *m, size_t e)
-{
-    return m->engines->v[e].ops->key_class != CM_KEY_OPENPGP || cm_config_has_keyring(m->ctx.cfg);
-}
-
-/* The first engine with a key for addr: *which, or -1 if none has one.
- * OpenPGP is asked first (SPEC §3.2), S/MIME first for the addresses and
- * domains of PreferSMIME. */
-static cm_stat find_key(cm_msg *m, const char *addr, int *which, const cm_key **key)
-{
-    int smime_first = cm_config_prefers_smime(m->ctx.cfg, addr), pass;
-    size_t e;
-    cm_stat st;
-
-    *which = -1;
-    *key = NULL;
-    for (pass = 0; pass < 2; pass++)
-        for (e = 0; e < m->engines->n; e++) {
-            /* Pass 0 asks the preferred class, pass 1 the others. */
-            if ((m->engines->v[e].ops->key_class == CM_KEY_SMIME) != (smime_first == !pass)
-                || !engine_used(m, e))
-                continue;
-            if ((st = engine_key(m, e, addr, key)) != CM_OK)
-                return st;
-            if (*key != NULL) {
-                *which = (int) e;
-                return CM_OK;
-            }
-        }
-    return CM_OK;
-}
-
-/* The class of the keys accepted so far, CM_KEY_NONE if none has one. */
 /* A key class as the log names it. */
 static const char *class_name(cm_key_class c)
 {
     return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";
-}
-
-static cm_key_class keyed_class(const cm_msg *m)
-{
-    int e = cm_msg_engine(m);
-
-    return e < 0 ? CM_KEY_NONE : m->engines->v[e].ops->key_class;
-}
-
-int cm_msg_engine(const cm_msg *m)
-{
-    size_t e;
-
-    for (e = 0; e < m->engines->n; e++)
-        if (m->nkeyed[e] > 0)
-            return (int) e;
-    return -1;
 }
 
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
@@ -224,7 +134,7 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     }
     as_inbound = m->dir == CM_DIR_INBOUND || m->local == 1;
     if (as_inbound || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {
-        if ((st = find_key(m, addr, &e, &key)) != CM_OK)
+        if ((st = cm_msg_find_key(m, addr, &e, &key)) != CM_OK)
             goto failed;
         cls = key != NULL ? m->engines->v[e].ops->key_class : CM_KEY_NONE;
         /* Under split, a transaction keeps to the class of its first
@@ -233,10 +143,10 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
          * one format: recipients with keys of another class wait. */
         if ((as_inbound
              && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls))
-            || (cls != CM_KEY_NONE && keyed_class(m) != CM_KEY_NONE && keyed_class(m) != cls)) {
+            || (cls != CM_KEY_NONE && cm_msg_keyed_class(m) != CM_KEY_NONE && cm_msg_keyed_class(m) != cls)) {
             cm_log_info("%s: recipient <%s> deferred: its key class is %s, the transaction's %s",
                         CM_QID(&m->ctx), addr, class_name(cls),
-                        class_name(keyed_class(m) != CM_KEY_NONE ? keyed_class(m) : m->first_class));
+                        class_name(cm_msg_keyed_class(m) != CM_KEY_NONE ? cm_msg_keyed_class(m) : m->first_class));
             free(addr);
             return CM_SPLIT_CLASS;
         }
@@ -312,9 +222,7 @@ void cm_msg_eom(cm_msg *m, cm_result *res)
     memset(res, 0, sizeof(*res));
     if (m->sticky != CM_OK)
         cm_result_refuse(res, m->sticky, NULL);
-    else if (m->dir == CM_DIR_OUTBOUND)
-        cm_outbound_eom(m, res);
-    else
+    else if (m->dir != CM_DIR_OUTBOUND || cm_outbound_eom(m, res) == CM_PHASE_INBOUND)
         cm_inbound_eom(m, res);
     cm_log_info("%s: %s (%s) from=<%s> nrcpt=%zu size=%llu: %s%s%s%s", qid,
                 cm_direction_name(m->dir), m->dir_why, m->sender ? m->sender : "",

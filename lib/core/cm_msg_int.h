@@ -30,22 +30,33 @@ struct cm_msg {
     cm_stat sticky;         /* first internal error; the message fails with it */
 };
 
-/* The pipelines, one per direction: decide and, if need be, rewrite. */
+/* The pipelines, one per direction: decide and, if need be, rewrite.
+ * cm_msg_eom picks one by direction, as Postfix's cleanup picks its next
+ * phase: the outbound pipeline may answer that the message goes on as
+ * inbound mail (its recipients are local, or nothing of it is for the
+ * gateway and they are), and never calls the inbound one itself. */
+typedef enum cm_phase { CM_PHASE_DONE, CM_PHASE_INBOUND } cm_phase;
 void cm_inbound_eom(cm_msg *m, cm_result *res);
-void cm_outbound_eom(cm_msg *m, cm_result *res);
+cm_phase cm_outbound_eom(cm_msg *m, cm_result *res);
 
-/* Encrypt the entity of ehdrs (its Content-* fields) and ebody to the
+/* The steps both take (cm_steps.c). Encrypt the entity of ehdrs (its Content-* fields) and ebody to the
  * recipients' keys; the edits are for the message's own header. */
 void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result *res);
 /* Already-encrypted detection over the whole body; where (may be NULL)
  * says where the ciphertext lies. CM_OK or the status to refuse with. */
 cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where);
-/* Engine e's session for this message, made on first use. */
-cm_stat cm_msg_session(cm_msg *m, size_t e, cm_engine_session **s);
 
+/* Sessions and lookups (cm_session.c). Engine e's session for this
+ * message, made on first use. */
+cm_stat cm_msg_session(cm_msg *m, size_t e, cm_engine_session **s);
+/* The first engine with a key for addr: *which, or -1 if none has one.
+ * OpenPGP is asked first (SPEC §3.2), S/MIME first for the addresses and
+ * domains of PreferSMIME. */
+cm_stat cm_msg_find_key(cm_msg *m, const char *addr, int *which, const cm_key **key);
 /* The engine whose keys the transaction's recipients have (split keeps it
- * to one), or -1 if none has any. */
+ * to one), or -1 if none has any; and its class, CM_KEY_NONE if none. */
 int cm_msg_engine(const cm_msg *m);
+cm_key_class cm_msg_keyed_class(const cm_msg *m);
 
 /* Result building (cm_result.c). */
 /* Refuse with st's reply (detail appended); drops any edits or body. */

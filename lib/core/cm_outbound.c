@@ -283,44 +283,42 @@ out:
     cm_spool_free(o.pp.plain);
 }
 
-void cm_outbound_eom(cm_msg *m, cm_result *res)
+cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
 {
     cm_detect_where w;
     cm_enc_kind kind;
     cm_stat st;
     int done = 0;
 
-    if (m->rcpts.n == 0 || (m->oversize && m->local == 1)) {
-        cm_inbound_eom(m, res);     /* the same answers */
-        return;
-    }
+    if (m->rcpts.n == 0 || (m->oversize && m->local == 1))
+        return CM_PHASE_INBOUND;    /* the same answers */
     if (m->oversize) {
         /* Too large to handle, for external recipients: as it is, as
          * before outbound was built. OversizeAction guards mailboxes; a
          * 4xx here would only hold the message until it bounced. */
         res->trace = "outbound passed oversize";
-        return;
+        return CM_PHASE_DONE;
     }
     if (m->local != 1 && !m->ctx.cfg->opportunistic && m->ctx.cfg->gateway_keys.n == 0
         && m->ctx.cfg->gateway_certificates.n == 0) {
         /* Nothing to decrypt, nothing to encrypt: no need to read it. */
         res->trace = "outbound passed";
-        return;
+        return CM_PHASE_DONE;
     }
     if ((st = cm_msg_detect(m, &kind, &w)) != CM_OK) {
         cm_result_refuse(res, st, NULL);
-        return;
+        return CM_PHASE_DONE;
     }
     if (kind != CM_ENC_NONE) {
         strip(m, res, kind, &w, &done);
         if (done)
-            return;
+            return CM_PHASE_DONE;
     }
-    if (m->local == 1) {
-        cm_inbound_eom(m, res);     /* local recipients: as inbound */
-    } else if (kind == CM_ENC_NONE && opportunistic(m, "as written")) {
+    if (m->local == 1)
+        return CM_PHASE_INBOUND;    /* local recipients: as inbound */
+    if (kind == CM_ENC_NONE && opportunistic(m, "as written"))
         cm_msg_encrypt(m, &m->hdrs, m->body, res);
-    } else {
+    else
         res->trace = "outbound passed";
-    }
+    return CM_PHASE_DONE;
 }
