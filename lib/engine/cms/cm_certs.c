@@ -1,10 +1,12 @@
 /* cm_certs - the S/MIME recipients' certificates: load and index. */
 #include "cm_certs.h"
+#include "cm_file.h"
 #include "cm_log.h"
 #include "cm_x509.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,10 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+
+/* The largest certificate file read (a bundle such as ca-certificates.crt
+ * is a few hundred KiB). */
+#define CERT_MAX_FILE (64L * 1024 * 1024)
 
 typedef struct cert_entry {
     char *addr;             /* lower case */
@@ -149,21 +155,35 @@ static int index_cert(cm_certs *c, X509 *x, const char *file)
  * CM_ERR_NOMEM. */
 static cm_stat load_file(cm_certs *c, const char *path)
 {
+    struct stat sb;
+    size_t len;
+    char *data;
     BIO *b;
     X509 *x;
-    int n = 0, r = 0;
+    int n = 0, r = cm_file_read(path, CERT_MAX_FILE, &data, &len, &sb);
     unsigned long err;
 
-    ERR_clear_error();
-    if ((b = BIO_new_file(path, "r")) == NULL) {
+    /* Read as every file the administrator hands the gateway is (cm_file):
+     * never waiting on one that became a FIFO since the listing. */
+    if (r == -2) {
+        cm_log_warn("CertificateDir: %s: not a regular file, skipped", path);
+        c->nskipped++;
+        return CM_OK;
+    }
+    if (r < 0) {
         /* Gone since the listing: the directory changed, and the next
          * look reads it again. Anything else would hide a recipient's
          * certificate, and make its mail look keyless. */
         if (errno == ENOENT)
             return CM_OK;
         cm_log_errno("CertificateDir: %s", path);
+        return errno == ENOMEM ? CM_ERR_NOMEM : CM_ERR_CERTS;
+    }
+    ERR_clear_error();
+    if (len > INT_MAX || (b = BIO_new_mem_buf(data, (int) len)) == NULL) {
+        free(data);
         ERR_clear_error();
-        return CM_ERR_CERTS;
+        return CM_ERR_NOMEM;
     }
     while (r >= 0 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
         n++;
@@ -172,6 +192,7 @@ static cm_stat load_file(cm_certs *c, const char *path)
         X509_free(x);
     }
     BIO_free(b);
+    free(data);
     err = ERR_peek_last_error();
     ERR_clear_error();
     if (r < 0)
