@@ -8,7 +8,7 @@ three engines, side by side, never include one another. Then:
 - only milter/ includes libmilter (and, by name, the benchmark's null
   milter, tests/bench/cm_nullmilter.c); the pipe filter (filter/) never;
 - only lib/engine/gpgme includes GPGME, only lib/engine/rnp librnp; OpenSSL
-  only lib/engine/cms and lib/util (digests); LMDB only lib/core/cm_replay.c;
+  only lib/engine/cms and lib/util (digests); LMDB only lib/core/cm_replaydb.c;
 - only the registry (lib/engines) names a concrete engine's header, and no
   file outside an engine includes that engine's private header;
 - the include graph has no cycle;
@@ -73,8 +73,8 @@ for path, incs in files.items():
         problems.append("%s includes OpenSSL: only lib/engine/cms and lib/util may" % path)
     if "gcrypt.h" in system:
         problems.append("%s includes libgcrypt, which the project no longer links" % path)
-    if path != "lib/core/cm_replay.c" and "lmdb.h" in system:
-        problems.append("%s includes LMDB: only the replay cache (lib/core/cm_replay.c) may" % path)
+    if path != "lib/core/cm_replaydb.c" and "lmdb.h" in system:
+        problems.append("%s includes LMDB: only the replay cache (lib/core/cm_replaydb.c) may" % path)
     for dep in graph[path]:
         there = folder_of[dep]
         if here is None:

@@ -1,5 +1,7 @@
 /* cm_testreplay - what the replay cache's tests share: a fresh cache
- * directory and an identity made of a fingerprint, a time and a content. */
+ * directory, an identity made of a fingerprint, a time and a content, and
+ * the process's set of environments (rp; rp_close closes them all, as a
+ * process ending does). */
 #ifndef CM_TESTREPLAY_H
 #define CM_TESTREPLAY_H
 
@@ -11,6 +13,21 @@
 
 #define NOW 1800000000
 #define MAP (1024 * 1024)
+
+static cm_replay *test_replay;
+
+static inline cm_replay *rp(void)
+{
+    if (test_replay == NULL)
+        ck_assert_ptr_nonnull(test_replay = cm_replay_new());
+    return test_replay;
+}
+
+static inline void rp_close(void)
+{
+    cm_replay_free(test_replay);
+    test_replay = NULL;
+}
 
 static inline char *cache_dir(char *buf, size_t len)
 {
