@@ -5,8 +5,10 @@
 #ifndef CM_TESTREPLAY_H
 #define CM_TESTREPLAY_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cm_replay.h"
 #include "cm_test.h"
@@ -34,6 +36,18 @@ static inline char *cache_dir(char *buf, size_t len)
     cm_test_path(buf, len, "replay-");
     ck_assert(mkdtemp(buf) != NULL);
     return buf;
+}
+
+/* Remove the environment's files at dir: one still open keeps its data
+ * (its map), one opened afresh starts empty. */
+static inline void remove_cache_files(const char *dir)
+{
+    char path[1024];
+
+    ck_assert((size_t) snprintf(path, sizeof(path), "%s/data.mdb", dir) < sizeof(path));
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert((size_t) snprintf(path, sizeof(path), "%s/lock.mdb", dir) < sizeof(path));
+    ck_assert_int_eq(unlink(path), 0);
 }
 
 static inline cm_replay_id make_id(const char *fpr, int64_t t, int content)

@@ -15,14 +15,16 @@ typedef struct fixture {
     char replay1[600], replay2[600];
 } fixture;
 
-/* Write the file: ReplayCache replay, MissingKeyAction action, then extra. */
-static void write_conf(const fixture *f, const char *replay, const char *action, const char *extra)
+/* Write the file: KeyringDir keyring, ReplayCache replay, MissingKeyAction
+ * action, then extra. */
+static void write_conf(const fixture *f, const char *keyring, const char *replay,
+                       const char *action, const char *extra)
 {
     FILE *fp = fopen(f->conf, "w");
 
     ck_assert_ptr_nonnull(fp);
-    fprintf(fp, "KeyringDir none\nSpoolDir %s\nReplayCache %s\nMissingKeyAction %s\n%s",
-            f->dir, replay, action, extra);
+    fprintf(fp, "KeyringDir %s\nSpoolDir %s\nReplayCache %s\nMissingKeyAction %s\n%s",
+            keyring, f->dir, replay, action, extra);
     ck_assert_int_eq(fclose(fp), 0);
 }
 
@@ -37,7 +39,7 @@ static cm_gateway *start(fixture *f, cm_gateway_kind kind)
     snprintf(f->conf, sizeof(f->conf), "%s/cm.conf", f->dir);
     snprintf(f->replay1, sizeof(f->replay1), "%s/replay1", f->dir);
     snprintf(f->replay2, sizeof(f->replay2), "%s/replay2", f->dir);
-    write_conf(f, f->replay1, "reject", "");
+    write_conf(f, "none", f->replay1, "reject", "");
     cfg = cm_config_load(f->conf, err, sizeof(err));
     ck_assert_msg(cfg != NULL, "%s", err);
     gw = cm_gateway_new(f->conf, cfg, kind, &st, err, sizeof(err));
@@ -63,7 +65,7 @@ START_TEST(reload_takes_the_new_file_and_keeps_a_held_snapshot)
     const cm_config *held = cm_confhold_get(gw->conf);
 
     ck_assert_int_eq(current_action(gw), CM_MISSING_REJECT);
-    write_conf(&f, f.replay1, "pass", "");
+    write_conf(&f, "none", f.replay1, "pass", "");
     ck_assert_uint_eq(cm_gateway_reload(gw), 2);
     ck_assert_int_eq(current_action(gw), CM_MISSING_PASS);
     /* The message under way still reads the file it began with. */
@@ -80,7 +82,7 @@ START_TEST(a_bad_file_keeps_the_configuration_in_use)
     cm_gateway *gw = start(&f, CM_GATEWAY_DAEMON);
     FILE *fp;
 
-    write_conf(&f, f.replay1, "pass", "NoSuchKey yes\n");
+    write_conf(&f, "none", f.replay1, "pass", "NoSuchKey yes\n");
     ck_assert_uint_eq(cm_gateway_reload(gw), 0);
     ck_assert_int_eq(current_action(gw), CM_MISSING_REJECT);
     /* Empty: caught while being written. */
@@ -88,26 +90,14 @@ START_TEST(a_bad_file_keeps_the_configuration_in_use)
     ck_assert_int_eq(fclose(fp), 0);
     ck_assert_uint_eq(cm_gateway_reload(gw), 0);
     /* A KeyringDir that does not exist. */
-    write_conf(&f, f.replay1, "pass", "KeyringDir /nonexistent/cryptmilter-test\n");
+    write_conf(&f, "/nonexistent/cryptmilter-test", f.replay1, "pass", "");
     ck_assert_uint_eq(cm_gateway_reload(gw), 0);
     ck_assert_int_eq(current_action(gw), CM_MISSING_REJECT);
-    write_conf(&f, f.replay1, "pass", "");
+    write_conf(&f, "none", f.replay1, "pass", "");
     ck_assert_uint_eq(cm_gateway_reload(gw), 2);
     cm_gateway_free(gw);
 }
 END_TEST
-
-/* Remove the environment's files at dir: an environment still open keeps
- * its data, one opened afresh starts empty. */
-static void remove_files(const char *dir)
-{
-    char path[700];
-
-    snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    ck_assert_int_eq(unlink(path), 0);
-    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    ck_assert_int_eq(unlink(path), 0);
-}
 
 /* The replay cache is the gateway's: a reload naming another directory
  * closes the old one; one naming the same keeps it open. */
@@ -118,13 +108,13 @@ START_TEST(reload_reopens_the_replay_cache_only_when_it_moved)
     cm_replay_id x = make_id("AAAA", NOW, 1);
 
     ck_assert_int_eq(cm_replay_record(gw->replay, f.replay1, MAP, &x, NOW, NOW, 100, "t"), CM_OK);
-    write_conf(&f, f.replay1, "pass", "");
+    write_conf(&f, "none", f.replay1, "pass", "");
     ck_assert_uint_eq(cm_gateway_reload(gw), 2);
-    remove_files(f.replay1);
+    remove_cache_files(f.replay1);
     ck_assert_int_eq(cm_replay_record(gw->replay, f.replay1, MAP, &x, NOW, NOW, 100, "t"),
                      CM_GATE_REPLAY);
 
-    write_conf(&f, f.replay2, "pass", "");
+    write_conf(&f, "none", f.replay2, "pass", "");
     ck_assert_uint_eq(cm_gateway_reload(gw), 3);
     ck_assert_int_eq(cm_replay_record(gw->replay, f.replay1, MAP, &x, NOW, NOW, 100, "t"), CM_OK);
     cm_gateway_free(gw);

@@ -254,18 +254,6 @@ START_TEST(full_cache_recovers_once_entries_expire)
 }
 END_TEST
 
-/* Remove the environment's files at dir: what is still open keeps the old
- * data (its map), what is opened afresh starts empty. */
-static void remove_files(const char *dir)
-{
-    char path[600];
-
-    snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    ck_assert_int_eq(unlink(path), 0);
-    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    ck_assert_int_eq(unlink(path), 0);
-}
-
 /* A reload that names another directory closes the old environment (it
  * was not in use): used again, it is opened afresh. The directory kept
  * stays open. */
@@ -279,8 +267,8 @@ START_TEST(retire_closes_every_directory_but_the_one_kept)
     ck_assert_int_eq(cm_replay_record(rp(), a, MAP, &x, NOW, NOW, 100, "t"), CM_OK);
     ck_assert_int_eq(cm_replay_record(rp(), b, MAP, &x, NOW, NOW, 100, "t"), CM_OK);
     cm_replay_retire(rp(), b);
-    remove_files(a);
-    remove_files(b);
+    remove_cache_files(a);
+    remove_cache_files(b);
     ck_assert_int_eq(cm_replay_record(rp(), a, MAP, &x, NOW, NOW + 1, 100, "t"), CM_OK);
     ck_assert_int_eq(cm_replay_record(rp(), b, MAP, &x, NOW, NOW + 1, 100, "t"),
                      CM_GATE_REPLAY);
