@@ -2,7 +2,6 @@
 #include "cm_confhold.h"
 #include "cm_config.h"
 #include "cm_gateway.h"
-#include "cm_replay.h"
 #include "cm_log.h"
 #include "cm_milter.h"
 #include "cm_reload.h"
@@ -119,71 +118,10 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-/* Every key the file sets that has no effect yet, loudly. */
-static void warn_unimplemented(const cm_config *cfg)
-{
-    const char *names[64];
-    size_t i, n = cm_config_inert_keys(cfg, names, 64);
-
-    for (i = 0; i < n; i++)
-        cm_log_warn("%s is set but not implemented yet: it has no effect", names[i]);
-    if (!cfg->require_signature)
-        cm_log_warn("RequireSignature no: outbound mail encrypted to the gateway is decrypted "
-                    "without proof of who sent it; anyone who can submit mail can use the "
-                    "gateway to decrypt. Only for sites that authenticate senders otherwise");
-    if (cfg->gateway_keys.n == 0)
-        cm_log_notice("GatewayKeys is empty: outbound mail encrypted to the gateway passes "
-                      "as it is");
-    /* EnvelopedData (CBC) has no integrity of its own: only the signature
-     * gate gives it that, so without the gate it is never decrypted
-     * (cm_outbound's strip). Say so before users find out by 554s. */
-    if (cfg->gateway_certificates.n > 0 && !cfg->require_signature)
-        cm_log_warn("GatewayCertificates with RequireSignature no: S/MIME enveloped-data "
-                    "(AES-CBC, what most clients send) to the gateway will be refused 554 5.7.5, "
-                    "as nothing protects its integrity without the signature gate; only "
-                    "authenticated enveloped-data (AES-GCM, RFC 5083) is decrypted");
-    if (cfg->gateway_certificates.n > 0 && cfg->require_signature && !cfg->trust_anchors[0])
-        cm_log_warn("GatewayCertificates without TrustAnchors: every outbound S/MIME message "
-                    "to the gateway will be refused (no signer can be trusted)");
-}
-
-static char conf_path[PATH_MAX];        /* absolute: the daemon runs in / */
-static cm_gateway *gateway;
-
-/* SIGHUP: read the file into a new configuration aside; on any error keep
- * the one in use. Messages under way finish on the snapshot they took. */
+/* SIGHUP: the runtime reads the file again (cm_gateway_reload). */
 static void reload(void)
 {
-    char err[1024];
-    cm_config *n = cm_config_load(conf_path, err, sizeof(err));
-    const cm_config *old;
-    cm_stat st = CM_ERR_CONFIG;
-    unsigned gen;
-    int level;
-
-    if (n != NULL && cm_config_check_reload(n, conf_path, err, sizeof(err)) == 0) {
-        st = cm_engines_check_gateway(n, err, sizeof(err));
-        cm_engines_thread_done();
-    }
-    if (n == NULL || st != CM_OK) {
-        cm_log_error("reload: %s; the configuration in use stays", err);
-        cm_config_free(n);
-        return;
-    }
-    old = cm_confhold_get(gateway->conf);
-    if (strcmp(n->socket, old->socket) != 0 || strcmp(n->user_id, old->user_id) != 0
-        || strcmp(n->pid_file, old->pid_file) != 0 || n->syslog != old->syslog)
-        cm_log_warn("reload: changes to Socket, UserID, PidFile and Syslog take effect "
-                    "at the next start");
-    cm_confhold_put(gateway->conf, old);
-    warn_unimplemented(n);
-    level = n->log_level;
-    if ((gen = cm_confhold_set(gateway->conf, n)) == 0) {
-        cm_log_error("reload: out of memory; the configuration in use stays");
-        return;
-    }
-    cm_log_set_level(level);
-    cm_log_notice("reload: configuration %u from %s in use", gen, conf_path);
+    (void) cm_gateway_reload(cm_milter_gw);
 }
 
 /* The path of a "local:" or "unix:" socket, else NULL. */
@@ -218,7 +156,7 @@ int main(int argc, char **argv)
 {
     const char *conf = DEFAULT_CONF, *sockpath;
     int c, check = 0, foreground = 0, rc;
-    char err[1024], *user = NULL;
+    char err[1024], conf_path[PATH_MAX], *user = NULL;
     cm_stat st;
     uid_t uid = 0;
     gid_t gid = 0;
@@ -265,7 +203,7 @@ int main(int argc, char **argv)
     if (check) {
         char report[4096];
 
-        warn_unimplemented(cfg);
+        cm_gateway_warn(cfg);
         cm_config_dump(cfg, print_line, stdout);
         /* The key stores are read as the daemon will read them. */
         if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0) {
@@ -286,17 +224,19 @@ int main(int argc, char **argv)
     tune_malloc();
     if (!foreground && cfg->syslog)
         cm_log_open("cryptmilter", 0);
-    if ((gateway = cm_gateway_new(cfg, &st, err, sizeof(err))) == NULL) {
-        cm_log_error("%s", err);
-        rc = EX_UNAVAILABLE;
-        goto out;
-    }
-    warn_unimplemented(cfg);
+    /* Absolute: the daemon runs in /, and a reload reads it again. */
     if (realpath(conf, conf_path) == NULL) {
         cm_log_errno("%s", conf);
         rc = EX_CONFIG;
         goto out;
     }
+    if ((cm_milter_gw = cm_gateway_new(conf_path, cfg, CM_GATEWAY_DAEMON, &st, err,
+                                       sizeof(err))) == NULL) {
+        cm_log_error("%s", err);
+        rc = EX_UNAVAILABLE;
+        goto out;
+    }
+    cm_gateway_warn(cfg);
     if (smfi_setconn(cfg->socket) != MI_SUCCESS || smfi_register(cm_milter_desc) != MI_SUCCESS) {
         cm_log_error("cannot register the milter on %s", cfg->socket);
         rc = EX_SOFTWARE;
@@ -335,25 +275,24 @@ int main(int argc, char **argv)
     (void) umask(077);          /* spool files are 0600 */
     /* From here the holder owns cfg; main holds the start-up snapshot (its
      * Socket and PidFile) until the end, whatever reloads replace. */
-    if (cm_gateway_hold(gateway, cfg) < 0) {
+    if (cm_gateway_hold(cm_milter_gw, cfg) < 0) {
         cfg = NULL;
         cm_log_error("out of memory");
         rc = EX_OSERR;
         goto out;
     }
     cfg = NULL;
-    held = cm_confhold_get(gateway->conf);
-    cm_milter_set_gateway(gateway);
+    held = cm_confhold_get(cm_milter_gw->conf);
     cm_reload_install(reload);
     cm_log_notice("cryptmilter %s starting on %s", CM_VERSION, held->socket);
     rc = smfi_main() == MI_SUCCESS || cm_reload_stop_requested() ? EX_OK : EX_SOFTWARE;
     cm_log_notice("cryptmilter stopping");
     if (*held->pid_file)
         (void) unlink(held->pid_file);
-    cm_confhold_put(gateway->conf, held);
+    cm_confhold_put(cm_milter_gw->conf, held);
 out:
-    cm_gateway_free(gateway);
-    cm_replay_close_all();
+    cm_gateway_free(cm_milter_gw);
+    cm_milter_gw = NULL;
     free(user);
     cm_config_free(cfg);
     return rc;

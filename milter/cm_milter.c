@@ -16,7 +16,7 @@
 /* The steps whose callbacks can only continue: asked to go unanswered. */
 #define NOREPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY)
 
-static cm_gateway *milter_gw;
+cm_gateway *cm_milter_gw;
 
 typedef struct conn_ctx {
     char *client_addr;
@@ -26,11 +26,6 @@ typedef struct conn_ctx {
     const cm_config *cfg;   /* held from MAIL to the message's end */
     cm_msg *msg;
 } conn_ctx;
-
-void cm_milter_set_gateway(cm_gateway *gw)
-{
-    milter_gw = gw;
-}
 
 static conn_ctx *get_ctx(SMFICTX *ctx)
 {
@@ -63,7 +58,7 @@ static void msg_cleanup(conn_ctx *c)
         c->msg = NULL;
     }
     if (c->cfg != NULL) {
-        cm_confhold_put(milter_gw->conf, c->cfg);
+        cm_confhold_put(cm_milter_gw->conf, c->cfg);
         c->cfg = NULL;
     }
 }
@@ -102,9 +97,9 @@ static sfsistat answer(SMFICTX *ctx, cm_stat st, const char *detail)
     if (c != NULL && c->cfg != NULL) {
         reject = c->cfg->on_error == CM_ONERROR_REJECT;
     } else {
-        cfg = cm_confhold_get(milter_gw->conf);
+        cfg = cm_confhold_get(cm_milter_gw->conf);
         reject = cfg->on_error == CM_ONERROR_REJECT;
-        cm_confhold_put(milter_gw->conf, cfg);
+        cm_confhold_put(cm_milter_gw->conf, cfg);
     }
     cm_stat_reply(st, reject, detail, &r);
     reply_escape(r.text, text, sizeof(text));
@@ -201,8 +196,8 @@ static sfsistat cm_envfrom(SMFICTX *ctx, char **argv)
     msg_cleanup(c);
     /* Each message runs on the configuration current at its MAIL command,
      * whatever a reload does meanwhile. */
-    c->cfg = cm_confhold_get(milter_gw->conf);
-    if ((c->msg = cm_msg_new(c->cfg, cm_engine_set_pick(milter_gw->engines, c->cfg), smfi_getsymval(ctx, "i"))) == NULL)
+    c->cfg = cm_confhold_get(cm_milter_gw->conf);
+    if ((c->msg = cm_gateway_msg(cm_milter_gw, c->cfg, smfi_getsymval(ctx, "i"))) == NULL)
         return refuse_at(ctx, c, SMFIP_NR_MAIL, CM_ERR_NOMEM);
     /* Some MTAs only send the client macros with MAIL. */
     f.auth_authen = smfi_getsymval(ctx, "{auth_authen}");

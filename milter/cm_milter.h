@@ -8,9 +8,10 @@
 
 /* The filter description to hand to smfi_register. */
 extern struct smfiDesc cm_milter_desc;
-/* The runtime the callbacks use (configuration holder and engines); set
- * before smfi_main. A message keeps the configuration snapshot it took at
- * MAIL until it ends. */
-void cm_milter_set_gateway(cm_gateway *gw);
+/* The daemon's runtime (configuration holder, engines, replay caches):
+ * the process's one gateway, set by main before smfi_main and freed after
+ * it; the callbacks and the SIGHUP reload use it. A message keeps the
+ * configuration snapshot it took at MAIL until it ends. */
+extern cm_gateway *cm_milter_gw;
 
 #endif

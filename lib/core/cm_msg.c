@@ -66,6 +66,11 @@ void cm_msg_set_progress(cm_msg *m, void (*fn)(void *), void *arg)
     m->progress_arg = arg;
 }
 
+void cm_msg_set_replay(cm_msg *m, cm_replay *r)
+{
+    m->replay = r;
+}
+
 void cm_msg_keep_oversize(cm_msg *m)
 {
     m->keep_oversize = 1;

@@ -9,6 +9,7 @@
 #include "cm_engines.h"
 #include "cm_edit.h"
 #include "cm_policy.h"
+#include "cm_replay.h"
 #include "cm_spool.h"
 #include "cm_status.h"
 
@@ -29,6 +30,9 @@ void cm_result_free(cm_result *r);
  * outlive msg. */
 cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *qid);
 void cm_msg_free(cm_msg *m);
+/* The replay caches the outbound gate records into (the runtime's; it
+ * outlives msg). Without them a message for the gateway is deferred. */
+void cm_msg_set_replay(cm_msg *m, cm_replay *r);
 void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why);
 void cm_msg_set_queue_id(cm_msg *m, const char *qid);
 /* Keep storing the body past MaxMessageSize, for a front end that writes

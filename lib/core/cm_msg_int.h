@@ -9,6 +9,7 @@
 struct cm_msg {
     cm_msgctx ctx;              /* configuration and queue ID, for every layer */
     const cm_engines *engines;
+    cm_replay *replay;          /* the process's replay caches; NULL: outbound defers */
     cm_engine_session *sess[CM_ENGINES_MAX];    /* per engine, from the first RCPT */
     size_t nkeyed[CM_ENGINES_MAX];              /* recipients each engine has a key for */
     cm_direction dir;

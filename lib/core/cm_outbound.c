@@ -112,7 +112,8 @@ static cm_stat record(outmsg *o)
             return CM_ERR_NOMEM;
         /* Kept while the gate could still accept it: SignatureMaxAge, and
          * the slack for clocks on either side. */
-        if ((st = cm_replay_record(cfg->replay_cache, cfg->replay_cache_size, &id, sg->created, now,
+        if ((st = cm_replay_record(o->m->replay, cfg->replay_cache, cfg->replay_cache_size, &id,
+                                   sg->created, now,
                                    cfg->signature_max_age + 2 * CM_GATE_FUTURE_SLACK,
                                    CM_QID(&o->m->ctx))) != CM_OK)
             return st;

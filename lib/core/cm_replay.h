@@ -2,9 +2,13 @@
  * gateway has already let through, in an LMDB environment shared by every
  * process and thread that runs the outbound gate, kept across restarts.
  *
- * LMDB allows one open environment per file per process, so the open
- * environments are kept here, one per ReplayCache directory, for the life
- * of the process (cm_replay_close_all at exit). */
+ * LMDB allows one open environment per file per process: a cm_replay
+ * holds the environments a process has open, one per ReplayCache
+ * directory, each opened on first use (after privileges are dropped, as
+ * the user that writes it; a directory that cannot be opened defers the
+ * message, it does not stop the daemon). The process's runtime
+ * (cm_gateway) makes one and closes it; a reload that names another
+ * directory retires the old one. */
 #ifndef CM_REPLAY_H
 #define CM_REPLAY_H
 
@@ -24,21 +28,28 @@ typedef struct cm_replay_id {
 int cm_replay_id_make(const char *fpr, int64_t sigtime, const unsigned char content[CM_DIGEST_LEN],
                       cm_replay_id *id);
 
+/* The environments of one process; NULL on out of memory. Thread-safe. */
+typedef struct cm_replay cm_replay;
+
+cm_replay *cm_replay_new(void);
+/* Close every environment; none may be in use (r may be NULL). */
+void cm_replay_free(cm_replay *r);
+/* Close the environments of every directory but keep (NULL: all), each
+ * once no record or count is using it; later use opens one again. */
+void cm_replay_retire(cm_replay *r, const char *keep);
+
 /* Record id, a signature made at sigtime (the one id was made with), in
- * the cache at dir (created 0700 if missing; map size mapsize). Signatures
- * made more than the longest keep ever given for this cache (keep, or a
+ * the cache at dir (r's environment for it; the directory created 0700 if
+ * missing; map size mapsize). Signatures made more than the longest keep ever given for this cache (keep, or a
  * longer one stored there) before now are forgotten first, in a
  * transaction of their own. CM_OK: new, now recorded; CM_GATE_REPLAY: seen
  * before, or older than a signature already forgotten; CM_REPLAY_FULL (the
  * reserve kept for pruning is reached); CM_ERR_REPLAY (cannot open, read
- * or write: the reason is logged with qid). */
-cm_stat cm_replay_record(const char *dir, uint64_t mapsize, const cm_replay_id *id,
+ * or write, or r is NULL: the reason is logged with qid). */
+cm_stat cm_replay_record(cm_replay *r, const char *dir, uint64_t mapsize, const cm_replay_id *id,
                          int64_t sigtime, int64_t now, uint64_t keep, const char *qid);
 
 /* How many entries the cache at dir holds (tests, cryptmilter -n); -1 on error. */
-long cm_replay_count(const char *dir, uint64_t mapsize);
-
-/* Close every environment this process opened. */
-void cm_replay_close_all(void);
+long cm_replay_count(cm_replay *r, const char *dir, uint64_t mapsize);
 
 #endif

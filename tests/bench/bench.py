@@ -183,7 +183,7 @@ class Setup:
                                               "message_size_limit": str(64 * 1024 * 1024)})
         self.p = None
         if kind in NULLS:
-            self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter-nullmilter")]
+            self.p = subprocess.Popen([os.path.join(build, "tests", "cryptmilter-nullmilter")]
                                       + NULLS[kind] + ["local:" + self.mta.milter_socket],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elif kind != "none":

@@ -12,10 +12,10 @@ START_TEST(new_then_seen)
     cm_replay_id id = make_id("AAAA", NOW, 1);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW, NOW, 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &id, NOW, NOW + 1, 100, "t"), CM_GATE_REPLAY);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &id, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &id, NOW, NOW + 1, 100, "t"), CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 1);
+    rp_close();
 }
 END_TEST
 
@@ -26,12 +26,12 @@ START_TEST(identity_parts_all_count)
     cm_replay_id c = make_id("AAAA", NOW + 1, 1), d = make_id("AAAA", NOW, 2);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW, NOW, 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &c, NOW, NOW, 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &d, NOW, NOW, 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 4);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &b, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &c, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &d, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 4);
+    rp_close();
 }
 END_TEST
 
@@ -41,14 +41,15 @@ START_TEST(old_entries_are_pruned_and_forgotten)
     cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("BBBB", NOW + 200, 1);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
     /* 200 s later, with 100 s kept, a is gone (the gate refuses it now);
      * shown again, the cache cannot say it is new: a replay. */
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 200, 100, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 200, 100, "t"), CM_GATE_REPLAY);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &b, NOW + 200, NOW + 200, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 1);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW + 200, 100, "t"),
+                     CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 1);
+    rp_close();
 }
 END_TEST
 
@@ -58,12 +59,13 @@ START_TEST(a_longer_keep_time_keeps_old_entries)
     cm_replay_id a = make_id("AAAA", NOW, 1), b = make_id("BBBB", NOW + 200, 1);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
     /* SignatureMaxAge raised since: a could pass the gate again, so it
      * must still be known. */
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 200, NOW + 200, 1000, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 200, 1000, "t"), CM_GATE_REPLAY);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &b, NOW + 200, NOW + 200, 1000, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW + 200, 1000, "t"),
+                     CM_GATE_REPLAY);
+    rp_close();
 }
 END_TEST
 
@@ -73,10 +75,10 @@ START_TEST(kept_across_reopen)
     cm_replay_id a = make_id("AAAA", NOW, 7);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
-    cm_replay_close_all();
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW + 1, 100, "t"), CM_GATE_REPLAY);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW, 100, "t"), CM_OK);
+    rp_close();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW + 1, 100, "t"), CM_GATE_REPLAY);
+    rp_close();
 }
 END_TEST
 
@@ -91,7 +93,7 @@ START_TEST(processes_racing_one_wins)
     for (i = 0; i < 8; i++) {
         ck_assert((pids[i] = fork()) >= 0);
         if (pids[i] == 0) {
-            cm_stat st = cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t");
+            cm_stat st = cm_replay_record(rp(), dir, MAP, &a, NOW, NOW, 100, "t");
 
             _exit(st == CM_OK ? 0 : st == CM_GATE_REPLAY ? 1 : 2);
         }
@@ -117,11 +119,11 @@ START_TEST(full_map_is_its_own_answer)
     for (i = 0; i < 100000 && st == CM_OK; i++) {
         cm_replay_id id = make_id("FILL", NOW + i, i & 0xff);
 
-        st = cm_replay_record(dir, 64 * 1024, &id, NOW + i, NOW, 1000000, "t");
+        st = cm_replay_record(rp(), dir, 64 * 1024, &id, NOW + i, NOW, 1000000, "t");
     }
     ck_assert_int_eq(st, CM_REPLAY_FULL);
     ck_assert_int_gt(i, 10);
-    cm_replay_close_all();
+    rp_close();
 }
 END_TEST
 
@@ -136,14 +138,14 @@ START_TEST(unusable_directory_is_an_error_not_a_pass)
     ck_assert((fp = fopen(path, "w")) != NULL);
     fclose(fp);
     snprintf(path, sizeof(path), "%s/file/replay", dir);
-    ck_assert_int_eq(cm_replay_record(path, MAP, &a, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
+    ck_assert_int_eq(cm_replay_record(rp(), path, MAP, &a, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
     /* A directory whose data file is not a database. */
     snprintf(path, sizeof(path), "%s/data.mdb", dir);
     ck_assert((fp = fopen(path, "w")) != NULL);
     fputs("this is not an LMDB file, and it is long enough to be read as one.....", fp);
     fclose(fp);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
+    rp_close();
 }
 END_TEST
 
@@ -157,7 +159,7 @@ static cm_stat fill(const char *dir, uint64_t mapsize, const char *tag, int n)
     for (i = 0; i < n && st == CM_OK; i++) {
         cm_replay_id id = make_id(tag, NOW + i, i & 0xff);
 
-        st = cm_replay_record(dir, mapsize, &id, NOW + i, NOW, 1000000, "t");
+        st = cm_replay_record(rp(), dir, mapsize, &id, NOW + i, NOW, 1000000, "t");
     }
     return st;
 }
@@ -184,18 +186,18 @@ START_TEST(map_grown_by_another_process_is_adopted)
         _exit(read(go[0], &c, 1) == 1 && fill(dir, 4 * MAP, "BIG", 3000) == CM_OK ? 0 : 1);
     }
     close(go[0]);
-    ck_assert_int_eq(cm_replay_record(dir, 64 * 1024, &mine, NOW, NOW, 1000000, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, 64 * 1024, &mine, NOW, NOW, 1000000, "t"), CM_OK);
     ck_assert_int_eq(write(go[1], &c, 1), 1);
     close(go[1]);
     ck_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
     ck_assert_int_eq(WEXITSTATUS(status), 0);
     /* 3000 entries do not fit the 64 KiB map this process opened with. */
-    ck_assert_int_eq(cm_replay_record(dir, 64 * 1024, &theirs, NOW, NOW, 1000000, "t"),
+    ck_assert_int_eq(cm_replay_record(rp(), dir, 64 * 1024, &theirs, NOW, NOW, 1000000, "t"),
                      CM_GATE_REPLAY);
-    ck_assert_int_eq(cm_replay_count(dir, 64 * 1024), 3001);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, 64 * 1024), 3001);
     mine = make_id("MINE", NOW, 2);
-    ck_assert_int_eq(cm_replay_record(dir, 64 * 1024, &mine, NOW, NOW, 1000000, "t"), CM_OK);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, 64 * 1024, &mine, NOW, NOW, 1000000, "t"), CM_OK);
+    rp_close();
 }
 END_TEST
 
@@ -208,7 +210,7 @@ START_TEST(reload_with_a_larger_size_grows_the_map)
     cache_dir(dir, sizeof(dir));
     ck_assert_int_eq(fill(dir, 64 * 1024, "FILL", 100000), CM_REPLAY_FULL);
     ck_assert_int_eq(fill(dir, MAP, "MORE", 500), CM_OK);
-    cm_replay_close_all();
+    rp_close();
 }
 END_TEST
 
@@ -227,27 +229,64 @@ START_TEST(full_cache_recovers_once_entries_expire)
     /* ReplayCacheSize is at least 1M, which holds some 17,000 entries:
      * a quarter of it fills faster and has the smaller reserve. */
     ck_assert_int_eq(fill(dir, SMALL, "FILL", 100000), CM_REPLAY_FULL);
-    full = cm_replay_count(dir, SMALL);
+    full = cm_replay_count(rp(), dir, SMALL);
     ck_assert_int_gt(full, 1000);
     /* Every entry is now past the keep time. */
-    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, later, later, 1000000, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, later, later + 1, 1000000, "t"),
+    ck_assert_int_eq(cm_replay_record(rp(), dir, SMALL, &fresh, later, later, 1000000, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, SMALL, &fresh, later, later + 1, 1000000, "t"),
                      CM_GATE_REPLAY);
     for (i = 0; i < 300; i++) {
         cm_replay_id id = make_id("NEXT", later + i, i & 0xff);
 
-        ck_assert_int_eq(cm_replay_record(dir, SMALL, &id, later + i, later, 1000000, "t"), CM_OK);
+        ck_assert_int_eq(cm_replay_record(rp(), dir, SMALL, &id, later + i, later, 1000000, "t"),
+                         CM_OK);
     }
-    ck_assert_int_lt(cm_replay_count(dir, SMALL), full);
+    ck_assert_int_lt(cm_replay_count(rp(), dir, SMALL), full);
     /* The first entry, forgotten, is still no new signature. */
     fresh = make_id("FILL", NOW, 0);
-    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, NOW, later, 1000000, "t"),
+    ck_assert_int_eq(cm_replay_record(rp(), dir, SMALL, &fresh, NOW, later, 1000000, "t"),
                      CM_GATE_REPLAY);
-    cm_replay_close_all();
+    rp_close();
     /* A process opening it afresh finds it usable too. */
     fresh = make_id("FRESH", later, 2);
-    ck_assert_int_eq(cm_replay_record(dir, SMALL, &fresh, later, later, 1000000, "t"), CM_OK);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, SMALL, &fresh, later, later, 1000000, "t"), CM_OK);
+    rp_close();
+}
+END_TEST
+
+/* A reload that names another directory closes the old environment (it
+ * was not in use): used again, it is opened afresh. The directory kept
+ * stays open. */
+START_TEST(retire_closes_every_directory_but_the_one_kept)
+{
+    char a[512], b[512];
+    cm_replay_id x = make_id("AAAA", NOW, 1);
+
+    cache_dir(a, sizeof(a));
+    cache_dir(b, sizeof(b));
+    ck_assert_int_eq(cm_replay_record(rp(), a, MAP, &x, NOW, NOW, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), b, MAP, &x, NOW, NOW, 100, "t"), CM_OK);
+    cm_replay_retire(rp(), b);
+    remove_cache_files(a);
+    remove_cache_files(b);
+    ck_assert_int_eq(cm_replay_record(rp(), a, MAP, &x, NOW, NOW + 1, 100, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), b, MAP, &x, NOW, NOW + 1, 100, "t"),
+                     CM_GATE_REPLAY);
+    cm_replay_retire(rp(), NULL);
+    ck_assert_int_eq(cm_replay_count(rp(), b, MAP), 0);
+    rp_close();
+}
+END_TEST
+
+/* No set (a front end that made none): the gate defers, never passes. */
+START_TEST(no_set_is_an_error_not_a_pass)
+{
+    char dir[512];
+    cm_replay_id x = make_id("AAAA", NOW, 1);
+
+    cache_dir(dir, sizeof(dir));
+    ck_assert_int_eq(cm_replay_record(NULL, dir, MAP, &x, NOW, NOW, 100, "t"), CM_ERR_REPLAY);
+    ck_assert_int_eq(cm_replay_count(NULL, dir, MAP), -1);
 }
 END_TEST
 
@@ -271,6 +310,8 @@ static void add(Suite *s)
         suite_add_tcase(s, tc);
     }
     CM_ADD(s, unusable_directory_is_an_error_not_a_pass);
+    CM_ADD(s, retire_closes_every_directory_but_the_one_kept);
+    CM_ADD(s, no_set_is_an_error_not_a_pass);
 }
 
 CM_TEST_MAIN("cm_replay", add)

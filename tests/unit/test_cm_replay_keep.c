@@ -29,10 +29,10 @@ static pid_t short_process(const char *dir, const cm_replay_id *x)
     ck_assert(pid >= 0);
     if (pid == 0) {
         cm_replay_id y = make_id("YYYY", NOW + 200, 1);
-        cm_stat st = cm_replay_record(dir, MAP, x, NOW, NOW, SHORT, "short");
+        cm_stat st = cm_replay_record(rp(), dir, MAP, x, NOW, NOW, SHORT, "short");
 
         if (st == CM_OK)
-            st = cm_replay_record(dir, MAP, &y, NOW + 200, NOW + 200, SHORT, "short");
+            st = cm_replay_record(rp(), dir, MAP, &y, NOW + 200, NOW + 200, SHORT, "short");
         _exit((int) st);
     }
     return pid;
@@ -54,22 +54,22 @@ START_TEST(a_shorter_limit_elsewhere_does_not_forget_for_a_longer_one)
     ck_assert((daemon = fork()) >= 0);
     if (daemon == 0) {
         cm_replay_id z = make_id("ZZZZ", NOW, 1), w = make_id("WWWW", NOW + 250, 1);
-        cm_stat st = cm_replay_record(dir, MAP, &z, NOW, NOW, LONG, "long");
+        cm_stat st = cm_replay_record(rp(), dir, MAP, &z, NOW, NOW, LONG, "long");
 
         if (st != CM_OK || write(ack[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
             _exit(99);
         /* A signature never seen passes. */
-        if (cm_replay_record(dir, MAP, &w, NOW + 250, NOW + 300, LONG, "long") != CM_OK)
+        if (cm_replay_record(rp(), dir, MAP, &w, NOW + 250, NOW + 300, LONG, "long") != CM_OK)
             _exit(98);
-        _exit((int) cm_replay_record(dir, MAP, &x, NOW, NOW + 300, LONG, "long"));
+        _exit((int) cm_replay_record(rp(), dir, MAP, &x, NOW, NOW + 300, LONG, "long"));
     }
     ck_assert_int_eq(read(ack[0], &c, 1), 1);
     ck_assert_int_eq(child_status(short_process(dir, &x)), CM_OK);
     ck_assert_int_eq(write(go[1], &c, 1), 1);
     ck_assert_int_eq(child_status(daemon), CM_GATE_REPLAY);
     /* The short process kept what the long one still needs. */
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 4);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 4);
+    rp_close();
 }
 END_TEST
 
@@ -88,9 +88,9 @@ START_TEST(a_longer_limit_started_later_refuses_what_was_forgotten)
     if (daemon == 0) {
         cm_replay_id w = make_id("WWWW", NOW + 150, 1);
 
-        if (cm_replay_record(dir, MAP, &w, NOW + 150, NOW + 300, LONG, "long") != CM_OK)
+        if (cm_replay_record(rp(), dir, MAP, &w, NOW + 150, NOW + 300, LONG, "long") != CM_OK)
             _exit(98);
-        _exit((int) cm_replay_record(dir, MAP, &x, NOW, NOW + 300, LONG, "long"));
+        _exit((int) cm_replay_record(rp(), dir, MAP, &x, NOW, NOW + 300, LONG, "long"));
     }
     ck_assert_int_eq(child_status(daemon), CM_GATE_REPLAY);
 }
@@ -103,16 +103,18 @@ START_TEST(a_reload_lowering_then_raising_the_limit_forgets_nothing)
     cm_replay_id x = make_id("XXXX", NOW, 1), y = make_id("YYYY", NOW + 200, 1);
 
     cache_dir(dir, sizeof(dir));
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &x, NOW, NOW, LONG, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &y, NOW + 200, NOW + 200, SHORT, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 2);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &x, NOW, NOW + 300, LONG, "t"), CM_GATE_REPLAY);
-    /* Past the longest limit x is forgotten, and still refused. */
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &y, NOW + 200, NOW + 1150, LONG, "t"),
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &x, NOW, NOW, LONG, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &y, NOW + 200, NOW + 200, SHORT, "t"), CM_OK);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 2);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &x, NOW, NOW + 300, LONG, "t"),
                      CM_GATE_REPLAY);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 1);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &x, NOW, NOW + 1150, LONG, "t"), CM_GATE_REPLAY);
-    cm_replay_close_all();
+    /* Past the longest limit x is forgotten, and still refused. */
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &y, NOW + 200, NOW + 1150, LONG, "t"),
+                     CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 1);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &x, NOW, NOW + 1150, LONG, "t"),
+                     CM_GATE_REPLAY);
+    rp_close();
 }
 END_TEST
 
@@ -171,21 +173,24 @@ START_TEST(a_cache_of_the_first_format_is_read_conservatively)
 
     cache_dir(dir, sizeof(dir));
     old_cache(dir, v, t, 2);
-    ck_assert_int_eq(cm_replay_count(dir, MAP), 2);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &b, NOW + 60, NOW + 100, LONG, "t"), CM_GATE_REPLAY);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &old, NOW + 10, NOW + 100, LONG, "t"),
+    ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 2);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &b, NOW + 60, NOW + 100, LONG, "t"),
                      CM_GATE_REPLAY);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &fresh, NOW + 55, NOW + 100, LONG, "t"), CM_OK);
-    ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW + 50, NOW + 100, LONG, "t"), CM_GATE_REPLAY);
-    cm_replay_close_all();
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &old, NOW + 10, NOW + 100, LONG, "t"),
+                     CM_GATE_REPLAY);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &fresh, NOW + 55, NOW + 100, LONG, "t"),
+                     CM_OK);
+    ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW + 50, NOW + 100, LONG, "t"),
+                     CM_GATE_REPLAY);
+    rp_close();
     /* Reopened (the conversion is done once): the same answers. */
     for (i = 0; i < 2; i++) {
-        ck_assert_int_eq(cm_replay_record(dir, MAP, &a, NOW + 50, NOW + 101, LONG, "t"),
+        ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &a, NOW + 50, NOW + 101, LONG, "t"),
                          CM_GATE_REPLAY);
-        ck_assert_int_eq(cm_replay_record(dir, MAP, &old, NOW + 10, NOW + 101, LONG, "t"),
+        ck_assert_int_eq(cm_replay_record(rp(), dir, MAP, &old, NOW + 10, NOW + 101, LONG, "t"),
                          CM_GATE_REPLAY);
-        ck_assert_int_eq(cm_replay_count(dir, MAP), 3);
-        cm_replay_close_all();
+        ck_assert_int_eq(cm_replay_count(rp(), dir, MAP), 3);
+        rp_close();
     }
 }
 END_TEST

@@ -1,15 +1,15 @@
 /* cryptmilter-filter - the core as a pipe filter: message on stdin, the
  * rewritten message on stdout, sysexits.h exit codes, one-line reason on
- * stderr. No libmilter here. */
+ * stderr. No libmilter here. It builds the runtime as the daemon does (a
+ * cm_gateway, for one message: only the backend the configuration names). */
 #include "cm_config.h"
 #include "cm_buf.h"
-#include "cm_engines.h"
 #include "cm_edit.h"
+#include "cm_gateway.h"
 #include "cm_header.h"
 #include "cm_log.h"
 #include "cm_msg.h"
 #include "cm_policy.h"
-#include "cm_replay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,11 +230,12 @@ int main(int argc, char **argv)
     size_t nrcpt = 0, i;
     int c, verbose = 0, eof, rc, reject;
     cm_config *cfg;
+    const cm_config *held;
     cm_direction dir;
     const char *why = "command line", *eol = "\n";
     char err[1024];
     cm_buf envline = CM_BUF_INIT;
-    cm_engines *engines;
+    cm_gateway *gw;
     cm_msg *m;
     cm_result res;
     cm_stat st;
@@ -267,8 +268,9 @@ int main(int argc, char **argv)
             break;
     }
     cfg = NULL;
+    held = NULL;
     m = NULL;
-    engines = NULL;
+    gw = NULL;
     if (c == 'n') {
         rc = refuse(CM_ERR_NOMEM, 0, NULL);
         goto out;
@@ -298,12 +300,20 @@ int main(int argc, char **argv)
         rc = EX_USAGE;
         goto out;
     }
-    if ((engines = cm_engines_create(cfg, &st, err, sizeof(err))) == NULL) {
+    if ((gw = cm_gateway_new(conf, cfg, CM_GATEWAY_ONCE, &st, err, sizeof(err))) == NULL) {
         fprintf(verdict_fp ? verdict_fp : stderr, "%s: %s\n", progname, err);
         rc = refuse(st, reject, NULL);
         goto out;
     }
-    if ((m = cm_msg_new(cfg, engines, qid)) == NULL) {
+    /* From here the gateway owns the configuration; the message holds it. */
+    if (cm_gateway_hold(gw, cfg) < 0) {
+        cfg = NULL;
+        rc = refuse(CM_ERR_NOMEM, reject, NULL);
+        goto out;
+    }
+    cfg = NULL;
+    held = cm_confhold_get(gw->conf);
+    if ((m = cm_gateway_msg(gw, held, qid)) == NULL) {
         rc = refuse(CM_ERR_NOMEM, reject, NULL);
         goto out;
     }
@@ -332,8 +342,9 @@ int main(int argc, char **argv)
 out:
     cm_buf_free(&envline);
     cm_msg_free(m);
-    cm_engines_destroy(engines);
-    cm_replay_close_all();
+    if (held != NULL)
+        cm_confhold_put(gw->conf, held);
+    cm_gateway_free(gw);
     cm_config_free(cfg);
     free(rcpts);
     if (verdict_fp != NULL)
