@@ -29,8 +29,8 @@ typedef struct cm_key cm_key;                       /* a key, owned by its sessi
 typedef struct cm_msgctx {
     const cm_config *cfg;   /* the message's configuration snapshot */
     char *qid;              /* the MTA's queue ID, NULL until known */
-    int no_gateway_keys;    /* lookups skip the gateway's own keys (outbound to
-                             * external recipients, SPEC §4.5) */
+    int no_gateway_keys;    /* key lookups skip the gateway's own keys (outbound
+                             * to external recipients, SPEC §4.5): cm_engcall's */
 } cm_msgctx;
 
 #define CM_QID(ctx) ((ctx) != NULL && (ctx)->qid != NULL ? (ctx)->qid : "-")

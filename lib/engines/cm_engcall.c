@@ -153,54 +153,50 @@ cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const c
     return CM_OK;
 }
 
+/* Is slot set in engine e's ops? */
+#define HAS_SLOT(c, e, slot) (has_engine(c, e) && (c)->engines->v[e].ops->slot != NULL)
+
+/* Engine e's session for a call of a slot the engine may lack: a missing
+ * one is ours to answer for, CM_ERR_INTERNAL. */
+static cm_stat session_for(cm_engcall *c, size_t e, int has_slot, cm_engine_session **s)
+{
+    cm_stat st = cm_engcall_session(c, e, s);
+
+    return st != CM_OK ? st : has_slot ? CM_OK : CM_ERR_INTERNAL;
+}
+
 cm_stat cm_engcall_add_recipient(cm_engcall *c, size_t e, const cm_key *key)
 {
     cm_engine_session *s;
-    cm_stat st;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, add_recipient), &s);
 
-    if ((st = cm_engcall_session(c, e, &s)) != CM_OK)
-        return st;
-    if (c->engines->v[e].ops->add_recipient == NULL)
-        return CM_ERR_INTERNAL;
-    return c->engines->v[e].ops->add_recipient(s, key);
+    return st != CM_OK ? st : c->engines->v[e].ops->add_recipient(s, key);
 }
 
 cm_stat cm_engcall_verify_detached(cm_engcall *c, size_t e, cm_reader *data, const void *sig,
                                    size_t siglen, cm_sigs *sigs)
 {
     cm_engine_session *s;
-    cm_stat st;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, verify_detached), &s);
 
-    if ((st = cm_engcall_session(c, e, &s)) != CM_OK)
-        return st;
-    if (c->engines->v[e].ops->verify_detached == NULL)
-        return CM_ERR_INTERNAL;
-    return c->engines->v[e].ops->verify_detached(s, data, sig, siglen, sigs);
+    return st != CM_OK ? st : c->engines->v[e].ops->verify_detached(s, data, sig, siglen, sigs);
 }
 
 cm_stat cm_engcall_decrypt_verify(cm_engcall *c, size_t e, cm_reader *in, cm_writer *out,
                                   cm_sigs *sigs)
 {
     cm_engine_session *s;
-    cm_stat st;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, decrypt_verify), &s);
 
-    if ((st = cm_engcall_session(c, e, &s)) != CM_OK)
-        return st;
-    if (c->engines->v[e].ops->decrypt_verify == NULL)
-        return CM_ERR_INTERNAL;
-    return c->engines->v[e].ops->decrypt_verify(s, in, out, sigs);
+    return st != CM_OK ? st : c->engines->v[e].ops->decrypt_verify(s, in, out, sigs);
 }
 
 cm_stat cm_engcall_key_has_addr(cm_engcall *c, size_t e, const char *fpr, const char *addr,
                                 int *yes)
 {
     cm_engine_session *s;
-    cm_stat st;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, key_has_addr), &s);
 
     *yes = 0;
-    if ((st = cm_engcall_session(c, e, &s)) != CM_OK)
-        return st;
-    if (c->engines->v[e].ops->key_has_addr == NULL)
-        return CM_ERR_INTERNAL;
-    return c->engines->v[e].ops->key_has_addr(s, fpr, addr, yes);
+    return st != CM_OK ? st : c->engines->v[e].ops->key_has_addr(s, fpr, addr, yes);
 }

@@ -131,17 +131,43 @@ static cm_engines engines = {
     .held = 2,
 };
 
-static cm_config *config(const char *keyring)
+/* A message's engine calls over the table engines, on a configuration
+ * with KeyringDir keyring. */
+typedef struct fix {
+    cm_config *cfg;
+    cm_msgctx mc;
+    cm_engcall c;
+    const cm_key *key;
+    int which;
+} fix;
+
+static void fix_open(fix *f, const char *keyring, int no_gateway_keys)
 {
-    cm_config *cfg = cm_config_new();
     char err[256];
 
-    ck_assert_ptr_nonnull(cfg);
-    ck_assert_int_eq(cm_config_set(cfg, "RecipientDelimiter", "+", err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_config_set(cfg, "GatewayKeys", GW_FPR, err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_config_set(cfg, "PreferSMIME", "dave@example.org", err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", keyring, err, sizeof(err)), 0);
-    return cfg;
+    memset(f, 0, sizeof(*f));
+    ck_assert_ptr_nonnull(f->cfg = cm_config_new());
+    ck_assert_int_eq(cm_config_set(f->cfg, "RecipientDelimiter", "+", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", GW_FPR, err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring, err, sizeof(err)), 0);
+    f->mc.cfg = f->cfg;
+    f->mc.qid = qid;
+    f->mc.no_gateway_keys = no_gateway_keys;
+    cm_engcall_init(&f->c, &engines, &f->mc);
+    f->key = &smime_keys[0];    /* to see it set */
+    f->which = 42;
+}
+
+static cm_stat fix_find(fix *f, const char *addr)
+{
+    return cm_engcall_find_key(&f->c, addr, &f->which, &f->key);
+}
+
+static void fix_close(fix *f)
+{
+    cm_engcall_done(&f->c);
+    cm_config_free(f->cfg);
 }
 
 static const struct {
@@ -169,146 +195,120 @@ static const struct {
 
 START_TEST(find_key_table)
 {
-    cm_config *cfg = config("/nonexistent/keyring");
-    cm_msgctx mc = {cfg, qid, cases[_i].no_gateway_keys};
-    cm_engcall c;
-    const cm_key *key = &smime_keys[0];
-    int which = 42;
+    fix f;
 
-    cm_engcall_init(&c, &engines, &mc);
-    ck_assert_int_eq(cm_engcall_find_key(&c, cases[_i].addr, &which, &key), CM_OK);
-    ck_assert_msg(which == cases[_i].which, "%s: engine %d, want %d", cases[_i].addr, which,
+    fix_open(&f, "/nonexistent/keyring", cases[_i].no_gateway_keys);
+    ck_assert_int_eq(fix_find(&f, cases[_i].addr), CM_OK);
+    ck_assert_msg(f.which == cases[_i].which, "%s: engine %d, want %d", cases[_i].addr, f.which,
                   cases[_i].which);
     if (cases[_i].want == NULL)
-        ck_assert_ptr_null(key);
+        ck_assert_ptr_null(f.key);
     else {
-        ck_assert_ptr_nonnull(key);
-        ck_assert_str_eq(key->addr, cases[_i].want);
-        ck_assert_int_eq(cm_engcall_class(&c, which), which == 0 ? CM_KEY_OPENPGP : CM_KEY_SMIME);
+        ck_assert_ptr_nonnull(f.key);
+        ck_assert_str_eq(f.key->addr, cases[_i].want);
+        ck_assert_int_eq(cm_engcall_class(&f.c, f.which),
+                         f.which == 0 ? CM_KEY_OPENPGP : CM_KEY_SMIME);
     }
-    cm_engcall_done(&c);
-    cm_config_free(cfg);
+    fix_close(&f);
 }
 END_TEST
 
 /* An engine's failure is the answer, never "no key". */
 START_TEST(lookup_failure_is_kept)
 {
-    cm_config *cfg = config("/nonexistent/keyring");
-    cm_msgctx mc = {cfg, qid, 1};
-    cm_engcall c;
-    const cm_key *key;
-    int which;
+    fix f;
 
-    cm_engcall_init(&c, &engines, &mc);
-    ck_assert_int_eq(cm_engcall_find_key(&c, "broken@example.org", &which, &key), CM_ERR_KEYLOOKUP);
-    ck_assert_int_eq(which, -1);
-    ck_assert_ptr_null(key);
-    cm_engcall_done(&c);
-    cm_config_free(cfg);
+    fix_open(&f, "/nonexistent/keyring", 1);
+    ck_assert_int_eq(fix_find(&f, "broken@example.org"), CM_ERR_KEYLOOKUP);
+    ck_assert_int_eq(f.which, -1);
+    ck_assert_ptr_null(f.key);
+    fix_close(&f);
 }
 END_TEST
 
 /* KeyringDir none: the OpenPGP engine is not asked, nor checks signatures. */
 START_TEST(no_keyring_no_openpgp)
 {
-    cm_config *cfg = config("none");
-    cm_msgctx mc = {cfg, qid, 0};
-    cm_engcall c;
-    const cm_key *key;
-    int which;
+    fix f;
 
-    cm_engcall_init(&c, &engines, &mc);
+    fix_open(&f, "none", 0);
     lookups = 0;
-    ck_assert_int_eq(cm_engcall_find_key(&c, "alice@example.org", &which, &key), CM_OK);
-    ck_assert_int_eq(which, -1);
-    ck_assert_ptr_null(key);
+    ck_assert_int_eq(fix_find(&f, "alice@example.org"), CM_OK);
+    ck_assert_int_eq(f.which, -1);
+    ck_assert_ptr_null(f.key);
     ck_assert_uint_eq(lookups, 1);      /* S/MIME's only */
-    ck_assert_int_eq(cm_engcall_find_key(&c, "both@example.org", &which, &key), CM_OK);
-    ck_assert_int_eq(which, 1);
-    ck_assert_int_eq(cm_engcall_verifier(&c, CM_KEY_OPENPGP), -1);
-    cm_engcall_done(&c);
-    cm_config_free(cfg);
+    ck_assert_int_eq(fix_find(&f, "both@example.org"), CM_OK);
+    ck_assert_int_eq(f.which, 1);
+    ck_assert_int_eq(cm_engcall_verifier(&f.c, CM_KEY_OPENPGP), -1);
+    fix_close(&f);
 }
 END_TEST
 
 /* One session per engine and message, however many lookups. */
 START_TEST(sessions_made_once)
 {
-    cm_config *cfg = config("/nonexistent/keyring");
-    cm_msgctx mc = {cfg, qid, 0};
-    cm_engcall c;
     cm_engine_session *s1, *s2;
-    const cm_key *key;
-    int which;
+    fix f;
 
-    cm_engcall_init(&c, &engines, &mc);
+    fix_open(&f, "/nonexistent/keyring", 0);
     sessions = 0;
-    ck_assert_int_eq(cm_engcall_find_key(&c, "carol@example.org", &which, &key), CM_OK);
-    ck_assert_int_eq(cm_engcall_find_key(&c, "nobody@example.org", &which, &key), CM_OK);
+    ck_assert_int_eq(fix_find(&f, "carol@example.org"), CM_OK);
+    ck_assert_int_eq(fix_find(&f, "nobody@example.org"), CM_OK);
     ck_assert_uint_eq(sessions, 2);
-    ck_assert_int_eq(cm_engcall_session(&c, 1, &s1), CM_OK);
-    ck_assert_int_eq(cm_engcall_session(&c, 1, &s2), CM_OK);
+    ck_assert_int_eq(cm_engcall_session(&f.c, 1, &s1), CM_OK);
+    ck_assert_int_eq(cm_engcall_session(&f.c, 1, &s2), CM_OK);
     ck_assert_ptr_eq(s1, s2);
     ck_assert_uint_eq(sessions, 2);
-    ck_assert_int_eq(cm_engcall_session(&c, 3, &s1), CM_ERR_INTERNAL);   /* no engine there */
+    ck_assert_int_eq(cm_engcall_session(&f.c, 3, &s1), CM_ERR_INTERNAL);   /* no engine there */
     ck_assert_ptr_null(s1);
-    cm_engcall_done(&c);
-    cm_config_free(cfg);
+    fix_close(&f);
 }
 END_TEST
 
 /* A slot the engine leaves NULL fails closed. */
 START_TEST(null_slots_fail_closed)
 {
-    cm_config *cfg = config("/nonexistent/keyring");
-    cm_msgctx mc = {cfg, qid, 0};
-    cm_engcall c;
     cm_sigs sigs;
     int yes = 1;
+    fix f;
 
-    cm_engcall_init(&c, &engines, &mc);
-    ck_assert_int_eq(cm_engcall_add_recipient(&c, 0, &pgp_keys[0]), CM_ERR_INTERNAL);
-    ck_assert_int_eq(cm_engcall_verify_detached(&c, 0, NULL, "", 0, &sigs), CM_ERR_INTERNAL);
-    ck_assert_int_eq(cm_engcall_decrypt_verify(&c, 1, NULL, NULL, &sigs), CM_ERR_INTERNAL);
-    ck_assert_int_eq(cm_engcall_key_has_addr(&c, 1, "x", "carol@example.org", &yes), CM_ERR_INTERNAL);
+    fix_open(&f, "/nonexistent/keyring", 0);
+    ck_assert_int_eq(cm_engcall_add_recipient(&f.c, 0, &pgp_keys[0]), CM_ERR_INTERNAL);
+    ck_assert_int_eq(cm_engcall_verify_detached(&f.c, 0, NULL, "", 0, &sigs), CM_ERR_INTERNAL);
+    ck_assert_int_eq(cm_engcall_decrypt_verify(&f.c, 1, NULL, NULL, &sigs), CM_ERR_INTERNAL);
+    ck_assert_int_eq(cm_engcall_key_has_addr(&f.c, 1, "x", "carol@example.org", &yes),
+                     CM_ERR_INTERNAL);
     ck_assert_int_eq(yes, 0);
-    ck_assert_int_eq(cm_engcall_verifier(&c, CM_KEY_SMIME), -1);  /* no verify_detached */
-    cm_engcall_done(&c);
-    cm_config_free(cfg);
+    ck_assert_int_eq(cm_engcall_verifier(&f.c, CM_KEY_SMIME), -1);    /* no verify_detached */
+    fix_close(&f);
 }
 END_TEST
 
 /* What the lookup of addr logged (stderr, debug level). */
 static void logged(const char *addr, int no_gateway_keys, char *out, size_t len)
 {
-    cm_config *cfg = config("/nonexistent/keyring");
-    cm_msgctx mc = {cfg, qid, no_gateway_keys};
-    FILE *f = tmpfile();
+    FILE *tmp = tmpfile();
     int saved;
-    cm_engcall c;
-    const cm_key *key;
-    int which;
     size_t n;
+    fix f;
 
-    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(tmp);
+    fix_open(&f, "/nonexistent/keyring", no_gateway_keys);
     cm_log_open("cmtest", 1);
     cm_log_set_level(LOG_DEBUG);
     ck_assert_int_eq(fflush(stderr), 0);
     ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
-    ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
-    cm_engcall_init(&c, &engines, &mc);
-    ck_assert_int_eq(cm_engcall_find_key(&c, addr, &which, &key), CM_OK);
-    cm_engcall_done(&c);
+    ck_assert_int_ge(dup2(fileno(tmp), STDERR_FILENO), 0);
+    ck_assert_int_eq(fix_find(&f, addr), CM_OK);
     ck_assert_int_eq(fflush(stderr), 0);
     ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
     ck_assert_int_eq(close(saved), 0);
-    rewind(f);
-    n = fread(out, 1, len - 1, f);
+    rewind(tmp);
+    n = fread(out, 1, len - 1, tmp);
     out[n] = 0;
-    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(fclose(tmp), 0);
     cm_log_close();
-    cm_config_free(cfg);
+    fix_close(&f);
 }
 
 static size_t count(const char *hay, const char *needle)
