@@ -17,7 +17,7 @@ cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *
     if (m == NULL)
         return NULL;
     m->ctx.cfg = cfg;
-    m->engines = engines;
+    cm_engcall_init(&m->eng, engines, &m->ctx);
     m->dir = CM_DIR_INBOUND;
     m->dir_why = "default";
     m->first_class = CM_KEY_UNSET;
@@ -33,13 +33,9 @@ cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *
 
 void cm_msg_free(cm_msg *m)
 {
-    size_t i;
-
     if (m == NULL)
         return;
-    for (i = 0; i < CM_ENGINES_MAX; i++)      /* the lookup engines and the others */
-        if (m->sess[i] != NULL)
-            m->engines->v[i].ops->session_free(m->sess[i]);
+    cm_engcall_done(&m->eng);
     free(m->ctx.qid);
     free(m->sender);
     free(m->first_keyless);
@@ -139,9 +135,9 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     }
     as_inbound = m->dir == CM_DIR_INBOUND || m->local == 1;
     if (as_inbound || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {
-        if ((st = cm_msg_find_key(m, addr, &e, &key)) != CM_OK)
+        if ((st = cm_engcall_find_key(&m->eng, addr, &e, &key)) != CM_OK)
             goto failed;
-        cls = key != NULL ? m->engines->v[e].ops->key_class : CM_KEY_NONE;
+        cls = key != NULL ? cm_engcall_class(&m->eng, e) : CM_KEY_NONE;
         /* Under split, a transaction keeps to the class of its first
          * recipient; a deferred recipient's key is never added. */
         /* And whatever MissingKeyAction says, one message is encrypted in
@@ -156,7 +152,7 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
             return CM_SPLIT_CLASS;
         }
         if (key != NULL) {
-            if ((st = m->engines->v[e].ops->add_recipient(m->sess[e], key)) != CM_OK)
+            if ((st = cm_engcall_add_recipient(&m->eng, (size_t) e, key)) != CM_OK)
                 goto failed;
             m->nkeyed[e]++;
         }

@@ -5,12 +5,12 @@
 
 #include "cm_msg.h"
 #include "cm_detect.h"
+#include "cm_engcall.h"
 
 struct cm_msg {
     cm_msgctx ctx;              /* configuration and queue ID, for every layer */
-    const cm_engines *engines;
+    cm_engcall eng;             /* the engines, and their sessions from the first RCPT */
     cm_replay *replay;          /* the process's replay caches; NULL: outbound defers */
-    cm_engine_session *sess[CM_ENGINES_MAX];    /* per engine, from the first RCPT */
     size_t nkeyed[CM_ENGINES_MAX];              /* recipients each engine has a key for */
     cm_direction dir;
     const char *dir_why;
@@ -47,14 +47,8 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
  * says where the ciphertext lies. CM_OK or the status to refuse with. */
 cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where);
 
-/* Sessions and lookups (cm_session.c). Engine e's session for this
- * message, made on first use. */
-cm_stat cm_msg_session(cm_msg *m, size_t e, cm_engine_session **s);
-/* The first engine with a key for addr: *which, or -1 if none has one.
- * OpenPGP is asked first (SPEC §3.2), S/MIME first for the addresses and
- * domains of PreferSMIME. */
-cm_stat cm_msg_find_key(cm_msg *m, const char *addr, int *which, const cm_key **key);
-/* The engine whose keys the transaction's recipients have (split keeps it
+/* The recipients' engine (cm_session.c); the calls to it are cm_engcall's.
+ * The engine whose keys the transaction's recipients have (split keeps it
  * to one), or -1 if none has any; and its class, CM_KEY_NONE if none. */
 int cm_msg_engine(const cm_msg *m);
 cm_key_class cm_msg_keyed_class(const cm_msg *m);

@@ -40,7 +40,6 @@ typedef struct outmsg {
 /* The signature gate, then (by the caller, last) the replay cache. */
 static cm_stat gate(outmsg *o, char *detail, size_t dlen)
 {
-    cm_engine_session *s;
     int owns[CM_SIGS_MAX] = {0}, nomem = 0;
     char *from = cm_strip_from(&o->m->hdrs, &nomem), *inner_from = NULL;
     cm_gate_in in;
@@ -79,10 +78,9 @@ static cm_stat gate(outmsg *o, char *detail, size_t dlen)
         }
     }
     for (i = 0; i < o->ss.sigs.n && st == CM_OK; i++)
-        if (o->ss.sigs.v[i].fpr[0] && o->m->sender != NULL
-            && (st = cm_msg_session(o->m, o->ss.engine[i], &s)) == CM_OK)
-            st = o->m->engines->v[o->ss.engine[i]].ops->key_has_addr(s, o->ss.sigs.v[i].fpr,
-                                                                       o->m->sender, &owns[i]);
+        if (o->ss.sigs.v[i].fpr[0] && o->m->sender != NULL)
+            st = cm_engcall_key_has_addr(&o->m->eng, o->ss.engine[i], o->ss.sigs.v[i].fpr,
+                                         o->m->sender, &owns[i]);
     if (st == CM_OK) {
         in.sigs = &o->ss.sigs;
         in.owns = owns;
@@ -181,7 +179,7 @@ static void deliver(outmsg *o, cm_result *res, cm_spool *body, int *encrypted)
 static cm_stat decrypt(outmsg *o, cm_enc_kind kind, const cm_detect_where *w)
 {
     cm_msg *m = o->m;
-    const cm_engine_ops *ops = m->engines->v[o->e].ops;
+    const cm_engine_ops *ops = cm_engcall_ops(&m->eng, o->e);
     cm_stat st;
 
     if (kind == CM_ENC_SMIME)
@@ -201,7 +199,7 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     cm_spool *body = NULL;
     outmsg o;
     cm_stat st;
-    int e = cm_sigcheck_engine(m, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP), encrypted = 0;
+    int e = cm_engcall_verifier(&m->eng, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP), encrypted = 0;
 
     *done = 0;
     if (e < 0 || (smime ? cfg->gateway_certificates.n : cfg->gateway_keys.n) == 0)
@@ -209,10 +207,10 @@ static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_w
     memset(&o, 0, sizeof(o));
     o.m = m;
     /* OpenPGP is decrypted by gpg-agent whatever the backend (cm_engines.h). */
-    o.e = smime ? (size_t) e : cm_engines_pgp_decrypter(m->engines);
+    o.e = smime ? (size_t) e : cm_engcall_pgp_decrypter(&m->eng);
     o.trace = smime ? "decrypted smime"
               : kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
-    if ((st = cm_msg_session(m, o.e, &o.s)) != CM_OK)
+    if ((st = cm_engcall_session(&m->eng, o.e, &o.s)) != CM_OK)
         goto refuse;
     if ((o.pp.plain = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
         st = CM_ERR_NOMEM;

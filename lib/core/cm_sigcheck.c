@@ -8,18 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int cm_sigcheck_engine(const cm_msg *m, cm_key_class cls)
-{
-    size_t e;
-
-    if (cls == CM_KEY_OPENPGP && !cm_config_has_keyring(m->ctx.cfg))
-        return -1;
-    for (e = 0; e < m->engines->n; e++)
-        if (m->engines->v[e].ops->key_class == cls && m->engines->v[e].ops->verify_detached != NULL)
-            return (int) e;
-    return -1;
-}
-
 void cm_sigset_keep(cm_sigset *set, const cm_sigs *add, size_t e, const unsigned char *dg)
 {
     size_t i;
@@ -74,11 +62,9 @@ static ssize_t part_read(void *arg, void *buf, size_t n)
 static cm_stat verify_inner(cm_msg *m, const cm_stripped *x, cm_spool *plain, size_t e_dec,
                             cm_sigset *set)
 {
-    int e = cm_sigcheck_engine(m, x->sig_cms ? CM_KEY_SMIME : CM_KEY_OPENPGP);
+    int e = cm_engcall_verifier(&m->eng, x->sig_cms ? CM_KEY_SMIME : CM_KEY_OPENPGP);
     cm_reader rd = {part_read, NULL, NULL};
     unsigned char dg[CM_DIGEST_LEN];
-    const cm_engine_ops *ops;
-    cm_engine_session *s;
     part_reader pr;
     cm_sigs inner;
     cm_stat st;
@@ -87,16 +73,12 @@ static cm_stat verify_inner(cm_msg *m, const cm_stripped *x, cm_spool *plain, si
         unchecked(set, e_dec, "an OpenPGP signature, and the gateway has no OpenPGP keyring");
         return CM_OK;
     }
-    ops = m->engines->v[e].ops;
-    if ((st = cm_msg_session(m, (size_t) e, &s)) != CM_OK)
-        return st;
-
     cm_spool_range_init(&pr.r, plain, x->signed_part.off, x->signed_part.len);
     pr.err = 0;
     if ((pr.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     rd.arg = &pr;
-    st = ops->verify_detached(s, &rd, x->sig.data, x->sig.len, &inner);
+    st = cm_engcall_verify_detached(&m->eng, (size_t) e, &rd, x->sig.data, x->sig.len, &inner);
     if (pr.err != 0) {
         /* Ours, whatever the engine made of it: never "bad signature". */
         errno = pr.err;
@@ -126,24 +108,21 @@ static int digest_write(void *arg, const void *buf, size_t n)
 /* Keep the verdicts of the entity's opaque signed data. */
 static cm_stat verify_opaque(cm_msg *m, const cm_stripped *x, cm_spool *plain, cm_sigset *set)
 {
-    int e = cm_sigcheck_engine(m, CM_KEY_SMIME);
+    int e = cm_engcall_verifier(&m->eng, CM_KEY_SMIME);
     unsigned char dg[CM_DIGEST_LEN];
     cm_der_reader d;
     cm_reader rd = {cm_der_reader_read, NULL, &d};
     cm_writer wr = {digest_write, NULL};
-    cm_engine_session *s;
     cm_sigs inner;
     cm_stat st;
 
     if (e < 0)
         return CM_ERR_INTERNAL;     /* the registry always has it */
-    if ((st = cm_msg_session(m, (size_t) e, &s)) != CM_OK)
-        return st;
     if ((wr.arg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     cm_der_reader_init(&d, plain, x->opaque_body.off, x->opaque_body.len,
                        x->opaque_b64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY);
-    st = m->engines->v[e].ops->decrypt_verify(s, &rd, &wr, &inner);
+    st = cm_engcall_decrypt_verify(&m->eng, (size_t) e, &rd, &wr, &inner);
     if (d.err != 0) {
         errno = d.err;
         cm_log_errno("%s: reading the signed data from the spool", CM_QID(&m->ctx));

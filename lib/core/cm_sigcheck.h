@@ -19,9 +19,6 @@ typedef struct cm_sigset {
     size_t engine[CM_SIGS_MAX];                         /* the engine that checked it */
 } cm_sigset;
 
-/* The engine of class cls that checks signatures, or -1 (OpenPGP on a
- * site without a keyring). */
-int cm_sigcheck_engine(const cm_msg *m, cm_key_class cls);
 /* Keep add's verdicts, checked by engine e over content digested to dg,
  * after those set has. */
 void cm_sigset_keep(cm_sigset *set, const cm_sigs *add, size_t e, const unsigned char *dg);

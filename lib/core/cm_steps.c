@@ -57,8 +57,8 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
     stream sm = {NULL, 0};
     cm_stat st;
     int e = cm_msg_engine(m);
-
-    cm_key_class cls = e < 0 ? CM_KEY_NONE : m->engines->v[e].ops->key_class;
+    cm_key_class cls = cm_engcall_class(&m->eng, e);
+    cm_engine_session *s = NULL;
 
     /* One format per message: the recipients' keys are of one class. */
     if (cls != CM_KEY_OPENPGP && cls != CM_KEY_SMIME) {
@@ -70,14 +70,16 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
     if (st == CM_OK)
         st = cm_rewrite_encrypted(&m->hdrs, &env, &res->edits);
     if (st == CM_OK)
+        st = cm_engcall_session(&m->eng, (size_t) e, &s);
+    if (st == CM_OK)
         st = open_body(m, res, &sm, &out);
     if (st == CM_OK && cm_entity_open(&ent, ehdrs, ebody) < 0)
         st = CM_ERR_NOMEM;
     else if (st == CM_OK) {
         cm_entity_set_progress(&ent, m->progress, m->progress_arg);
         st = cls == CM_KEY_SMIME
-             ? cm_smime_encrypt(m->engines->v[e].ops, m->sess[e], &m->ctx, &ent, out)
-             : cm_pgpmime_encrypt(m->engines->v[e].ops, m->sess[e], &m->ctx, &ent, out, &env);
+             ? cm_smime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out)
+             : cm_pgpmime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out, &env);
         cm_entity_close(&ent);
     }
     if (out != res->body)

@@ -29,8 +29,8 @@ typedef struct cm_key cm_key;                       /* a key, owned by its sessi
 typedef struct cm_msgctx {
     const cm_config *cfg;   /* the message's configuration snapshot */
     char *qid;              /* the MTA's queue ID, NULL until known */
-    int no_gateway_keys;    /* lookups skip the gateway's own keys (outbound to
-                             * external recipients, SPEC §4.5) */
+    int no_gateway_keys;    /* key lookups skip the gateway's own keys (outbound
+                             * to external recipients, SPEC §4.5): cm_engcall's */
 } cm_msgctx;
 
 #define CM_QID(ctx) ((ctx) != NULL && (ctx)->qid != NULL ? (ctx)->qid : "-")
@@ -91,9 +91,14 @@ typedef struct cm_engine_ops {
     cm_stat (*session_new)(cm_engine *e, const cm_msgctx *ctx, cm_engine_session **out);
     void (*session_free)(cm_engine_session *s);
     /* The usable key for exactly addr, or *key NULL: "no key" is only
-     * answered when the engine is sure (else an error). With the context's
-     * no_gateway_keys, a key of GatewayKeys counts as none. */
+     * answered when the engine is sure (else an error). Whether the key
+     * may be used for this message (GatewayKeys, SPEC §4.5) is the
+     * wrapper's call (cm_engcall), from key_fpr. */
     cm_stat (*lookup)(cm_engine_session *s, const char *addr, const cm_key **key);
+    /* The primary fingerprint (hex) of a key lookup found, as GatewayKeys
+     * names keys, or NULL. NULL slot: an engine whose keys GatewayKeys
+     * cannot name (S/MIME). */
+    const char *(*key_fpr)(const cm_key *key);
     /* Encrypt the next message to key too (a key added twice counts once). */
     cm_stat (*add_recipient)(cm_engine_session *s, const cm_key *key);
     size_t (*recipients)(const cm_engine_session *s);

@@ -150,8 +150,16 @@ static cm_stat fake_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 }
 
 static const cm_engine_ops fake_ops = {
-    "fake", CM_KEY_OPENPGP, fake_create, fake_destroy, fake_session_new, fake_session_free,
-    fake_lookup, fake_add, fake_recipients, fake_encrypt, NULL, NULL, NULL, NULL, NULL, NULL,
+    .name = "fake",
+    .key_class = CM_KEY_OPENPGP,
+    .create = fake_create,
+    .destroy = fake_destroy,
+    .session_new = fake_session_new,
+    .session_free = fake_session_free,
+    .lookup = fake_lookup,
+    .add_recipient = fake_add,
+    .recipients = fake_recipients,
+    .encrypt = fake_encrypt,
 };
 
 /* Engines with the fake as the OpenPGP engine. */

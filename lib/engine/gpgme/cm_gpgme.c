@@ -197,19 +197,13 @@ static void gpg_session_free(cm_engine_session *s)
 
 static cm_stat gpg_lookup(cm_engine_session *s, const char *addr, const cm_key **key)
 {
-    gpgme_key_t k = cm_gpgme_index_find(s->index, addr);
-
-    /* The gateway's own key is never an outbound recipient (SPEC §4.5).
-     * Inbound mail to the gateway's address is encrypted to it like any
-     * other: "no key" there would deliver it in the clear. */
-    if (k != NULL && s->mc->no_gateway_keys && cm_gpgme_is_gateway(s->mc->cfg, k)) {
-        cm_log_debug("%s: <%s> has only the gateway key %s", CM_QID(s->mc), addr, k->fpr);
-        k = NULL;
-    }
-    if (k != NULL)
-        cm_log_debug("%s: key for <%s>: %s", CM_QID(s->mc), addr, k->fpr);
-    *key = (const cm_key *) k;
+    *key = (const cm_key *) cm_gpgme_index_find(s->index, addr);
     return CM_OK;
+}
+
+static const char *gpg_key_fpr(const cm_key *key)
+{
+    return ((gpgme_key_t) key)->fpr;
 }
 
 static cm_stat gpg_add_recipient(cm_engine_session *s, const cm_key *key)
@@ -350,20 +344,20 @@ static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
 }
 
 const cm_engine_ops cm_gpgme_engine = {
-    "gpgme",
-    CM_KEY_OPENPGP,
-    gpg_create,
-    gpg_destroy,
-    gpg_session_new,
-    gpg_session_free,
-    gpg_lookup,
-    gpg_add_recipient,
-    gpg_recipients,
-    gpg_encrypt,
-    cm_gpgme_gateway_match,
-    cm_gpgme_decrypt_verify,
-    cm_gpgme_verify_detached,
-    cm_gpgme_key_has_addr,
-    NULL,                       /* decrypt_gateway: S/MIME only */
-    cm_gpgme_gateway_ready,
+    .name = "gpgme",
+    .key_class = CM_KEY_OPENPGP,
+    .create = gpg_create,
+    .destroy = gpg_destroy,
+    .session_new = gpg_session_new,
+    .session_free = gpg_session_free,
+    .lookup = gpg_lookup,
+    .key_fpr = gpg_key_fpr,
+    .add_recipient = gpg_add_recipient,
+    .recipients = gpg_recipients,
+    .encrypt = gpg_encrypt,
+    .gateway_match = cm_gpgme_gateway_match,
+    .decrypt_verify = cm_gpgme_decrypt_verify,
+    .verify_detached = cm_gpgme_verify_detached,
+    .key_has_addr = cm_gpgme_key_has_addr,
+    .gateway_ready = cm_gpgme_gateway_ready,
 };

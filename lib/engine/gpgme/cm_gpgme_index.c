@@ -167,11 +167,6 @@ gpgme_key_t cm_gpgme_index_by_fpr(const cm_gpgme_index *ix, const char *fpr)
     return NULL;
 }
 
-int cm_gpgme_is_gateway(const cm_config *cfg, gpgme_key_t key)
-{
-    return key->fpr != NULL && cm_list_has_ci(&cfg->gateway_keys, key->fpr);
-}
-
 static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
 {
     gpgme_user_id_t uid;

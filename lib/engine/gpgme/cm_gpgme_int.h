@@ -63,8 +63,6 @@ gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr);
 
 /* The key whose primary fingerprint is fpr (case-insensitive), or NULL. */
 gpgme_key_t cm_gpgme_index_by_fpr(const cm_gpgme_index *ix, const char *fpr);
-/* Is key one of GatewayKeys? */
-int cm_gpgme_is_gateway(const cm_config *cfg, gpgme_key_t key);
 
 /* GPGME data callbacks over a cm_reader (handle: the reader) and a
  * cm_writer (handle: a cm_gpgme_sink, which keeps the first write error). */

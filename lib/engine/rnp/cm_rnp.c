@@ -6,7 +6,6 @@
 #include "cm_rnp.h"
 #include "cm_rnp_int.h"
 #include "cm_buf.h"
-#include "cm_list.h"
 #include "cm_log.h"
 
 #include <stdlib.h>
@@ -84,18 +83,13 @@ static void rnp_session_free(cm_engine_session *s)
 
 static cm_stat rnp_lookup(cm_engine_session *s, const char *addr, const cm_key **key)
 {
-    const cm_rnp_key *k = cm_rnp_ring_find(s->ring, addr);
-
-    /* As the GPGME engine: the gateway's key is never an outbound
-     * recipient; inbound mail to its address is encrypted to it. */
-    if (k != NULL && s->mc->no_gateway_keys && cm_list_has_ci(&s->mc->cfg->gateway_keys, k->fpr)) {
-        cm_log_debug("%s: <%s> has only the gateway key %s", CM_QID(s->mc), addr, k->fpr);
-        k = NULL;
-    }
-    if (k != NULL)
-        cm_log_debug("%s: key for <%s>: %s", CM_QID(s->mc), addr, k->fpr);
-    *key = (const cm_key *) k;
+    *key = (const cm_key *) cm_rnp_ring_find(s->ring, addr);
     return CM_OK;
+}
+
+static const char *rnp_key_fpr(const cm_key *key)
+{
+    return ((const cm_rnp_key *) key)->fpr;
 }
 
 static cm_stat rnp_add_recipient(cm_engine_session *s, const cm_key *key)
@@ -197,21 +191,21 @@ static cm_stat rnp_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     return map_result(rr);
 }
 
+/* No gateway_match, decrypt_verify or gateway_ready: decryption is
+ * gpg-agent's, through GPGME (cm_engines_pgp_decrypter); no
+ * decrypt_gateway: S/MIME only. */
 const cm_engine_ops cm_rnp_engine = {
-    "rnp",
-    CM_KEY_OPENPGP,
-    rnp_create,
-    rnp_destroy,
-    rnp_session_new,
-    rnp_session_free,
-    rnp_lookup,
-    rnp_add_recipient,
-    rnp_recipients,
-    rnp_encrypt,
-    NULL,                       /* gateway_match, decrypt_verify: gpg-agent's, */
-    NULL,                       /* through GPGME (cm_engines_pgp_decrypter) */
-    cm_rnp_verify_detached,
-    cm_rnp_key_has_addr,
-    NULL,                       /* decrypt_gateway: S/MIME only */
-    NULL,                       /* gateway_ready: GPGME's */
+    .name = "rnp",
+    .key_class = CM_KEY_OPENPGP,
+    .create = rnp_create,
+    .destroy = rnp_destroy,
+    .session_new = rnp_session_new,
+    .session_free = rnp_session_free,
+    .lookup = rnp_lookup,
+    .key_fpr = rnp_key_fpr,
+    .add_recipient = rnp_add_recipient,
+    .recipients = rnp_recipients,
+    .encrypt = rnp_encrypt,
+    .verify_detached = cm_rnp_verify_detached,
+    .key_has_addr = cm_rnp_key_has_addr,
 };

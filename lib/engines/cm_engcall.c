@@ -1,0 +1,202 @@
+/* cm_engcall - a message's calls to its engines. */
+#include "cm_engcall.h"
+#include "cm_addr.h"
+#include "cm_list.h"
+#include "cm_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void cm_engcall_init(cm_engcall *c, const cm_engines *engines, const cm_msgctx *ctx)
+{
+    memset(c, 0, sizeof(*c));
+    c->engines = engines;
+    c->ctx = ctx;
+}
+
+void cm_engcall_done(cm_engcall *c)
+{
+    size_t i;
+
+    if (c->engines == NULL)
+        return;
+    for (i = 0; i < CM_ENGINES_MAX; i++)    /* the lookup engines and the others */
+        if (c->sess[i] != NULL) {
+            c->engines->v[i].ops->session_free(c->sess[i]);
+            c->sess[i] = NULL;
+        }
+}
+
+/* Is there an engine e? Its slot's ops say (v[held..] are empty). */
+static int has_engine(const cm_engcall *c, size_t e)
+{
+    return c->engines != NULL && e < CM_ENGINES_MAX && c->engines->v[e].ops != NULL;
+}
+
+cm_stat cm_engcall_session(cm_engcall *c, size_t e, cm_engine_session **s)
+{
+    const cm_engine_ref *r;
+    cm_stat st;
+
+    *s = NULL;
+    if (!has_engine(c, e))
+        return CM_ERR_INTERNAL;
+    r = &c->engines->v[e];
+    if (c->sess[e] == NULL && (st = r->ops->session_new(r->engine, c->ctx, &c->sess[e])) != CM_OK)
+        return st;
+    *s = c->sess[e];
+    return CM_OK;
+}
+
+const cm_engine_ops *cm_engcall_ops(const cm_engcall *c, size_t e)
+{
+    return has_engine(c, e) ? c->engines->v[e].ops : NULL;
+}
+
+cm_key_class cm_engcall_class(const cm_engcall *c, int e)
+{
+    return e < 0 || !has_engine(c, (size_t) e) ? CM_KEY_NONE : c->engines->v[e].ops->key_class;
+}
+
+size_t cm_engcall_pgp_decrypter(const cm_engcall *c)
+{
+    return cm_engines_pgp_decrypter(c->engines);
+}
+
+/* Does engine e take part in lookups? An OpenPGP engine not where the
+ * site has no keyring (KeyringDir none): its answer is "no key". */
+static int engine_used(const cm_engcall *c, size_t e)
+{
+    return c->engines->v[e].ops->key_class != CM_KEY_OPENPGP || cm_config_has_keyring(c->ctx->cfg);
+}
+
+int cm_engcall_verifier(const cm_engcall *c, cm_key_class cls)
+{
+    size_t e;
+
+    for (e = 0; e < c->engines->n; e++)
+        if (c->engines->v[e].ops->key_class == cls && c->engines->v[e].ops->verify_detached != NULL)
+            return engine_used(c, e) ? (int) e : -1;
+    return -1;
+}
+
+/* Engine e's key for exactly addr, the gateway's own keys left out for
+ * outbound recipients. Inbound mail to the gateway's address is encrypted
+ * to its key like any other: "no key" there would deliver it in the clear. */
+static cm_stat plain_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
+{
+    const cm_engine_ops *ops = c->engines->v[e].ops;
+    const char *fpr;
+    cm_stat st;
+
+    if ((st = ops->lookup(c->sess[e], addr, key)) != CM_OK || *key == NULL)
+        return st;
+    if (ops->key_fpr == NULL || (fpr = ops->key_fpr(*key)) == NULL)
+        return CM_OK;       /* keys GatewayKeys cannot name (S/MIME) */
+    if (c->ctx->no_gateway_keys && cm_list_has_ci(&c->ctx->cfg->gateway_keys, fpr)) {
+        cm_log_debug("%s: <%s> has only the gateway key %s", CM_QID(c->ctx), addr, fpr);
+        *key = NULL;
+    } else {
+        cm_log_debug("%s: key for <%s>: %s", CM_QID(c->ctx), addr, fpr);
+    }
+    return CM_OK;
+}
+
+/* Engine e's key for addr, or with RecipientDelimiter its base address's. */
+static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
+{
+    cm_engine_session *sess;
+    char *base;
+    cm_stat st;
+
+    *key = NULL;
+    if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
+        return st;
+    if ((st = plain_key(c, e, addr, key)) != CM_OK || *key != NULL)
+        return st;
+    /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
+    switch (cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) {
+    case 0:
+        return CM_OK;
+    case -1:
+        return CM_ERR_NOMEM;
+    default:
+        break;
+    }
+    if ((st = plain_key(c, e, base, key)) == CM_OK && *key != NULL)
+        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, base);
+    free(base);
+    return st;
+}
+
+cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const cm_key **key)
+{
+    int smime_first = cm_config_prefers_smime(c->ctx->cfg, addr), pass;
+    size_t e;
+    cm_stat st;
+
+    *which = -1;
+    *key = NULL;
+    for (pass = 0; pass < 2; pass++)
+        for (e = 0; e < c->engines->n; e++) {
+            /* Pass 0 asks the preferred class, pass 1 the others. */
+            if ((c->engines->v[e].ops->key_class == CM_KEY_SMIME) != (smime_first == !pass)
+                || !engine_used(c, e))
+                continue;
+            if ((st = engine_key(c, e, addr, key)) != CM_OK)
+                return st;
+            if (*key != NULL) {
+                *which = (int) e;
+                return CM_OK;
+            }
+        }
+    return CM_OK;
+}
+
+/* Is slot set in engine e's ops? */
+#define HAS_SLOT(c, e, slot) (has_engine(c, e) && (c)->engines->v[e].ops->slot != NULL)
+
+/* Engine e's session for a call of a slot the engine may lack: a missing
+ * one is ours to answer for, CM_ERR_INTERNAL. */
+static cm_stat session_for(cm_engcall *c, size_t e, int has_slot, cm_engine_session **s)
+{
+    cm_stat st = cm_engcall_session(c, e, s);
+
+    return st != CM_OK ? st : has_slot ? CM_OK : CM_ERR_INTERNAL;
+}
+
+cm_stat cm_engcall_add_recipient(cm_engcall *c, size_t e, const cm_key *key)
+{
+    cm_engine_session *s;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, add_recipient), &s);
+
+    return st != CM_OK ? st : c->engines->v[e].ops->add_recipient(s, key);
+}
+
+cm_stat cm_engcall_verify_detached(cm_engcall *c, size_t e, cm_reader *data, const void *sig,
+                                   size_t siglen, cm_sigs *sigs)
+{
+    cm_engine_session *s;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, verify_detached), &s);
+
+    return st != CM_OK ? st : c->engines->v[e].ops->verify_detached(s, data, sig, siglen, sigs);
+}
+
+cm_stat cm_engcall_decrypt_verify(cm_engcall *c, size_t e, cm_reader *in, cm_writer *out,
+                                  cm_sigs *sigs)
+{
+    cm_engine_session *s;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, decrypt_verify), &s);
+
+    return st != CM_OK ? st : c->engines->v[e].ops->decrypt_verify(s, in, out, sigs);
+}
+
+cm_stat cm_engcall_key_has_addr(cm_engcall *c, size_t e, const char *fpr, const char *addr,
+                                int *yes)
+{
+    cm_engine_session *s;
+    cm_stat st = session_for(c, e, HAS_SLOT(c, e, key_has_addr), &s);
+
+    *yes = 0;
+    return st != CM_OK ? st : c->engines->v[e].ops->key_has_addr(s, fpr, addr, yes);
+}

@@ -1,0 +1,352 @@
+/* cm_engcall: the lookup order, the RecipientDelimiter fallback, the
+ * GatewayKeys exclusion and its one log line, sessions made once, NULL
+ * slots failing closed. Two table engines stand in for OpenPGP and S/MIME:
+ * this tests the wrapper, not an engine. */
+#include "cm_engcall.h"
+#include "cm_log.h"
+#include "cm_test.h"
+
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define GW_FPR "0123456789ABCDEF0123456789ABCDEF01234567"
+
+/* A key of the table engines: its address and fingerprint. */
+struct cm_key {
+    const char *addr, *fpr;
+};
+
+static const cm_key pgp_keys[] = {
+    {"alice@example.org", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+    {"gateway@gw.example.net", GW_FPR},
+    {"both@example.org", GW_FPR},
+    {"dave@example.org", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"},
+    {NULL, NULL},
+};
+static const cm_key smime_keys[] = {
+    {"carol@example.org", "x509-carol"},
+    {"both@example.org", "x509-both"},
+    {"dave@example.org", "x509-dave"},
+    {NULL, NULL},
+};
+
+struct cm_engine {
+    const cm_key *keys;
+};
+
+struct cm_engine_session {
+    const cm_key *keys;
+};
+
+static size_t sessions, lookups;
+static char qid[] = "Q1";
+
+static cm_stat t_create(cm_engine **out, char *err, size_t errlen)
+{
+    (void) err;
+    (void) errlen;
+    *out = NULL;
+    return CM_OK;
+}
+
+static void t_destroy(cm_engine *e)
+{
+    (void) e;
+}
+
+static cm_stat session_of(const cm_key *keys, cm_engine_session **out)
+{
+    sessions++;
+    if ((*out = calloc(1, sizeof(**out))) == NULL)
+        return CM_ERR_NOMEM;
+    (*out)->keys = keys;
+    return CM_OK;
+}
+
+static cm_stat pgp_session_new(cm_engine *e, const cm_msgctx *ctx, cm_engine_session **out)
+{
+    (void) e;
+    (void) ctx;
+    return session_of(pgp_keys, out);
+}
+
+static cm_stat smime_session_new(cm_engine *e, const cm_msgctx *ctx, cm_engine_session **out)
+{
+    (void) e;
+    (void) ctx;
+    return session_of(smime_keys, out);
+}
+
+static void t_session_free(cm_engine_session *s)
+{
+    free(s);
+}
+
+/* Exactly addr; "broken@" is an engine failure. */
+static cm_stat t_lookup(cm_engine_session *s, const char *addr, const cm_key **key)
+{
+    size_t i;
+
+    lookups++;
+    *key = NULL;
+    if (strcasecmp(addr, "broken@example.org") == 0)
+        return CM_ERR_KEYLOOKUP;
+    for (i = 0; s->keys[i].addr != NULL; i++)
+        if (strcasecmp(s->keys[i].addr, addr) == 0)
+            *key = &s->keys[i];
+    return CM_OK;
+}
+
+static const char *t_key_fpr(const cm_key *key)
+{
+    return key->fpr;
+}
+
+static const cm_engine_ops pgp_ops = {
+    .name = "table-pgp",
+    .key_class = CM_KEY_OPENPGP,
+    .create = t_create,
+    .destroy = t_destroy,
+    .session_new = pgp_session_new,
+    .session_free = t_session_free,
+    .lookup = t_lookup,
+    .key_fpr = t_key_fpr,
+};
+
+/* No key_fpr: GatewayKeys cannot name its keys, whatever they are. */
+static const cm_engine_ops smime_ops = {
+    .name = "table-smime",
+    .key_class = CM_KEY_SMIME,
+    .create = t_create,
+    .destroy = t_destroy,
+    .session_new = smime_session_new,
+    .session_free = t_session_free,
+    .lookup = t_lookup,
+};
+
+static cm_engines engines = {
+    .v = {{&pgp_ops, NULL}, {&smime_ops, NULL}},
+    .n = 2,
+    .held = 2,
+};
+
+/* A message's engine calls over the table engines, on a configuration
+ * with KeyringDir keyring. */
+typedef struct fix {
+    cm_config *cfg;
+    cm_msgctx mc;
+    cm_engcall c;
+    const cm_key *key;
+    int which;
+} fix;
+
+static void fix_open(fix *f, const char *keyring, int no_gateway_keys)
+{
+    char err[256];
+
+    memset(f, 0, sizeof(*f));
+    ck_assert_ptr_nonnull(f->cfg = cm_config_new());
+    ck_assert_int_eq(cm_config_set(f->cfg, "RecipientDelimiter", "+", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", GW_FPR, err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring, err, sizeof(err)), 0);
+    f->mc.cfg = f->cfg;
+    f->mc.qid = qid;
+    f->mc.no_gateway_keys = no_gateway_keys;
+    cm_engcall_init(&f->c, &engines, &f->mc);
+    f->key = &smime_keys[0];    /* to see it set */
+    f->which = 42;
+}
+
+static cm_stat fix_find(fix *f, const char *addr)
+{
+    return cm_engcall_find_key(&f->c, addr, &f->which, &f->key);
+}
+
+static void fix_close(fix *f)
+{
+    cm_engcall_done(&f->c);
+    cm_config_free(f->cfg);
+}
+
+static const struct {
+    const char *addr;
+    int no_gateway_keys;    /* outbound to external recipients */
+    int which;              /* the engine that answers, -1 none */
+    const char *want;       /* the address of the key it answers with */
+} cases[] = {
+    {"alice@example.org", 0, 0, "alice@example.org"},
+    {"ALICE@example.org", 1, 0, "alice@example.org"},
+    {"alice+news@example.org", 1, 0, "alice@example.org"},     /* the fallback */
+    {"alice+a+b@example.org", 0, 0, "alice@example.org"},
+    {"gateway@gw.example.net", 0, 0, "gateway@gw.example.net"}, /* inbound: encrypted to it */
+    {"gateway@gw.example.net", 1, -1, NULL},                    /* outbound: never */
+    {"gateway+x@gw.example.net", 1, -1, NULL},                  /* nor through the fallback */
+    {"gateway+x@gw.example.net", 0, 0, "gateway@gw.example.net"},
+    {"both@example.org", 0, 0, "both@example.org"},             /* OpenPGP first */
+    {"both@example.org", 1, 1, "both@example.org"},             /* then S/MIME is asked */
+    {"carol@example.org", 1, 1, "carol@example.org"},
+    {"carol+x@example.org", 0, 1, "carol@example.org"},
+    {"dave@example.org", 0, 1, "dave@example.org"},             /* PreferSMIME */
+    {"nobody@example.org", 0, -1, NULL},
+    {"nobody+x@example.org", 1, -1, NULL},
+};
+
+START_TEST(find_key_table)
+{
+    fix f;
+
+    fix_open(&f, "/nonexistent/keyring", cases[_i].no_gateway_keys);
+    ck_assert_int_eq(fix_find(&f, cases[_i].addr), CM_OK);
+    ck_assert_msg(f.which == cases[_i].which, "%s: engine %d, want %d", cases[_i].addr, f.which,
+                  cases[_i].which);
+    if (cases[_i].want == NULL)
+        ck_assert_ptr_null(f.key);
+    else {
+        ck_assert_ptr_nonnull(f.key);
+        ck_assert_str_eq(f.key->addr, cases[_i].want);
+        ck_assert_int_eq(cm_engcall_class(&f.c, f.which),
+                         f.which == 0 ? CM_KEY_OPENPGP : CM_KEY_SMIME);
+    }
+    fix_close(&f);
+}
+END_TEST
+
+/* An engine's failure is the answer, never "no key". */
+START_TEST(lookup_failure_is_kept)
+{
+    fix f;
+
+    fix_open(&f, "/nonexistent/keyring", 1);
+    ck_assert_int_eq(fix_find(&f, "broken@example.org"), CM_ERR_KEYLOOKUP);
+    ck_assert_int_eq(f.which, -1);
+    ck_assert_ptr_null(f.key);
+    fix_close(&f);
+}
+END_TEST
+
+/* KeyringDir none: the OpenPGP engine is not asked, nor checks signatures. */
+START_TEST(no_keyring_no_openpgp)
+{
+    fix f;
+
+    fix_open(&f, "none", 0);
+    lookups = 0;
+    ck_assert_int_eq(fix_find(&f, "alice@example.org"), CM_OK);
+    ck_assert_int_eq(f.which, -1);
+    ck_assert_ptr_null(f.key);
+    ck_assert_uint_eq(lookups, 1);      /* S/MIME's only */
+    ck_assert_int_eq(fix_find(&f, "both@example.org"), CM_OK);
+    ck_assert_int_eq(f.which, 1);
+    ck_assert_int_eq(cm_engcall_verifier(&f.c, CM_KEY_OPENPGP), -1);
+    fix_close(&f);
+}
+END_TEST
+
+/* One session per engine and message, however many lookups. */
+START_TEST(sessions_made_once)
+{
+    cm_engine_session *s1, *s2;
+    fix f;
+
+    fix_open(&f, "/nonexistent/keyring", 0);
+    sessions = 0;
+    ck_assert_int_eq(fix_find(&f, "carol@example.org"), CM_OK);
+    ck_assert_int_eq(fix_find(&f, "nobody@example.org"), CM_OK);
+    ck_assert_uint_eq(sessions, 2);
+    ck_assert_int_eq(cm_engcall_session(&f.c, 1, &s1), CM_OK);
+    ck_assert_int_eq(cm_engcall_session(&f.c, 1, &s2), CM_OK);
+    ck_assert_ptr_eq(s1, s2);
+    ck_assert_uint_eq(sessions, 2);
+    ck_assert_int_eq(cm_engcall_session(&f.c, 3, &s1), CM_ERR_INTERNAL);   /* no engine there */
+    ck_assert_ptr_null(s1);
+    fix_close(&f);
+}
+END_TEST
+
+/* A slot the engine leaves NULL fails closed. */
+START_TEST(null_slots_fail_closed)
+{
+    cm_sigs sigs;
+    int yes = 1;
+    fix f;
+
+    fix_open(&f, "/nonexistent/keyring", 0);
+    ck_assert_int_eq(cm_engcall_add_recipient(&f.c, 0, &pgp_keys[0]), CM_ERR_INTERNAL);
+    ck_assert_int_eq(cm_engcall_verify_detached(&f.c, 0, NULL, "", 0, &sigs), CM_ERR_INTERNAL);
+    ck_assert_int_eq(cm_engcall_decrypt_verify(&f.c, 1, NULL, NULL, &sigs), CM_ERR_INTERNAL);
+    ck_assert_int_eq(cm_engcall_key_has_addr(&f.c, 1, "x", "carol@example.org", &yes),
+                     CM_ERR_INTERNAL);
+    ck_assert_int_eq(yes, 0);
+    ck_assert_int_eq(cm_engcall_verifier(&f.c, CM_KEY_SMIME), -1);    /* no verify_detached */
+    fix_close(&f);
+}
+END_TEST
+
+/* What the lookup of addr logged (stderr, debug level). */
+static void logged(const char *addr, int no_gateway_keys, char *out, size_t len)
+{
+    FILE *tmp = tmpfile();
+    int saved;
+    size_t n;
+    fix f;
+
+    ck_assert_ptr_nonnull(tmp);
+    fix_open(&f, "/nonexistent/keyring", no_gateway_keys);
+    cm_log_open("cmtest", 1);
+    cm_log_set_level(LOG_DEBUG);
+    ck_assert_int_eq(fflush(stderr), 0);
+    ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
+    ck_assert_int_ge(dup2(fileno(tmp), STDERR_FILENO), 0);
+    ck_assert_int_eq(fix_find(&f, addr), CM_OK);
+    ck_assert_int_eq(fflush(stderr), 0);
+    ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+    ck_assert_int_eq(close(saved), 0);
+    rewind(tmp);
+    n = fread(out, 1, len - 1, tmp);
+    out[n] = 0;
+    ck_assert_int_eq(fclose(tmp), 0);
+    cm_log_close();
+    fix_close(&f);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (; (hay = strstr(hay, needle)) != NULL; hay += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(gateway_skip_logged_once)
+{
+    char out[4096];
+
+    logged("gateway+x@gw.example.net", 1, out, sizeof(out));
+    ck_assert_uint_eq(count(out, "has only the gateway key"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "Q1: <gateway@gw.example.net> has only the gateway key " GW_FPR));
+    ck_assert_ptr_null(strstr(out, "key for <"));
+    logged("gateway@gw.example.net", 0, out, sizeof(out));
+    ck_assert_uint_eq(count(out, "has only the gateway key"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "Q1: key for <gateway@gw.example.net>: " GW_FPR));
+    logged("alice+news@example.org", 1, out, sizeof(out));
+    ck_assert_ptr_nonnull(strstr(out, "Q1: <alice+news@example.org> uses the key of <alice@example.org>"));
+}
+END_TEST
+
+static void add_cases(Suite *s)
+{
+    TCase *tc = tcase_create("find_key_table");
+
+    tcase_add_loop_test(tc, find_key_table, 0, (int) (sizeof(cases) / sizeof(cases[0])));
+    suite_add_tcase(s, tc);
+    CM_ADD(s, lookup_failure_is_kept);
+    CM_ADD(s, no_keyring_no_openpgp);
+    CM_ADD(s, sessions_made_once);
+    CM_ADD(s, null_slots_fail_closed);
+    CM_ADD(s, gateway_skip_logged_once);
+}
+
+CM_TEST_MAIN("cm_engcall", add_cases)
