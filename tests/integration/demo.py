@@ -28,10 +28,9 @@ def main():
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.environ["CM_TEST_KEYRING"] = keys
     os.environ["CM_TEST_TMP"] = work
-    sys.path.insert(0, HERE)
-    import mta
-    from cmtest import Milter
-    from sink import Sink
+    from harness import mta
+    from harness.cmtest import Milter
+    from harness.sink import Sink
 
     mta.ensure_user("cryptmilter", "postfix")
     keyring = os.path.join(work, "milter-keyring")

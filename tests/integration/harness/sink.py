@@ -6,7 +6,7 @@ import os
 import socketserver
 import threading
 
-from cmtest import Failure
+from .cmrun import Failure
 
 
 class _Handler(socketserver.StreamRequestHandler):

@@ -17,15 +17,15 @@ import subprocess
 import threading
 import time
 
-import faults
-import mta
-from cmrun import BACKEND
-from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
-                    check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
-from milterproxy import MilterProxy
-from mta_outbound import OutboundCases
-from sink import Sink
-from smime_oracles import CERTS, check_smime_decrypts_to
+from harness import faults
+from harness import mta
+from harness.cmrun import BACKEND
+from harness.cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
+                            check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
+from harness.milterproxy import MilterProxy
+from .mta_outbound import OutboundCases
+from harness.sink import Sink
+from harness.smime_oracles import CERTS, check_smime_decrypts_to
 
 
 def swaks(port, to, data=None, frm="sender@ext.example", local="127.0.0.1", body=None, tmp=None):

@@ -3,9 +3,9 @@
 tests/fetch-sendmail.sh unpacked, with INPUT_MAIL_FILTER from
 packaging/sendmail.mc): the shared cases of mta_suite.py, Sendmail's own
 bounces, and MissingKeyAction split as a Sendmail client sees it."""
-from cmtest import args, check
-from mta_sendmail import SendmailInstance
-from mta_suite import MtaSuite, final_reply
+from harness.cmtest import args, check
+from harness.mta_sendmail import SendmailInstance
+from .mta_suite import MtaSuite, final_reply
 
 
 class SendmailSuite(MtaSuite):

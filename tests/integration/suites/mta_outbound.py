@@ -8,12 +8,12 @@ import shutil
 import smtplib
 import time
 
-import forge as F
-import mta
-import sender as S
-import smime_sender as M
-from cmtest import check, check_decrypts_only_for
-from smime_oracles import CA
+from harness import forge as F
+from harness import mta
+from harness import sender as S
+from harness import smime_sender as M
+from harness.cmtest import check, check_decrypts_only_for
+from harness.smime_oracles import CA
 
 
 class OutboundCases:

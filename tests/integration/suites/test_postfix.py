@@ -5,9 +5,9 @@ MissingKeyAction split with a second Postfix as the sending client."""
 import os
 import time
 
-import mta
-from cmtest import args, check
-from mta_suite import MtaSuite, final_reply
+from harness import mta
+from harness.cmtest import args, check
+from .mta_suite import MtaSuite, final_reply
 
 
 class PostfixSuite(MtaSuite):
