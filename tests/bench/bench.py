@@ -46,8 +46,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-import mta                                      # noqa: E402
-from cmrun import write_config                  # noqa: E402
+from harness import mta                         # noqa: E402
+from harness.cmrun import write_config          # noqa: E402
 
 ENGINES = ("gpgme", "rnp")     # OpenPGPBackend values, each a setup of its own
 # cryptmilter-nullmilter's options for each kind it is run as (--floor

@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import bench                                            # noqa: E402
-import mta                                              # noqa: E402
+from harness import mta                                 # noqa: E402
 
 RCPTS = ["bench@example.org"] + ["%dbench@example.org" % i for i in range(2, 11)]
 # (name, bytes, recipients, messages a round)

@@ -15,8 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-import sender as S                                      # noqa: E402
-from cmtest import Milter, check, corpus, workdir       # noqa: E402
+from harness import sender as S                             # noqa: E402
+from harness.cmtest import Milter, check, corpus, workdir   # noqa: E402
 
 
 def timed(m, sender, rcpt, msg, daemon):

@@ -28,10 +28,9 @@ def main():
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.environ["CM_TEST_KEYRING"] = keys
     os.environ["CM_TEST_TMP"] = work
-    sys.path.insert(0, HERE)
-    import mta
-    from cmtest import Milter
-    from sink import Sink
+    from harness import mta
+    from harness.cmtest import Milter
+    from harness.sink import Sink
 
     mta.ensure_user("cryptmilter", "postfix")
     keyring = os.path.join(work, "milter-keyring")
@@ -49,19 +48,16 @@ def main():
         print("== Postfix on 127.0.0.1:%d -> cryptmilter -> mailbox %s"
               % (pf.port, os.path.join(work, "mailbox")))
         print("== sending: swaks --server 127.0.0.1:%d --to alice@example.org ..." % pf.port)
-        r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % pf.port,
-                            "--from", "sender@ext.example", "--to", "alice@example.org",
-                            "--header", "Subject: quarterly numbers",
-                            "--body", "Hello Alice,\n\nthe numbers are 42, 17 and 3.\n"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stdout[-2000:])
-            sys.exit("sending failed")
-        for _ in range(100):
-            if sink.messages():
-                break
-            time.sleep(0.1)
-        env, stored = sink.messages()[0]
+        with sink.arrivals(timeout=10) as got:
+            r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % pf.port,
+                                "--from", "sender@ext.example", "--to", "alice@example.org",
+                                "--header", "Subject: quarterly numbers",
+                                "--body", "Hello Alice,\n\nthe numbers are 42, 17 and 3.\n"],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                print(r.stdout[-2000:])
+                sys.exit("sending failed")
+        env, stored = got[0]
         print("\n== what the mailbox stores (envelope to %s):\n" % ", ".join(env["rcpts"]))
         print(stored.decode().replace("\r\n", "\n"))
         armor = stored[stored.index(b"-----BEGIN PGP MESSAGE-----"):]

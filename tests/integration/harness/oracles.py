@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 
-from cmrun import EXPORT, GNUPGHOME, check
+from .cmrun import EXPORT, GNUPGHOME, check
 
 def crlf(data):
     """Canonical line endings: bare LF becomes CRLF."""

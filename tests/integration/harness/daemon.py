@@ -6,8 +6,8 @@ import socket
 import subprocess
 import time
 
-from cmrun import Failure, check, write_config
-from milterclient import MilterClient
+from .cmrun import Failure, check, write_config
+from .milterclient import MilterClient
 
 _RUNNING = []
 

@@ -17,15 +17,15 @@ import subprocess
 import threading
 import time
 
-import faults
-import mta
-from cmrun import BACKEND
-from cmtest import (GNUPGHOME, Failure, Milter, check, check_decrypts_only_for, check_decrypts_to,
-                    check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
-from milterproxy import MilterProxy
-from mta_outbound import OutboundCases
-from sink import Sink
-from smime_oracles import CERTS, check_smime_decrypts_to
+from harness import faults
+from harness import mta
+from harness.cmrun import BACKEND
+from harness.cmtest import (GNUPGHOME, check, check_decrypts_only_for, check_decrypts_to,
+                            check_rfc3156, corpus, crlf, gpg_encrypt, run_tests, split_message)
+from harness.gateway import Gateway
+from harness.smime_oracles import CERTS, check_smime_decrypts_to
+
+from .mta_outbound import OutboundCases
 
 
 def swaks(port, to, data=None, frm="sender@ext.example", local="127.0.0.1", body=None, tmp=None):
@@ -67,50 +67,6 @@ def big_canary_message(raw=3 * 1024 * 1024):
     return b"From: a@ext.example\nSubject: big\n\ncanary-replbody\n" + noise
 
 
-class Gateway:
-    """Sink + MTA + cryptmilter (optionally behind a killing/hanging proxy)."""
-
-    def __init__(self, suite, name, milter=True, proxy=None, conf=None):
-        self.tmp = os.path.join(suite.tmp, name)
-        self.sink = Sink(os.path.join(self.tmp, "sink"))
-        self.mta = suite.make_mta(self.tmp, self.sink.port, milter)
-        self.sink.helo = self.mta.helo_name
-        self.bindir = suite.bindir
-        self.proxy = None
-        self.milter = None
-        self.conf = dict(suite.milter_conf, **(conf or {}))
-        if milter:
-            sock = self.mta.milter_socket
-            if proxy is not None:
-                real = os.path.join(self.tmp, "real.sock")
-                self.proxy = MilterProxy(sock, real, proxy[0], proxy[1], lambda: self.milter.p.pid)
-                sock = real
-            self.sock = sock
-            self.start_milter()
-        self.mta.start()
-
-    def start_milter(self):
-        self.milter = Milter(self.bindir, self.tmp, "milter", sock=self.sock, **self.conf)
-
-    def stop(self):
-        self.mta.stop()
-        if self.milter is not None and self.milter.p.poll() is None:
-            self.milter.stop()
-        if self.proxy:
-            self.proxy.close()
-        self.sink.stop()
-
-    def wait(self, n, timeout=30):
-        end = time.time() + timeout
-        while time.time() < end:
-            msgs = self.sink.messages()
-            if len(msgs) >= n:
-                return msgs
-            time.sleep(0.1)
-        raise Failure("sink has %d messages, want %d; maillog:\n%s"
-                      % (len(self.sink.messages()), n, self.mta.log()[-2000:]))
-
-
 class MtaSuite(OutboundCases):
     """The shared cases. Subclasses set name and make_mta(base, relay_port,
     milter) and may add test_* methods of their own."""
@@ -148,9 +104,9 @@ class MtaSuite(OutboundCases):
     def encrypts(self, name, message):
         def t():
             gw = self.gw
-            before = len(gw.sink.messages())
-            smtp_send(gw.mta.port, ["alice@example.org", "bob@example.org"], message)
-            env, got = gw.wait(before + 1)[before]
+            with gw.arrivals() as msgs:
+                smtp_send(gw.mta.port, ["alice@example.org", "bob@example.org"], message)
+            env, got = msgs[0]
             check(sorted(env["rcpts"]) == ["<alice@example.org>", "<bob@example.org>"],
                   "envelope %r" % env)
             armor = check_rfc3156(got, message, ignore=(b"received",))
@@ -160,9 +116,9 @@ class MtaSuite(OutboundCases):
     def smime_encrypts(self, name, message):
         def t():
             gw = self.gw
-            before = len(gw.sink.messages())
-            smtp_send(gw.mta.port, ["sam@example.org", "sue@example.org"], message)
-            env, got = gw.wait(before + 1)[before]
+            with gw.arrivals() as msgs:
+                smtp_send(gw.mta.port, ["sam@example.org", "sue@example.org"], message)
+            env, got = msgs[0]
             check(sorted(env["rcpts"]) == ["<sam@example.org>", "<sue@example.org>"],
                   "envelope %r" % env)
             check(b"canary" not in split_message(got)[1], "plaintext in the body")
@@ -176,26 +132,27 @@ class MtaSuite(OutboundCases):
         is told 452 4.5.3 for the other classes, sends them again, and
         each arrives in its own format."""
         gw = self.gw
-        before = len(gw.sink.messages())
         msg = (b"From: a@ext.example\r\nTo: alice@example.org\r\nSubject: canary three\r\n"
                b"Date: Mon, 23 Nov 2026 00:00:00 +0000\r\nMessage-ID: <three@ext.example>\r\n"
                b"\r\ncanary three ways\r\n")
         rcpts = ["alice@example.org", "sam@example.org", "nobody@example.org"]
-        s = smtplib.SMTP("127.0.0.1", gw.mta.port, timeout=60)
-        try:
-            while rcpts:
-                try:
-                    refused = s.sendmail("a@ext.example", rcpts, msg)
-                except smtplib.SMTPRecipientsRefused as e:
-                    refused = e.recipients
-                    check(False, "every recipient refused: %r" % refused)
-                for r, (code, text) in refused.items():
-                    check(code == 452 and text.startswith(b"4.5.3"), "%s: %d %r" % (r, code, text))
-                check(len(refused) == len(rcpts) - 1, "want one accepted, refused %r" % refused)
-                rcpts = list(refused)
-        finally:
-            s.quit()
-        msgs = {env["rcpts"][0]: got for env, got in gw.wait(before + 3)[before:]}
+        with gw.arrivals(3) as arrived:
+            s = smtplib.SMTP("127.0.0.1", gw.mta.port, timeout=60)
+            try:
+                while rcpts:
+                    try:
+                        refused = s.sendmail("a@ext.example", rcpts, msg)
+                    except smtplib.SMTPRecipientsRefused as e:
+                        refused = e.recipients
+                        check(False, "every recipient refused: %r" % refused)
+                    for r, (code, text) in refused.items():
+                        check(code == 452 and text.startswith(b"4.5.3"),
+                              "%s: %d %r" % (r, code, text))
+                    check(len(refused) == len(rcpts) - 1, "want one accepted, refused %r" % refused)
+                    rcpts = list(refused)
+            finally:
+                s.quit()
+        msgs = {env["rcpts"][0]: got for env, got in arrived}
         check(sorted(msgs) == ["<alice@example.org>", "<nobody@example.org>", "<sam@example.org>"],
               "arrived for %r" % sorted(msgs))
         check_rfc3156(msgs["<alice@example.org>"], msg, ignore=(b"received",))
@@ -211,18 +168,18 @@ class MtaSuite(OutboundCases):
                b" boundary=\"xx\"\n\n--xx\nContent-Type: application/pgp-encrypted\n\n"
                b"Version: 1\n\n--xx\nContent-Type: application/octet-stream\n\n" + ct +
                b"\n--xx--\n")
-        before = len(self.gw.sink.messages())
-        smtp_send(self.gw.mta.port, ["alice@example.org"], msg)
-        _, got = self.gw.wait(before + 1)[before]
+        with self.gw.arrivals() as msgs:
+            smtp_send(self.gw.mta.port, ["alice@example.org"], msg)
+        _, got = msgs[0]
         check(split_message(got)[1] == split_message(msg)[1].replace(b"\n", b"\r\n"),
               "body changed")
         check(b"X-Cryptmilter: skipped already-encrypted\r\n" in got, "no skipped trace")
 
     def outbound_plain(self, port, local):
-        before = len(self.gw.sink.messages())
-        r = self.swaks(port, ["someone@ext.example"], local=local, body="outbound canary text")
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        _, got = self.gw.wait(before + 1)[before]
+        with self.gw.arrivals() as msgs:
+            r = self.swaks(port, ["someone@ext.example"], local=local, body="outbound canary text")
+            check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        _, got = msgs[0]
         check(b"outbound canary text" in got, "outbound mail was encrypted")
         check(b"X-Cryptmilter" not in got, "outbound mail was traced")
 
@@ -233,16 +190,16 @@ class MtaSuite(OutboundCases):
         self.outbound_plain(self.gw.mta.subport, "127.0.0.1")
 
     def test_several_messages_per_connection_with_rset(self):
-        before = len(self.gw.sink.messages())
-        s = smtplib.SMTP("127.0.0.1", self.gw.mta.port, timeout=60)
-        s.ehlo("client.ext.example")
-        s.sendmail("a@ext.example", ["alice@example.org"], b"Subject: one\r\n\r\nfor alice\r\n")
-        s.mail("a@ext.example")
-        s.rcpt("nobody@example.org")
-        s.rset()
-        s.sendmail("a@ext.example", ["bob@example.org"], b"Subject: two\r\n\r\nfor bob\r\n")
-        s.quit()
-        msgs = self.gw.wait(before + 2)[before:]
+        with self.gw.arrivals(2) as msgs:
+            s = smtplib.SMTP("127.0.0.1", self.gw.mta.port, timeout=60)
+            s.ehlo("client.ext.example")
+            s.sendmail("a@ext.example", ["alice@example.org"],
+                       b"Subject: one\r\n\r\nfor alice\r\n")
+            s.mail("a@ext.example")
+            s.rcpt("nobody@example.org")
+            s.rset()
+            s.sendmail("a@ext.example", ["bob@example.org"], b"Subject: two\r\n\r\nfor bob\r\n")
+            s.quit()
         check(len(msgs) == 2, "want 2 messages, got %d" % len(msgs))
         for env, got in msgs:
             rcpt = env["rcpts"][0].strip("<>")
@@ -256,43 +213,41 @@ class MtaSuite(OutboundCases):
         """Have the gateway bounce an outbound message of alice's (the far
         side has no "nosuchuser"); return the bounce as the sink got it."""
         gw = self.gw
-        before = len(gw.sink.messages())
-        r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
-                       local="127.0.0.2", body=canary)
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        env, got = gw.wait(before + 1)[before]
+        with gw.arrivals() as msgs:
+            r = self.swaks(gw.mta.port, ["nosuchuser@ext.example"], frm="alice@example.org",
+                           local="127.0.0.2", body=canary)
+            check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        env, got = msgs[0]
         check(env["from"].startswith("<>") and env["rcpts"] == ["<alice@example.org>"],
               "not the bounce: %r" % env)
         return got
 
     def test_smtp_source_session(self):
-        before = len(self.gw.sink.messages())
-        r = subprocess.run(["smtp-source", "-s", "1", "-m", "5", "-f", "a@ext.example",
-                            "-t", "bob@example.org", "-S", "smtp-source canary",
-                            "127.0.0.1:%d" % self.gw.mta.port],
-                           capture_output=True, text=True, timeout=120)
-        check(r.returncode == 0, "smtp-source: %s" % r.stderr)
-        msgs = self.gw.wait(before + 5)[before:]
+        with self.gw.arrivals(5) as msgs:
+            r = subprocess.run(["smtp-source", "-s", "1", "-m", "5", "-f", "a@ext.example",
+                                "-t", "bob@example.org", "-S", "smtp-source canary",
+                                "127.0.0.1:%d" % self.gw.mta.port],
+                               capture_output=True, text=True, timeout=120)
+            check(r.returncode == 0, "smtp-source: %s" % r.stderr)
         for env, got in msgs:
             check(b"X-Cryptmilter: encrypted pgp-mime" in got, "not encrypted")
             check(b"La de da" not in split_message(got)[1], "smtp-source's text in the body")
 
     def test_twenty_concurrent_sessions(self):
-        before = len(self.gw.sink.messages())
         who = ["alice" if i % 2 == 0 else "bob" for i in range(20)]
         results = [None] * 20
 
         def send(i):
             results[i] = self.swaks(self.gw.mta.port, ["%s@example.org" % who[i]],
                                     body="concurrent canary %d" % i)
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        for i, r in enumerate(results):
-            check(r.returncode == 0, "session %d: %s" % (i, final_reply(r)))
-        msgs = self.gw.wait(before + 20, timeout=60)[before:]
+        with self.gw.arrivals(20, timeout=60) as msgs:
+            threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for i, r in enumerate(results):
+                check(r.returncode == 0, "session %d: %s" % (i, final_reply(r)))
         check(len(msgs) == 20, "want 20 messages, got %d" % len(msgs))
         for env, got in msgs:
             check(b"concurrent canary" not in got, "plaintext arrived")
@@ -303,9 +258,10 @@ class MtaSuite(OutboundCases):
         # plaintext: the checks here would notice the milter being taken out.
         gw = Gateway(self, "bypass", milter=False)
         try:
-            r = self.swaks(gw.mta.port, ["alice@example.org"], body="bypass canary")
-            check(r.returncode == 0, "swaks: %s" % final_reply(r))
-            _, got = gw.wait(1)[0]
+            with gw.arrivals() as msgs:
+                r = self.swaks(gw.mta.port, ["alice@example.org"], body="bypass canary")
+                check(r.returncode == 0, "swaks: %s" % final_reply(r))
+            _, got = msgs[0]
             check(b"bypass canary" in got and b"multipart/encrypted" not in got,
                   "the control message was not plaintext")
         finally:
@@ -333,10 +289,10 @@ class MtaSuite(OutboundCases):
     def serves_again(self, gw):
         if gw.milter.p.poll() is not None:
             gw.start_milter()
-        before = len(gw.sink.messages())
-        r = self.swaks(gw.mta.port, ["alice@example.org"], body="after recovery")
-        check(r.returncode == 0, "not serving again: %s" % final_reply(r))
-        env, got = gw.wait(before + 1)[before]
+        with gw.arrivals() as msgs:
+            r = self.swaks(gw.mta.port, ["alice@example.org"], body="after recovery")
+            check(r.returncode == 0, "not serving again: %s" % final_reply(r))
+        env, got = msgs[0]
         check(b"X-Cryptmilter: encrypted pgp-mime" in got and b"after recovery" not in got,
               "recovered gateway did not encrypt; envelope %r, header %r; maillog:\n%s"
               % (env, got[:1500], gw.mta.log()[-3000:]))
@@ -403,10 +359,11 @@ class MtaSuite(OutboundCases):
         # and the milter must say nothing else until it is done (Postfix
         # fails the session on a "progress" after body replacement).
         with self.gpg_wrapped("pause") as gw:
-            before = len(gw.sink.messages())
-            r = self.swaks(gw.mta.port, ["alice@example.org"], data=big_canary_message(512 * 1024))
-            check(r.returncode == 0, "reply %r" % final_reply(r))
-            env, got = gw.wait(before + 1)[before]
+            with gw.arrivals() as msgs:
+                r = self.swaks(gw.mta.port, ["alice@example.org"],
+                               data=big_canary_message(512 * 1024))
+                check(r.returncode == 0, "reply %r" % final_reply(r))
+            env, got = msgs[0]
             check(b"canary-replbody" not in got and b"encrypted pgp-mime" in got,
                   "not encrypted: %r" % got[:1500])
 
@@ -439,10 +396,10 @@ class MtaSuite(OutboundCases):
     def test_failclosed_gpg_agent_killed(self):
         env = dict(os.environ, GNUPGHOME=self.keyring)
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env)
-        before = len(self.gw.sink.messages())
-        r = self.swaks(self.gw.mta.port, ["alice@example.org"], body="canary-agent")
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        _, got = self.gw.wait(before + 1)[before]
+        with self.gw.arrivals() as msgs:
+            r = self.swaks(self.gw.mta.port, ["alice@example.org"], body="canary-agent")
+            check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        _, got = msgs[0]
         check(b"canary-agent" not in got and b"encrypted pgp-mime" in got, "not encrypted")
 
     def log_lines_carry_queue_id(self):

@@ -8,8 +8,8 @@ import re
 import subprocess
 import threading
 
-from cmrun import KEYRING, check
-from oracles import expected_entity, field_name, outer_fields, split_message
+from .cmrun import KEYRING, check
+from .oracles import expected_entity, field_name, outer_fields, split_message
 
 SMIME = os.path.join(KEYRING, "smime")
 CERTS = os.path.join(SMIME, "certs")

@@ -6,8 +6,8 @@ import base64
 import os
 import subprocess
 
-import sender as S
-from smime_oracles import CA, CERTS, GPGSM_HOME, KEYS, SMIME
+from . import sender as S
+from .smime_oracles import CA, CERTS, GPGSM_HOME, KEYS, SMIME
 
 GATEWAY_RSA = os.path.join(SMIME, "gateway-rsa.crt")
 GATEWAY_EC = os.path.join(SMIME, "gateway-ec.crt")

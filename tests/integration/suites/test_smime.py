@@ -13,9 +13,9 @@ import an EC key from PKCS#12. Those cases are decrypted with openssl."""
 import os
 import subprocess
 
-from cmtest import (args, check, check_rfc3156, corpus, run_tests, split_message, workdir,
-                    write_config)
-from smime_oracles import CERTS, check_smime_decrypts_to, key_transport, openssl_decrypt
+from harness.cmtest import (args, check, check_rfc3156, corpus, run_tests, split_message, workdir,
+                            write_config)
+from harness.smime_oracles import CERTS, check_smime_decrypts_to, key_transport, openssl_decrypt
 
 BIN = None
 TMP = None

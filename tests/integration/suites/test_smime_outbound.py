@@ -11,12 +11,12 @@ import os
 import shutil
 import subprocess
 
-import sender as S
-import smime_sender as M
-from daemon import Milter
-from filtcheck import passes, refused, run_filter
-from cmtest import args, check, run_tests, workdir, write_config
-from smime_oracles import CA, CERTS, SMIME
+from harness import sender as S
+from harness import smime_sender as M
+from harness.daemon import Milter
+from harness.filtcheck import passes, refused, run_filter
+from harness.cmtest import args, check, run_tests, workdir, write_config
+from harness.smime_oracles import CA, CERTS, SMIME
 
 BIN = None
 TMP = None

@@ -8,12 +8,12 @@ import shutil
 import smtplib
 import time
 
-import forge as F
-import mta
-import sender as S
-import smime_sender as M
-from cmtest import check, check_decrypts_only_for
-from smime_oracles import CA
+from harness import forge as F
+from harness import mta
+from harness import sender as S
+from harness import smime_sender as M
+from harness.cmtest import check, check_decrypts_only_for
+from harness.smime_oracles import CA
 
 
 class OutboundCases:
@@ -42,10 +42,10 @@ class OutboundCases:
             gw = self.gw
             mark = S.canary()
             signed = M.sign(S.entity_alternative(mark), opaque=opaque)
-            before = len(gw.sink.messages())
-            r = self.submit(gw, M.message(M.encrypt(signed, cert, cipher)), sub=sub)
-            check(r is None, "refused: %r" % (r,))
-            env, got = self.delivered(gw, before)[0]
+            with gw.arrivals() as msgs:
+                r = self.submit(gw, M.message(M.encrypt(signed, cert, cipher)), sub=sub)
+                check(r is None, "refused: %r" % (r,))
+            env, got = msgs[0]
             check(env["rcpts"] == ["<x@ext.example>"], "envelope %r" % env)
             check(S.field_values(got, "X-Cryptmilter") == [b"decrypted smime"], "trace")
             check(S.entity_of(got) == signed, "delivered entity differs from the signed one")
@@ -57,10 +57,11 @@ class OutboundCases:
         gw = self.gw
         mark = S.canary()
         signed, enveloped = M.gpgsm_sign_encrypt(S.entity_text(mark), who="sam")
-        before = len(gw.sink.messages())
-        r = self.submit(gw, M.message(enveloped, sender="sam@example.org"), frm="sam@example.org")
-        check(r is None, "refused: %r" % (r,))
-        _, got = self.delivered(gw, before)[0]
+        with gw.arrivals() as msgs:
+            r = self.submit(gw, M.message(enveloped, sender="sam@example.org"),
+                            frm="sam@example.org")
+            check(r is None, "refused: %r" % (r,))
+        _, got = msgs[0]
         check(S.entity_of(got) == signed, "delivered entity differs from gpgsm's")
 
     def smime_tests(self):
@@ -107,9 +108,6 @@ class OutboundCases:
                 pass
         return refused or None
 
-    def delivered(self, gw, before, n=1):
-        return gw.wait(before + n)[before:]
-
     def outbound_shape(self, tool, shape, sub):
         def t():
             gw = self.gw
@@ -127,10 +125,10 @@ class OutboundCases:
                 ent = S.ENTITIES[shape](mark)
                 armor = S.sign_encrypt(tool, ent, self.tmp)
             msg = S.inline(armor) if shape == "inline" else S.pgp_mime(armor, subject="[...]")
-            before = len(gw.sink.messages())
-            r = self.submit(gw, msg, sub=sub)
-            check(r is None, "refused: %r" % (r,))
-            env, got = self.delivered(gw, before)[0]
+            with gw.arrivals() as msgs:
+                r = self.submit(gw, msg, sub=sub)
+                check(r is None, "refused: %r" % (r,))
+            env, got = msgs[0]
             check(env["rcpts"] == ["<x@ext.example>"], "envelope %r" % env)
             if shape == "inline":
                 check(S.split(got)[1] == ent, "inline text differs")
@@ -195,9 +193,8 @@ class OutboundCases:
         gw = self.gw
         mark = S.canary()
         msg = S.pgp_mime(S.sign_encrypt("gpg", S.entity_text(mark), self.tmp))
-        before = len(gw.sink.messages())
-        check(self.submit(gw, msg) is None, "first submission refused")
-        self.delivered(gw, before)
+        with gw.arrivals():
+            check(self.submit(gw, msg) is None, "first submission refused")
         gw.milter.stop()
         gw.start_milter()
         r = self.submit(gw, msg, sub=True)
@@ -208,11 +205,11 @@ class OutboundCases:
         gw = self.gw
         mark = S.canary()
         msg = S.pgp_mime(S.sign_encrypt("gpg", S.entity_text(mark), self.tmp))
-        before = len(gw.sink.messages())
-        s = smtplib.SMTP("127.0.0.1", gw.mta.port, timeout=60)
-        s.sendmail("alice@example.org", ["alice@example.org"], msg)
-        s.quit()
-        _, got = self.delivered(gw, before)[0]
+        with gw.arrivals() as msgs:
+            s = smtplib.SMTP("127.0.0.1", gw.mta.port, timeout=60)
+            s.sendmail("alice@example.org", ["alice@example.org"], msg)
+            s.quit()
+        _, got = msgs[0]
         check(mark.encode() not in got, "inbound mail to the gateway key was decrypted")
         check(b"X-Cryptmilter: skipped already-encrypted" in got, "not skipped")
 
@@ -225,17 +222,19 @@ class OutboundCases:
             mark = S.canary()
             ent = S.entity_text(mark)
             msg = S.pgp_mime(S.sign_encrypt("gpg", ent, self.tmp))
-            r = self.submit(gw, msg, rcpts=("x@ext.example", "bob@example.org"))
-            check(r is not None and "bob@example.org" in r and r["bob@example.org"][0] == 452
-                  and b"4.5.3" in r["bob@example.org"][1], "bob not deferred: %r" % (r,))
-            env, got = self.delivered(gw, 0)[0]
+            with gw.arrivals() as msgs:
+                r = self.submit(gw, msg, rcpts=("x@ext.example", "bob@example.org"))
+                check(r is not None and "bob@example.org" in r and r["bob@example.org"][0] == 452
+                      and b"4.5.3" in r["bob@example.org"][1], "bob not deferred: %r" % (r,))
+            env, got = msgs[0]
             check(env["rcpts"] == ["<x@ext.example>"], "envelope %r" % env)
             check(S.entity_of(got) == ent, "external copy not decrypted")
             # The client sends the same message again for bob: it is no
             # replay, as bob's copy is encrypted to his key, never let out.
-            r = self.submit(gw, msg, rcpts=("bob@example.org",))
-            check(r is None, "local recipient refused: %r" % (r,))
-            env, got = self.delivered(gw, 1)[0]
+            with gw.arrivals() as msgs:
+                r = self.submit(gw, msg, rcpts=("bob@example.org",))
+                check(r is None, "local recipient refused: %r" % (r,))
+            env, got = msgs[0]
             check(env["rcpts"] == ["<bob@example.org>"], "envelope %r" % env)
             check(b"X-Cryptmilter: encrypted pgp-mime" in got, "local copy not encrypted")
             check_decrypts_only_for(got, "bob", self.tmp)

@@ -9,11 +9,11 @@ import subprocess
 import threading
 import time
 
-import pgpcraft as P
-import sender as S
-from filtcheck import passes, refused, run_filter
-from cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
-                    workdir, write_config)
+from harness import pgpcraft as P
+from harness import sender as S
+from harness.filtcheck import passes, refused, run_filter
+from harness.cmtest import (GNUPGHOME, args, check, check_decrypts_only_for, run_tests,
+                            workdir, write_config)
 
 BIN = None
 TMP = None

@@ -11,10 +11,10 @@ import subprocess
 import threading
 import time
 
-import faults
-from cmrun import gpgme_only
-from cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests,
-                    workdir, write_config)
+from harness import faults
+from harness.cmrun import gpgme_only
+from harness.cmtest import (GNUPGHOME, Milter, args, check, check_rfc3156, run_tests,
+                            workdir, write_config)
 
 # Set by main(): nothing runs at import.
 BINDIR = None

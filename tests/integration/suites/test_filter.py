@@ -8,10 +8,10 @@ import shutil
 import subprocess
 import time
 
-import faults
-from cmrun import gpgme_only
-from cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
-                    gpg_encrypt, run_tests, split_message, workdir, write_config)
+from harness import faults
+from harness.cmrun import gpgme_only
+from harness.cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
+                            gpg_encrypt, run_tests, split_message, workdir, write_config)
 
 # Set by main(): nothing runs at import.
 BIN = None

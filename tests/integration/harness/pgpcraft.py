@@ -12,8 +12,8 @@ import os
 import subprocess
 import zlib
 
-import sender as S
-from cmrun import KEYRING, check
+from . import sender as S
+from .cmrun import KEYRING, check
 
 OUTSIDER_HOME = os.path.join(KEYRING, "outsider")
 _CFB = {7: "aes-128-cfb", 8: "aes-192-cfb", 9: "aes-256-cfb"}

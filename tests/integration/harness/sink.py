@@ -1,12 +1,14 @@
 """A minimal SMTP server that stores every message it is given: the stand-in
 for the cloud mailbox. Each message is kept byte for byte (dot-stuffing
 undone) as N.eml, with its envelope in N.json. Loopback only."""
+import contextlib
 import json
 import os
 import socketserver
 import threading
+import time
 
-from cmtest import Failure
+from .cmrun import Failure
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -112,6 +114,39 @@ class Sink:
                 with open(base + ".json") as f, open(base + ".eml", "rb") as g:
                     out.append((json.load(f), g.read()))
         return out
+
+    def wait(self, n, timeout=30, explain=None, poke=None, every=0.1):
+        """All messages once the sink holds at least n, looked at every
+        `every` seconds (calling poke() first, if given: a queue that
+        feeds this sink can be flushed). After timeout seconds: Failure,
+        with the counts and explain(), if given (say, the MTA's log)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if poke is not None:
+                poke()
+            msgs = self.messages()
+            if len(msgs) >= n:
+                return msgs
+            time.sleep(every)
+        raise Failure("sink has %d messages, want %d after %ds%s"
+                      % (len(self.messages()), n, timeout, explain() if explain else ""))
+
+    @contextlib.contextmanager
+    def arrivals(self, n=1, timeout=30, **kw):
+        """The send-and-wait step of a test: the messages already stored
+        are counted on entry, the block sends (and checks what the sender
+        was told), and on leaving it waits (see wait) until n more have
+        arrived. The list it yields then holds every message stored since
+        entry, in arrival order. A block that raises is not waited for.
+
+            with sink.arrivals() as got:
+                send(...)
+            env, message = got[0]
+        """
+        before = len(self.messages())
+        got = []
+        yield got
+        got.extend(self.wait(before + n, timeout, **kw)[before:])
 
     def contains(self, needle):
         """Does any stored message contain these bytes?"""

@@ -4,7 +4,7 @@ driver, an MTA stand-in independent of our own client)."""
 import os
 import subprocess
 
-from cmtest import Milter, args, check, gpg_encrypt, run_tests, workdir
+from harness.cmtest import Milter, args, check, gpg_encrypt, run_tests, workdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import uuid
 
-from cmrun import EXPORT, KEYRING, check
+from .cmrun import EXPORT, KEYRING, check
 
 SENDER_HOME = os.path.join(KEYRING, "sender")
 TOOLS = ("gpg", "sq", "rnp")

@@ -6,9 +6,9 @@ import base64
 import os
 import subprocess
 
-import sender as S
-import smime_sender as M
-from cmrun import KEYRING, check
+from . import sender as S
+from . import smime_sender as M
+from .cmrun import KEYRING, check
 
 
 def _tlv(data, pos):

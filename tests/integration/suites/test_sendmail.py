@@ -3,9 +3,9 @@
 tests/fetch-sendmail.sh unpacked, with INPUT_MAIL_FILTER from
 packaging/sendmail.mc): the shared cases of mta_suite.py, Sendmail's own
 bounces, and MissingKeyAction split as a Sendmail client sees it."""
-from cmtest import args, check
-from mta_sendmail import SendmailInstance
-from mta_suite import MtaSuite, final_reply
+from harness.cmtest import args, check
+from harness.mta_sendmail import SendmailInstance
+from .mta_suite import MtaSuite, final_reply
 
 
 class SendmailSuite(MtaSuite):
@@ -28,20 +28,21 @@ class SendmailSuite(MtaSuite):
         # RCPT, the others' copy arrives encrypted; nobody's own transaction
         # then arrives as it was sent.
         gw = self.gw
-        before = len(gw.sink.messages())
-        r = self.swaks(gw.mta.port, ["alice@example.org", "nobody@example.org", "bob@example.org"],
-                       body="split canary")
-        check("452 4.5.3" in r.stdout, "no 452 4.5.3 for the keyless recipient: %s"
-              % final_reply(r))
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        env, got = gw.wait(before + 1)[before]
+        with gw.arrivals() as msgs:
+            r = self.swaks(gw.mta.port, ["alice@example.org", "nobody@example.org",
+                                         "bob@example.org"], body="split canary")
+            check("452 4.5.3" in r.stdout, "no 452 4.5.3 for the keyless recipient: %s"
+                  % final_reply(r))
+            check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        env, got = msgs[0]
         check(sorted(env["rcpts"]) == ["<alice@example.org>", "<bob@example.org>"],
               "envelope %r" % env)
         check(b"X-Cryptmilter: encrypted pgp-mime" in got and b"split canary" not in got,
               "keyed copy not encrypted")
-        r = self.swaks(gw.mta.port, ["nobody@example.org"], body="split canary")
-        check(r.returncode == 0, "swaks: %s" % final_reply(r))
-        env, got = gw.wait(before + 2)[before + 1]
+        with gw.arrivals() as msgs:
+            r = self.swaks(gw.mta.port, ["nobody@example.org"], body="split canary")
+            check(r.returncode == 0, "swaks: %s" % final_reply(r))
+        env, got = msgs[0]
         check(env["rcpts"] == ["<nobody@example.org>"], "envelope %r" % env)
         check(b"X-Cryptmilter: skipped no-key" in got and b"split canary" in got,
               "keyless copy not delivered as is")

@@ -7,10 +7,10 @@ import signal
 import subprocess
 import threading
 
-import sender as S
-from milterclient import SMFIP_ALL, SMFIP_NOEOH, SMFIP_NR_BODY, SMFIP_NR_CONN, SMFIP_NR_HDR, SMFIP_NR_MAIL, SMFIP_NR_RCPT
-from cmtest import (EXPORT, Milter, args, check, check_decrypts_to, check_rfc3156,
-                    corpus, run_tests, workdir, write_config)
+from harness import sender as S
+from harness.milterclient import SMFIP_ALL, SMFIP_NOEOH, SMFIP_NR_BODY, SMFIP_NR_CONN, SMFIP_NR_HDR, SMFIP_NR_MAIL, SMFIP_NR_RCPT
+from harness.cmtest import (EXPORT, Milter, args, check, check_decrypts_to, check_rfc3156,
+                            corpus, run_tests, workdir, write_config)
 
 # Set by main(): nothing runs at import.
 BINDIR = None

@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from mta import PACKAGING, free_port, read_log, reap, wait_port
+from .mta import PACKAGING, free_port, read_log, reap, wait_port
 
 MILTER_SOCKET = "/run/cryptmilter/cryptmilter.sock"
 TEST_TIMEOUTS = "T=C:10s;S:10s;R:10s;E:8s"

@@ -20,14 +20,14 @@ import os
 import threading
 import time
 
-import forge as F
-import pgpcraft as P
-import sender as S
-import smime_sender as M
-from cmrun import BACKEND
-from filtcheck import passes, refused, run_filter
-from cmtest import args, check, run_tests, workdir, write_config
-from smime_oracles import CA, CERTS
+from harness import forge as F
+from harness import pgpcraft as P
+from harness import sender as S
+from harness import smime_sender as M
+from harness.cmrun import BACKEND
+from harness.filtcheck import passes, refused, run_filter
+from harness.cmtest import args, check, run_tests, workdir, write_config
+from harness.smime_oracles import CA, CERTS
 
 BIN = None
 TMP = None

@@ -3,8 +3,8 @@ modifications it receives."""
 import socket
 import struct
 
-from cmrun import check
-from oracles import crlf, field_bytes, field_name, split_message
+from .cmrun import check
+from .oracles import crlf, field_bytes, field_name, split_message
 
 SMFIF_ALL = 0x1FF
 SMFIP_OFFER = 0x2 | 0x100 | 0x200 | 0x100000  # NOHELO NOUNKNOWN NODATA HDR_LEADSPC

@@ -2,7 +2,7 @@
 the OpenPGP (test_outbound) and S/MIME (test_smime_outbound) suites."""
 import subprocess
 
-from cmrun import check
+from .cmrun import check
 
 
 def run_filter(binary, config, message, sender, to, direction="outbound"):
