@@ -204,6 +204,28 @@ static cm_stat signed_headers(cm_stripped *x, cm_spool *plain)
     return st;
 }
 
+cm_stat cm_strip_content_header(cm_stripped *x, const void *p, size_t n, int eof)
+{
+    size_t body_off;
+    const cm_hdr *f;
+    cm_ctype ct;
+    cm_hparse r;
+    cm_stat st = CM_OK;
+
+    r = cm_hdrs_parse(&x->phdrs, p, n, eof, &body_off, &st);
+    if (r == CM_HPARSE_MORE)
+        return CM_HEADER_LIMIT;
+    if (r == CM_HPARSE_ERROR)
+        return st;
+    if ((f = cm_hdrs_find(&x->phdrs, "Content-Type", 0)) == NULL)
+        return CM_OK;
+    if (cm_ctype_parse(f->value, &ct) < 0)
+        return CM_ERR_NOMEM;
+    x->signed_protected = declares_protected(&ct);
+    cm_ctype_free(&ct);
+    return CM_OK;
+}
+
 /* Is the entity an RFC 3156 multipart/signed? Find its two parts. */
 static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
 {
