@@ -19,7 +19,7 @@ import re
 import sys
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RANK = {"util": 0, "conf": 1, "mime": 2, "engine": 3, "engine/gpgme": 4, "engine/rnp": 4,
+RANK = {"util": 0, "conf": 1, "mime": 2, "protect": 3, "engine": 3, "engine/gpgme": 4, "engine/rnp": 4,
         "engine/cms": 4, "engines": 5, "format": 6, "core": 7, "runtime": 8}
 MAX_LINES, MAX_FILES = 600, 25
 # The front ends: any layer's public headers, no rank of their own.

@@ -43,7 +43,8 @@ typedef struct cm_config {
     int require_signature;
     uint64_t signature_max_age; /* seconds */
     int opportunistic;
-    int protect_headers;
+    int protect_headers;    /* RFC 9788 header protection when encrypting */
+    int legacy_display;     /* ... with its legacy display element */
     cm_list encrypt_to_self;
     uint64_t memory_buffer_size;
     uint64_t max_message_size;

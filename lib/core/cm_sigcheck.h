@@ -24,8 +24,10 @@ typedef struct cm_sigset {
 void cm_sigset_keep(cm_sigset *set, const cm_sigs *add, size_t e, const unsigned char *dg);
 /* Check the signed structure of x (read from plain), if it has one, and
  * keep its verdicts. e_dec: the engine that decrypted (named for a
- * signature no engine here can check). CM_OK, or ours: CM_ERR_*. */
-cm_stat cm_sigcheck_structure(cm_msg *m, const cm_stripped *x, cm_spool *plain, size_t e_dec,
+ * signature no engine here can check). Opaque signed data's content header
+ * is read into x on the way (cm_strip_content_header). CM_OK, or ours:
+ * CM_ERR_*, or the content header's refusal. */
+cm_stat cm_sigcheck_structure(cm_msg *m, cm_stripped *x, cm_spool *plain, size_t e_dec,
                               cm_sigset *set);
 
 #endif

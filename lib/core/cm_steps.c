@@ -5,6 +5,7 @@
 #include "cm_msg_int.h"
 #include "cm_detect.h"
 #include "cm_entity.h"
+#include "cm_hp.h"
 #include "cm_log.h"
 #include "cm_pgpmime.h"
 #include "cm_rewrite.h"
@@ -49,6 +50,34 @@ static cm_stat open_body(cm_msg *m, cm_result *res, stream *st, cm_spool **out)
     return *out == NULL ? CM_ERR_NOMEM : CM_OK;
 }
 
+/* Does the message get header protection (ProtectHeaders, RFC 9788)?
+ * 1 yes, 0 no, -1 out of memory. */
+static int protect(cm_msg *m, const cm_hdrs *ehdrs)
+{
+    const char *why;
+    int r;
+
+    if (!m->ctx.cfg->protect_headers)
+        return 0;
+    if ((r = cm_hp_refusal(ehdrs, &why)) == 1)
+        cm_log_info("%s: encrypted without header protection: %s", CM_QID(&m->ctx), why);
+    return r == 0 ? 1 : r == 1 ? 0 : -1;
+}
+
+/* Open the entity to encrypt, protected or not. */
+static cm_stat open_entity(cm_msg *m, int hp, cm_entity *ent, const cm_hdrs *ehdrs, cm_spool *ebody)
+{
+    const char *no_legacy = NULL;
+
+    if (!hp)
+        return cm_entity_open(ent, ehdrs, ebody) < 0 ? CM_ERR_NOMEM : CM_OK;
+    if (cm_entity_open_hp(ent, &m->hdrs, ehdrs, ebody, m->ctx.cfg->legacy_display, &no_legacy) < 0)
+        return CM_ERR_NOMEM;
+    if (no_legacy != NULL && m->ctx.cfg->legacy_display)
+        cm_log_debug("%s: no legacy display element: %s", CM_QID(&m->ctx), no_legacy);
+    return CM_OK;
+}
+
 void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result *res)
 {
     cm_envelope env;
@@ -56,7 +85,7 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
     cm_spool *out = NULL;
     stream sm = {NULL, 0};
     cm_stat st;
-    int e = cm_msg_engine(m);
+    int e = cm_msg_engine(m), hp = protect(m, ehdrs);
     cm_key_class cls = cm_engcall_class(&m->eng, e);
     cm_engine_session *s = NULL;
 
@@ -67,15 +96,17 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
     }
     /* The header edits are known before a byte is encrypted. */
     st = cls == CM_KEY_SMIME ? cm_smime_envelope(&m->ctx, &env) : cm_pgpmime_envelope(&env);
+    if (st == CM_OK && hp < 0)
+        st = CM_ERR_NOMEM;
     if (st == CM_OK)
         st = cm_rewrite_encrypted(&m->hdrs, &env, &res->edits);
+    if (st == CM_OK && hp)
+        st = cm_hp_outer_edits(&m->hdrs, &res->edits);
     if (st == CM_OK)
         st = cm_engcall_session(&m->eng, (size_t) e, &s);
     if (st == CM_OK)
         st = open_body(m, res, &sm, &out);
-    if (st == CM_OK && cm_entity_open(&ent, ehdrs, ebody) < 0)
-        st = CM_ERR_NOMEM;
-    else if (st == CM_OK) {
+    if (st == CM_OK && (st = open_entity(m, hp, &ent, ehdrs, ebody)) == CM_OK) {
         cm_entity_set_progress(&ent, m->progress, m->progress_arg);
         st = cls == CM_KEY_SMIME
              ? cm_smime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out)

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cm_hp.h"
+#include "cm_hplegacy.h"
+
 #define CHUNK 65536
 
 int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body)
@@ -23,6 +26,34 @@ int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body)
     return cm_spool_rewind(body);
 
 nomem:
+    cm_buf_free(&e->pending);
+    errno = ENOMEM;
+    return -1;
+}
+
+int cm_entity_open_hp(cm_entity *e, const cm_hdrs *outer, const cm_hdrs *h, cm_spool *body,
+                      int legacy, const char **why_not)
+{
+    cm_buf lde;
+    int made = 0;
+
+    memset(e, 0, sizeof(*e));
+    cm_buf_init(&e->pending);
+    cm_buf_init(&lde);
+    cm_crlf_init(&e->crlf);
+    e->body = body;
+    *why_not = legacy ? NULL : "turned off";
+    if (legacy && (made = cm_hplegacy_make(outer, h, &lde, why_not)) < 0)
+        goto nomem;
+    if (cm_hp_payload_header(outer, h, made, &e->pending) < 0
+        || cm_buf_append(&e->pending, "\r\n", 2) < 0
+        || (lde.len > 0 && cm_buf_append(&e->pending, lde.data, lde.len) < 0))
+        goto nomem;
+    cm_buf_free(&lde);
+    return cm_spool_rewind(body);
+
+nomem:
+    cm_buf_free(&lde);
     cm_buf_free(&e->pending);
     errno = ENOMEM;
     return -1;

@@ -12,11 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The fields RFC 9788 protects that are restored to the outer header. */
-static const char *const protected_names[] = {
-    "Subject", "From", "To", "Cc", "Reply-To", "Date", "Message-ID", "In-Reply-To",
-    "References", "Keywords", NULL
-};
+#include "cm_hp.h"
 
 void cm_stripped_free(cm_stripped *x)
 {
@@ -178,12 +174,16 @@ static cm_stat part_header(cm_spool *plain, uint64_t off, uint64_t avail, cm_hdr
     return CM_OK;
 }
 
-/* Does the Content-Type declare protected headers (RFC 9788)? */
+/* Does the Content-Type declare protected headers: RFC 9788's hp="cipher"
+ * or hp="clear", or the draft's protected-headers="v1" that Thunderbird
+ * and Enigmail wrote before it? */
 static int declares_protected(const cm_ctype *ct)
 {
     const char *ph = ct->type != NULL ? cm_ctype_param(ct, "protected-headers") : NULL;
+    const char *hp = ct->type != NULL ? cm_ctype_param(ct, "hp") : NULL;
 
-    return ph != NULL && strcasecmp(ph, "v1") == 0;
+    return (ph != NULL && strcasecmp(ph, "v1") == 0)
+           || (hp != NULL && (strcasecmp(hp, "cipher") == 0 || strcasecmp(hp, "clear") == 0));
 }
 
 /* The signed part's header, if it declares protected headers (RFC 9788:
@@ -202,6 +202,28 @@ static cm_stat signed_headers(cm_stripped *x, cm_spool *plain)
         x->signed_protected = declares_protected(&ct);
     cm_ctype_free(&ct);
     return st;
+}
+
+cm_stat cm_strip_content_header(cm_stripped *x, const void *p, size_t n, int eof)
+{
+    size_t body_off;
+    const cm_hdr *f;
+    cm_ctype ct;
+    cm_hparse r;
+    cm_stat st = CM_OK;
+
+    r = cm_hdrs_parse(&x->phdrs, p, n, eof, &body_off, &st);
+    if (r == CM_HPARSE_MORE)
+        return CM_HEADER_LIMIT;
+    if (r == CM_HPARSE_ERROR)
+        return st;
+    if ((f = cm_hdrs_find(&x->phdrs, "Content-Type", 0)) == NULL)
+        return CM_OK;
+    if (cm_ctype_parse(f->value, &ct) < 0)
+        return CM_ERR_NOMEM;
+    x->signed_protected = declares_protected(&ct);
+    cm_ctype_free(&ct);
+    return CM_OK;
 }
 
 /* Is the entity an RFC 3156 multipart/signed? Find its two parts. */
@@ -399,6 +421,28 @@ static int is_content(const char *name)
     return cm_hdr_is_content(name);
 }
 
+/* Protected fields back outside (RFC 9788): from the header a signature
+ * covers, the signed part's inside a multipart/signed (how Thunderbird
+ * sends), else the entity's own (a signature made with the encryption
+ * covers it); the first of each name, over the outer one or added.
+ * HP-Outer fields only record what was outside: they stay in. */
+static cm_stat restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e)
+{
+    const cm_hdrs *in = x->signed_protected ? &x->phdrs : x->protected_hdrs ? &x->ehdrs : NULL;
+    size_t i;
+    cm_stat st = CM_OK;
+
+    for (i = 0; in != NULL && st == CM_OK && i < in->n; i++) {
+        const cm_hdr *f = &in->v[i];
+
+        if (!cm_hp_protected(f->name) || cm_hdrs_find(in, f->name, 0) != f)
+            continue;
+        st = cm_edits_add(e, cm_hdrs_find(outer, f->name, 0) ? CM_EDIT_CHANGE : CM_EDIT_ADD,
+                          f->name, 1, f->value);
+    }
+    return st;
+}
+
 cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, cm_edits *e)
 {
     const cm_hdr *mv = cm_hdrs_find(outer, "MIME-Version", 0);
@@ -421,14 +465,8 @@ cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *t
             st = cm_edits_add(e, CM_EDIT_ADD, x->ehdrs.v[i].name, 0, x->ehdrs.v[i].value);
     if (st == CM_OK && mv == NULL)
         st = cm_edits_add(e, CM_EDIT_ADD, "MIME-Version", 0, " 1.0");
-    for (i = 0; st == CM_OK && x->protected_hdrs && protected_names[i] != NULL; i++) {
-        const cm_hdr *in = cm_hdrs_find(&x->ehdrs, protected_names[i], 0);
-
-        if (in == NULL)
-            continue;
-        st = cm_edits_add(e, cm_hdrs_find(outer, protected_names[i], 0) ? CM_EDIT_CHANGE
-                          : CM_EDIT_ADD, protected_names[i], 1, in->value);
-    }
+    if (st == CM_OK)
+        st = restore(x, outer, e);
     if (st == CM_OK)
         st = cm_rewrite_trace(outer, trace, e);
     return st;

@@ -42,6 +42,12 @@ typedef struct cm_stripped {
  * or of its signed part, that cannot be read), CM_ERR_NOMEM or CM_ERR_SPOOL. */
 cm_stat cm_strip_parse(cm_stripped *x, cm_spool *plain, int inline_text, const cm_hdrs *outer);
 void cm_stripped_free(cm_stripped *x);
+/* S/MIME opaque signed data: the header of its content (p[0..n), the
+ * first bytes the signature covers; eof: all of it) becomes x->phdrs, as
+ * the signed part of a multipart/signed does, with x->signed_protected if
+ * it declares protected headers. CM_OK, CM_HEADER_LIMIT, CM_BAD_INPUT or
+ * CM_ERR_NOMEM. */
+cm_stat cm_strip_content_header(cm_stripped *x, const void *p, size_t n, int eof);
 
 /* The From: address of h (bare, heap), or NULL if there is none, more
  * than one, or no memory (*nomem then set). */

@@ -77,6 +77,9 @@ START_TEST(engine_gets_the_exact_entity)
     cm_config *cfg = config("tempfail");
     run r;
 
+    char err[256];
+
+    ck_assert_int_eq(cm_config_set(cfg, "ProtectHeaders", "no", err, sizeof(err)), 0);
     fake_reset(keyed);
     feed(&r, cfg, rcpts, hdrs, "line one\nline two\r\nno newline");
     ck_assert_int_eq(r.res.refuse, 0);
@@ -88,6 +91,46 @@ START_TEST(engine_gets_the_exact_entity)
     ck_assert_str_eq(r.res.trace, "encrypted pgp-mime");
     ck_assert_ptr_nonnull(r.res.body);
     ck_assert_str_eq(fake.last_qid, "FAKEQID");
+    done(&r, cfg);
+}
+END_TEST
+
+/* ProtectHeaders yes, the default (RFC 9788, hcp_baseline): the fields
+ * a reader shows inside with hp="cipher" and the record of the outside,
+ * the legacy display element before the body, and [...] outside. */
+START_TEST(engine_gets_the_protected_entity)
+{
+    static const char *const rcpts[] = {"<alice@example.org>", NULL};
+    cm_config *cfg = config("tempfail");
+    run r;
+    cm_hdrs after;
+    size_t i;
+
+    fake_reset(keyed);
+    feed(&r, cfg, rcpts, hdrs, "line one\nline two\r\nno newline");
+    ck_assert_int_eq(r.res.refuse, 0);
+    ck_assert_str_eq(cm_buf_str(&fake.seen),
+                     "Content-Type: text/plain;\r\n charset=utf-8; hp=\"cipher\";\r\n"
+                     "\thp-legacy-display=\"1\"\r\n"
+                     "Content-Transfer-Encoding: 8bit\r\n"
+                     "Subject: canary\r\n"
+                     "HP-Outer: Subject: [...]\r\n\r\n"
+                     "Subject: canary\r\n\r\n"
+                     "line one\r\nline two\r\nno newline");
+    /* Outside, the Subject is gone and nothing else of it is left. */
+    cm_hdrs_init(&after, 50, 10000);
+    for (i = 0; hdrs[i] != NULL; i++) {
+        const char *colon = strchr(hdrs[i], ':');
+        char name[64];
+
+        snprintf(name, sizeof(name), "%.*s", (int) (colon - hdrs[i]), hdrs[i]);
+        ck_assert_int_eq(cm_hdrs_add(&after, name, colon + 1, strlen(colon + 1)), CM_OK);
+    }
+    ck_assert_int_eq(cm_edits_apply(&r.res.edits, &after), CM_OK);
+    ck_assert_str_eq(cm_hdrs_find(&after, "Subject", 0)->raw, "Subject: [...]");
+    for (i = 0; i < after.n; i++)
+        ck_assert_ptr_null(strstr(after.v[i].raw, "canary"));
+    cm_hdrs_free(&after);
     done(&r, cfg);
 }
 END_TEST
@@ -303,6 +346,7 @@ END_TEST
 static void add(Suite *s)
 {
     CM_ADD(s, engine_gets_the_exact_entity);
+    CM_ADD(s, engine_gets_the_protected_entity);
     CM_ADD(s, delimiter_and_quoting_find_the_key);
     CM_ADD_LOOP(s, engine_garbage_is_refused, 4);
     CM_ADD(s, lookup_failure_is_never_no_key);

@@ -127,6 +127,15 @@ def entity_protected(mark, subject, frm="Alice <alice@example.org>"):
                  "Body with protected headers %s\n" % (subject, frm, mark)).encode())
 
 
+def entity_hp(mark, subject, frm="Alice <alice@example.org>"):
+    """An RFC 9788 payload as a client writes it: hp="cipher", the real
+    fields, and HP-Outer records of the outside."""
+    return crlf(("Content-Type: text/plain; charset=utf-8; hp=\"cipher\"\n"
+                 "Subject: %s\nFrom: %s\nTo: <x@ext.example>\n"
+                 "HP-Outer: Subject: [...]\nHP-Outer: From: %s\nHP-Outer: To: <x@ext.example>\n\n"
+                 "Body with RFC 9788 header protection %s\n" % (subject, frm, frm, mark)).encode())
+
+
 ENTITIES = {"text": entity_text, "utf8": entity_utf8, "alternative": entity_alternative}
 
 

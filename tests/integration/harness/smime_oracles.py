@@ -9,7 +9,8 @@ import subprocess
 import threading
 
 from .cmrun import KEYRING, check
-from .oracles import expected_entity, field_name, outer_fields, split_message
+from . import hp_oracle
+from .oracles import check_outer, expected_entity, field_name, split_message
 
 SMIME = os.path.join(KEYRING, "smime")
 CERTS = os.path.join(SMIME, "certs")
@@ -18,7 +19,7 @@ GPGSM_HOME = os.path.join(SMIME, "gpgsm")
 CA = os.path.join(SMIME, "ca.pem")
 
 
-def check_smime(out, original, auth=False, ignore=()):
+def check_smime(out, original, auth=False, ignore=(), hp=True):
     """The output is an RFC 8551 application/pkcs7-mime message that keeps
     the other fields in order; returns the DER."""
     check(b"\n" not in out.replace(b"\r\n", b""), "bare LF in output")
@@ -32,8 +33,7 @@ def check_smime(out, original, auth=False, ignore=()):
           == [b"content-disposition", b"content-transfer-encoding", b"content-type"],
           "other Content-* fields in the outer header")
     ofields, _ = split_message(original)
-    check(outer_fields(fields, ignore) == outer_fields(ofields, ignore),
-          "non-Content fields changed or reordered")
+    check_outer(fields, ofields, ignore, hp)
     msg = email.message_from_bytes(out, policy=email.policy.compat32)
     check(msg["X-Cryptmilter"].strip() == "encrypted smime", "trace: %r" % msg["X-Cryptmilter"])
     check(msg.get_content_type() == "application/pkcs7-mime", "type %s" % msg.get_content_type())
@@ -91,16 +91,22 @@ def key_transport(der, tmp):
     return re.findall(r"keyEncryptionAlgorithm:\s*\n\s*algorithm: (\S+)", text)
 
 
-def check_smime_decrypts_to(out, original, who, tmp, gpgsm=False, auth=False, ignore=()):
+def check_smime_decrypts_to(out, original, who, tmp, gpgsm=False, auth=False, ignore=(), hp=True):
     """The message is S/MIME, and openssl (and gpgsm if asked) decrypt it
-    with who's key to the original entity."""
-    der = check_smime(out, original, auth=auth, ignore=ignore)
+    with who's key to the original entity (with header protection unless
+    hp is false)."""
+    der = check_smime(out, original, auth=auth, ignore=ignore, hp=hp)
     want = expected_entity(original)
     got = openssl_decrypt(der, who, tmp)
+    hp = hp and hp_oracle.applies(original)
+    if hp:
+        got = hp_oracle.unprotect(got, original)
     check(got == want, "openssl (%s): decrypted entity differs (%d bytes, want %d)"
           % (who, len(got), len(want)))
     if gpgsm:
         got = gpgsm_decrypt(der, tmp)
+        if hp:
+            got = hp_oracle.unprotect(got, original)
         check(got == want, "gpgsm: decrypted entity differs (%d bytes, want %d)"
               % (len(got), len(want)))
     return der

@@ -11,7 +11,7 @@ import time
 from harness import faults
 from harness.cmrun import gpgme_only
 from harness.cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
-                            gpg_encrypt, run_tests, split_message, workdir, write_config)
+                            decrypt_all, gpg_encrypt, run_tests, split_message, workdir, write_config)
 
 # Set by main(): nothing runs at import.
 BIN = None
@@ -208,6 +208,45 @@ def test_pubring_gpg_keyring_encrypts():
     r = filt(MSG, conf=conf)
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
     check_decrypts_to(check_rfc3156(r.stdout, MSG), MSG, TMP)
+
+
+HP_MSG = (b"From: Alice <a@ext.example>\nTo: alice@example.org\nSubject: =?utf-8?q?canary_caf=C3=A9?=\n"
+          b"Keywords: canary-keyword\nComments: canary comment\nDate: Sun, 6 Dec 2026 08:00:00 +0000\n"
+          b"Message-ID: <hp@ext.example>\nMIME-Version: 1.0\n"
+          b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nthe body\n")
+
+
+def test_header_protection():
+    """ProtectHeaders yes (the default): the Subject, Keywords and Comments
+    are nowhere outside; inside, hcp_baseline's payload with the legacy
+    display element, which gpg, sq and rnp all decrypt to."""
+    r = filt(HP_MSG)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    check(b"canary" not in r.stdout, "a protected field is readable outside")
+    fields, _ = split_message(r.stdout)
+    check([b"Subject: [...]"] in fields, "outer Subject is not [...]")
+    armor = check_rfc3156(r.stdout, HP_MSG)
+    check_decrypts_to(armor, HP_MSG, TMP)
+    plain = decrypt_all(armor, TMP)["gpg"]
+    check(b"\r\n\r\nSubject: canary caf\xc3\xa9\r\nKeywords: canary-keyword\r\n" in plain,
+          "no legacy display element")
+
+
+def test_header_protection_off():
+    """ProtectHeaders no: the entity exactly as before, the Subject outside;
+    LegacyDisplay no: protection without the element."""
+    conf = write_config(os.path.join(TMP, "nohp.conf"), ProtectHeaders="no")
+    r = filt(HP_MSG, conf=conf)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    check(b"Subject: =?utf-8?q?canary_caf=C3=A9?=" in r.stdout, "Subject hidden though turned off")
+    check_decrypts_to(check_rfc3156(r.stdout, HP_MSG, hp=False), HP_MSG, TMP, hp=False)
+    conf = write_config(os.path.join(TMP, "nolegacy.conf"), LegacyDisplay="no")
+    r = filt(HP_MSG, conf=conf)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    plain = decrypt_all(check_rfc3156(r.stdout, HP_MSG), TMP)["gpg"]
+    check(b"hp=\"cipher\"" in plain and b"hp-legacy-display" not in plain,
+          "LegacyDisplay no: want hp without the element")
+    check(plain.endswith(b"\r\n\r\nthe body\r\n"), "LegacyDisplay no: body changed")
 
 
 def test_onerror_reject():

@@ -84,6 +84,34 @@ def protected_case(tool):
     return ("decrypt/%s/protected-headers" % tool, t)
 
 
+def hp_cipher_case(tool):
+    """RFC 9788's hp="cipher" (not only the draft's protected-headers)."""
+    def t():
+        mark = S.canary()
+        ent = S.entity_hp(mark, "The real subject " + mark[-6:])
+        out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP), subject="[...]")), tool)
+        check(S.field_values(out, "Subject") == [b"The real subject " + mark[-6:].encode()],
+              "outer Subject %r" % S.field_values(out, "Subject"))
+        check(S.field_values(out, "HP-Outer") == [], "HP-Outer fields outside")
+        decrypted(out, S.entity_without(ent, ["Subject", "From", "To", "HP-Outer"]))
+    return ("decrypt/%s/hp-cipher" % tool, t)
+
+
+def layered_case(tool):
+    """Thunderbird's signed and encrypted mail: the protected fields on the
+    signed part of an inner multipart/signed, the encryption unsigned."""
+    def t():
+        mark = S.canary()
+        ent = S.signed_entity(tool, S.entity_protected(mark, "Layered subject " + mark[-6:]), TMP)
+        out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP, signer=None),
+                                     subject="...")), tool)
+        check(S.field_values(out, "Subject") == [b"Layered subject " + mark[-6:].encode()],
+              "outer Subject %r" % S.field_values(out, "Subject"))
+        decrypted(out, ent)
+        S.verify_signed(out, TMP, GNUPGHOME)
+    return ("decrypt/%s/layered-protected-headers" % tool, t)
+
+
 def test_encrypted_to_others_passes():
     """Encrypted to alice only (her secret key is in KeyringDir's agent):
     not the gateway's, so not decrypted; the gateway never uses her key."""
@@ -516,6 +544,8 @@ def main():
     tests += [nested_case(t) for t in S.TOOLS]
     tests += [inline_case(t) for t in S.TOOLS]
     tests += [protected_case(t) for t in S.TOOLS]
+    tests += [hp_cipher_case(t) for t in S.TOOLS]
+    tests += [layered_case(t) for t in S.TOOLS]
     tests += GATE
     tests += [(n[len("test_"):], f) for n, f in sorted(globals().items())
               if n.startswith("test_") and callable(f)]

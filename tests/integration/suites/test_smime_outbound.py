@@ -62,8 +62,22 @@ def test_protected_headers_of_the_sender_pass():
     stay inside the kept signed entity, and the message goes out."""
     mark = S.canary()
     signed = M.sign(S.entity_protected(mark, "Real subject"))
-    out = passes(filt(M.message(M.encrypt(signed))), "protected")
+    out = passes(filt(M.message(M.encrypt(signed), subject="...")), "protected")
     decrypted(out, signed, mark)
+    check(S.field_values(out, "Subject") == [b"Real subject"],
+          "outer Subject %r" % S.field_values(out, "Subject"))
+
+
+def test_protected_headers_in_opaque_signed_data():
+    """RFC 9788 protected fields inside opaque signed data inside the
+    enveloped data (openssl cms -sign -nodetach, then -encrypt): the real
+    Subject goes out, the signed data stays intact and verifies."""
+    mark = S.canary()
+    signed = M.sign(S.entity_hp(mark, "Opaque subject " + mark[-6:]), opaque=True)
+    out = passes(filt(M.message(M.encrypt(signed), subject="[...]")), "opaque-hp")
+    decrypted(out, signed, mark)
+    check(S.field_values(out, "Subject") == [b"Opaque subject " + mark[-6:].encode()],
+          "outer Subject %r" % S.field_values(out, "Subject"))
 
 
 def test_gpgsm_signs_and_encrypts():
