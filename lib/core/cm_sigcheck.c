@@ -95,30 +95,45 @@ static cm_stat verify_inner(cm_msg *m, const cm_stripped *x, cm_spool *plain, si
 }
 
 /* S/MIME opaque signed data's content: digested, not kept (the signed
- * data itself goes out, intact). */
-static int digest_write(void *arg, const void *buf, size_t n)
+ * data itself goes out, intact), but for its header, which may carry
+ * protected fields (RFC 9788) to restore outside. */
+typedef struct content_sink {
+    cm_digest *dg;
+    cm_buf head;            /* its first HEAD_MAX bytes */
+    uint64_t total;
+} content_sink;
+
+#define HEAD_MAX (CM_HDR_MAX_BYTES + 4)
+
+static int content_write(void *arg, const void *buf, size_t n)
 {
-    if (cm_digest_update(arg, buf, n) < 0) {
+    content_sink *c = arg;
+    size_t room = c->head.len < HEAD_MAX ? HEAD_MAX - c->head.len : 0;
+
+    if (cm_digest_update(c->dg, buf, n) < 0
+        || cm_buf_append(&c->head, buf, n < room ? n : room) < 0) {
         errno = ENOMEM;
         return -1;
     }
+    c->total += n;
     return 0;
 }
 
 /* Keep the verdicts of the entity's opaque signed data. */
-static cm_stat verify_opaque(cm_msg *m, const cm_stripped *x, cm_spool *plain, cm_sigset *set)
+static cm_stat verify_opaque(cm_msg *m, cm_stripped *x, cm_spool *plain, cm_sigset *set)
 {
     int e = cm_engcall_verifier(&m->eng, CM_KEY_SMIME);
     unsigned char dg[CM_DIGEST_LEN];
     cm_der_reader d;
     cm_reader rd = {cm_der_reader_read, NULL, &d};
-    cm_writer wr = {digest_write, NULL};
+    content_sink c = {NULL, CM_BUF_INIT, 0};
+    cm_writer wr = {content_write, &c};
     cm_sigs inner;
     cm_stat st;
 
     if (e < 0)
         return CM_ERR_INTERNAL;     /* the registry always has it */
-    if ((wr.arg = cm_digest_new()) == NULL)
+    if ((c.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     cm_der_reader_init(&d, plain, x->opaque_body.off, x->opaque_body.len,
                        x->opaque_b64 ? CM_CTE_BASE64 : CM_CTE_IDENTITY);
@@ -128,16 +143,19 @@ static cm_stat verify_opaque(cm_msg *m, const cm_stripped *x, cm_spool *plain, c
         cm_log_errno("%s: reading the signed data from the spool", CM_QID(&m->ctx));
         st = cm_stat_of_errno(d.err);
     }
-    if (st == CM_OK && cm_digest_final(wr.arg, dg) < 0)
+    if (st == CM_OK && cm_digest_final(c.dg, dg) < 0)
         st = CM_ERR_NOMEM;
-    cm_digest_free(wr.arg);
+    cm_digest_free(c.dg);
     cm_der_reader_free(&d);
+    if (st == CM_OK)
+        st = cm_strip_content_header(x, c.head.data, c.head.len, c.total == c.head.len);
+    cm_buf_free(&c.head);
     if (st == CM_OK)
         cm_sigset_keep(set, &inner, (size_t) e, dg);
     return st;
 }
 
-cm_stat cm_sigcheck_structure(cm_msg *m, const cm_stripped *x, cm_spool *plain, size_t e_dec,
+cm_stat cm_sigcheck_structure(cm_msg *m, cm_stripped *x, cm_spool *plain, size_t e_dec,
                               cm_sigset *set)
 {
     if (x->is_signed)
