@@ -1,5 +1,5 @@
-/* cm_policy - the direction of a message (SPEC §2) and the missing-key
- * rules (SPEC §3.3), as pure functions. */
+/* cm_policy - the direction of a message (SPEC §2), the RCPT rules and the
+ * missing-key rules (SPEC §3.3), as pure functions. */
 #include "cm_policy.h"
 
 #include <string.h>
@@ -44,6 +44,29 @@ int cm_direction_parse(const char *s, cm_direction *d)
 int cm_policy_rcpt_admits(int missing_action, cm_key_class first, cm_key_class cls)
 {
     return missing_action != CM_MISSING_SPLIT || first == CM_KEY_UNSET || first == cls;
+}
+
+cm_stat cm_policy_rcpt_locality(int seen, int local)
+{
+    return seen >= 0 && local != seen ? CM_SPLIT_LOCAL : CM_OK;
+}
+
+cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class first,
+                             cm_key_class keyed, cm_key_class cls, cm_key_class *theirs)
+{
+    /* Under split, a transaction keeps to the class of its first
+     * recipient; a deferred recipient's key is never added. */
+    if ((as_inbound && !cm_policy_rcpt_admits(missing_action, first, cls))
+        || (cls != CM_KEY_NONE && keyed != CM_KEY_NONE && keyed != cls)) {
+        *theirs = keyed != CM_KEY_NONE ? keyed : first;
+        return CM_SPLIT_CLASS;
+    }
+    return CM_OK;
+}
+
+const char *cm_policy_class_name(cm_key_class c)
+{
+    return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";
 }
 
 cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
