@@ -69,6 +69,18 @@ const char *cm_policy_class_name(cm_key_class c)
     return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";
 }
 
+int cm_policy_rejects(const cm_config *cfg, cm_stat st)
+{
+    switch (st) {
+    case CM_NOKEY:
+        return cfg->missing_key_action == CM_MISSING_REJECT;
+    case CM_TOOBIG:
+        return cfg->oversize_action == CM_OVERSIZE_REJECT;
+    default:
+        return cm_stat_lookup(st)->cls == CM_CLASS_INTERNAL && cfg->on_error == CM_ONERROR_REJECT;
+    }
+}
+
 cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
                           int *encrypt, int *pass)
 {
@@ -80,9 +92,8 @@ cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
     }
     switch (missing_action) {
     case CM_MISSING_TEMPFAIL:
-        return CM_NOKEY_TEMP;
     case CM_MISSING_REJECT:
-        return CM_NOKEY_REJECT;
+        return CM_NOKEY;        /* cm_policy_rejects picks the reply */
     case CM_MISSING_SPLIT:
         /* The RCPT stage keeps a transaction to one class; a mixed one
          * (a front end that cannot defer at RCPT) is deferred whole. */

@@ -49,9 +49,14 @@ cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class fi
 /* A key class as the log names it: "OpenPGP", "S/MIME", "none". */
 const char *cm_policy_class_name(cm_key_class c);
 
+/* Does the setting that governs refusal st say reject? MissingKeyAction
+ * for CM_NOKEY, OversizeAction for CM_TOOBIG, OnError for an internal
+ * error; 0 for any other. The reject argument of cm_stat_reply. */
+int cm_policy_rejects(const cm_config *cfg, cm_stat st);
+
 /* End of message: nrcpt recipients, nkeyless of them without a key. Sets
  * *encrypt (all have keys), or *pass (deliver unencrypted, "no-key"), or
- * returns the refusal: CM_NOKEY_TEMP, CM_NOKEY_REJECT, CM_SPLIT_CLASS. */
+ * returns the refusal: CM_NOKEY (tempfail or reject), CM_SPLIT_CLASS. */
 cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
                           int *encrypt, int *pass);
 

@@ -147,8 +147,8 @@ START_TEST(missing_table)
         {CM_MISSING_SPLIT, 2, 2, CM_OK, 0, 1},
         {CM_MISSING_SPLIT, 2, 1, CM_SPLIT_CLASS, 0, 0},
         {CM_MISSING_PASS, 3, 1, CM_OK, 0, 1},
-        {CM_MISSING_TEMPFAIL, 3, 1, CM_NOKEY_TEMP, 0, 0},
-        {CM_MISSING_REJECT, 3, 3, CM_NOKEY_REJECT, 0, 0},
+        {CM_MISSING_TEMPFAIL, 3, 1, CM_NOKEY, 0, 0},
+        {CM_MISSING_REJECT, 3, 3, CM_NOKEY, 0, 0},
     };
     size_t i;
 
@@ -162,8 +162,43 @@ START_TEST(missing_table)
 }
 END_TEST
 
+/* Which setting answers a refusal: each cause its own. */
+START_TEST(rejects_table)
+{
+    static const struct {
+        const char *key, *value;
+        cm_stat st;
+        int want;
+    } t[] = {
+        {"MissingKeyAction", "reject", CM_NOKEY, 1},
+        {"MissingKeyAction", "tempfail", CM_NOKEY, 0},
+        {"OnError", "reject", CM_NOKEY, 0},
+        {"OversizeAction", "reject", CM_TOOBIG, 1},
+        {"OversizeAction", "tempfail", CM_TOOBIG, 0},
+        {"MissingKeyAction", "reject", CM_TOOBIG, 0},
+        {"OnError", "reject", CM_ERR_KEYRING, 1},
+        {"OnError", "tempfail", CM_ERR_KEYRING, 0},
+        {"OversizeAction", "reject", CM_ERR_SPOOL, 0},
+        {"OnError", "reject", CM_SPLIT_CLASS, 0},
+        {"OnError", "reject", CM_GATE_BADSIG, 0},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++) {
+        cm_config *cfg = cm_config_new();
+        char err[256];
+
+        ck_assert_ptr_nonnull(cfg);
+        ck_assert_int_eq(cm_config_set(cfg, t[i].key, t[i].value, err, sizeof(err)), 0);
+        ck_assert_msg(cm_policy_rejects(cfg, t[i].st) == t[i].want, "row %zu", i);
+        cm_config_free(cfg);
+    }
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, rejects_table);
     CM_ADD(s, rcpt_admits_table);
     CM_ADD(s, rcpt_locality_table);
     CM_ADD(s, rcpt_class_table);
