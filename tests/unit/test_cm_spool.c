@@ -185,6 +185,96 @@ START_TEST(range_of_a_spilled_spool)
 }
 END_TEST
 
+/* A chunk sink collecting into a cm_buf; stops (returning stop) once it
+ * holds stop_at bytes, fails with EPIPE if fail is set. */
+typedef struct collect {
+    cm_buf b;
+    size_t calls, stop_at;
+    int stop, fail;
+} collect;
+
+static int collect_push(void *arg, const void *p, size_t n)
+{
+    collect *c = arg;
+
+    c->calls++;
+    if (c->fail) {
+        errno = EPIPE;
+        return -1;
+    }
+    if (cm_buf_append(&c->b, p, n) < 0)
+        return -1;
+    return c->stop_at != 0 && c->b.len >= c->stop_at ? c->stop : 0;
+}
+
+/* The range feeder pushes exactly the (clipped) range of a spilled spool,
+ * in 16 KiB chunks, and passes on a sink's stop and failure. */
+START_TEST(range_feed_pushes_the_range)
+{
+    static const struct {
+        uint64_t off, len;
+        size_t want_len, stop_at;
+        int stop, fail, rc;
+    } t[] = {
+        {0, UINT64_MAX, 40000, 0, 0, 0, 0},
+        {100, 20000, 20000, 0, 0, 0, 0},
+        {39990, 1000, 10, 0, 0, 0, 0},        /* clipped at the end */
+        {50000, 10, 0, 0, 0, 0, 0},           /* past the end: empty */
+        {0, UINT64_MAX, 16384, 1, 7, 0, 7},   /* stopped after one chunk */
+        {0, UINT64_MAX, 0, 0, 0, 1, -1},      /* the sink fails */
+    };
+    cm_spool *s = cm_spool_new(1024, tmpdir());
+    size_t i, k;
+
+    for (i = 0; i < 40000; i++) {
+        char c = (char) ('a' + i % 26);
+
+        ck_assert_int_eq(cm_spool_write(s, &c, 1), 0);
+    }
+    ck_assert(cm_spool_spilled(s));
+    for (i = 0; i < NELEM(t); i++) {
+        collect c = {CM_BUF_INIT, 0, t[i].stop_at, t[i].stop, t[i].fail};
+
+        errno = 0;
+        ck_assert_msg(cm_spool_range_feed(s, t[i].off, t[i].len, collect_push, &c) == t[i].rc,
+                      "row %zu", i);
+        if (t[i].fail)
+            ck_assert_int_eq(errno, EPIPE);
+        ck_assert_uint_eq(c.b.len, t[i].want_len);
+        for (k = 0; k < c.b.len; k++)
+            ck_assert_int_eq(c.b.data[k], 'a' + (t[i].off + k) % 26);
+        cm_buf_free(&c.b);
+    }
+    cm_spool_free(s);
+}
+END_TEST
+
+/* A failed read fails the feeder with its errno, and a range keeps the
+ * first errno for whoever reads through it (an engine's reader). */
+START_TEST(range_keeps_the_first_errno)
+{
+    fwd_log l = {{0}, 0, 0, 0};
+    cm_spool *s = cm_spool_new_forward(fwd_take, &l);   /* reads fail EINVAL */
+    collect c = {CM_BUF_INIT, 0, 0, 0, 0};
+    cm_spool_range r;
+    char buf[8];
+
+    ck_assert_int_eq(cm_spool_write(s, "abcdefg", 7), 0);
+    errno = 0;
+    ck_assert_int_eq(cm_spool_range_feed(s, 0, UINT64_MAX, collect_push, &c), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_uint_eq(c.calls, 0);
+    cm_spool_range_init(&r, s, 2, 3);
+    ck_assert_int_eq(r.err, 0);
+    ck_assert_int_eq(cm_spool_range_pull(&r, buf, sizeof(buf)), -1);
+    ck_assert_int_eq(r.err, EINVAL);
+    errno = ENOSPC;
+    ck_assert_int_eq(cm_spool_range_read(&r, buf, sizeof(buf)), -1);
+    ck_assert_int_eq(r.err, EINVAL);                  /* the first one stays */
+    cm_spool_free(s);
+}
+END_TEST
+
 /* A full read at an offset returns all n bytes, fewer only at the end. */
 START_TEST(full_read_at_an_offset)
 {
@@ -210,6 +300,8 @@ static void add(Suite *s)
 {
     CM_ADD(s, forward_spool_passes_writes_on);
     CM_ADD(s, range_of_a_spilled_spool);
+    CM_ADD(s, range_feed_pushes_the_range);
+    CM_ADD(s, range_keeps_the_first_errno);
     CM_ADD(s, full_read_at_an_offset);
     CM_ADD(s, small_message_stays_in_memory);
     CM_ADD(s, large_message_spills_and_reads_back);
