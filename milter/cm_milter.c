@@ -93,12 +93,13 @@ static sfsistat answer(SMFICTX *ctx, cm_stat st, const char *detail)
     char text[1100];
     int reject;
 
-    /* OnError of the message's own configuration, else the current one. */
+    /* The action (OnError, MissingKeyAction, OversizeAction) of the
+     * message's own configuration, else the current one. */
     if (c != NULL && c->cfg != NULL) {
-        reject = c->cfg->on_error == CM_ONERROR_REJECT;
+        reject = cm_policy_rejects(c->cfg, st);
     } else {
         cfg = cm_confhold_get(cm_milter_gw->conf);
-        reject = cfg->on_error == CM_ONERROR_REJECT;
+        reject = cm_policy_rejects(cfg, st);
         cm_confhold_put(cm_milter_gw->conf, cfg);
     }
     cm_stat_reply(st, reject, detail, &r);

@@ -41,8 +41,7 @@ void cm_inbound_eom(cm_msg *m, cm_result *res)
         if (m->ctx.cfg->oversize_action == CM_OVERSIZE_PASS)
             cm_result_pass(&m->hdrs, res, "skipped oversize");
         else
-            cm_result_refuse(res, m->ctx.cfg->oversize_action == CM_OVERSIZE_REJECT
-                   ? CM_TOOBIG_REJECT : CM_TOOBIG_TEMP, NULL);
+            cm_result_refuse(res, CM_TOOBIG, NULL);    /* tempfail or reject */
         return;
     }
     if (m->rcpts.n == 0) {

@@ -102,17 +102,11 @@ cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
     return CM_OK;
 }
 
-/* A key class as the log names it. */
-static const char *class_name(cm_key_class c)
-{
-    return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";
-}
-
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 {
     char *addr = cm_addr_bare(envrcpt);
     const cm_key *key = NULL;
-    cm_key_class cls;
+    cm_key_class cls, theirs;
     cm_stat st = CM_OK;
     int e, as_inbound;
 
@@ -123,12 +117,12 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
          * (SPEC §4.6); a transaction holds only one kind. */
         int local = cm_list_has_ci(&m->ctx.cfg->local_domains, cm_addr_domain(addr));
 
-        if (m->local >= 0 && local != m->local) {
+        if ((st = cm_policy_rcpt_locality(m->local, local)) != CM_OK) {
             cm_log_info("%s: recipient <%s> deferred: %s recipient in a transaction of %s ones",
                         CM_QID(&m->ctx), addr, local ? "local" : "external",
                         local ? "external" : "local");
             free(addr);
-            return CM_SPLIT_LOCAL;
+            return st;
         }
         m->local = local;
         m->ctx.no_gateway_keys = !local;
@@ -138,18 +132,13 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         if ((st = cm_engcall_find_key(&m->eng, addr, &e, &key)) != CM_OK)
             goto failed;
         cls = key != NULL ? cm_engcall_class(&m->eng, e) : CM_KEY_NONE;
-        /* Under split, a transaction keeps to the class of its first
-         * recipient; a deferred recipient's key is never added. */
-        /* And whatever MissingKeyAction says, one message is encrypted in
-         * one format: recipients with keys of another class wait. */
-        if ((as_inbound
-             && !cm_policy_rcpt_admits(m->ctx.cfg->missing_key_action, m->first_class, cls))
-            || (cls != CM_KEY_NONE && cm_msg_keyed_class(m) != CM_KEY_NONE && cm_msg_keyed_class(m) != cls)) {
+        if ((st = cm_policy_rcpt_class(m->ctx.cfg->missing_key_action, as_inbound, m->first_class,
+                                       cm_msg_keyed_class(m), cls, &theirs)) != CM_OK) {
             cm_log_info("%s: recipient <%s> deferred: its key class is %s, the transaction's %s",
-                        CM_QID(&m->ctx), addr, class_name(cls),
-                        class_name(cm_msg_keyed_class(m) != CM_KEY_NONE ? cm_msg_keyed_class(m) : m->first_class));
+                        CM_QID(&m->ctx), addr, cm_policy_class_name(cls),
+                        cm_policy_class_name(theirs));
             free(addr);
-            return CM_SPLIT_CLASS;
+            return st;
         }
         if (key != NULL) {
             if ((st = cm_engcall_add_recipient(&m->eng, (size_t) e, key)) != CM_OK)

@@ -143,20 +143,19 @@ static int opportunistic(const cm_msg *m, const char *as)
 
 /* Decrypted: what goes out. Encrypted again to the recipients if they are
  * local, or all have keys under OpportunisticEncryption; else in clear.
- * *encrypted says which. */
-static void deliver(outmsg *o, cm_result *res, cm_spool *body, int *encrypted)
+ * 1 if it was encrypted, 0 if not (or refused). */
+static int deliver(outmsg *o, cm_result *res, cm_spool *body)
 {
     cm_msg *m = o->m;
     int enc = 0, pass = 0;
     cm_stat st;
 
-    *encrypted = 0;
     if (m->local == 1) {
         if ((st = cm_policy_missing(m->ctx.cfg->missing_key_action, m->rcpts.n, m->nkeyless,
                                     &enc, &pass)) != CM_OK) {
             cm_spool_free(body);
             cm_result_refuse(res, st, m->first_keyless);
-            return;
+            return 0;
         }
     } else {
         enc = opportunistic(m, "decrypted");
@@ -164,14 +163,14 @@ static void deliver(outmsg *o, cm_result *res, cm_spool *body, int *encrypted)
     if (enc) {
         cm_msg_encrypt(m, &o->x.ehdrs, body, res);
         cm_spool_free(body);
-        *encrypted = 1;
-        return;
+        return 1;
     }
     res->body = body;
     if ((st = cm_strip_edits(&o->x, &m->hdrs, o->trace, &res->edits)) != CM_OK)
         cm_result_refuse(res, st, NULL);
     else
         res->trace = o->trace;
+    return 0;
 }
 
 /* Decrypt into o->pp.plain with the engine of kind, if it is for us.
@@ -191,95 +190,126 @@ static cm_stat decrypt(outmsg *o, cm_enc_kind kind, const cm_detect_where *w)
     return CM_OK;
 }
 
-static void strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_where *w, int *done)
+/* The plaintext of o, decrypted with its engine into a spool of its own.
+ * CM_OK with o->pp.ours 0: not for us. */
+static cm_stat open_plain(outmsg *o, cm_enc_kind kind, const cm_detect_where *w)
+{
+    const cm_config *cfg = o->m->ctx.cfg;
+    cm_stat st;
+
+    if ((st = cm_engcall_session(&o->m->eng, o->e, &o->s)) != CM_OK)
+        return st;
+    if ((o->pp.plain = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL)
+        return CM_ERR_NOMEM;
+    return decrypt(o, kind, w);
+}
+
+/* Decrypted for us: its structure, its integrity, and (RequireSignature)
+ * its coverage and the signature gate. CM_OK, or the refusal, with detail
+ * for the reply when there is one. */
+static cm_stat check(outmsg *o, cm_enc_kind kind, char *detail, size_t dlen)
+{
+    cm_msg *m = o->m;
+    const cm_config *cfg = m->ctx.cfg;
+    cm_stat st;
+
+    if ((st = cm_strip_parse(&o->x, o->pp.plain, kind == CM_ENC_PGP_INLINE, &m->hdrs)) != CM_OK
+        || (st = cm_sigcheck_structure(m, &o->x, o->pp.plain, o->e, &o->ss)) != CM_OK)
+        return st;
+    if (kind == CM_ENC_SMIME && !o->authenticated && !cfg->require_signature) {
+        /* EnvelopedData (CBC) has no integrity of its own; the signature
+         * gate gives it that. Without the gate it is EFAIL's malleable
+         * ciphertext, refused as OpenPGP without MDC is (SPEC §4.3). */
+        cm_log_notice("%s: S/MIME enveloped-data has no integrity protection and "
+                      "RequireSignature is off: not decrypted", CM_QID(&m->ctx));
+        return CM_DECRYPT_FAILED;
+    }
+    if (!cfg->require_signature) {
+        o->ss.sigs.n = 0;       /* RequireSignature no: nothing to remember */
+        return CM_OK;
+    }
+    /* What leaves is what a signature covers: all of it, when signed with
+     * the encryption; else the signed structure and nothing more. Asked
+     * first: whether an engine can read a signature with words around it
+     * must not decide the answer. */
+    if (o->pp.sigs.seen == 0 && (st = cm_cover_check(&o->x, o->pp.plain, detail, dlen)) != CM_OK) {
+        if (st == CM_GATE_UNCOVERED)
+            log_signers(o, "refused", detail);
+        return st;
+    }
+    if ((st = gate(o, detail, dlen)) != CM_OK)
+        log_signers(o, "refused", detail);
+    return st;
+}
+
+/* Checked: the stripped message goes out (deliver answers in res), and
+ * then its signatures are remembered. CM_OK, or the refusal. */
+static cm_stat let_out(outmsg *o, cm_result *res, char *detail, size_t dlen)
+{
+    cm_msg *m = o->m;
+    const cm_config *cfg = m->ctx.cfg;
+    cm_spool *body;
+    cm_stat st;
+    int encrypted;
+
+    if ((body = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL)
+        return CM_ERR_NOMEM;
+    if ((st = cm_strip_body(&o->x, o->pp.plain, body)) != CM_OK) {
+        cm_spool_free(body);
+        return st;
+    }
+    encrypted = deliver(o, res, body);
+    if (res->refuse)
+        return CM_OK;           /* answered */
+    /* A copy for local mailboxes encrypted to their keys never leaves in
+     * the clear, so it is no replay: a client sent 452 for its local
+     * recipients sends the same message again, and it must arrive. */
+    if (!(m->local == 1 && encrypted) && (st = record(o)) != CM_OK) {
+        if (st == CM_GATE_REPLAY)
+            snprintf(detail, dlen, "signature by %s", o->ss.sigs.v[0].fpr);
+        log_signers(o, "refused", st == CM_GATE_REPLAY ? "seen before" : "replay cache failed");
+        return st;
+    }
+    if (cfg->require_signature)
+        log_signers(o, "passed", "");
+    return CM_OK;
+}
+
+/* What became of a message encrypted for someone. */
+typedef enum strip_outcome {
+    STRIP_NOT_OURS,         /* not for a gateway key: goes on as it is */
+    STRIP_ANSWERED          /* res holds the answer */
+} strip_outcome;
+
+/* Decrypt a message encrypted for the gateway, check it, let it out. */
+static strip_outcome strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm_detect_where *w)
 {
     const cm_config *cfg = m->ctx.cfg;
     int smime = kind == CM_ENC_SMIME;
+    int e = cm_engcall_verifier(&m->eng, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP);
+    strip_outcome out = STRIP_ANSWERED;
     char detail[512] = "";
-    cm_spool *body = NULL;
     outmsg o;
     cm_stat st;
-    int e = cm_engcall_verifier(&m->eng, smime ? CM_KEY_SMIME : CM_KEY_OPENPGP), encrypted = 0;
 
-    *done = 0;
     if (e < 0 || (smime ? cfg->gateway_certificates.n : cfg->gateway_keys.n) == 0)
-        return;             /* nothing can be for us */
+        return STRIP_NOT_OURS;      /* nothing can be for us */
     memset(&o, 0, sizeof(o));
     o.m = m;
     /* OpenPGP is decrypted by gpg-agent whatever the backend (cm_engines.h). */
     o.e = smime ? (size_t) e : cm_engcall_pgp_decrypter(&m->eng);
     o.trace = smime ? "decrypted smime"
               : kind == CM_ENC_PGP_MIME ? "decrypted pgp-mime" : "decrypted pgp-inline";
-    if ((st = cm_engcall_session(&m->eng, o.e, &o.s)) != CM_OK)
-        goto refuse;
-    if ((o.pp.plain = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
-        st = CM_ERR_NOMEM;
-        goto refuse;
-    }
-    st = decrypt(&o, kind, w);
+    st = open_plain(&o, kind, w);
     if (st == CM_OK && !o.pp.ours)
-        goto out;           /* for someone else: passes as it is */
-    *done = 1;
+        out = STRIP_NOT_OURS;       /* for someone else: passes as it is */
+    else if (st == CM_OK && (st = check(&o, kind, detail, sizeof(detail))) == CM_OK)
+        st = let_out(&o, res, detail, sizeof(detail));
     if (st != CM_OK)
-        goto refuse;
-    if ((st = cm_strip_parse(&o.x, o.pp.plain, kind == CM_ENC_PGP_INLINE, &m->hdrs)) != CM_OK)
-        goto refuse;
-    if ((st = cm_sigcheck_structure(m, &o.x, o.pp.plain, o.e, &o.ss)) != CM_OK)
-        goto refuse;
-    if (smime && !o.authenticated && !cfg->require_signature) {
-        /* EnvelopedData (CBC) has no integrity of its own; the signature
-         * gate gives it that. Without the gate it is EFAIL's malleable
-         * ciphertext, refused as OpenPGP without MDC is (SPEC §4.3). */
-        cm_log_notice("%s: S/MIME enveloped-data has no integrity protection and "
-                      "RequireSignature is off: not decrypted", CM_QID(&m->ctx));
-        st = CM_DECRYPT_FAILED;
-        goto refuse;
-    }
-    if (cfg->require_signature) {
-        /* What leaves is what a signature covers: all of it, when signed
-         * with the encryption; else the signed structure and nothing more.
-         * Asked first: whether an engine can read a signature with words
-         * around it must not decide the answer. */
-        if (o.pp.sigs.seen == 0
-            && (st = cm_cover_check(&o.x, o.pp.plain, detail, sizeof(detail))) != CM_OK) {
-            if (st == CM_GATE_UNCOVERED)
-                log_signers(&o, "refused", detail);
-            goto refuse;
-        }
-        if ((st = gate(&o, detail, sizeof(detail))) != CM_OK) {
-            log_signers(&o, "refused", detail);
-            goto refuse;
-        }
-    } else {
-        o.ss.sigs.n = 0;       /* RequireSignature no: nothing to remember */
-    }
-    if ((body = cm_spool_new((size_t) cfg->memory_buffer_size, cfg->spool_dir)) == NULL) {
-        st = CM_ERR_NOMEM;
-        goto refuse;
-    }
-    if ((st = cm_strip_body(&o.x, o.pp.plain, body)) != CM_OK) {
-        cm_spool_free(body);
-        goto refuse;
-    }
-    deliver(&o, res, body, &encrypted);
-    /* A copy for local mailboxes encrypted to their keys never leaves in
-     * the clear, so it is no replay: a client sent 452 for its local
-     * recipients sends the same message again, and it must arrive. */
-    if (!res->refuse && !(m->local == 1 && encrypted) && (st = record(&o)) != CM_OK) {
-        if (st == CM_GATE_REPLAY)
-            snprintf(detail, sizeof(detail), "signature by %s", o.ss.sigs.v[0].fpr);
-        log_signers(&o, "refused", st == CM_GATE_REPLAY ? "seen before" : "replay cache failed");
-        goto refuse;
-    }
-    if (!res->refuse && cfg->require_signature)
-        log_signers(&o, "passed", "");
-    goto out;
-refuse:
-    *done = 1;
-    cm_result_refuse(res, st, detail[0] ? detail : NULL);
-out:
+        cm_result_refuse(res, st, detail[0] ? detail : NULL);
     cm_stripped_free(&o.x);
     cm_spool_free(o.pp.plain);
+    return out;
 }
 
 cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
@@ -287,7 +317,6 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
     cm_detect_where w;
     cm_enc_kind kind;
     cm_stat st;
-    int done = 0;
 
     if (m->rcpts.n == 0 || (m->oversize && m->local == 1))
         return CM_PHASE_INBOUND;    /* the same answers */
@@ -308,11 +337,8 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
         cm_result_refuse(res, st, NULL);
         return CM_PHASE_DONE;
     }
-    if (kind != CM_ENC_NONE) {
-        strip(m, res, kind, &w, &done);
-        if (done)
-            return CM_PHASE_DONE;
-    }
+    if (kind != CM_ENC_NONE && strip(m, res, kind, &w) == STRIP_ANSWERED)
+        return CM_PHASE_DONE;
     if (m->local == 1)
         return CM_PHASE_INBOUND;    /* local recipients: as inbound */
     if (kind == CM_ENC_NONE && opportunistic(m, "as written"))

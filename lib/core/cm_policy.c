@@ -1,5 +1,5 @@
-/* cm_policy - the direction of a message (SPEC §2) and the missing-key
- * rules (SPEC §3.3), as pure functions. */
+/* cm_policy - the direction of a message (SPEC §2), the RCPT rules and the
+ * missing-key rules (SPEC §3.3), as pure functions. */
 #include "cm_policy.h"
 
 #include <string.h>
@@ -46,6 +46,41 @@ int cm_policy_rcpt_admits(int missing_action, cm_key_class first, cm_key_class c
     return missing_action != CM_MISSING_SPLIT || first == CM_KEY_UNSET || first == cls;
 }
 
+cm_stat cm_policy_rcpt_locality(int seen, int local)
+{
+    return seen >= 0 && local != seen ? CM_SPLIT_LOCAL : CM_OK;
+}
+
+cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class first,
+                             cm_key_class keyed, cm_key_class cls, cm_key_class *theirs)
+{
+    /* Under split, a transaction keeps to the class of its first
+     * recipient; a deferred recipient's key is never added. */
+    if ((as_inbound && !cm_policy_rcpt_admits(missing_action, first, cls))
+        || (cls != CM_KEY_NONE && keyed != CM_KEY_NONE && keyed != cls)) {
+        *theirs = keyed != CM_KEY_NONE ? keyed : first;
+        return CM_SPLIT_CLASS;
+    }
+    return CM_OK;
+}
+
+const char *cm_policy_class_name(cm_key_class c)
+{
+    return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";
+}
+
+int cm_policy_rejects(const cm_config *cfg, cm_stat st)
+{
+    switch (st) {
+    case CM_NOKEY:
+        return cfg->missing_key_action == CM_MISSING_REJECT;
+    case CM_TOOBIG:
+        return cfg->oversize_action == CM_OVERSIZE_REJECT;
+    default:
+        return cm_stat_lookup(st)->cls == CM_CLASS_INTERNAL && cfg->on_error == CM_ONERROR_REJECT;
+    }
+}
+
 cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
                           int *encrypt, int *pass)
 {
@@ -57,9 +92,8 @@ cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
     }
     switch (missing_action) {
     case CM_MISSING_TEMPFAIL:
-        return CM_NOKEY_TEMP;
     case CM_MISSING_REJECT:
-        return CM_NOKEY_REJECT;
+        return CM_NOKEY;        /* cm_policy_rejects picks the reply */
     case CM_MISSING_SPLIT:
         /* The RCPT stage keeps a transaction to one class; a mixed one
          * (a front end that cannot defer at RCPT) is deferred whole. */

@@ -1,4 +1,5 @@
-/* cm_policy - the direction of a message (SPEC §2). */
+/* cm_policy - the direction of a message (SPEC §2), the RCPT rules and the
+ * missing-key rules (SPEC §3.3), as pure functions. */
 #ifndef CM_POLICY_H
 #define CM_POLICY_H
 
@@ -29,9 +30,33 @@ int cm_direction_parse(const char *s, cm_direction *d);
  * 1 yes; 0 defer it (452 4.5.3: split, so each transaction is one class). */
 int cm_policy_rcpt_admits(int missing_action, cm_key_class first, cm_key_class cls);
 
+/* RCPT of an outbound message (SPEC §4.6): its local recipients are
+ * handled as inbound, so a transaction holds only one kind. seen is the
+ * kind so far (-1 none yet, 0 external, 1 local), local the recipient's.
+ * CM_OK, or CM_SPLIT_LOCAL: defer the recipient. */
+cm_stat cm_policy_rcpt_locality(int seen, int local);
+
+/* RCPT with a key lookup: may a recipient whose key has class cls
+ * (CM_KEY_NONE: no key) join? first is the class of the transaction's
+ * first recipient (CM_KEY_UNSET before it), keyed the class of the keys
+ * added so far (CM_KEY_NONE if none); as_inbound: the recipient is handled
+ * as inbound, so MissingKeyAction split applies. Whatever MissingKeyAction
+ * says, one message is encrypted in one format. CM_OK, or CM_SPLIT_CLASS
+ * with *theirs the transaction's class that the deferral line names. */
+cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class first,
+                             cm_key_class keyed, cm_key_class cls, cm_key_class *theirs);
+
+/* A key class as the log names it: "OpenPGP", "S/MIME", "none". */
+const char *cm_policy_class_name(cm_key_class c);
+
+/* Does the setting that governs refusal st say reject? MissingKeyAction
+ * for CM_NOKEY, OversizeAction for CM_TOOBIG, OnError for an internal
+ * error; 0 for any other. The reject argument of cm_stat_reply. */
+int cm_policy_rejects(const cm_config *cfg, cm_stat st);
+
 /* End of message: nrcpt recipients, nkeyless of them without a key. Sets
  * *encrypt (all have keys), or *pass (deliver unencrypted, "no-key"), or
- * returns the refusal: CM_NOKEY_TEMP, CM_NOKEY_REJECT, CM_SPLIT_CLASS. */
+ * returns the refusal: CM_NOKEY (tempfail or reject), CM_SPLIT_CLASS. */
 cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
                           int *encrypt, int *pass);
 

@@ -35,12 +35,12 @@ static void unchecked(cm_sigset *set, size_t e, const char *why)
 }
 
 /* The signed part of an inner multipart/signed, read for verification
- * and digested on the way. A failed read is kept: the engine would take
- * the cut-short part for a signature that does not verify. */
+ * and digested on the way. A failed read or digest is kept (r.err): the
+ * engine would take the cut-short part for a signature that does not
+ * verify. */
 typedef struct part_reader {
     cm_spool_range r;
     cm_digest *dg;
-    int err;                /* errno of the first failure, 0 if none */
 } part_reader;
 
 static ssize_t part_read(void *arg, void *buf, size_t n)
@@ -50,10 +50,10 @@ static ssize_t part_read(void *arg, void *buf, size_t n)
 
     if (got > 0 && cm_digest_update(p->dg, buf, (size_t) got) < 0) {
         errno = ENOMEM;
+        if (p->r.err == 0)
+            p->r.err = ENOMEM;
         got = -1;
     }
-    if (got < 0 && p->err == 0)
-        p->err = errno ? errno : EIO;
     return got;
 }
 
@@ -74,16 +74,15 @@ static cm_stat verify_inner(cm_msg *m, const cm_stripped *x, cm_spool *plain, si
         return CM_OK;
     }
     cm_spool_range_init(&pr.r, plain, x->signed_part.off, x->signed_part.len);
-    pr.err = 0;
     if ((pr.dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     rd.arg = &pr;
     st = cm_engcall_verify_detached(&m->eng, (size_t) e, &rd, x->sig.data, x->sig.len, &inner);
-    if (pr.err != 0) {
+    if (pr.r.err != 0) {
         /* Ours, whatever the engine made of it: never "bad signature". */
-        errno = pr.err;
+        errno = pr.r.err;
         cm_log_errno("%s: reading the signed part from the spool", CM_QID(&m->ctx));
-        st = cm_stat_of_errno(pr.err);
+        st = cm_stat_of_errno(pr.r.err);
     }
     if (st == CM_OK && cm_digest_final(pr.dg, dg) < 0)
         st = CM_ERR_NOMEM;

@@ -43,18 +43,19 @@ static cm_stat uncovered(char *why, size_t len, const char *what, ...)
     return CM_GATE_UNCOVERED;
 }
 
+/* A chunk sink: 1 (stop) at the first byte that is not whitespace. */
+static int not_ws(void *arg, const void *p, size_t n)
+{
+    (void) arg;
+    return !all_ws(p, n);
+}
+
 /* Is the range of plain empty or whitespace? 1, 0, or -1 (errno). */
 static int range_ws(cm_spool *plain, const cm_part64 *r)
 {
-    unsigned char buf[16384];
-    cm_spool_range rd;
-    ssize_t n;
+    int rc = cm_spool_range_feed(plain, r->off, r->len, not_ws, NULL);
 
-    cm_spool_range_init(&rd, plain, r->off, r->len);
-    while ((n = cm_spool_range_read(&rd, buf, sizeof(buf))) > 0)
-        if (!all_ws(buf, (size_t) n))
-            return 0;
-    return n < 0 ? -1 : 1;
+    return rc < 0 ? -1 : !rc;
 }
 
 /* Do a and b hold the field name the same number of times, with the same

@@ -13,24 +13,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* The armored ciphertext, read from its range of the body (detection
- * accepts OpenPGP only without a transfer encoding). A failed read is
- * kept: the engine would take the cut-short input for a damaged message. */
-typedef struct ct_reader {
-    cm_spool_range r;
-    int err;                /* errno of the first failed read, 0 if none */
-} ct_reader;
-
-static ssize_t ct_read(void *arg, void *buf, size_t n)
-{
-    ct_reader *c = arg;
-    ssize_t got = cm_spool_range_read(&c->r, buf, n);
-
-    if (got < 0 && c->err == 0)
-        c->err = errno ? errno : EIO;
-    return got;
-}
-
 /* One run of the engine over the ciphertext into out->plain. */
 static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, const cm_msgctx *mc,
                             cm_spool *body, const cm_detect_where *w, cm_pgp_plain *out)
@@ -38,7 +20,7 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cons
     cm_reader rd;
     cm_writer wr;
     cm_plainsink ps;
-    ct_reader c = {{NULL, 0, 0}, 0};
+    cm_spool_range c;       /* the ciphertext: detection takes OpenPGP only unencoded */
     cm_digest *dg;
     cm_stat st;
 
@@ -46,8 +28,8 @@ static cm_stat decrypt_once(const cm_engine_ops *ops, cm_engine_session *s, cons
     if ((dg = cm_digest_new()) == NULL)
         return CM_ERR_NOMEM;
     cm_plainsink_init(&ps, out->plain, dg, cm_config_max_decrypted(mc->cfg));
-    cm_spool_range_init(&c.r, body, w->off, w->len);
-    rd.read = ct_read;
+    cm_spool_range_init(&c, body, w->off, w->len);
+    rd.read = cm_spool_range_pull;
     rd.tick = NULL;
     rd.arg = &c;
     wr.write = cm_plainsink_write;

@@ -44,25 +44,28 @@ static cm_stat outer_charset(const cm_hdrs *outer, char **cs)
     return CM_OK;
 }
 
+/* A chunk sink: 1 (stop) at the first byte with the high bit set. */
+static int has_eight_bit(void *arg, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i;
+
+    (void) arg;
+    for (i = 0; i < n; i++)
+        if (b[i] >= 0x80)
+            return 1;
+    return 0;
+}
+
 /* Inline: the plaintext is text; its fields are made up here. */
 static cm_stat inline_fields(cm_stripped *x, cm_spool *plain, const cm_hdrs *outer)
 {
-    unsigned char buf[16384];
-    uint64_t off = 0;
-    ssize_t n;
-    int eight = 0;
+    int eight = cm_spool_range_feed(plain, 0, UINT64_MAX, has_eight_bit, NULL);
     char *cs;
     cm_buf v = CM_BUF_INIT;
     cm_stat st;
 
-    while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
-        ssize_t i;
-
-        for (i = 0; i < n && !eight; i++)
-            eight = buf[i] >= 0x80;
-        off += (uint64_t) n;
-    }
-    if (n < 0)
+    if (eight < 0)
         return cm_stat_of_errno(errno);
     if ((st = outer_charset(outer, &cs)) != CM_OK)
         return st;
@@ -226,14 +229,18 @@ cm_stat cm_strip_content_header(cm_stripped *x, const void *p, size_t n, int eof
     return CM_OK;
 }
 
+/* A chunk sink: into the MIME scanner arg. */
+static int scan_push(void *arg, const void *p, size_t n)
+{
+    cm_mime_scan_push(arg, p, n);
+    return 0;
+}
+
 /* Is the entity an RFC 3156 multipart/signed? Find its two parts. */
 static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
 {
     const char *proto = cm_ctype_param(ct, "protocol"), *b = cm_ctype_param(ct, "boundary");
-    unsigned char buf[16384];
-    uint64_t off = x->body_off;
     cm_mime_scan sc;
-    ssize_t n;
     cm_stat st;
     int ok;
 
@@ -242,11 +249,7 @@ static cm_stat find_signed(cm_stripped *x, cm_spool *plain, const cm_ctype *ct)
     if (!cm_ctype_is(ct, "multipart", "signed") || kind == 0 || b == NULL
         || cm_mime_scan_init(&sc, b) < 0)
         return CM_OK;
-    while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
-        cm_mime_scan_push(&sc, buf, (size_t) n);
-        off += (uint64_t) n;
-    }
-    if (n < 0)
+    if (cm_spool_range_feed(plain, x->body_off, UINT64_MAX, scan_push, &sc) < 0)
         return cm_stat_of_errno(errno);
     cm_mime_scan_finish(&sc);
     if (sc.n != 2 || sc.extra != 0 || !sc.closed || !sc.parts[0].complete || !sc.parts[1].complete)
@@ -472,16 +475,15 @@ cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *t
     return st;
 }
 
+/* A chunk sink: onto the spool arg. */
+static int spool_push(void *arg, const void *p, size_t n)
+{
+    return cm_spool_write(arg, p, n);
+}
+
 cm_stat cm_strip_body(const cm_stripped *x, cm_spool *plain, cm_spool *out)
 {
-    unsigned char buf[16384];
-    uint64_t off = x->body_off;
-    ssize_t n;
-
-    while ((n = cm_spool_read_at(plain, off, buf, sizeof(buf))) > 0) {
-        if (cm_spool_write(out, buf, (size_t) n) < 0)
-            return cm_stat_of_errno(errno);
-        off += (uint64_t) n;
-    }
-    return n < 0 ? cm_stat_of_errno(errno) : CM_OK;
+    if (cm_spool_range_feed(plain, x->body_off, UINT64_MAX, spool_push, out) < 0)
+        return cm_stat_of_errno(errno);
+    return CM_OK;
 }

@@ -241,6 +241,7 @@ void cm_spool_range_init(cm_spool_range *r, cm_spool *s, uint64_t off, uint64_t 
     uint64_t size = cm_spool_size(s);
 
     r->s = s;
+    r->err = 0;
     r->pos = off < size ? off : size;
     r->end = len <= size - r->pos ? r->pos + len : size;
 }
@@ -255,5 +256,26 @@ ssize_t cm_spool_range_read(cm_spool_range *r, void *p, size_t n)
         return 0;
     if ((got = read_at(r->s, r->pos, p, n)) > 0)
         r->pos += (uint64_t) got;
+    else if (got < 0 && r->err == 0)
+        r->err = errno ? errno : EIO;
     return got;
+}
+
+ssize_t cm_spool_range_pull(void *arg, void *p, size_t n)
+{
+    return cm_spool_range_read(arg, p, n);
+}
+
+int cm_spool_range_feed(cm_spool *s, uint64_t off, uint64_t len, cm_spool_sink fn, void *arg)
+{
+    unsigned char buf[16384];
+    cm_spool_range r;
+    ssize_t n;
+    int rc;
+
+    cm_spool_range_init(&r, s, off, len);
+    while ((n = cm_spool_range_read(&r, buf, sizeof(buf))) > 0)
+        if ((rc = fn(arg, buf, (size_t) n)) != 0)
+            return rc;
+    return n < 0 ? -1 : 0;
 }

@@ -42,13 +42,28 @@ ssize_t cm_spool_read_full_at(cm_spool *s, uint64_t off, void *p, size_t n);
 ssize_t cm_spool_read_at(cm_spool *s, uint64_t off, void *p, size_t n);
 
 /* A byte range of a spool, read like a file: a 10 MiB part spilled to
- * disk is streamed, never loaded. */
+ * disk is streamed, never loaded. A failed read is kept in err: an engine
+ * reading through it would take the cut-short input for a damaged message,
+ * so its caller answers err (ours, 4xx) whatever the engine said. */
 typedef struct cm_spool_range {
     cm_spool *s;
     uint64_t pos, end;
+    int err;                /* errno of the first failed read, 0 if none */
 } cm_spool_range;
 
+/* The range [off, off + len) clipped to the spool's end (len UINT64_MAX:
+ * up to the end). */
 void cm_spool_range_init(cm_spool_range *r, cm_spool *s, uint64_t off, uint64_t len);
+/* Bytes read, 0 at the end of the range, -1 with errno (kept in r->err). */
 ssize_t cm_spool_range_read(cm_spool_range *r, void *p, size_t n);
+/* cm_spool_range_read for a reader callback: arg is the cm_spool_range. */
+ssize_t cm_spool_range_pull(void *arg, void *p, size_t n);
+
+/* Push the range [off, off + len) of s (clipped as cm_spool_range_init) to
+ * fn in chunks. fn returns 0 to go on, a positive value to stop, -1 with
+ * errno on failure. Returns 0 at the end of the range, fn's positive value
+ * if it stopped, -1 with errno (of the read or of fn). */
+typedef int (*cm_spool_sink)(void *arg, const void *p, size_t n);
+int cm_spool_range_feed(cm_spool *s, uint64_t off, uint64_t len, cm_spool_sink fn, void *arg);
 
 #endif

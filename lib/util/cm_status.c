@@ -28,15 +28,10 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      "Internal error in encryption gateway, try again later", EX_TEMPFAIL},
     {CM_ERR_CONFIG, "config", CM_CLASS_INTERNAL, "451", "4.3.5",
      "Encryption gateway misconfigured, try again later", EX_CONFIG},
-    {CM_NOKEY_TEMP, "nokey", CM_CLASS_TEMP, "451", "4.7.4",
+    {CM_NOKEY, "nokey", CM_CLASS_ACTION, "451", "4.7.4",
      "No encryption key for recipient, delivery deferred", EX_TEMPFAIL},
-    {CM_NOKEY_REJECT, "nokey", CM_CLASS_PERM, "554", "5.7.4",
-     "No encryption key for recipient; mail to this address must be encrypted",
-     EX_UNAVAILABLE},
-    {CM_TOOBIG_TEMP, "oversize", CM_CLASS_TEMP, "452", "4.3.4",
+    {CM_TOOBIG, "oversize", CM_CLASS_ACTION, "452", "4.3.4",
      "Message too large for the encryption gateway, try again later", EX_TEMPFAIL},
-    {CM_TOOBIG_REJECT, "oversize", CM_CLASS_PERM, "552", "5.3.4",
-     "Message too large for the encryption gateway", EX_UNAVAILABLE},
     {CM_HEADER_LIMIT, "header-limit", CM_CLASS_PERM, "552", "5.3.4",
      "Message header section too large or has too many fields", EX_UNAVAILABLE},
     {CM_BAD_INPUT, "bad-input", CM_CLASS_PERM, "554", "5.6.0",
@@ -92,6 +87,17 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      "Certificate revocation list unreadable or out of date, try again later", EX_TEMPFAIL},
 };
 
+/* Answered as a rejection, an internal error keeps its text under 554; a
+ * CM_CLASS_ACTION cause has its own code and text here. The enhanced code
+ * starts with 5 and the exit code is 69 either way. */
+static const struct {
+    cm_stat stat;
+    const char *rcode, *text;
+} cm_stat_rejects[] = {
+    {CM_NOKEY, "554", "No encryption key for recipient; mail to this address must be encrypted"},
+    {CM_TOOBIG, "552", "Message too large for the encryption gateway"},
+};
+
 const cm_stat_info *cm_stat_lookup(cm_stat stat)
 {
     if ((unsigned) stat >= CM_STAT_COUNT)
@@ -104,21 +110,26 @@ cm_stat cm_stat_of_errno(int e)
     return e == ENOMEM ? CM_ERR_NOMEM : CM_ERR_SPOOL;
 }
 
-void cm_stat_reply(cm_stat stat, int on_error_reject, const char *detail,
-                   cm_reply *out)
+void cm_stat_reply(cm_stat stat, int reject, const char *detail, cm_reply *out)
 {
     const cm_stat_info *si = cm_stat_lookup(stat);
+    const char *text = si->text;
     size_t n, i;
 
     snprintf(out->rcode, sizeof(out->rcode), "%s", si->rcode);
     snprintf(out->xcode, sizeof(out->xcode), "%s", si->xcode);
     out->sysexit = si->sysexit;
-    if (si->cls == CM_CLASS_INTERNAL && on_error_reject) {
+    if (reject && (si->cls == CM_CLASS_INTERNAL || si->cls == CM_CLASS_ACTION)) {
         snprintf(out->rcode, sizeof(out->rcode), "554");
         out->xcode[0] = '5';
         out->sysexit = EX_UNAVAILABLE;
+        for (i = 0; i < sizeof(cm_stat_rejects) / sizeof(cm_stat_rejects[0]); i++)
+            if (cm_stat_rejects[i].stat == si->stat) {
+                snprintf(out->rcode, sizeof(out->rcode), "%s", cm_stat_rejects[i].rcode);
+                text = cm_stat_rejects[i].text;
+            }
     }
-    n = (size_t) snprintf(out->text, sizeof(out->text), "%s", si->text);
+    n = (size_t) snprintf(out->text, sizeof(out->text), "%s", text);
     if (detail != NULL && *detail && n + 2 < sizeof(out->text)) {
         out->text[n++] = ':';
         out->text[n++] = ' ';

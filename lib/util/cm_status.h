@@ -16,10 +16,8 @@ typedef enum cm_stat {
     CM_ERR_ENCRYPT,
     CM_ERR_INTERNAL,
     CM_ERR_CONFIG,
-    CM_NOKEY_TEMP,
-    CM_NOKEY_REJECT,
-    CM_TOOBIG_TEMP,
-    CM_TOOBIG_REJECT,
+    CM_NOKEY,                   /* MissingKeyAction tempfail or reject picks the reply */
+    CM_TOOBIG,                  /* OversizeAction tempfail or reject picks the reply */
     CM_HEADER_LIMIT,
     CM_BAD_INPUT,
     CM_SPLIT_CLASS,
@@ -49,7 +47,8 @@ typedef enum cm_stat_class {
     CM_CLASS_OK,        /* no refusal */
     CM_CLASS_INTERNAL,  /* our failure: subject to OnError */
     CM_CLASS_TEMP,      /* a policy deferral (4xx), not an error */
-    CM_CLASS_PERM       /* a permanent refusal (5xx) */
+    CM_CLASS_PERM,      /* a permanent refusal (5xx) */
+    CM_CLASS_ACTION     /* a refusal whose own setting picks 4xx or 5xx */
 } cm_stat_class;
 
 typedef struct cm_stat_info {
@@ -69,8 +68,11 @@ const cm_stat_info *cm_stat_lookup(cm_stat stat);
  * message's). */
 cm_stat cm_stat_of_errno(int e);
 
-/* An SMTP reply for stat. on_error_reject turns an internal error into a
- * permanent refusal (OnError reject). detail, if non-NULL, is appended after
+/* An SMTP reply for stat. reject: the setting that governs stat says
+ * reject (cm_policy_rejects picks it): OnError turns an internal error into
+ * a permanent refusal, MissingKeyAction and OversizeAction answer
+ * CM_CLASS_ACTION; a policy refusal of fixed class ignores it. detail, if
+ * non-NULL, is appended after
  * ": ". Unprintable bytes in detail become '?'. The result is a complete
  * reply without CRLF: e.g. {"451", "4.3.0", "text: detail"}. */
 typedef struct cm_reply {
@@ -80,7 +82,7 @@ typedef struct cm_reply {
     int sysexit;
 } cm_reply;
 
-void cm_stat_reply(cm_stat stat, int on_error_reject, const char *detail,
+void cm_stat_reply(cm_stat stat, int reject, const char *detail,
                    cm_reply *out);
 
 #endif

@@ -1,4 +1,5 @@
 #include "cm_msg.h"
+#include "cm_policy.h"
 #include "cm_pgpfake.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
@@ -111,17 +112,18 @@ START_TEST(missing_key_actions)
         const char *const *rcpts;
         int refuse;
         cm_stat stat;
-        const char *trace;
+        const char *trace;      /* or, refused, the reply code */
         cm_stat second_rcpt;
     } cases[] = {
         {"pass", alice_nobody, 0, CM_OK, " skipped no-key", CM_OK},
-        {"tempfail", alice_nobody, 1, CM_NOKEY_TEMP, NULL, CM_OK},
-        {"reject", alice_nobody, 1, CM_NOKEY_REJECT, NULL, CM_OK},
+        {"tempfail", alice_nobody, 1, CM_NOKEY, "451", CM_OK},
+        {"reject", alice_nobody, 1, CM_NOKEY, "554", CM_OK},
         {"split", alice_nobody, 0, CM_OK, " encrypted pgp-mime", CM_SPLIT_CLASS},
         {"split", nobody_alice, 0, CM_OK, " skipped no-key", CM_SPLIT_CLASS},
         {"split", nobody, 0, CM_OK, " skipped no-key", CM_OK},
     };
     cm_config *cfg = test_config(cases[_i].action);
+    cm_reply reply;
     run r;
 
     feed(&r, cfg, CM_DIR_INBOUND, cases[_i].rcpts, "Subject: x\n", "body\n");
@@ -130,6 +132,8 @@ START_TEST(missing_key_actions)
     if (cases[_i].refuse) {
         ck_assert_int_eq(r.res.stat, cases[_i].stat);
         ck_assert_str_eq(r.res.detail, "nobody@example.org");
+        cm_stat_reply(r.res.stat, cm_policy_rejects(cfg, r.res.stat), r.res.detail, &reply);
+        ck_assert_str_eq(reply.rcode, cases[_i].trace);
     } else {
         ck_assert_str_eq(trace_added(&r.res), cases[_i].trace);
     }
@@ -158,13 +162,15 @@ START_TEST(oversize_actions)
         const char *action;
         int refuse;
         cm_stat stat;
+        const char *rcode;
     } cases[] = {
-        {"tempfail", 1, CM_TOOBIG_TEMP},
-        {"reject", 1, CM_TOOBIG_REJECT},
-        {"pass", 0, CM_OK},
+        {"tempfail", 1, CM_TOOBIG, "452"},
+        {"reject", 1, CM_TOOBIG, "552"},
+        {"pass", 0, CM_OK, NULL},
     };
     cm_config *cfg = test_config("pass");
     char err[256], *big = malloc(3000);
+    cm_reply reply;
     run r;
 
     memset(big, 'x', 2999);
@@ -173,10 +179,13 @@ START_TEST(oversize_actions)
     ck_assert_int_eq(cm_config_set(cfg, "OversizeAction", cases[_i].action, err, sizeof(err)), 0);
     feed(&r, cfg, CM_DIR_INBOUND, alice, "Subject: x\n", big);
     ck_assert_int_eq(r.res.refuse, cases[_i].refuse);
-    if (r.res.refuse)
+    if (r.res.refuse) {
         ck_assert_int_eq(r.res.stat, cases[_i].stat);
-    else
+        cm_stat_reply(r.res.stat, cm_policy_rejects(cfg, r.res.stat), NULL, &reply);
+        ck_assert_str_eq(reply.rcode, cases[_i].rcode);
+    } else {
         ck_assert_str_eq(trace_added(&r.res), " skipped oversize");
+    }
     free(big);
     done(&r, cfg);
 }

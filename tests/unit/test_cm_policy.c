@@ -70,6 +70,68 @@ START_TEST(rcpt_admits_table)
 }
 END_TEST
 
+/* Outbound RCPT: the first recipient sets the kind, another kind waits. */
+START_TEST(rcpt_locality_table)
+{
+    static const struct {
+        int seen, local;
+        cm_stat want;
+    } t[] = {
+        {-1, 0, CM_OK},
+        {-1, 1, CM_OK},
+        {0, 0, CM_OK},
+        {1, 1, CM_OK},
+        {0, 1, CM_SPLIT_LOCAL},
+        {1, 0, CM_SPLIT_LOCAL},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++)
+        ck_assert_msg(cm_policy_rcpt_locality(t[i].seen, t[i].local) == t[i].want,
+                      "row %zu: got %d", i, cm_policy_rcpt_locality(t[i].seen, t[i].local));
+}
+END_TEST
+
+/* RCPT with a key lookup: split keeps to the first class (inbound only);
+ * keys of two classes never share a transaction under any action. The
+ * deferral names the keyed class, else the first recipient's. */
+START_TEST(rcpt_class_table)
+{
+    enum { U = CM_KEY_UNSET, N = CM_KEY_NONE, P = CM_KEY_OPENPGP, S = CM_KEY_SMIME };
+    static const struct {
+        int action, as_inbound;
+        cm_key_class first, keyed, cls;
+        cm_stat want;
+        const char *theirs;
+    } t[] = {
+        {CM_MISSING_SPLIT, 1, U, N, P, CM_OK, NULL},
+        {CM_MISSING_SPLIT, 1, P, P, P, CM_OK, NULL},
+        {CM_MISSING_SPLIT, 1, N, N, N, CM_OK, NULL},
+        {CM_MISSING_SPLIT, 1, P, P, N, CM_SPLIT_CLASS, "OpenPGP"},
+        {CM_MISSING_SPLIT, 1, N, N, S, CM_SPLIT_CLASS, "none"},
+        {CM_MISSING_SPLIT, 1, S, S, P, CM_SPLIT_CLASS, "S/MIME"},
+        {CM_MISSING_SPLIT, 0, N, N, P, CM_OK, NULL},          /* outbound external: no split */
+        {CM_MISSING_PASS, 1, P, P, N, CM_OK, NULL},
+        {CM_MISSING_PASS, 1, N, P, S, CM_SPLIT_CLASS, "OpenPGP"},  /* one format */
+        {CM_MISSING_TEMPFAIL, 1, P, P, S, CM_SPLIT_CLASS, "OpenPGP"},
+        {CM_MISSING_REJECT, 0, N, S, P, CM_SPLIT_CLASS, "S/MIME"},
+        {CM_MISSING_REJECT, 1, N, P, N, CM_OK, NULL},
+        {CM_MISSING_REJECT, 1, P, P, P, CM_OK, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++) {
+        cm_key_class theirs = CM_KEY_UNSET;
+        cm_stat st = cm_policy_rcpt_class(t[i].action, t[i].as_inbound, t[i].first, t[i].keyed,
+                                          t[i].cls, &theirs);
+
+        ck_assert_msg(st == t[i].want, "row %zu: got %d", i, st);
+        if (st != CM_OK)
+            ck_assert_str_eq(cm_policy_class_name(theirs), t[i].theirs);
+    }
+}
+END_TEST
+
 /* End of message: encrypt, pass, or which refusal. */
 START_TEST(missing_table)
 {
@@ -85,8 +147,8 @@ START_TEST(missing_table)
         {CM_MISSING_SPLIT, 2, 2, CM_OK, 0, 1},
         {CM_MISSING_SPLIT, 2, 1, CM_SPLIT_CLASS, 0, 0},
         {CM_MISSING_PASS, 3, 1, CM_OK, 0, 1},
-        {CM_MISSING_TEMPFAIL, 3, 1, CM_NOKEY_TEMP, 0, 0},
-        {CM_MISSING_REJECT, 3, 3, CM_NOKEY_REJECT, 0, 0},
+        {CM_MISSING_TEMPFAIL, 3, 1, CM_NOKEY, 0, 0},
+        {CM_MISSING_REJECT, 3, 3, CM_NOKEY, 0, 0},
     };
     size_t i;
 
@@ -100,9 +162,46 @@ START_TEST(missing_table)
 }
 END_TEST
 
+/* Which setting answers a refusal: each cause its own. */
+START_TEST(rejects_table)
+{
+    static const struct {
+        const char *key, *value;
+        cm_stat st;
+        int want;
+    } t[] = {
+        {"MissingKeyAction", "reject", CM_NOKEY, 1},
+        {"MissingKeyAction", "tempfail", CM_NOKEY, 0},
+        {"OnError", "reject", CM_NOKEY, 0},
+        {"OversizeAction", "reject", CM_TOOBIG, 1},
+        {"OversizeAction", "tempfail", CM_TOOBIG, 0},
+        {"MissingKeyAction", "reject", CM_TOOBIG, 0},
+        {"OnError", "reject", CM_ERR_KEYRING, 1},
+        {"OnError", "tempfail", CM_ERR_KEYRING, 0},
+        {"OversizeAction", "reject", CM_ERR_SPOOL, 0},
+        {"OnError", "reject", CM_SPLIT_CLASS, 0},
+        {"OnError", "reject", CM_GATE_BADSIG, 0},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++) {
+        cm_config *cfg = cm_config_new();
+        char err[256];
+
+        ck_assert_ptr_nonnull(cfg);
+        ck_assert_int_eq(cm_config_set(cfg, t[i].key, t[i].value, err, sizeof(err)), 0);
+        ck_assert_msg(cm_policy_rejects(cfg, t[i].st) == t[i].want, "row %zu", i);
+        cm_config_free(cfg);
+    }
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, rejects_table);
     CM_ADD(s, rcpt_admits_table);
+    CM_ADD(s, rcpt_locality_table);
+    CM_ADD(s, rcpt_class_table);
     CM_ADD(s, missing_table);
     CM_ADD_LOOP(s, direction_table, NELEM(cases));
     CM_ADD(s, parse_names);

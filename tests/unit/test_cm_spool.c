@@ -59,31 +59,30 @@ static void roundtrip(size_t limit, size_t total, int want_spill)
 /* A forwarding spool keeps nothing: each write goes on at once, whole and
  * in order; it cannot be read or emptied; the receiver's failure is the
  * write's, with its errno. */
-typedef struct fwd_log {
-    char got[64];
-    size_t len, calls;
-    int fail;
-} fwd_log;
+typedef struct sink_log {
+    cm_buf got;
+    size_t calls, stop_at;  /* stop_at: return stop once it holds that many */
+    int stop, fail;         /* fail: the receiver fails with EPIPE */
+} sink_log;
 
-static int fwd_take(void *arg, const void *p, size_t n)
+static int sink_take(void *arg, const void *p, size_t n)
 {
-    fwd_log *l = arg;
+    sink_log *l = arg;
 
     l->calls++;
     if (l->fail) {
         errno = EPIPE;
         return -1;
     }
-    ck_assert_uint_le(l->len + n, sizeof(l->got));
-    memcpy(l->got + l->len, p, n);
-    l->len += n;
-    return 0;
+    if (cm_buf_append(&l->got, p, n) < 0)
+        return -1;
+    return l->stop_at != 0 && l->got.len >= l->stop_at ? l->stop : 0;
 }
 
 START_TEST(forward_spool_passes_writes_on)
 {
-    fwd_log l = {{0}, 0, 0, 0};
-    cm_spool *s = cm_spool_new_forward(fwd_take, &l);
+    sink_log l = {CM_BUF_INIT, 0, 0, 0, 0};
+    cm_spool *s = cm_spool_new_forward(sink_take, &l);
     char buf[8];
 
     ck_assert_ptr_nonnull(s);
@@ -91,8 +90,8 @@ START_TEST(forward_spool_passes_writes_on)
     ck_assert_int_eq(cm_spool_write(s, "", 0), 0);
     ck_assert_int_eq(cm_spool_write(s, "defg", 4), 0);
     ck_assert_uint_eq(l.calls, 2);
-    ck_assert_uint_eq(l.len, 7);
-    ck_assert_int_eq(memcmp(l.got, "abcdefg", 7), 0);
+    ck_assert_uint_eq(l.got.len, 7);
+    ck_assert_int_eq(memcmp(l.got.data, "abcdefg", 7), 0);
     ck_assert_uint_eq(cm_spool_size(s), 7);
     ck_assert_int_eq(cm_spool_rewind(s), 0);
     errno = 0;
@@ -104,6 +103,7 @@ START_TEST(forward_spool_passes_writes_on)
     ck_assert_int_eq(errno, EPIPE);
     ck_assert_uint_eq(cm_spool_size(s), 7);
     cm_spool_free(s);
+    cm_buf_free(&l.got);
 }
 END_TEST
 
@@ -185,6 +185,75 @@ START_TEST(range_of_a_spilled_spool)
 }
 END_TEST
 
+/* The range feeder pushes exactly the (clipped) range of a spilled spool,
+ * in 16 KiB chunks, and passes on a sink's stop and failure. */
+START_TEST(range_feed_pushes_the_range)
+{
+    static const struct {
+        uint64_t off, len;
+        size_t want_len, stop_at;
+        int stop, fail, rc;
+    } t[] = {
+        {0, UINT64_MAX, 40000, 0, 0, 0, 0},
+        {100, 20000, 20000, 0, 0, 0, 0},
+        {39990, 1000, 10, 0, 0, 0, 0},        /* clipped at the end */
+        {50000, 10, 0, 0, 0, 0, 0},           /* past the end: empty */
+        {0, UINT64_MAX, 16384, 1, 7, 0, 7},   /* stopped after one chunk */
+        {0, UINT64_MAX, 0, 0, 0, 1, -1},      /* the sink fails */
+    };
+    cm_spool *s = cm_spool_new(1024, tmpdir());
+    size_t i, k;
+
+    for (i = 0; i < 40000; i++) {
+        char c = (char) ('a' + i % 26);
+
+        ck_assert_int_eq(cm_spool_write(s, &c, 1), 0);
+    }
+    ck_assert(cm_spool_spilled(s));
+    for (i = 0; i < NELEM(t); i++) {
+        sink_log c = {CM_BUF_INIT, 0, t[i].stop_at, t[i].stop, t[i].fail};
+
+        errno = 0;
+        ck_assert_msg(cm_spool_range_feed(s, t[i].off, t[i].len, sink_take, &c) == t[i].rc,
+                      "row %zu", i);
+        if (t[i].fail)
+            ck_assert_int_eq(errno, EPIPE);
+        ck_assert_uint_eq(c.got.len, t[i].want_len);
+        for (k = 0; k < c.got.len; k++)
+            ck_assert_int_eq(c.got.data[k], 'a' + (t[i].off + k) % 26);
+        cm_buf_free(&c.got);
+    }
+    cm_spool_free(s);
+}
+END_TEST
+
+/* A failed read fails the feeder with its errno, and a range keeps the
+ * first errno for whoever reads through it (an engine's reader). */
+START_TEST(range_keeps_the_first_errno)
+{
+    sink_log l = {CM_BUF_INIT, 0, 0, 0, 0}, c = {CM_BUF_INIT, 0, 0, 0, 0};
+    cm_spool *s = cm_spool_new_forward(sink_take, &l);   /* reads fail EINVAL */
+    cm_spool_range r;
+    char buf[8];
+
+    ck_assert_int_eq(cm_spool_write(s, "abcdefg", 7), 0);
+    errno = 0;
+    ck_assert_int_eq(cm_spool_range_feed(s, 0, UINT64_MAX, sink_take, &c), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_uint_eq(c.calls, 0);
+    cm_spool_range_init(&r, s, 2, 3);
+    ck_assert_int_eq(r.err, 0);
+    ck_assert_int_eq(cm_spool_range_pull(&r, buf, sizeof(buf)), -1);
+    ck_assert_int_eq(r.err, EINVAL);
+    r.err = EIO;                                      /* as if an earlier read failed */
+    ck_assert_int_eq(cm_spool_range_read(&r, buf, sizeof(buf)), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(r.err, EIO);                     /* the first one stays */
+    cm_spool_free(s);
+    cm_buf_free(&l.got);
+}
+END_TEST
+
 /* A full read at an offset returns all n bytes, fewer only at the end. */
 START_TEST(full_read_at_an_offset)
 {
@@ -210,6 +279,8 @@ static void add(Suite *s)
 {
     CM_ADD(s, forward_spool_passes_writes_on);
     CM_ADD(s, range_of_a_spilled_spool);
+    CM_ADD(s, range_feed_pushes_the_range);
+    CM_ADD(s, range_keeps_the_first_errno);
     CM_ADD(s, full_read_at_an_offset);
     CM_ADD(s, small_message_stays_in_memory);
     CM_ADD(s, large_message_spills_and_reads_back);
