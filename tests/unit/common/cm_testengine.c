@@ -1,0 +1,124 @@
+/* cm_testengine - the engine fixture the engine tests share. */
+#include "cm_testengine.h"
+#include "cm_testkeys.h"
+#include "cm_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char test_qid[] = "TESTQID";
+
+cm_engine *cm_testengine(const cm_engine_ops *ops)
+{
+    static struct {
+        const cm_engine_ops *ops;
+        cm_engine *e;
+    } made[4];
+    char err[256];
+    size_t i;
+
+    for (i = 0; i < NELEM(made) && made[i].ops != NULL; i++)
+        if (made[i].ops == ops)
+            return made[i].e;
+    ck_assert_msg(i < NELEM(made), "too many engines in one test");
+    ck_assert_msg(ops->create(&made[i].e, err, sizeof(err)) == CM_OK, "%s: %s", ops->name, err);
+    made[i].ops = ops;
+    return made[i].e;
+}
+
+void cm_testsession_open(cm_testsession *f, const cm_engine_ops *ops, const char *gateway_keys,
+                         const char *keyring_dir)
+{
+    char err[256];
+
+    f->ops = ops;
+    f->cfg = test_config("split");
+    cm_testengine_keyring_file("export/gateway.fpr", f->gw, sizeof(f->gw));
+    ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", gateway_keys ? gateway_keys : f->gw,
+                                   err, sizeof(err)), 0);
+    if (keyring_dir != NULL)
+        ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring_dir, err, sizeof(err)), 0);
+    f->mc.cfg = f->cfg;
+    f->mc.qid = test_qid;
+    f->mc.no_gateway_keys = 0;
+    f->s = NULL;
+    ck_assert_int_eq(ops->session_new(cm_testengine(ops), &f->mc, &f->s), CM_OK);
+}
+
+void cm_testsession_close(cm_testsession *f)
+{
+    f->ops->session_free(f->s);
+    f->s = NULL;
+    cm_config_free(f->cfg);
+    f->cfg = NULL;
+}
+
+void cm_testengine_keyring_file(const char *name, char *out, size_t len)
+{
+    char path[1024];
+    FILE *fp;
+
+    ck_assert(getenv("CM_TEST_KEYRING") != NULL);
+    snprintf(path, sizeof(path), "%s/%s", getenv("CM_TEST_KEYRING"), name);
+    ck_assert_msg((fp = fopen(path, "r")) != NULL, "%s", path);
+    ck_assert(fgets(out, (int) len, fp) != NULL);
+    out[strcspn(out, "\n")] = 0;
+    fclose(fp);
+}
+
+void cm_testengine_colons(const char *home, const char *who, const char *type, int field,
+                          char *out, size_t len)
+{
+    char cmd[2048], line[4096];
+    FILE *p;
+    int found = 0;
+
+    snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s/%s' gpg --batch --with-colons --list-keys '%s'",
+             getenv("CM_TEST_KEYRING"), home, who);
+    ck_assert((p = popen(cmd, "r")) != NULL);
+    while (fgets(line, sizeof(line), p) != NULL) {
+        char *f = line, *e;
+        int i;
+
+        if (found || strncmp(line, type, strlen(type)) != 0 || line[strlen(type)] != ':')
+            continue;
+        for (i = 0; i < field && f != NULL; i++)
+            f = (e = strchr(f, ':')) ? e + 1 : NULL;
+        ck_assert(f != NULL);
+        snprintf(out, len, "%.*s", (int) strcspn(f, ":"), f);
+        found = 1;
+    }
+    pclose(p);
+    ck_assert_msg(found, "no %s line for %s", type, who);
+}
+
+void cm_testengine_run(const char *cmd, cm_buf *out)
+{
+    char buf[4096];
+    FILE *p;
+    size_t n;
+
+    cm_buf_reset(out);
+    ck_assert_msg((p = popen(cmd, "r")) != NULL, "%s", cmd);
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+        ck_assert_int_eq(cm_buf_append(out, buf, n), 0);
+    ck_assert_msg(pclose(p) == 0, "%s", cmd);
+}
+
+void cm_testengine_sender_gpg(const char *args, int armor, const char *input, cm_buf *out)
+{
+    char in[1024], cmd[4096];
+    FILE *fp;
+
+    snprintf(in, sizeof(in), "%s/sender-in-%d", cm_test_tmp(), (int) getpid());
+    ck_assert((fp = fopen(in, "w")) != NULL);
+    ck_assert(fputs(input, fp) >= 0);
+    ck_assert_int_eq(fclose(fp), 0);
+    snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s/sender' gpg --batch --quiet --no-tty --yes "
+             "--trust-model always %s %s -o - '%s'", getenv("CM_TEST_KEYRING"),
+             armor ? "--armor" : "", args, in);
+    cm_testengine_run(cmd, out);
+    unlink(in);
+}

@@ -1,0 +1,46 @@
+/* cm_testengine - the engine fixture the engine tests share: one engine per
+ * test process, a session on the fixture keyring (CM_TEST_KEYRING, made by
+ * tests/fixtures/make-keyring.sh), and the gpg of the sending user that
+ * makes their inputs. */
+#ifndef CM_TESTENGINE_H
+#define CM_TESTENGINE_H
+
+#include "cm_buf.h"
+#include "cm_config.h"
+#include "cm_engine.h"
+
+#include <stddef.h>
+
+typedef struct cm_testsession {
+    const cm_engine_ops *ops;
+    cm_config *cfg;
+    cm_msgctx mc;
+    cm_engine_session *s;
+    char gw[128];           /* the gateway key's fingerprint (export/gateway.fpr) */
+} cm_testsession;
+
+/* The test process's engine of ops, created at the first call (check forks
+ * each test: one engine per test). */
+cm_engine *cm_testengine(const cm_engine_ops *ops);
+
+/* A configuration on the fixture keyring, MissingKeyAction split, GatewayKeys
+ * gateway_keys (NULL: the gateway key), KeyringDir keyring_dir (NULL: the
+ * fixture's); then a session of ops on it, which must open. */
+void cm_testsession_open(cm_testsession *f, const cm_engine_ops *ops, const char *gateway_keys,
+                         const char *keyring_dir);
+void cm_testsession_close(cm_testsession *f);
+
+/* The first line of the file name under CM_TEST_KEYRING. */
+void cm_testengine_keyring_file(const char *name, char *out, size_t len);
+/* Colon field number field (0-based) of the first line of type that gpg
+ * lists for who in the GnuPG home CM_TEST_KEYRING/home. */
+void cm_testengine_colons(const char *home, const char *who, const char *type, int field,
+                          char *out, size_t len);
+/* The output of the sending user's gpg (CM_TEST_KEYRING/sender) run with
+ * args over input, armored if armor, into out (reset first). */
+void cm_testengine_sender_gpg(const char *args, int armor, const char *input, cm_buf *out);
+/* The whole output of the shell command cmd into out (reset first); it must
+ * exit 0. */
+void cm_testengine_run(const char *cmd, cm_buf *out);
+
+#endif
