@@ -28,23 +28,54 @@ cm_engine *cm_testengine(const cm_engine_ops *ops)
     return made[i].e;
 }
 
-void cm_testsession_open(cm_testsession *f, const cm_engine_ops *ops, const char *gateway_keys,
-                         const char *keyring_dir)
+void cm_testsession_open_cfg(cm_testsession *f, const cm_engine_ops *ops, cm_config *cfg)
 {
-    char err[256];
-
     f->ops = ops;
-    f->cfg = test_config("split");
-    cm_testengine_keyring_file("export/gateway.fpr", f->gw, sizeof(f->gw));
-    ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", gateway_keys ? gateway_keys : f->gw,
-                                   err, sizeof(err)), 0);
-    if (keyring_dir != NULL)
-        ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring_dir, err, sizeof(err)), 0);
+    f->cfg = cfg;
     f->mc.cfg = f->cfg;
     f->mc.qid = test_qid;
     f->mc.no_gateway_keys = 0;
     f->s = NULL;
     ck_assert_int_eq(ops->session_new(cm_testengine(ops), &f->mc, &f->s), CM_OK);
+}
+
+void cm_testsession_open(cm_testsession *f, const cm_engine_ops *ops, const char *gateway_keys,
+                         const char *keyring_dir)
+{
+    cm_config *cfg = test_config("split");
+    char err[256];
+
+    cm_testengine_keyring_file("export/gateway.fpr", f->gw, sizeof(f->gw));
+    ck_assert_int_eq(cm_config_set(cfg, "GatewayKeys", gateway_keys ? gateway_keys : f->gw,
+                                   err, sizeof(err)), 0);
+    if (keyring_dir != NULL)
+        ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", keyring_dir, err, sizeof(err)), 0);
+    cm_testsession_open_cfg(f, ops, cfg);
+}
+
+void cm_testengine_smime_path(const char *name, char *out, size_t len)
+{
+    int n;
+
+    ck_assert_msg(getenv("CM_TEST_KEYRING") != NULL, "CM_TEST_KEYRING not set: run through ctest");
+    n = snprintf(out, len, "%s/smime/%s", getenv("CM_TEST_KEYRING"), name);
+    ck_assert(n > 0 && (size_t) n < len);
+}
+
+cm_config *cm_testengine_smime_config(void)
+{
+    cm_config *cfg = test_config("split");
+    char path[2048], rsa[1024], ec[1024], err[256];
+
+    cm_testengine_smime_path("certs", path, sizeof(path));
+    ck_assert_int_eq(cm_config_set(cfg, "CertificateDir", path, err, sizeof(err)), 0);
+    cm_testengine_smime_path("gateway/rsa.pem", rsa, sizeof(rsa));
+    cm_testengine_smime_path("gateway/ec.pem", ec, sizeof(ec));
+    snprintf(path, sizeof(path), "%s %s", rsa, ec);
+    ck_assert_int_eq(cm_config_set(cfg, "GatewayCertificates", path, err, sizeof(err)), 0);
+    cm_testengine_smime_path("ca.pem", path, sizeof(path));
+    ck_assert_int_eq(cm_config_set(cfg, "TrustAnchors", path, err, sizeof(err)), 0);
+    return cfg;
 }
 
 void cm_testsession_close(cm_testsession *f)

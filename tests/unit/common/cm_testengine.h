@@ -28,7 +28,16 @@ cm_engine *cm_testengine(const cm_engine_ops *ops);
  * fixture's); then a session of ops on it, which must open. */
 void cm_testsession_open(cm_testsession *f, const cm_engine_ops *ops, const char *gateway_keys,
                          const char *keyring_dir);
+/* A session of ops on cfg, which the session then owns (freed on close). */
+void cm_testsession_open_cfg(cm_testsession *f, const cm_engine_ops *ops, cm_config *cfg);
 void cm_testsession_close(cm_testsession *f);
+
+/* The S/MIME fixture (tests/fixtures/make-certs.sh, in CM_TEST_KEYRING/smime):
+ * CertificateDir its certs/, GatewayCertificates its RSA and EC gateway,
+ * TrustAnchors its CA. */
+cm_config *cm_testengine_smime_config(void);
+/* The path of name under the S/MIME fixture into out. */
+void cm_testengine_smime_path(const char *name, char *out, size_t len);
 
 /* The first line of the file name under CM_TEST_KEYRING. */
 void cm_testengine_keyring_file(const char *name, char *out, size_t len);
