@@ -51,5 +51,20 @@ void cm_testengine_sender_gpg(const char *args, int armor, const char *input, cm
 /* The whole output of the shell command cmd into out (reset first); it must
  * exit 0. */
 void cm_testengine_run(const char *cmd, cm_buf *out);
+/* An openssl command (printf-like, its errors silenced) run; its standard
+ * output into out. 0 if it exited 0, else -1. */
+int cm_testengine_openssl(cm_buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A scratch file name of this test process for name, into out. */
+void cm_testengine_scratch(const char *name, char *out, size_t len);
+/* The file path made to hold the n bytes at p. */
+void cm_testengine_write_file(const char *path, const void *p, size_t n);
+/* The path of name under the S/MIME fixture (one of four static buffers,
+ * reused in turn). */
+const char *cm_testengine_sm(const char *name);
+/* text (len bytes) enveloped by openssl to the certificate file cert, with
+ * cipher (an openssl cms option such as -aes256), into der (DER). */
+void cm_testengine_smime_envelope(const char *cert, const char *cipher, const void *text,
+                                  size_t len, cm_buf *der);
 
 #endif

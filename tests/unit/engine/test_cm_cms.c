@@ -8,7 +8,6 @@
 #include "cm_testengine.h"
 #include "cm_test.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,55 +17,6 @@
 #define ENGINE cm_cms_engine
 
 static const char text[] = "Content-Type: text/plain\r\n\r\nS/MIME secret\r\n";
-
-/* A scratch file name of this test process. */
-static void scratch(const char *name, char *out, size_t len)
-{
-    ck_assert((size_t) snprintf(out, len, "%s/cms-%d-%s", cm_test_tmp(), (int) getpid(), name)
-              < len);
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(p, 1, n, fp), n);
-    ck_assert_int_eq(fclose(fp), 0);
-}
-
-/* An openssl command (printf-like) run; its standard output into out. 0 if
- * it exited 0, else -1 (out then holds what it wrote). */
-static int openssl(cm_buf *out, const char *fmt, ...)
-{
-    char cmd[8192], buf[4096];
-    va_list ap;
-    FILE *p;
-    size_t n;
-    int len;
-
-    va_start(ap, fmt);
-    len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    ck_assert(len > 0 && (size_t) len < sizeof(cmd) - 16);
-    strcat(cmd, " 2>/dev/null");
-    cm_buf_reset(out);
-    ck_assert_ptr_nonnull(p = popen(cmd, "r"));
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-        ck_assert_int_eq(cm_buf_append(out, buf, n), 0);
-    return pclose(p) == 0 ? 0 : -1;
-}
-
-/* Paths in the S/MIME fixture. */
-static const char *sm(const char *name)
-{
-    static char path[4][1024];
-    static int next;
-    char *p = path[next++ % 4];
-
-    cm_testengine_smime_path(name, p, sizeof(path[0]));
-    return p;
-}
 
 static void open_cms(cm_testsession *f)
 {
@@ -168,7 +118,7 @@ static void encrypt_to_file(const char *cipher, const char *path)
     ck_assert_int_eq(cm_buf_puts(&in, text), 0);
     ck_assert_int_eq(ENGINE.encrypt(f.s, &rd, &wr), CM_OK);
     ck_assert_uint_gt(der.len, 0);
-    write_file(path, der.data, der.len);
+    cm_testengine_write_file(path, der.data, der.len);
     cm_buf_free(&in);
     cm_buf_free(&der);
     cm_testsession_close(&f);
@@ -183,24 +133,24 @@ START_TEST(encrypt_is_read_by_openssl)
     char der[1024];
     cm_buf out = CM_BUF_INIT;
 
-    scratch("enc.der", der, sizeof(der));
+    cm_testengine_scratch("enc.der", der, sizeof(der));
     encrypt_to_file(ciphers[_i], der);
-    ck_assert_int_eq(openssl(&out, "openssl cms -decrypt -binary -inform DER -in '%s' "
-                             "-recip '%s' -inkey '%s'", der, sm("certs/sam.pem"),
-                             sm("keys/sam.key")), 0);
+    ck_assert_int_eq(cm_testengine_openssl(&out, "openssl cms -decrypt -binary -inform DER -in '%s' "
+                             "-recip '%s' -inkey '%s'", der, cm_testengine_sm("certs/sam.pem"),
+                             cm_testengine_sm("keys/sam.key")), 0);
     ck_assert_uint_eq(out.len, strlen(text));
     ck_assert_mem_eq(out.data, text, out.len);
-    ck_assert_int_eq(openssl(&out, "openssl cms -decrypt -binary -inform DER -in '%s' "
-                             "-recip '%s' -inkey '%s'", der, sm("certs/pat.pem"),
-                             sm("keys/pat.key")), 0);
+    ck_assert_int_eq(cm_testengine_openssl(&out, "openssl cms -decrypt -binary -inform DER -in '%s' "
+                             "-recip '%s' -inkey '%s'", der, cm_testengine_sm("certs/pat.pem"),
+                             cm_testengine_sm("keys/pat.key")), 0);
     ck_assert_uint_eq(out.len, strlen(text));
     ck_assert_mem_eq(out.data, text, out.len);
-    ck_assert_int_eq(openssl(&out, "openssl cms -cmsout -print -inform DER -in '%s'", der), 0);
+    ck_assert_int_eq(cm_testengine_openssl(&out, "openssl cms -cmsout -print -inform DER -in '%s'", der), 0);
     ck_assert_ptr_nonnull(strstr(cm_buf_str(&out), _i == 0 ? "pkcs7-envelopedData"
                                                            : "id-smime-ct-authEnvelopedData"));
-    ck_assert_int_ne(openssl(&out, "openssl cms -decrypt -binary -inform DER -in '%s' "
-                             "-recip '%s' -inkey '%s'", der, sm("certs/sue.pem"),
-                             sm("keys/sue.key")), 0);
+    ck_assert_int_ne(cm_testengine_openssl(&out, "openssl cms -decrypt -binary -inform DER -in '%s' "
+                             "-recip '%s' -inkey '%s'", der, cm_testengine_sm("certs/sue.pem"),
+                             cm_testengine_sm("keys/sue.key")), 0);
     unlink(der);
     cm_buf_free(&out);
 }
@@ -225,19 +175,6 @@ START_TEST(encrypt_without_recipients_fails)
 }
 END_TEST
 
-/* text enveloped by openssl to cert with cipher (an openssl cms option)
- * into der. */
-static void envelope_by_openssl(const char *cert, const char *cipher, cm_buf *der)
-{
-    char in[1024];
-
-    scratch("plain.txt", in, sizeof(in));
-    write_file(in, text, strlen(text));
-    ck_assert_int_eq(openssl(der, "openssl cms -encrypt -binary %s -in '%s' -outform DER '%s'",
-                             cipher, in, cert), 0);
-    unlink(in);
-}
-
 static const struct {
     const char *cert;
     const char *cipher;
@@ -257,7 +194,8 @@ START_TEST(decrypt_gateway)
     cm_writer wr = {buf_write, &plain};
     int ours = -1, auth = -1;
 
-    envelope_by_openssl(sm(gateway_cases[_i].cert), gateway_cases[_i].cipher, &der);
+    cm_testengine_smime_envelope(cm_testengine_sm(gateway_cases[_i].cert),
+                                 gateway_cases[_i].cipher, text, strlen(text), &der);
     open_cms(&f);
     ck_assert_int_eq(ENGINE.decrypt_gateway(f.s, &rd, &wr, &ours, &auth), CM_OK);
     ck_assert_int_eq(ours, gateway_cases[_i].ours);
@@ -281,7 +219,7 @@ static void fingerprint(const char *cert, char *out, size_t len)
     const char *eq;
     size_t i, n = 0;
 
-    ck_assert_int_eq(openssl(&b, "openssl x509 -noout -fingerprint -sha256 -in '%s'", sm(cert)),
+    ck_assert_int_eq(cm_testengine_openssl(&b, "openssl x509 -noout -fingerprint -sha256 -in '%s'", cm_testengine_sm(cert)),
                      0);
     ck_assert_ptr_nonnull(eq = strchr(cm_buf_str(&b), '='));
     for (i = 1; eq[i] != 0 && eq[i] != '\n'; i++)
@@ -298,14 +236,14 @@ static void sign_by_openssl(const char *who, int detached, cm_buf *sig)
 {
     char in[1024], cert[256], key[256];
 
-    scratch("signed.txt", in, sizeof(in));
-    write_file(in, text, strlen(text));
+    cm_testengine_scratch("signed.txt", in, sizeof(in));
+    cm_testengine_write_file(in, text, strlen(text));
     if (strcmp(who, "outsider") == 0)
-        snprintf(cert, sizeof(cert), "%s", sm("outsider.pem"));
+        snprintf(cert, sizeof(cert), "%s", cm_testengine_sm("outsider.pem"));
     else
-        snprintf(cert, sizeof(cert), "%s/%s.pem", sm("certs"), who);
-    snprintf(key, sizeof(key), "%s/%s.key", sm("keys"), who);
-    ck_assert_int_eq(openssl(sig, "openssl cms -sign -binary %s -in '%s' -signer '%s' "
+        snprintf(cert, sizeof(cert), "%s/%s.pem", cm_testengine_sm("certs"), who);
+    snprintf(key, sizeof(key), "%s/%s.key", cm_testengine_sm("keys"), who);
+    ck_assert_int_eq(cm_testengine_openssl(sig, "openssl cms -sign -binary %s -in '%s' -signer '%s' "
                              "-inkey '%s' -outform DER", detached ? "" : "-nodetach", in, cert,
                              key), 0);
     unlink(in);
