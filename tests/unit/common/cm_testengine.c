@@ -1,5 +1,6 @@
 /* cm_testengine - the engine fixture the engine tests share. */
 #include "cm_testengine.h"
+#include "cm_testbuf.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static char test_qid[] = "TESTQID";
@@ -211,4 +213,42 @@ void cm_testengine_sender_gpg(const char *args, int armor, const char *input, cm
              armor ? "--armor" : "", args, in);
     cm_testengine_run(cmd, out);
     unlink(in);
+}
+
+/* data as an engine's reader, consumed as it is read. */
+static cm_stat verify(cm_testsession *f, const char *data, const void *sig, size_t siglen,
+                      cm_sigs *sigs)
+{
+    cm_buf b = CM_BUF_INIT;
+    cm_reader rd = {buf_read, NULL, &b};
+    cm_stat st;
+
+    ck_assert_int_eq(cm_buf_puts(&b, data), 0);
+    st = f->ops->verify_detached(f->s, &rd, sig, siglen, sigs);
+    cm_buf_free(&b);
+    return st;
+}
+
+void cm_testengine_detached_contract(cm_testsession *f, const void *sig, size_t siglen,
+                                     const char *text, const char *fpr)
+{
+    size_t n = strlen(text);
+    char *altered;
+    cm_sigs sigs;
+
+    ck_assert(n > 3);
+    ck_assert_int_eq(verify(f, text, sig, siglen, &sigs), CM_OK);
+    ck_assert_uint_eq(sigs.n, 1);
+    ck_assert_int_eq(sigs.v[0].status, CM_SIG_GOOD);
+    ck_assert_msg(strcasecmp(sigs.v[0].fpr, fpr) == 0, "signer %s, want %s", sigs.v[0].fpr, fpr);
+    /* One letter's case changed, before the final line end. */
+    ck_assert_ptr_nonnull(altered = strdup(text));
+    altered[n - 3] ^= 0x20;
+    ck_assert_int_eq(verify(f, altered, sig, siglen, &sigs), CM_OK);
+    free(altered);
+    ck_assert_uint_eq(sigs.n, 1);
+    ck_assert_int_eq(sigs.v[0].status, CM_SIG_BAD);
+    ck_assert_int_eq(verify(f, text, "garbage", 7, &sigs), CM_OK);
+    ck_assert_uint_eq(sigs.n, 1);
+    ck_assert_int_ne(sigs.v[0].status, CM_SIG_GOOD);
 }

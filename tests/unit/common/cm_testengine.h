@@ -67,4 +67,11 @@ const char *cm_testengine_sm(const char *name);
 void cm_testengine_smime_envelope(const char *cert, const char *cipher, const void *text,
                                   size_t len, cm_buf *der);
 
+/* The contract of verify_detached, the same for every engine: sig, a
+ * detached signature over text by the key or certificate of fingerprint
+ * fpr, is good and names fpr; over text with one letter changed it is bad;
+ * "garbage" as the signature is not good. */
+void cm_testengine_detached_contract(cm_testsession *f, const void *sig, size_t siglen,
+                                     const char *text, const char *fpr);
+
 #endif
