@@ -12,7 +12,8 @@ three engines, side by side, never include one another. Then:
 - only the registry (lib/engines) names a concrete engine's header, and no
   file outside an engine includes that engine's private header;
 - the include graph has no cycle;
-- no source file is over 600 lines and no folder holds more than 25 files.
+- no source file is over 600 lines and no folder holds more than 25 files,
+  under tests/ too (but its data folders).
 """
 import os
 import re
@@ -45,6 +46,17 @@ for d in ["lib/" + f for f in RANK] + FRONT_ENDS + ["tests/bench"]:
         folder_of[key] = d[len("lib/"):] if d.startswith("lib/") else None
         if text.count("\n") > MAX_LINES:
             problems.append("%s has %d lines (at most %d)" % (key, text.count("\n"), MAX_LINES))
+# The 25-file rule holds for the tests' folders too (tests/unit/<layer>,
+# the integration harness...), all but data: fixtures and fuzz seed corpora
+# are inputs, not code.
+DATA = ("tests/fixtures", "tests/fuzz/seeds")
+for here, dirs, names in os.walk(os.path.join(top, "tests")):
+    d = os.path.relpath(here, top)
+    dirs[:] = sorted(n for n in dirs if n != "__pycache__")
+    if d.startswith(DATA):
+        continue
+    if len(names) > MAX_FILES:
+        problems.append("%s holds more than %d files" % (d, MAX_FILES))
 unknown = [d for d in os.listdir(os.path.join(top, "lib"))
            if os.path.isdir(os.path.join(top, "lib", d)) and d not in RANK]
 problems += ["lib/%s is a folder without a rank" % d for d in unknown]

@@ -5,7 +5,7 @@
 #include "cm_gpgme.h"
 #include "cm_buf.h"
 #include "cm_testbuf.h"
-#include "cm_testkeys.h"
+#include "cm_testengine.h"
 #include "cm_test.h"
 
 #include <inttypes.h>
@@ -15,89 +15,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static char test_qid[] = "TESTQID";
-
-static cm_engine *engine(void)
+/* A field of the first colon line of a type that gpg lists for who. */
+static void colon_field(const char *who, const char *type, int field, char *out, size_t len)
 {
-    static cm_engine *e;
-    char err[256];
-
-    if (e == NULL)
-        ck_assert_int_eq(cm_gpgme_engine.create(&e, err, sizeof(err)), CM_OK);
-    return e;
-}
-
-/* The output of a shell command, whole, into out. */
-static void run(const char *cmd, cm_buf *out)
-{
-    char buf[4096];
-    FILE *p;
-    size_t n;
-
-    cm_buf_reset(out);
-    ck_assert_msg((p = popen(cmd, "r")) != NULL, "%s", cmd);
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-        ck_assert_int_eq(cm_buf_append(out, buf, n), 0);
-    ck_assert_msg(pclose(p) == 0, "%s", cmd);
+    cm_testengine_colons("gnupg", who, type, field, out, len);
 }
 
 /* gpg of the sending user's over input (binary output). */
 static void sender_gpg(const char *args, const char *input, cm_buf *out)
 {
-    char in[1024], cmd[4096];
-    FILE *fp;
-
-    snprintf(in, sizeof(in), "%s/status-in-%d", cm_test_tmp(), (int) getpid());
-    ck_assert((fp = fopen(in, "w")) != NULL);
-    fputs(input, fp);
-    fclose(fp);
-    snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s/sender' gpg --batch --quiet --no-tty "
-             "--trust-model always %s -o - '%s'", getenv("CM_TEST_KEYRING"), args, in);
-    run(cmd, out);
-    unlink(in);
-}
-
-/* A field of the first colon line of a type that gpg lists for who. */
-static void colon_field(const char *who, const char *type, int field, char *out, size_t len)
-{
-    char cmd[1024];
-    cm_buf b = CM_BUF_INIT;
-
-    snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s/gnupg' gpg --batch --with-colons --list-keys '%s' "
-             "| awk -F: '$1==\"%s\"{print $%d; exit}'", getenv("CM_TEST_KEYRING"), who, type,
-             field + 1);
-    run(cmd, &b);
-    ck_assert(b.len > 1 && b.len < len);
-    snprintf(out, len, "%.*s", (int) strcspn((const char *) b.data, "\n"), (const char *) b.data);
-    cm_buf_free(&b);
-}
-
-typedef struct fixture {
-    cm_config *cfg;
-    cm_msgctx mc;
-    cm_engine_session *s;
-    char gw[128];
-} fixture;
-
-static void open_session(fixture *f, const char *keyring_dir)
-{
-    char err[256];
-
-    f->cfg = test_config("split");
-    colon_field("gateway@gw.example.net", "fpr", 9, f->gw, sizeof(f->gw));
-    ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", f->gw, err, sizeof(err)), 0);
-    if (keyring_dir != NULL)
-        ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring_dir, err, sizeof(err)), 0);
-    f->mc.cfg = f->cfg;
-    f->mc.qid = test_qid;
-    f->mc.no_gateway_keys = 0;
-    ck_assert_int_eq(cm_gpgme_engine.session_new(engine(), &f->mc, &f->s), CM_OK);
-}
-
-static void close_session(fixture *f)
-{
-    cm_gpgme_engine.session_free(f->s);
-    cm_config_free(f->cfg);
+    cm_testengine_sender_gpg(args, 0, input, out);
 }
 
 /* Offset and length of the session key packet for keyid in a message gpg
@@ -155,7 +82,7 @@ static uint64_t gateway_subkey_id(void)
  * packet (no secret key here), which is no fault of the gateway's key. */
 START_TEST(damaged_gateway_packet_beside_another_recipient_is_the_messages)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
@@ -165,7 +92,7 @@ START_TEST(damaged_gateway_packet_beside_another_recipient_is_the_messages)
     size_t off, len;
     int yes;
 
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &cm_gpgme_engine, NULL, NULL);
     snprintf(args, sizeof(args), "--sign -u alice@example.org --encrypt -r %s "
              "-r outsider@example.com", f.gw);
     sender_gpg(args, "Content-Type: text/plain\r\n\r\nsecret\r\n", &ct);
@@ -177,7 +104,7 @@ START_TEST(damaged_gateway_packet_beside_another_recipient_is_the_messages)
     ck_assert_int_eq(cm_gpgme_engine.decrypt_verify(f.s, &rd, &wr, &sigs), CM_DECRYPT_FAILED);
     cm_buf_free(&ct);
     cm_buf_free(&plain);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
@@ -185,7 +112,7 @@ END_TEST
  * agent: that is the gateway's problem (4xx), another recipient or not. */
 START_TEST(gateway_secret_missing_beside_another_recipient_is_ours)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT, out = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
@@ -199,15 +126,15 @@ START_TEST(gateway_secret_missing_beside_another_recipient_is_ours)
              "gateway@gw.example.net | awk -F: '$1==\"grp\"{print $10}' | "
              "while read g; do rm -f '%s'/private-keys-v1.d/$g.key; done",
              home, home, getenv("CM_TEST_KEYRING"), home, home, home);
-    run(cmd, &out);
-    open_session(&f, home);
+    cm_testengine_run(cmd, &out);
+    cm_testsession_open(&f, &cm_gpgme_engine, NULL, home);
     snprintf(args, sizeof(args), "--sign -u alice@example.org --encrypt -r %s "
              "-r outsider@example.com", f.gw);
     sender_gpg(args, "Content-Type: text/plain\r\n\r\nsecret\r\n", &ct);
     ck_assert_int_eq(cm_gpgme_engine.decrypt_verify(f.s, &rd, &wr, &sigs), CM_ERR_GATEWAY_KEY);
-    close_session(&f);
+    cm_testsession_close(&f);
     snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s' gpgconf --kill all; rm -rf '%s'", home, home);
-    run(cmd, &out);
+    cm_testengine_run(cmd, &out);
     cm_buf_free(&ct);
     cm_buf_free(&plain);
     cm_buf_free(&out);
@@ -220,7 +147,7 @@ END_TEST
 START_TEST(expired_signature_is_a_verdict_with_the_data)
 {
     static const char text[] = "Content-Type: text/plain\r\n\r\nsigned, then expired\r\n";
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
@@ -229,7 +156,7 @@ START_TEST(expired_signature_is_a_verdict_with_the_data)
     cm_sigs sigs;
 
     ck_assert(strftime(ago, sizeof(ago), "%Y%m%dT%H%M%S", gmtime(&t)) > 0);
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &cm_gpgme_engine, NULL, NULL);
     colon_field("alice@example.org", "fpr", 9, alice, sizeof(alice));
     snprintf(args, sizeof(args), "--faked-system-time %s --ignore-time-conflict "
              "--default-sig-expire seconds=60 --sign -u alice@example.org --encrypt -r %s",
@@ -244,7 +171,7 @@ START_TEST(expired_signature_is_a_verdict_with_the_data)
     ck_assert(memcmp(plain.data, text, plain.len) == 0);
     cm_buf_free(&ct);
     cm_buf_free(&plain);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 

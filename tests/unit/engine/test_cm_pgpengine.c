@@ -15,6 +15,7 @@
 #endif
 #include "cm_engcall.h"
 #include "cm_pgpmime.h"
+#include "cm_testengine.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -48,24 +49,13 @@ static const struct {
 
 static char test_qid[] = "TESTQID";
 
-/* One engine per test process (check forks each test). */
-static cm_engine *engine(void)
-{
-    static cm_engine *e;
-    char err[256];
-
-    if (e == NULL)
-        ck_assert_int_eq(ENGINE.create(&e, err, sizeof(err)), CM_OK);
-    return e;
-}
-
 static cm_stat session(const cm_config *cfg, cm_msgctx *mc, cm_engine_session **s)
 {
     mc->cfg = cfg;
     mc->qid = test_qid;
     mc->no_gateway_keys = 0;
     *s = NULL;
-    return ENGINE.session_new(engine(), mc, s);
+    return ENGINE.session_new(cm_testengine(&ENGINE), mc, s);
 }
 
 /* Look addr up and, if it has a key, make it a recipient. */
@@ -107,15 +97,10 @@ START_TEST(gateway_key_only_skipped_when_asked)
     cm_msgctx mc = {cfg, test_qid, 0};
     cm_engcall c;
     const cm_key *key = NULL;
-    char fpr[128], path[1024], err[256];
+    char fpr[128], err[256];
     int which;
-    FILE *fp;
 
-    snprintf(path, sizeof(path), "%s/export/gateway.fpr", getenv("CM_TEST_KEYRING"));
-    ck_assert_ptr_nonnull(fp = fopen(path, "r"));
-    ck_assert_ptr_nonnull(fgets(fpr, sizeof(fpr), fp));
-    fclose(fp);
-    fpr[strcspn(fpr, "\n")] = 0;
+    cm_testengine_keyring_file("export/gateway.fpr", fpr, sizeof(fpr));
     ck_assert_int_eq(cm_config_set(cfg, "GatewayKeys", fpr, err, sizeof(err)), 0);
     es.v[0].ops = &ENGINE;
     es.v[0].engine = engine();

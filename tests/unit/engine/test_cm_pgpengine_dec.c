@@ -21,6 +21,7 @@
 #include "cm_buf.h"
 #include "cm_engines.h"
 #include "cm_testbuf.h"
+#include "cm_testengine.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
@@ -31,116 +32,21 @@
 #include <time.h>
 #include <unistd.h>
 
-static char test_qid[] = "TESTQID";
-
-static cm_engine *engine(void)
-{
-    static cm_engine *e;
-    char err[256];
-
-    if (e == NULL)
-        ck_assert_int_eq(ENGINE.create(&e, err, sizeof(err)), CM_OK);
-    return e;
-}
-
-/* The first line of a file under CM_TEST_KEYRING. */
-static void keyring_file(const char *name, char *out, size_t len)
-{
-    char path[1024];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", getenv("CM_TEST_KEYRING"), name);
-    ck_assert_msg((fp = fopen(path, "r")) != NULL, "%s", path);
-    ck_assert(fgets(out, (int) len, fp) != NULL);
-    out[strcspn(out, "\n")] = 0;
-    fclose(fp);
-}
-
-/* The first "field"-th colon field of the first "type" line gpg lists. */
-static void colons(const char *home, const char *who, const char *type, int field, char *out,
-                   size_t len)
-{
-    char cmd[2048], line[4096];
-    FILE *p;
-    int found = 0;
-
-    snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s/%s' gpg --batch --with-colons --list-keys '%s'",
-             getenv("CM_TEST_KEYRING"), home, who);
-    ck_assert((p = popen(cmd, "r")) != NULL);
-    while (fgets(line, sizeof(line), p) != NULL) {
-        char *f = line, *e;
-        int i;
-
-        if (found || strncmp(line, type, strlen(type)) != 0 || line[strlen(type)] != ':')
-            continue;
-        for (i = 0; i < field && f != NULL; i++)
-            f = (e = strchr(f, ':')) ? e + 1 : NULL;
-        ck_assert(f != NULL);
-        snprintf(out, len, "%.*s", (int) strcspn(f, ":"), f);
-        found = 1;
-    }
-    pclose(p);
-    ck_assert_msg(found, "no %s line for %s", type, who);
-}
-
-/* Run a gpg of the sending user's over input; its output into out. */
+/* The sending user's gpg, armored. */
 static void sender_gpg(const char *args, const char *input, cm_buf *out)
 {
-    char in[1024], outp[1024], cmd[4096], buf[4096];
-    FILE *fp;
-    size_t n;
-
-    snprintf(in, sizeof(in), "%s/dec-in-%d", cm_test_tmp(), (int) getpid());
-    snprintf(outp, sizeof(outp), "%s/dec-out-%d", cm_test_tmp(), (int) getpid());
-    ck_assert((fp = fopen(in, "w")) != NULL);
-    fputs(input, fp);
-    fclose(fp);
-    snprintf(cmd, sizeof(cmd), "GNUPGHOME='%s/sender' gpg --batch --quiet --yes --trust-model always "
-             "--armor %s -o '%s' '%s'", getenv("CM_TEST_KEYRING"), args, outp, in);
-    ck_assert_msg(system(cmd) == 0, "%s", cmd);
-    ck_assert((fp = fopen(outp, "r")) != NULL);
-    cm_buf_reset(out);
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-        cm_buf_append(out, buf, n);
-    fclose(fp);
-}
-
-typedef struct fixture {
-    cm_config *cfg;
-    cm_msgctx mc;
-    cm_engine_session *s;
-    char gw[128];
-} fixture;
-
-static void open_session(fixture *f, const char *gateway_keys)
-{
-    char err[256];
-
-    f->cfg = test_config("split");
-    keyring_file("export/gateway.fpr", f->gw, sizeof(f->gw));
-    ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", gateway_keys ? gateway_keys : f->gw,
-                                   err, sizeof(err)), 0);
-    f->mc.cfg = f->cfg;
-    f->mc.qid = test_qid;
-    f->mc.no_gateway_keys = 0;
-    ck_assert_int_eq(ENGINE.session_new(engine(), &f->mc, &f->s), CM_OK);
-}
-
-static void close_session(fixture *f)
-{
-    ENGINE.session_free(f->s);
-    cm_config_free(f->cfg);
+    cm_testengine_sender_gpg(args, 1, input, out);
 }
 
 START_TEST(key_has_addr_reads_user_ids)
 {
-    fixture f;
+    cm_testsession f;
     char alice[128], eve[128];
     int yes;
 
-    open_session(&f, NULL);
-    colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
-    colons("gnupg", "eve@example.org", "fpr", 9, eve, sizeof(eve));
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
+    cm_testengine_colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
+    cm_testengine_colons("gnupg", "eve@example.org", "fpr", 9, eve, sizeof(eve));
     ck_assert_int_eq(ENGINE.key_has_addr(f.s, alice, "alice@example.org", &yes), CM_OK);
     ck_assert_int_eq(yes, 1);
     ck_assert_int_eq(ENGINE.key_has_addr(f.s, alice, "ALICE@example.org", &yes), CM_OK);
@@ -151,7 +57,7 @@ START_TEST(key_has_addr_reads_user_ids)
     ck_assert_int_eq(yes, 0);       /* revoked */
     ck_assert_int_eq(ENGINE.key_has_addr(f.s, "00", "alice@example.org", &yes), CM_OK);
     ck_assert_int_eq(yes, 0);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
@@ -160,17 +66,17 @@ static uint64_t keyid_of(const char *who, const char *type)
 {
     char kid[64];
 
-    colons("gnupg", who, type, 4, kid, sizeof(kid));
+    cm_testengine_colons("gnupg", who, type, 4, kid, sizeof(kid));
     return strtoull(kid, NULL, 16);
 }
 
 START_TEST(gateway_match_by_encryption_subkey)
 {
-    fixture f;
+    cm_testsession f;
     uint64_t ids[3];
     int yes;
 
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
     ids[0] = keyid_of("alice@example.org", "sub");
     ids[1] = keyid_of("gateway@gw.example.net", "sub");
     ck_assert_int_eq(ENGINE.gateway_match(f.s, ids, 1, &yes), CM_OK);
@@ -181,25 +87,25 @@ START_TEST(gateway_match_by_encryption_subkey)
     ids[0] = keyid_of("gateway@gw.example.net", "pub");
     ck_assert_int_eq(ENGINE.gateway_match(f.s, ids, 1, &yes), CM_OK);
     ck_assert_int_eq(yes, 0);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
 START_TEST(gateway_key_missing_from_keyring)
 {
-    fixture f;
+    cm_testsession f;
     uint64_t id = 1;
     int yes;
 
-    open_session(&f, "ABABABABABABABABABABABABABABABABABABABAB");
+    cm_testsession_open(&f, &ENGINE, "ABABABABABABABABABABABABABABABABABABABAB", NULL);
     ck_assert_int_eq(ENGINE.gateway_match(f.s, &id, 1, &yes), CM_ERR_GATEWAY_KEY);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
 START_TEST(decrypt_verify_reports_signer_and_time)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
@@ -207,8 +113,8 @@ START_TEST(decrypt_verify_reports_signer_and_time)
     cm_sigs sigs;
     time_t now = time(NULL);
 
-    open_session(&f, NULL);
-    colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
+    cm_testengine_colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
     snprintf(cmdargs, sizeof(cmdargs), "--sign -u alice@example.org --encrypt -r %s", f.gw);
     sender_gpg(cmdargs, "Content-Type: text/plain\r\n\r\nsecret\r\n", &ct);
     ck_assert_int_eq(ENGINE.decrypt_verify(f.s, &rd, &wr, &sigs), CM_OK);
@@ -220,20 +126,20 @@ START_TEST(decrypt_verify_reports_signer_and_time)
     ck_assert(sigs.v[0].created >= now - 60 && sigs.v[0].created <= now + 60);
     cm_buf_free(&ct);
     cm_buf_free(&plain);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
 START_TEST(decrypt_unsigned_and_unknown_signer)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
     char cmdargs[512];
     cm_sigs sigs;
 
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
     snprintf(cmdargs, sizeof(cmdargs), "--encrypt -r %s", f.gw);
     sender_gpg(cmdargs, "x", &ct);
     ck_assert_int_eq(ENGINE.decrypt_verify(f.s, &rd, &wr, &sigs), CM_OK);
@@ -247,25 +153,25 @@ START_TEST(decrypt_unsigned_and_unknown_signer)
     ck_assert(sigs.v[0].keyid[0] != 0);
     cm_buf_free(&ct);
     cm_buf_free(&plain);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
 START_TEST(decrypt_of_another_key_fails_as_no_secret_key)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
     cm_sigs sigs;
 
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
     /* To the outsider, whose secret key the gateway's agent lacks. */
     sender_gpg("--encrypt -r outsider@example.com", "z", &ct);
     ck_assert_int_eq(ENGINE.decrypt_verify(f.s, &rd, &wr, &sigs), CM_ERR_GATEWAY_KEY);
     cm_buf_free(&ct);
     cm_buf_free(&plain);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
@@ -273,32 +179,17 @@ END_TEST
 
 START_TEST(detached_signatures)
 {
-    fixture f;
-    cm_buf sig = CM_BUF_INIT, data = CM_BUF_INIT;
-    cm_reader rd = {buf_read, NULL, &data};
-    cm_sigs sigs;
+    cm_testsession f;
+    cm_buf sig = CM_BUF_INIT;
     char alice[128];
     const char *text = "Content-Type: text/plain\r\n\r\nsigned\r\n";
 
-    open_session(&f, NULL);
-    colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
+    cm_testengine_colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
     sender_gpg("--detach-sign -u alice@example.org", text, &sig);
-    cm_buf_puts(&data, text);
-    ck_assert_int_eq(ENGINE.verify_detached(f.s, &rd, sig.data, sig.len, &sigs), CM_OK);
-    ck_assert_uint_eq(sigs.n, 1);
-    ck_assert_int_eq(sigs.v[0].status, CM_SIG_GOOD);
-    ck_assert_str_eq(sigs.v[0].fpr, alice);
-    cm_buf_puts(&data, "Content-Type: text/plain\r\n\r\nsigneD\r\n");
-    ck_assert_int_eq(ENGINE.verify_detached(f.s, &rd, sig.data, sig.len, &sigs), CM_OK);
-    ck_assert_uint_eq(sigs.n, 1);
-    ck_assert_int_eq(sigs.v[0].status, CM_SIG_BAD);
-    cm_buf_puts(&data, text);
-    ck_assert_int_eq(ENGINE.verify_detached(f.s, &rd, "garbage", 7, &sigs), CM_OK);
-    ck_assert_uint_eq(sigs.n, 1);
-    ck_assert_int_ne(sigs.v[0].status, CM_SIG_GOOD);
+    cm_testengine_detached_contract(&f, sig.data, sig.len, text, alice);
     cm_buf_free(&sig);
-    cm_buf_free(&data);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
@@ -307,7 +198,7 @@ END_TEST
 #ifndef CM_TEST_RNP /* the gpg process itself */
 START_TEST(gpg_dying_in_a_signature_check_is_ours)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf sig = CM_BUF_INIT, data = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &data};
     cm_sigs sigs;
@@ -323,15 +214,15 @@ START_TEST(gpg_dying_in_a_signature_check_is_ours)
     sender_gpg("--detach-sign -u alice@example.org", text, &sig);
     cm_buf_puts(&data, text);
     f.cfg = NULL;
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
     ENGINE.session_free(f.s);
     ck_assert_int_eq(cm_config_set(f.cfg, "GpgProgram", wrapper, err, sizeof(err)), 0);
-    ck_assert_int_eq(ENGINE.session_new(engine(), &f.mc, &f.s), CM_OK);
+    ck_assert_int_eq(ENGINE.session_new(cm_testengine(&ENGINE), &f.mc, &f.s), CM_OK);
     ck_assert_int_eq(ENGINE.verify_detached(f.s, &rd, sig.data, sig.len, &sigs),
                      CM_ERR_ENGINE);
     cm_buf_free(&sig);
     cm_buf_free(&data);
-    close_session(&f);
+    cm_testsession_close(&f);
     unlink(wrapper);
 }
 END_TEST
@@ -365,13 +256,13 @@ rnp_result_t rnp_op_verify_execute(rnp_op_verify_t op)
 
 START_TEST(signatures_librnp_cannot_report_are_ours)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf sig = CM_BUF_INIT, data = CM_BUF_INIT;
     cm_reader drd = {buf_read, NULL, &data};
     cm_sigs sigs;
     const char *text = "Content-Type: text/plain\r\n\r\nsigned\r\n";
 
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
     sender_gpg("--detach-sign -u alice@example.org", text, &sig);
     fail_sig_count = 1;
     cm_buf_puts(&data, text);
@@ -383,7 +274,7 @@ START_TEST(signatures_librnp_cannot_report_are_ours)
     ck_assert_int_eq(sigs.v[0].status, CM_SIG_GOOD);
     cm_buf_free(&sig);
     cm_buf_free(&data);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
@@ -391,13 +282,13 @@ END_TEST
  * signature's format) before it read any signature. */
 START_TEST(signature_check_librnp_abandons_is_ours)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf sig = CM_BUF_INIT, data = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &data};
     cm_sigs sigs;
     const char *text = "Content-Type: text/plain\r\n\r\nsigned\r\n";
 
-    open_session(&f, NULL);
+    cm_testsession_open(&f, &ENGINE, NULL, NULL);
     sender_gpg("--detach-sign -u alice@example.org", text, &sig);
     cm_buf_puts(&data, text);
     fake_execute = RNP_ERROR_GENERIC;
@@ -405,7 +296,7 @@ START_TEST(signature_check_librnp_abandons_is_ours)
     fake_execute = RNP_SUCCESS;
     cm_buf_free(&sig);
     cm_buf_free(&data);
-    close_session(&f);
+    cm_testsession_close(&f);
 }
 END_TEST
 
@@ -413,10 +304,11 @@ END_TEST
  * secret key stays in gpg-agent), and librnp has no decryption at all. */
 START_TEST(under_rnp_gpg_agent_decrypts)
 {
-    fixture f;
+    cm_testsession f;
     cm_buf ct = CM_BUF_INIT, plain = CM_BUF_INIT;
     cm_reader rd = {buf_read, NULL, &ct};
     cm_writer wr = {buf_write, &plain};
+    static char qid[] = "TESTQID";
     const cm_engine_ref *dec;
     cm_engine_session *s;
     cm_engines *e;
@@ -428,11 +320,11 @@ START_TEST(under_rnp_gpg_agent_decrypts)
     ck_assert_ptr_null(ENGINE.gateway_match);
     ck_assert_ptr_null(ENGINE.gateway_ready);
     f.cfg = test_config("split");
-    keyring_file("export/gateway.fpr", f.gw, sizeof(f.gw));
+    cm_testengine_keyring_file("export/gateway.fpr", f.gw, sizeof(f.gw));
     ck_assert_int_eq(cm_config_set(f.cfg, "GatewayKeys", f.gw, err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f.cfg, "OpenPGPBackend", "rnp", err, sizeof(err)), 0);
     f.mc.cfg = f.cfg;
-    f.mc.qid = test_qid;
+    f.mc.qid = qid;
     f.mc.no_gateway_keys = 0;
     ck_assert_ptr_nonnull(e = cm_engines_create(f.cfg, &st, err, sizeof(err)));
     ck_assert(e->v[0].ops == &ENGINE);       /* lookups and encryption: librnp */
@@ -440,7 +332,7 @@ START_TEST(under_rnp_gpg_agent_decrypts)
     ck_assert(dec->ops != &ENGINE);
     ck_assert_int_eq(dec->ops->key_class, CM_KEY_OPENPGP);
     ck_assert_ptr_nonnull(dec->ops->decrypt_verify);
-    colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
+    cm_testengine_colons("gnupg", "alice@example.org", "fpr", 9, alice, sizeof(alice));
     snprintf(cmdargs, sizeof(cmdargs), "--sign -u alice@example.org --encrypt -r %s", f.gw);
     sender_gpg(cmdargs, "Content-Type: text/plain\r\n\r\nsecret\r\n", &ct);
     ck_assert_int_eq(dec->ops->session_new(dec->engine, &f.mc, &s), CM_OK);

@@ -8,7 +8,7 @@
 #include "cm_config.h"
 #include "cm_test.h"
 
-static cm_config *test_config(const char *missing_key_action)
+__attribute__((unused)) static cm_config *test_config(const char *missing_key_action)
 {
     const char *kr = getenv("CM_TEST_KEYRING"), *tmp = getenv("CM_TEST_TMP");
     char path[1024], err[256];
