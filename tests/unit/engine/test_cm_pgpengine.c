@@ -103,7 +103,7 @@ START_TEST(gateway_key_only_skipped_when_asked)
     cm_testengine_keyring_file("export/gateway.fpr", fpr, sizeof(fpr));
     ck_assert_int_eq(cm_config_set(cfg, "GatewayKeys", fpr, err, sizeof(err)), 0);
     es.v[0].ops = &ENGINE;
-    es.v[0].engine = engine();
+    es.v[0].engine = cm_testengine(&ENGINE);
     cm_engcall_init(&c, &es, &mc);
     ck_assert_int_eq(cm_engcall_find_key(&c, "gateway@gw.example.net", &which, &key), CM_OK);
     ck_assert_ptr_nonnull(key);
