@@ -332,7 +332,7 @@ int main(int argc, char **argv)
     } else {
         cm_msg_eom(m, &res);
         if (res.refuse)
-            rc = refuse(res.stat, cm_policy_rejects(cfg, res.stat), res.detail);
+            rc = refuse(res.stat, cm_policy_rejects(held, res.stat), res.detail);
         else if (write_message(m, &res, res.body ? "\r\n" : eol, &envline) < 0)
             rc = refuse(CM_ERR_INTERNAL, reject, "writing the output failed");
         else
