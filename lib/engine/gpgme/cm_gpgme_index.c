@@ -231,7 +231,7 @@ static cm_stat list_all(const cm_msgctx *mc, cm_gpgme_index *ix)
         return st;
     ls.mc = mc;
     gpgme_set_status_cb(ctx, list_status_cb, &ls);
-    if ((w = cm_gpgme_watch(mc, ctx)) == NULL) {
+    if ((w = cm_gpgme_ctx_watch(mc, ctx)) == NULL) {
         gpgme_release(ctx);
         return CM_ERR_INTERNAL;
     }

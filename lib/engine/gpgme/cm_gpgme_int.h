@@ -26,10 +26,14 @@ struct cm_engine_session {
 };
 
 /* A context for cfg's KeyringDir and GpgProgram, status lines to the
- * status callback; CM_ERR_ENGINE if the gpg program is not there. */
+ * status callback; CM_ERR_ENGINE if the gpg program is not there
+ * (cm_gpgme_ctx.c, below the engine and its index). */
 cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out);
 /* A deadline of EngineTimeout on the calling thread's next gpg runs. */
-cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
+cm_watch *cm_gpgme_ctx_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
+/* Forget the process-wide engine info set for the contexts (the engine
+ * is destroyed). */
+void cm_gpgme_ctx_reset(void);
 
 /* Run the operation that start(arg) begins (a gpgme_op_*_start call) in
  * our own event loop, for at most timeout seconds (*expired then set, and
