@@ -41,7 +41,7 @@ static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
         snprintf(err, errlen, "OpenPGP engine (gpg) unusable: %s", gpgme_strerror(ge));
         return CM_ERR_ENGINE;
     }
-    if ((e = calloc(1, sizeof(*e))) == NULL || (e->cache = cm_gpgme_cache_new()) == NULL) {
+    if ((e = calloc(1, sizeof(*e))) == NULL || (e->cache = cm_gpgme_index_cache_new()) == NULL) {
         free(e);
         snprintf(err, errlen, "out of memory");
         return CM_ERR_NOMEM;
@@ -54,7 +54,7 @@ static void gpg_destroy(cm_engine *e)
 {
     if (e == NULL)
         return;
-    cm_gpgme_cache_free(e->cache);
+    cm_snapshot_free(e->cache);
     free(e);
     cm_gpgme_ctx_reset();
 }

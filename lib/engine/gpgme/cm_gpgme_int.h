@@ -6,15 +6,15 @@
 
 #include "cm_config.h"
 #include "cm_engine.h"
+#include "cm_snapshot.h"
 #include "cm_status.h"
 #include "cm_watch.h"
 
-/* The index and its cache are below. */
+/* The index is below. */
 typedef struct cm_gpgme_index cm_gpgme_index;
-typedef struct cm_gpgme_cache cm_gpgme_cache;   /* the engine's current index */
 
 struct cm_engine {
-    cm_gpgme_cache *cache;
+    cm_snapshot *cache;     /* the current index (cm_gpgme_index_cache_new) */
 };
 
 struct cm_engine_session {
@@ -57,9 +57,8 @@ gpgme_error_t cm_gpgme_run_watched(cm_engine_session *s, const char *what,
  * from one listing of the whole keyring and rebuilt when the file changes.
  * Shared by all sessions of a process; a session holds the index it
  * started with. */
-cm_gpgme_cache *cm_gpgme_cache_new(void);
-void cm_gpgme_cache_free(cm_gpgme_cache *c);
-cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out);
+cm_snapshot *cm_gpgme_index_cache_new(void);     /* cm_snapshot_free it */
+cm_stat cm_gpgme_index_get(cm_snapshot *c, const cm_msgctx *mc, cm_gpgme_index **out);
 void cm_gpgme_index_put(cm_gpgme_index *ix);
 /* The newest usable key whose user ID is exactly addr (case-insensitive),
  * or NULL. Borrowed: valid while the index is held. */
