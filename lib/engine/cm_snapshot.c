@@ -93,26 +93,27 @@ void cm_snapshot_free(cm_snapshot *c)
 {
     if (c == NULL)
         return;
-    if (c->cur != NULL && cm_snapshot_obj_drop(c->cur))
-        c->ops->free(c->cur);
+    if (c->cur != NULL)
+        c->ops->put(c->cur);
     free(c->name);
     (void) pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-/* Load src anew into the cache (under its lock); *old gets the snapshot
- * it replaced, for the caller to drop once the lock is released. */
+/* Load src anew into the cache (under its lock), now being the stamp just
+ * taken; *old gets the snapshot it replaced, for the caller to drop once
+ * the lock is released. */
 static cm_stat reload(cm_snapshot *c, const char *name, const void *src,
-                      const cm_snapshot_stamp *held, cm_snapshot_obj **old)
+                      const cm_snapshot_stamp *held, const cm_snapshot_stamp *now,
+                      cm_snapshot_obj **old)
 {
-    cm_snapshot_stamp stamp;
+    cm_snapshot_stamp stamp = *now;
     cm_snapshot_obj *o = NULL;
     char *copy = NULL;
     cm_stat st;
 
     if (name != NULL && (copy = strdup(name)) == NULL)
         return CM_ERR_NOMEM;
-    memset(&stamp, 0, sizeof(stamp));
     if ((st = c->ops->load(src, held, &o, &stamp)) != CM_OK) {
         free(copy);
         return st;
@@ -141,13 +142,13 @@ cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_sn
     if (st == CM_OK && held != NULL && stamp_eq(held, &now))
         c->stamp = now;         /* the same; what is not compared moves on */
     else if (st == CM_OK)
-        st = reload(c, name, src, held, &old);
+        st = reload(c, name, src, held, &now, &old);
     if (st == CM_OK) {
         cm_snapshot_obj_hold(c->cur);
         *out = c->cur;
     }
     (void) pthread_mutex_unlock(&c->lock);
-    if (old != NULL && cm_snapshot_obj_drop(old))
-        c->ops->free(old);
+    if (old != NULL)
+        c->ops->put(old);
     return st;
 }

@@ -66,13 +66,16 @@ typedef struct cm_snapshot_ops {
      * held, NULL if none (a costly part may be carried over from it).
      * CM_OK, or an error (logged). */
     cm_stat (*stamp)(const void *src, const cm_snapshot_stamp *held, cm_snapshot_stamp *now);
-    /* Load src into *obj (one reference) and the stamp of what was read;
+    /* Load src into *obj (one reference). stamp comes in as the stamp
+     * just taken; the load may set it to what it read (the identities of
+     * the files it opened), never to anything newer than what it read.
      * held as above (it tells a first load from a reload). CM_OK, or an
      * error (logged) with *obj NULL. */
     cm_stat (*load)(const void *src, const cm_snapshot_stamp *held, cm_snapshot_obj **obj,
                     cm_snapshot_stamp *stamp);
-    /* Free an object whose last reference is gone. */
-    void (*free)(cm_snapshot_obj *obj);
+    /* Drop a reference to obj: its owner's put (cm_snapshot_obj_drop,
+     * and the object freed if that was the last). */
+    void (*put)(cm_snapshot_obj *obj);
 } cm_snapshot_ops;
 
 typedef struct cm_snapshot cm_snapshot;
@@ -81,7 +84,7 @@ typedef struct cm_snapshot cm_snapshot;
 cm_snapshot *cm_snapshot_new(const cm_snapshot_ops *ops);
 void cm_snapshot_free(cm_snapshot *c);
 /* The snapshot of src as it is now, a reference for the caller (its
- * owner's put drops it: cm_snapshot_obj_drop, then ops->free). name (a directory; NULL for none) is part of
+ * owner's put drops it). name (a directory; NULL for none) is part of
  * what is compared: a snapshot of another name is never handed out.
  * Thread-safe; loads run under the cache's lock, one at a time. */
 cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_snapshot_obj **out);

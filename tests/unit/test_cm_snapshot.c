@@ -57,19 +57,20 @@ static cm_stat load(const void *src, const cm_snapshot_stamp *held, cm_snapshot_
     return CM_OK;
 }
 
-static void obj_free(cm_snapshot_obj *s)
-{
-    atomic_fetch_add(&frees, 1);
-    free(s);
-}
-
-static const cm_snapshot_ops ops = {.stamp = stamp, .load = load, .free = obj_free};
-
 static void put(obj *o)
 {
-    if (o != NULL && cm_snapshot_obj_drop(&o->snap))
-        obj_free(&o->snap);
+    if (o != NULL && cm_snapshot_obj_drop(&o->snap)) {
+        atomic_fetch_add(&frees, 1);
+        free(o);
+    }
 }
+
+static void obj_put(cm_snapshot_obj *s)
+{
+    put((obj *) s);
+}
+
+static const cm_snapshot_ops ops = {.stamp = stamp, .load = load, .put = obj_put};
 
 static obj *get(cm_snapshot *c, const char *name, const char *path, cm_stat want)
 {

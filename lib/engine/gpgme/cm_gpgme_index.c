@@ -331,12 +331,12 @@ static cm_stat ix_load(const void *src, const cm_snapshot_stamp *held, cm_snapsh
     return st;
 }
 
-static void ix_release(cm_snapshot_obj *obj)
+static void ix_put(cm_snapshot_obj *obj)
 {
-    ix_free((cm_gpgme_index *) obj);
+    cm_gpgme_index_put((cm_gpgme_index *) obj);
 }
 
-static const cm_snapshot_ops ix_ops = {.stamp = ix_stamp, .load = ix_load, .free = ix_release};
+static const cm_snapshot_ops ix_ops = {.stamp = ix_stamp, .load = ix_load, .put = ix_put};
 
 cm_snapshot *cm_gpgme_index_cache_new(void)
 {

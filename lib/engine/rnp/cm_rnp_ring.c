@@ -237,13 +237,12 @@ static cm_stat ring_load(const void *src, const cm_snapshot_stamp *held, cm_snap
     return st;
 }
 
-static void ring_release(cm_snapshot_obj *obj)
+static void ring_put(cm_snapshot_obj *obj)
 {
-    ring_free((cm_rnp_ring *) obj);
+    cm_rnp_ring_put((cm_rnp_ring *) obj);
 }
 
-static const cm_snapshot_ops ring_ops = {
-    .stamp = ring_stamp, .load = ring_load, .free = ring_release};
+static const cm_snapshot_ops ring_ops = {.stamp = ring_stamp, .load = ring_load, .put = ring_put};
 
 cm_snapshot *cm_rnp_ring_cache_new(void)
 {
