@@ -116,19 +116,27 @@ static void tick(void)
     nanosleep(&d, NULL);
 }
 
+/* A cache, and path holding "one", loaded into *a under the name "x". */
+static cm_snapshot *start(char *path, size_t len, obj **a)
+{
+    cm_snapshot *c = cm_snapshot_new(&ops);
+
+    ck_assert_ptr_nonnull(c);
+    scratch(path, len);
+    write_file(path, "one", 0);
+    *a = get(c, "x", path, CM_OK);
+    ck_assert_str_eq((*a)->text, "one");
+    return c;
+}
+
 START_TEST(kept_while_unchanged)
 {
     char path[4096];
-    cm_snapshot *c = cm_snapshot_new(&ops);
     obj *a, *b;
+    cm_snapshot *c = start(path, sizeof(path), &a);
 
-    ck_assert_ptr_nonnull(c);
-    scratch(path, sizeof(path));
-    write_file(path, "one", 0);
-    a = get(c, "x", path, CM_OK);
     b = get(c, "x", path, CM_OK);
     ck_assert_ptr_eq(a, b);
-    ck_assert_str_eq(a->text, "one");
     ck_assert_int_eq(loads, 1);
     put(a);
     put(b);
@@ -142,12 +150,9 @@ END_TEST
 START_TEST(reloaded_when_replaced)
 {
     char path[4096];
-    cm_snapshot *c = cm_snapshot_new(&ops);
     obj *a, *b, *d;
+    cm_snapshot *c = start(path, sizeof(path), &a);
 
-    scratch(path, sizeof(path));
-    write_file(path, "one", 0);
-    a = get(c, "x", path, CM_OK);
     write_file(path, "two", 0);         /* a new inode */
     b = get(c, "x", path, CM_OK);
     ck_assert_ptr_ne(a, b);
@@ -198,17 +203,15 @@ END_TEST
 START_TEST(held_snapshot_outlives_a_reload)
 {
     char path[4096];
-    cm_snapshot *c = cm_snapshot_new(&ops);
     obj *a, *b;
+    cm_snapshot *c = start(path, sizeof(path), &a);
 
-    scratch(path, sizeof(path));
-    write_file(path, "one", 0);
-    a = get(c, "x", path, CM_OK);
     write_file(path, "two", 0);
     b = get(c, "x", path, CM_OK);
     /* The cache let go of a; its holder has not. */
     ck_assert_int_eq(frees, 0);
     ck_assert_str_eq(a->text, "one");
+    ck_assert_str_eq(b->text, "two");
     put(a);
     ck_assert_int_eq(frees, 1);
     put(b);
@@ -222,12 +225,9 @@ END_TEST
 START_TEST(failed_load_is_an_error_until_one_succeeds)
 {
     char path[4096];
-    cm_snapshot *c = cm_snapshot_new(&ops);
     obj *a, *b;
+    cm_snapshot *c = start(path, sizeof(path), &a);
 
-    scratch(path, sizeof(path));
-    write_file(path, "one", 0);
-    a = get(c, "x", path, CM_OK);
     write_file(path, "bad", 0);
     /* Neither the old snapshot nor an empty one: an error, each time. */
     get(c, "x", path, CM_ERR_KEYRING_DAMAGED);
