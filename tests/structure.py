@@ -12,6 +12,9 @@ three engines, side by side, never include one another. Then:
 - only the registry (lib/engines) names a concrete engine's header, and no
   file outside an engine includes that engine's private header;
 - the include graph has no cycle;
+- no call circle between the .c files of lib/: a file calls the external
+  (non-static) functions another defines only if that one, directly or
+  through others, calls none of its own;
 - no source file is over 600 lines and no folder holds more than 25 files,
   under tests/ too (but its data folders).
 """
@@ -117,9 +120,49 @@ def visit(n, stack):
 for n in graph:
     if n not in state:
         visit(n, [n])
+
+
+# Call circles: which file defines each external cm_* function (a definition
+# starts a line, is not static, and its parameter list is followed by a
+# brace; or a macro at the start of a line makes it), and which cm_* names
+# each file calls (a name followed by "(", comments left out). A file
+# calling one of another's functions is an arrow; no arrow may lead back.
+defn = re.compile(r'^(?!static\b)[A-Za-z_][\w \*()]*?\b(cm_\w+)\s*\([^;{]*?\)\s*\{'
+                  r'|^[A-Z][A-Z0-9_]*\((cm_\w+)\b[^;\n]*\)[ \t]*$', re.M)
+call = re.compile(r'\b(cm_\w+)\s*\(')
+comment = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+owner, called = {}, {}
+for key in files:
+    if key.startswith("lib/") and key.endswith(".c"):
+        with open(os.path.join(top, key)) as fh:
+            text = comment.sub("", fh.read())
+        for name in defn.findall(text):
+            owner[name[0] or name[1]] = key
+        called[key] = set(call.findall(text))
+calls = {k: sorted({owner[n] for n in v if n in owner and owner[n] != k}) for k, v in called.items()}
+done = {}
+
+
+def walk(n, stack):
+    done[n] = 1
+    for m in calls[n]:
+        if done.get(m) == 1:
+            ring = stack[stack.index(m):] + [m]
+            problems.append("call circle: %s (%s)" % (" -> ".join(ring), ", ".join(
+                "%s calls %s" % (a, sorted(x for x in called[a] if owner.get(x) == b)[0])
+                for a, b in zip(ring, ring[1:]))))
+        elif m not in done:
+            walk(m, stack + [m])
+    done[n] = 2
+
+
+for n in sorted(calls):
+    if n not in done:
+        walk(n, [n])
 for p in problems:
     print("structure: " + p)
-print("structure: %d files in %d folders, %d include edges: %s"
+print("structure: %d files in %d folders, %d include edges, %d call arrows: %s"
       % (len(files), len(set(folder_of.values())), sum(map(len, graph.values())),
+         sum(map(len, calls.values())),
          "ok" if not problems else "FAILED"))
 sys.exit(1 if problems else 0)

@@ -2,6 +2,7 @@
 #include "cm_keyring.h"
 #include "cm_digest.h"
 #include "cm_file.h"
+#include "cm_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,23 +126,6 @@ cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, si
     return kbx ? check_kbx(p, n, nkeys, err, errlen) : check_gpg(p, n, nkeys, err, errlen);
 }
 
-static void id_from(const struct stat *st, cm_keyring_id *id)
-{
-    memset(id, 0, sizeof(*id));
-    id->dev = st->st_dev;
-    id->ino = st->st_ino;
-    id->size = st->st_size;
-    id->mtim = st->st_mtim;
-    id->ctim = st->st_ctim;
-}
-
-int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size
-        && a->mtim.tv_sec == b->mtim.tv_sec && a->mtim.tv_nsec == b->mtim.tv_nsec
-        && a->ctim.tv_sec == b->ctim.tv_sec && a->ctim.tv_nsec == b->ctim.tv_nsec;
-}
-
 /* Open dir's keyring (pubring.kbx first, as gpg does); *which = index. */
 static int open_keyring(const char *dir, int *which, cm_keyring_status *why, char *err,
                         size_t errlen)
@@ -180,7 +164,7 @@ static int open_keyring(const char *dir, int *which, cm_keyring_status *why, cha
     return -1;
 }
 
-cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err, size_t errlen)
+cm_keyring_status cm_keyring_stat(const char *dir, cm_snapshot_file *id, char *err, size_t errlen)
 {
     cm_keyring_status why = CM_KEYRING_OK;
     struct stat st;
@@ -192,13 +176,13 @@ cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err,
         snprintf(err, errlen, "keyring in %s: %s", dir, strerror(errno));
         why = CM_KEYRING_UNREADABLE;
     } else {
-        id_from(&st, id);
+        cm_snapshot_file_of(&st, id);
     }
     (void) close(fd);
     return why;
 }
 
-cm_keyring_status cm_keyring_read(const char *dir, cm_keyring_id *id, unsigned char **out,
+cm_keyring_status cm_keyring_read(const char *dir, cm_snapshot_file *id, unsigned char **out,
                                   size_t *len, int *kbx, size_t *nkeys, char *err, size_t errlen)
 {
     cm_keyring_status why = CM_KEYRING_OK;
@@ -219,7 +203,7 @@ cm_keyring_status cm_keyring_read(const char *dir, cm_keyring_id *id, unsigned c
         (void) close(fd);
         return CM_KEYRING_UNREADABLE;
     }
-    id_from(&st, id);
+    cm_snapshot_file_of(&st, id);
     while (got < (size_t) st.st_size) {
         ssize_t r = read(fd, buf + got, (size_t) st.st_size - got);
 
@@ -253,7 +237,7 @@ cm_keyring_status cm_keyring_read(const char *dir, cm_keyring_id *id, unsigned c
     return CM_KEYRING_OK;
 }
 
-cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
+cm_keyring_status cm_keyring_scan(const char *dir, cm_snapshot_file *id, size_t *nkeys,
                                   char *err, size_t errlen)
 {
     unsigned char *buf;
@@ -265,7 +249,21 @@ cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nk
     return why;
 }
 
-void cm_keyring_wait_quiet(const cm_keyring_id *id)
+cm_stat cm_keyring_error(const char *qid, cm_keyring_status ks, const char *err)
+{
+    cm_log_error("%s: %s", qid, err);
+    return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
+}
+
+cm_stat cm_keyring_stamp(const char *dir, const char *qid, cm_snapshot_stamp *stamp)
+{
+    char err[1024];
+    cm_keyring_status ks = cm_keyring_stat(dir, &stamp->file[0], err, sizeof(err));
+
+    return ks == CM_KEYRING_OK ? CM_OK : cm_keyring_error(qid, ks, err);
+}
+
+void cm_keyring_wait_quiet(const cm_snapshot_file *id)
 {
     struct timespec now;
     long age;

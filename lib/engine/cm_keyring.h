@@ -8,16 +8,12 @@
 #define CM_KEYRING_H
 
 #include <stddef.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 
-/* What identifies one state of the file: a rewrite changes it. */
-typedef struct cm_keyring_id {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtim, ctim;
-} cm_keyring_id;
+#include "cm_snapshot.h"
+#include "cm_status.h"
+
+/* What identifies one state of the file (a rewrite changes it): a
+ * cm_snapshot_file, so that the engines' keyring caches stamp with it. */
 
 typedef enum {
     CM_KEYRING_OK,
@@ -27,23 +23,28 @@ typedef enum {
 } cm_keyring_status;
 
 /* The identity of dir's public keyring (stat only). */
-cm_keyring_status cm_keyring_stat(const char *dir, cm_keyring_id *id, char *err, size_t errlen);
+cm_keyring_status cm_keyring_stat(const char *dir, cm_snapshot_file *id, char *err, size_t errlen);
 /* Read and check dir's public keyring; *nkeys gets the number of OpenPGP
  * keys in it, *id the identity of what was read. */
-cm_keyring_status cm_keyring_scan(const char *dir, cm_keyring_id *id, size_t *nkeys,
+cm_keyring_status cm_keyring_scan(const char *dir, cm_snapshot_file *id, size_t *nkeys,
                                   char *err, size_t errlen);
 /* The same, keeping what was read: *out (heap, *len bytes; NULL unless
  * CM_KEYRING_OK) and whether it is a keybox (*kbx) or an OpenPGP keyring. */
-cm_keyring_status cm_keyring_read(const char *dir, cm_keyring_id *id, unsigned char **out,
+cm_keyring_status cm_keyring_read(const char *dir, cm_snapshot_file *id, unsigned char **out,
                                   size_t *len, int *kbx, size_t *nkeys, char *err, size_t errlen);
 /* Check an in-memory keybox (kbx = 1) or OpenPGP keyring (kbx = 0) image. */
 cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, size_t *nkeys,
                                    char *err, size_t errlen);
-int cm_keyring_id_eq(const cm_keyring_id *a, const cm_keyring_id *b);
+/* A failure above, logged (qid names the message) as the status an
+ * engine answers: CM_ERR_KEYRING_DAMAGED or CM_ERR_KEYRING. */
+cm_stat cm_keyring_error(const char *qid, cm_keyring_status ks, const char *err);
+/* For a cm_snapshot of dir's keyring: its identity in stamp->file[0];
+ * CM_OK, or the failure, logged. */
+cm_stat cm_keyring_stamp(const char *dir, const char *qid, cm_snapshot_stamp *stamp);
 
 /* A keyring modified less than this long ago may still be being written. */
 #define CM_KEYRING_QUIET_NS 1000000000L
 /* Wait until the keyring id describes has been left alone that long. */
-void cm_keyring_wait_quiet(const cm_keyring_id *id);
+void cm_keyring_wait_quiet(const cm_snapshot_file *id);
 
 #endif

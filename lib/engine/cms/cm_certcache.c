@@ -2,54 +2,27 @@
  *
  * An administrator adds a certificate by copying a file in, or replaces
  * one by copying over it; the second leaves the directory's own times
- * alone. So the cache sums up every entry (name, inode, size, times) and
- * compares that: at once when the directory itself changed, otherwise at
- * most once a second, so a busy gateway does not list the directory for
- * every message. */
+ * alone. So the stamp sums up every entry (name, inode, size, times) and
+ * compares that: summed at once when the directory itself changed,
+ * otherwise at most once a second, so a busy gateway does not list the
+ * directory for every message. The cache is a cm_snapshot. */
 #include "cm_certs.h"
 #include "cm_log.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
 
 #define RESCAN_NS 1000000000LL
 
-struct cm_certcache {
-    pthread_mutex_t mu;
-    char *dir;              /* what cur was loaded from */
-    uint64_t gen;           /* the serial of the configuration it was loaded for */
-    struct stat dst;        /* the directory, when last summed */
-    uint64_t sum;
-    int64_t scanned;        /* monotonic ns of the last sum */
-    cm_certs *cur;
-};
-
-cm_certcache *cm_certcache_new(void)
-{
-    cm_certcache *cc = calloc(1, sizeof(*cc));
-
-    if (cc != NULL && pthread_mutex_init(&cc->mu, NULL) != 0) {
-        free(cc);
-        return NULL;
-    }
-    return cc;
-}
-
-void cm_certcache_free(cm_certcache *cc)
-{
-    if (cc == NULL)
-        return;
-    cm_certs_put(cc->cur);
-    free(cc->dir);
-    pthread_mutex_destroy(&cc->mu);
-    free(cc);
-}
+/* What the cache is asked for: a directory under a configuration. */
+typedef struct certdir {
+    const char *dir;
+    uint64_t gen;
+} certdir;
 
 static int64_t mono_ns(void)
 {
@@ -110,66 +83,72 @@ static cm_stat sum_dir(const char *dir, uint64_t *sum)
     return CM_OK;
 }
 
-static int same_stat(const struct stat *a, const struct stat *b)
+/* gen and the sum are compared; the directory's own identity (quick) and
+ * the time of the sum only say whether the held sum may be used again. */
+static cm_stat dir_stamp(const void *src, const cm_snapshot_stamp *held, cm_snapshot_stamp *now)
 {
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino
-           && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
-           && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-static cm_stat refresh(cm_certcache *cc, const char *dir, uint64_t gen)
-{
-    int same_dir = cc->cur != NULL && strcmp(cc->dir, dir) == 0 && cc->gen == gen;
-    int64_t now = mono_ns();
+    const certdir *cd = src;
+    int64_t t = mono_ns();
     struct stat dst;
-    uint64_t sum;
-    cm_certs *c;
-    char *copy;
-    cm_stat st;
 
-    if (stat(dir, &dst) < 0) {
-        cm_log_errno("CertificateDir %s", dir);
+    if (stat(cd->dir, &dst) < 0) {
+        cm_log_errno("CertificateDir %s", cd->dir);
         return CM_ERR_CERTS;
     }
-    if (same_dir && same_stat(&dst, &cc->dst) && now - cc->scanned < RESCAN_NS)
-        return CM_OK;
-    if ((st = sum_dir(dir, &sum)) != CM_OK)
-        return st;
-    if (same_dir && sum == cc->sum) {
-        cc->scanned = now;
-        cc->dst = dst;
+    now->gen = cd->gen;
+    cm_snapshot_file_of(&dst, &now->quick);
+    if (held != NULL && held->gen == cd->gen && cm_snapshot_file_eq(&held->quick, &now->quick)
+        && t - held->checked < RESCAN_NS) {
+        now->sum = held->sum;
+        now->checked = held->checked;
         return CM_OK;
     }
-    if ((copy = strdup(dir)) == NULL)
-        return CM_ERR_NOMEM;
-    if ((st = cm_certs_load(dir, &c)) != CM_OK) {
-        free(copy);
+    now->checked = t;
+    return sum_dir(cd->dir, &now->sum);
+}
+
+/* The stamp taken before the load is what it read (or older). */
+static cm_stat dir_load(const void *src, const cm_snapshot_stamp *held, cm_snapshot_obj **obj,
+                        cm_snapshot_stamp *stamp)
+{
+    const certdir *cd = src;
+    cm_certs *c;
+    cm_stat st;
+
+    (void) held;
+    (void) stamp;
+    *obj = NULL;
+    if ((st = cm_certs_load(cd->dir, &c)) != CM_OK)
         return st;
-    }
-    cm_log_info("CertificateDir %s: %zu certificates loaded, %zu files skipped", dir,
+    cm_log_info("CertificateDir %s: %zu certificates loaded, %zu files skipped", cd->dir,
                 cm_certs_count(c), cm_certs_skipped(c));
-    cm_certs_put(cc->cur);
-    free(cc->dir);
-    cc->cur = c;
-    cc->dir = copy;
-    cc->gen = gen;
-    cc->sum = sum;
-    /* Only now: after a failed load the next look tries again, and does
-     * not take the old snapshot for what the directory holds. */
-    cc->scanned = now;
-    cc->dst = dst;
+    *obj = (cm_snapshot_obj *) c;
     return CM_OK;
+}
+
+static void dir_put(cm_snapshot_obj *obj)
+{
+    cm_certs_put((cm_certs *) obj);
+}
+
+static const cm_snapshot_ops dir_ops = {.stamp = dir_stamp, .load = dir_load, .put = dir_put};
+
+cm_certcache *cm_certcache_new(void)
+{
+    return cm_snapshot_new(&dir_ops);
+}
+
+void cm_certcache_free(cm_certcache *cc)
+{
+    cm_snapshot_free(cc);
 }
 
 cm_stat cm_certcache_get(cm_certcache *cc, const char *dir, uint64_t gen, cm_certs **out)
 {
-    cm_stat st;
+    const certdir cd = {dir, gen};
+    cm_snapshot_obj *obj;
+    cm_stat st = cm_snapshot_get(cc, dir, &cd, &obj);
 
-    *out = NULL;
-    if (pthread_mutex_lock(&cc->mu) != 0)
-        return CM_ERR_INTERNAL;
-    if ((st = refresh(cc, dir, gen)) == CM_OK)
-        *out = cm_certs_ref(cc->cur);
-    (void) pthread_mutex_unlock(&cc->mu);
+    *out = (cm_certs *) obj;
     return st;
 }

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@ typedef struct cert_entry {
 } cert_entry;
 
 struct cm_certs {
-    atomic_size_t refs;
+    cm_snapshot_obj snap;   /* first: cm_certcache hands out &c->snap */
     cert_entry *v;
     size_t n, cap;
     size_t ncerts, nskipped;
@@ -40,7 +39,7 @@ void cm_certs_put(cm_certs *c)
 {
     size_t i;
 
-    if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+    if (c == NULL || !cm_snapshot_obj_drop(&c->snap))
         return;
     for (i = 0; i < c->n; i++) {
         free(c->v[i].addr);
@@ -230,7 +229,7 @@ cm_stat cm_certs_load(const char *dir, cm_certs **out)
     *out = NULL;
     if (c == NULL)
         return CM_ERR_NOMEM;
-    atomic_init(&c->refs, 1);
+    cm_snapshot_obj_init(&c->snap);
     if ((d = opendir(dir)) == NULL) {
         cm_log_errno("CertificateDir %s", dir);
         cm_certs_put(c);
@@ -290,10 +289,4 @@ X509 *cm_certs_find(const cm_certs *c, const char *addr, int64_t now)
         if (c->v[i].not_before <= now && now <= c->v[i].not_after)
             return c->v[i].x;
     return NULL;
-}
-
-cm_certs *cm_certs_ref(cm_certs *c)
-{
-    atomic_fetch_add(&c->refs, 1);
-    return c;
 }

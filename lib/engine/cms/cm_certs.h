@@ -12,18 +12,17 @@
 
 #include <openssl/x509.h>
 
+#include "cm_snapshot.h"
 #include "cm_status.h"
 
 typedef struct cm_certs cm_certs;
-typedef struct cm_certcache cm_certcache;
+typedef struct cm_snapshot cm_certcache;    /* a cm_snapshot of cm_certs */
 
 /* Load dir now. CM_ERR_CERTS (logged) if it, or a file in it, cannot be
  * read (a certificate hidden that way would make its owner's mail look
  * keyless); a file that cannot be parsed, or holds no certificate usable
  * for encryption, is logged by name and skipped. */
 cm_stat cm_certs_load(const char *dir, cm_certs **out);
-/* Another reference to c. */
-cm_certs *cm_certs_ref(cm_certs *c);
 /* Release a snapshot (NULL is fine). */
 void cm_certs_put(cm_certs *c);
 /* Certificates indexed, and files skipped. */

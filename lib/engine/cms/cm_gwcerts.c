@@ -1,13 +1,11 @@
-/* cm_gwcerts - GatewayCertificates, TrustAnchors and their CRLs: load,
- * check, cache. */
+/* cm_gwcerts - GatewayCertificates, TrustAnchors and their CRLs: load and
+ * check (cm_gwcache keeps the current set). */
 #include "cm_gwcerts.h"
 #include "cm_crls.h"
 #include "cm_file.h"
 #include "cm_log.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +19,7 @@
 #define GW_MAX_FILE (1024 * 1024)
 
 struct cm_gwcerts {
-    atomic_size_t refs;
+    cm_snapshot_obj snap;       /* first: cm_gwcache hands out &g->snap */
     STACK_OF(X509) *certs;      /* gateway certificates, each with ... */
     EVP_PKEY **keys;            /* ... its key, same index */
     X509_STORE *anchors;        /* NULL: TrustAnchors not set; with the CRLs */
@@ -30,23 +28,11 @@ struct cm_gwcerts {
     struct stat anchors_st, crls_st;    /* the files as read (zero: not set) */
 };
 
-struct cm_gwcache {
-    pthread_mutex_t mu;
-    uint64_t serial;
-    cm_gwcerts *cur;
-};
-
-cm_gwcerts *cm_gwcerts_ref(cm_gwcerts *g)
-{
-    atomic_fetch_add(&g->refs, 1);
-    return g;
-}
-
 void cm_gwcerts_put(cm_gwcerts *g)
 {
     int i;
 
-    if (g == NULL || atomic_fetch_sub(&g->refs, 1) != 1)
+    if (g == NULL || !cm_snapshot_obj_drop(&g->snap))
         return;
     for (i = 0; g->keys != NULL && i < sk_X509_num(g->certs); i++)
         EVP_PKEY_free(g->keys[i]);
@@ -55,6 +41,12 @@ void cm_gwcerts_put(cm_gwcerts *g)
     X509_STORE_free(g->anchors);
     sk_X509_NAME_pop_free(g->crl_issuers, X509_NAME_free);
     free(g);
+}
+
+void cm_gwcerts_stamp(const cm_gwcerts *g, cm_snapshot_stamp *stamp)
+{
+    cm_snapshot_file_of(&g->anchors_st, &stamp->file[0]);
+    cm_snapshot_file_of(&g->crls_st, &stamp->file[1]);
 }
 
 size_t cm_gwcerts_count(const cm_gwcerts *g)
@@ -426,7 +418,7 @@ cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_
         r = -1;
     }
     if (g != NULL)
-        atomic_init(&g->refs, 1);
+        cm_snapshot_obj_init(&g->snap);
     for (i = 0; r == 0 && i < cfg->gateway_certificates.n; i++)
         r = load_gateway_file(cfg->gateway_certificates.v[i], all, &keys, err, errlen);
     if (r == 0 && cfg->gateway_certificates.n > 0 && keys.n == 0) {
@@ -448,72 +440,4 @@ cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_
     }
     *out = g;
     return CM_OK;
-}
-
-cm_gwcache *cm_gwcache_new(void)
-{
-    cm_gwcache *c = calloc(1, sizeof(*c));
-
-    if (c != NULL && pthread_mutex_init(&c->mu, NULL) != 0) {
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-void cm_gwcache_free(cm_gwcache *c)
-{
-    if (c == NULL)
-        return;
-    cm_gwcerts_put(c->cur);
-    pthread_mutex_destroy(&c->mu);
-    free(c);
-}
-
-/* Is path (if set) still the file st describes? A file replaced, written
- * to or gone is not. */
-static int same_file(const char *path, const struct stat *st)
-{
-    struct stat now;
-
-    if (!path[0])
-        return 1;
-    return stat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino
-           && now.st_size == st->st_size && now.st_mtim.tv_sec == st->st_mtim.tv_sec
-           && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec && now.st_ctim.tv_sec == st->st_ctim.tv_sec
-           && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
-}
-
-cm_stat cm_gwcache_get(cm_gwcache *c, const cm_config *cfg, cm_gwcerts **out)
-{
-    char err[512];
-    cm_gwcerts *g;
-    cm_stat st = CM_OK;
-    int changed;
-
-    *out = NULL;
-    if (pthread_mutex_lock(&c->mu) != 0)
-        return CM_ERR_INTERNAL;
-    /* A CA publishes a new CRL every day or so: its file is watched (as
-     * is the bundle, which may hold CRLs), and read again when it changes,
-     * without a SIGHUP. Until a changed file reads well, the set read
-     * before is not used. */
-    changed = c->cur != NULL && c->serial == cfg->serial
-              && (!same_file(cfg->trust_anchors, &c->cur->anchors_st)
-                  || !same_file(cfg->trust_crls, &c->cur->crls_st));
-    if (changed)
-        cm_log_notice("TrustAnchors or TrustCRLs changed: read again");
-    if (c->cur == NULL || c->serial != cfg->serial || changed) {
-        if ((st = cm_gwcerts_load(cfg, &g, err, sizeof(err))) != CM_OK) {
-            cm_log_error("%s", err);
-        } else {
-            cm_gwcerts_put(c->cur);
-            c->cur = g;
-            c->serial = cfg->serial;
-        }
-    }
-    if (st == CM_OK)
-        *out = cm_gwcerts_ref(c->cur);
-    (void) pthread_mutex_unlock(&c->mu);
-    return st;
 }

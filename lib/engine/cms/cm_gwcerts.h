@@ -13,10 +13,11 @@
 #include <openssl/x509.h>
 
 #include "cm_config.h"
+#include "cm_snapshot.h"
 #include "cm_status.h"
 
 typedef struct cm_gwcerts cm_gwcerts;
-typedef struct cm_gwcache cm_gwcache;
+typedef struct cm_snapshot cm_gwcache;      /* a cm_snapshot of cm_gwcerts */
 
 /* Read cfg's GatewayCertificates, TrustAnchors and the CRLs (TrustCRLs,
  * and any in the TrustAnchors bundle: cm_crls). Every private key must
@@ -26,8 +27,10 @@ typedef struct cm_gwcache cm_gwcache;
  * the reason in err CM_ERR_CRL (a CRL or TrustCRLs is at fault) or
  * CM_ERR_GATEWAY_KEY (anything else). */
 cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_t errlen);
-cm_gwcerts *cm_gwcerts_ref(cm_gwcerts *g);
 void cm_gwcerts_put(cm_gwcerts *g);      /* NULL is fine */
+/* The identities of the TrustAnchors and TrustCRLs files g was read from
+ * into stamp->file[0] and file[1] (all zero: not set). */
+void cm_gwcerts_stamp(const cm_gwcerts *g, cm_snapshot_stamp *stamp);
 
 /* The gateway certificates (each with its key), i < count. */
 size_t cm_gwcerts_count(const cm_gwcerts *g);
@@ -41,10 +44,11 @@ size_t cm_gwcerts_nanchors(const cm_gwcerts *g);
 STACK_OF(X509_NAME) *cm_gwcerts_crl_issuers(const cm_gwcerts *g);
 size_t cm_gwcerts_ncrls(const cm_gwcerts *g);
 
-/* One set per configuration: loaded at the first use under a configuration
- * serial, kept while the serial stays and the TrustAnchors and TrustCRLs
- * files are unchanged (a new CRL is read without a SIGHUP). A failed load
- * is not kept (the next message tries again). Thread-safe. */
+/* One set per configuration (cm_gwcache.c): loaded at the first use
+ * under a configuration serial, kept while the serial stays and the
+ * TrustAnchors and TrustCRLs files are unchanged (a new CRL is read
+ * without a SIGHUP). A failed load is not kept (the next message tries
+ * again, and until one succeeds none is given). Thread-safe. */
 cm_gwcache *cm_gwcache_new(void);
 void cm_gwcache_free(cm_gwcache *c);
 cm_stat cm_gwcache_get(cm_gwcache *c, const cm_config *cfg, cm_gwcerts **out);

@@ -18,11 +18,9 @@
 
 #include <errno.h>
 #include <locale.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
 {
@@ -43,7 +41,7 @@ static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
         snprintf(err, errlen, "OpenPGP engine (gpg) unusable: %s", gpgme_strerror(ge));
         return CM_ERR_ENGINE;
     }
-    if ((e = calloc(1, sizeof(*e))) == NULL || (e->cache = cm_gpgme_cache_new()) == NULL) {
+    if ((e = calloc(1, sizeof(*e))) == NULL || (e->cache = cm_gpgme_index_cache_new()) == NULL) {
         free(e);
         snprintf(err, errlen, "out of memory");
         return CM_ERR_NOMEM;
@@ -52,108 +50,13 @@ static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
     return CM_OK;
 }
 
-/* GPGME runs "gpg --version" whenever engine info is set (1.18 does it
- * even when nothing changes): set per context, that was a process and
- * ~10 ms of CPU per message. So the process-wide engine info is set to
- * the configuration's gpg and KeyringDir, once per change, and a new
- * context copies it. The info is process-wide in GPGME, so its mirror here
- * is too. A message on an older snapshot (during a reload) sets it back
- * for itself: correct, only slower, and only while old messages finish. */
-static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *info_prog, *info_home;     /* what GPGME's engine info says */
-static int info_set;
-
-static int same(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-static gpgme_error_t new_context(const char *prog, const char *home, gpgme_ctx_t *ctx)
-{
-    gpgme_error_t ge = 0;
-
-    if (pthread_mutex_lock(&info_lock) != 0)
-        return gpg_error(GPG_ERR_GENERAL);
-    if (!info_set || !same(prog, info_prog) || !same(home, info_home)) {
-        free(info_prog);
-        free(info_home);
-        info_prog = prog ? strdup(prog) : NULL;
-        info_home = strdup(home);
-        info_set = (prog == NULL || info_prog != NULL) && info_home != NULL;
-        ge = gpgme_set_engine_info(GPGME_PROTOCOL_OpenPGP, prog, home);
-        if (ge != 0)
-            info_set = 0;
-    }
-    if (ge == 0)
-        ge = gpgme_new(ctx);
-    (void) pthread_mutex_unlock(&info_lock);
-    return ge;
-}
-
 static void gpg_destroy(cm_engine *e)
 {
     if (e == NULL)
         return;
-    cm_gpgme_cache_free(e->cache);
+    cm_snapshot_free(e->cache);
     free(e);
-    (void) pthread_mutex_lock(&info_lock);
-    free(info_prog);
-    free(info_home);
-    info_prog = info_home = NULL;
-    info_set = 0;
-    (void) pthread_mutex_unlock(&info_lock);
-}
-
-cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out)
-{
-    const cm_config *cfg = mc->cfg;
-    const char *prog = cfg->gpg_program && *cfg->gpg_program ? cfg->gpg_program : NULL;
-    gpgme_engine_info_t info;
-    gpgme_ctx_t ctx = NULL;
-    gpgme_error_t ge;
-
-    *out = NULL;
-    if ((ge = new_context(prog, cfg->keyring_dir, &ctx)) != 0
-        || (ge = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0
-        || (ge = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
-        /* Validity is not ours to use (the checks are ours), and so gpg
-         * never rebuilds the trustdb: that would need write access to
-         * KeyringDir and a lock other processes may hold. */
-        || (ge = gpgme_set_ctx_flag(ctx, "trust-model", "always")) != 0
-        /* Every status line to our callback: END_ENCRYPTION and ERROR. */
-        || (ge = gpgme_set_ctx_flag(ctx, "full-status", "1")) != 0) {
-        cm_log_error("%s: GPGME context: %s", CM_QID(mc), gpgme_strerror(ge));
-        if (ctx != NULL)
-            gpgme_release(ctx);
-        return CM_ERR_ENGINE;
-    }
-    /* gpg missing at run time is "engine unavailable", not a keyring fault. */
-    info = gpgme_ctx_get_engine_info(ctx);
-    if (info == NULL || info->file_name == NULL || access(info->file_name, X_OK) < 0) {
-        cm_log_error("%s: OpenPGP engine %s: %s", CM_QID(mc),
-                     info && info->file_name ? info->file_name : "(none)",
-                     strerror(errno ? errno : ENOENT));
-        gpgme_release(ctx);
-        return CM_ERR_ENGINE;
-    }
-    gpgme_set_armor(ctx, 0);        /* binary: cm_pgpmime armors what it checked */
-    gpgme_set_offline(ctx, 1);
-    *out = ctx;
-    return CM_OK;
-}
-
-static void cancel_cb(void *ctx)
-{
-    (void) gpgme_cancel_async(ctx);
-}
-
-cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx)
-{
-    cm_watch *w = cm_watch_start(mc->cfg->engine_timeout, cancel_cb, ctx, CM_QID(mc));
-
-    if (w == NULL)
-        cm_log_errno("%s: engine watchdog", CM_QID(mc));
-    return w;
+    cm_gpgme_ctx_reset();
 }
 
 static cm_stat gpg_session_new(cm_engine *e, const cm_msgctx *mc, cm_engine_session **out)

@@ -10,8 +10,8 @@
 #include "cm_buf.h"
 #include "cm_keyring.h"
 #include "cm_log.h"
+#include "cm_snapshot.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,16 +25,8 @@ typedef struct ix_entry {
     gpgme_key_t key;
 } ix_entry;
 
-struct cm_gpgme_cache {
-    pthread_mutex_t lock;
-    cm_gpgme_index *current;    /* the index of the KeyringDir last asked for */
-};
-
 struct cm_gpgme_index {
-    cm_gpgme_cache *cache;
-    int refs;               /* under cache->lock */
-    char *dir;
-    cm_keyring_id id;
+    cm_snapshot_obj snap;   /* first: the cache hands out &ix->snap */
     gpgme_key_t *keys;      /* every key listed */
     size_t nkeys;
     ix_entry *v;            /* sorted by addr */
@@ -57,42 +49,13 @@ static void ix_free(cm_gpgme_index *ix)
     free(ix->v);
     free(ix->byfpr);
     free(ix->keys);
-    free(ix->dir);
     free(ix);
 }
 
 void cm_gpgme_index_put(cm_gpgme_index *ix)
 {
-    int last;
-
-    if (ix == NULL)
-        return;
-    (void) pthread_mutex_lock(&ix->cache->lock);
-    last = --ix->refs == 0;
-    (void) pthread_mutex_unlock(&ix->cache->lock);
-    if (last)
+    if (ix != NULL && cm_snapshot_obj_drop(&ix->snap))
         ix_free(ix);
-}
-
-cm_gpgme_cache *cm_gpgme_cache_new(void)
-{
-    cm_gpgme_cache *c = calloc(1, sizeof(*c));
-
-    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-void cm_gpgme_cache_free(cm_gpgme_cache *c)
-{
-    if (c == NULL)
-        return;
-    if (c->current != NULL && --c->current->refs == 0)
-        ix_free(c->current);
-    (void) pthread_mutex_destroy(&c->lock);
-    free(c);
 }
 
 /* Newest creation time of an encryption subkey usable now; 0 if none. */
@@ -226,7 +189,7 @@ static cm_stat list_all(const cm_msgctx *mc, cm_gpgme_index *ix)
         return st;
     ls.mc = mc;
     gpgme_set_status_cb(ctx, list_status_cb, &ls);
-    if ((w = cm_gpgme_watch(mc, ctx)) == NULL) {
+    if ((w = cm_gpgme_ctx_watch(mc, ctx)) == NULL) {
         gpgme_release(ctx);
         return CM_ERR_INTERNAL;
     }
@@ -267,13 +230,10 @@ static cm_stat list_all(const cm_msgctx *mc, cm_gpgme_index *ix)
     return CM_OK;
 }
 
-static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const char *err)
-{
-    cm_log_error("%s: %s", CM_QID(mc), err);
-    return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
-}
-
-static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out)
+/* The index of mc's KeyringDir; *id gets the identity of the keyring
+ * file it was built from (the same before the check and after the
+ * listing). */
+static cm_stat build(const cm_msgctx *mc, cm_gpgme_index **out, cm_snapshot_file *id)
 {
     const cm_config *cfg = mc->cfg;
     char err[1024];
@@ -282,17 +242,13 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
     *out = NULL;
     for (attempt = 0; attempt < ATTEMPTS; attempt++) {
         cm_gpgme_index *ix = calloc(1, sizeof(*ix));
-        cm_keyring_id before, after;
+        cm_snapshot_file before, after;
         cm_keyring_status ks;
         size_t nfile, i;
         cm_stat st;
 
-        if (ix != NULL)
-            ix->cache = c;
-        if (ix == NULL || (ix->dir = strdup(cfg->keyring_dir)) == NULL) {
-            ix_free(ix);
+        if (ix == NULL)
             return CM_ERR_NOMEM;
-        }
         if ((ks = cm_keyring_stat(cfg->keyring_dir, &before, err, sizeof(err))) == CM_KEYRING_OK)
             cm_keyring_wait_quiet(&before);
         if (ks == CM_KEYRING_OK)
@@ -302,9 +258,9 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
             /* Damage seen while the file changes: it is being rewritten. */
             if (ks == CM_KEYRING_DAMAGED && attempt + 1 < ATTEMPTS
                 && cm_keyring_stat(cfg->keyring_dir, &after, err, sizeof(err)) == CM_KEYRING_OK
-                && !cm_keyring_id_eq(&before, &after))
+                && !cm_snapshot_file_eq(&before, &after))
                 continue;
-            return keyring_error(mc, ks, err);
+            return cm_keyring_error(CM_QID(mc), ks, err);
         }
         if (nfile == 0) {
             ix_free(ix);
@@ -314,14 +270,14 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
         }
         st = list_all(mc, ix);
         ks = cm_keyring_stat(cfg->keyring_dir, &after, err, sizeof(err));
-        if (ks == CM_KEYRING_OK && !cm_keyring_id_eq(&before, &after)) {
+        if (ks == CM_KEYRING_OK && !cm_snapshot_file_eq(&before, &after)) {
             ix_free(ix);
             cm_log_notice("%s: KeyringDir %s changed while it was read; reading it again",
                           CM_QID(mc), cfg->keyring_dir);
             continue;
         }
         if (st == CM_OK && ks != CM_KEYRING_OK)
-            st = keyring_error(mc, ks, err);
+            st = cm_keyring_error(CM_QID(mc), ks, err);
         if (st == CM_OK && ix->nkeys != nfile) {
             cm_log_error("%s: KeyringDir %s: gpg listed %zu keys of the %zu in the keyring file: "
                          "damaged, or a key gpg cannot read", CM_QID(mc), cfg->keyring_dir,
@@ -338,8 +294,8 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
         }
         if (ix->n > 0)
             qsort(ix->v, ix->n, sizeof(ix->v[0]), entry_cmp);
-        ix->id = before;
-        ix->refs = 1;
+        *id = before;
+        cm_snapshot_obj_init(&ix->snap);
         cm_log_info("%s: KeyringDir %s: %zu keys, %zu addresses indexed", CM_QID(mc),
                     cfg->keyring_dir, ix->nkeys, ix->n);
         *out = ix;
@@ -350,37 +306,44 @@ static cm_stat build(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **ou
     return CM_ERR_KEYRING_DAMAGED;
 }
 
-cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out)
+/* The cache's callbacks: src is the message's context (cm_msgctx). */
+static cm_stat ix_stamp(const void *src, const cm_snapshot_stamp *held, cm_snapshot_stamp *now)
 {
-    const char *dir = mc->cfg->keyring_dir;
-    cm_keyring_id id;
-    cm_keyring_status ks;
-    cm_gpgme_index *ix = NULL, *old = NULL;
-    char err[1024];
-    cm_stat st = CM_OK;
+    const cm_msgctx *mc = src;
 
-    *out = NULL;
-    if (pthread_mutex_lock(&c->lock) != 0)
-        return CM_ERR_INTERNAL;
-    ks = cm_keyring_stat(dir, &id, err, sizeof(err));
-    if (ks != CM_KEYRING_OK) {
-        st = keyring_error(mc, ks, err);
-    } else if (c->current != NULL && strcmp(c->current->dir, dir) == 0
-               && cm_keyring_id_eq(&c->current->id, &id)) {
-        ix = c->current;
-        ix->refs++;
-    } else if ((st = build(c, mc, &ix)) == CM_OK) {
-        old = c->current;
-        c->current = ix;
-        ix->refs++;             /* the cache's and the caller's */
-    }
-    if (old != NULL && --old->refs == 0) {
-        (void) pthread_mutex_unlock(&c->lock);
-        ix_free(old);
-    } else {
-        (void) pthread_mutex_unlock(&c->lock);
-    }
-    *out = ix;
+    (void) held;
+    return cm_keyring_stamp(mc->cfg->keyring_dir, CM_QID(mc), now);
+}
+
+static cm_stat ix_load(const void *src, const cm_snapshot_stamp *held, cm_snapshot_obj **obj,
+                       cm_snapshot_stamp *stamp)
+{
+    cm_gpgme_index *ix;
+    cm_stat st = build(src, &ix, &stamp->file[0]);
+
+    (void) held;
+    *obj = st == CM_OK ? &ix->snap : NULL;
+    return st;
+}
+
+static void ix_put(cm_snapshot_obj *obj)
+{
+    cm_gpgme_index_put((cm_gpgme_index *) obj);
+}
+
+static const cm_snapshot_ops ix_ops = {.stamp = ix_stamp, .load = ix_load, .put = ix_put};
+
+cm_snapshot *cm_gpgme_index_cache_new(void)
+{
+    return cm_snapshot_new(&ix_ops);
+}
+
+cm_stat cm_gpgme_index_get(cm_snapshot *c, const cm_msgctx *mc, cm_gpgme_index **out)
+{
+    cm_snapshot_obj *obj;
+    cm_stat st = cm_snapshot_get(c, mc->cfg->keyring_dir, mc, &obj);
+
+    *out = (cm_gpgme_index *) obj;
     return st;
 }
 

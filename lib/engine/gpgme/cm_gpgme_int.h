@@ -6,15 +6,15 @@
 
 #include "cm_config.h"
 #include "cm_engine.h"
+#include "cm_snapshot.h"
 #include "cm_status.h"
 #include "cm_watch.h"
 
-/* The index and its cache are below. */
+/* The index is below. */
 typedef struct cm_gpgme_index cm_gpgme_index;
-typedef struct cm_gpgme_cache cm_gpgme_cache;   /* the engine's current index */
 
 struct cm_engine {
-    cm_gpgme_cache *cache;
+    cm_snapshot *cache;     /* the current index (cm_gpgme_index_cache_new) */
 };
 
 struct cm_engine_session {
@@ -26,10 +26,14 @@ struct cm_engine_session {
 };
 
 /* A context for cfg's KeyringDir and GpgProgram, status lines to the
- * status callback; CM_ERR_ENGINE if the gpg program is not there. */
+ * status callback; CM_ERR_ENGINE if the gpg program is not there
+ * (cm_gpgme_ctx.c, below the engine and its index). */
 cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out);
 /* A deadline of EngineTimeout on the calling thread's next gpg runs. */
-cm_watch *cm_gpgme_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
+cm_watch *cm_gpgme_ctx_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
+/* Forget the process-wide engine info set for the contexts (the engine
+ * is destroyed). */
+void cm_gpgme_ctx_reset(void);
 
 /* Run the operation that start(arg) begins (a gpgme_op_*_start call) in
  * our own event loop, for at most timeout seconds (*expired then set, and
@@ -53,9 +57,8 @@ gpgme_error_t cm_gpgme_run_watched(cm_engine_session *s, const char *what,
  * from one listing of the whole keyring and rebuilt when the file changes.
  * Shared by all sessions of a process; a session holds the index it
  * started with. */
-cm_gpgme_cache *cm_gpgme_cache_new(void);
-void cm_gpgme_cache_free(cm_gpgme_cache *c);
-cm_stat cm_gpgme_index_get(cm_gpgme_cache *c, const cm_msgctx *mc, cm_gpgme_index **out);
+cm_snapshot *cm_gpgme_index_cache_new(void);     /* cm_snapshot_free it */
+cm_stat cm_gpgme_index_get(cm_snapshot *c, const cm_msgctx *mc, cm_gpgme_index **out);
 void cm_gpgme_index_put(cm_gpgme_index *ix);
 /* The newest usable key whose user ID is exactly addr (case-insensitive),
  * or NULL. Borrowed: valid while the index is held. */

@@ -40,7 +40,7 @@ static cm_stat rnp_create(cm_engine **out, char *err, size_t errlen)
 
     (void) err;
     (void) errlen;
-    if (e == NULL || (e->cache = cm_rnp_cache_new()) == NULL) {
+    if (e == NULL || (e->cache = cm_rnp_ring_cache_new()) == NULL) {
         free(e);
         return CM_ERR_NOMEM;
     }
@@ -52,7 +52,7 @@ static void rnp_destroy(cm_engine *e)
 {
     if (e == NULL)
         return;
-    cm_rnp_cache_free(e->cache);
+    cm_snapshot_free(e->cache);
     free(e);
 }
 

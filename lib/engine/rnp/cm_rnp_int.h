@@ -12,6 +12,7 @@
 #include "cm_engine.h"
 #include "cm_engine_io.h"
 #include "cm_keyring.h"
+#include "cm_snapshot.h"
 #include "cm_status.h"
 
 /* A primary key as the index knows it: what lookups and the signer
@@ -65,14 +66,10 @@ void cm_rnp_pool_give(cm_rnp_pool *p, size_t slot);
 rnp_result_t cm_rnp_ffi_load(rnp_ffi_t *ffi, const unsigned char *buf, size_t len, int kbx);
 
 typedef struct cm_rnp_ring cm_rnp_ring;     /* one loaded state of KeyringDir */
-typedef struct cm_rnp_cache cm_rnp_cache;   /* the engine's current ring */
 
 struct cm_rnp_ring {
-    cm_rnp_cache *cache;
-    int refs;                   /* under the cache's lock */
+    cm_snapshot_obj snap;       /* first: the cache hands out &r->snap */
     char *dir;
-    cm_keyring_id id;           /* pubring */
-    struct stat trustdb;        /* st_ino 0: absent */
     /* librnp's FFI object is not thread-safe: once the ring is built,
      * every use of one is through the pool. Lookups use the index below,
      * which is read-only once built. */
@@ -86,7 +83,7 @@ struct cm_rnp_ring {
 };
 
 struct cm_engine {
-    cm_rnp_cache *cache;
+    cm_snapshot *cache;         /* the current ring (cm_rnp_ring_cache_new) */
 };
 
 struct cm_engine_session {
@@ -96,12 +93,11 @@ struct cm_engine_session {
     size_t nkeys;
 };
 
-cm_rnp_cache *cm_rnp_cache_new(void);
-void cm_rnp_cache_free(cm_rnp_cache *c);
+cm_snapshot *cm_rnp_ring_cache_new(void);   /* cm_snapshot_free it */
 /* The ring of mc's KeyringDir, loaded again if its files changed; held
  * until cm_rnp_ring_put. A keyring that cannot be loaded whole is an error
  * (never a ring that answers "no key"). */
-cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out);
+cm_stat cm_rnp_ring_get(cm_snapshot *c, const cm_msgctx *mc, cm_rnp_ring **out);
 void cm_rnp_ring_put(cm_rnp_ring *r);
 /* The usable key with the newest encryption subkey whose user ID is exactly
  * addr (case-insensitive), or NULL. */

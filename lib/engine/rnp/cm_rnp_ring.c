@@ -11,6 +11,7 @@
 #include "cm_rnp_int.h"
 #include "cm_log.h"
 #include "cm_file.h"
+#include "cm_snapshot.h"
 #include "cm_trustdb.h"
 
 #include <errno.h>
@@ -24,11 +25,6 @@
 
 #define ATTEMPTS 3
 #define MAX_SMALL_FILE (64L * 1024 * 1024)
-
-struct cm_rnp_cache {
-    pthread_mutex_t lock;
-    cm_rnp_ring *current;
-};
 
 static void ring_free(cm_rnp_ring *r)
 {
@@ -44,59 +40,22 @@ static void ring_free(cm_rnp_ring *r)
 
 void cm_rnp_ring_put(cm_rnp_ring *r)
 {
-    int last;
-
-    if (r == NULL)
-        return;
-    (void) pthread_mutex_lock(&r->cache->lock);
-    last = --r->refs == 0;
-    (void) pthread_mutex_unlock(&r->cache->lock);
-    if (last)
+    if (r != NULL && cm_snapshot_obj_drop(&r->snap))
         ring_free(r);
 }
 
-cm_rnp_cache *cm_rnp_cache_new(void)
-{
-    cm_rnp_cache *c = calloc(1, sizeof(*c));
-
-    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-void cm_rnp_cache_free(cm_rnp_cache *c)
-{
-    if (c == NULL)
-        return;
-    if (c->current != NULL && --c->current->refs == 0)
-        ring_free(c->current);
-    (void) pthread_mutex_destroy(&c->lock);
-    free(c);
-}
-
-/* st of dir/name, or zeroed if there is none; -1 on another error. */
-static int stat_opt(const char *dir, const char *name, struct stat *st)
+/* The identity of dir's trust database (all zero if there is none); with
+ * the error logged, CM_ERR_KEYRING. */
+static cm_stat trustdb_stamp(const cm_msgctx *mc, const char *dir, cm_snapshot_file *f)
 {
     char path[4096];
 
-    memset(st, 0, sizeof(*st));
-    if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
+    if ((size_t) snprintf(path, sizeof(path), "%s/trustdb.gpg", dir) >= sizeof(path))
         errno = ENAMETOOLONG;
-        return -1;
-    }
-    if (stat(path, st) == 0)
-        return 0;
-    memset(st, 0, sizeof(*st));
-    return errno == ENOENT ? 0 : -1;
-}
-
-static int same_stat(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size
-           && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
-           && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+    else if (cm_snapshot_file_stat(path, f) == 0)
+        return CM_OK;
+    cm_log_errno("%s: KeyringDir %s", CM_QID(mc), dir);
+    return CM_ERR_KEYRING;
 }
 
 /* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno, -2
@@ -139,12 +98,6 @@ static cm_stat load_trustdb(const cm_msgctx *mc, const char *dir, cm_trustdb *t)
     return CM_OK;
 }
 
-static cm_stat keyring_error(const cm_msgctx *mc, cm_keyring_status ks, const char *err)
-{
-    cm_log_error("%s: %s", CM_QID(mc), err);
-    return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
-}
-
 /* The public keys of the image buf into r->ffi; the number librnp read. */
 static cm_stat load_public(const cm_msgctx *mc, cm_rnp_ring *r, const unsigned char *buf,
                            size_t len, int kbx)
@@ -163,12 +116,14 @@ static cm_stat load_public(const cm_msgctx *mc, cm_rnp_ring *r, const unsigned c
     return CM_OK;
 }
 
-/* One attempt at loading; *again set if the keyring changed meanwhile. */
-static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
+/* One attempt at loading; *again set if the keyring changed meanwhile.
+ * stamp: the keyring file read (file[0]) and the trust database (file[1]). */
+static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, cm_snapshot_stamp *stamp,
+                          int *again)
 {
     const char *dir = r->dir;
     unsigned char *buf = NULL;
-    cm_keyring_id before, after;
+    cm_snapshot_file before, after;
     cm_keyring_status ks;
     cm_trustdb t;
     size_t len, nfile;
@@ -178,21 +133,19 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
 
     *again = 0;
     if ((ks = cm_keyring_stat(dir, &before, err, sizeof(err))) != CM_KEYRING_OK)
-        return keyring_error(mc, ks, err);
+        return cm_keyring_error(CM_QID(mc), ks, err);
     cm_keyring_wait_quiet(&before);
-    if (stat_opt(dir, "trustdb.gpg", &r->trustdb) < 0) {
-        cm_log_errno("%s: KeyringDir %s", CM_QID(mc), dir);
-        return CM_ERR_KEYRING;
-    }
-    ks = cm_keyring_read(dir, &r->id, &buf, &len, &kbx, &nfile, err, sizeof(err));
+    if ((st = trustdb_stamp(mc, dir, &stamp->file[1])) != CM_OK)
+        return st;
+    ks = cm_keyring_read(dir, &stamp->file[0], &buf, &len, &kbx, &nfile, err, sizeof(err));
     if (ks != CM_KEYRING_OK) {
         /* Damage seen while the file changes: it is being rewritten. */
         if (ks == CM_KEYRING_DAMAGED && cm_keyring_stat(dir, &after, err, sizeof(err))
-            == CM_KEYRING_OK && !cm_keyring_id_eq(&before, &after)) {
+            == CM_KEYRING_OK && !cm_snapshot_file_eq(&before, &after)) {
             *again = 1;
             return CM_ERR_KEYRING_DAMAGED;
         }
-        return keyring_error(mc, ks, err);
+        return cm_keyring_error(CM_QID(mc), ks, err);
     }
     if (nfile == 0) {
         free(buf);
@@ -213,7 +166,7 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
         st = CM_ERR_KEYRING_DAMAGED;
     }
     if (st == CM_OK && (cm_keyring_stat(dir, &after, err, sizeof(err)) != CM_KEYRING_OK
-                        || !cm_keyring_id_eq(&r->id, &after))) {
+                        || !cm_snapshot_file_eq(&stamp->file[0], &after))) {
         cm_log_notice("%s: KeyringDir %s changed while it was read; reading it again",
                       CM_QID(mc), dir);
         *again = 1;
@@ -226,7 +179,7 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, int *again)
     return st;
 }
 
-static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
+static cm_stat build(const cm_msgctx *mc, cm_rnp_ring **out, cm_snapshot_stamp *stamp)
 {
     int attempt, again = 0;
 
@@ -241,14 +194,13 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
             free(r);
             return CM_ERR_INTERNAL;
         }
-        r->cache = c;
         if ((r->dir = strdup(mc->cfg->keyring_dir)) == NULL) {
             ring_free(r);
             return CM_ERR_NOMEM;
         }
-        st = build_once(mc, r, &again);
+        st = build_once(mc, r, stamp, &again);
         if (st == CM_OK) {
-            r->refs = 1;
+            cm_snapshot_obj_init(&r->snap);
             cm_log_info("%s: KeyringDir %s: %zu keys, %zu addresses loaded (librnp)", CM_QID(mc),
                         r->dir, r->nkeys, r->naddr);
             *out = r;
@@ -263,43 +215,45 @@ static cm_stat build(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
     return CM_ERR_KEYRING_DAMAGED;
 }
 
-/* Is r what KeyringDir is now? */
-static int current(const cm_rnp_ring *r, const cm_msgctx *mc, const cm_keyring_id *id)
+/* The cache's callbacks: src is the message's context (cm_msgctx). What
+ * a ring is read from: the public keyring and the trust database. */
+static cm_stat ring_stamp(const void *src, const cm_snapshot_stamp *held, cm_snapshot_stamp *now)
 {
-    struct stat t;
+    const cm_msgctx *mc = src;
+    cm_stat st = cm_keyring_stamp(mc->cfg->keyring_dir, CM_QID(mc), now);
 
-    return strcmp(r->dir, mc->cfg->keyring_dir) == 0 && cm_keyring_id_eq(&r->id, id)
-           && stat_opt(r->dir, "trustdb.gpg", &t) == 0 && same_stat(&t, &r->trustdb);
+    (void) held;
+    return st == CM_OK ? trustdb_stamp(mc, mc->cfg->keyring_dir, &now->file[1]) : st;
 }
 
-cm_stat cm_rnp_ring_get(cm_rnp_cache *c, const cm_msgctx *mc, cm_rnp_ring **out)
+static cm_stat ring_load(const void *src, const cm_snapshot_stamp *held, cm_snapshot_obj **obj,
+                         cm_snapshot_stamp *stamp)
 {
-    cm_rnp_ring *r = NULL, *old = NULL;
-    cm_keyring_id id;
-    cm_keyring_status ks;
-    char err[1024];
-    cm_stat st = CM_OK;
+    cm_rnp_ring *r;
+    cm_stat st = build(src, &r, stamp);
 
-    *out = NULL;
-    if (pthread_mutex_lock(&c->lock) != 0)
-        return CM_ERR_INTERNAL;
-    ks = cm_keyring_stat(mc->cfg->keyring_dir, &id, err, sizeof(err));
-    if (ks != CM_KEYRING_OK) {
-        st = keyring_error(mc, ks, err);
-    } else if (c->current != NULL && current(c->current, mc, &id)) {
-        r = c->current;
-        r->refs++;
-    } else if ((st = build(c, mc, &r)) == CM_OK) {
-        old = c->current;
-        c->current = r;
-        r->refs++;              /* the cache's and the caller's */
-    }
-    if (old != NULL && --old->refs == 0) {
-        (void) pthread_mutex_unlock(&c->lock);
-        ring_free(old);
-    } else {
-        (void) pthread_mutex_unlock(&c->lock);
-    }
-    *out = r;
+    (void) held;
+    *obj = st == CM_OK ? &r->snap : NULL;
+    return st;
+}
+
+static void ring_put(cm_snapshot_obj *obj)
+{
+    cm_rnp_ring_put((cm_rnp_ring *) obj);
+}
+
+static const cm_snapshot_ops ring_ops = {.stamp = ring_stamp, .load = ring_load, .put = ring_put};
+
+cm_snapshot *cm_rnp_ring_cache_new(void)
+{
+    return cm_snapshot_new(&ring_ops);
+}
+
+cm_stat cm_rnp_ring_get(cm_snapshot *c, const cm_msgctx *mc, cm_rnp_ring **out)
+{
+    cm_snapshot_obj *obj;
+    cm_stat st = cm_snapshot_get(c, mc->cfg->keyring_dir, mc, &obj);
+
+    *out = (cm_rnp_ring *) obj;
     return st;
 }
