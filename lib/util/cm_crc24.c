@@ -70,6 +70,12 @@ uint32_t cm_crc24_bytes(uint32_t crc, const unsigned char *p, size_t n)
  * tables, slice[k][b] being slice[k-1][b] advanced by one zero byte. */
 static uint32_t slice[8][256];
 
+/* -DCM_CRC24_NO_FOLD builds the portable path alone, to test it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(CM_CRC24_NO_FOLD)
+#include <immintrin.h>
+
+#define CRC24_FOLD 1
+
 /* x^d mod P, the polynomials' coefficients as bits. */
 static uint32_t xpow_mod(unsigned d)
 {
@@ -80,11 +86,6 @@ static uint32_t xpow_mod(unsigned d)
             r ^= CRC24_POLY;
     return r;
 }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-#define CRC24_FOLD 1
 static int have_clmul;
 /* Folding constants, {x^d mod P, x^(d+64) mod P} for d = 512 (four
  * blocks ahead), 384, 256 and 128. */
