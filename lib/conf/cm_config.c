@@ -48,7 +48,7 @@ static const cm_conf_key cm_conf_table[] = {
     {"LogLevel", T_ENUM, OFF(log_level), "info", 0, 0, level_names, level_vals, 0},
     {"KeyringDir", T_STR, OFF(keyring_dir), "/var/lib/cryptmilter/gnupg", 0, 0, NULL, NULL, 0},
     {"GpgProgram", T_STR, OFF(gpg_program), "", 0, 0, NULL, NULL, 0},
-    {"OpenPGPBackend", T_ENUM, OFF(openpgp_backend), "gpgme", 0, 0, backend_names, NULL, 0},
+    {"OpenPGPBackend", T_ENUM, OFF(openpgp_backend), "rnp", 0, 0, backend_names, NULL, 0},
     {"Compress", T_BOOL, OFF(compress), "no", 0, 0, NULL, NULL, 0},
     {"EngineTimeout", T_DURATION, OFF(engine_timeout), "2m", 1, 3600, NULL, NULL, 0},
     {"CertificateDir", T_STR, OFF(certificate_dir), "none", 0, 0, NULL, NULL, 0},

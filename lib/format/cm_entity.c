@@ -9,6 +9,8 @@
 #include "cm_hplegacy.h"
 
 #define CHUNK 65536
+/* Reads at least this large take the body straight from the spool. */
+#define CM_ENTITY_DIRECT 4096
 
 int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body)
 {
@@ -87,6 +89,24 @@ ssize_t cm_entity_read(cm_entity *e, void *buf, size_t n)
     size_t avail;
 
     cm_entity_tick(e);
+    if (e->pending_off == e->pending.len && !e->body_eof && n >= CM_ENTITY_DIRECT) {
+        /* The body as the MTA sends it (CRLF already): straight from the
+         * spool into the engine's buffer, not through pending. */
+        ssize_t r = cm_spool_read(e->body, buf, n);
+
+        if (r <= 0) {
+            e->body_eof = r == 0;
+            return r;
+        }
+        if (cm_crlf_canonical(&e->crlf, buf, (size_t) r))
+            return r;
+        cm_buf_reset(&e->pending);
+        e->pending_off = 0;
+        if (cm_crlf_push(&e->crlf, buf, (size_t) r, &e->pending) < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
     while (e->pending_off == e->pending.len && !e->body_eof) {
         ssize_t r = cm_spool_read(e->body, chunk, sizeof(chunk));
 

@@ -11,6 +11,7 @@
 
 #include "cm_buf.h"
 #include "cm_base64.h"
+#include "cm_crc24.h"
 #include "cm_lines.h"
 #include "cm_pgppkt.h"
 
@@ -45,9 +46,5 @@ int cm_armor_line(cm_armor *a, const unsigned char *p, size_t n);
 int cm_armor_finish(cm_armor *a);
 /* Whether the reader has already decided "not". */
 int cm_armor_failed(const cm_armor *a);
-
-/* CRC-24 of RFC 4880 §6.1, continued from crc (start with CM_CRC24_INIT). */
-#define CM_CRC24_INIT 0xB704CEu
-uint32_t cm_crc24(uint32_t crc, const unsigned char *p, size_t n);
 
 #endif

@@ -8,6 +8,20 @@ void cm_crlf_init(cm_crlf *c)
     c->last_cr = 0;
 }
 
+int cm_crlf_canonical(cm_crlf *c, const unsigned char *p, size_t n)
+{
+    const unsigned char *nl = p, *end = p + n;
+
+    while ((nl = memchr(nl, '\n', (size_t) (end - nl))) != NULL) {
+        if (!(nl > p ? nl[-1] == '\r' : c->last_cr))
+            return 0;
+        nl++;
+    }
+    if (n > 0)
+        c->last_cr = p[n - 1] == '\r';
+    return 1;
+}
+
 int cm_crlf_push(cm_crlf *c, const unsigned char *p, size_t n, cm_buf *out)
 {
     size_t i = 0, run = 0;

@@ -14,5 +14,9 @@ void cm_crlf_init(cm_crlf *c);
 /* Append p[0..n) to out with every LF not preceded by CR turned into CRLF.
  * CR elsewhere is left as it is. 0 or -1 (out of memory). */
 int cm_crlf_push(cm_crlf *c, const unsigned char *p, size_t n, cm_buf *out);
+/* Whether p[0..n), following what c has seen, holds no bare LF: then it
+ * is its own output, and c is advanced past it as cm_crlf_push would (1);
+ * else c is left as it was (0), for cm_crlf_push. */
+int cm_crlf_canonical(cm_crlf *c, const unsigned char *p, size_t n);
 
 #endif

@@ -42,7 +42,8 @@ def main():
     pf = mta.PostfixInstance(work, sink.port)
     milter = Milter(a.bindir, work, "cryptmilter", sock=pf.milter_socket,
                     UserID="cryptmilter:postfix", KeyringDir=keyring, SpoolDir=spool,
-                    InternalHosts="127.0.0.2/32", MissingKeyAction="split")
+                    InternalHosts="127.0.0.2/32", MissingKeyAction="split",
+                    OpenPGPBackend="rnp")   # the default, as in packaging/cryptmilter.conf
     pf.start()
     try:
         print("== Postfix on 127.0.0.1:%d -> cryptmilter -> mailbox %s"

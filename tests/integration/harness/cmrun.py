@@ -10,7 +10,8 @@ KEYRING = os.environ.get("CM_TEST_KEYRING", "")
 GNUPGHOME = os.path.join(KEYRING, "gnupg")
 EXPORT = os.path.join(KEYRING, "export")
 # The OpenPGP backend every test runs against (ctest runs the suites once
-# per backend: CM_TEST_BACKEND=gpgme|rnp).
+# per backend: CM_TEST_BACKEND=gpgme|rnp), always written into the
+# configuration: the suites do not depend on the default.
 BACKEND = os.environ.get("CM_TEST_BACKEND", "gpgme")
 
 
@@ -68,8 +69,7 @@ def workdir():
 def write_config(path, **keys):
     conf = {"KeyringDir": GNUPGHOME, "SpoolDir": os.path.dirname(path),
             "MemoryBufferSize": "64K", "Syslog": "no", "LogLevel": "info"}
-    if BACKEND != "gpgme":
-        conf["OpenPGPBackend"] = BACKEND
+    conf["OpenPGPBackend"] = BACKEND
     conf.update(keys)
     with open(path, "w") as f:
         for k, v in conf.items():

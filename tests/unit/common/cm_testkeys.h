@@ -21,6 +21,9 @@ __attribute__((unused)) static cm_config *test_config(const char *missing_key_ac
     ck_assert_int_eq(cm_config_set(cfg, "MemoryBufferSize", "4K", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(cfg, "MissingKeyAction", missing_key_action, err,
                                    sizeof(err)), 0);
+    /* Named, not the default: the core's tests run on the GPGME engine as
+     * they always have (the per-engine suites run both). */
+    ck_assert_int_eq(cm_config_set(cfg, "OpenPGPBackend", "gpgme", err, sizeof(err)), 0);
     return cfg;
 }
 

@@ -32,6 +32,8 @@ START_TEST(defaults)
     ck_assert_int_eq(cfg->require_signature, 1);
     ck_assert_uint_eq(cfg->signature_max_age, 3600);
     ck_assert_uint_eq(cfg->memory_buffer_size, 1024 * 1024);
+    /* Encryption in-process (issue 23); decryption stays gpg-agent's. */
+    ck_assert_int_eq(cfg->openpgp_backend, CM_BACKEND_RNP);
     /* No internal hosts unless named: mail the MTA makes itself (bounces,
      * sendmail(1)) comes from 127.0.0.1 and must count as inbound. */
     ck_assert(!cm_cidr_list_match(&cfg->internal_hosts, "127.0.0.1"));
