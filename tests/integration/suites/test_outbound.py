@@ -73,28 +73,20 @@ def inline_case(tool):
     return ("decrypt/%s/inline" % tool, t)
 
 
-def protected_case(tool):
+def protected_case(tool, kind):
+    """Protected headers on the decrypted entity: the draft's
+    protected-headers="v1", or RFC 9788's hp="cipher" with HP-Outer
+    records, which stay inside."""
     def t():
         mark = S.canary()
-        ent = S.entity_protected(mark, "The real subject " + mark[-6:])
-        out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP), subject="[...]")), tool)
-        check(S.field_values(out, "Subject") == [b"The real subject " + mark[-6:].encode()],
-              "outer Subject %r" % S.field_values(out, "Subject"))
-        decrypted(out, S.entity_without(ent, ["Subject", "From", "To"]))
-    return ("decrypt/%s/protected-headers" % tool, t)
-
-
-def hp_cipher_case(tool):
-    """RFC 9788's hp="cipher" (not only the draft's protected-headers)."""
-    def t():
-        mark = S.canary()
-        ent = S.entity_hp(mark, "The real subject " + mark[-6:])
+        make = S.entity_protected if kind == "protected-headers" else S.entity_hp
+        ent = make(mark, "The real subject " + mark[-6:])
         out = passes(filt(S.pgp_mime(S.sign_encrypt(tool, ent, TMP), subject="[...]")), tool)
         check(S.field_values(out, "Subject") == [b"The real subject " + mark[-6:].encode()],
               "outer Subject %r" % S.field_values(out, "Subject"))
         check(S.field_values(out, "HP-Outer") == [], "HP-Outer fields outside")
         decrypted(out, S.entity_without(ent, ["Subject", "From", "To", "HP-Outer"]))
-    return ("decrypt/%s/hp-cipher" % tool, t)
+    return ("decrypt/%s/%s" % (tool, kind), t)
 
 
 def layered_case(tool):
@@ -543,8 +535,7 @@ def main():
     tests = [shape_case(t, s) for t in S.TOOLS for s in S.ENTITIES]
     tests += [nested_case(t) for t in S.TOOLS]
     tests += [inline_case(t) for t in S.TOOLS]
-    tests += [protected_case(t) for t in S.TOOLS]
-    tests += [hp_cipher_case(t) for t in S.TOOLS]
+    tests += [protected_case(t, k) for t in S.TOOLS for k in ("protected-headers", "hp-cipher")]
     tests += [layered_case(t) for t in S.TOOLS]
     tests += GATE
     tests += [(n[len("test_"):], f) for n, f in sorted(globals().items())

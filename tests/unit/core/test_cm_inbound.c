@@ -26,6 +26,32 @@ static cm_config *config(const char *action)
     return cfg;
 }
 
+/* Each "Name:value" line of hdrs to add(arg, name, value), as the milter
+ * hands fields over. */
+static void each_field(const char *const *hdrs, cm_stat (*add)(void *, const char *, const char *),
+                       void *arg)
+{
+    size_t i;
+
+    for (i = 0; hdrs[i] != NULL; i++) {
+        const char *colon = strchr(hdrs[i], ':');
+        char name[64];
+
+        snprintf(name, sizeof(name), "%.*s", (int) (colon - hdrs[i]), hdrs[i]);
+        ck_assert_int_eq(add(arg, name, colon + 1), CM_OK);
+    }
+}
+
+static cm_stat msg_field(void *m, const char *name, const char *value)
+{
+    return cm_msg_header(m, name, value, strlen(value));
+}
+
+static cm_stat list_field(void *h, const char *name, const char *value)
+{
+    return cm_hdrs_add(h, name, value, strlen(value));
+}
+
 /* headers: "Name:value" lines, values as the milter hands them over;
  * out: where the encrypted message streams, or NULL to have it in r->res. */
 static void feed_to(run *r, cm_config *cfg, const char *const *rcpts, const char *const *hdrs,
@@ -38,13 +64,7 @@ static void feed_to(run *r, cm_config *cfg, const char *const *rcpts, const char
     ck_assert_int_eq(cm_msg_sender(r->m, "<s@ext.example>"), CM_OK);
     for (i = 0; rcpts[i] != NULL; i++)
         r->rcpt[i] = cm_msg_rcpt(r->m, rcpts[i]);
-    for (i = 0; hdrs[i] != NULL; i++) {
-        const char *colon = strchr(hdrs[i], ':');
-        char name[64];
-
-        snprintf(name, sizeof(name), "%.*s", (int) (colon - hdrs[i]), hdrs[i]);
-        ck_assert_int_eq(cm_msg_header(r->m, name, colon + 1, strlen(colon + 1)), CM_OK);
-    }
+    each_field(hdrs, msg_field, r->m);
     ck_assert_int_eq(cm_msg_body(r->m, body, strlen(body)), CM_OK);
     if (out != NULL)
         cm_msg_set_output(r->m, out);
@@ -119,13 +139,7 @@ START_TEST(engine_gets_the_protected_entity)
                      "line one\r\nline two\r\nno newline");
     /* Outside, the Subject is gone and nothing else of it is left. */
     cm_hdrs_init(&after, 50, 10000);
-    for (i = 0; hdrs[i] != NULL; i++) {
-        const char *colon = strchr(hdrs[i], ':');
-        char name[64];
-
-        snprintf(name, sizeof(name), "%.*s", (int) (colon - hdrs[i]), hdrs[i]);
-        ck_assert_int_eq(cm_hdrs_add(&after, name, colon + 1, strlen(colon + 1)), CM_OK);
-    }
+    each_field(hdrs, list_field, &after);
     ck_assert_int_eq(cm_edits_apply(&r.res.edits, &after), CM_OK);
     ck_assert_str_eq(cm_hdrs_find(&after, "Subject", 0)->raw, "Subject: [...]");
     for (i = 0; i < after.n; i++)
