@@ -40,9 +40,13 @@ typedef enum cm_phase { CM_PHASE_DONE, CM_PHASE_INBOUND } cm_phase;
 void cm_inbound_eom(cm_msg *m, cm_result *res);
 cm_phase cm_outbound_eom(cm_msg *m, cm_result *res);
 
-/* The steps both take (cm_steps.c). Encrypt the entity of ehdrs (its Content-* fields) and ebody to the
- * recipients' keys; the edits are for the message's own header. */
-void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result *res);
+/* The steps both take (cm_steps.c). Encrypt the entity of ehdrs (its
+ * Content-* fields) and ebody to the recipients' keys; the edits are for
+ * the message's own header. shown: the header whose fields header
+ * protection carries inside (the message's own, or, for decrypted mail
+ * encrypted again, the one its signature covers). */
+void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_spool *ebody,
+                    cm_result *res);
 /* Already-encrypted detection over the whole body; where (may be NULL)
  * says where the ciphertext lies. CM_OK or the status to refuse with. */
 cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where);

@@ -161,9 +161,23 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
         enc = opportunistic(m, "decrypted");
     }
     if (enc) {
-        cm_msg_encrypt(m, &o->x.ehdrs, body, res);
+        /* Encrypted again: what header protection carries inside is what
+         * the sender's signature covers, as it would have gone out. */
+        cm_hdrs shown;
+        cm_edits e = {NULL, 0};
+
+        cm_hdrs_init(&shown, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
+        if ((st = cm_hdrs_copy(&shown, &m->hdrs)) == CM_OK
+            && (st = cm_strip_restore(&o->x, &m->hdrs, &e)) == CM_OK)
+            st = cm_edits_apply(&e, &shown);
+        if (st == CM_OK)
+            cm_msg_encrypt(m, &o->x.ehdrs, &shown, body, res);
+        else
+            cm_result_refuse(res, st, NULL);
+        cm_edits_free(&e);
+        cm_hdrs_free(&shown);
         cm_spool_free(body);
-        return 1;
+        return st == CM_OK;
     }
     res->body = body;
     if ((st = cm_strip_edits(&o->x, &m->hdrs, o->trace, &res->edits)) != CM_OK)
@@ -342,7 +356,7 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
     if (m->local == 1)
         return CM_PHASE_INBOUND;    /* local recipients: as inbound */
     if (kind == CM_ENC_NONE && opportunistic(m, "as written"))
-        cm_msg_encrypt(m, &m->hdrs, m->body, res);
+        cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
     else
         res->trace = "outbound passed";
     return CM_PHASE_DONE;

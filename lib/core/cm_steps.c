@@ -65,20 +65,22 @@ static int protect(cm_msg *m, const cm_hdrs *ehdrs)
 }
 
 /* Open the entity to encrypt, protected or not. */
-static cm_stat open_entity(cm_msg *m, int hp, cm_entity *ent, const cm_hdrs *ehdrs, cm_spool *ebody)
+static cm_stat open_entity(cm_msg *m, int hp, cm_entity *ent, const cm_hdrs *ehdrs,
+                           const cm_hdrs *shown, cm_spool *ebody)
 {
     const char *no_legacy = NULL;
 
     if (!hp)
         return cm_entity_open(ent, ehdrs, ebody) < 0 ? CM_ERR_NOMEM : CM_OK;
-    if (cm_entity_open_hp(ent, &m->hdrs, ehdrs, ebody, m->ctx.cfg->legacy_display, &no_legacy) < 0)
+    if (cm_entity_open_hp(ent, shown, ehdrs, ebody, m->ctx.cfg->legacy_display, &no_legacy) < 0)
         return CM_ERR_NOMEM;
     if (no_legacy != NULL && m->ctx.cfg->legacy_display)
         cm_log_debug("%s: no legacy display element: %s", CM_QID(&m->ctx), no_legacy);
     return CM_OK;
 }
 
-void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result *res)
+void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_spool *ebody,
+                    cm_result *res)
 {
     cm_envelope env;
     cm_entity ent;
@@ -106,7 +108,7 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, cm_spool *ebody, cm_result 
         st = cm_engcall_session(&m->eng, (size_t) e, &s);
     if (st == CM_OK)
         st = open_body(m, res, &sm, &out);
-    if (st == CM_OK && (st = open_entity(m, hp, &ent, ehdrs, ebody)) == CM_OK) {
+    if (st == CM_OK && (st = open_entity(m, hp, &ent, ehdrs, shown, ebody)) == CM_OK) {
         cm_entity_set_progress(&ent, m->progress, m->progress_arg);
         st = cls == CM_KEY_SMIME
              ? cm_smime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out)

@@ -45,7 +45,12 @@ int cm_entity_open_hp(cm_entity *e, const cm_hdrs *outer, const cm_hdrs *h, cm_s
     cm_crlf_init(&e->crlf);
     e->body = body;
     *why_not = legacy ? NULL : "turned off";
-    if (legacy && (made = cm_hplegacy_make(outer, h, &lde, why_not)) < 0)
+    if (legacy && (made = cm_hp_declared(h)) != 0) {
+        if (made < 0)
+            goto nomem;
+        made = 0;
+        *why_not = "the sender's own protected payload";
+    } else if (legacy && (made = cm_hplegacy_make(outer, h, &lde, why_not)) < 0)
         goto nomem;
     if (cm_hp_payload_header(outer, h, made, &e->pending) < 0
         || cm_buf_append(&e->pending, "\r\n", 2) < 0

@@ -424,12 +424,7 @@ static int is_content(const char *name)
     return cm_hdr_is_content(name);
 }
 
-/* Protected fields back outside (RFC 9788): from the header a signature
- * covers, the signed part's inside a multipart/signed (how Thunderbird
- * sends), else the entity's own (a signature made with the encryption
- * covers it); the first of each name, over the outer one or added.
- * HP-Outer fields only record what was outside: they stay in. */
-static cm_stat restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e)
+cm_stat cm_strip_restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e)
 {
     const cm_hdrs *in = x->signed_protected ? &x->phdrs : x->protected_hdrs ? &x->ehdrs : NULL;
     size_t i;
@@ -469,7 +464,7 @@ cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *t
     if (st == CM_OK && mv == NULL)
         st = cm_edits_add(e, CM_EDIT_ADD, "MIME-Version", 0, " 1.0");
     if (st == CM_OK)
-        st = restore(x, outer, e);
+        st = cm_strip_restore(x, outer, e);
     if (st == CM_OK)
         st = cm_rewrite_trace(outer, trace, e);
     return st;

@@ -61,6 +61,13 @@ int cm_strip_second_originator(const cm_hdrs *h, char *why, size_t len);
 /* The header edits: outer Content-* out, the entity's in, MIME-Version,
  * protected fields restored, the trace field. */
 cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, cm_edits *e);
+/* Only the protected fields' edits of cm_strip_edits (RFC 9788): from the
+ * header a signature covers, the signed part's inside a multipart/signed
+ * (how Thunderbird sends) or of opaque signed data, else the entity's own
+ * (a signature made with the encryption covers it); the first of each
+ * name, over the outer one or added. HP-Outer fields only record what was
+ * outside: they stay in. */
+cm_stat cm_strip_restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e);
 /* The new body: the plaintext from the entity's body on. */
 cm_stat cm_strip_body(const cm_stripped *x, cm_spool *plain, cm_spool *out);
 

@@ -85,6 +85,22 @@ cm_stat cm_hdrs_add(cm_hdrs *h, const char *name, const char *value, size_t vlen
     return CM_OK;
 }
 
+cm_stat cm_hdrs_copy(cm_hdrs *dst, const cm_hdrs *src)
+{
+    size_t i;
+    cm_stat st = CM_OK;
+
+    for (i = 0; i < src->n && st == CM_OK; i++) {
+        const cm_hdr *f = &src->v[i];
+        /* The name as received, white space before the colon included. */
+        char *name = strndup(f->raw, strlen(f->raw) - strlen(f->value) - 1);
+
+        st = name == NULL ? CM_ERR_NOMEM : cm_hdrs_add(dst, name, f->value, strlen(f->value));
+        free(name);
+    }
+    return st;
+}
+
 const cm_hdr *cm_hdrs_find(const cm_hdrs *h, const char *name, size_t nth)
 {
     size_t i;

@@ -30,6 +30,9 @@ void cm_hdrs_free(cm_hdrs *h);
  * in raw, trimmed in name); value is the raw text after the colon (CRLF or LF
  * folds). CM_OK, CM_HEADER_LIMIT or CM_ERR_NOMEM. */
 cm_stat cm_hdrs_add(cm_hdrs *h, const char *name, const char *value, size_t vlen);
+/* Append copies of src's fields to dst, each exactly as received. CM_OK,
+ * CM_HEADER_LIMIT or CM_ERR_NOMEM. */
+cm_stat cm_hdrs_copy(cm_hdrs *dst, const cm_hdrs *src);
 /* The nth (0-based) field called name (case-insensitive), or NULL. */
 const cm_hdr *cm_hdrs_find(const cm_hdrs *h, const char *name, size_t nth);
 size_t cm_hdrs_count(const cm_hdrs *h, const char *name);

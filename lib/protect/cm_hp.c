@@ -49,11 +49,28 @@ int cm_hp_refusal(const cm_hdrs *entity, const char **why)
         return -1;
     if (ct.type == NULL)
         *why = "Content-Type unparsable";
-    else if (cm_ctype_param(&ct, "hp") != NULL || cm_ctype_param(&ct, "hp*") != NULL
-             || cm_ctype_param(&ct, "hp*0") != NULL || cm_ctype_param(&ct, "hp*0*") != NULL)
-        *why = "Content-Type already has an hp parameter";
+    else if (cm_ctype_param(&ct, "hp*") != NULL || cm_ctype_param(&ct, "hp*0") != NULL
+             || cm_ctype_param(&ct, "hp*0*") != NULL
+             || (cm_ctype_param(&ct, "hp") != NULL && strcmp(cm_ctype_param(&ct, "hp"), "cipher") != 0))
+        *why = "Content-Type has an hp parameter other than \"cipher\"";
     cm_ctype_free(&ct);
     return *why != NULL;
+}
+
+int cm_hp_declared(const cm_hdrs *entity)
+{
+    const cm_hdr *f = cm_hdrs_find(entity, "Content-Type", 0);
+    const char *hp;
+    cm_ctype ct;
+    int r;
+
+    if (f == NULL)
+        return 0;
+    if (cm_ctype_parse(f->value, &ct) < 0)
+        return -1;
+    r = ct.type != NULL && (hp = cm_ctype_param(&ct, "hp")) != NULL && strcmp(hp, "cipher") == 0;
+    cm_ctype_free(&ct);
+    return r;
 }
 
 /* The raw field f with params appended to its value: after the value's
@@ -83,15 +100,17 @@ int cm_hp_payload_header(const cm_hdrs *outer, const cm_hdrs *entity, int legacy
 {
     /* Written through cm_hdr_write, which turns the fold's "\n" into CRLF. */
     const char *params = legacy ? "hp=\"cipher\";\n\thp-legacy-display=\"1\"" : "hp=\"cipher\"";
-    int typed = 0;
+    int typed = 0, declared = cm_hp_declared(entity);
     size_t i;
 
+    if (declared < 0)
+        return -1;
     for (i = 0; i < entity->n; i++) {
         const cm_hdr *f = &entity->v[i];
 
         if (strcasecmp(f->name, "Content-Type") == 0) {
             typed = 1;
-            if (write_with_params(f, params, out) < 0)
+            if ((declared ? cm_hdr_write(f, "\r\n", out) : write_with_params(f, params, out)) < 0)
                 return -1;
         } else if (cm_hdr_is_content(f->name) && cm_hdr_write(f, "\r\n", out) < 0)
             return -1;

@@ -24,10 +24,14 @@ int cm_hp_protected(const char *name);
 const char *cm_hp_baseline(const char *name, const char *value);
 
 /* Can an entity's header carry protection? Not if its Content-Type cannot
- * take one more parameter safely (unparsable, given twice, already naming
- * hp: a sender's own protection travels as it is): then the message is
- * encrypted without it. 0 it can, 1 it cannot (*why), -1 out of memory. */
+ * take one more parameter safely (unparsable, given twice, an hp other
+ * than "cipher"): then the message is encrypted without it. 0 it can, 1 it
+ * cannot (*why), -1 out of memory. */
 int cm_hp_refusal(const cm_hdrs *entity, const char **why);
+/* Does the entity's Content-Type already say hp="cipher" (a sender's
+ * decrypted payload, encrypted again)? Then it is kept as it is, and no
+ * legacy display element is added. 1, 0, or -1 out of memory. */
+int cm_hp_declared(const cm_hdrs *entity);
 
 /* The payload's header section, CRLF line endings, without the empty line
  * that ends it: the Content-* fields of entity, its Content-Type with
@@ -38,6 +42,8 @@ int cm_hp_refusal(const cm_hdrs *entity, const char **why);
  * hcp_baseline leaves it outside. For an inbound message outer and entity
  * are the same list. -1 out of memory. */
 int cm_hp_payload_header(const cm_hdrs *outer, const cm_hdrs *entity, int legacy, cm_buf *out);
+/* (An entity whose Content-Type already says hp="cipher" keeps that field
+ * as it is; legacy must be 0 then.) */
 
 /* The edits hcp_baseline makes to the outer header: Subject to "[...]",
  * Keywords and Comments deleted. */

@@ -23,9 +23,15 @@ def applies(original):
         return False
     if not ctypes:
         return True
-    v = re.sub(rb"\s+", b" ", _value(ctypes[0])).strip().lower()
-    return (re.match(rb"[a-z0-9!#$&^_.+-]+ ?/ ?[a-z0-9!#$&^_.+-]+", v) is not None
-            and re.search(rb";\s*hp\*?[0-9]*\*?\s*=", v) is None)
+    v = re.sub(rb"\s+", b" ", _value(ctypes[0])).strip()
+    hp = re.findall(rb";\s*hp(\*?[0-9]*\*?)\s*=\s*(\"[^\"]*\"|[^;\s]*)", v, re.I)
+    return (re.match(rb"[A-Za-z0-9!#$&^_.+-]+ ?/ ?[A-Za-z0-9!#$&^_.+-]+", v) is not None
+            and all(star == b"" and val.strip(b'"') == b"cipher" for star, val in hp))
+
+
+def _declared(ctype):
+    """Does the Content-Type already say hp="cipher"?"""
+    return re.search(rb';\s*hp\s*=\s*"?cipher"?\s*(;|$)', _value(ctype).strip()) is not None
 
 
 def baseline_outer(fields):
@@ -97,9 +103,12 @@ def unprotect(got, original):
     prot = [f for f in ofields if field_name(f) in PROTECTED]
     octypes = [f for f in content if field_name(f) == b"content-type"]
     cte = next((f for f in content if field_name(f) == b"content-transfer-encoding"), None)
-    legacy = _legacy_lines(ofields, octypes[0] if octypes else None, cte)
+    declared = bool(octypes) and _declared(octypes[0])
+    legacy = None if declared else _legacy_lines(ofields, octypes[0] if octypes else None, cte)
     suffix = b'hp="cipher"' + (b';\r\n\thp-legacy-display="1"' if legacy else b"")
-    if octypes:
+    if declared:
+        want_content = [field_bytes(f) for f in content]
+    elif octypes:
         ct = field_bytes(octypes[0])[:-2].rstrip(b" \t\r\n")
         want_ct = ct + (b" " if ct.endswith(b";") else b"; ") + suffix + b"\r\n"
         want_content = [want_ct if f is octypes[0] else field_bytes(f) for f in content]

@@ -155,7 +155,7 @@ def gpg_encrypt(data, recipient, armor=True, extra=()):
 
 def check_decrypts_only_for(message, who, tmp):
     """message (RFC 3156) decrypts with who's key ("alice" or "bob") and
-    with no other's."""
+    with no other's; returns who's plaintext."""
     import threading
     armor = check_rfc3156(message, message)
     path = os.path.join(tmp, "only-%d.asc" % threading.get_ident())
@@ -166,3 +166,6 @@ def check_decrypts_only_for(message, who, tmp):
                             os.path.join(EXPORT, key + ".sec.asc"), path], capture_output=True)
         check((r.returncode == 0) == (key == who), "%s's key %s decrypt mail for %s"
               % (key, "cannot" if key == who else "can", who))
+        if key == who:
+            plain = r.stdout
+    return plain

@@ -477,6 +477,29 @@ def test_opportunistic_all_keyed():
     check_decrypts_only_for(out, "bob", TMP)
 
 
+def test_opportunistic_keeps_the_protected_subject():
+    """Encrypted again to an external recipient, a message whose protected
+    Subject is signed (Thunderbird's layered shape, and RFC 9788's
+    hp="cipher") carries that Subject inside; outside it is [...]."""
+    config = conf(OpportunisticEncryption="yes")
+    for shape in ("layered", "hp-cipher"):
+        mark = S.canary()
+        subject = "Secret plans " + mark[-6:]
+        if shape == "layered":
+            ent = S.signed_entity("gpg", S.entity_protected(mark, subject), TMP)
+            msg = S.pgp_mime(S.sign_encrypt("gpg", ent, TMP, signer=None), subject="...")
+        else:
+            msg = S.pgp_mime(S.sign_encrypt("gpg", S.entity_hp(mark, subject), TMP), subject="[...]")
+        out = passes(filt(msg, to=("bob@example.org",), config=config), shape)
+        check(subject.encode() not in out, "%s: the Subject readable outside" % shape)
+        check(S.field_values(out, "Subject") == [b"[...]"], "%s: outer Subject %r"
+              % (shape, S.field_values(out, "Subject")))
+        inner = S.split(check_decrypts_only_for(out, "bob", TMP))[0]
+        subjects = [b"\r\n".join(f) for f in inner if f[0].lower().startswith(b"subject:")]
+        check(subjects == [b"Subject: " + subject.encode()], "%s: protected Subject %r"
+              % (shape, subjects))
+
+
 def test_opportunistic_some_keyless_goes_out_decrypted():
     config = conf(OpportunisticEncryption="yes")
     mark = S.canary()

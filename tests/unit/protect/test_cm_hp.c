@@ -107,6 +107,32 @@ START_TEST(trailing_semicolon_and_fold)
 }
 END_TEST
 
+/* A sender's own protected payload, decrypted and encrypted again: its
+ * Content-Type stays as it is, the fields are those given as outer. */
+START_TEST(payload_already_declared)
+{
+    cm_hdrs ent, shown;
+    cm_buf b;
+    const char *why;
+
+    cm_hdrs_init(&ent, 50, 10000);
+    cm_hdrs_init(&shown, 50, 10000);
+    add_field(&ent, "Content-Type", " text/plain; hp=\"cipher\"");
+    add_field(&ent, "Subject", " stale inner copy");
+    add_field(&ent, "HP-Outer", " Subject: [...]");
+    add_field(&shown, "Subject", " real");
+    ck_assert_int_eq(cm_hp_refusal(&ent, &why), 0);
+    ck_assert_int_eq(cm_hp_declared(&ent), 1);
+    cm_buf_init(&b);
+    ck_assert_int_eq(cm_hp_payload_header(&shown, &ent, 0, &b), 0);
+    ck_assert_str_eq(cm_buf_str(&b), "Content-Type: text/plain; hp=\"cipher\"\r\n"
+                                     "Subject: real\r\nHP-Outer: Subject: [...]\r\n");
+    cm_buf_free(&b);
+    cm_hdrs_free(&ent);
+    cm_hdrs_free(&shown);
+}
+END_TEST
+
 START_TEST(outer_edits_baseline)
 {
     cm_hdrs h;
@@ -131,6 +157,7 @@ START_TEST(refusals)
 {
     static const char *const bad[] = {
         " text/plain; hp=\"clear\"", " text/plain; HP*=utf-8''cipher", " /", " text/plain; hp*0=a",
+        " text/plain; hp=Cipher",
     };
     size_t i;
     cm_hdrs h;
@@ -276,6 +303,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, payload_legacy_parameter);
     CM_ADD(s, payload_without_content_type);
     CM_ADD(s, trailing_semicolon_and_fold);
+    CM_ADD(s, payload_already_declared);
     CM_ADD(s, outer_edits_baseline);
     CM_ADD(s, refusals);
     CM_ADD_LOOP(s, decode_words, NELEM(words));
