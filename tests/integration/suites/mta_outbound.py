@@ -41,15 +41,21 @@ class OutboundCases:
         def t():
             gw = self.gw
             mark = S.canary()
-            signed = M.sign(S.entity_alternative(mark), opaque=opaque)
+            # Opaque: RFC 9788 protected fields inside the signed data.
+            inner = S.entity_hp(mark, "Opaque " + mark[-6:]) if opaque else S.entity_alternative(mark)
+            signed = M.sign(inner, opaque=opaque)
             with gw.arrivals() as msgs:
-                r = self.submit(gw, M.message(M.encrypt(signed, cert, cipher)), sub=sub)
+                r = self.submit(gw, M.message(M.encrypt(signed, cert, cipher), subject="[...]"),
+                                sub=sub)
                 check(r is None, "refused: %r" % (r,))
             env, got = msgs[0]
             check(env["rcpts"] == ["<x@ext.example>"], "envelope %r" % env)
             check(S.field_values(got, "X-Cryptmilter") == [b"decrypted smime"], "trace")
             check(S.entity_of(got) == signed, "delivered entity differs from the signed one")
             check(mark.encode() in M.verify(S.entity_of(got)), "kept signature does not verify")
+            if opaque:
+                check(S.field_values(got, "Subject") == [b"Opaque " + mark[-6:].encode()],
+                      "Subject not restored: %r" % S.field_values(got, "Subject"))
         kind = "opaque" if opaque else "detached"
         return ("%s-outbound-smime/%s%s" % (self.name, kind, cipher), t)
 
@@ -115,8 +121,13 @@ class OutboundCases:
             if shape == "nested":
                 ent = S.signed_entity(tool, S.entity_alternative(mark), self.tmp)
                 armor = S.sign_encrypt(tool, ent, self.tmp, signer=None)
-            elif shape == "protected":
-                ent = S.entity_protected(mark, "Protected " + mark[-6:])
+            elif shape == "layered":    # Thunderbird: protected fields on the signed part
+                ent = S.signed_entity(tool, S.entity_protected(mark, "Protected " + mark[-6:]),
+                                      self.tmp)
+                armor = S.sign_encrypt(tool, ent, self.tmp, signer=None)
+            elif shape in ("protected", "hp-cipher"):
+                make = S.entity_protected if shape == "protected" else S.entity_hp
+                ent = make(mark, "Protected " + mark[-6:])
                 armor = S.sign_encrypt(tool, ent, self.tmp)
             elif shape == "inline":
                 ent = S.crlf(("Grüße %s\nline two\n" % mark).encode())
@@ -135,12 +146,13 @@ class OutboundCases:
                 check(S.field_values(got, "X-Cryptmilter") == [b"decrypted pgp-inline"], "trace")
                 return
             check(S.field_values(got, "X-Cryptmilter") == [b"decrypted pgp-mime"], "trace")
-            if shape == "protected":
+            if shape in ("protected", "hp-cipher", "layered"):
                 check(S.field_values(got, "Subject") == [b"Protected " + mark[-6:].encode()],
                       "Subject not restored: %r" % S.field_values(got, "Subject"))
-                ent = S.entity_without(ent, ["Subject", "From", "To"])
+            if shape in ("protected", "hp-cipher"):
+                ent = S.entity_without(ent, ["Subject", "From", "To", "HP-Outer"])
             check(S.entity_of(got) == ent, "delivered entity differs from the signed one")
-            if shape == "nested":
+            if shape in ("nested", "layered"):
                 S.verify_signed(got, self.tmp, self.keyring_home())
         return ("%s-outbound/%s/%s/%s" % (self.name, tool, shape, "submission" if sub else "internal"), t)
 
@@ -166,7 +178,8 @@ class OutboundCases:
     def outbound_tests(self):
         tests, i = [], 0
         for tool in S.TOOLS:
-            for shape in ("alternative", "utf8", "nested", "inline", "protected"):
+            for shape in ("alternative", "utf8", "nested", "inline", "protected", "hp-cipher",
+                          "layered"):
                 tests.append(self.outbound_shape(tool, shape, sub=i % 2 == 1))
                 i += 1
         tmp = self.tmp

@@ -500,6 +500,27 @@ def test_opportunistic_keeps_the_protected_subject():
               % (shape, subjects))
 
 
+def test_header_protection_round_trip():
+    """Inbound with ProtectHeaders yes, then the decrypted payload as the
+    user's client sends it back out (signed, encrypted to the gateway, the
+    Subject [...] outside): it leaves with its Subject."""
+    mark = S.canary()
+    subject = "Round trip " + mark[-6:]
+    msg = S.crlf(("From: Alice <alice@example.org>\nTo: alice@example.org\nSubject: %s\n"
+                  "Date: Sun, 06 Dec 2026 09:00:00 +0000\nMessage-ID: <%s@example.org>\n"
+                  "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+                  "Body %s\n" % (subject, mark, mark)).encode())
+    out = passes(filt(msg, to=("alice@example.org",), sender="list@ext.example",
+                      direction="inbound"), "inbound")
+    check(subject.encode() not in out, "the Subject readable in the mailbox")
+    payload = check_decrypts_only_for(out, "alice", TMP)
+    back = S.pgp_mime(S.sign_encrypt("gpg", payload, TMP), subject="[...]")
+    out = passes(filt(back), "back out")
+    check(S.field_values(out, "Subject") == [subject.encode()],
+          "outer Subject %r" % S.field_values(out, "Subject"))
+    check(("Body " + mark).encode() in out, "the body did not come back")
+
+
 def test_opportunistic_some_keyless_goes_out_decrypted():
     config = conf(OpportunisticEncryption="yes")
     mark = S.canary()
