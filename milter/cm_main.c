@@ -290,6 +290,12 @@ int main(int argc, char **argv)
     if (*held->pid_file)
         (void) unlink(held->pid_file);
     cm_confhold_put(cm_milter_gw->conf, held);
+    /* libmilter's session threads are detached and may still be inside a
+     * callback (a slow keyring load, an engine at its deadline): the
+     * gateway they use stays until the process is gone. Freeing it here
+     * crashed them, and the MTA would then apply its default action. */
+    free(user);
+    return rc;
 out:
     cm_gateway_free(cm_milter_gw);
     cm_milter_gw = NULL;

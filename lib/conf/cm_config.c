@@ -68,7 +68,7 @@ static const cm_conf_key cm_conf_table[] = {
     {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL, 0},
     {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL, 0},
     {"ProtectHeaders", T_BOOL, OFF(protect_headers), "yes", 0, 0, NULL, NULL, 0},
-    {"LegacyDisplay", T_BOOL, OFF(legacy_display), "yes", 0, 0, NULL, NULL, 0},
+    {"LegacyDisplay", T_BOOL, OFF(legacy_display), "no", 0, 0, NULL, NULL, 0},
     {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL, 1},
     {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL, 0},
     {"MaxMessageSize", T_SIZE, OFF(max_message_size), "64M", 1 * KIB, 16 * GIB, NULL, NULL, 0},

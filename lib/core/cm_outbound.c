@@ -57,12 +57,12 @@ static cm_stat gate(outmsg *o, char *detail, size_t dlen)
         free(from);
         return CM_GATE_ORIGINATOR;
     }
-    /* With protected headers the inner From: is what the reader sees: of
-     * the decrypted entity, or of the signed part inside it. */
-    if (o->x.protected_hdrs)
-        inner[0] = &o->x.ehdrs;
-    if (o->x.signed_protected)
-        inner[1] = &o->x.phdrs;
+    /* A From: inside, of the decrypted entity or of the signed part in it
+     * (or the content of opaque signed data), is what a reader that knows
+     * protected headers shows: it must be the sender's too, whether or not
+     * our parser saw the declaration (a reader may be more lenient). */
+    inner[0] = &o->x.ehdrs;
+    inner[1] = &o->x.phdrs;
     for (i = 0; i < 2; i++) {
         if (inner[i] == NULL || cm_hdrs_find(inner[i], "From", 0) == NULL)
             continue;
@@ -167,7 +167,7 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
         cm_edits e = {NULL, 0};
 
         cm_hdrs_init(&shown, CM_HDR_MAX_FIELDS, CM_HDR_MAX_BYTES);
-        if ((st = cm_hdrs_copy(&shown, &m->hdrs)) == CM_OK
+        if ((st = cm_hdrs_copy(&shown, &m->hdrs)) == CM_OK && m->ctx.cfg->require_signature
             && (st = cm_strip_restore(&o->x, &m->hdrs, &e)) == CM_OK)
             st = cm_edits_apply(&e, &shown);
         if (st == CM_OK)
@@ -180,7 +180,10 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
         return st == CM_OK;
     }
     res->body = body;
-    if ((st = cm_strip_edits(&o->x, &m->hdrs, o->trace, &res->edits)) != CM_OK)
+    /* Protected fields come back only from what a signature covers, and
+     * without the gate (RequireSignature no) nothing is known signed. */
+    if ((st = cm_strip_edits(&o->x, &m->hdrs, o->trace, m->ctx.cfg->require_signature,
+                             &res->edits)) != CM_OK)
         cm_result_refuse(res, st, NULL);
     else
         res->trace = o->trace;

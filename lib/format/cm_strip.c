@@ -441,7 +441,8 @@ cm_stat cm_strip_restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e
     return st;
 }
 
-cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, cm_edits *e)
+cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, int restore,
+                       cm_edits *e)
 {
     const cm_hdr *mv = cm_hdrs_find(outer, "MIME-Version", 0);
     size_t i, j;
@@ -463,7 +464,7 @@ cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *t
             st = cm_edits_add(e, CM_EDIT_ADD, x->ehdrs.v[i].name, 0, x->ehdrs.v[i].value);
     if (st == CM_OK && mv == NULL)
         st = cm_edits_add(e, CM_EDIT_ADD, "MIME-Version", 0, " 1.0");
-    if (st == CM_OK)
+    if (st == CM_OK && restore)
         st = cm_strip_restore(x, outer, e);
     if (st == CM_OK)
         st = cm_rewrite_trace(outer, trace, e);

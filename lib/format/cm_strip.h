@@ -59,8 +59,10 @@ char *cm_strip_from(const cm_hdrs *h, int *nomem);
 int cm_strip_second_originator(const cm_hdrs *h, char *why, size_t len);
 
 /* The header edits: outer Content-* out, the entity's in, MIME-Version,
- * protected fields restored, the trace field. */
-cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, cm_edits *e);
+ * with restore the protected fields restored (only when a signature passed
+ * the gate: never from fields no one signed), the trace field. */
+cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *trace, int restore,
+                       cm_edits *e);
 /* Only the protected fields' edits of cm_strip_edits (RFC 9788): from the
  * header a signature covers, the signed part's inside a multipart/signed
  * (how Thunderbird sends) or of opaque signed data, else the entity's own

@@ -145,6 +145,44 @@ static int qp_line(const char *s, cm_buf *out)
     return cm_buf_puts(out, "\r\n");
 }
 
+/* The number of white space bytes at the end of s. */
+static size_t trailing_ws(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+
+    while (k < n && (s[n - 1 - k] == ' ' || s[n - 1 - k] == '\t'))
+        k++;
+    return k;
+}
+
+/* Is s well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF)? */
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+
+    while (*p != 0) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3 : 4;
+        unsigned cp = n == 0 ? c : n == 1 ? c & 0x1F : n == 2 ? c & 0x0F : c & 0x07;
+        size_t i;
+
+        if (n == 4)
+            return 0;
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 static int ascii(const char *s)
 {
     for (; *s != 0; s++)
@@ -161,6 +199,9 @@ static const char *body_shape(const cm_hdrs *h, int *qp, int *utf8, int *eightbi
     const char *why = NULL;
 
     *qp = *utf8 = *eightbit = 0;
+    /* Two of a field, and readers disagree on which one counts. */
+    if (cm_hdrs_count(h, "Content-Type") > 1 || cm_hdrs_count(h, "Content-Transfer-Encoding") > 1)
+        return "a Content-Type or Content-Transfer-Encoding given twice";
     if (ctf != NULL) {
         cm_ctype ct;
         const char *cs;
@@ -211,7 +252,9 @@ int cm_hplegacy_make(const cm_hdrs *outer, const cm_hdrs *entity, cm_buf *out, c
             continue;
         if ((v = cm_hplegacy_decode(f->value, why)) == NULL)
             goto refuse;
-        if (!ascii(v) && (!utf8 || (!qp && !eightbit))) {
+        /* No white space at the end: format=flowed would join the lines. */
+        v[strlen(v) - trailing_ws(v)] = 0;
+        if (!ascii(v) && (!utf8 || (!qp && !eightbit) || !valid_utf8(v))) {
             free(v);
             *why = "a hidden field the body's charset or encoding cannot spell";
             goto refuse;

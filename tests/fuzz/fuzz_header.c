@@ -52,7 +52,7 @@ static void stripped(const uint8_t *data, size_t size, const cm_hdrs *outer)
         if (cm_strip_parse(&x, sp, inl, outer) == CM_OK) {
             if (x.body_off > size || (x.is_signed && x.signed_part.off + x.signed_part.len > size))
                 abort();
-            (void) cm_strip_edits(&x, outer, "decrypted pgp-mime", &e);
+            (void) cm_strip_edits(&x, outer, "decrypted pgp-mime", 1, &e);
             cm_edits_free(&e);
             from = cm_strip_from(&x.ehdrs, &nomem);
             free(from);

@@ -93,10 +93,11 @@ def _legacy_lines(ofields, ctype, cte):
     return lines or None
 
 
-def unprotect(got, original):
+def unprotect(got, original, legacy=False):
     """Check got (a decrypted entity) is original's entity with header
-    protection; return it with the protection taken off, which must then
-    equal what ProtectHeaders no encrypts."""
+    protection (with legacy, LegacyDisplay yes: the legacy display element
+    wherever the original allows one); return it with the protection taken
+    off, which must then equal what ProtectHeaders no encrypts."""
     fields, body = split_message(got)
     ofields, obody = split_message(original)
     content = [f for f in ofields if field_name(f).startswith(b"content-")]
@@ -104,7 +105,8 @@ def unprotect(got, original):
     octypes = [f for f in content if field_name(f) == b"content-type"]
     cte = next((f for f in content if field_name(f) == b"content-transfer-encoding"), None)
     declared = bool(octypes) and _declared(octypes[0])
-    legacy = None if declared else _legacy_lines(ofields, octypes[0] if octypes else None, cte)
+    legacy = (None if declared or not legacy
+              else _legacy_lines(ofields, octypes[0] if octypes else None, cte))
     suffix = b'hp="cipher"' + (b';\r\n\thp-legacy-display="1"' if legacy else b"")
     if declared:
         want_content = [field_bytes(f) for f in content]

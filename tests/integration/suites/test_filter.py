@@ -10,8 +10,10 @@ import time
 
 from harness import faults
 from harness.cmrun import gpgme_only
+from harness import hp_oracle
 from harness.cmtest import (GNUPGHOME, args, check, check_decrypts_to, check_rfc3156, corpus,
-                            decrypt_all, gpg_encrypt, run_tests, split_message, workdir, write_config)
+                            decrypt_all, expected_entity, gpg_encrypt, run_tests, split_message,
+                            workdir, write_config)
 
 # Set by main(): nothing runs at import.
 BIN = None
@@ -218,8 +220,9 @@ HP_MSG = (b"From: Alice <a@ext.example>\nTo: alice@example.org\nSubject: =?utf-8
 
 def test_header_protection():
     """ProtectHeaders yes (the default): the Subject, Keywords and Comments
-    are nowhere outside; inside, hcp_baseline's payload with the legacy
-    display element, which gpg, sq and rnp all decrypt to."""
+    are nowhere outside; inside, hcp_baseline's payload, which gpg, sq and
+    rnp all decrypt to; the body byte for byte (no legacy display element
+    unless asked for)."""
     r = filt(HP_MSG)
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
     check(b"canary" not in r.stdout, "a protected field is readable outside")
@@ -228,25 +231,31 @@ def test_header_protection():
     armor = check_rfc3156(r.stdout, HP_MSG)
     check_decrypts_to(armor, HP_MSG, TMP)
     plain = decrypt_all(armor, TMP)["gpg"]
-    check(b"\r\n\r\nSubject: canary caf\xc3\xa9\r\nKeywords: canary-keyword\r\n" in plain,
-          "no legacy display element")
+    check(b"hp-legacy-display" not in plain and plain.endswith(b"\r\n\r\nthe body\r\n"),
+          "a legacy display element though LegacyDisplay is off by default")
+
+
+def test_header_protection_legacy_display():
+    """LegacyDisplay yes: the hidden fields, decoded, as the body's first
+    lines, for readers that do not know header protection."""
+    conf = write_config(os.path.join(TMP, "legacy.conf"), LegacyDisplay="yes")
+    r = filt(HP_MSG, conf=conf)
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    check(b"canary" not in r.stdout, "a protected field is readable outside")
+    for tool, got in decrypt_all(check_rfc3156(r.stdout, HP_MSG), TMP).items():
+        check(hp_oracle.unprotect(got, HP_MSG, legacy=True) == expected_entity(HP_MSG),
+              "%s: the entity under the element differs" % tool)
+        check(b"\r\n\r\nSubject: canary caf\xc3\xa9\r\nKeywords: canary-keyword\r\n" in got,
+              "%s: no legacy display element" % tool)
 
 
 def test_header_protection_off():
-    """ProtectHeaders no: the entity exactly as before, the Subject outside;
-    LegacyDisplay no: protection without the element."""
+    """ProtectHeaders no: the entity exactly as before, the Subject outside."""
     conf = write_config(os.path.join(TMP, "nohp.conf"), ProtectHeaders="no")
     r = filt(HP_MSG, conf=conf)
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
     check(b"Subject: =?utf-8?q?canary_caf=C3=A9?=" in r.stdout, "Subject hidden though turned off")
     check_decrypts_to(check_rfc3156(r.stdout, HP_MSG, hp=False), HP_MSG, TMP, hp=False)
-    conf = write_config(os.path.join(TMP, "nolegacy.conf"), LegacyDisplay="no")
-    r = filt(HP_MSG, conf=conf)
-    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr.decode()))
-    plain = decrypt_all(check_rfc3156(r.stdout, HP_MSG), TMP)["gpg"]
-    check(b"hp=\"cipher\"" in plain and b"hp-legacy-display" not in plain,
-          "LegacyDisplay no: want hp without the element")
-    check(plain.endswith(b"\r\n\r\nthe body\r\n"), "LegacyDisplay no: body changed")
 
 
 def test_onerror_reject():

@@ -117,7 +117,8 @@ END_TEST
 
 /* ProtectHeaders yes, the default (RFC 9788, hcp_baseline): the fields
  * a reader shows inside with hp="cipher" and the record of the outside,
- * the legacy display element before the body, and [...] outside. */
+ * with LegacyDisplay yes the legacy display element before the body, and
+ * [...] outside. */
 START_TEST(engine_gets_the_protected_entity)
 {
     static const char *const rcpts[] = {"<alice@example.org>", NULL};
@@ -125,7 +126,9 @@ START_TEST(engine_gets_the_protected_entity)
     run r;
     cm_hdrs after;
     size_t i;
+    char err[256];
 
+    ck_assert_int_eq(cm_config_set(cfg, "LegacyDisplay", "yes", err, sizeof(err)), 0);
     fake_reset(keyed);
     feed(&r, cfg, rcpts, hdrs, "line one\nline two\r\nno newline");
     ck_assert_int_eq(r.res.refuse, 0);

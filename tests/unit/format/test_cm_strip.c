@@ -66,7 +66,7 @@ START_TEST(entity_replaces_content_fields)
     ck_assert_int_eq(cm_strip_parse(&x, sp, 0, &h), CM_OK);
     ck_assert_int_eq(x.is_signed, 0);
     ck_assert_int_eq(x.protected_hdrs, 0);
-    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", &e), CM_OK);
+    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 1, &e), CM_OK);
     ck_assert_int_eq(cm_edits_apply(&e, &h), CM_OK);
     ck_assert_uint_eq(h.n, NELEM(want));
     for (i = 0; i < NELEM(want); i++)
@@ -92,7 +92,12 @@ START_TEST(protected_headers_restored)
     outer(&h);
     ck_assert_int_eq(cm_strip_parse(&x, sp, 0, &h), CM_OK);
     ck_assert_int_eq(x.protected_hdrs, 1);
-    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", &e), CM_OK);
+    /* Without a signature that passed the gate, nothing is restored. */
+    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 0, &e), CM_OK);
+    for (size_t i = 0; i < e.n; i++)
+        ck_assert_str_ne(e.v[i].name, "Subject");
+    cm_edits_free(&e);
+    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 1, &e), CM_OK);
     ck_assert_int_eq(cm_edits_apply(&e, &h), CM_OK);
     ck_assert_str_eq(cm_hdrs_find(&h, "Subject", 0)->raw, "Subject: The real one");
     ck_assert_str_eq(cm_hdrs_find(&h, "To", 0)->raw, "To: <x@ext.example>");

@@ -222,6 +222,40 @@ static int legacy(const cm_hdrs *h, cm_buf *b, const char **why)
     return cm_hplegacy_make(h, h, b, why);
 }
 
+/* Two transfer encodings: a reader taking the second would decode the
+ * element as base64 and garble the body. */
+START_TEST(legacy_not_with_two_encodings)
+{
+    cm_hdrs h;
+    cm_buf b;
+    const char *why;
+
+    typical(&h);
+    add_field(&h, "Content-Transfer-Encoding", " base64");
+    ck_assert_int_eq(legacy(&h, &b, &why), 0);
+    ck_assert_str_eq(why, "a Content-Type or Content-Transfer-Encoding given twice");
+    cm_buf_free(&b);
+    cm_hdrs_free(&h);
+}
+END_TEST
+
+/* format=flowed joins a line that ends in a space with the next. */
+START_TEST(legacy_trailing_space_dropped)
+{
+    cm_hdrs h;
+    cm_buf b;
+    const char *why;
+
+    cm_hdrs_init(&h, 50, 10000);
+    add_field(&h, "Content-Type", " text/plain; format=flowed");
+    add_field(&h, "Subject", " =?utf-8?q?ends_in_a_space_?=");
+    ck_assert_int_eq(legacy(&h, &b, &why), 1);
+    ck_assert_str_eq(cm_buf_str(&b), "Subject: ends in a space\r\n\r\n");
+    cm_buf_free(&b);
+    cm_hdrs_free(&h);
+}
+END_TEST
+
 START_TEST(legacy_plain_8bit)
 {
     cm_hdrs h;
@@ -273,6 +307,11 @@ START_TEST(legacy_not_possible)
         {" text/plain", NULL, " =?utf-8?q?=C3=A9?=", "a hidden field the body's charset or encoding cannot spell"},
         {" text/plain; charset=utf-8", " 7bit", " =?utf-8?q?=C3=A9?=", "a hidden field the body's charset or encoding cannot spell"},
         {" text/plain", NULL, NULL, "nothing hidden"},
+        /* bytes of an encoded word that are not UTF-8 */
+        {" text/plain; charset=utf-8", " 8bit", " =?utf-8?q?=C0=AF?=",
+         "a hidden field the body's charset or encoding cannot spell"},
+        {" text/plain; charset=utf-8", " 8bit", " =?utf-8?q?=ED=A0=80?=",
+         "a hidden field the body's charset or encoding cannot spell"},
     };
     size_t i;
 
@@ -311,6 +350,8 @@ static void add_cases(Suite *s)
     CM_ADD(s, legacy_plain_8bit);
     CM_ADD(s, legacy_quoted_printable);
     CM_ADD(s, legacy_not_possible);
+    CM_ADD(s, legacy_not_with_two_encodings);
+    CM_ADD(s, legacy_trailing_space_dropped);
 }
 
 CM_TEST_MAIN("hp", add_cases)
