@@ -11,6 +11,7 @@
 #include "cm_rewrite.h"
 #include "cm_smime.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* The new body's way to the front end's output, noting whether the
@@ -71,9 +72,9 @@ static cm_stat open_entity(cm_msg *m, int hp, cm_entity *ent, const cm_hdrs *ehd
     const char *no_legacy = NULL;
 
     if (!hp)
-        return cm_entity_open(ent, ehdrs, ebody) < 0 ? CM_ERR_NOMEM : CM_OK;
+        return cm_entity_open(ent, ehdrs, ebody) < 0 ? cm_stat_of_errno(errno) : CM_OK;
     if (cm_entity_open_hp(ent, shown, ehdrs, ebody, m->ctx.cfg->legacy_display, &no_legacy) < 0)
-        return CM_ERR_NOMEM;
+        return cm_stat_of_errno(errno);
     if (no_legacy != NULL && m->ctx.cfg->legacy_display)
         cm_log_debug("%s: no legacy display element: %s", CM_QID(&m->ctx), no_legacy);
     return CM_OK;

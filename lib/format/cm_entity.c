@@ -12,6 +12,19 @@
 /* Reads at least this large take the body straight from the spool. */
 #define CM_ENTITY_DIRECT 4096
 
+/* The body from its start; on failure nothing is left held (errno). */
+static int rewind_body(cm_entity *e)
+{
+    int saved;
+
+    if (cm_spool_rewind(e->body) == 0)
+        return 0;
+    saved = errno;
+    cm_buf_free(&e->pending);
+    errno = saved;
+    return -1;
+}
+
 int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body)
 {
     size_t i;
@@ -25,7 +38,7 @@ int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body)
             goto nomem;
     if (cm_buf_append(&e->pending, "\r\n", 2) < 0)
         goto nomem;
-    return cm_spool_rewind(body);
+    return rewind_body(e);
 
 nomem:
     cm_buf_free(&e->pending);
@@ -57,7 +70,7 @@ int cm_entity_open_hp(cm_entity *e, const cm_hdrs *outer, const cm_hdrs *h, cm_s
         || (lde.len > 0 && cm_buf_append(&e->pending, lde.data, lde.len) < 0))
         goto nomem;
     cm_buf_free(&lde);
-    return cm_spool_rewind(body);
+    return rewind_body(e);
 
 nomem:
     cm_buf_free(&lde);

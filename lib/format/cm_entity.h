@@ -25,13 +25,13 @@ typedef struct cm_entity {
 } cm_entity;
 
 /* Start reading the entity of header list h and body (rewound here).
- * 0, or -1 (out of memory). */
+ * 0, or -1 with errno (ENOMEM, or the spool's). */
 int cm_entity_open(cm_entity *e, const cm_hdrs *h, cm_spool *body);
 /* The same with RFC 9788 header protection (cm_hp): the protected fields
  * of outer, hp="cipher" and HP-Outer in the entity's header; with legacy,
  * the legacy display element before the body where the body can take one
  * (*why_not says why not, else NULL). The caller has checked
- * cm_hp_refusal(h). 0, or -1 (out of memory). */
+ * cm_hp_refusal(h). 0, or -1 with errno. */
 int cm_entity_open_hp(cm_entity *e, const cm_hdrs *outer, const cm_hdrs *h, cm_spool *body,
                       int legacy, const char **why_not);
 void cm_entity_close(cm_entity *e);
