@@ -435,6 +435,10 @@ cm_stat cm_strip_restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e
 
         if (!cm_hp_protected(f->name) || cm_hdrs_find(in, f->name, 0) != f)
             continue;
+        /* A CR outside a fold would travel on as a line break of its own
+         * to whoever reads the header next: refused, as inbound. */
+        if (strchr(f->value, '\r') != NULL)
+            return CM_BAD_INPUT;
         st = cm_edits_add(e, cm_hdrs_find(outer, f->name, 0) ? CM_EDIT_CHANGE : CM_EDIT_ADD,
                           f->name, 1, f->value);
     }

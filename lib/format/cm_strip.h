@@ -68,7 +68,7 @@ cm_stat cm_strip_edits(const cm_stripped *x, const cm_hdrs *outer, const char *t
  * (how Thunderbird sends) or of opaque signed data, else the entity's own
  * (a signature made with the encryption covers it); the first of each
  * name, over the outer one or added. HP-Outer fields only record what was
- * outside: they stay in. */
+ * outside: they stay in. CM_BAD_INPUT for a value with a bare CR. */
 cm_stat cm_strip_restore(const cm_stripped *x, const cm_hdrs *outer, cm_edits *e);
 /* The new body: the plaintext from the entity's body on. */
 cm_stat cm_strip_body(const cm_stripped *x, cm_spool *plain, cm_spool *out);

@@ -109,6 +109,27 @@ START_TEST(protected_headers_restored)
 }
 END_TEST
 
+/* A bare CR in a protected value is not carried into the outer header. */
+START_TEST(protected_bare_cr_refused)
+{
+    const char *plain = "Content-Type: text/plain; hp=\"cipher\"\r\n"
+                        "Subject: one\rBcc: x@evil.example\r\n\r\nbody\r\n";
+    cm_spool *sp = spool_of(plain);
+    cm_stripped x;
+    cm_edits e = {NULL, 0};
+    cm_hdrs h;
+
+    outer(&h);
+    ck_assert_int_eq(cm_strip_parse(&x, sp, 0, &h), CM_OK);
+    ck_assert_int_eq(x.protected_hdrs, 1);
+    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 1, &e), CM_BAD_INPUT);
+    cm_edits_free(&e);
+    cm_hdrs_free(&h);
+    cm_stripped_free(&x);
+    cm_spool_free(sp);
+}
+END_TEST
+
 START_TEST(inner_multipart_signed_found)
 {
     const char *plain =
@@ -259,6 +280,7 @@ static void add(Suite *s)
 {
     CM_ADD(s, entity_replaces_content_fields);
     CM_ADD(s, protected_headers_restored);
+    CM_ADD(s, protected_bare_cr_refused);
     CM_ADD(s, inner_multipart_signed_found);
     CM_ADD(s, malformed_multipart_signed_is_not_signed);
     CM_ADD(s, inline_text_keeps_charset);
