@@ -291,11 +291,15 @@ int main(int argc, char **argv)
         (void) unlink(held->pid_file);
     cm_confhold_put(cm_milter_gw->conf, held);
     /* libmilter's session threads are detached and may still be inside a
-     * callback (a slow keyring load, an engine at its deadline): the
-     * gateway they use stays until the process is gone. Freeing it here
-     * crashed them, and the MTA would then apply its default action. */
-    free(user);
-    return rc;
+     * callback (a slow keyring load, an engine at its deadline): freeing
+     * the gateway under them crashed them, and the MTA would then apply
+     * its default action. It is freed once they are gone, else left to
+     * the exit. */
+    if (!cm_milter_wait_idle(10)) {
+        cm_log_notice("connections still open at exit: the gateway is left to the exit");
+        free(user);
+        return rc;
+    }
 out:
     cm_gateway_free(cm_milter_gw);
     cm_milter_gw = NULL;

@@ -9,14 +9,18 @@
 #include "cm_status.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define REPLACE_CHUNK 65536
 /* The steps whose callbacks can only continue: asked to go unanswered. */
 #define NOREPLY_STEPS (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_BODY)
 
 cm_gateway *cm_milter_gw;
+/* Connections with a context: made at the first callback, gone at close. */
+static atomic_long live;
 
 typedef struct conn_ctx {
     char *client_addr;
@@ -46,7 +50,21 @@ static conn_ctx *ensure_ctx(SMFICTX *ctx)
         free(c);
         return NULL;
     }
+    atomic_fetch_add(&live, 1);
     return c;
+}
+
+int cm_milter_wait_idle(unsigned seconds)
+{
+    struct timespec tick = {0, 50 * 1000 * 1000};
+    unsigned long i;
+
+    for (i = 0; atomic_load(&live) > 0; i++) {
+        if (i >= seconds * 20UL)
+            return 0;
+        (void) nanosleep(&tick, NULL);
+    }
+    return 1;
 }
 
 static void msg_cleanup(conn_ctx *c)
@@ -403,6 +421,7 @@ static sfsistat cm_close(SMFICTX *ctx)
         free(c->daemon_name);
         free(c);
         (void) smfi_setpriv(ctx, NULL);
+        atomic_fetch_sub(&live, 1);     /* last: the gateway is not used after */
     }
     return SMFIS_CONTINUE;
 }
