@@ -31,6 +31,29 @@ static void outer(cm_hdrs *h)
     add_field(h, "X-Cryptmilter", " forged");
 }
 
+/* A decrypted plaintext read under the outer header, declaring
+ * protected headers. */
+typedef struct protected_case {
+    cm_spool *sp;
+    cm_stripped x;
+    cm_hdrs h;
+} protected_case;
+
+static void protected_open(protected_case *c, const char *plain)
+{
+    c->sp = spool_of(plain);
+    outer(&c->h);
+    ck_assert_int_eq(cm_strip_parse(&c->x, c->sp, 0, &c->h), CM_OK);
+    ck_assert_int_eq(c->x.protected_hdrs, 1);
+}
+
+static void protected_close(protected_case *c)
+{
+    cm_hdrs_free(&c->h);
+    cm_stripped_free(&c->x);
+    cm_spool_free(c->sp);
+}
+
 static char *body_of(const cm_stripped *x, cm_spool *plain)
 {
     cm_spool *out = cm_spool_new(1 << 20, NULL);
@@ -82,51 +105,37 @@ END_TEST
 
 START_TEST(protected_headers_restored)
 {
-    const char *plain = "Content-Type: text/plain; protected-headers=\"v1\"\r\n"
-                        "Subject: The real one\r\nTo: <x@ext.example>\r\n\r\nbody\r\n";
-    cm_spool *sp = spool_of(plain);
-    cm_stripped x;
+    protected_case c;
     cm_edits e = {NULL, 0};
-    cm_hdrs h;
 
-    outer(&h);
-    ck_assert_int_eq(cm_strip_parse(&x, sp, 0, &h), CM_OK);
-    ck_assert_int_eq(x.protected_hdrs, 1);
+    protected_open(&c, "Content-Type: text/plain; protected-headers=\"v1\"\r\n"
+                       "Subject: The real one\r\nTo: <x@ext.example>\r\n\r\nbody\r\n");
     /* Without a signature that passed the gate, nothing is restored. */
-    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 0, &e), CM_OK);
+    ck_assert_int_eq(cm_strip_edits(&c.x, &c.h, "decrypted pgp-mime", 0, &e), CM_OK);
     for (size_t i = 0; i < e.n; i++)
         ck_assert_str_ne(e.v[i].name, "Subject");
     cm_edits_free(&e);
-    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 1, &e), CM_OK);
-    ck_assert_int_eq(cm_edits_apply(&e, &h), CM_OK);
-    ck_assert_str_eq(cm_hdrs_find(&h, "Subject", 0)->raw, "Subject: The real one");
-    ck_assert_str_eq(cm_hdrs_find(&h, "To", 0)->raw, "To: <x@ext.example>");
-    ck_assert_uint_eq(cm_hdrs_count(&h, "Subject"), 1);
+    ck_assert_int_eq(cm_strip_edits(&c.x, &c.h, "decrypted pgp-mime", 1, &e), CM_OK);
+    ck_assert_int_eq(cm_edits_apply(&e, &c.h), CM_OK);
+    ck_assert_str_eq(cm_hdrs_find(&c.h, "Subject", 0)->raw, "Subject: The real one");
+    ck_assert_str_eq(cm_hdrs_find(&c.h, "To", 0)->raw, "To: <x@ext.example>");
+    ck_assert_uint_eq(cm_hdrs_count(&c.h, "Subject"), 1);
     cm_edits_free(&e);
-    cm_hdrs_free(&h);
-    cm_stripped_free(&x);
-    cm_spool_free(sp);
+    protected_close(&c);
 }
 END_TEST
 
 /* A bare CR in a protected value is not carried into the outer header. */
 START_TEST(protected_bare_cr_refused)
 {
-    const char *plain = "Content-Type: text/plain; hp=\"cipher\"\r\n"
-                        "Subject: one\rBcc: x@evil.example\r\n\r\nbody\r\n";
-    cm_spool *sp = spool_of(plain);
-    cm_stripped x;
+    protected_case c;
     cm_edits e = {NULL, 0};
-    cm_hdrs h;
 
-    outer(&h);
-    ck_assert_int_eq(cm_strip_parse(&x, sp, 0, &h), CM_OK);
-    ck_assert_int_eq(x.protected_hdrs, 1);
-    ck_assert_int_eq(cm_strip_edits(&x, &h, "decrypted pgp-mime", 1, &e), CM_BAD_INPUT);
+    protected_open(&c, "Content-Type: text/plain; hp=\"cipher\"\r\n"
+                       "Subject: one\rBcc: x@evil.example\r\n\r\nbody\r\n");
+    ck_assert_int_eq(cm_strip_edits(&c.x, &c.h, "decrypted pgp-mime", 1, &e), CM_BAD_INPUT);
     cm_edits_free(&e);
-    cm_hdrs_free(&h);
-    cm_stripped_free(&x);
-    cm_spool_free(sp);
+    protected_close(&c);
 }
 END_TEST
 
