@@ -14,17 +14,20 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
     clang libclang-rt-14-dev pyflakes3 faketime
 
 jobs=$(nproc)
+# Twice as many test slots as cores: the MTA and fault suites (in shards)
+# mostly wait on queues and timeouts; valgrind takes two slots.
+slots=$((jobs * 2))
 echo "run-all: plain build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs" >/dev/null
-(cd build && ctest --output-on-failure -j "$jobs")
+(cd build && ctest --output-on-failure -j "$slots")
 
 echo "run-all: ASan/UBSan build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCM_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j "$jobs" -LE 'valgrind|rnp_mta')
+    ctest --output-on-failure -j "$slots" -LE 'valgrind|rnp_mta')
 
 echo "run-all: libFuzzer harnesses, ${CM_FUZZ_SECONDS:-60} s each"
 sh tests/fuzz/run.sh build-fuzz "${CM_FUZZ_SECONDS:-60}"

@@ -4,6 +4,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 import traceback
 
 KEYRING = os.environ.get("CM_TEST_KEYRING", "")
@@ -38,21 +39,40 @@ def gpgme_only(fn):
     return fn
 
 
-def run_tests(tests):
-    """Run (name, fn) pairs; print one line each and the closing tally."""
+def shard(tests):
+    """The part of tests this process runs: CM_SHARD=K/N (set by ctest for
+    the slow MTA suites, run as N processes in parallel) keeps every Nth
+    test from the Kth; unset, all of them."""
+    spec = os.environ.get("CM_SHARD", "")
+    if not spec:
+        return list(tests)
+    k, n = (int(x) for x in spec.split("/"))
+    if not 1 <= k <= n:
+        raise ValueError("CM_SHARD=%s: want K/N with 1 <= K <= N" % spec)
+    return [t for i, t in enumerate(tests) if i % n == k - 1]
+
+
+def run_tests(tests, always=()):
+    """Run (name, fn) pairs, this process's shard of them, then the
+    `always` ones (checks over what the shard did); print one line each and
+    the closing tally."""
     passed = failed = skipped = 0
+    tests = shard(tests) + list(always)
+    if spec := os.environ.get("CM_SHARD"):
+        print("shard %s: %d tests" % (spec, len(tests)), flush=True)
     for name, fn in tests:
         if getattr(fn, "gpgme_only", False) and BACKEND != "gpgme":
             print("skip   %s (gpg process only; backend %s)" % (name, BACKEND), flush=True)
             skipped += 1
             continue
+        t0 = time.monotonic()
         try:
             fn()
-            print("ok     %s" % name, flush=True)
+            print("ok     %s (%.1f s)" % (name, time.monotonic() - t0), flush=True)
             passed += 1
         except Exception as e:  # report and go on with the next test
             failed += 1
-            print("FAIL   %s: %s" % (name, e), flush=True)
+            print("FAIL   %s (%.1f s): %s" % (name, time.monotonic() - t0, e), flush=True)
             if not isinstance(e, Failure):
                 traceback.print_exc()
     print("%d passed, %d failed%s" % (passed, failed,

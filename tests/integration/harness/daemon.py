@@ -80,8 +80,10 @@ class Milter:
     def stop(self):
         """Stop it with SIGTERM; it must exit 0 with no sanitizer report."""
         self.p.terminate()
+        # The daemon gives open sessions up to 10 s to end before it frees
+        # its gateway (cm_milter_wait_idle): wait for that, and a margin.
         try:
-            self.p.wait(60 if self.vglog else 10)
+            self.p.wait(60 if self.vglog else 25)
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()

@@ -105,6 +105,15 @@ def free_port():
     raise RuntimeError("no free port in %d-%d" % PORT_RANGE)
 
 
+def _alive(pid):
+    """Whether pid runs (a zombie, left unreaped by a container's init, does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def reap(directory):
     """Kill what is left of an MTA instance once it has been told to stop:
     any process working in its directory (Postfix's delivery agents and
@@ -248,10 +257,17 @@ class PostfixInstance:
         wait_port(self.subport)
 
     def stop(self):
-        self.postfix("stop")
+        # master(8) leaves its pid file behind when it exits: wait for the
+        # process itself (up to 10 s), then reap what outlives it.
         pidfile = os.path.join(self.queue, "pid", "master.pid")
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pid = None
+        self.postfix("stop")
         for _ in range(100):
-            if not os.path.exists(pidfile):
+            if pid is None or not _alive(pid):
                 break
             time.sleep(0.1)
         reap(self.dir)

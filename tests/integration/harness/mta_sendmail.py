@@ -22,7 +22,7 @@ import subprocess
 import threading
 import time
 
-from .mta import PACKAGING, free_port, read_log, reap, wait_port
+from .mta import PACKAGING, _alive, free_port, read_log, reap, wait_port
 
 MILTER_SOCKET = "/run/cryptmilter/cryptmilter.sock"
 TEST_TIMEOUTS = "T=C:10s;S:10s;R:10s;E:8s"
@@ -204,7 +204,8 @@ class SendmailInstance:
             try:
                 os.kill(pid, 15)
                 for _ in range(100):
-                    os.kill(pid, 0)
+                    if not _alive(pid):
+                        break
                     time.sleep(0.1)
             except ProcessLookupError:
                 pass

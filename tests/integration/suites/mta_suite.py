@@ -433,8 +433,8 @@ class MtaSuite(OutboundCases):
                   self.killed_at("body", ("mta", b"B")),
                   self.killed_at("eom", ("mta", b"E")),
                   self.killed_at("replbody", ("milter", b"b"), body=big_canary_message())]
-        tests.append(("log_lines_carry_%s_queue_id" % self.name, self.log_lines_carry_queue_id))
         try:
-            run_tests(tests)
+            run_tests(tests, always=[("log_lines_carry_%s_queue_id" % self.name,
+                                      self.log_lines_carry_queue_id)])
         finally:
             self.gw.stop()
