@@ -126,15 +126,21 @@ cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, si
     return kbx ? check_kbx(p, n, nkeys, err, errlen) : check_gpg(p, n, nkeys, err, errlen);
 }
 
-/* Open dir's keyring (pubring.kbx first, as gpg does); *which = index. */
-static int open_keyring(const char *dir, int *which, cm_keyring_status *why, char *err,
-                        size_t errlen)
+/* The path of dir's keyring number i (names[]); -1 if too long. */
+static int keyring_path(const char *dir, size_t i, char *path, size_t size)
 {
-    struct stat st;
-    size_t i;
-    int r = stat(dir, &st);
+    return (size_t) snprintf(path, size, "%s/%s", dir, names[i]) >= size ? -1 : 0;
+}
 
-    if (r < 0 || !S_ISDIR(st.st_mode)) {
+/* Open dir's keyring (pubring.kbx first, as gpg does); *which = index,
+ * *st its fstat. */
+static int open_keyring(const char *dir, int *which, struct stat *st, cm_keyring_status *why,
+                        char *err, size_t errlen)
+{
+    size_t i;
+    int r = stat(dir, st);
+
+    if (r < 0 || !S_ISDIR(st->st_mode)) {
         snprintf(err, errlen, "KeyringDir %s: %s", dir, r < 0 ? strerror(errno) : "not a directory");
         *why = CM_KEYRING_MISSING;
         return -1;
@@ -143,12 +149,12 @@ static int open_keyring(const char *dir, int *which, cm_keyring_status *why, cha
         char path[4096];
         int fd;
 
-        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path)) {
+        if (keyring_path(dir, i, path, sizeof(path)) < 0) {
             snprintf(err, errlen, "KeyringDir %s: path too long", dir);
             *why = CM_KEYRING_MISSING;
             return -1;
         }
-        if ((fd = cm_file_open_regular(path, &st)) >= 0) {
+        if ((fd = cm_file_open_regular(path, st)) >= 0) {
             *which = (int) i;
             return fd;
         }
@@ -168,16 +174,11 @@ cm_keyring_status cm_keyring_stat(const char *dir, cm_snapshot_file *id, char *e
 {
     cm_keyring_status why = CM_KEYRING_OK;
     struct stat st;
-    int which, fd = open_keyring(dir, &which, &why, err, errlen);
+    int which, fd = open_keyring(dir, &which, &st, &why, err, errlen);
 
     if (fd < 0)
         return why;
-    if (fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "keyring in %s: %s", dir, strerror(errno));
-        why = CM_KEYRING_UNREADABLE;
-    } else {
-        cm_snapshot_file_of(&st, id);
-    }
+    cm_snapshot_file_of(&st, id);
     (void) close(fd);
     return why;
 }
@@ -189,15 +190,14 @@ cm_keyring_status cm_keyring_read(const char *dir, cm_snapshot_file *id, unsigne
     unsigned char *buf = NULL;
     struct stat st;
     size_t got = 0;
-    int which, fd = open_keyring(dir, &which, &why, err, errlen);
+    int which, fd = open_keyring(dir, &which, &st, &why, err, errlen);
 
     *nkeys = 0;
     *out = NULL;
     *len = 0;
     if (fd < 0)
         return why;
-    if (fstat(fd, &st) < 0 || st.st_size > MAX_KEYRING
-        || (buf = malloc((size_t) st.st_size + 1)) == NULL) {
+    if (st.st_size > MAX_KEYRING || (buf = malloc((size_t) st.st_size + 1)) == NULL) {
         snprintf(err, errlen, "keyring in %s: %s", dir,
                  st.st_size > MAX_KEYRING ? "larger than 1 GiB" : strerror(errno));
         (void) close(fd);
@@ -255,11 +255,43 @@ cm_stat cm_keyring_error(const char *qid, cm_keyring_status ks, const char *err)
     return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
 }
 
+/* dir's keyring by stat alone, as cm_keyring_stat would find it: 0 if
+ * pubring.kbx (or, with none, pubring.gpg) is a regular file; -1 for all
+ * else, which cm_keyring_stat then opens, tells apart and names. */
+static int quick_stat(const char *dir, cm_snapshot_file *id)
+{
+    char path[4096];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        if (keyring_path(dir, i, path, sizeof(path)) < 0)
+            return -1;
+        if (stat(path, &st) == 0) {
+            if (!S_ISREG(st.st_mode))
+                return -1;
+            cm_snapshot_file_of(&st, id);
+            return 0;
+        }
+        if (errno != ENOENT)
+            return -1;
+    }
+    return -1;
+}
+
+/* Before every message: one stat for a keyring that is there, instead of
+ * the directory's stat, an open, an fstat and a close. What the open would
+ * add (can we read it?) needs no asking here: an identity equal to the one
+ * the held snapshot was read from is that file in that state (chmod, chown
+ * and ACLs change its ctime), and a changed one is loaded, opening it. */
 cm_stat cm_keyring_stamp(const char *dir, const char *qid, cm_snapshot_stamp *stamp)
 {
     char err[1024];
-    cm_keyring_status ks = cm_keyring_stat(dir, &stamp->file[0], err, sizeof(err));
+    cm_keyring_status ks;
 
+    if (quick_stat(dir, &stamp->file[0]) == 0)
+        return CM_OK;
+    ks = cm_keyring_stat(dir, &stamp->file[0], err, sizeof(err));
     return ks == CM_KEYRING_OK ? CM_OK : cm_keyring_error(qid, ks, err);
 }
 

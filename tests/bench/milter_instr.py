@@ -128,7 +128,7 @@ def main():
     kr = os.path.join(OUT, "gnupg")
     keyring(kr)
     sock = os.path.join(OUT, "floor.sock")
-    fl = start([os.path.join(a.bindir[0], "cryptmilter-nullmilter"), "-r", "-a",
+    fl = start([os.path.join(a.bindir[0], "..", "tests", "cryptmilter-nullmilter"), "-r", "-a",
                 "local:" + sock], "floor")
     try:
         ready(fl, sock)

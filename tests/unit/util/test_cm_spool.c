@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,6 +129,75 @@ START_TEST(spill_file_is_unlinked_at_once)
     ck_assert_int_eq(cm_spool_write(s, "0123456789abcdef", 16), 0);
     ck_assert_int_eq(cm_spool_spilled(s), 1);
     ck_assert_int_eq(spool_files(tmpdir()), before);
+    cm_spool_free(s);
+}
+END_TEST
+
+/* The descriptor of the spilled file (a deleted or unnamed file in dir),
+ * or -1. */
+static int spill_fd(const char *dir)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int fd = -1;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        char link[300], target[PATH_MAX];
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        if ((n = readlink(link, target, sizeof(target) - 1)) <= 0)
+            continue;
+        target[n] = '\0';
+        if (strncmp(target, dir, strlen(dir)) == 0 && strstr(target, " (deleted)") != NULL)
+            fd = atoi(e->d_name);
+    }
+    closedir(d);
+    return fd;
+}
+
+/* Even with no umask the spilled file is 0600, kept from child processes
+ * (gpg), and gone with the spool. */
+START_TEST(spill_file_is_private)
+{
+    mode_t old = umask(0);
+    cm_spool *s = cm_spool_new(10, tmpdir());
+    struct stat st;
+    int fd;
+
+    ck_assert_int_eq(spill_fd(tmpdir()), -1);
+    ck_assert_int_eq(cm_spool_write(s, "0123456789abcdef", 16), 0);
+    (void) umask(old);
+    ck_assert_int_ge(fd = spill_fd(tmpdir()), 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0600);
+    ck_assert_int_eq(st.st_nlink, 0);
+    ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    cm_spool_free(s);
+    ck_assert_int_eq(spill_fd(tmpdir()), -1);
+}
+END_TEST
+
+/* Appends after a spill, and after emptying a spilled spool, land at its
+ * end and nowhere else. */
+START_TEST(spilled_appends_and_truncate)
+{
+    cm_spool *s = cm_spool_new(8, tmpdir());
+    char got[32];
+
+    ck_assert_int_eq(cm_spool_write(s, "abcdef", 6), 0);
+    ck_assert_int_eq(cm_spool_write(s, "ghijkl", 6), 0);     /* spills */
+    ck_assert(cm_spool_spilled(s));
+    ck_assert_int_eq(cm_spool_write(s, "mn", 2), 0);
+    ck_assert_int_eq(cm_spool_read_full_at(s, 0, got, sizeof(got)), 14);
+    ck_assert(memcmp(got, "abcdefghijklmn", 14) == 0);
+    ck_assert_int_eq(cm_spool_truncate(s), 0);
+    ck_assert_int_eq(cm_spool_write(s, "xyz", 3), 0);
+    ck_assert_int_eq(cm_spool_write(s, "12", 2), 0);
+    ck_assert_uint_eq(cm_spool_size(s), 5);
+    ck_assert_int_eq(cm_spool_read_full_at(s, 0, got, sizeof(got)), 5);
+    ck_assert(memcmp(got, "xyz12", 5) == 0);
     cm_spool_free(s);
 }
 END_TEST
@@ -285,6 +356,8 @@ static void add(Suite *s)
     CM_ADD(s, small_message_stays_in_memory);
     CM_ADD(s, large_message_spills_and_reads_back);
     CM_ADD(s, spill_file_is_unlinked_at_once);
+    CM_ADD(s, spill_file_is_private);
+    CM_ADD(s, spilled_appends_and_truncate);
     CM_ADD(s, unwritable_spool_dir_fails);
     CM_ADD(s, peek_does_not_move_cursor);
 }

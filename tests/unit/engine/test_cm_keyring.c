@@ -1,0 +1,158 @@
+/* cm_keyring_stamp, the check before every message: the identity it
+ * takes by stat alone is the one cm_keyring_stat (open and fstat) takes,
+ * for pubring.kbx, for pubring.gpg alone and with both (kbx first, as
+ * gpg); it moves when the keyring is replaced or rewritten in place; and
+ * what stat alone cannot vouch for (no directory, no keyring, a keyring
+ * that is not a regular file) is an error, as it was before. */
+#include "cm_keyring.h"
+#include "cm_test.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[4096];
+
+static void path_of(char *buf, size_t len, const char *name)
+{
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+
+    ck_assert(n > 0 && (size_t) n < len);
+}
+
+/* name in dir with text, written aside and renamed over (as a keyring
+ * tool replaces it) unless in_place. */
+static void put_file(const char *name, const char *text, int in_place)
+{
+    char path[4200], aside[4300];
+    int fd;
+
+    path_of(path, sizeof(path), name);
+    snprintf(aside, sizeof(aside), "%s.new", path);
+    fd = open(in_place ? path : aside, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+    ck_assert_int_eq(close(fd), 0);
+    if (!in_place)
+        ck_assert_int_eq(rename(aside, path), 0);
+}
+
+static void remove_file(const char *name)
+{
+    char path[4200];
+
+    path_of(path, sizeof(path), name);
+    (void) unlink(path);
+    (void) rmdir(path);
+}
+
+static void setup(void)
+{
+    cm_test_path(dir, sizeof(dir), "keyring");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    remove_file("pubring.kbx");
+    remove_file("pubring.gpg");
+    (void) rmdir(dir);
+}
+
+/* The stamp's identity, checked against cm_keyring_stat's. */
+static cm_snapshot_file stamp_ok(void)
+{
+    cm_snapshot_stamp s;
+    cm_snapshot_file viaopen;
+    char err[512];
+
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(cm_keyring_stamp(dir, "QID", &s), CM_OK);
+    ck_assert_int_eq(cm_keyring_stat(dir, &viaopen, err, sizeof(err)), CM_KEYRING_OK);
+    ck_assert(cm_snapshot_file_eq(&s.file[0], &viaopen));
+    ck_assert(s.file[0].ino != 0);
+    return s.file[0];
+}
+
+static cm_snapshot_file ident(const char *name)
+{
+    char path[4200];
+    cm_snapshot_file f;
+
+    path_of(path, sizeof(path), name);
+    ck_assert_int_eq(cm_snapshot_file_stat(path, &f), 0);
+    return f;
+}
+
+START_TEST(stamp_is_the_opened_identity)
+{
+    cm_snapshot_file a, k;
+
+    put_file("pubring.gpg", "gpg keys", 0);
+    a = stamp_ok();
+    k = ident("pubring.gpg");
+    ck_assert(cm_snapshot_file_eq(&a, &k));
+    put_file("pubring.kbx", "kbx keys", 0);
+    a = stamp_ok();
+    k = ident("pubring.kbx");
+    ck_assert(cm_snapshot_file_eq(&a, &k));
+}
+END_TEST
+
+START_TEST(stamp_moves_with_the_file)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    cm_snapshot_file a, b, c;
+
+    put_file("pubring.kbx", "version 1", 0);
+    a = stamp_ok();
+    b = stamp_ok();
+    ck_assert(cm_snapshot_file_eq(&a, &b));
+    put_file("pubring.kbx", "version 2", 0);        /* same size, new inode */
+    b = stamp_ok();
+    ck_assert(!cm_snapshot_file_eq(&a, &b));
+    ck_assert_int_eq(nanosleep(&pause, NULL), 0);
+    put_file("pubring.kbx", "version 3", 1);        /* in place, same size */
+    c = stamp_ok();
+    ck_assert(!cm_snapshot_file_eq(&b, &c));
+}
+END_TEST
+
+static void stamp_fails(void)
+{
+    cm_snapshot_stamp s;
+
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(cm_keyring_stamp(dir, "QID", &s), CM_ERR_KEYRING);
+}
+
+START_TEST(stamp_fails_closed)
+{
+    char path[4200];
+
+    stamp_fails();                                  /* no keyring */
+    path_of(path, sizeof(path), "pubring.kbx");
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    put_file("pubring.gpg", "gpg keys", 0);
+    stamp_fails();                                  /* kbx not a regular file */
+    remove_file("pubring.kbx");
+    remove_file("pubring.gpg");
+    ck_assert_int_eq(rmdir(dir), 0);
+    stamp_fails();                                  /* no directory */
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+}
+END_TEST
+
+static void add_cases(Suite *s)
+{
+    TCase *tc = tcase_create("keyring");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, stamp_is_the_opened_identity);
+    tcase_add_test(tc, stamp_moves_with_the_file);
+    tcase_add_test(tc, stamp_fails_closed);
+    suite_add_tcase(s, tc);
+}
+
+CM_TEST_MAIN("cm_keyring", add_cases)
