@@ -78,7 +78,8 @@ typedef struct cm_sig {
 /* What `cryptmilter -n` says of an OpenPGP keyring. */
 typedef struct cm_keyring_summary {
     size_t keys;            /* primary keys */
-    size_t addrs;           /* distinct addresses of their user IDs */
+    size_t addrs;           /* distinct addresses with a key usable now: those mail
+                             * can be encrypted to */
     size_t expiring;        /* keys that can encrypt now and not after the window */
 } cm_keyring_summary;
 

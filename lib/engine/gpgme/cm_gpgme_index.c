@@ -351,6 +351,7 @@ void cm_gpgme_index_summary(const cm_gpgme_index *ix, int64_t now, int64_t windo
                             cm_keyring_summary *out)
 {
     time_t t = (time_t) now, later = (time_t) (now + (window < 0 ? 0 : window));
+    const char *last = NULL;
     size_t i;
 
     memset(out, 0, sizeof(*out));
@@ -360,8 +361,11 @@ void cm_gpgme_index_summary(const cm_gpgme_index *ix, int64_t now, int64_t windo
             out->expiring++;
     /* v is sorted by its lower-cased addresses: equal ones are neighbours. */
     for (i = 0; i < ix->n; i++)
-        if (i == 0 || strcmp(ix->v[i - 1].addr, ix->v[i].addr) != 0)
+        if (usable_subkey(ix->v[i].key, t) != 0
+            && (last == NULL || strcmp(last, ix->v[i].addr) != 0)) {
+            last = ix->v[i].addr;
             out->addrs++;
+        }
 }
 
 gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr)

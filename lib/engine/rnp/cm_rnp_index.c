@@ -317,6 +317,7 @@ void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
                          cm_keyring_summary *out)
 {
     uint64_t t = now < 0 ? 0 : (uint64_t) now, later = t + (uint64_t) (window < 0 ? 0 : window);
+    const char *last = NULL;
     size_t i;
 
     memset(out, 0, sizeof(*out));
@@ -326,8 +327,11 @@ void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
             out->expiring++;
     /* byaddr is sorted case-insensitively: equal addresses are neighbours. */
     for (i = 0; i < r->naddr; i++)
-        if (i == 0 || strcasecmp(r->byaddr[i - 1].addr, r->byaddr[i].addr) != 0)
+        if (usable_at(&r->keys[r->byaddr[i].key], t) != 0
+            && (last == NULL || strcasecmp(last, r->byaddr[i].addr) != 0)) {
+            last = r->byaddr[i].addr;
             out->addrs++;
+        }
 }
 
 const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr)
