@@ -57,8 +57,9 @@ static void usage(FILE *fp)
             "usage: %s -c CONF [--direction inbound|outbound] [--from SENDER]\n"
             "       --to RCPT [--to RCPT ...] [--client-address ADDR] [--authenticated USER]\n"
             "       [--daemon-name NAME] [--queue-id ID] [-v] < message > rewritten\n"
+            "       %s -V (print the version)\n"
             "exit: 0 written, 75 temporary failure, 69 refused, 78 bad configuration\n",
-            progname);
+            progname, progname);
 }
 
 /* Report a refusal or failure in one line and return its exit code. */
@@ -240,11 +241,12 @@ int main(int argc, char **argv)
     cm_result res;
     cm_stat st;
 
-    while ((c = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:vhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': usage(stdout); break;
+        case 'V': printf("cryptmilter-filter %s\n", CM_VERSION); break;
         case O_DIRECTION: dir_arg = optarg; break;
         case O_FROM: from = optarg; break;
         case O_TO: {
@@ -264,7 +266,7 @@ int main(int argc, char **argv)
         case O_QID: qid = optarg; break;
         default: c = '?'; break;
         }
-        if (c == 'h' || c == '?' || c == 'n')
+        if (c == 'h' || c == 'V' || c == '?' || c == 'n')
             break;
     }
     cfg = NULL;
@@ -276,9 +278,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (c != -1 || conf == NULL || nrcpt == 0 || optind != argc) {
-        if (c != 'h')
+        if (c != 'h' && c != 'V')
             usage(stderr);
-        rc = c == 'h' ? EX_OK : EX_USAGE;
+        rc = c == 'h' || c == 'V' ? EX_OK : EX_USAGE;
         goto out;
     }
     cm_log_open(progname, 1);

@@ -4,6 +4,7 @@
 #include "cm_gateway.h"
 #include "cm_log.h"
 #include "cm_milter.h"
+#include "cm_preflight.h"
 #include "cm_reload.h"
 
 #include <errno.h>
@@ -21,16 +22,46 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_CONF "/etc/cryptmilter/cryptmilter.conf"
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: cryptmilter [-c CONF] [-n] [-f]\n"
+    fprintf(fp, "usage: cryptmilter [-c CONF] [-n] [-f] [-V]\n"
             "  -c CONF  configuration file (default " DEFAULT_CONF ")\n"
             "  -n       check the configuration, print it and exit\n"
-            "  -f       stay in the foreground and log to stderr\n");
+            "           (exit 78 and a line with the fix for each mistake)\n"
+            "  -f       stay in the foreground and log to stderr\n"
+            "  -V       print the version and exit\n");
+}
+
+/* cm_preflight's lines: mistakes and warnings to the log (stderr under
+ * -n), what was found after the dump as "# " comments. */
+static void print_check(int level, const char *line, void *arg)
+{
+    if (level == LOG_ERR)
+        cm_log_error("%s", line);
+    else if (level == LOG_WARNING)
+        cm_log_warn("%s", line);
+    else
+        fprintf(arg, "# %s\n", line);
+}
+
+/* The user the daemon runs as, for the fixes -n prints: UserID's user
+ * part, else the one running the check. */
+static void owner_name(const cm_config *cfg, char *buf, size_t len)
+{
+    struct passwd *pw;
+
+    if (*cfg->user_id) {
+        snprintf(buf, len, "%.*s", (int) strcspn(cfg->user_id, ":"), cfg->user_id);
+        return;
+    }
+    pw = getpwuid(geteuid());
+    snprintf(buf, len, "%s", pw != NULL ? pw->pw_name : "USER");
 }
 
 static void print_line(const char *line, void *arg)
@@ -124,18 +155,6 @@ static void reload(void)
     (void) cm_gateway_reload(cm_milter_gw);
 }
 
-/* The path of a "local:" or "unix:" socket, else NULL. */
-static const char *unix_path(const char *sock)
-{
-    if (strncmp(sock, "local:", 6) == 0)
-        return sock + 6;
-    if (strncmp(sock, "unix:", 5) == 0)
-        return sock + 5;
-    if (*sock == '/')
-        return sock;
-    return NULL;
-}
-
 /* glibc hands an arena's free top back to the kernel once it passes a
  * threshold that starts at 128 KiB, and allocations above another are
  * mmapped and unmapped each time: every message's buffers (librnp's
@@ -163,12 +182,13 @@ int main(int argc, char **argv)
     cm_config *cfg;
     const cm_config *held = NULL;
 
-    while ((c = getopt(argc, argv, "c:nfh")) != -1) {
+    while ((c = getopt(argc, argv, "c:nfhV")) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'n': check = 1; break;
         case 'f': foreground = 1; break;
         case 'h': usage(stdout); return EX_OK;
+        case 'V': printf("cryptmilter %s\n", CM_VERSION); return EX_OK;
         default: usage(stderr); return EX_USAGE;
         }
     }
@@ -197,14 +217,24 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     if (*cfg->user_id && lookup_user(cfg->user_id, &uid, &gid, &user) < 0) {
+        char where[PATH_MAX + 32];
+
+        cm_log_error("%s: UserID %s: fix: name an existing user (and group), or create it: "
+                     "adduser --system --group %.*s", cm_config_where(cfg, "UserID", where,
+                     sizeof(where)), cfg->user_id, (int) strcspn(cfg->user_id, ":"),
+                     cfg->user_id);
         cm_config_free(cfg);
         return EX_CONFIG;
     }
     if (check) {
-        char report[4096];
+        char report[4096], owner[256];
+        cm_preflight pf = {cfg, owner, print_check, stdout, 0};
 
+        owner_name(cfg, owner, sizeof(owner));
         cm_gateway_warn(cfg);
         cm_config_dump(cfg, print_line, stdout);
+        /* The socket as the daemon opens it: before the drop. */
+        cm_preflight_socket(&pf);
         /* The key stores are read as the daemon will read them. */
         if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0) {
             free(user);
@@ -213,12 +243,14 @@ int main(int argc, char **argv)
         }
         if (user != NULL && getuid() == uid)
             printf("# checked as user %s\n", user);
+        cm_preflight_dirs(&pf);
+        cm_preflight_keyring(&pf, (int64_t) time(NULL));
         st = cm_engines_check(cfg, report, sizeof(report));
         for (char *line = strtok(report, "\n"); line != NULL; line = strtok(NULL, "\n"))
             printf("# %s\n", line);
         free(user);
         cm_config_free(cfg);
-        return st == CM_OK ? EX_OK : EX_CONFIG;
+        return st == CM_OK && pf.errors == 0 ? EX_OK : EX_CONFIG;
     }
     cm_log_set_level(cfg->log_level);
     tune_malloc();
@@ -243,12 +275,19 @@ int main(int argc, char **argv)
         goto out;
     }
     (void) umask(007);          /* socket: owner and group (the MTA's) only */
+    errno = 0;
     if (smfi_opensocket(1) != MI_SUCCESS) {
-        cm_log_error("cannot open milter socket %s", cfg->socket);
+        int e = errno;
+
+        /* libmilter says why only to syslog, if at all: its errno, or the
+         * directory's state, says it here. */
+        if (cm_preflight_socket_dir(cfg->socket, err, sizeof(err)) == 0)
+            snprintf(err, sizeof(err), "%s", e != 0 ? strerror(e) : "libmilter gave no reason");
+        cm_log_error("cannot open milter socket %s: %s", cfg->socket, err);
         rc = EX_UNAVAILABLE;
         goto out;
     }
-    if ((sockpath = unix_path(cfg->socket)) != NULL && user != NULL
+    if ((sockpath = cm_preflight_socket_path(cfg->socket)) != NULL && user != NULL
         && chown(sockpath, uid, gid) < 0)
         cm_log_errno("chown %s", sockpath);
     if (user != NULL && drop_privileges(user, uid, gid) < 0) {

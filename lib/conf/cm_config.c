@@ -3,6 +3,7 @@
 #include "cm_buf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,6 +83,8 @@ static const cm_conf_key cm_conf_table[] = {
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))
 _Static_assert(NKEYS <= 64, "inert_set is a 64-bit mask");
+_Static_assert(NKEYS <= sizeof(((cm_config *) 0)->key_line) / sizeof(uint32_t),
+               "key_line has a slot per key");
 
 /* Parse "<n>[unit]" where units maps a suffix letter to a multiplier. */
 static int parse_scaled(const char *v, const char *units, const uint64_t *mult,
@@ -292,6 +295,7 @@ void cm_config_free(cm_config *cfg)
         return;
     for (i = 0; i < NKEYS; i++)
         free_value(cfg, &cm_conf_table[i]);
+    free(cfg->path);
     free(cfg);
 }
 
@@ -350,8 +354,9 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    if ((cfg = cm_config_new()) == NULL) {
+    if ((cfg = cm_config_new()) == NULL || (cfg->path = strdup(path)) == NULL) {
         snprintf(err, errlen, "%s: out of memory", path);
+        cm_config_free(cfg);
         fclose(fp);
         return NULL;
     }
@@ -379,6 +384,7 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
             goto fail;
         }
         seen[k - cm_conf_table] = 1;
+        cfg->key_line[k - cm_conf_table] = lineno > UINT32_MAX ? UINT32_MAX : (uint32_t) lineno;
         cfg->keys_set++;
         if (k->inert)
             cfg->inert_set |= (uint64_t) 1 << (k - cm_conf_table);
@@ -392,7 +398,10 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (check_fingerprints(&cfg->gateway_keys, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s: GatewayKeys: %s", path, why);
+        char where[PATH_MAX + 32];
+
+        snprintf(err, errlen, "%s: GatewayKeys: %s",
+                 cm_config_where(cfg, "GatewayKeys", where, sizeof(where)), why);
         goto fail;
     }
     free(line);
@@ -404,6 +413,20 @@ fail:
     fclose(fp);
     cm_config_free(cfg);
     return NULL;
+}
+
+const char *cm_config_where(const cm_config *cfg, const char *key, char *buf, size_t len)
+{
+    const cm_conf_key *k = find_key(key);
+    uint32_t line = k != NULL ? cfg->key_line[k - cm_conf_table] : 0;
+
+    if (cfg->path == NULL)
+        snprintf(buf, len, "%s", "");
+    else if (line == 0)
+        snprintf(buf, len, "%s", cfg->path);
+    else
+        snprintf(buf, len, "%s:%lu", cfg->path, (unsigned long) line);
+    return buf;
 }
 
 size_t cm_config_inert_keys(const cm_config *cfg, const char **names, size_t max)

@@ -55,6 +55,8 @@ typedef struct cm_config {
     char *replay_cache;         /* LMDB environment directory */
     uint64_t replay_cache_size; /* its map size: the most it may hold */
     size_t keys_set;            /* keys the file set (cm_config_load) */
+    char *path;                 /* the file it was loaded from; NULL if none */
+    uint32_t key_line[64];      /* per table row: the line that set it; 0 default */
     uint64_t inert_set;         /* bit per table row: an inert key the file set */
     uint64_t serial;            /* unique per configuration made: caches keyed by the
                                  * configuration in use compare it (never the address,
@@ -67,6 +69,10 @@ void cm_config_free(cm_config *cfg);
 /* Read path into a fresh config. On error returns NULL and writes
  * "path:line: reason" to err. */
 cm_config *cm_config_load(const char *path, char *err, size_t errlen);
+/* Where key (case-insensitive) was set, for a message about its value:
+ * "path:line", "path" for a key the file leaves at its default, "" for
+ * a configuration made without a file. Returns buf. */
+const char *cm_config_where(const cm_config *cfg, const char *key, char *buf, size_t len);
 /* The keys the file set that are accepted but not implemented yet (they
  * have no effect): up to max names, their count returned. */
 size_t cm_config_inert_keys(const cm_config *cfg, const char **names, size_t max);

@@ -75,6 +75,14 @@ typedef struct cm_sig {
 
 #define CM_SIGS_MAX 4
 
+/* What `cryptmilter -n` says of an OpenPGP keyring. */
+typedef struct cm_keyring_summary {
+    size_t keys;            /* primary keys */
+    size_t addrs;           /* distinct addresses with a key usable now: those mail
+                             * can be encrypted to */
+    size_t expiring;        /* keys that can encrypt now and not after the window */
+} cm_keyring_summary;
+
 typedef struct cm_sigs {
     cm_sig v[CM_SIGS_MAX];
     size_t n;               /* signatures kept */
@@ -140,6 +148,11 @@ typedef struct cm_engine_ops {
      * CM_ERR_GATEWAY_KEY with the reason (naming the key) in why. NULL for
      * an engine without GatewayKeys. */
     cm_stat (*gateway_ready)(cm_engine_session *s, char *why, size_t len);
+    /* OpenPGP, for `cryptmilter -n`: count the session's keyring; a key
+     * counts as expiring if it can encrypt at now but no longer at
+     * now + window (seconds). NULL for an engine without a keyring. */
+    cm_stat (*keyring_summary)(cm_engine_session *s, int64_t now, int64_t window,
+                               cm_keyring_summary *out);
 } cm_engine_ops;
 
 /* An engine and its ops, as the registry hands them out. */

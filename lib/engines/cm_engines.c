@@ -7,8 +7,12 @@
 #include "cm_gwcerts.h"
 #include "cm_rnp.h"
 
+#include "cm_keyring.h"
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 
 static const cm_engine_ops *const openpgp[CM_BACKENDS] = {
@@ -163,6 +167,56 @@ static cm_stat check_gateway_keys(const cm_config *cfg, char *report, size_t len
     else
         snprintf(report, len, "GatewayKeys: all %zu in KeyringDir, with usable secret parts",
                  cfg->gateway_keys.n);
+    if (s != NULL)
+        ops->session_free(s);
+    ops->destroy(e);
+    return st;
+}
+
+/* A directory whose public keyring is not there yet, or holds no key:
+ * gpg makes the file on the first import. */
+static int keyring_empty(const char *dir, cm_keyring_status ks, size_t nkeys)
+{
+    struct stat st;
+
+    if (ks == CM_KEYRING_OK)
+        return nkeys == 0;
+    return ks == CM_KEYRING_MISSING && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t window,
+                                 cm_keyring_summary *sum, char *err, size_t errlen)
+{
+    const cm_engine_ops *ops = openpgp[cfg->openpgp_backend == CM_BACKEND_RNP
+                                      ? CM_BACKEND_RNP : CM_BACKEND_GPGME];
+    cm_msgctx mc = {cfg, NULL, 0};
+    cm_snapshot_file id;
+    cm_keyring_status ks;
+    cm_engine *e = NULL;
+    cm_engine_session *s = NULL;
+    char why[512];
+    size_t nkeys = 0;
+    cm_stat st;
+
+    memset(sum, 0, sizeof(*sum));
+    if (!cm_config_has_keyring(cfg))
+        return CM_OK;
+    ks = cm_keyring_scan(cfg->keyring_dir, &id, &nkeys, why, sizeof(why));
+    if (keyring_empty(cfg->keyring_dir, ks, nkeys))
+        return CM_OK;
+    if (ks != CM_KEYRING_OK) {
+        snprintf(err, errlen, "%s%s", why, ks == CM_KEYRING_DAMAGED ? " (damaged)" : "");
+        return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
+    }
+    if ((st = ops->create(&e, why, sizeof(why))) != CM_OK) {
+        snprintf(err, errlen, "the %s engine cannot start: %s", ops->name, why);
+        return st;
+    }
+    if ((st = ops->session_new(e, &mc, &s)) != CM_OK)
+        snprintf(err, errlen, "KeyringDir %s: the %s engine cannot read it (the reason is "
+                 "logged above)", cfg->keyring_dir, ops->name);
+    else
+        st = ops->keyring_summary(s, now, window, sum);
     if (s != NULL)
         ops->session_free(s);
     ops->destroy(e);

@@ -38,6 +38,15 @@ void cm_engines_destroy(cm_engines *e);
  * the first failure (report says why). */
 cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);
 
+/* For `cryptmilter -n`: KeyringDir read as the engine of cfg's
+ * OpenPGPBackend reads it, counted into *sum (cm_engine.h; window: the
+ * seconds after now a key that stops encrypting counts as expiring).
+ * CM_OK also for a directory with no keys in it yet (sum->keys 0: the
+ * caller warns) and for KeyringDir none (sum zero); else
+ * CM_ERR_KEYRING_DAMAGED or another failure, the reason in err. */
+cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t window,
+                                 cm_keyring_summary *sum, char *err, size_t errlen);
+
 /* At start and before a reload is taken: GatewayCertificates and
  * TrustAnchors must load (a private key that others may read is refused
  * here). CM_OK, or CM_ERR_GATEWAY_KEY with the reason in err. */

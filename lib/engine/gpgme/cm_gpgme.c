@@ -246,6 +246,13 @@ static cm_stat gpg_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     return st;
 }
 
+static cm_stat gpg_keyring_summary(cm_engine_session *s, int64_t now, int64_t window,
+                                   cm_keyring_summary *out)
+{
+    cm_gpgme_index_summary(s->index, now, window, out);
+    return CM_OK;
+}
+
 const cm_engine_ops cm_gpgme_engine = {
     .name = "gpgme",
     .key_class = CM_KEY_OPENPGP,
@@ -263,4 +270,5 @@ const cm_engine_ops cm_gpgme_engine = {
     .verify_detached = cm_gpgme_verify_detached,
     .key_has_addr = cm_gpgme_key_has_addr,
     .gateway_ready = cm_gpgme_gateway_ready,
+    .keyring_summary = gpg_keyring_summary,
 };

@@ -347,6 +347,27 @@ cm_stat cm_gpgme_index_get(cm_snapshot *c, const cm_msgctx *mc, cm_gpgme_index *
     return st;
 }
 
+void cm_gpgme_index_summary(const cm_gpgme_index *ix, int64_t now, int64_t window,
+                            cm_keyring_summary *out)
+{
+    time_t t = (time_t) now, later = (time_t) (now + (window < 0 ? 0 : window));
+    const char *last = NULL;
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    out->keys = ix->nkeys;
+    for (i = 0; i < ix->nkeys; i++)
+        if (usable_subkey(ix->keys[i], t) != 0 && usable_subkey(ix->keys[i], later) == 0)
+            out->expiring++;
+    /* v is sorted by its lower-cased addresses: equal ones are neighbours. */
+    for (i = 0; i < ix->n; i++)
+        if (usable_subkey(ix->v[i].key, t) != 0
+            && (last == NULL || strcmp(last, ix->v[i].addr) != 0)) {
+            last = ix->v[i].addr;
+            out->addrs++;
+        }
+}
+
 gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr)
 {
     size_t lo = 0, hi = ix->n, i;

@@ -66,6 +66,9 @@ gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr);
 
 /* The key whose primary fingerprint is fpr (case-insensitive), or NULL. */
 gpgme_key_t cm_gpgme_index_by_fpr(const cm_gpgme_index *ix, const char *fpr);
+/* The engine's keyring_summary of ix (cm_engine.h). */
+void cm_gpgme_index_summary(const cm_gpgme_index *ix, int64_t now, int64_t window,
+                            cm_keyring_summary *out);
 
 /* GPGME data callbacks over a cm_reader (handle: the reader) and a
  * cm_writer (handle: a cm_gpgme_sink, which keeps the first write error). */

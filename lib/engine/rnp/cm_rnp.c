@@ -191,6 +191,13 @@ static cm_stat rnp_encrypt(cm_engine_session *s, cm_reader *in, cm_writer *out)
     return map_result(rr);
 }
 
+static cm_stat rnp_keyring_summary(cm_engine_session *s, int64_t now, int64_t window,
+                                   cm_keyring_summary *out)
+{
+    cm_rnp_ring_summary(s->ring, now, window, out);
+    return CM_OK;
+}
+
 /* No gateway_match, decrypt_verify or gateway_ready: decryption is
  * gpg-agent's, through GPGME (cm_engines_pgp_decrypter); no
  * decrypt_gateway: S/MIME only. */
@@ -208,4 +215,5 @@ const cm_engine_ops cm_rnp_engine = {
     .encrypt = rnp_encrypt,
     .verify_detached = cm_rnp_verify_detached,
     .key_has_addr = cm_rnp_key_has_addr,
+    .keyring_summary = rnp_keyring_summary,
 };

@@ -313,6 +313,27 @@ const cm_rnp_key *cm_rnp_ring_find(const cm_rnp_ring *r, const char *addr)
     return best;
 }
 
+void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
+                         cm_keyring_summary *out)
+{
+    uint64_t t = now < 0 ? 0 : (uint64_t) now, later = t + (uint64_t) (window < 0 ? 0 : window);
+    const char *last = NULL;
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    out->keys = r->nkeys;
+    for (i = 0; i < r->nkeys; i++)
+        if (usable_at(&r->keys[i], t) != 0 && usable_at(&r->keys[i], later) == 0)
+            out->expiring++;
+    /* byaddr is sorted case-insensitively: equal addresses are neighbours. */
+    for (i = 0; i < r->naddr; i++)
+        if (usable_at(&r->keys[r->byaddr[i].key], t) != 0
+            && (last == NULL || strcasecmp(last, r->byaddr[i].addr) != 0)) {
+            last = r->byaddr[i].addr;
+            out->addrs++;
+        }
+}
+
 const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr)
 {
     size_t lo = 0, hi = r->nkeys;

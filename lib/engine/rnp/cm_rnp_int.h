@@ -103,6 +103,9 @@ void cm_rnp_ring_put(cm_rnp_ring *r);
  * addr (case-insensitive), or NULL. */
 const cm_rnp_key *cm_rnp_ring_find(const cm_rnp_ring *r, const char *addr);
 const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr);
+/* The engine's keyring_summary of r (cm_engine.h). */
+void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
+                         cm_keyring_summary *out);
 
 /* The index of r->ffi's keys (cm_rnp_index.c): r->keys, byaddr, byfpr.
  * disabled: the trust database's answer (cm_trustdb). */

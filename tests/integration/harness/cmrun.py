@@ -87,7 +87,10 @@ def workdir():
 
 
 def write_config(path, **keys):
+    # Every directory the configuration names is the test's (cryptmilter -n
+    # checks them; this machine need not have the package's).
     conf = {"KeyringDir": GNUPGHOME, "SpoolDir": os.path.dirname(path),
+            "Socket": "local:" + os.path.join(os.path.dirname(path), "cryptmilter.sock"),
             "MemoryBufferSize": "64K", "Syslog": "no", "LogLevel": "info"}
     conf["OpenPGPBackend"] = BACKEND
     conf.update(keys)

@@ -86,6 +86,9 @@ static const struct {
     {"\n\nKeyringDir\n", ":3: key \"KeyringDir\" has no value"},
     {"OnError tempfail\nonerror reject\n", ":2: OnError is set twice"},
     {"LocalDomains file:/nonexistent/domains\n", ":1: cannot open list file /nonexistent/domains"},
+    /* Checked once the file is read, still named by its line. */
+    {"OnError tempfail\n\nGatewayKeys 0123ABCD\n",
+     ":3: GatewayKeys: \"0123ABCD\" is not a fingerprint"},
 };
 
 START_TEST(errors_name_file_and_line)
@@ -98,6 +101,29 @@ START_TEST(errors_name_file_and_line)
     ck_assert_ptr_null(cfg);
     ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "no file name in: %s", err);
     ck_assert_msg(strstr(err, bad[_i].want) != NULL, "got \"%s\", want \"%s\"", err, bad[_i].want);
+}
+END_TEST
+
+/* Where each key was set, for the messages about its value. */
+START_TEST(where_names_the_line_of_each_key)
+{
+    char err[512], where[256], want[256];
+    const char *path = write_conf("# comment\nUserID nobody\n\n  spooldir /tmp\n");
+    cm_config *cfg = cm_config_load(path, err, sizeof(err));
+
+    ck_assert_msg(cfg != NULL, "%s", err);
+    snprintf(want, sizeof(want), "%s:2", path);
+    ck_assert_str_eq(cm_config_where(cfg, "UserID", where, sizeof(where)), want);
+    snprintf(want, sizeof(want), "%s:4", path);
+    ck_assert_str_eq(cm_config_where(cfg, "SpoolDir", where, sizeof(where)), want);
+    /* Left at its default: the file only. */
+    ck_assert_str_eq(cm_config_where(cfg, "KeyringDir", where, sizeof(where)), path);
+    unlink(path);
+    cm_config_free(cfg);
+    /* Made without a file: nothing to name. */
+    cfg = cm_config_new();
+    ck_assert_str_eq(cm_config_where(cfg, "UserID", where, sizeof(where)), "");
+    cm_config_free(cfg);
 }
 END_TEST
 
@@ -160,6 +186,7 @@ static void add(Suite *s)
     CM_ADD(s, defaults);
     CM_ADD(s, keys_case_insensitive_with_comments);
     CM_ADD_LOOP(s, errors_name_file_and_line, NELEM(bad));
+    CM_ADD(s, where_names_the_line_of_each_key);
     CM_ADD(s, missing_file);
     CM_ADD(s, dump_round_trips);
 }

@@ -86,6 +86,27 @@ START_TEST(key_lookup)
 }
 END_TEST
 
+/* What `cryptmilter -n` prints of the fixture keyring, the same from both
+ * engines: its 9 keys; the 5 addresses lookups find a key for (not eve's,
+ * revoked, frank's, disabled, dave's, expired, carol's, sign-only, nor
+ * grace's revoked second one); none expiring: dave's expired in 2020. */
+START_TEST(keyring_summary)
+{
+    cm_config *cfg = test_config("pass");
+    cm_engine_session *s;
+    cm_keyring_summary sum;
+    cm_msgctx mc;
+
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
+    ck_assert_int_eq(ENGINE.keyring_summary(s, (int64_t) time(NULL), 30 * 86400, &sum), CM_OK);
+    ck_assert_uint_eq(sum.keys, 9);
+    ck_assert_uint_eq(sum.addrs, 5);
+    ck_assert_uint_eq(sum.expiring, 0);
+    ENGINE.session_free(s);
+    cm_config_free(cfg);
+}
+END_TEST
+
 /* The gateway's own key: a recipient inbound (else mail to its address
  * would go in the clear), never one for outbound external mail. The
  * engine finds it and names its fingerprint; the wrapper (cm_engcall)
@@ -479,6 +500,7 @@ END_TEST
 static void add_cases(Suite *s)
 {
     CM_ADD_LOOP(s, key_lookup, NELEM(lookups));
+    CM_ADD(s, keyring_summary);
     CM_ADD(s, missing_keyring_is_an_error_not_no_key);
     CM_ADD_LOOP(s, unlistable_keyring_is_an_error_not_no_key, NELEM(bad_keyrings));
     CM_ADD(s, keyring_damaged_after_use_is_an_error);

@@ -1,0 +1,231 @@
+/* cm_preflight - what `cryptmilter -n` checks before a daemon runs. */
+#include "cm_preflight.h"
+#include "cm_engines.h"
+#include "cm_spool.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+__attribute__((format(printf, 3, 4)))
+static void say(cm_preflight *p, int level, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void) vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (level == LOG_ERR)
+        p->errors++;
+    p->emit(level, line, p->arg);
+}
+
+/* A mistake about key's path: "where: Key path: cause; fix: ..." */
+__attribute__((format(printf, 5, 6)))
+static void mistake(cm_preflight *p, const char *key, const char *path, const char *cause,
+                    const char *fixfmt, ...)
+{
+    char where[PATH_MAX + 32], fix[1024];
+    va_list ap;
+
+    va_start(ap, fixfmt);
+    (void) vsnprintf(fix, sizeof(fix), fixfmt, ap);
+    va_end(ap);
+    say(p, LOG_ERR, "%s: %s %s: %s; %s", cm_config_where(p->cfg, key, where, sizeof(where)),
+        key, path, cause, fix);
+}
+
+/* The directory part of path into dir ("." for a bare name). 0, or -1 if
+ * it does not fit. */
+static int dir_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t) (slash - path);
+
+    if (n + 1 > len)
+        return -1;
+    memcpy(dir, slash == NULL ? "." : path, n);
+    dir[n] = 0;
+    return 0;
+}
+
+/* Is dir a directory the process may use with mode (access(2) bits)? 0, or
+ * -1 with errno (ENOTDIR for another kind of file). */
+static int usable_dir(const char *dir, int mode)
+{
+    struct stat st;
+
+    if (stat(dir, &st) < 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(dir, mode);
+}
+
+const char *cm_preflight_socket_path(const char *sock)
+{
+    if (strncmp(sock, "local:", 6) == 0)
+        return sock + 6;
+    if (strncmp(sock, "unix:", 5) == 0)
+        return sock + 5;
+    if (*sock == '/')
+        return sock;
+    return NULL;
+}
+
+int cm_preflight_socket_dir(const char *sock, char *why, size_t len)
+{
+    const char *path = cm_preflight_socket_path(sock);
+    char dir[PATH_MAX];
+
+    if (path == NULL)
+        return 0;
+    if (dir_of(path, dir, sizeof(dir)) < 0) {
+        snprintf(why, len, "%s: %s", path, strerror(ENAMETOOLONG));
+        return -1;
+    }
+    if (usable_dir(dir, W_OK | X_OK) < 0) {
+        snprintf(why, len, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void cm_preflight_socket(cm_preflight *p)
+{
+    const char *path = cm_preflight_socket_path(p->cfg->socket);
+    char dir[PATH_MAX];
+
+    if (path == NULL)
+        return;
+    if (dir_of(path, dir, sizeof(dir)) < 0)
+        mistake(p, "Socket", p->cfg->socket, strerror(ENAMETOOLONG), "fix: a shorter path");
+    else if (usable_dir(dir, W_OK | X_OK) < 0)
+        mistake(p, "Socket", p->cfg->socket, strerror(errno),
+                "fix: the socket's directory must exist and be writable: install -d -o %s "
+                "-m 0750 %s (with the MTA's group, e.g. -g postfix, so that it may connect)",
+                p->owner, dir);
+}
+
+static void check_keyring_dir(cm_preflight *p)
+{
+    const char *dir = p->cfg->keyring_dir;
+
+    if (!cm_config_has_keyring(p->cfg) || usable_dir(dir, R_OK | X_OK) == 0)
+        return;
+    if (errno == ENOENT)
+        mistake(p, "KeyringDir", dir, strerror(errno), "create it: install -d -o %s -m 0700 %s, "
+                "then import the recipients' keys: gpg --homedir %s --import KEYS", p->owner,
+                dir, dir);
+    else
+        mistake(p, "KeyringDir", dir, strerror(errno), "fix: it must be a directory %s may "
+                "read: chown -R %s %s", p->owner, p->owner, dir);
+}
+
+/* A body spilled to SpoolDir, as the daemon spills one. */
+static void check_spool(cm_preflight *p)
+{
+    const char *dir = p->cfg->spool_dir;
+    cm_spool *s = cm_spool_new(0, dir);
+    int e;
+
+    if (s == NULL) {
+        say(p, LOG_ERR, "SpoolDir: out of memory");
+        return;
+    }
+    e = cm_spool_write(s, "x", 1) < 0 ? errno : 0;
+    cm_spool_free(s);
+    if (e == ENOENT)
+        mistake(p, "SpoolDir", dir, strerror(e), "create it: install -d -o %s -m 0700 %s",
+                p->owner, dir);
+    else if (e != 0)
+        mistake(p, "SpoolDir", dir, strerror(e), "fix: %s must be able to create files in it: "
+                "chown %s %s; chmod 0700 %s", p->owner, p->owner, dir, dir);
+}
+
+/* The replay cache's directory (LMDB's), made by the daemon on first use
+ * if its parent is there: only used to decrypt outbound mail. */
+static void check_replay(cm_preflight *p)
+{
+    const char *dir = p->cfg->replay_cache;
+    char parent[PATH_MAX];
+
+    if (p->cfg->gateway_keys.n == 0 && p->cfg->gateway_certificates.n == 0)
+        return;
+    if (usable_dir(dir, W_OK | X_OK) == 0)
+        return;
+    if (errno == ENOENT && dir_of(dir, parent, sizeof(parent)) == 0) {
+        if (usable_dir(parent, W_OK | X_OK) == 0)
+            return;
+        mistake(p, "ReplayCache", dir, strerror(errno), "it cannot be created (%s); create it: "
+                "install -d -o %s -m 0700 %s", parent, p->owner, dir);
+        return;
+    }
+    mistake(p, "ReplayCache", dir, strerror(errno), "fix: it must be a directory %s may "
+            "write: chown %s %s", p->owner, p->owner, dir);
+}
+
+static void check_pid_file(cm_preflight *p)
+{
+    char dir[PATH_MAX];
+
+    if (*p->cfg->pid_file == 0)
+        return;
+    if (dir_of(p->cfg->pid_file, dir, sizeof(dir)) < 0)
+        mistake(p, "PidFile", p->cfg->pid_file, strerror(ENAMETOOLONG), "fix: a shorter path");
+    else if (usable_dir(dir, W_OK | X_OK) < 0)
+        mistake(p, "PidFile", p->cfg->pid_file, strerror(errno), "the daemon writes it as %s "
+                "once it has dropped root; create its directory: install -d -o %s -m 0755 %s",
+                p->owner, p->owner, dir);
+}
+
+void cm_preflight_dirs(cm_preflight *p)
+{
+    size_t before = p->errors;
+    char err[1024];
+
+    check_keyring_dir(p);
+    check_spool(p);
+    check_replay(p);
+    check_pid_file(p);
+    /* Whatever a SIGHUP with this file would refuse, -n refuses too. */
+    if (p->errors == before && cm_config_check_reload(p->cfg, p->cfg->path ? p->cfg->path : "",
+                                                      err, sizeof(err)) < 0)
+        say(p, LOG_ERR, "%s; a reload would refuse this file too", err);
+}
+
+void cm_preflight_keyring(cm_preflight *p, int64_t now)
+{
+    const char *dir = p->cfg->keyring_dir;
+    cm_keyring_summary sum;
+    char err[1024];
+    cm_stat st;
+
+    if (!cm_config_has_keyring(p->cfg)) {
+        say(p, LOG_INFO, "KeyringDir none: no OpenPGP recipients");
+        return;
+    }
+    if (usable_dir(dir, R_OK | X_OK) < 0)
+        return;                 /* cm_preflight_dirs said why */
+    st = cm_engines_check_keyring(p->cfg, now, CM_PREFLIGHT_EXPIRY_WINDOW, &sum, err,
+                                  sizeof(err));
+    if (st != CM_OK)
+        mistake(p, "KeyringDir", dir, err, "fix: restore the keyring from a backup, or import "
+                "the keys again into a new, empty directory (gpg --homedir NEWDIR --import "
+                "KEYS) and point KeyringDir at it");
+    else if (sum.keys == 0)
+        say(p, LOG_WARNING, "KeyringDir %s holds no keys: until they are imported, mail that "
+            "needs a key lookup is deferred (4xx); import them: gpg --homedir %s --import KEYS",
+            dir, dir);
+    else
+        say(p, LOG_INFO, "KeyringDir: %zu keys, %zu addresses, %zu expiring within %d days",
+            sum.keys, sum.addrs, sum.expiring, CM_PREFLIGHT_EXPIRY_WINDOW / 86400);
+}

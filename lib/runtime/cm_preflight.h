@@ -1,0 +1,47 @@
+/* cm_preflight - what `cryptmilter -n` checks before a daemon runs on a
+ * configuration: the directories it names and the keyring, each as the
+ * process that runs the check (cryptmilter -n drops to UserID first, as
+ * the daemon does), so that what would fail at start or with the first
+ * message fails here. Each mistake is one line that names where the key
+ * was set (file:line), the path, the cause (errno) and the fix. */
+#ifndef CM_PREFLIGHT_H
+#define CM_PREFLIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cm_config.h"
+
+/* How many seconds ahead a key that stops encrypting counts as expiring. */
+#define CM_PREFLIGHT_EXPIRY_WINDOW (30 * 86400)
+
+typedef struct cm_preflight {
+    const cm_config *cfg;
+    const char *owner;      /* the daemon's user, named in the fixes */
+    /* One line: level LOG_ERR (a mistake), LOG_WARNING, or LOG_INFO (what
+     * was found). */
+    void (*emit)(int level, const char *line, void *arg);
+    void *arg;
+    size_t errors;          /* LOG_ERR lines emitted */
+} cm_preflight;
+
+/* The path of a "local:", "unix:" or absolute socket; NULL for inet. */
+const char *cm_preflight_socket_path(const char *sock);
+/* Can a unix socket sock be made (its directory there, writable)? 0 (also
+ * for inet sockets), or -1 with "DIR: cause" in why. */
+int cm_preflight_socket_dir(const char *sock, char *why, size_t len);
+
+/* Socket: its directory. Before the privilege drop: the daemon opens the
+ * socket before it drops too. */
+void cm_preflight_socket(cm_preflight *p);
+/* KeyringDir (there, readable), SpoolDir (a file can be made in it),
+ * ReplayCache (when outbound decryption is configured: it can be made),
+ * PidFile's directory (writable), then what a reload would refuse. */
+void cm_preflight_dirs(cm_preflight *p);
+/* KeyringDir read by the configured OpenPGPBackend's engine: a line "KeyringDir:
+ * N keys, M addresses, K expiring within 30 days", a warning for a
+ * keyring without keys, a mistake for one that cannot be read. now: the
+ * time the expiry window starts. */
+void cm_preflight_keyring(cm_preflight *p, int64_t now);
+
+#endif

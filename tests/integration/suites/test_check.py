@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""cryptmilter -n catches what administrators get wrong (issue 25): each
+mistake exits 78 (EX_CONFIG) with a line that names the file and line of
+the key, the path, the cause and the fix; the keyring is summarised by the
+engine of the configured OpenPGPBackend (both are run here); -V."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from harness import sender as S
+from harness.cmtest import GNUPGHOME, args, check, run_tests, workdir, write_config
+
+BIN = None          # the build's milter/ directory
+TMP = None
+KR = None           # a keyring whose keys are known (make_keyring)
+ROOT = os.geteuid() == 0
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def conf(name, **keys):
+    return write_config(os.path.join(TMP, name + ".conf"), **keys)
+
+
+def line_of(path, key):
+    """The line number of key in the configuration file path."""
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.split(" ", 1)[0] == key:
+                return n
+    raise AssertionError("%s not in %s" % (key, path))
+
+
+def run_n(path):
+    r = subprocess.run([os.path.join(BIN, "cryptmilter"), "-n", "-c", path],
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
+def refused(path, key, *texts):
+    """-n on path exits 78 with one error line naming path:line of key and
+    every text of texts."""
+    rc, out, err = run_n(path)
+    check(rc == 78, "exit %d, want 78: %s" % (rc, err[-600:]))
+    where = "%s:%d: %s " % (path, line_of(path, key), key)
+    lines = [x for x in err.splitlines() if where in x]
+    check(len(lines) == 1, "no line with %r in %r" % (where, err[-800:]))
+    for t in texts:
+        check(t in lines[0], "%r not in %r" % (t, lines[0]))
+    return lines[0]
+
+
+def other_user():
+    """Keys that make -n check as a user without root's powers (as root: the
+    daemon's drop to UserID; else the user running the test), and the mode a
+    directory of ours gives that user no access with."""
+    return ({"UserID": "nobody"}, 0o700) if ROOT else ({}, 0o000)
+
+
+def open_dir(name):
+    """A directory every user may reach (the suite's scratch directory is
+    root's alone): for the checks run as another user."""
+    d = tempfile.mkdtemp(prefix="cm-check-%s-" % name)
+    os.chmod(d, 0o755)
+    return d
+
+
+# ------------------------------------------------------------ the mistakes
+
+def test_keyring_dir_missing():
+    c = conf("kr-missing", KeyringDir=os.path.join(TMP, "gnupg"))
+    refused(c, "KeyringDir", "No such file or directory",
+            "install -d -o ", "-m 0700 " + os.path.join(TMP, "gnupg"))
+
+
+def test_keyring_dir_unreadable():
+    keys, mode = other_user()
+    base = open_dir("kr")
+    try:
+        home = os.path.join(base, "gnupg")
+        shutil.copytree(KR, home, ignore=shutil.ignore_patterns("S.*", "*.lock"))
+        os.chmod(home, mode)
+        c = conf("kr-unreadable", KeyringDir=home, SpoolDir=base, **keys)
+        refused(c, "KeyringDir", "Permission denied", "chown -R ")
+    finally:
+        os.chmod(os.path.join(base, "gnupg"), 0o700)
+        shutil.rmtree(base)
+
+
+def test_keyring_damaged():
+    home = os.path.join(TMP, "damaged")
+    os.makedirs(home, mode=0o700)
+    key = subprocess.run(["gpg", "--homedir", KR, "--batch", "--export"], capture_output=True,
+                         check=True).stdout
+    with open(os.path.join(home, "pubring.gpg"), "wb") as f:
+        f.write(key[:len(key) // 2])
+    for backend in ("rnp", "gpgme"):
+        c = conf("damaged-" + backend, KeyringDir=home, OpenPGPBackend=backend)
+        refused(c, "KeyringDir", "damaged", "restore the keyring from a backup")
+
+
+def test_spool_dir_not_writable():
+    keys, _ = other_user()
+    spool = open_dir("spool")
+    try:
+        if not ROOT:
+            os.chmod(spool, 0o555)
+        c = conf("spool", KeyringDir="none", SpoolDir=spool, **keys)
+        refused(c, "SpoolDir", "Permission denied", "chown ")
+    finally:
+        os.chmod(spool, 0o755)
+        shutil.rmtree(spool)
+
+
+def test_replay_cache_not_creatable():
+    cache = os.path.join(TMP, "no-such-dir", "replay")
+    c = conf("replay", GatewayKeys=S.gateway_fpr(), ReplayCache=cache)
+    refused(c, "ReplayCache", "No such file or directory", "cannot be created",
+            "install -d -o ", "-m 0700 " + cache)
+    # Its parent there: the daemon makes it on first use.
+    c = conf("replay-ok", GatewayKeys=S.gateway_fpr(), ReplayCache=os.path.join(TMP, "replay"))
+    rc, _, err = run_n(c)
+    check(rc == 0, "parent there: exit %d: %s" % (rc, err[-400:]))
+
+
+def test_pid_file_dir_not_writable():
+    c = conf("pid-missing", PidFile=os.path.join(TMP, "run", "cryptmilter.pid"))
+    refused(c, "PidFile", "No such file or directory",
+            "install -d -o ", os.path.join(TMP, "run"))
+    keys, _ = other_user()
+    run = open_dir("run")
+    try:
+        if not ROOT:
+            os.chmod(run, 0o555)
+        c = conf("pid-unwritable", KeyringDir="none", SpoolDir="/tmp",
+                 PidFile=os.path.join(run, "cryptmilter.pid"), **keys)
+        refused(c, "PidFile", "Permission denied")
+    finally:
+        os.chmod(run, 0o755)
+        shutil.rmtree(run)
+
+
+def test_socket_dir_missing():
+    sock = os.path.join(TMP, "no-run", "cryptmilter.sock")
+    c = conf("socket", Socket="local:" + sock)
+    refused(c, "Socket", "No such file or directory", "install -d -o ",
+            os.path.join(TMP, "no-run"))
+    # The daemon itself says why it cannot open it.
+    r = subprocess.run([os.path.join(BIN, "cryptmilter"), "-f", "-c", c],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0, "the daemon started")
+    check(re.search(r"cannot open milter socket local:\S+: \S+/no-run: No such file or directory",
+                    r.stderr), "no reason: %r" % r.stderr[-400:])
+
+
+def test_reload_and_check_agree():
+    """What a SIGHUP refuses (here a missing CertificateDir), -n refuses."""
+    c = conf("certdir", CertificateDir=os.path.join(TMP, "no-certs"))
+    rc, _, err = run_n(c)
+    check(rc == 78 and "a reload would refuse this file too" in err, "%d %r" % (rc, err[-400:]))
+
+
+def test_gateway_keys_error_names_the_line():
+    c = conf("gwkeys", GatewayKeys="0123ABCD")
+    rc, _, err = run_n(c)
+    want = "%s:%d: GatewayKeys: \"0123ABCD\" is not a fingerprint" % (c, line_of(c, "GatewayKeys"))
+    check(rc == 78 and want in err, "%d %r" % (rc, err[-400:]))
+
+
+def test_user_id_error_names_the_line():
+    c = conf("userid", UserID="no-such-user-cm")
+    rc, _, err = run_n(c)
+    want = "%s:%d: UserID no-such-user-cm: " % (c, line_of(c, "UserID"))
+    check(rc == 78 and want in err and "adduser --system" in err, "%d %r" % (rc, err[-400:]))
+
+
+# ------------------------------------------------------------ the keyring
+
+def make_keyring():
+    """Four keys, five user IDs, four distinct addresses; one key stops
+    encrypting in 20 days (within 30), one in 40 (not)."""
+    home = os.path.join(TMP, "known")
+    os.makedirs(home, mode=0o700)
+
+    def g(*a):
+        subprocess.run(["gpg", "--homedir", home, "--batch", "--quiet", "--passphrase", "",
+                        "--pinentry-mode", "loopback"] + list(a), check=True, capture_output=True)
+    g("--quick-gen-key", "Ann <ann@example.net>", "future-default", "default", "never")
+    g("--quick-add-uid", "ann@example.net", "Ann <ann@other.example>")
+    g("--quick-gen-key", "Ann too <ANN@example.net>", "future-default", "default", "never")
+    g("--quick-gen-key", "Ben <ben@example.net>", "future-default", "default", "20d")
+    g("--quick-gen-key", "Dee <dee@example.net>", "future-default", "default", "40d")
+    subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True)
+    return home
+
+
+def test_keyring_summary_both_backends():
+    for backend in ("rnp", "gpgme"):
+        c = conf("summary-" + backend, KeyringDir=KR, OpenPGPBackend=backend)
+        rc, out, err = run_n(c)
+        check(rc == 0, "%s: exit %d: %s" % (backend, rc, err[-400:]))
+        check("# KeyringDir: 4 keys, 4 addresses, 1 expiring within 30 days\n" in out,
+              "%s: %r" % (backend, [x for x in out.splitlines() if "Keyring" in x]))
+
+
+def test_empty_keyring_warns():
+    for name, pubring in (("empty-dir", None), ("empty-pubring", b"")):
+        home = os.path.join(TMP, name)
+        os.makedirs(home, mode=0o700)
+        if pubring is not None:
+            with open(os.path.join(home, "pubring.gpg"), "wb") as f:
+                f.write(pubring)
+        for backend in ("rnp", "gpgme"):
+            rc, out, err = run_n(conf(name + backend, KeyringDir=home, OpenPGPBackend=backend))
+            check(rc == 0, "%s %s: exit %d: %s" % (name, backend, rc, err[-400:]))
+            check("warning: KeyringDir %s holds no keys" % home in err, "%s: %r" % (name, err))
+            check("# KeyringDir:" not in out, "%s: a summary of nothing" % name)
+
+
+def test_a_good_configuration_passes():
+    rc, out, err = run_n(conf("good", KeyringDir=GNUPGHOME))
+    check(rc == 0, "exit %d: %s" % (rc, err[-400:]))
+    check(re.search(r"^# KeyringDir: \d+ keys, \d+ addresses, \d+ expiring within 30 days$",
+                    out, re.M), "no summary: %r" % out[-400:])
+    check("error" not in err, "error lines: %r" % err)
+
+
+# ------------------------------------------------------------ -V
+
+def test_version():
+    with open(os.path.join(SRC, "CMakeLists.txt")) as f:
+        version = re.search(r"project\(cryptmilter VERSION (\S+)", f.read()).group(1)
+    for prog in ("cryptmilter", "cryptmilter-filter"):
+        r = subprocess.run([os.path.join(BIN, prog), "-V"], capture_output=True, text=True)
+        check(r.returncode == 0 and r.stdout == "%s %s\n" % (prog, version),
+              "%s -V: %d %r" % (prog, r.returncode, r.stdout))
+        h = subprocess.run([os.path.join(BIN, prog), "-h"], capture_output=True, text=True)
+        check(re.search(r"^\s+(\S+ )?-V\b", h.stdout, re.M), "%s -h lacks -V: %r" % (prog, h.stdout))
+
+
+def main():
+    global BIN, TMP, KR
+    BIN = args().bindir
+    TMP = workdir()
+    KR = make_keyring()
+    tests = [(n[5:], f) for n, f in sorted(globals().items()) if n.startswith("test_")]
+    run_tests(tests)
+
+
+if __name__ == "__main__":
+    main()
