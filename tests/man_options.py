@@ -11,9 +11,8 @@ import sys
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Documented ahead of the code that parses it (issue 25: "-V prints the
-# version", another change of the same issue). Empty this once cm_main.c has it.
-AHEAD = {("man/cryptmilter.8", "-V")}
+# Options documented ahead of the code that parses them (none now).
+AHEAD = set()
 
 
 def read(path):
