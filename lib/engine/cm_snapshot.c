@@ -5,6 +5,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* The keyring caches' loads, process-wide (cm_snapshot_keyring). */
+static atomic_uint_fast64_t keyring_loads;
+static atomic_int_fast64_t keyring_loaded;
 
 struct cm_snapshot {
     pthread_mutex_t lock;
@@ -123,6 +128,10 @@ static cm_stat reload(cm_snapshot *c, const char *name, const void *src,
     c->cur = o;
     c->name = copy;
     c->stamp = stamp;
+    if (c->ops->keyring) {
+        atomic_store(&keyring_loaded, (int_fast64_t) time(NULL));
+        atomic_fetch_add(&keyring_loads, 1);
+    }
     return CM_OK;
 }
 
@@ -151,4 +160,10 @@ cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_sn
     if (old != NULL)
         c->ops->put(old);
     return st;
+}
+
+void cm_snapshot_keyring(uint64_t *loads, int64_t *loaded)
+{
+    *loads = atomic_load(&keyring_loads);
+    *loaded = atomic_load(&keyring_loaded);
 }
