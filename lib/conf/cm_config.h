@@ -54,6 +54,8 @@ typedef struct cm_config {
     int on_error;               /* cm_onerror_action */
     char *replay_cache;         /* LMDB environment directory */
     uint64_t replay_cache_size; /* its map size: the most it may hold */
+    char *stats_file;           /* Prometheus text file the daemon writes; "": none */
+    uint64_t stats_interval;    /* seconds between two writes of it */
     size_t keys_set;            /* keys the file set (cm_config_load) */
     uint64_t inert_set;         /* bit per table row: an inert key the file set */
     uint64_t serial;            /* unique per configuration made: caches keyed by the
