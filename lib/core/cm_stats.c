@@ -113,7 +113,7 @@ void cm_stats_read(cm_stats_snap *s)
         s->engine_us[i] = get(&counters.engine_us[i]);
         s->engine_count[i] = get(&counters.engine_count[i]);
     }
-    cm_snapshot_keyring(&s->keyring_loads, &s->keyring_loaded);
+    cm_snapshot_keyring(&s->keyring_reloads, &s->keyring_loaded);
 }
 
 static uint64_t sum(const uint64_t *v, size_t n)

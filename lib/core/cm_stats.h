@@ -48,8 +48,8 @@ typedef struct cm_stats_snap {
     uint64_t bucket[CM_STATS_OP_N][CM_STATS_BUCKETS + 1];   /* not cumulative; last: +Inf */
     uint64_t engine_us[CM_STATS_OP_N];      /* sum of the times, microseconds */
     uint64_t engine_count[CM_STATS_OP_N];
-    uint64_t keyring_loads;                 /* set by the reader (cm_snapshot_keyring) */
-    int64_t keyring_loaded;                 /* when, seconds since the epoch; 0: never */
+    uint64_t keyring_reloads;               /* from cm_snapshot_keyring */
+    int64_t keyring_loaded;                 /* last load, seconds since the epoch; 0: never */
 } cm_stats_snap;
 
 /* One message's outcome: refuse, stat and trace of its cm_result, reject

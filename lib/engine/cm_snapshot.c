@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-/* The keyring caches' loads, process-wide (cm_snapshot_keyring). */
-static atomic_uint_fast64_t keyring_loads;
+/* The keyring caches' reloads, process-wide (cm_snapshot_keyring). */
+static atomic_uint_fast64_t keyring_reloads;
 static atomic_int_fast64_t keyring_loaded;
 
 struct cm_snapshot {
@@ -130,7 +130,8 @@ static cm_stat reload(cm_snapshot *c, const char *name, const void *src,
     c->stamp = stamp;
     if (c->ops->keyring) {
         atomic_store(&keyring_loaded, (int_fast64_t) time(NULL));
-        atomic_fetch_add(&keyring_loads, 1);
+        if (*old != NULL)
+            atomic_fetch_add(&keyring_reloads, 1);
     }
     return CM_OK;
 }
@@ -162,8 +163,8 @@ cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_sn
     return st;
 }
 
-void cm_snapshot_keyring(uint64_t *loads, int64_t *loaded)
+void cm_snapshot_keyring(uint64_t *reloads, int64_t *loaded)
 {
-    *loads = atomic_load(&keyring_loads);
+    *reloads = atomic_load(&keyring_reloads);
     *loaded = atomic_load(&keyring_loaded);
 }

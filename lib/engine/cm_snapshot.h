@@ -92,9 +92,10 @@ void cm_snapshot_free(cm_snapshot *c);
  * Thread-safe; loads run under the cache's lock, one at a time. */
 cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_snapshot_obj **out);
 
-/* The keyring's loads in this process (each one that succeeded, the first
- * too) and when the last was made (seconds since the epoch; 0: never).
- * Lock-free, for the metrics (cm_stats). */
-void cm_snapshot_keyring(uint64_t *loads, int64_t *loaded);
+/* The keyring's reloads in this process (loads that replaced a snapshot a
+ * keyring cache held; a process may have more than one such cache, each
+ * with its first load) and when the last load was made (seconds since the
+ * epoch; 0: never). Lock-free, for the metrics (cm_stats). */
+void cm_snapshot_keyring(uint64_t *reloads, int64_t *loaded);
 
 #endif

@@ -6,11 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-uint64_t cm_statstext_reloads(const cm_stats_snap *s)
-{
-    return s->keyring_loads > 0 ? s->keyring_loads - 1 : 0;
-}
-
 static int head(cm_buf *out, const char *name, const char *type, const char *help)
 {
     return cm_buf_printf(out, "# HELP cryptmilter_%s %s\n# TYPE cryptmilter_%s %s\n",
@@ -84,10 +79,10 @@ static int histogram(const cm_stats_snap *s, cm_buf *out)
 static int keyring(const cm_stats_snap *s, int64_t now, cm_buf *out)
 {
     int rc = head(out, "keyring_reloads_total", "counter",
-                  "Times the keyring was read again after its first load.");
+                  "Times the keyring was read again because it changed.");
 
-    rc |= series(out, "keyring_reloads_total", NULL, NULL, cm_statstext_reloads(s));
-    if (s->keyring_loads == 0)
+    rc |= series(out, "keyring_reloads_total", NULL, NULL, s->keyring_reloads);
+    if (s->keyring_loaded == 0)
         return rc;      /* not loaded yet: no age to give */
     rc |= head(out, "keyring_loaded_timestamp_seconds", "gauge",
                "When the keyring in use was loaded (seconds since the epoch).");
@@ -137,7 +132,7 @@ void cm_statstext_summary(const cm_stats_snap *s, int64_t now, char *buf, size_t
 
     if (len == 0)
         return;
-    if (s->keyring_loads > 0)
+    if (s->keyring_loaded != 0)
         (void) snprintf(age, sizeof(age), "%" PRId64 "s",
                         now > s->keyring_loaded ? now - s->keyring_loaded : 0);
     (void) snprintf(buf, len, "stats: encrypted=%" PRIu64 " (pgpmime=%" PRIu64 ", smime=%" PRIu64
@@ -146,5 +141,5 @@ void cm_statstext_summary(const cm_stats_snap *s, int64_t now, char *buf, size_t
                     cm_stats_sum_encrypted(s), s->encrypted[CM_STATS_ENC_PGPMIME],
                     s->encrypted[CM_STATS_ENC_SMIME], cm_stats_sum_skipped(s),
                     cm_stats_sum_refused(s, 1), cm_stats_sum_refused(s, 0), cm_stats_sum_decrypted(s),
-                    cm_stats_sum_gate(s), cm_stats_replay(s), cm_statstext_reloads(s), age);
+                    cm_stats_sum_gate(s), cm_stats_replay(s), s->keyring_reloads, age);
 }

@@ -11,8 +11,6 @@
 #include "cm_buf.h"
 #include "cm_stats.h"
 
-/* Keyring reloads: its loads after the first. */
-uint64_t cm_statstext_reloads(const cm_stats_snap *s);
 /* Append s in the text exposition format to out; now: seconds since the
  * epoch, for the keyring's age. 0, or -1 (out of memory). */
 int cm_statstext_prom(const cm_stats_snap *s, int64_t now, cm_buf *out);
