@@ -6,12 +6,14 @@ what was sent. StatsFile is replaced atomically (0644, no temporary file
 left) and written once more at a clean stop."""
 import os
 import re
+import shutil
 import signal
 import stat
+import subprocess
 import time
 
 from harness import sender as S
-from harness.cmtest import Failure, Milter, args, check, corpus, run_tests, workdir
+from harness.cmtest import GNUPGHOME, Failure, Milter, args, check, corpus, run_tests, workdir
 
 BINDIR = None
 TMP = None
@@ -248,6 +250,47 @@ def test_written_at_clean_exit():
         m.stop()
     check(value(read_series(path), "cryptmilter_skipped_total", reason="no-key") == 1,
           "StatsFile not written at the clean stop")
+
+
+def test_keyring_reload_counted():
+    # A keyring of its own (the public keys; encryption needs no agent),
+    # replaced between two messages.
+    kr = os.path.join(TMP, "kr")
+    os.makedirs(kr, mode=0o700)
+    for f in ("pubring.kbx", "trustdb.gpg"):
+        shutil.copy(os.path.join(GNUPGHOME, f), os.path.join(kr, f))
+    m, path = stats_milter("reload", KeyringDir=kr)
+    try:
+        res = send(m, "s@ext.example", ["alice@example.org"], corpus()[0][1])
+        check(reply(res)[0] == b"c", "first: %r" % (res["reply"],))
+        first = wait_for(path, "cryptmilter_encrypted_total", 1, format="pgpmime")
+        check(value(first, "cryptmilter_keyring_reloads_total") == 0, "reloaded already")
+        time.sleep(1.1)
+        shutil.copy(os.path.join(GNUPGHOME, "pubring.kbx"), os.path.join(kr, "new"))
+        os.rename(os.path.join(kr, "new"), os.path.join(kr, "pubring.kbx"))
+        res = send(m, "s@ext.example", ["alice@example.org"], corpus()[0][1])
+        check(reply(res)[0] == b"c", "second: %r" % (res["reply"],))
+        second = wait_for(path, "cryptmilter_encrypted_total", 2, format="pgpmime")
+        check(value(second, "cryptmilter_keyring_reloads_total") == 1,
+              "reloads %s" % value(second, "cryptmilter_keyring_reloads_total"))
+        check(value(second, "cryptmilter_keyring_loaded_timestamp_seconds")
+              > value(first, "cryptmilter_keyring_loaded_timestamp_seconds"),
+              "the load time did not move")
+    finally:
+        m.stop()
+        subprocess.run(["gpgconf", "--homedir", kr, "--kill", "all"], check=False)
+
+
+def wait_for(path, name, want, **labels):
+    """The file's series once name{labels} is want (written every second)."""
+    deadline, series = time.time() + 10, {}
+    while time.time() < deadline:
+        if os.path.exists(path):
+            series = read_series(path)
+            if value(series, name, **labels) == want:
+                return series
+        time.sleep(0.2)
+    raise Failure("%s%s is %s, want %s" % (name, labels, value(series, name, **labels), want))
 
 
 def test_without_statsfile_sigusr1_still_logs():
