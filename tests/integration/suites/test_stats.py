@@ -252,6 +252,21 @@ def test_written_at_clean_exit():
           "StatsFile not written at the clean stop")
 
 
+def test_reject_setting_picks_the_code():
+    # The same oversize message: under OversizeAction reject it is refused
+    # 552, and counted so, not as a deferral.
+    m, path = stats_milter("reject", OversizeAction="reject")
+    try:
+        res = send(m, "s@ext.example", ["alice@example.org"],
+                   b"Subject: big\n\n" + b"x" * 100 + b"\n" * 70000)
+        check(reply(res) == (b"y", "552"), "oversize: %r" % (res["reply"],))
+        series = wait_for(path, "cryptmilter_refused_total", 1, code="552", reason="oversize")
+        check(not [k for k in series if k[0] == "cryptmilter_deferred_total"],
+              "a deferral series for a refusal")
+    finally:
+        m.stop()
+
+
 def test_keyring_reload_counted():
     # A keyring of its own (the public keys; encryption needs no agent),
     # replaced between two messages.
