@@ -6,6 +6,7 @@
 #include "cm_milter.h"
 #include "cm_preflight.h"
 #include "cm_reload.h"
+#include "cm_statsfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
     gid_t gid = 0;
     cm_config *cfg;
     const cm_config *held = NULL;
+    cm_statsfile *stats;
 
     while ((c = getopt(argc, argv, "c:nfhV")) != -1) {
         switch (c) {
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGHUP);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGUSR1);   /* the summary line (cm_reload.c) */
         if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
             fprintf(stderr, "cryptmilter: cannot block signals\n");
             return EX_OSERR;
@@ -324,7 +327,9 @@ int main(int argc, char **argv)
     held = cm_confhold_get(cm_milter_gw->conf);
     cm_reload_install(reload);
     cm_log_notice("cryptmilter %s starting on %s", CM_VERSION, held->socket);
+    stats = cm_statsfile_start(cm_milter_gw);
     rc = smfi_main() == MI_SUCCESS || cm_reload_stop_requested() ? EX_OK : EX_SOFTWARE;
+    cm_statsfile_stop(stats);   /* StatsFile a last time */
     cm_log_notice("cryptmilter stopping");
     if (*held->pid_file)
         (void) unlink(held->pid_file);

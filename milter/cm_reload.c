@@ -1,5 +1,7 @@
-/* cm_reload - SIGHUP as "reload" under libmilter's signal thread. */
+/* cm_reload - SIGHUP as "reload", SIGUSR1 as "log the counters", under
+ * libmilter's signal thread. */
 #include "cm_reload.h"
+#include "cm_statsfile.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -21,8 +23,14 @@ void cm_reload_install(void (*hook)(void))
  * sigwaitinfo is a different symbol, so there is no recursion. */
 int sigwait(const sigset_t *restrict set, int *restrict sig)
 {
+    sigset_t with_usr1 = *set;
+
+    /* libmilter's set lacks SIGUSR1: its waiter takes it too (main blocks
+     * it in every thread), when it is the one that handles SIGHUP. */
+    if (reload_hook != NULL && sigismember(set, SIGHUP) == 1 && sigaddset(&with_usr1, SIGUSR1) < 0)
+        return errno;
     for (;;) {
-        int s = sigwaitinfo(set, NULL);
+        int s = sigwaitinfo(&with_usr1, NULL);
 
         if (s < 0) {
             if (errno == EINTR)
@@ -31,6 +39,10 @@ int sigwait(const sigset_t *restrict set, int *restrict sig)
         }
         if (s == SIGHUP && reload_hook != NULL) {
             reload_hook();
+            continue;
+        }
+        if (s == SIGUSR1 && !sigismember(set, SIGUSR1)) {
+            cm_statsfile_log();
             continue;
         }
         if (s == SIGTERM)

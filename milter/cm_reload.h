@@ -4,7 +4,9 @@
  * takes all three as "stop". cryptmilter defines sigwait itself: when a
  * reload hook is installed and the set being waited for holds SIGHUP, a
  * SIGHUP runs the hook in that thread and the wait goes on; every other
- * signal, and every other caller, gets sigwait's usual behaviour. There is
+ * signal, and every other caller, gets sigwait's usual behaviour. That
+ * waiter also takes SIGUSR1 (which libmilter does not wait for; main blocks
+ * it) and logs the counters' summary line (cm_statsfile_log). There is
  * one signal thread and one waiter, so no signal is raced for. */
 #ifndef CM_RELOAD_H
 #define CM_RELOAD_H

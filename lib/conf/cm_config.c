@@ -79,6 +79,8 @@ static const cm_conf_key cm_conf_table[] = {
     {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL, 0},
     {"ReplayCache", T_STR, OFF(replay_cache), "/var/lib/cryptmilter/replay", 0, 0, NULL, NULL, 0},
     {"ReplayCacheSize", T_SIZE, OFF(replay_cache_size), "64M", 1 * MIB, 16 * GIB, NULL, NULL, 0},
+    {"StatsFile", T_STR, OFF(stats_file), "", 0, 0, NULL, NULL, 0},
+    {"StatsInterval", T_DURATION, OFF(stats_interval), "60s", 1, 3600, NULL, NULL, 0},
 };
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))

@@ -54,6 +54,8 @@ typedef struct cm_config {
     int on_error;               /* cm_onerror_action */
     char *replay_cache;         /* LMDB environment directory */
     uint64_t replay_cache_size; /* its map size: the most it may hold */
+    char *stats_file;           /* Prometheus text file the daemon writes; "": none */
+    uint64_t stats_interval;    /* seconds between two writes of it */
     size_t keys_set;            /* keys the file set (cm_config_load) */
     char *path;                 /* the file it was loaded from; NULL if none */
     uint32_t key_line[64];      /* per table row: the line that set it; 0 default */

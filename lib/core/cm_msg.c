@@ -5,6 +5,7 @@
 #include "cm_header.h"
 #include "cm_list.h"
 #include "cm_log.h"
+#include "cm_stats.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -219,4 +220,7 @@ void cm_msg_eom(cm_msg *m, cm_result *res)
                 m->rcpts.n, (unsigned long long) m->size,
                 res->refuse ? "refused " : "", res->trace,
                 res->detail ? " " : "", res->detail ? res->detail : "");
+    /* The counters from the values just logged: the two cannot disagree. */
+    cm_stats_outcome(res->refuse, res->stat,
+                     res->refuse && cm_policy_rejects(m->ctx.cfg, res->stat), res->trace);
 }

@@ -17,6 +17,7 @@
 #include "cm_sigcheck.h"
 #include "cm_rewrite.h"
 #include "cm_smimedecrypt.h"
+#include "cm_stats.h"
 #include "cm_strip.h"
 
 #include <errno.h>
@@ -308,9 +309,11 @@ static strip_outcome strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm
     char detail[512] = "";
     outmsg o;
     cm_stat st;
+    uint64_t t0;
 
     if (e < 0 || (smime ? cfg->gateway_certificates.n : cfg->gateway_keys.n) == 0)
         return STRIP_NOT_OURS;      /* nothing can be for us */
+    t0 = cm_stats_clock_us();
     memset(&o, 0, sizeof(o));
     o.m = m;
     /* OpenPGP is decrypted by gpg-agent whatever the backend (cm_engines.h). */
@@ -324,6 +327,7 @@ static strip_outcome strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm
         st = let_out(&o, res, detail, sizeof(detail));
     if (st != CM_OK)
         cm_result_refuse(res, st, detail[0] ? detail : NULL);
+    cm_stats_engine(CM_STATS_OP_DECRYPT, cm_stats_clock_us() - t0);
     cm_stripped_free(&o.x);
     cm_spool_free(o.pp.plain);
     return out;

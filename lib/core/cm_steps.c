@@ -10,6 +10,7 @@
 #include "cm_pgpmime.h"
 #include "cm_rewrite.h"
 #include "cm_smime.h"
+#include "cm_stats.h"
 
 #include <errno.h>
 #include <string.h>
@@ -110,10 +111,13 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
     if (st == CM_OK)
         st = open_body(m, res, &sm, &out);
     if (st == CM_OK && (st = open_entity(m, hp, &ent, ehdrs, shown, ebody)) == CM_OK) {
+        uint64_t t0 = cm_stats_clock_us();
+
         cm_entity_set_progress(&ent, m->progress, m->progress_arg);
         st = cls == CM_KEY_SMIME
              ? cm_smime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out)
              : cm_pgpmime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out, &env);
+        cm_stats_engine(CM_STATS_OP_ENCRYPT, cm_stats_clock_us() - t0);
         cm_entity_close(&ent);
     }
     if (out != res->body)

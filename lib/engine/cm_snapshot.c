@@ -5,6 +5,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* The keyring caches' reloads, process-wide (cm_snapshot_keyring). */
+static atomic_uint_fast64_t keyring_reloads;
+static atomic_int_fast64_t keyring_loaded;
 
 struct cm_snapshot {
     pthread_mutex_t lock;
@@ -123,6 +128,11 @@ static cm_stat reload(cm_snapshot *c, const char *name, const void *src,
     c->cur = o;
     c->name = copy;
     c->stamp = stamp;
+    if (c->ops->keyring) {
+        atomic_store(&keyring_loaded, (int_fast64_t) time(NULL));
+        if (*old != NULL)
+            atomic_fetch_add(&keyring_reloads, 1);
+    }
     return CM_OK;
 }
 
@@ -151,4 +161,10 @@ cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_sn
     if (old != NULL)
         c->ops->put(old);
     return st;
+}
+
+void cm_snapshot_keyring(uint64_t *reloads, int64_t *loaded)
+{
+    *reloads = atomic_load(&keyring_reloads);
+    *loaded = atomic_load(&keyring_loaded);
 }

@@ -76,6 +76,9 @@ typedef struct cm_snapshot_ops {
     /* Drop a reference to obj: its owner's put (cm_snapshot_obj_drop,
      * and the object freed if that was the last). */
     void (*put)(cm_snapshot_obj *obj);
+    /* 1: what it loads is the OpenPGP keyring (KeyringDir); its loads are
+     * counted for cm_snapshot_keyring. */
+    int keyring;
 } cm_snapshot_ops;
 
 typedef struct cm_snapshot cm_snapshot;
@@ -88,5 +91,11 @@ void cm_snapshot_free(cm_snapshot *c);
  * what is compared: a snapshot of another name is never handed out.
  * Thread-safe; loads run under the cache's lock, one at a time. */
 cm_stat cm_snapshot_get(cm_snapshot *c, const char *name, const void *src, cm_snapshot_obj **out);
+
+/* The keyring's reloads in this process (loads that replaced a snapshot a
+ * keyring cache held; a process may have more than one such cache, each
+ * with its first load) and when the last load was made (seconds since the
+ * epoch; 0: never). Lock-free, for the metrics (cm_stats). */
+void cm_snapshot_keyring(uint64_t *reloads, int64_t *loaded);
 
 #endif

@@ -331,7 +331,8 @@ static void ix_put(cm_snapshot_obj *obj)
     cm_gpgme_index_put((cm_gpgme_index *) obj);
 }
 
-static const cm_snapshot_ops ix_ops = {.stamp = ix_stamp, .load = ix_load, .put = ix_put};
+static const cm_snapshot_ops ix_ops = {.stamp = ix_stamp, .load = ix_load, .put = ix_put,
+                                         .keyring = 1};
 
 cm_snapshot *cm_gpgme_index_cache_new(void)
 {

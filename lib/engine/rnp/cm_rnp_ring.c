@@ -242,7 +242,8 @@ static void ring_put(cm_snapshot_obj *obj)
     cm_rnp_ring_put((cm_rnp_ring *) obj);
 }
 
-static const cm_snapshot_ops ring_ops = {.stamp = ring_stamp, .load = ring_load, .put = ring_put};
+static const cm_snapshot_ops ring_ops = {.stamp = ring_stamp, .load = ring_load, .put = ring_put,
+                                           .keyring = 1};
 
 cm_snapshot *cm_rnp_ring_cache_new(void)
 {

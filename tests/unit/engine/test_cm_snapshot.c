@@ -289,6 +289,49 @@ START_TEST(concurrent_readers_and_a_writer)
 }
 END_TEST
 
+/* Only a cache marked as the keyring's counts: the time of its last load,
+ * and a reload when a load replaces what it held. A second keyring cache's
+ * first load (a process has one per OpenPGP backend) is not a reload. */
+START_TEST(keyring_reloads_counted)
+{
+    static const cm_snapshot_ops kops = {.stamp = stamp, .load = load, .put = obj_put,
+                                         .keyring = 1};
+    char path[4096];
+    obj *a, *b, *d, *e;
+    cm_snapshot *c = start(path, sizeof(path), &a), *k = cm_snapshot_new(&kops),
+        *k2 = cm_snapshot_new(&kops);
+    uint64_t n;
+    int64_t when, before = (int64_t) time(NULL);
+
+    ck_assert_ptr_nonnull(k);
+    ck_assert_ptr_nonnull(k2);
+    cm_snapshot_keyring(&n, &when);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(when, 0);          /* the plain cache's load is not the keyring's */
+    b = get(k, "x", path, CM_OK);
+    e = get(k2, "x", path, CM_OK);
+    d = get(k, "x", path, CM_OK);       /* unchanged: no load */
+    cm_snapshot_keyring(&n, &when);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_ge(when, before);
+    ck_assert_int_le(when, (int64_t) time(NULL));
+    put(d);
+    tick();
+    write_file(path, "two", 0);
+    d = get(k, "x", path, CM_OK);
+    cm_snapshot_keyring(&n, &when);
+    ck_assert_uint_eq(n, 1);
+    put(a);
+    put(b);
+    put(d);
+    put(e);
+    cm_snapshot_free(c);
+    cm_snapshot_free(k);
+    cm_snapshot_free(k2);
+    unlink(path);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, kept_while_unchanged);
@@ -297,6 +340,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, held_snapshot_outlives_a_reload);
     CM_ADD(s, failed_load_is_an_error_until_one_succeeds);
     CM_ADD(s, concurrent_readers_and_a_writer);
+    CM_ADD(s, keyring_reloads_counted);
 }
 
 CM_TEST_MAIN("cm_snapshot", add_cases)
