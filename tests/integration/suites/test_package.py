@@ -4,8 +4,9 @@
 dpkg -i (no apt-get -f), import a recipient's key as the README says, start
 the installed unit's ExecStartPre and ExecStart lines as its User= under
 strace in front of a private Postfix, see one inbound message arrive
-encrypted and one outbound pass, check that every system call the daemon
-made passes the unit's SystemCallFilter=, then dpkg --purge and check that
+encrypted and one outbound message decrypted (gpg-agent), check that every system call the daemon
+made passes the unit's SystemCallFilter=, dpkg --remove (keys and
+configuration kept), then dpkg --purge and check that
 nothing is left but what Debian policy keeps (the system user and group).
 
 It installs into this machine's /usr, /etc and /var: run as root, on a
@@ -16,10 +17,12 @@ import pwd
 import re
 import shlex
 import signal
+import smtplib
 import subprocess
 import time
 
 from harness import mta
+from harness import sender as S
 from harness.cmtest import EXPORT, GNUPGHOME, check, run_tests
 from harness.sink import Sink
 from .mta_suite import final_reply, swaks
@@ -158,6 +161,13 @@ class PackageSuite:
         check(r.returncode == 0, "dpkg -i: %s%s" % (r.stdout[-2000:], r.stderr[-2000:]))
         for p in SHIPPED:
             check(os.path.exists(p), "%s not installed" % p)
+        # One version: CMake's, in the package's name and in -V (where the
+        # daemon has -V yet: before, it answers with its usage, exit 64).
+        r = run(["/usr/sbin/cryptmilter", "-V"])
+        if r.returncode == 0:
+            check(cmake_version() in r.stdout, "-V says %r, CMake %s" % (r.stdout, cmake_version()))
+        else:
+            print("       no -V in this daemon yet (exit %d)" % r.returncode, flush=True)
         r = run(["dpkg-query", "-W", "-f", "${Conffiles}", "cryptmilter"])
         check(" " + CONF + " " in r.stdout, "%s is not a conffile: %r" % (CONF, r.stdout))
         uid = pwd.getpwnam("cryptmilter").pw_uid
@@ -173,19 +183,37 @@ class PackageSuite:
               and st.st_mode & 0o7777 == 0o2750, "%s: mode %o" % (SOCKDIR, st.st_mode & 0o7777))
         self.settings = unit_settings(UNIT)
 
+    def as_milter_user(self, argv, **kw):
+        """argv as the README runs gpg: the milter's user, its GnuPG home
+        (runuser: this machine may have no sudo)."""
+        return subprocess.run(["runuser", "-u", "cryptmilter", "--", "env",
+                               "GNUPGHOME=/var/lib/cryptmilter/gnupg"] + argv,
+                              capture_output=True, cwd="/", **kw)
+
     def test_import_key(self):
-        # README, "Keys" (runuser: this machine may have no sudo).
-        r = run(["runuser", "-u", "cryptmilter", "--", "env", "GNUPGHOME=/var/lib/cryptmilter/gnupg",
-                 "gpg", "--batch", "--import", os.path.join(EXPORT, "alice.pub.asc")], cwd="/")
+        # README, "Keys": a recipient's public key.
+        r = self.as_milter_user(["gpg", "--batch", "--import",
+                                 os.path.join(EXPORT, "alice.pub.asc")])
         check(r.returncode == 0, "gpg --import: %s" % r.stderr)
+        # The gateway's key (README makes one; the test's senders know this
+        # one). Its agent is stopped again: the daemon's gpg starts one
+        # under strace, as it would under the unit's filter.
+        sec = subprocess.run(["gpg", "--batch", "--export-secret-keys", S.gateway_fpr()],
+                             capture_output=True, env=dict(os.environ, GNUPGHOME=GNUPGHOME))
+        check(sec.returncode == 0 and sec.stdout, "export of the gateway key failed")
+        r = self.as_milter_user(["gpg", "--batch", "--import"], input=sec.stdout)
+        check(r.returncode == 0, "gpg --import of the gateway key: %s" % r.stderr)
+        self.as_milter_user(["gpgconf", "--kill", "gpg-agent"])
 
     def adapt_conf(self):
         """The installed configuration, changed only where this machine
-        needs: mail from 127.0.0.2 is the internal host."""
+        needs: mail from 127.0.0.2 is the internal host, and the gateway
+        key is the fixture's."""
         with open(CONF) as f:
             text = f.read()
-        text, n = re.subn(r"(?m)^InternalHosts\s.*$", "InternalHosts       127.0.0.2/32", text)
-        check(n == 1, "no InternalHosts line in %s" % CONF)
+        for key, value in (("InternalHosts", "127.0.0.2/32"), ("GatewayKeys", S.gateway_fpr())):
+            text, n = re.subn(r"(?m)^#?%s\s.*$" % key, "%-19s %s" % (key, value), text)
+            check(n == 1, "no %s line in %s" % (key, CONF))
         with open(CONF, "w") as f:
             f.write(text)
 
@@ -199,17 +227,15 @@ class PackageSuite:
         os.chown("/run/cryptmilter", pwd.getpwnam(s["User"][0]).pw_uid,
                  grp.getgrnam(s["Group"][0]).gr_gid)
         pre = shlex.split(s["ExecStartPre"][0])
-        r = run(["strace", "-f", "-qq", "-o", self.trace % "pre"] + self.as_unit_user(pre), cwd="/")
-        check(r.returncode == 0, "ExecStartPre %s: %s%s" % (pre, r.stdout[-1500:], r.stderr[-1500:]))
+        self.daemon = self.start_traced("pre", pre)
+        rc = self.end_traced(term=False)
+        check(rc == 0, "ExecStartPre %s: exit %d: %s" % (pre, rc, self.daemon_log("pre")))
         sink = Sink(os.path.join(self.tmp, "sink"))
         pf = mta.PostfixInstance(self.tmp, sink.port, milter=True, extra={
             "smtpd_milters": "unix:%s/cryptmilter.sock" % SOCKDIR,
             "non_smtpd_milters": "unix:%s/cryptmilter.sock" % SOCKDIR})
         sink.helo = pf.helo_name
-        argv = shlex.split(s["ExecStart"][0])
-        log = open(os.path.join(self.tmp, "daemon.log"), "w")
-        self.daemon = subprocess.Popen(["strace", "-f", "-qq", "-o", self.trace % "daemon"]
-                                       + self.as_unit_user(argv), stdout=log, stderr=log, cwd="/")
+        self.daemon = self.start_traced("daemon", shlex.split(s["ExecStart"][0]))
         try:
             sock = os.path.join(SOCKDIR, "cryptmilter.sock")
             for _ in range(300):
@@ -231,40 +257,72 @@ class PackageSuite:
                                    env=dict(os.environ, GNUPGHOME=GNUPGHOME))
                 check(d.returncode == 0 and b"package canary" in d.stdout,
                       "gpg cannot decrypt it: %s" % d.stderr.decode(errors="replace"))
+                # Outbound: signed by alice, encrypted to the gateway, sent by
+                # the internal host; decrypted by the daemon's gpg-agent.
+                mark = S.canary()
+                ent = S.entity_text(mark)
+                msg = S.pgp_mime(S.sign_encrypt("gpg", ent, self.tmp), subject="[...]")
                 with sink.arrivals(explain=lambda: pf.log()[-2000:]) as msgs:
-                    r = swaks(pf.port, ["someone@ext.example"], local="127.0.0.2",
-                              body="outbound package canary", tmp=self.tmp)
-                    check(r.returncode == 0, "swaks outbound: %s" % final_reply(r))
-                check(b"outbound package canary" in msgs[0][1], "outbound mail changed")
+                    smtp = smtplib.SMTP("127.0.0.1", pf.port, timeout=60,
+                                        source_address=("127.0.0.2", 0))
+                    try:
+                        smtp.sendmail("alice@example.org", ["x@ext.example"], S.crlf(msg))
+                    finally:
+                        smtp.quit()
+                _, got = msgs[0]
+                check(S.field_values(got, "X-Cryptmilter") == [b"decrypted pgp-mime"],
+                      "outbound trace %r" % S.field_values(got, "X-Cryptmilter"))
+                check(S.entity_of(got) == ent, "outbound entity differs from the signed one")
             finally:
                 pf.stop()
                 sink.stop()
         finally:
-            self.stop_daemon()
-        check(self.daemon.returncode == 0, "daemon exit %s: %s"
-              % (self.daemon.returncode, self.daemon_log()))
+            rc = self.end_traced(term=True)
+        check(rc == 0, "daemon exit %s: %s" % (rc, self.daemon_log()))
 
-    def daemon_log(self):
-        with open(os.path.join(self.tmp, "daemon.log"), errors="replace") as f:
+    def start_traced(self, which, argv):
+        """argv as the unit's user under strace -f (to strace-WHICH.txt)."""
+        with open(os.path.join(self.tmp, "%s.log" % which), "w") as log:
+            return subprocess.Popen(["strace", "-f", "-qq", "-o", self.trace % which]
+                                    + self.as_unit_user(argv), stdout=log, stderr=log, cwd="/")
+
+    def daemon_log(self, which="daemon"):
+        with open(os.path.join(self.tmp, "%s.log" % which), errors="replace") as f:
             return f.read()[-2000:]
 
-    def stop_daemon(self):
-        if self.daemon is None or self.daemon.poll() is not None:
-            return
-        # SIGTERM to the daemon (strace's child), as systemd's stop does.
-        for pid in os.listdir("/proc"):
-            try:
-                with open("/proc/%s/stat" % pid) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-                if ppid == self.daemon.pid:
-                    os.kill(int(pid), signal.SIGTERM)
-            except (OSError, ValueError, IndexError):
-                continue
+    def is_daemon(self, pid):
+        """Is /proc/pid the daemon (strace's child, past its exec)?"""
         try:
-            self.daemon.wait(30)
+            with open("/proc/%s/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            return ppid == self.daemon.pid and os.readlink("/proc/%s/exe" % pid) == \
+                "/usr/sbin/cryptmilter"
+        except (OSError, ValueError, IndexError):
+            return False
+
+    def end_traced(self, term):
+        """The traced daemon's exit status, once it has ended (after a
+        SIGTERM, as systemd's stop sends, if term). strace waits for every
+        traced process, the gpg-agent the daemon's gpg started too: it is
+        stopped as systemd would end the unit's cgroup."""
+        if term:
+            for pid in os.listdir("/proc"):
+                if pid.isdigit() and self.is_daemon(pid):
+                    os.kill(int(pid), signal.SIGTERM)
+        seen = False
+        for _ in range(600):
+            alive = any(p.isdigit() and self.is_daemon(p) for p in os.listdir("/proc"))
+            seen = seen or alive
+            if self.daemon.poll() is not None or (seen and not alive):
+                break
+            time.sleep(0.1)
+        self.as_milter_user(["gpgconf", "--kill", "all"])
+        try:
+            return self.daemon.wait(30)
         except subprocess.TimeoutExpired:
             self.daemon.kill()
             self.daemon.wait()
+            return -1
 
     def test_syscalls_pass_the_filter(self):
         check(self.settings, "not installed")
@@ -274,6 +332,18 @@ class PackageSuite:
             bad = sorted(n for n in used if n not in allowed or n in denied)
             check(not bad, "%s: system calls the unit's filter would kill: %s" % (which, bad))
             check(len(used) > 20, "%s: only %d system calls traced" % (which, len(used)))
+
+    def test_remove_keeps_keys(self):
+        check(self.deb, "no package built")
+        r = dpkg("--remove", "cryptmilter")
+        check(r.returncode == 0, "dpkg --remove: %s%s" % (r.stdout[-2000:], r.stderr[-2000:]))
+        check(not os.path.exists("/usr/sbin/cryptmilter"), "the daemon is still there")
+        kept = [p for p in MADE + [CONF, "/var/lib/cryptmilter/gnupg/pubring.gpg"]
+                if not os.path.exists(p)]
+        check(not kept, "removed by dpkg --remove: %s" % kept)
+        r = run(["runuser", "-u", "cryptmilter", "--", "gpg", "--batch", "--homedir",
+                 "/var/lib/cryptmilter/gnupg", "--list-keys", "alice@example.org"], cwd="/")
+        check(r.returncode == 0, "the imported key is gone: %s" % r.stderr)
 
     def test_purge(self):
         check(self.deb, "no package built")
@@ -295,6 +365,7 @@ class PackageSuite:
                    ("package/import-key", self.test_import_key),
                    ("package/service-encrypts", self.test_service_encrypts),
                    ("package/syscall-filter", self.test_syscalls_pass_the_filter),
+                   ("package/remove-keeps-keys", self.test_remove_keeps_keys),
                    ("package/purge", self.test_purge)])
 
 
