@@ -100,9 +100,14 @@ static int lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
     return 0;
 }
 
-/* setgid + initgroups + setuid, then make sure root cannot be regained. */
+/* setgid + initgroups + setuid, then make sure root cannot be regained.
+ * Started as that user already (systemd's User=), there is nothing to drop:
+ * setgid would need root, and the unit's sandbox forbids the set*id calls;
+ * the group is then only the socket's, given by its directory or a chown. */
 static int drop_privileges(const char *name, uid_t uid, gid_t gid)
 {
+    if (uid != 0 && getuid() == uid && geteuid() == uid)
+        return 0;
     if (setgid(gid) < 0 || initgroups(name, gid) < 0 || setuid(uid) < 0) {
         cm_log_errno("dropping privileges to %s", name);
         return -1;
@@ -290,9 +295,17 @@ int main(int argc, char **argv)
         rc = EX_UNAVAILABLE;
         goto out;
     }
-    if ((sockpath = cm_preflight_socket_path(cfg->socket)) != NULL && user != NULL
-        && chown(sockpath, uid, gid) < 0)
-        cm_log_errno("chown %s", sockpath);
+    /* The MTA's group on the socket: skipped when it has it already (a
+     * setgid directory gives it, and the unit's filter forbids chown). */
+    if ((sockpath = cm_preflight_socket_path(cfg->socket)) != NULL && user != NULL) {
+        struct stat sst;
+
+        if (stat(sockpath, &sst) < 0)
+            cm_log_errno("stat %s", sockpath);
+        else if ((sst.st_uid != uid || sst.st_gid != gid) && chown(sockpath, uid, gid) < 0)
+            cm_log_errno("chown %s to UserID %s (not root: the group must be one of the user's,"
+                         " or the socket's directory setgid to it)", sockpath, cfg->user_id);
+    }
     if (user != NULL && drop_privileges(user, uid, gid) < 0) {
         rc = EX_NOPERM;
         goto out;

@@ -12,7 +12,8 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
     libssl-dev liblmdb-dev librnp-dev check gnupg gpg-agent sq rnp miltertest python3 valgrind openssl postfix swaks \
     m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 liblockfile1 util-linux \
     mandoc \
-    clang libclang-rt-14-dev pyflakes3 faketime
+    clang libclang-rt-14-dev pyflakes3 faketime \
+    debhelper dpkg-dev lintian fakeroot strace systemd
 
 jobs=$(nproc)
 # Twice as many test slots as cores: the MTA and fault suites (in shards)
@@ -28,7 +29,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCM_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j "$slots" -LE 'valgrind|rnp_mta')
+    ctest --output-on-failure -j "$slots" -LE 'valgrind|rnp_mta|package')
 
 echo "run-all: libFuzzer harnesses, ${CM_FUZZ_SECONDS:-60} s each"
 sh tests/fuzz/run.sh build-fuzz "${CM_FUZZ_SECONDS:-60}"
