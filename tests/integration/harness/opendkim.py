@@ -66,6 +66,8 @@ class OpenDkim:
     internal (signed) only in a signing mode."""
 
     def __init__(self, directory, name, mode, key=None, trusted=(), authserv="gw.example.org"):
+        # authserv is the Postfix instance's myhostname, as opendkim's
+        # default (the MTA's name) would have it.
         os.makedirs(directory, exist_ok=True)
         self.port = mta.free_port()
         self.log = os.path.join(directory, name + ".log")
@@ -79,7 +81,11 @@ class OpenDkim:
                 "PidFile": os.path.join(directory, name + ".pid"),
                 # Only a signer takes the MTA's loopback client for an
                 # internal host; a verifier must verify mail from it.
-                "InternalHosts": "127.0.0.1" if "s" in mode else "192.0.2.1"}
+                "InternalHosts": "127.0.0.1" if "s" in mode else "192.0.2.1",
+                # A result for every message, "none" for unsigned mail.
+                # Those that came with the message claiming the MTA's name
+                # (authserv) are removed: opendkim's default RemoveARFrom.
+                "AlwaysAddARHeader": "yes"}
         if key is not None:
             # The key sits below /tmp, which others can write: opendkim's
             # path check (RequireSafeKeys) would refuse it. A test setting

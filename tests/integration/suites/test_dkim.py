@@ -121,6 +121,18 @@ class DkimSuite(MtaSuite):
         check(b"dkim=fail" in ar, "Authentication-Results %r" % ar)
         check(b"encrypted pgp-mime" in one_field(got, "X-Cryptmilter"), "not encrypted")
 
+    def test_inbound_forged_result_removed(self):
+        # The cloud trusts the gateway's Authentication-Results: one that
+        # claims the gateway's authserv-id but came with the message must
+        # not reach it (opendkim removes it: RemoveARFrom's default, the
+        # MTA's name, which AuthservID is).
+        mark = S.canary()
+        forged = (b"Authentication-Results: gw.example.org; dkim=pass header.d=ext.example\r\n"
+                  + self.inbound_message(mark))
+        got = self.send_inbound(forged)
+        ar = one_field(got, "Authentication-Results")
+        check(b"dkim=none" in ar and b"dkim=pass" not in ar, "Authentication-Results %r" % ar)
+
     # ----------------------------------------------------------- outbound
 
     def submit_encrypted(self, mark):
