@@ -60,10 +60,10 @@ def verify(message, *keys):
 
 
 class OpenDkim:
-    """opendkim -f on inet:PORT@127.0.0.1. mode "v" verifies (with the
-    public keys of trusted), "s" signs with key, "sv" does both as one
-    default Debian opendkim does. The client at 127.0.0.1 counts as
-    internal (signed) only in a signing mode."""
+    """opendkim -f on inet:PORT@127.0.0.1, configured as docs/mailstack.md
+    says. mode "v" verifies (with the public keys of trusted), "s" signs
+    mail of the submission listener with key, "sv" does both as one default
+    Debian opendkim does."""
 
     def __init__(self, directory, name, mode, key=None, trusted=(), authserv="gw.example.org"):
         # authserv is the Postfix instance's myhostname, as opendkim's
@@ -79,9 +79,10 @@ class OpenDkim:
                 "AuthservID": authserv, "TestPublicKeys": keys, "Syslog": "no",
                 "Canonicalization": "relaxed/simple", "On-Default": "accept",
                 "PidFile": os.path.join(directory, name + ".pid"),
-                # Only a signer takes the MTA's loopback client for an
-                # internal host; a verifier must verify mail from it.
-                "InternalHosts": "127.0.0.1" if "s" in mode else "192.0.2.1",
+                # What is signed is named by listener ({daemon_name}, Postfix's
+                # milter_macro_daemon_name), not by client address: no host
+                # is internal, the MTA's loopback client included.
+                "InternalHosts": "192.0.2.1", "OversignHeaders": "From",
                 # A result for every message, "none" for unsigned mail.
                 # Those that came with the message claiming the MTA's name
                 # (authserv) are removed: opendkim's default RemoveARFrom.
@@ -91,7 +92,7 @@ class OpenDkim:
             # path check (RequireSafeKeys) would refuse it. A test setting
             # only; /etc/dkimkeys passes the check.
             conf.update(Domain=key.domain, Selector=key.selector, KeyFile=key.private,
-                        RequireSafeKeys="false")
+                        MTA="submission", RequireSafeKeys="false")
         self.conf = os.path.join(directory, name + ".conf")
         with open(self.conf, "w") as f:
             for k, v in conf.items():
