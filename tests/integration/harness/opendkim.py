@@ -6,6 +6,7 @@ configuration written by the test."""
 import atexit
 import os
 import re
+import shutil
 import subprocess
 
 from . import mta
@@ -34,6 +35,9 @@ class Key:
                         "-s", selector], check=True, capture_output=True)
         self.domain, self.selector = domain, selector
         self.private = os.path.join(directory, selector + ".private")
+        # Readable by opendkim's UserID only, as in /etc/dkimkeys.
+        for path in (directory, self.private):
+            shutil.chown(path, "opendkim", "opendkim")
         with open(os.path.join(directory, selector + ".txt")) as f:
             # selector._domainkey IN TXT ( "v=DKIM1; ..." "p=..." "..." ) ; comment
             self.record = "".join(re.findall(r'"([^"]*)"', f.read()))
@@ -59,40 +63,47 @@ def verify(message, *keys):
     return r.returncode == 0, r.stderr.decode(errors="replace").strip()
 
 
+def packaging_conf(name):
+    """packaging/NAME's settings as an ordered dict."""
+    conf = {}
+    with open(os.path.join(mta.PACKAGING, name)) as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith("#"):
+                k, v = line.split(None, 1)
+                conf[k] = v.strip()
+    return conf
+
+
 class OpenDkim:
-    """opendkim -f on inet:PORT@127.0.0.1, configured as docs/mailstack.md
-    says. mode "v" verifies (with the public keys of trusted), "s" signs
-    mail of the submission listener with key, "sv" does both as one default
-    Debian opendkim does."""
+    """opendkim -f on inet:PORT@127.0.0.1, configured by the documented
+    packaging/opendkim-verify.conf (mode "v", with the public keys of
+    trusted) or packaging/opendkim-sign.conf (mode "s": signs mail of the
+    submission listener with key; "sv": the same file signing and
+    verifying, as one default Debian opendkim does). Only what a test must
+    change is changed: the socket, the files' places, keys without DNS."""
 
     def __init__(self, directory, name, mode, key=None, trusted=(), authserv="gw.example.org"):
         # authserv is the Postfix instance's myhostname, as opendkim's
         # default (the MTA's name) would have it.
-        os.makedirs(directory, exist_ok=True)
+        run = os.path.join(directory, name)
+        os.makedirs(run)
+        shutil.chown(run, "opendkim", "opendkim")
         self.port = mta.free_port()
         self.log = os.path.join(directory, name + ".log")
-        keys = os.path.join(directory, name + ".keys")
+        keys = os.path.join(run, "public.keys")
         with open(keys, "w") as f:
             for k in trusted:
                 f.write("%s %s\n" % (k.name, k.record))
-        conf = {"Mode": mode, "Socket": "inet:%d@127.0.0.1" % self.port,
-                "AuthservID": authserv, "TestPublicKeys": keys, "Syslog": "no",
-                "Canonicalization": "relaxed/simple", "On-Default": "accept",
-                "PidFile": os.path.join(directory, name + ".pid"),
-                # What is signed is named by listener ({daemon_name}, Postfix's
-                # milter_macro_daemon_name), not by client address: no host
-                # is internal, the MTA's loopback client included.
-                "InternalHosts": "192.0.2.1", "OversignHeaders": "From",
-                # A result for every message, "none" for unsigned mail.
-                # Those that came with the message claiming the MTA's name
-                # (authserv) are removed: opendkim's default RemoveARFrom.
-                "AlwaysAddARHeader": "yes"}
-        if key is not None:
+        conf = packaging_conf("opendkim-verify.conf" if mode == "v" else "opendkim-sign.conf")
+        conf.update(Mode=mode, Socket="inet:%d@127.0.0.1" % self.port,
+                    PidFile=os.path.join(run, "pid"), AuthservID=authserv, TestPublicKeys=keys,
+                    Syslog="no")
+        if "s" in mode:
             # The key sits below /tmp, which others can write: opendkim's
             # path check (RequireSafeKeys) would refuse it. A test setting
             # only; /etc/dkimkeys passes the check.
             conf.update(Domain=key.domain, Selector=key.selector, KeyFile=key.private,
-                        MTA="submission", RequireSafeKeys="false")
+                        RequireSafeKeys="false")
         self.conf = os.path.join(directory, name + ".conf")
         with open(self.conf, "w") as f:
             for k, v in conf.items():
