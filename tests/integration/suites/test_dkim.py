@@ -20,13 +20,28 @@ from harness.cmtest import args, check, check_rfc3156, decrypt_all, run_tests
 from .mta_suite import MtaSuite
 
 
-def cryptmilter_socket():
-    """cryptmilter's smtpd_milters entry, as packaging/postfix-main.cf has it."""
-    return dict(mta.packaging_main_cf())["smtpd_milters"]
+MASTER_DKIM = os.path.join(mta.PACKAGING, "postfix-master-dkim.cf")
 
 
-def milters(*entries):
-    return "-o smtpd_milters=" + ",".join(entries)
+def documented_milters():
+    """{listener: [smtpd_milters entries]} as packaging/postfix-master-dkim.cf
+    orders them for the smtp (port 25) and submission listeners."""
+    out, service = {}, None
+    with open(MASTER_DKIM) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            if not line[0].isspace():
+                service = line.split()[0]
+            elif line.split()[:1] == ["-o"] and line.split()[1].startswith("smtpd_milters="):
+                out[service] = line.split()[1].split("=", 1)[1].split(",")
+    return out
+
+
+def milters(entries, sockets):
+    """An "-o smtpd_milters=" option: entries with the documented opendkim
+    sockets replaced by the test's (sockets maps one to the other)."""
+    return "-o smtpd_milters=" + ",".join(sockets.get(e, e) for e in entries)
 
 
 def one_field(msg, name):
@@ -54,17 +69,32 @@ class DkimSuite(MtaSuite):
         return d
 
     def make_mta(self, base, relay_port, milter):
-        cm = cryptmilter_socket()
+        order = documented_milters()
+        cm = dict(mta.packaging_main_cf())["smtpd_milters"]
+        check(order["smtp"] == ["unix:opendkim/verify.sock", cm]
+              and order["submission"] == [cm, "unix:opendkim/sign.sock"],
+              "%s: unexpected smtpd_milters %r" % (MASTER_DKIM, order))
         if self.layout == "split":
-            verifier, signer = self.opendkim("verifier", "v"), self.opendkim("signer", "s")
-            smtpd, sub = milters(verifier.socket, cm), milters(cm, signer.socket)
+            # The documented order, the test's opendkim sockets in it.
+            sockets = {"unix:opendkim/verify.sock": self.opendkim("verifier", "v").socket,
+                       "unix:opendkim/sign.sock": self.opendkim("signer", "s").socket}
+            smtpd = milters(order["smtp"], sockets)
+            sub = milters(order["submission"], sockets)
         else:
             # Debian's default: one opendkim that signs and verifies, put
             # before cryptmilter on both listeners.
-            both = self.opendkim("signer-verifier", "sv")
-            smtpd, sub = milters(both.socket, cm), milters(both.socket, cm)
+            both = self.opendkim("signer-verifier", "sv").socket
+            smtpd = sub = milters([both, cm], {})
         return mta.PostfixInstance(base, relay_port, milter=milter, smtpd_args=smtpd,
                                    sub_args=sub)
+
+    def test_docs_show_the_tested_master_cf(self):
+        with open(os.path.join(mta.TOP, "docs", "mailstack.md")) as f:
+            doc = f.read()
+        with open(MASTER_DKIM) as f:
+            lines = "".join(l for l in f if not l.startswith("#"))
+        check("```\n# /etc/postfix/master.cf (packaging/postfix-master-dkim.cf)\n" + lines
+              + "```\n" in doc, "docs/mailstack.md does not show %s as it is" % MASTER_DKIM)
 
     # ------------------------------------------------------------ inbound
 
