@@ -23,8 +23,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 PACKAGING = os.path.join(TOP, "packaging")
 
 MASTER_CF = """\
-127.0.0.1:{port} inet n - n - - smtpd
-127.0.0.1:{subport} inet n - n - - smtpd -o milter_macro_daemon_name=submission
+127.0.0.1:{port} inet n - n - - smtpd{smtpd_args}
+127.0.0.1:{subport} inet n - n - - smtpd -o milter_macro_daemon_name=submission{sub_args}
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -171,9 +171,14 @@ def wait_port(port, timeout=20):
 
 
 class PostfixInstance:
-    """A private Postfix relaying everything to 127.0.0.1:relay_port."""
+    """A private Postfix relaying everything to 127.0.0.1:relay_port.
 
-    def __init__(self, base, relay_port, milter=True, extra=None, name="postfix"):
+    smtpd_args and sub_args are appended to the master.cf lines of the
+    main listener and of the submission listener ("-o name=value" options,
+    e.g. a per-listener smtpd_milters)."""
+
+    def __init__(self, base, relay_port, milter=True, extra=None, name="postfix",
+                 smtpd_args="", sub_args=""):
         self.dir = os.path.join(base, name)
         self.etc = os.path.join(self.dir, "etc")
         self.queue = os.path.join(self.dir, "queue")
@@ -231,7 +236,9 @@ class PostfixInstance:
             for k, v in dict(conf).items():
                 f.write("%s = %s\n" % (k, v))
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(port=self.port, subport=self.subport))
+            f.write(MASTER_CF.format(port=self.port, subport=self.subport,
+                                     smtpd_args=" " + smtpd_args if smtpd_args else "",
+                                     sub_args=" " + sub_args if sub_args else ""))
 
     @property
     def milter_socket(self):
