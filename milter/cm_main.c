@@ -243,6 +243,8 @@ int main(int argc, char **argv)
         cm_config_dump(cfg, print_line, stdout);
         /* The socket as the daemon opens it: before the drop. */
         cm_preflight_socket(&pf);
+        if (user != NULL)
+            cm_preflight_socket_group(&pf, gid, getuid() == 0);
         /* The key stores are read as the daemon will read them. */
         if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0) {
             free(user);
@@ -295,16 +297,37 @@ int main(int argc, char **argv)
         rc = EX_UNAVAILABLE;
         goto out;
     }
-    /* The MTA's group on the socket: skipped when it has it already (a
-     * setgid directory gives it, and the unit's filter forbids chown). */
+    /* UserID's user and group on the socket (the group is the MTA's). Root
+     * gives them; a daemon that is already the user (systemd's User=)
+     * never calls chown, which the unit's system-call filter answers by
+     * killing it: the group must come from a setgid directory. */
     if ((sockpath = cm_preflight_socket_path(cfg->socket)) != NULL && user != NULL) {
         struct stat sst;
 
-        if (stat(sockpath, &sst) < 0)
+        if (stat(sockpath, &sst) < 0) {
             cm_log_errno("stat %s", sockpath);
-        else if ((sst.st_uid != uid || sst.st_gid != gid) && chown(sockpath, uid, gid) < 0)
-            cm_log_errno("chown %s to UserID %s (not root: the group must be one of the user's,"
-                         " or the socket's directory setgid to it)", sockpath, cfg->user_id);
+            rc = EX_UNAVAILABLE;
+            goto out;
+        }
+        if (sst.st_uid == uid && sst.st_gid == gid) {
+            /* as it should be */
+        } else if (geteuid() == 0) {
+            if (chown(sockpath, uid, gid) < 0) {
+                cm_log_errno("chown %s to UserID %s", sockpath, cfg->user_id);
+                rc = EX_OSERR;
+                goto out;
+            }
+        } else if (sst.st_gid != gid) {
+            char where[PATH_MAX + 32];
+
+            cm_log_error("%s: Socket %s has group %ld, not UserID's %ld, and a daemon started as "
+                         "%s does not chown it; fix: make its directory setgid to that group "
+                         "(chgrp %ld DIR && chmod g+s DIR)", cm_config_where(cfg, "Socket", where,
+                         sizeof(where)), sockpath, (long) sst.st_gid, (long) gid, user,
+                         (long) gid);
+            rc = EX_CONFIG;
+            goto out;
+        }
     }
     if (user != NULL && drop_privileges(user, uid, gid) < 0) {
         rc = EX_NOPERM;

@@ -111,8 +111,41 @@ void cm_preflight_socket(cm_preflight *p)
     else if (usable_dir(dir, W_OK | X_OK) < 0)
         mistake(p, "Socket", p->cfg->socket, strerror(errno),
                 "fix: the socket's directory must exist and be writable: install -d -o %s "
-                "-m 0750 %s (with the MTA's group, e.g. -g postfix, so that it may connect)",
+                "-g GROUP -m 2750 %s (GROUP: the MTA's, e.g. postfix, so that it may connect)",
                 p->owner, dir);
+}
+
+gid_t cm_preflight_socket_gid(const char *dir, gid_t egid)
+{
+    struct stat st;
+
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & S_ISGID))
+        return st.st_gid;
+    return egid;
+}
+
+void cm_preflight_socket_group(cm_preflight *p, gid_t gid, int root)
+{
+    const char *path = cm_preflight_socket_path(p->cfg->socket);
+    char dir[PATH_MAX], cause[128];
+
+    if (path == NULL || dir_of(path, dir, sizeof(dir)) < 0)
+        return;
+    if (cm_preflight_socket_gid(dir, getegid()) == gid)
+        return;
+    snprintf(cause, sizeof(cause), "a socket made there by %s would have group %ld, not "
+             "UserID's %ld", p->owner, (long) cm_preflight_socket_gid(dir, getegid()), (long) gid);
+    if (root) {
+        /* Root gives the socket its group at start; a daemon started as
+         * the user (systemd's User=) cannot (its filter forbids chown). */
+        say(p, LOG_WARNING, "Socket %s: started as %s (systemd's User=), %s; fix: chgrp %ld %s "
+            "&& chmod g+s %s", p->cfg->socket, p->owner, "it could not give the socket "
+            "UserID's group", (long) gid, dir, dir);
+        return;
+    }
+    mistake(p, "Socket", p->cfg->socket, cause, "fix: make its directory setgid to that group "
+            "(the daemon does not chown as a user, and the unit forbids it): chgrp %ld %s && "
+            "chmod g+s %s", (long) gid, dir, dir);
 }
 
 static void check_keyring_dir(cm_preflight *p)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cm_config.h"
 
@@ -34,6 +35,14 @@ int cm_preflight_socket_dir(const char *sock, char *why, size_t len);
 /* Socket: its directory. Before the privilege drop: the daemon opens the
  * socket before it drops too. */
 void cm_preflight_socket(cm_preflight *p);
+/* The group a socket made in dir gets: dir's when it is setgid, else egid. */
+gid_t cm_preflight_socket_gid(const char *dir, gid_t egid);
+/* The socket's group against gid, UserID's: a daemon that is not root
+ * cannot give it (it never calls chown: the unit's system-call filter
+ * kills a process that does), so it must come from a setgid directory or
+ * be the process's own. root: the check runs as root (a daemon started as
+ * root chowns; only a warning for a start as the user). */
+void cm_preflight_socket_group(cm_preflight *p, gid_t gid, int root);
 /* KeyringDir (there, readable), SpoolDir (a file can be made in it),
  * ReplayCache (when outbound decryption is configured: it can be made),
  * PidFile's directory (writable), then what a reload would refuse. */

@@ -154,6 +154,46 @@ def test_socket_dir_missing():
                     r.stderr), "no reason: %r" % r.stderr[-400:])
 
 
+def test_socket_group_as_the_user():
+    """Started as UserID's user (systemd's User=), the daemon cannot chown
+    the socket (the unit's filter kills a chown): -n as that user refuses a
+    socket directory that would give the socket another group than
+    UserID's, and passes it once the directory is setgid to that group; the
+    daemon, started so, exits 78 saying so instead of calling chown."""
+    if not ROOT:
+        print("       (not root: no other user to run as)", flush=True)
+        return
+    base = open_dir("sockgrp")
+    try:
+        for d in ("run", "gnupg", "spool"):
+            os.mkdir(os.path.join(base, d), 0o750)
+            shutil.chown(os.path.join(base, d), "nobody", "daemon")
+        run = os.path.join(base, "run")
+        c = os.path.join(base, "sockgrp.conf")
+        write_config(c, UserID="nobody:daemon", Socket="local:" + os.path.join(run, "m.sock"),
+                     KeyringDir=os.path.join(base, "gnupg"), SpoolDir=os.path.join(base, "spool"))
+        os.chmod(c, 0o644)
+
+        def as_nobody(*argv):
+            return subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                   os.path.join(BIN, "cryptmilter")] + list(argv) + ["-c", c],
+                                  capture_output=True, text=True, timeout=60)
+        where = "%s:%d: Socket " % (c, line_of(c, "Socket"))
+        r = as_nobody("-n")
+        lines = [x for x in r.stderr.splitlines() if where in x]
+        check(r.returncode == 78 and len(lines) == 1 and "chmod g+s " + run in lines[0],
+              "-n as the user: exit %d, %r" % (r.returncode, r.stderr[-600:]))
+        r = as_nobody("-f")
+        check(r.returncode == 78 and "does not chown it" in r.stderr,
+              "the daemon as the user: exit %d, %r" % (r.returncode, r.stderr[-600:]))
+        os.chmod(run, 0o2750)
+        r = as_nobody("-n")
+        check(r.returncode == 0 and where not in r.stderr,
+              "setgid directory: exit %d, %r" % (r.returncode, r.stderr[-600:]))
+    finally:
+        shutil.rmtree(base)
+
+
 def test_reload_and_check_agree():
     """What a SIGHUP refuses (here a missing CertificateDir), -n refuses."""
     c = conf("certdir", CertificateDir=os.path.join(TMP, "no-certs"))
