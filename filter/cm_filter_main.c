@@ -333,12 +333,10 @@ int main(int argc, char **argv)
         rc = refuse(st, reject, (st == CM_SPLIT_CLASS || st == CM_SPLIT_LOCAL) && i < nrcpt ? rcpts[i] : NULL);
     } else {
         cm_msg_eom(m, &res);
-        if (res.refuse)
-            rc = refuse(res.stat, cm_policy_rejects(held, res.stat), res.detail);
-        else if (write_message(m, &res, res.body ? "\r\n" : eol, &envline) < 0)
-            rc = refuse(CM_ERR_INTERNAL, reject, "writing the output failed");
-        else
-            rc = EX_OK;
+        if (!res.refuse && write_message(m, &res, res.body ? "\r\n" : eol, &envline) < 0)
+            cm_result_refuse(&res, CM_ERR_INTERNAL, "writing the output failed");
+        cm_msg_report(m, &res);
+        rc = res.refuse ? refuse(res.stat, cm_policy_rejects(held, res.stat), res.detail) : EX_OK;
         cm_result_free(&res);
     }
 out:

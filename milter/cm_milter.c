@@ -396,10 +396,11 @@ static sfsistat cm_eom(SMFICTX *ctx)
     cm_msg_set_progress(c->msg, progress, &o);
     cm_msg_set_output(c->msg, &out);
     cm_msg_eom(c->msg, &res);
+    if (!res.refuse && apply(ctx, c, &res) < 0)
+        cm_result_refuse(&res, CM_ERR_INTERNAL, NULL);
+    cm_msg_report(c->msg, &res);
     if (res.refuse)
         rc = answer(ctx, res.stat, res.detail);
-    else if (apply(ctx, c, &res) < 0)
-        rc = answer(ctx, CM_ERR_INTERNAL, NULL);
     cm_result_free(&res);
     msg_cleanup(c);
     return rc;

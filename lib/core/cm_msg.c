@@ -208,13 +208,17 @@ cm_spool *cm_msg_body_spool(cm_msg *m)
 
 void cm_msg_eom(cm_msg *m, cm_result *res)
 {
-    const char *qid = CM_QID(&m->ctx);
-
     memset(res, 0, sizeof(*res));
     if (m->sticky != CM_OK)
         cm_result_refuse(res, m->sticky, NULL);
     else if (m->dir != CM_DIR_OUTBOUND || cm_outbound_eom(m, res) == CM_PHASE_INBOUND)
         cm_inbound_eom(m, res);
+}
+
+void cm_msg_report(const cm_msg *m, const cm_result *res)
+{
+    const char *qid = CM_QID(&m->ctx);
+
     cm_log_info("%s: %s (%s) from=<%s> nrcpt=%zu size=%llu: %s%s%s%s", qid,
                 cm_direction_name(m->dir), m->dir_why, m->sender ? m->sender : "",
                 m->rcpts.n, (unsigned long long) m->size,

@@ -25,6 +25,8 @@ typedef struct cm_result {
 } cm_result;
 
 void cm_result_free(cm_result *r);
+/* Refuse with st's reply (detail appended); drops any edits or body. */
+void cm_result_refuse(cm_result *res, cm_stat st, const char *detail);
 
 /* qid: the MTA's queue ID for the log (may be NULL). cfg and engines
  * outlive msg. */
@@ -70,6 +72,11 @@ cm_stat cm_msg_header(cm_msg *m, const char *name, const char *value, size_t vle
 cm_stat cm_msg_body(cm_msg *m, const void *p, size_t n);
 /* Decide and, if need be, rewrite. Always fills res. */
 void cm_msg_eom(cm_msg *m, cm_result *res);
+/* The message's result line and its counters, from res as the front end
+ * answered it: called once the rewrite was applied (or res turned into a
+ * refusal, cm_result_refuse, because it could not be), so that the log and
+ * the counters say what the MTA was told. */
+void cm_msg_report(const cm_msg *m, const cm_result *res);
 /* The header list as received (for front ends that rebuild the message). */
 const cm_hdrs *cm_msg_headers(const cm_msg *m);
 cm_spool *cm_msg_body_spool(cm_msg *m);

@@ -58,8 +58,6 @@ int cm_msg_engine(const cm_msg *m);
 cm_key_class cm_msg_keyed_class(const cm_msg *m);
 
 /* Result building (cm_result.c). */
-/* Refuse with st's reply (detail appended); drops any edits or body. */
-void cm_result_refuse(cm_result *res, cm_stat st, const char *detail);
 /* Deliver without encrypting, saying why in the trace field. */
 void cm_result_pass(const cm_hdrs *h, cm_result *res, const char *trace);
 

@@ -20,7 +20,7 @@ static struct {
     atomic_uint_fast64_t engine_count[CM_STATS_OP_N];
 } counters;     /* static storage: all zero, a valid state for atomics */
 
-/* The traces of a message let through (cm_msg_eom logs them), and what
+/* The traces of a message let through (cm_msg_report logs them), and what
  * each counts as. */
 static const struct {
     const char *trace;

@@ -1,7 +1,8 @@
 /* cm_stats - the process's counters: what became of each message, and how
  * long the engines took. Lock-free (atomics): every message's thread adds,
  * the writer (cm_statsfile) and SIGUSR1 read a copy. Counted where the
- * result line is logged (cm_msg_eom), from the same values, so the log and
+ * result line is logged (cm_msg_report, once the front end applied the
+ * result), from the same values, so the log and
  * the counters cannot disagree.
  *
  * What a refusal is counted under is the stat and whether its setting

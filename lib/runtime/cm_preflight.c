@@ -220,6 +220,22 @@ static void check_pid_file(cm_preflight *p)
                 p->owner, p->owner, dir);
 }
 
+/* StatsFile is replaced by rename: its directory must take a new file. */
+static void check_stats_file(cm_preflight *p)
+{
+    char dir[PATH_MAX];
+
+    if (*p->cfg->stats_file == 0)
+        return;
+    if (dir_of(p->cfg->stats_file, dir, sizeof(dir)) < 0)
+        mistake(p, "StatsFile", p->cfg->stats_file, strerror(ENAMETOOLONG), "fix: a shorter path");
+    else if (usable_dir(dir, W_OK | X_OK) < 0)
+        mistake(p, "StatsFile", p->cfg->stats_file, strerror(errno), "the daemon writes a new "
+                "file beside it as %s and renames it; let it write the directory: setfacl -m "
+                "u:%s:rwx %s (under systemd also ReadWritePaths=%s, in a drop-in: systemctl "
+                "edit cryptmilter)", p->owner, p->owner, dir, dir);
+}
+
 void cm_preflight_dirs(cm_preflight *p)
 {
     size_t before = p->errors;
@@ -229,6 +245,7 @@ void cm_preflight_dirs(cm_preflight *p)
     check_spool(p);
     check_replay(p);
     check_pid_file(p);
+    check_stats_file(p);
     /* Whatever a SIGHUP with this file would refuse, -n refuses too. */
     if (p->errors == before && cm_config_check_reload(p->cfg, p->cfg->path ? p->cfg->path : "",
                                                       err, sizeof(err)) < 0)

@@ -45,7 +45,8 @@ gid_t cm_preflight_socket_gid(const char *dir, gid_t egid);
 void cm_preflight_socket_group(cm_preflight *p, gid_t gid, int root);
 /* KeyringDir (there, readable), SpoolDir (a file can be made in it),
  * ReplayCache (when outbound decryption is configured: it can be made),
- * PidFile's directory (writable), then what a reload would refuse. */
+ * PidFile's and StatsFile's directories (writable), then what a reload
+ * would refuse. */
 void cm_preflight_dirs(cm_preflight *p);
 /* KeyringDir read by the configured OpenPGPBackend's engine: a line "KeyringDir:
  * N keys, M addresses, K expiring within 30 days", a warning for a

@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void) cm_msg_header(m, h.v[i].name, h.v[i].value, strlen(h.v[i].value));
             (void) cm_msg_body(m, data + off, size - off);
             cm_msg_eom(m, &res);
+            cm_msg_report(m, &res);
             cm_result_free(&res);
         }
         cm_hdrs_free(&h);

@@ -141,6 +141,18 @@ def test_pid_file_dir_not_writable():
         shutil.rmtree(run)
 
 
+def test_stats_file_dir_not_writable():
+    keys, mode = other_user()
+    base = open_dir("stats")
+    try:
+        os.chmod(base, mode if ROOT else 0o555)
+        c = conf("stats", StatsFile=os.path.join(base, "cm.prom"), **keys)
+        refused(c, "StatsFile", "Permission denied", "setfacl -m u:", "ReadWritePaths=" + base)
+    finally:
+        os.chmod(base, 0o755)
+        shutil.rmtree(base)
+
+
 def test_socket_dir_missing():
     sock = os.path.join(TMP, "no-run", "cryptmilter.sock")
     c = conf("socket", Socket="local:" + sock)

@@ -147,6 +147,15 @@ class PackageSuite:
         r = run(["dpkg-deb", "-f", self.deb, "Version", "Depends"])
         check(r.stdout.startswith("Version: %s\n" % cmake_version()), "control: %s" % r.stdout)
         check("gnupg" in r.stdout and "gpg-agent" in r.stdout, "Depends: %s" % r.stdout)
+        # systemd is not PID 1 here: that remove stops the daemon is read
+        # from the maintainer scripts (--no-start drops debhelper's stop).
+        ctl = os.path.join(self.tmp, "control")
+        r = run(["dpkg-deb", "-e", self.deb, ctl])
+        check(r.returncode == 0, "dpkg-deb -e: %s" % r.stderr)
+        with open(os.path.join(ctl, "prerm")) as f:
+            prerm = f.read()
+        check(re.search(r'"\$1" = remove .*\n\s*deb-systemd-invoke stop cryptmilter\.service', prerm),
+              "prerm does not stop the daemon on remove:\n%s" % prerm)
 
     def test_lintian(self):
         check(self.deb, "no package built")

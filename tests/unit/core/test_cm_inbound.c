@@ -69,6 +69,7 @@ static void feed_to(run *r, cm_config *cfg, const char *const *rcpts, const char
     if (out != NULL)
         cm_msg_set_output(r->m, out);
     cm_msg_eom(r->m, &r->res);
+    cm_msg_report(r->m, &r->res);
 }
 
 static void feed(run *r, cm_config *cfg, const char *const *rcpts, const char *const *hdrs,

@@ -49,6 +49,7 @@ static void feed(run *r, cm_config *cfg, cm_direction dir, const char *const *rc
     }
     ck_assert_int_eq(cm_msg_body(r->m, body, strlen(body)), CM_OK);
     cm_msg_eom(r->m, &r->res);
+    cm_msg_report(r->m, &r->res);
 }
 
 static void done(run *r, cm_config *cfg)
@@ -222,6 +223,7 @@ START_TEST(header_limit_refuses)
         ck_assert_int_eq(cm_msg_header(r.m, "X", " y", 2), CM_OK);
     ck_assert_int_eq(cm_msg_header(r.m, "Subject", " z", 2), CM_HEADER_LIMIT);
     cm_msg_eom(r.m, &r.res);
+    cm_msg_report(r.m, &r.res);
     ck_assert_int_eq(r.res.refuse, 1);
     ck_assert_int_eq(r.res.stat, CM_HEADER_LIMIT);
     cm_buf_free(&hdrs);
@@ -245,6 +247,7 @@ START_TEST(front_end_error_answered_at_eom)
     ck_assert_int_eq(cm_msg_header(r.m, "Subject", " x", 2), CM_OK);
     ck_assert_int_eq(cm_msg_body(r.m, "canary\r\n", 8), CM_OK);
     cm_msg_eom(r.m, &r.res);
+    cm_msg_report(r.m, &r.res);
     ck_assert_int_eq(r.res.refuse, 1);
     ck_assert_int_eq(r.res.stat, CM_ERR_NOMEM);
     ck_assert_ptr_null(r.res.body);

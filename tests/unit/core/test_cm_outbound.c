@@ -39,6 +39,7 @@ static cm_msg *outbound(cm_config *cfg, const char *const *rcpts, cm_stat *st, c
     ck_assert_int_eq(cm_msg_header(m, "Content-Type", " text/plain", 11), CM_OK);
     ck_assert_int_eq(cm_msg_body(m, "canary text\r\n", 13), CM_OK);
     cm_msg_eom(m, res);
+    cm_msg_report(m, res);
     return m;
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -79,11 +80,30 @@ START_TEST(socket_directory_must_exist)
     cm_preflight_socket(&p);
     ck_assert_uint_eq(p.errors, 1);
     ck_assert_msg(strstr(s.text, ":1: Socket local:") != NULL, "%s", s.text);
-    ck_assert_msg(strstr(s.text, "install -d -o milter -m 0750 ") != NULL, "%s", s.text);
+    ck_assert_msg(strstr(s.text, "install -d -o milter -g GROUP -m 2750 ") != NULL, "%s", s.text);
     /* There: nothing to say. inet: nothing to check. */
     snprintf(sock, sizeof(sock), "local:%s/s.sock", dir);
     ck_assert_int_eq(cm_preflight_socket_dir(sock, why, sizeof(why)), 0);
     ck_assert_int_eq(cm_preflight_socket_dir("inet:8891@localhost", why, sizeof(why)), 0);
+    cm_config_free(cfg);
+}
+END_TEST
+
+/* A socket takes a setgid directory's group, else the process's. */
+START_TEST(socket_group_from_a_setgid_directory)
+{
+    cm_config *cfg = load("Socket local:@/s.sock\n");   /* makes dir */
+    struct stat st;
+
+    ck_assert_int_eq(chmod(dir, 0750), 0);
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_uint_eq(cm_preflight_socket_gid(dir, st.st_gid + 1), st.st_gid + 1);
+    ck_assert_int_eq(chmod(dir, 02750), 0);
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_msg(st.st_mode & S_ISGID, "this file system keeps no setgid bit on directories");
+    ck_assert_uint_eq(cm_preflight_socket_gid(dir, st.st_gid + 1), st.st_gid);
+    ck_assert_uint_eq(cm_preflight_socket_gid("/nonexistent-cm", 7), 7);
+    ck_assert_int_eq(chmod(dir, 0700), 0);
     cm_config_free(cfg);
 }
 END_TEST
@@ -210,6 +230,7 @@ static void add(Suite *s)
 {
     CM_ADD(s, socket_paths);
     CM_ADD(s, socket_directory_must_exist);
+    CM_ADD(s, socket_group_from_a_setgid_directory);
     CM_ADD(s, good_directories_pass);
     CM_ADD(s, keyring_dir_missing);
     CM_ADD(s, spool_dir_not_writable);
