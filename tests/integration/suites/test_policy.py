@@ -156,6 +156,26 @@ def test_check_names_alias_loop():
     check(os.path.join(TMP, "loop.aliases") + ":1: member" in r.stderr, r.stderr[-400:])
 
 
+def test_check_counts_rules_and_aliases():
+    r = run_n(conf("counts"))
+    check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr[-400:]))
+    check("# EncryptionPolicy: 6 rules\n" in r.stdout and "# KeyAliases: 2 aliases\n" in r.stdout,
+          r.stdout[-600:])
+
+
+def test_check_reads_policy_as_the_daemon_user():
+    # A reload reads the file as UserID: one only root can read would be
+    # refused by the first SIGHUP, so -n refuses it now.
+    if os.geteuid() != 0:
+        return
+    cfg = conf("unreadable", UserID="nobody")
+    os.chmod(os.path.join(TMP, "unreadable.policy"), 0o600)
+    r = run_n(cfg)
+    check(r.returncode == 78, "exit %d: %s" % (r.returncode, r.stderr[-400:]))
+    check("EncryptionPolicy file:" in r.stderr and "make it readable by nobody" in r.stderr,
+          r.stderr[-600:])
+
+
 # -------------------------------------------------------------- the daemon
 
 def wait_reload(m, text):
