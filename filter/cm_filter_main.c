@@ -330,7 +330,8 @@ int main(int argc, char **argv)
     if (st == CM_OK && (st = read_headers(m, &eof, &eol, &envline)) == CM_OK && !eof)
         st = read_body(m);
     if (st != CM_OK) {
-        rc = refuse(st, reject, (st == CM_SPLIT_CLASS || st == CM_SPLIT_LOCAL) && i < nrcpt ? rcpts[i] : NULL);
+        rc = refuse(st, reject, (st == CM_SPLIT_CLASS || st == CM_SPLIT_LOCAL || st == CM_NOKEY_POLICY
+                                 || st == CM_NOKEY_POLICY_REJECT) && i < nrcpt ? rcpts[i] : NULL);
     } else {
         cm_msg_eom(m, &res);
         if (!res.refuse && write_message(m, &res, res.body ? "\r\n" : eol, &envline) < 0)

@@ -254,6 +254,7 @@ int main(int argc, char **argv)
         if (user != NULL && getuid() == uid)
             printf("# checked as user %s\n", user);
         cm_preflight_dirs(&pf);
+        cm_preflight_maps(&pf);
         cm_preflight_keyring(&pf, (int64_t) time(NULL));
         st = cm_engines_check(cfg, report, sizeof(report));
         for (char *line = strtok(report, "\n"); line != NULL; line = strtok(NULL, "\n"))

@@ -237,7 +237,8 @@ static sfsistat cm_envrcpt(SMFICTX *ctx, char **argv)
     if (c == NULL || c->msg == NULL)
         return answer(ctx, CM_ERR_INTERNAL, NULL);
     if ((st = cm_msg_rcpt(c->msg, argv[0])) != CM_OK)
-        return answer(ctx, st, st == CM_SPLIT_CLASS || st == CM_SPLIT_LOCAL ? argv[0] : NULL);
+        return answer(ctx, st, st == CM_SPLIT_CLASS || st == CM_SPLIT_LOCAL || st == CM_NOKEY_POLICY
+                               || st == CM_NOKEY_POLICY_REJECT ? argv[0] : NULL);
     return SMFIS_CONTINUE;
 }
 

@@ -65,6 +65,8 @@ static const cm_conf_key cm_conf_table[] = {
     {"OutboundDaemons", T_LIST, OFF(outbound_daemons), "", 0, 0, NULL, NULL, 0},
     {"GatewayKeys", T_LIST, OFF(gateway_keys), "", 0, 0, NULL, NULL, 0},
     {"MissingKeyAction", T_ENUM, OFF(missing_key_action), "split", 0, 0, missing_names, NULL, 0},
+    {"EncryptionPolicy", T_STR, OFF(encryption_policy), "", 0, 0, NULL, NULL, 0},
+    {"KeyAliases", T_STR, OFF(key_aliases), "", 0, 0, NULL, NULL, 0},
     {"RequireSignature", T_BOOL, OFF(require_signature), "yes", 0, 0, NULL, NULL, 0},
     {"SignatureMaxAge", T_DURATION, OFF(signature_max_age), "1h", 1, 366 * 86400, NULL, NULL, 0},
     {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL, 0},
@@ -297,6 +299,8 @@ void cm_config_free(cm_config *cfg)
         return;
     for (i = 0; i < NKEYS; i++)
         free_value(cfg, &cm_conf_table[i]);
+    cm_addrpol_free(cfg->policy);
+    cm_alias_free(cfg->aliases);
     free(cfg->path);
     free(cfg);
 }
@@ -406,6 +410,14 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
                  cm_config_where(cfg, "GatewayKeys", where, sizeof(where)), why);
         goto fail;
     }
+    if (cm_config_load_maps(cfg, why, sizeof(why)) < 0) {
+        char where[PATH_MAX + 32];
+
+        snprintf(err, errlen, "%s: %s", cm_config_where(cfg, strncmp(why, "KeyAliases", 10) == 0
+                                                        ? "KeyAliases" : "EncryptionPolicy",
+                                                        where, sizeof(where)), why);
+        goto fail;
+    }
     free(line);
     fclose(fp);
     return cfg;
@@ -415,6 +427,25 @@ fail:
     fclose(fp);
     cm_config_free(cfg);
     return NULL;
+}
+
+int cm_config_load_maps(cm_config *cfg, char *err, size_t errlen)
+{
+    cm_addrpol *p = NULL;
+    cm_alias *a = NULL;
+    char why[768];
+
+    if (*cfg->encryption_policy && (p = cm_addrpol_load(cfg->encryption_policy, why, sizeof(why))) == NULL)
+        return snprintf(err, errlen, "EncryptionPolicy: %s", why), -1;
+    if (*cfg->key_aliases && (a = cm_alias_load(cfg->key_aliases, why, sizeof(why))) == NULL) {
+        cm_addrpol_free(p);
+        return snprintf(err, errlen, "KeyAliases: %s", why), -1;
+    }
+    cm_addrpol_free(cfg->policy);
+    cm_alias_free(cfg->aliases);
+    cfg->policy = p;
+    cfg->aliases = a;
+    return 0;
 }
 
 const char *cm_config_where(const cm_config *cfg, const char *key, char *buf, size_t len)

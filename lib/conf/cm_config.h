@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cm_addrpol.h"
+#include "cm_alias.h"
 #include "cm_cidr.h"
 #include "cm_list.h"
 
@@ -40,6 +42,10 @@ typedef struct cm_config {
     cm_list outbound_daemons;
     cm_list gateway_keys;
     int missing_key_action;     /* cm_missing_action */
+    char *encryption_policy;    /* "file:/path", "": none */
+    char *key_aliases;          /* "file:/path", "": none */
+    cm_addrpol *policy;         /* the files they name, read with the configuration */
+    cm_alias *aliases;          /* (cm_config_load_maps); NULL: none */
     int require_signature;
     uint64_t signature_max_age; /* seconds */
     int opportunistic;
@@ -71,6 +77,11 @@ void cm_config_free(cm_config *cfg);
 /* Read path into a fresh config. On error returns NULL and writes
  * "path:line: reason" to err. */
 cm_config *cm_config_load(const char *path, char *err, size_t errlen);
+/* Read the files EncryptionPolicy and KeyAliases name into cfg->policy
+ * and cfg->aliases (cm_config_load does; a configuration made with
+ * cm_config_set calls it itself). 0, or -1 with "Key: file:line: reason"
+ * in err and the maps left as they were. */
+int cm_config_load_maps(cm_config *cfg, char *err, size_t errlen);
 /* Where key (case-insensitive) was set, for a message about its value:
  * "path:line", "path" for a key the file leaves at its default, "" for
  * a configuration made without a file. Returns buf. */

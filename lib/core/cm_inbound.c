@@ -5,15 +5,22 @@
 
 #include <string.h>
 
+cm_stat cm_msg_missing(cm_msg *m, int *encrypt, const char **trace)
+{
+    m->tally.nrcpt = m->rcpts.n;
+    return cm_policy_outcome(m->ctx.cfg->missing_key_action, &m->tally, encrypt, trace);
+}
+
 static void missing_keys(cm_msg *m, cm_result *res)
 {
-    int enc, pass;
-    cm_stat st = cm_policy_missing(m->ctx.cfg->missing_key_action, m->rcpts.n, m->nkeyless, &enc, &pass);
+    const char *pass;
+    int enc;
+    cm_stat st = cm_msg_missing(m, &enc, &pass);
 
     if (st != CM_OK)
         cm_result_refuse(res, st, m->first_keyless);
-    else if (pass)
-        cm_result_pass(&m->hdrs, res, "skipped no-key");
+    else if (pass != NULL)
+        cm_result_pass(&m->hdrs, res, pass);
     else
         cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
 }

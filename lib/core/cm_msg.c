@@ -103,13 +103,70 @@ cm_stat cm_msg_sender(cm_msg *m, const char *envfrom)
     return CM_OK;
 }
 
+/* The action for addr, handled as inbound (cm_policy_rcpt_action), with
+ * its RecipientDelimiter base as key lookup has it. */
+static cm_stat rcpt_action(const cm_msg *m, const char *addr, int *action, int *from_policy)
+{
+    const cm_config *cfg = m->ctx.cfg;
+    char *base = NULL;
+    int r = 0;
+
+    *from_policy = 0;
+    *action = cfg->missing_key_action;
+    if (cfg->policy == NULL)
+        return CM_OK;
+    if ((r = cm_addr_base(addr, cfg->recipient_delimiter, &base)) < 0)
+        return CM_ERR_NOMEM;
+    *action = cm_policy_rcpt_action(cfg, addr, r == 1 ? base : NULL, from_policy);
+    if (r == 1)
+        free(base);
+    if (*from_policy)
+        cm_log_debug("%s: <%s>: EncryptionPolicy %s", CM_QID(&m->ctx), addr,
+                     cm_addrpol_action_name(*action));
+    return CM_OK;
+}
+
+/* May the recipient join (CM_OK), or is it deferred (logged)? */
+static cm_stat rcpt_joins(cm_msg *m, const char *addr, int as_inbound, int action, cm_key_class cls)
+{
+    cm_key_class theirs;
+    cm_stat st;
+
+    if ((st = cm_policy_rcpt_class(action, as_inbound, m->first_class, cm_msg_keyed_class(m), cls,
+                                   &theirs)) != CM_OK) {
+        cm_log_info("%s: recipient <%s> deferred: its key class is %s, the transaction's %s",
+                    CM_QID(&m->ctx), addr, cm_policy_class_name(cls), cm_policy_class_name(theirs));
+        return st;
+    }
+    if (as_inbound && (st = cm_policy_rcpt_mix(cm_policy_strict(action), m->strict_seen, m->mixed,
+                                               m->first_class, cls)) != CM_OK)
+        cm_log_info("%s: recipient <%s> deferred: EncryptionPolicy (%s) keeps it apart from the "
+                    "transaction's recipients", CM_QID(&m->ctx), addr, cm_addrpol_action_name(action));
+    return st;
+}
+
+/* Count an accepted recipient as the end of message weighs it. */
+static void rcpt_tally(cm_msg *m, int as_inbound, int action, int from_policy, size_t nkeys)
+{
+    if (as_inbound && action == CM_ADDRPOL_NEVER) {
+        m->tally.nnever++;
+    } else if (nkeys == 0) {
+        m->tally.nkeyless++;
+        m->tally.npass += from_policy && action == CM_ADDRPOL_PASS;
+        m->tally.nsplit += from_policy && action == CM_ADDRPOL_SPLIT;
+    } else if (action == CM_ADDRPOL_REQUIRE || action == CM_ADDRPOL_REQUIRE_REJECT) {
+        m->tally.nrequired++;
+    }
+}
+
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 {
     char *addr = cm_addr_bare(envrcpt);
-    const cm_key *key = NULL;
-    cm_key_class cls, theirs;
+    const cm_key *keys[CM_ALIAS_MAX_MEMBERS];
+    cm_key_class cls;
     cm_stat st = CM_OK;
-    int e, as_inbound;
+    size_t nkeys = 0, i;
+    int e = -1, as_inbound, action = m->ctx.cfg->missing_key_action, from_policy = 0;
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
@@ -129,31 +186,41 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         m->ctx.no_gateway_keys = !local;
     }
     as_inbound = m->dir == CM_DIR_INBOUND || m->local == 1;
-    if (as_inbound || (m->ctx.cfg->opportunistic && m->nkeyless == 0)) {
-        if ((st = cm_engcall_find_key(&m->eng, addr, &e, &key)) != CM_OK)
+    if (as_inbound && (st = rcpt_action(m, addr, &action, &from_policy)) != CM_OK)
+        goto failed;
+    if (as_inbound || (m->ctx.cfg->opportunistic && m->tally.nkeyless == 0)) {
+        /* never: not encrypted, so no key is looked up. */
+        if (!(as_inbound && action == CM_ADDRPOL_NEVER)
+            && (st = cm_engcall_find_keys(&m->eng, addr, &e, keys, &nkeys)) != CM_OK)
             goto failed;
-        cls = key != NULL ? cm_engcall_class(&m->eng, e) : CM_KEY_NONE;
-        if ((st = cm_policy_rcpt_class(m->ctx.cfg->missing_key_action, as_inbound, m->first_class,
-                                       cm_msg_keyed_class(m), cls, &theirs)) != CM_OK) {
-            cm_log_info("%s: recipient <%s> deferred: its key class is %s, the transaction's %s",
-                        CM_QID(&m->ctx), addr, cm_policy_class_name(cls),
-                        cm_policy_class_name(theirs));
+        cls = nkeys > 0 ? cm_engcall_class(&m->eng, e) : CM_KEY_NONE;
+        if (nkeys == 0 && as_inbound && (st = cm_policy_rcpt_keyless(action, from_policy)) != CM_OK) {
+            cm_log_info("%s: recipient <%s> refused: no key, and EncryptionPolicy says %s",
+                        CM_QID(&m->ctx), addr, cm_addrpol_action_name(action));
+            /* Decided here, for this recipient: counted here. */
+            cm_stats_outcome(1, st, st == CM_NOKEY_POLICY_REJECT, NULL);
             free(addr);
             return st;
         }
-        if (key != NULL) {
-            if ((st = cm_engcall_add_recipient(&m->eng, (size_t) e, key)) != CM_OK)
-                goto failed;
-            m->nkeyed[e]++;
+        if ((st = rcpt_joins(m, addr, as_inbound, action, cls)) != CM_OK) {
+            free(addr);
+            return st;
         }
+        for (i = 0; i < nkeys; i++)
+            if ((st = cm_engcall_add_recipient(&m->eng, (size_t) e, keys[i])) != CM_OK)
+                goto failed;
+        if (nkeys > 0)
+            m->nkeyed[e]++;
         if (m->first_class == CM_KEY_UNSET)
             m->first_class = cls;
-        if (key == NULL) {
-            m->nkeyless++;
-            if (m->first_keyless == NULL && (m->first_keyless = strdup(addr)) == NULL) {
-                st = CM_ERR_NOMEM;
-                goto failed;
-            }
+        else if (cls != m->first_class)
+            m->mixed = 1;
+        m->strict_seen |= as_inbound && cm_policy_strict(action);
+        rcpt_tally(m, as_inbound, action, from_policy, nkeys);
+        if (nkeys == 0 && !(as_inbound && action == CM_ADDRPOL_NEVER) && m->first_keyless == NULL
+            && (m->first_keyless = strdup(addr)) == NULL) {
+            st = CM_ERR_NOMEM;
+            goto failed;
         }
     }
     if (cm_list_add(&m->rcpts, addr, strlen(addr)) < 0) {

@@ -16,9 +16,11 @@ struct cm_msg {
     const char *dir_why;
     char *sender;
     cm_list rcpts;
-    size_t nkeyless;
+    cm_rcpt_tally tally;    /* the recipients by what they need (nrcpt set at the end) */
     char *first_keyless;
     cm_key_class first_class;
+    int strict_seen;        /* a recipient whose action is strict (cm_policy_strict) */
+    int mixed;              /* recipients not all of first_class */
     int local;              /* outbound: -1 no recipient yet, 1 local ones, 0 external */
     cm_hdrs hdrs;
     cm_spool *body;
@@ -50,6 +52,10 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
 /* Already-encrypted detection over the whole body; where (may be NULL)
  * says where the ciphertext lies. CM_OK or the status to refuse with. */
 cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where);
+
+/* Missing keys at the end of message (cm_inbound.c): cm_policy_outcome
+ * over the transaction's recipients. */
+cm_stat cm_msg_missing(cm_msg *m, int *encrypt, const char **trace);
 
 /* The recipients' engine (cm_session.c); the calls to it are cm_engcall's.
  * The engine whose keys the transaction's recipients have (split keeps it

@@ -135,7 +135,7 @@ static int opportunistic(const cm_msg *m, const char *as)
 {
     if (!m->ctx.cfg->opportunistic)
         return 0;
-    if (m->nkeyless == 0 && cm_msg_engine(m) >= 0)
+    if (m->tally.nkeyless == 0 && cm_msg_engine(m) >= 0)
         return 1;
     cm_log_info("%s: not every recipient has a key (<%s> has none): sent %s", CM_QID(&m->ctx),
                 m->first_keyless ? m->first_keyless : "?", as);
@@ -148,12 +148,12 @@ static int opportunistic(const cm_msg *m, const char *as)
 static int deliver(outmsg *o, cm_result *res, cm_spool *body)
 {
     cm_msg *m = o->m;
-    int enc = 0, pass = 0;
+    const char *pass;
+    int enc = 0;
     cm_stat st;
 
     if (m->local == 1) {
-        if ((st = cm_policy_missing(m->ctx.cfg->missing_key_action, m->rcpts.n, m->nkeyless,
-                                    &enc, &pass)) != CM_OK) {
+        if ((st = cm_msg_missing(m, &enc, &pass)) != CM_OK) {
             cm_spool_free(body);
             cm_result_refuse(res, st, m->first_keyless);
             return 0;

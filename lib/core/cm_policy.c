@@ -5,6 +5,12 @@
 #include <string.h>
 #include <strings.h>
 
+_Static_assert((int) CM_ADDRPOL_PASS == (int) CM_MISSING_PASS
+               && (int) CM_ADDRPOL_TEMPFAIL == (int) CM_MISSING_TEMPFAIL
+               && (int) CM_ADDRPOL_REJECT == (int) CM_MISSING_REJECT
+               && (int) CM_ADDRPOL_SPLIT == (int) CM_MISSING_SPLIT,
+               "a policy action names MissingKeyAction's values as they are");
+
 cm_direction cm_policy_direction(const cm_config *cfg, const cm_conn_facts *f,
                                  const char **why)
 {
@@ -81,30 +87,77 @@ int cm_policy_rejects(const cm_config *cfg, cm_stat st)
     }
 }
 
-cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
-                          int *encrypt, int *pass)
+int cm_policy_rcpt_action(const cm_config *cfg, const char *addr, const char *base,
+                          int *from_policy)
 {
+    int action;
+
+    *from_policy = cm_addrpol_find(cfg->policy, addr, base, &action, NULL);
+    return *from_policy ? action : cfg->missing_key_action;
+}
+
+cm_stat cm_policy_rcpt_keyless(int action, int from_policy)
+{
+    if (!from_policy)
+        return CM_OK;   /* MissingKeyAction: the end of message decides */
+    switch (action) {
+    case CM_ADDRPOL_TEMPFAIL:
+    case CM_ADDRPOL_REQUIRE:
+        return CM_NOKEY_POLICY;
+    case CM_ADDRPOL_REJECT:
+    case CM_ADDRPOL_REQUIRE_REJECT:
+        return CM_NOKEY_POLICY_REJECT;
+    default:
+        return CM_OK;
+    }
+}
+
+int cm_policy_strict(int action)
+{
+    return action == CM_ADDRPOL_SPLIT || action == CM_ADDRPOL_NEVER
+           || action == CM_ADDRPOL_REQUIRE || action == CM_ADDRPOL_REQUIRE_REJECT;
+}
+
+cm_stat cm_policy_rcpt_mix(int strict, int strict_seen, int mixed, cm_key_class first,
+                           cm_key_class cls)
+{
+    if (first == CM_KEY_UNSET || !(strict || strict_seen))
+        return CM_OK;
+    return mixed || cls != first ? CM_SPLIT_CLASS : CM_OK;
+}
+
+cm_stat cm_policy_outcome(int missing_action, const cm_rcpt_tally *t, int *encrypt,
+                          const char **trace)
+{
+    size_t byaction = t->nkeyless - t->npass - t->nsplit;   /* under MissingKeyAction */
+
     *encrypt = 0;
-    *pass = 0;
-    if (nkeyless == 0) {
+    *trace = NULL;
+    if (t->nkeyless + t->nnever == 0) {
         *encrypt = 1;
         return CM_OK;
     }
-    switch (missing_action) {
-    case CM_MISSING_TEMPFAIL:
-    case CM_MISSING_REJECT:
+    if (byaction > 0 && (missing_action == CM_MISSING_TEMPFAIL || missing_action == CM_MISSING_REJECT))
         return CM_NOKEY;        /* cm_policy_rejects picks the reply */
-    case CM_MISSING_SPLIT:
-        /* The RCPT stage keeps a transaction to one class; a mixed one
-         * (a front end that cannot defer at RCPT) is deferred whole. */
-        if (nkeyless < nrcpt)
-            return CM_SPLIT_CLASS;
-        *pass = 1;
-        return CM_OK;
-    default:
-        /* pass: the keyless recipients' mailboxes hold the plaintext
-         * anyway; encrypting the others' copies would protect nothing. */
-        *pass = 1;
-        return CM_OK;
-    }
+    if (t->nkeyless + t->nnever < t->nrcpt
+        && (t->nnever > 0 || t->nrequired > 0 || t->nsplit > 0
+            || (byaction > 0 && missing_action == CM_MISSING_SPLIT)))
+        /* The RCPT stage keeps such a transaction to one class; a mixed
+         * one (a front end that cannot defer at RCPT) is deferred whole. */
+        return CM_SPLIT_CLASS;
+    /* pass: the keyless recipients' mailboxes hold the plaintext anyway;
+     * encrypting the others' copies would protect nothing. */
+    *trace = t->nkeyless > 0 ? "skipped no-key" : "skipped policy";
+    return CM_OK;
+}
+
+cm_stat cm_policy_missing(int missing_action, size_t nrcpt, size_t nkeyless,
+                          int *encrypt, int *pass)
+{
+    cm_rcpt_tally t = {nrcpt, nkeyless, 0, 0, 0, 0};
+    const char *trace;
+    cm_stat st = cm_policy_outcome(missing_action, &t, encrypt, &trace);
+
+    *pass = trace != NULL;
+    return st;
 }

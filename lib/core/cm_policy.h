@@ -54,6 +54,52 @@ const char *cm_policy_class_name(cm_key_class c);
  * error; 0 for any other. The reject argument of cm_stat_reply. */
 int cm_policy_rejects(const cm_config *cfg, cm_stat st);
 
+/* EncryptionPolicy (SPEC §3.3): the action for a recipient handled as
+ * inbound: the most specific rule of cfg->policy for addr (base: addr
+ * without its RecipientDelimiter extension, or NULL), *from_policy 1; else
+ * MissingKeyAction, *from_policy 0. A cm_addrpol_action. */
+int cm_policy_rcpt_action(const cm_config *cfg, const char *addr, const char *base,
+                          int *from_policy);
+
+/* A recipient without a key, whose action is that: refused at RCPT, alone,
+ * when the policy file says require, tempfail or reject for it
+ * (CM_NOKEY_POLICY 4xx, CM_NOKEY_POLICY_REJECT 5xx, whatever
+ * MissingKeyAction says); CM_OK: accepted, the end of message decides. */
+cm_stat cm_policy_rcpt_keyless(int action, int from_policy);
+
+/* Does the action keep its recipient in a transaction whose recipients
+ * all go one way (split, never, require)? */
+int cm_policy_strict(int action);
+
+/* RCPT under EncryptionPolicy: a recipient of class cls (CM_KEY_NONE: no
+ * key, or never) joining a transaction whose first recipient had class
+ * first (CM_KEY_UNSET: none yet); strict: its action is strict;
+ * strict_seen: an accepted one's was; mixed: the accepted ones are not all
+ * of class first. Where a strict recipient is or comes, all are one class:
+ * a never recipient is not encrypted to, a require one not sent in clear.
+ * CM_OK or CM_SPLIT_CLASS (defer it). */
+cm_stat cm_policy_rcpt_mix(int strict, int strict_seen, int mixed, cm_key_class first,
+                           cm_key_class cls);
+
+/* A transaction's accepted recipients, as the end of message weighs them. */
+typedef struct cm_rcpt_tally {
+    size_t nrcpt;
+    size_t nkeyless;    /* without a key (never ones not counted) */
+    size_t npass;       /* of them, the policy file says pass */
+    size_t nsplit;      /* of them, the policy file says split */
+    size_t nnever;      /* never */
+    size_t nrequired;   /* with a key, require */
+} cm_rcpt_tally;
+
+/* End of message over t (the others under MissingKeyAction missing_action):
+ * *encrypt (none goes in clear), or *trace the pass ("skipped no-key";
+ * "skipped policy" when only never recipients are), or the refusal:
+ * CM_NOKEY (MissingKeyAction tempfail or reject), CM_SPLIT_CLASS (some
+ * would go in clear and some encrypted, and one of them may not: a front
+ * end that cannot defer at RCPT). */
+cm_stat cm_policy_outcome(int missing_action, const cm_rcpt_tally *t, int *encrypt,
+                          const char **trace);
+
 /* End of message: nrcpt recipients, nkeyless of them without a key. Sets
  * *encrypt (all have keys), or *pass (deliver unencrypted, "no-key"), or
  * returns the refusal: CM_NOKEY (tempfail or reject), CM_SPLIT_CLASS. */

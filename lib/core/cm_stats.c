@@ -37,6 +37,7 @@ static const struct {
     {"skipped already-encrypted", 's', CM_STATS_SKIP_ENCRYPTED},
     {"outbound passed", 's', CM_STATS_SKIP_OUTBOUND},
     {"outbound passed oversize", 's', CM_STATS_SKIP_OUTBOUND_OVERSIZE},
+    {"skipped policy", 's', CM_STATS_SKIP_POLICY},
 };
 
 static void add(atomic_uint_fast64_t *c, uint64_t n)
@@ -201,7 +202,8 @@ const char *cm_stats_dec_name(cm_stats_dec d)
 const char *cm_stats_skip_name(cm_stats_skip k)
 {
     static const char *const n[CM_STATS_SKIP_N] = {
-        "no-key", "oversize", "already-encrypted", "outbound", "outbound-oversize", "other"
+        "no-key", "oversize", "already-encrypted", "outbound", "outbound-oversize", "policy",
+        "other"
     };
 
     return (unsigned) k < CM_STATS_SKIP_N ? n[k] : "?";

@@ -29,6 +29,7 @@ typedef enum cm_stats_skip {
     CM_STATS_SKIP_ENCRYPTED,    /* already encrypted */
     CM_STATS_SKIP_OUTBOUND,     /* outbound, nothing for the gateway in it */
     CM_STATS_SKIP_OUTBOUND_OVERSIZE,
+    CM_STATS_SKIP_POLICY,       /* EncryptionPolicy never */
     CM_STATS_SKIP_OTHER,        /* a pass the table below does not name */
     CM_STATS_SKIP_N
 } cm_stats_skip;

@@ -153,6 +153,78 @@ cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const c
     return CM_OK;
 }
 
+/* Does engine e have a key for every member? Their keys into keys. */
+static cm_stat members_keys(cm_engcall *c, size_t e, const char *const *mem, size_t n,
+                            const cm_key **keys, int *all)
+{
+    size_t i;
+    cm_stat st;
+
+    *all = 0;
+    for (i = 0; i < n; i++)
+        if ((st = engine_key(c, e, mem[i], &keys[i])) != CM_OK || keys[i] == NULL)
+            return st;
+    *all = 1;
+    return CM_OK;
+}
+
+/* An alias's keys: the first engine, in the order find_key asks them for
+ * the alias's own address, with a key for every member. One class for all:
+ * one message is encrypted in one format. */
+static cm_stat alias_keys(cm_engcall *c, const char *addr, const char *const *mem, size_t n,
+                          int *which, const cm_key **keys, size_t *nkeys)
+{
+    int smime_first = cm_config_prefers_smime(c->ctx->cfg, addr), pass, all;
+    size_t e;
+    cm_stat st;
+
+    for (pass = 0; pass < 2; pass++)
+        for (e = 0; e < c->engines->n; e++) {
+            if ((c->engines->v[e].ops->key_class == CM_KEY_SMIME) != (smime_first == !pass)
+                || !engine_used(c, e))
+                continue;
+            if ((st = members_keys(c, e, mem, n, keys, &all)) != CM_OK)
+                return st;
+            if (all) {
+                *which = (int) e;
+                *nkeys = n;
+                cm_log_debug("%s: <%s> is an alias: the keys of its %zu members", CM_QID(c->ctx),
+                             addr, n);
+                return CM_OK;
+            }
+        }
+    cm_log_info("%s: alias <%s>: not every member has a key of one kind: no key", CM_QID(c->ctx),
+                addr);
+    return CM_OK;
+}
+
+cm_stat cm_engcall_find_keys(cm_engcall *c, const char *addr, int *which, const cm_key **keys,
+                             size_t *nkeys)
+{
+    const char *const *mem;
+    char *base = NULL;
+    size_t n;
+    cm_stat st;
+    int r;
+
+    *which = -1;
+    *nkeys = 0;
+    /* KeyAliases, with RecipientDelimiter as for keys: sales+x@ is sales@. */
+    if ((mem = cm_alias_find(c->ctx->cfg->aliases, addr, &n)) == NULL && c->ctx->cfg->aliases != NULL) {
+        if ((r = cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) < 0)
+            return CM_ERR_NOMEM;
+        if (r == 1) {
+            mem = cm_alias_find(c->ctx->cfg->aliases, base, &n);
+            free(base);
+        }
+    }
+    if (mem != NULL)
+        return alias_keys(c, addr, mem, n, which, keys, nkeys);
+    if ((st = cm_engcall_find_key(c, addr, which, &keys[0])) == CM_OK && keys[0] != NULL)
+        *nkeys = 1;
+    return st;
+}
+
 /* Is slot set in engine e's ops? */
 #define HAS_SLOT(c, e, slot) (has_engine(c, e) && (c)->engines->v[e].ops->slot != NULL)
 

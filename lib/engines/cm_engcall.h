@@ -34,6 +34,14 @@ cm_stat cm_engcall_session(cm_engcall *c, size_t e, cm_engine_session **s);
  * key of GatewayKeys counts as none (logged at debug, with the queue ID). */
 cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const cm_key **key);
 
+/* The keys of addr: an alias of KeyAliases (or its base address under
+ * RecipientDelimiter) has its members' keys, all of one engine, the first
+ * in the order above with a key for every member; else none (*nkeys 0).
+ * Any other address is cm_engcall_find_key's. keys has room for
+ * CM_ALIAS_MAX_MEMBERS; *which the engine, -1 if none. */
+cm_stat cm_engcall_find_keys(cm_engcall *c, const char *addr, int *which, const cm_key **keys,
+                             size_t *nkeys);
+
 /* The class of engine e's keys; CM_KEY_NONE for e < 0. */
 cm_key_class cm_engcall_class(const cm_engcall *c, int e);
 

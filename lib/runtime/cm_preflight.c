@@ -279,3 +279,28 @@ void cm_preflight_keyring(cm_preflight *p, int64_t now)
         say(p, LOG_INFO, "KeyringDir: %zu keys, %zu addresses, %zu expiring within %d days",
             sum.keys, sum.addrs, sum.expiring, CM_PREFLIGHT_EXPIRY_WINDOW / 86400);
 }
+
+void cm_preflight_maps(cm_preflight *p)
+{
+    const cm_config *cfg = p->cfg;
+    char err[1024];
+    cm_addrpol *pol;
+    cm_alias *al;
+
+    if (*cfg->encryption_policy) {
+        if ((pol = cm_addrpol_load(cfg->encryption_policy, err, sizeof(err))) == NULL)
+            mistake(p, "EncryptionPolicy", cfg->encryption_policy, err, "fix: make it readable "
+                    "by %s, who reads it again on every reload", p->owner);
+        else
+            say(p, LOG_INFO, "EncryptionPolicy: %zu rules", cm_addrpol_count(pol));
+        cm_addrpol_free(pol);
+    }
+    if (*cfg->key_aliases) {
+        if ((al = cm_alias_load(cfg->key_aliases, err, sizeof(err))) == NULL)
+            mistake(p, "KeyAliases", cfg->key_aliases, err, "fix: make it readable by %s, who "
+                    "reads it again on every reload", p->owner);
+        else
+            say(p, LOG_INFO, "KeyAliases: %zu aliases", cm_alias_count(al));
+        cm_alias_free(al);
+    }
+}

@@ -48,6 +48,10 @@ void cm_preflight_socket_group(cm_preflight *p, gid_t gid, int root);
  * PidFile's and StatsFile's directories (writable), then what a reload
  * would refuse. */
 void cm_preflight_dirs(cm_preflight *p);
+/* EncryptionPolicy and KeyAliases read again as the daemon reads them on
+ * a reload (after the drop to UserID): a mistake if it cannot, else a line
+ * "EncryptionPolicy: N rules" / "KeyAliases: N aliases". */
+void cm_preflight_maps(cm_preflight *p);
 /* KeyringDir read by the configured OpenPGPBackend's engine: a line "KeyringDir:
  * N keys, M addresses, K expiring within 30 days", a warning for a
  * keyring without keys, a mistake for one that cannot be read. now: the

@@ -85,6 +85,11 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      "send it again from a standard mail client", EX_UNAVAILABLE},
     {CM_ERR_CRL, "crl", CM_CLASS_INTERNAL, "451", "4.3.0",
      "Certificate revocation list unreadable or out of date, try again later", EX_TEMPFAIL},
+    {CM_NOKEY_POLICY, "nokey-policy", CM_CLASS_TEMP, "451", "4.7.4",
+     "No encryption key for recipient, whose mail must be encrypted; delivery deferred",
+     EX_TEMPFAIL},
+    {CM_NOKEY_POLICY_REJECT, "nokey-policy-reject", CM_CLASS_PERM, "554", "5.7.4",
+     "No encryption key for recipient; mail to this address must be encrypted", EX_UNAVAILABLE},
 };
 
 /* Answered as a rejection, an internal error keeps its text under 554; a

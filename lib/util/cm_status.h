@@ -40,6 +40,8 @@ typedef enum cm_stat {
     CM_DECRYPT_TOOBIG,
     CM_GATE_ORIGINATOR,
     CM_ERR_CRL,
+    CM_NOKEY_POLICY,            /* EncryptionPolicy: no key, tempfail (a recipient) */
+    CM_NOKEY_POLICY_REJECT,     /* EncryptionPolicy: no key, reject */
     CM_STAT_COUNT
 } cm_stat;
 

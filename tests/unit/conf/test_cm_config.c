@@ -181,8 +181,59 @@ START_TEST(dump_round_trips)
 }
 END_TEST
 
+/* A scratch file holding text; its path in buf. */
+static const char *scratch(char *buf, size_t len, const char *name, const char *text)
+{
+    int fd;
+    FILE *fp;
+
+    cm_test_path(buf, len, name);
+    ck_assert_int_ge(fd = mkstemp(buf), 0);
+    ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+    fputs(text, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* The files EncryptionPolicy and KeyAliases name are read with the file;
+ * a bad line in them fails the load, naming both files' lines. */
+START_TEST(maps_read_with_the_configuration)
+{
+    char pol[512], ali[512], conf[2048], err[2048], want[2048];
+    cm_config *cfg;
+
+    scratch(pol, sizeof(pol), "cm_pol_", "@example.org require\npostmaster@ never\n");
+    scratch(ali, sizeof(ali), "cm_ali_", "sales@example.org alice@example.org, bob@example.org\n");
+    snprintf(conf, sizeof(conf), "KeyringDir none\nEncryptionPolicy file:%s\nKeyAliases file:%s\n",
+             pol, ali);
+    cfg = cm_config_load(write_conf(conf), err, sizeof(err));
+    ck_assert_msg(cfg != NULL, "%s", err);
+    ck_assert_uint_eq(cm_addrpol_count(cfg->policy), 2);
+    ck_assert_uint_eq(cm_alias_count(cfg->aliases), 1);
+    /* A failed reload of the maps leaves those in use. */
+    ck_assert_int_eq(cm_config_set(cfg, "KeyAliases", "file:/nonexistent", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_load_maps(cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "KeyAliases: /nonexistent: No such file or directory");
+    ck_assert_uint_eq(cm_alias_count(cfg->aliases), 1);
+    cm_config_free(cfg);
+
+    scratch(pol, sizeof(pol), "cm_pol_", "@example.org require\nexample.org never\n");
+    snprintf(conf, sizeof(conf), "KeyringDir none\n\nEncryptionPolicy file:%s\n", pol);
+    ck_assert_ptr_null(cfg = cm_config_load(write_conf(conf), err, sizeof(err)));
+    snprintf(want, sizeof(want), "%s:3: EncryptionPolicy: %s:2: \"example.org\" is not a pattern "
+             "(write @example.org or .example.org)", conf_path, pol);
+    ck_assert_str_eq(err, want);
+    ck_assert_ptr_null(cfg = cm_config_load(write_conf("EncryptionPolicy /etc/p\n"), err,
+                                            sizeof(err)));
+    snprintf(want, sizeof(want), "%s:1: EncryptionPolicy: \"/etc/p\" is not file:/absolute/path",
+             conf_path);
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, maps_read_with_the_configuration);
     CM_ADD(s, defaults);
     CM_ADD(s, keys_case_insensitive_with_comments);
     CM_ADD_LOOP(s, errors_name_file_and_line, NELEM(bad));

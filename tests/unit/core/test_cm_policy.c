@@ -196,8 +196,135 @@ START_TEST(rejects_table)
 }
 END_TEST
 
+/* EncryptionPolicy at RCPT: who is refused alone, who keeps apart. */
+START_TEST(rcpt_keyless_table)
+{
+    static const struct {
+        int action, from_policy;
+        cm_stat want;
+    } t[] = {
+        {CM_ADDRPOL_REQUIRE, 1, CM_NOKEY_POLICY},
+        {CM_ADDRPOL_REQUIRE_REJECT, 1, CM_NOKEY_POLICY_REJECT},
+        {CM_ADDRPOL_TEMPFAIL, 1, CM_NOKEY_POLICY},
+        {CM_ADDRPOL_REJECT, 1, CM_NOKEY_POLICY_REJECT},
+        {CM_ADDRPOL_PASS, 1, CM_OK},
+        {CM_ADDRPOL_SPLIT, 1, CM_OK},
+        {CM_ADDRPOL_NEVER, 1, CM_OK},
+        {CM_MISSING_TEMPFAIL, 0, CM_OK},    /* MissingKeyAction: decided at the end */
+        {CM_MISSING_REJECT, 0, CM_OK},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++)
+        ck_assert_msg(cm_policy_rcpt_keyless(t[i].action, t[i].from_policy) == t[i].want, "row %zu", i);
+    /* Whatever MissingKeyAction says, require never answers a pass. */
+    ck_assert_int_eq(cm_stat_lookup(CM_NOKEY_POLICY)->cls, CM_CLASS_TEMP);
+    ck_assert_int_eq(cm_stat_lookup(CM_NOKEY_POLICY_REJECT)->cls, CM_CLASS_PERM);
+}
+END_TEST
+
+START_TEST(rcpt_mix_table)
+{
+    enum { U = CM_KEY_UNSET, N = CM_KEY_NONE, P = CM_KEY_OPENPGP, S = CM_KEY_SMIME };
+    static const struct {
+        int strict, strict_seen, mixed;
+        cm_key_class first, cls;
+        cm_stat want;
+    } t[] = {
+        {1, 0, 0, U, N, CM_OK},             /* the first recipient */
+        {0, 0, 0, P, N, CM_OK},             /* MissingKeyAction pass mixes */
+        {0, 0, 1, P, P, CM_OK},
+        {1, 0, 0, P, N, CM_SPLIT_CLASS},    /* never after a keyed one */
+        {1, 0, 0, N, P, CM_SPLIT_CLASS},    /* require (keyed) after a keyless one */
+        {0, 1, 0, N, P, CM_SPLIT_CLASS},    /* keyed after a never one */
+        {0, 1, 0, P, P, CM_OK},
+        {1, 0, 1, P, P, CM_SPLIT_CLASS},    /* require, but someone goes in clear */
+        {1, 1, 0, N, N, CM_OK},             /* never with never */
+        {1, 0, 0, S, S, CM_OK},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++)
+        ck_assert_msg(cm_policy_rcpt_mix(t[i].strict, t[i].strict_seen, t[i].mixed, t[i].first,
+                                         t[i].cls) == t[i].want, "row %zu", i);
+    ck_assert(cm_policy_strict(CM_ADDRPOL_NEVER) && cm_policy_strict(CM_ADDRPOL_REQUIRE)
+              && cm_policy_strict(CM_ADDRPOL_REQUIRE_REJECT) && cm_policy_strict(CM_ADDRPOL_SPLIT));
+    ck_assert(!cm_policy_strict(CM_ADDRPOL_PASS) && !cm_policy_strict(CM_ADDRPOL_TEMPFAIL)
+              && !cm_policy_strict(CM_ADDRPOL_REJECT));
+}
+END_TEST
+
+/* End of message with the policy's counts. */
+START_TEST(outcome_table)
+{
+    static const struct {
+        int action;
+        cm_rcpt_tally t;    /* nrcpt, nkeyless, npass, nsplit, nnever, nrequired */
+        cm_stat want;
+        int encrypt;
+        const char *trace;
+    } t[] = {
+        {CM_MISSING_PASS, {2, 0, 0, 0, 0, 1}, CM_OK, 1, NULL},
+        {CM_MISSING_PASS, {1, 0, 0, 0, 1, 0}, CM_OK, 0, "skipped policy"},
+        {CM_MISSING_REJECT, {2, 0, 0, 0, 2, 0}, CM_OK, 0, "skipped policy"},
+        {CM_MISSING_PASS, {2, 1, 0, 0, 1, 0}, CM_OK, 0, "skipped no-key"},
+        {CM_MISSING_PASS, {2, 0, 0, 0, 1, 0}, CM_SPLIT_CLASS, 0, NULL},   /* never + keyed */
+        {CM_MISSING_PASS, {2, 1, 0, 0, 0, 1}, CM_SPLIT_CLASS, 0, NULL},   /* require + clear */
+        {CM_MISSING_PASS, {2, 1, 0, 0, 0, 0}, CM_OK, 0, "skipped no-key"},
+        {CM_MISSING_PASS, {2, 1, 0, 1, 0, 0}, CM_SPLIT_CLASS, 0, NULL},   /* its split */
+        {CM_MISSING_SPLIT, {2, 1, 1, 0, 0, 0}, CM_OK, 0, "skipped no-key"}, /* its pass */
+        {CM_MISSING_TEMPFAIL, {2, 1, 1, 0, 0, 0}, CM_OK, 0, "skipped no-key"},
+        {CM_MISSING_TEMPFAIL, {3, 2, 1, 0, 0, 0}, CM_NOKEY, 0, NULL},
+        {CM_MISSING_REJECT, {2, 1, 0, 0, 1, 0}, CM_NOKEY, 0, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++) {
+        const char *trace = "unset";
+        int enc = -1;
+        cm_stat st = cm_policy_outcome(t[i].action, &t[i].t, &enc, &trace);
+
+        ck_assert_msg(st == t[i].want && enc == t[i].encrypt, "row %zu: got %d/%d", i, st, enc);
+        if (t[i].trace == NULL)
+            ck_assert_msg(trace == NULL, "row %zu: trace %s", i, trace);
+        else
+            ck_assert_str_eq(trace, t[i].trace);
+    }
+}
+END_TEST
+
+/* The action of a recipient: the policy's most specific rule, else
+ * MissingKeyAction. */
+START_TEST(rcpt_action_from_file)
+{
+    static const char text[] = "@example.org require\n.example.org never\n"
+                               "alice@example.org pass\n";
+    cm_config *cfg = cm_config_new();
+    char err[256];
+    int from;
+
+    ck_assert_ptr_nonnull(cfg);
+    ck_assert_int_eq(cm_config_set(cfg, "MissingKeyAction", "tempfail", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_policy_rcpt_action(cfg, "bob@example.org", NULL, &from), CM_MISSING_TEMPFAIL);
+    ck_assert_int_eq(from, 0);
+    ck_assert_ptr_nonnull(cfg->policy = cm_addrpol_parse("p", text, sizeof(text) - 1, err, sizeof(err)));
+    ck_assert_int_eq(cm_policy_rcpt_action(cfg, "bob@example.org", NULL, &from), CM_ADDRPOL_REQUIRE);
+    ck_assert_int_eq(from, 1);
+    ck_assert_int_eq(cm_policy_rcpt_action(cfg, "alice+x@example.org", "alice@example.org", &from),
+                     CM_ADDRPOL_PASS);
+    ck_assert_int_eq(cm_policy_rcpt_action(cfg, "bob@lists.example.org", NULL, &from), CM_ADDRPOL_NEVER);
+    ck_assert_int_eq(cm_policy_rcpt_action(cfg, "bob@example.net", NULL, &from), CM_MISSING_TEMPFAIL);
+    ck_assert_int_eq(from, 0);
+    cm_config_free(cfg);
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, rcpt_keyless_table);
+    CM_ADD(s, rcpt_mix_table);
+    CM_ADD(s, outcome_table);
+    CM_ADD(s, rcpt_action_from_file);
     CM_ADD(s, rejects_table);
     CM_ADD(s, rcpt_admits_table);
     CM_ADD(s, rcpt_locality_table);

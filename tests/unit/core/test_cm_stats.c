@@ -40,6 +40,7 @@ static const struct {
     {"skipped already-encrypted", 0, 0, CM_STATS_SKIP_ENCRYPTED + 1},
     {"outbound passed", 0, 0, CM_STATS_SKIP_OUTBOUND + 1},
     {"outbound passed oversize", 0, 0, CM_STATS_SKIP_OUTBOUND_OVERSIZE + 1},
+    {"skipped policy", 0, 0, CM_STATS_SKIP_POLICY + 1},
     {"something new", 0, 0, CM_STATS_SKIP_OTHER + 1},
     {NULL, 0, 0, CM_STATS_SKIP_OTHER + 1},
 };

@@ -213,6 +213,49 @@ START_TEST(find_key_table)
 }
 END_TEST
 
+/* KeyAliases: every member's key, all from one engine, or none. */
+static const struct {
+    const char *addr;
+    int no_gateway_keys;
+    int which;
+    const char *want[2];    /* the members' keys' addresses */
+} alias_cases[] = {
+    {"team@example.org", 0, 0, {"alice@example.org", "dave@example.org"}},
+    {"TEAM+x@example.org", 0, 0, {"alice@example.org", "dave@example.org"}},   /* its base */
+    {"smt@example.org", 0, 1, {"carol@example.org", "dave@example.org"}},      /* S/MIME for all */
+    {"mixed@example.org", 0, -1, {NULL, NULL}},     /* one OpenPGP, one S/MIME only */
+    {"half@example.org", 0, -1, {NULL, NULL}},      /* a member without a key */
+    {"gw@example.org", 0, 0, {"gateway@gw.example.net", "alice@example.org"}},
+    {"gw@example.org", 1, -1, {NULL, NULL}},        /* outbound: not the gateway's key */
+    {"alice@example.org", 0, 0, {"alice@example.org", NULL}},   /* not an alias */
+};
+
+START_TEST(find_keys_aliases)
+{
+    static const char text[] = "team@example.org alice@example.org, dave@example.org\n"
+                               "smt@example.org carol@example.org dave@example.org\n"
+                               "mixed@example.org alice@example.org carol@example.org\n"
+                               "half@example.org alice@example.org nobody@example.org\n"
+                               "gw@example.org gateway@gw.example.net alice@example.org\n";
+    const cm_key *keys[CM_ALIAS_MAX_MEMBERS];
+    char err[256];
+    size_t n = 99, i;
+    fix f;
+
+    fix_open(&f, "/nonexistent/keyring", alias_cases[_i].no_gateway_keys);
+    ck_assert_ptr_nonnull(f.cfg->aliases = cm_alias_parse("a", text, sizeof(text) - 1, err,
+                                                          sizeof(err)));
+    ck_assert_int_eq(cm_engcall_find_keys(&f.c, alias_cases[_i].addr, &f.which, keys, &n), CM_OK);
+    ck_assert_int_eq(f.which, alias_cases[_i].which);
+    for (i = 0; i < 2 && alias_cases[_i].want[i] != NULL; i++) {
+        ck_assert_uint_gt(n, i);
+        ck_assert_str_eq(keys[i]->addr, alias_cases[_i].want[i]);
+    }
+    ck_assert_uint_eq(n, i);
+    fix_close(&f);
+}
+END_TEST
+
 /* An engine's failure is the answer, never "no key". */
 START_TEST(lookup_failure_is_kept)
 {
@@ -343,6 +386,7 @@ static void add_cases(Suite *s)
     tcase_add_loop_test(tc, find_key_table, 0, (int) (sizeof(cases) / sizeof(cases[0])));
     suite_add_tcase(s, tc);
     CM_ADD(s, lookup_failure_is_kept);
+    CM_ADD_LOOP(s, find_keys_aliases, sizeof(alias_cases) / sizeof(alias_cases[0]));
     CM_ADD(s, no_keyring_no_openpgp);
     CM_ADD(s, sessions_made_once);
     CM_ADD(s, null_slots_fail_closed);
