@@ -180,7 +180,7 @@ static void tune_malloc(void)
 int main(int argc, char **argv)
 {
     const char *conf = DEFAULT_CONF, *sockpath;
-    int c, check = 0, foreground = 0, rc;
+    int c, check = 0, foreground = 0, rc, idle;
     char err[1024], conf_path[PATH_MAX], *user = NULL;
     cm_stat st;
     uid_t uid = 0;
@@ -289,12 +289,14 @@ int main(int argc, char **argv)
     errno = 0;
     if (smfi_opensocket(1) != MI_SUCCESS) {
         int e = errno;
+        char where[PATH_MAX + 32];
 
         /* libmilter says why only to syslog, if at all: its errno, or the
          * directory's state, says it here. */
         if (cm_preflight_socket_dir(cfg->socket, err, sizeof(err)) == 0)
             snprintf(err, sizeof(err), "%s", e != 0 ? strerror(e) : "libmilter gave no reason");
-        cm_log_error("cannot open milter socket %s: %s", cfg->socket, err);
+        cm_log_error("%s: cannot open milter socket %s: %s", cm_config_where(cfg, "Socket", where,
+                     sizeof(where)), cfg->socket, err);
         rc = EX_UNAVAILABLE;
         goto out;
     }
@@ -366,7 +368,6 @@ int main(int argc, char **argv)
     cm_log_notice("cryptmilter %s starting on %s", CM_VERSION, held->socket);
     stats = cm_statsfile_start(cm_milter_gw);
     rc = smfi_main() == MI_SUCCESS || cm_reload_stop_requested() ? EX_OK : EX_SOFTWARE;
-    cm_statsfile_stop(stats);   /* StatsFile a last time */
     cm_log_notice("cryptmilter stopping");
     if (*held->pid_file)
         (void) unlink(held->pid_file);
@@ -376,7 +377,9 @@ int main(int argc, char **argv)
      * the gateway under them crashed them, and the MTA would then apply
      * its default action. It is freed once they are gone, else left to
      * the exit. */
-    if (!cm_milter_wait_idle(10)) {
+    idle = cm_milter_wait_idle(10);
+    cm_statsfile_stop(stats);   /* StatsFile a last time, the last sessions counted */
+    if (!idle) {
         cm_log_notice("connections still open at exit: the gateway is left to the exit");
         free(user);
         return rc;

@@ -162,7 +162,8 @@ def test_socket_dir_missing():
     r = subprocess.run([os.path.join(BIN, "cryptmilter"), "-f", "-c", c],
                        capture_output=True, text=True, timeout=60)
     check(r.returncode != 0, "the daemon started")
-    check(re.search(r"cannot open milter socket local:\S+: \S+/no-run: No such file or directory",
+    check(re.search(re.escape("%s:%d: " % (c, line_of(c, "Socket")))
+                    + r"cannot open milter socket local:\S+: \S+/no-run: No such file or directory",
                     r.stderr), "no reason: %r" % r.stderr[-400:])
 
 
