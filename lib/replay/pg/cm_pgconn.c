@@ -100,6 +100,20 @@ PGconn *cm_pgconn_open(const char *uri, uint64_t timeout_ms, int64_t deadline, c
     return c;
 }
 
+int cm_pgconn_idle_ok(PGconn *c)
+{
+    struct pollfd pfd;
+    int r;
+
+    if (PQstatus(c) != CONNECTION_OK || (pfd.fd = PQsocket(c)) < 0)
+        return 0;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR)
+        ;
+    return r == 0;
+}
+
 /* Past the deadline: ask the server to stop the statement, then close. */
 static cm_pgconn_fate timed_out(PGconn **c, char *err, size_t errlen)
 {

@@ -18,6 +18,11 @@ int64_t cm_pgconn_now(void);
 PGconn *cm_pgconn_open(const char *uri, uint64_t timeout_ms, int64_t deadline, char *err,
                        size_t errlen);
 
+/* Whether an idle connection looks usable: 1, or 0 if the server closed
+ * it or sent anything since (a restart's termination), which a pool then
+ * drops rather than lose a message's check to it. */
+int cm_pgconn_idle_ok(PGconn *c);
+
 typedef enum cm_pgconn_fate {
     CM_PGCONN_DONE,         /* an answer: the result, success or error */
     CM_PGCONN_UNSENT,       /* the statement never left: safe to try elsewhere */

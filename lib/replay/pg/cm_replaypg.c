@@ -153,11 +153,15 @@ static PGconn *conn_take(pg_store *s, int64_t deadline, int *pooled, char *err, 
     PGconn *c = NULL;
     uint64_t t;
 
-    st_lock(s);
-    if (s->nidle > 0)
-        c = s->idle[--s->nidle];
-    t = s->timeout_ms;
-    st_unlock(s);
+    for (;;) {
+        st_lock(s);
+        c = s->nidle > 0 ? s->idle[--s->nidle] : NULL;
+        t = s->timeout_ms;
+        st_unlock(s);
+        if (c == NULL || cm_pgconn_idle_ok(c))
+            break;
+        PQfinish(c);            /* closed by the server meanwhile (a restart) */
+    }
     *pooled = c != NULL;
     return c != NULL ? c : cm_pgconn_open(s->uri, t, deadline, err, errlen);
 }

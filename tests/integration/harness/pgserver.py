@@ -24,7 +24,10 @@ def free_port():
 
 
 class Cluster:
-    def __init__(self):
+    """A primary, or (standby_of) a streaming standby of one made by
+    pg_basebackup -R."""
+
+    def __init__(self, standby_of=None):
         # Not under the suite's workdir: that is root's, 0700.
         self.top = tempfile.mkdtemp(prefix="cm-pg-")
         os.chmod(self.top, 0o755)
@@ -32,12 +35,20 @@ class Cluster:
         self.logfile = os.path.join(self.top, "server.log")
         shutil.chown(self.top, USER)
         self.port = free_port()
-        self._as_user([os.path.join(PGBIN, "initdb"), "-D", self.data, "-A", "trust", "-U",
-                       "postgres", "--no-sync", "-E", "UTF8"])
+        if standby_of is None:
+            self._as_user([os.path.join(PGBIN, "initdb"), "-D", self.data, "-A", "trust", "-U",
+                           "postgres", "--no-sync", "-E", "UTF8"])
+        else:
+            self._as_user([os.path.join(PGBIN, "pg_basebackup"), "-D", self.data, "-R", "-X",
+                           "stream", "-h", "127.0.0.1", "-p", str(standby_of.port), "-U",
+                           "postgres", "--no-sync"])
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
             f.write("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\n"
                     "fsync = off\nmax_connections = 40\nshared_buffers = 16MB\n" % self.port)
         self.start()
+
+    def promote(self):
+        self._as_user([os.path.join(PGBIN, "pg_ctl"), "-D", self.data, "-w", "promote"])
 
     def _as_user(self, cmd, check=True):
         p = subprocess.run(["runuser", "-u", USER, "--"] + cmd, stdout=subprocess.PIPE,

@@ -57,6 +57,15 @@ def replay_init(conf):
     check(p.returncode == 0, "--replay-init: %s" % p.stdout.decode(errors="replace"))
 
 
+def stop_all(milters):
+    """Stop daemons together: libmilter takes a few seconds to return."""
+    milters = list(milters)
+    for m in milters:
+        m.p.terminate()
+    for m in milters:
+        m.stop()
+
+
 def burst(jobs):
     """Run (node, message, qid) at once; their results in order."""
     out = [None] * len(jobs)
@@ -157,6 +166,51 @@ def test_3_slow_store_defers_in_time_inbound_unaffected():
           "after the stall: %r, %r" % (first["reply"], second["reply"]))
 
 
+def test_4_failover_to_a_synchronous_standby():
+    """A primary with a synchronous standby, the daemons given both
+    (target_session_attrs=read-write): after the primary dies and the
+    standby is promoted, every message accepted before is refused."""
+    primary = Cluster()
+    standby = None
+    try:
+        standby = Cluster(standby_of=primary)
+        primary.psql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        primary.psql("SELECT pg_reload_conf()")
+        uri = ("postgresql://postgres@127.0.0.1:%d,127.0.0.1:%d/postgres"
+               "?target_session_attrs=read-write" % (primary.port, standby.port))
+        pair = [Milter(BINDIR, TMP, "f" + n, OutboundDaemons="submission",
+                       GatewayKeys=S.gateway_fpr(), ReplayCache=uri, ReplayNode="f" + n,
+                       ReplayTimeout="%ds" % TIMEOUT) for n in "ab"]
+        try:
+            replay_init(pair[0].conf)
+            p = subprocess.run([os.path.join(BINDIR, "cryptmilter"), "-n", "-c", pair[0].conf],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            check(p.returncode == 0 and b"synchronous_standby_names" not in p.stdout,
+                  "-n with a synchronous standby: %s" % p.stdout.decode(errors="replace")[-400:])
+            msgs = [signed(S.canary()) for _ in range(6)]
+            for i, (ent, msg) in enumerate(msgs):
+                c = pair[i % 2].client()
+                c.connect(daemon="submission")
+                res = c.transaction("alice@example.org", ["x@ext.example"], msg, qid="Q4-%d" % i)
+                c.close()
+                check(passed(res, ent), "before failover, message %d: %r" % (i, res["reply"]))
+            primary.stop("immediate")
+            standby.promote()
+            for i, (ent, msg) in enumerate(msgs):
+                c = pair[(i + 1) % 2].client()
+                c.connect(daemon="submission")
+                res = c.transaction("alice@example.org", ["x@ext.example"], msg, qid="Q4r-%d" % i)
+                c.close()
+                check(code(res) == "550 5.7.1", "replayed after failover, message %d: %r"
+                      % (i, res["reply"]))
+        finally:
+            stop_all(pair)
+    finally:
+        if standby is not None:
+            standby.destroy()
+        primary.destroy()
+
+
 def test_5_epoch_after_the_schema_is_recreated():
     ago = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() - 120))
     old_ent, old = signed(S.canary(), faked_time=ago)
@@ -189,8 +243,7 @@ def main():
         node("b")
         run_tests([(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")])
     finally:
-        for m in NODES.values():
-            m.stop()
+        stop_all(NODES.values())
         PG.destroy()
 
 
