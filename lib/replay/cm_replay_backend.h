@@ -39,7 +39,7 @@ typedef struct cm_replay_backend {
      * before it are refused. 0, or -1 with err. */
     int (*init)(void *db, int64_t now, char *err, size_t errlen);
     /* cryptmilter -n: 0, or -1 with err (a mistake); warn set (non-empty)
-     * for what is allowed but unsafe. */
+     * for what is allowed but unsafe, or a store down for now. */
     int (*check)(void *db, char *err, size_t errlen, char *warn, size_t warnlen);
 } cm_replay_backend;
 

@@ -170,7 +170,7 @@ static void check_replay_server(cm_preflight *p)
                         warn, sizeof(warn)) < 0)
         say(p, LOG_ERR, "%s: ReplayCache: %s", cm_config_where(p->cfg, "ReplayCache", where,
             sizeof(where)), err);
-    else
+    else if (!warn[0])
         say(p, LOG_INFO, "ReplayCache: the PostgreSQL server is a writable primary, "
             "initialised");
     if (warn[0])

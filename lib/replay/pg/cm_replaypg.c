@@ -427,17 +427,23 @@ static int pg_init(void *db, int64_t now, char *err, size_t errlen)
 }
 
 /* Writable primary, synchronous commit, schema and stamp; a warning when
- * no synchronous standby is named. */
+ * no synchronous standby is named, or the server cannot be reached. */
 static int pg_check(void *db, char *err, size_t errlen, char *warn, size_t warnlen)
 {
     pg_store *s = db;
-    PGconn *c = connect_slow(s, err, errlen);
+    char why[512];
+    PGconn *c = connect_slow(s, why, sizeof(why));
     PGresult *r;
     int bad = -1;
 
     warn[0] = 0;
-    if (c == NULL)
-        return -1;
+    /* Down now is no mistake in the file: the daemon starts (inbound
+     * never waits for the store) and defers outbound until it is back. */
+    if (c == NULL) {
+        snprintf(warn, warnlen, "WARNING: %s: outbound decryption is deferred (451) until the "
+                 "server can be reached; inbound is not affected", why);
+        return 0;
+    }
     if ((r = once(&c, SQL_CHECK, 0, NULL, PGRES_TUPLES_OK, err, errlen)) == NULL)
         goto done;
     if (strcmp(PQgetvalue(r, 0, 0), "t") == 0)
