@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <limits.h>
 #ifdef __GLIBC__
@@ -32,11 +33,14 @@
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: cryptmilter [-c CONF] [-n] [-f] [-V]\n"
+            "       cryptmilter --replay-init [-c CONF]\n"
             "  -c CONF  configuration file (default " DEFAULT_CONF ")\n"
             "  -n       check the configuration, print it and exit\n"
             "           (exit 78 and a line with the fix for each mistake)\n"
             "  -f       stay in the foreground and log to stderr\n"
-            "  -V       print the version and exit\n");
+            "  -V       print the version and exit\n"
+            "  --replay-init  create the replay cache's schema where missing and stamp\n"
+            "           its epoch: signatures made before now are refused\n");
 }
 
 /* cm_preflight's lines: mistakes and warnings to the log (stderr under
@@ -177,6 +181,32 @@ static void tune_malloc(void)
 #endif
 }
 
+/* cryptmilter --replay-init: as the daemon's user (the files it makes
+ * are the daemon's), create the store's schema and stamp its epoch. */
+static int init_replay(const cm_config *cfg, const char *user, uid_t uid, gid_t gid)
+{
+    cm_replay *r;
+    char err[1024];
+    int rc;
+
+    if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0)
+        return EX_OSERR;
+    if ((r = cm_replay_new()) == NULL) {
+        fprintf(stderr, "cryptmilter: out of memory\n");
+        return EX_OSERR;
+    }
+    cm_replay_configure(r, cfg->replay_node, cfg->replay_timeout);
+    rc = cm_replay_init(r, cfg->replay_cache, cfg->replay_cache_size, (int64_t) time(NULL), err,
+                        sizeof(err));
+    cm_replay_free(r);
+    if (rc < 0) {
+        fprintf(stderr, "cryptmilter: ReplayCache: %s\n", err);
+        return EX_UNAVAILABLE;
+    }
+    printf("cryptmilter: replay cache initialised; signatures made before now are refused\n");
+    return EX_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *conf = DEFAULT_CONF, *sockpath;
@@ -189,8 +219,15 @@ int main(int argc, char **argv)
     const cm_config *held = NULL;
     cm_statsfile *stats;
 
-    while ((c = getopt(argc, argv, "c:nfhV")) != -1) {
+    static const struct option longopts[] = {
+        {"replay-init", no_argument, NULL, 'I'},
+        {NULL, 0, NULL, 0},
+    };
+    int replay_init = 0;
+
+    while ((c = getopt_long(argc, argv, "c:nfhV", longopts, NULL)) != -1) {
         switch (c) {
+        case 'I': replay_init = 1; break;
         case 'c': conf = optarg; break;
         case 'n': check = 1; break;
         case 'f': foreground = 1; break;
@@ -233,6 +270,12 @@ int main(int argc, char **argv)
                      cfg->user_id);
         cm_config_free(cfg);
         return EX_CONFIG;
+    }
+    if (replay_init) {
+        rc = init_replay(cfg, user, uid, gid);
+        free(user);
+        cm_config_free(cfg);
+        return rc;
     }
     if (check) {
         char report[4096], owner[256];

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The options the man pages document are the options the programs parse:
-every option of cryptmilter's getopt string has its ".It Fl" entry in
-man/cryptmilter.8, every option of cryptmilter-filter's getopt string and
-long options has its entry in man/cryptmilter-filter.8, each taking an
+every option of cryptmilter's getopt string and long options has its ".It
+Fl" entry in man/cryptmilter.8, every option of cryptmilter-filter's has its
+entry in man/cryptmilter-filter.8, each taking an
 argument (Ar or Cm after it) exactly when the program wants one, and no page
 documents an option its program lacks."""
 import os
@@ -72,7 +72,7 @@ def check(page_path, src_path, call):
 
 
 def main():
-    problems = check("man/cryptmilter.8", "milter/cm_main.c", "getopt")
+    problems = check("man/cryptmilter.8", "milter/cm_main.c", "getopt_long")
     problems += check("man/cryptmilter-filter.8", "filter/cm_filter_main.c", "getopt_long")
     for p in problems:
         print(p)

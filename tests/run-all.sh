@@ -13,6 +13,7 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
     m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 liblockfile1 util-linux \
     mandoc \
     opendkim opendkim-tools python3-dkim \
+    postgresql libpq-dev \
     clang libclang-rt-14-dev pyflakes3 faketime \
     debhelper dpkg-dev lintian fakeroot strace systemd
 

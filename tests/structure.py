@@ -8,7 +8,8 @@ three engines, side by side, never include one another. Then:
 - only milter/ includes libmilter (and, by name, the benchmark's null
   milter, tests/bench/cm_nullmilter.c); the pipe filter (filter/) never;
 - only lib/engine/gpgme includes GPGME, only lib/engine/rnp librnp; OpenSSL
-  only lib/engine/cms and lib/util (digests); LMDB only lib/core/cm_replaydb.c;
+  only lib/engine/cms and lib/util (digests); LMDB only lib/replay/lmdb; libpq
+  only lib/replay/pg (the replay cache's stores);
 - only the registry (lib/engines) names a concrete engine's header, and no
   file outside an engine includes that engine's private header;
 - the include graph has no cycle;
@@ -24,7 +25,8 @@ import sys
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RANK = {"util": 0, "conf": 1, "mime": 2, "protect": 3, "engine": 3, "engine/gpgme": 4, "engine/rnp": 4,
-        "engine/cms": 4, "engines": 5, "format": 6, "core": 7, "runtime": 8}
+        "engine/cms": 4, "engines": 5, "format": 6, "replay": 7, "replay/lmdb": 8, "replay/pg": 8, "core": 9,
+        "runtime": 10}
 MAX_LINES, MAX_FILES = 600, 25
 # The front ends: any layer's public headers, no rank of their own.
 FRONT_ENDS = ["milter", "filter"]
@@ -88,8 +90,10 @@ for path, incs in files.items():
         problems.append("%s includes OpenSSL: only lib/engine/cms and lib/util may" % path)
     if "gcrypt.h" in system:
         problems.append("%s includes libgcrypt, which the project no longer links" % path)
-    if path != "lib/core/cm_replaydb.c" and "lmdb.h" in system:
-        problems.append("%s includes LMDB: only the replay cache (lib/core/cm_replaydb.c) may" % path)
+    if here != "replay/lmdb" and "lmdb.h" in system:
+        problems.append("%s includes LMDB: only the replay cache's lib/replay/lmdb may" % path)
+    if here != "replay/pg" and "libpq-fe.h" in system:
+        problems.append("%s includes libpq: only the replay cache's lib/replay/pg may" % path)
     for dep in graph[path]:
         there = folder_of[dep]
         if here is None:

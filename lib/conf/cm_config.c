@@ -1,5 +1,6 @@
 /* cm_config - the configuration: one typed table, "Key value" lines. */
 #include "cm_config.h"
+#include "cm_replayuri.h"
 #include "cm_buf.h"
 
 #include <errno.h>
@@ -81,6 +82,8 @@ static const cm_conf_key cm_conf_table[] = {
     {"OnError", T_ENUM, OFF(on_error), "tempfail", 0, 0, onerror_names, NULL, 0},
     {"ReplayCache", T_STR, OFF(replay_cache), "/var/lib/cryptmilter/replay", 0, 0, NULL, NULL, 0},
     {"ReplayCacheSize", T_SIZE, OFF(replay_cache_size), "64M", 1 * MIB, 16 * GIB, NULL, NULL, 0},
+    {"ReplayNode", T_STR, OFF(replay_node), "", 0, 0, NULL, NULL, 0},
+    {"ReplayTimeout", T_DURATION, OFF(replay_timeout), "2s", 1, 60, NULL, NULL, 0},
     {"StatsFile", T_STR, OFF(stats_file), "", 0, 0, NULL, NULL, 0},
     {"StatsInterval", T_DURATION, OFF(stats_interval), "60s", 1, 3600, NULL, NULL, 0},
 };
@@ -416,6 +419,13 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", cm_config_where(cfg, strncmp(why, "KeyAliases", 10) == 0
                                                         ? "KeyAliases" : "EncryptionPolicy",
                                                         where, sizeof(where)), why);
+        goto fail;
+    }
+    if (cm_replayuri_check(cfg->replay_cache, why, sizeof(why)) < 0) {
+        char where[PATH_MAX + 32];
+
+        snprintf(err, errlen, "%s: ReplayCache: %s",
+                 cm_config_where(cfg, "ReplayCache", where, sizeof(where)), why);
         goto fail;
     }
     free(line);

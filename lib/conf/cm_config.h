@@ -58,8 +58,10 @@ typedef struct cm_config {
     int oversize_action;        /* cm_oversize_action */
     char *spool_dir;
     int on_error;               /* cm_onerror_action */
-    char *replay_cache;         /* LMDB environment directory */
-    uint64_t replay_cache_size; /* its map size: the most it may hold */
+    char *replay_cache;         /* LMDB environment directory, or a PostgreSQL URI */
+    uint64_t replay_cache_size; /* LMDB's map size: the most it may hold */
+    char *replay_node;          /* this gateway's name in a shared replay cache */
+    uint64_t replay_timeout;    /* seconds one shared replay check may take */
     char *stats_file;           /* Prometheus text file the daemon writes; "": none */
     uint64_t stats_interval;    /* seconds between two writes of it */
     size_t keys_set;            /* keys the file set (cm_config_load) */

@@ -1,5 +1,6 @@
-/* cm_replay - the replay caches one process has open: one LMDB
- * environment per ReplayCache directory (cm_replaydb), opened on first
+/* cm_replay - the replay caches one process has open: one store per
+ * ReplayCache value, an LMDB environment (cm_replaydb) or a PostgreSQL
+ * connection pool (cm_replaypg) by the value's form, opened on first
  * use, counted while a record or a count uses it, and closed by
  * cm_replay_retire once a reload names another directory and its last
  * user is done, or by cm_replay_free at exit.
@@ -10,6 +11,8 @@
  * locks on the lock file). */
 #include "cm_replay.h"
 #include "cm_replaydb.h"
+#include "cm_replaypg.h"
+#include "cm_replayuri.h"
 #include "cm_log.h"
 
 #include <pthread.h>
@@ -21,32 +24,18 @@
 typedef struct rc_node {
     struct rc_node *next;
     char *dir;
-    cm_replaydb *db;
+    const cm_replay_backend *be;
+    void *db;
     size_t users;               /* records and counts under way */
     int retired;                /* close it when the last user is done */
 } rc_node;
 
 struct cm_replay {
-    pthread_mutex_t lock;       /* the list, users, retired; open, grow, close */
+    pthread_mutex_t lock;       /* the list, users, retired, node; open, grow, close */
     rc_node *nodes;
+    char node[65];              /* ReplayNode */
+    uint64_t timeout_ms;        /* ReplayTimeout */
 };
-
-int cm_replay_id_make(const char *fpr, int64_t sigtime, const unsigned char content[CM_DIGEST_LEN],
-                      cm_replay_id *id)
-{
-    cm_digest *d = cm_digest_new();
-    char t[32];
-    int r;
-
-    if (d == NULL)
-        return -1;
-    snprintf(t, sizeof(t), "\n%lld\n", (long long) sigtime);
-    r = cm_digest_update(d, fpr, strlen(fpr)) == 0 && cm_digest_update(d, t, strlen(t)) == 0
-        && cm_digest_update(d, content, CM_DIGEST_LEN) == 0 && cm_digest_final(d, id->b) == 0
-        ? 0 : -1;
-    cm_digest_free(d);
-    return r;
-}
 
 cm_replay *cm_replay_new(void)
 {
@@ -56,6 +45,8 @@ cm_replay *cm_replay_new(void)
         free(r);
         return NULL;
     }
+    if (r != NULL)
+        r->timeout_ms = 2000;
     return r;
 }
 
@@ -74,7 +65,7 @@ static void set_unlock(cm_replay *r)
 
 static void node_free(rc_node *n)
 {
-    cm_replaydb_close(n->db);
+    n->be->close(n->db);
     free(n->dir);
     free(n);
 }
@@ -98,6 +89,7 @@ static void node_drop(cm_replay *r, rc_node *n)
 static rc_node *node_get(cm_replay *r, const char *dir, uint64_t mapsize, int64_t now,
                          const char *qid)
 {
+    cm_replay_opts o;
     rc_node *n;
 
     if (r == NULL) {
@@ -108,13 +100,17 @@ static rc_node *node_get(cm_replay *r, const char *dir, uint64_t mapsize, int64_
     for (n = r->nodes; n != NULL; n = n->next)
         if (strcmp(n->dir, dir) == 0)
             break;
+    o.mapsize = mapsize;
+    o.node = r->node;
+    o.timeout_ms = r->timeout_ms;
     if (n != NULL) {
-        cm_replaydb_grow(n->db, mapsize, qid);
+        n->be->reopen(n->db, &o, qid);
     } else if ((n = calloc(1, sizeof(*n))) == NULL || (n->dir = strdup(dir)) == NULL) {
         cm_log_error("%s: ReplayCache %s: out of memory", qid, dir);
         free(n);
         n = NULL;
-    } else if ((n->db = cm_replaydb_open(dir, mapsize, now, qid)) == NULL) {
+    } else if ((n->be = cm_replayuri_is_pg(dir) ? &cm_replaypg_backend : &cm_replaydb_backend,
+                n->db = n->be->open(dir, &o, now, qid)) == NULL) {
         free(n->dir);
         free(n);
         n = NULL;
@@ -174,7 +170,7 @@ cm_stat cm_replay_record(cm_replay *r, const char *dir, uint64_t mapsize, const 
 
     if (n == NULL)
         return CM_ERR_REPLAY;
-    st = cm_replaydb_record(n->db, id, sigtime, now, keep, qid);
+    st = n->be->record(n->db, id, sigtime, now, keep, qid);
     node_put(r, n);
     return st;
 }
@@ -186,7 +182,49 @@ long cm_replay_count(cm_replay *r, const char *dir, uint64_t mapsize)
 
     if (n == NULL)
         return -1;
-    c = cm_replaydb_count(n->db);
+    c = n->be->count(n->db);
     node_put(r, n);
     return c;
+}
+
+void cm_replay_configure(cm_replay *r, const char *node, uint64_t timeout_s)
+{
+    if (r == NULL)
+        return;
+    set_lock(r);
+    snprintf(r->node, sizeof(r->node), "%s", node != NULL ? node : "");
+    r->timeout_ms = timeout_s > UINT64_MAX / 1000 ? UINT64_MAX : timeout_s * 1000;
+    set_unlock(r);
+}
+
+int cm_replay_init(cm_replay *r, const char *dir, uint64_t mapsize, int64_t now, char *err,
+                   size_t errlen)
+{
+    rc_node *n = node_get(r, dir, mapsize, now, "replay-init");
+    int rc;
+
+    if (n == NULL) {
+        snprintf(err, errlen, "%s: cannot be opened (see the log)", dir);
+        return -1;
+    }
+    rc = n->be->init(n->db, now, err, errlen);
+    node_put(r, n);
+    return rc;
+}
+
+int cm_replay_check(cm_replay *r, const char *dir, uint64_t mapsize, char *err, size_t errlen,
+                    char *warn, size_t warnlen)
+{
+    rc_node *n = node_get(r, dir, mapsize, (int64_t) time(NULL), "-");
+    int rc;
+
+    if (warnlen > 0)
+        warn[0] = 0;
+    if (n == NULL) {
+        snprintf(err, errlen, "cannot be opened (see the log)");
+        return -1;
+    }
+    rc = n->be->check(n->db, err, errlen, warn, warnlen);
+    node_put(r, n);
+    return rc;
 }

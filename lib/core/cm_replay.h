@@ -1,10 +1,13 @@
 /* cm_replay - the signature replay cache (SPEC §4.2): which signatures the
- * gateway has already let through, in an LMDB environment shared by every
- * process and thread that runs the outbound gate, kept across restarts.
+ * gateway has already let through, kept across restarts, in a store
+ * shared by every process and thread that runs the outbound gate: an LMDB
+ * environment (ReplayCache a directory, this host), or PostgreSQL
+ * (ReplayCache postgresql://..., several gateways), each a backend table
+ * (cm_replay_backend.h).
  *
  * LMDB allows one open environment per file per process: a cm_replay
- * holds the environments a process has open, one per ReplayCache
- * directory, each opened on first use (after privileges are dropped, as
+ * holds the stores a process has open, one per ReplayCache value, each
+ * opened on first use (after privileges are dropped, as
  * the user that writes it; a directory that cannot be opened defers the
  * message, it does not stop the daemon). The process's runtime
  * (cm_gateway) makes one and closes it; a reload that names another
@@ -15,18 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cm_digest.h"
+#include "cm_replay_id.h"
 #include "cm_status.h"
-
-/* A signature's identity: the digest of (signer fingerprint, signature
- * time, digest of the signed content). */
-typedef struct cm_replay_id {
-    unsigned char b[CM_DIGEST_LEN];
-} cm_replay_id;
-
-/* 0, or -1 (out of memory). */
-int cm_replay_id_make(const char *fpr, int64_t sigtime, const unsigned char content[CM_DIGEST_LEN],
-                      cm_replay_id *id);
 
 /* The environments of one process; NULL on out of memory. Thread-safe. */
 typedef struct cm_replay cm_replay;
@@ -51,5 +44,18 @@ cm_stat cm_replay_record(cm_replay *r, const char *dir, uint64_t mapsize, const 
 
 /* How many entries the cache at dir holds (tests, cryptmilter -n); -1 on error. */
 long cm_replay_count(cm_replay *r, const char *dir, uint64_t mapsize);
+
+/* A shared store's options, for the stores opened from now on and those
+ * open: this gateway's ReplayNode and ReplayTimeout (seconds). */
+void cm_replay_configure(cm_replay *r, const char *node, uint64_t timeout_s);
+
+/* cryptmilter --replay-init: create the store's schema where missing and
+ * stamp its epoch at now. 0, or -1 with err. */
+int cm_replay_init(cm_replay *r, const char *dir, uint64_t mapsize, int64_t now, char *err,
+                   size_t errlen);
+
+/* cryptmilter -n: 0, or -1 with err; warn non-empty for a loud warning. */
+int cm_replay_check(cm_replay *r, const char *dir, uint64_t mapsize, char *err, size_t errlen,
+                    char *warn, size_t warnlen);
 
 #endif

@@ -32,6 +32,7 @@ cm_gateway *cm_gateway_new(const char *conf_path, const cm_config *cfg, cm_gatew
 
 int cm_gateway_hold(cm_gateway *gw, cm_config *cfg)
 {
+    cm_replay_configure(gw->replay, cfg->replay_node, cfg->replay_timeout);
     return (gw->conf = cm_confhold_new(cfg)) == NULL ? -1 : 0;
 }
 
@@ -106,6 +107,7 @@ unsigned cm_gateway_reload(cm_gateway *gw)
     }
     moved = compare(gw, n);
     cm_gateway_warn(n);
+    cm_replay_configure(gw->replay, n->replay_node, n->replay_timeout);
     level = n->log_level;
     if ((gen = cm_confhold_set(gw->conf, n)) == 0) {
         cm_log_error("reload: out of memory; the configuration in use stays");

@@ -1,6 +1,8 @@
 /* cm_preflight - what `cryptmilter -n` checks before a daemon runs. */
 #include "cm_preflight.h"
 #include "cm_engines.h"
+#include "cm_replay.h"
+#include "cm_replayuri.h"
 #include "cm_spool.h"
 
 #include <errno.h>
@@ -184,6 +186,32 @@ static void check_spool(cm_preflight *p)
                 "chown %s %s; chmod 0700 %s", p->owner, p->owner, dir, dir);
 }
 
+/* A shared replay cache (PostgreSQL): connected to, and asked whether it
+ * is a writable primary that commits synchronously, with the schema and
+ * the epoch stamp; no synchronous standby is a loud warning. */
+static void check_replay_server(cm_preflight *p)
+{
+    char err[1024], warn[512], where[PATH_MAX + 32];
+    cm_replay *r = cm_replay_new();
+
+    if (r == NULL) {
+        say(p, LOG_ERR, "ReplayCache: out of memory");
+        return;
+    }
+    cm_replay_configure(r, p->cfg->replay_node, p->cfg->replay_timeout);
+    if (cm_replay_check(r, p->cfg->replay_cache, p->cfg->replay_cache_size, err, sizeof(err),
+                        warn, sizeof(warn)) < 0)
+        say(p, LOG_ERR, "%s: ReplayCache: %s", cm_config_where(p->cfg, "ReplayCache", where,
+            sizeof(where)), err);
+    else if (!warn[0])
+        say(p, LOG_INFO, "ReplayCache: the PostgreSQL server is a writable primary, "
+            "initialised");
+    if (warn[0])
+        say(p, LOG_WARNING, "%s: ReplayCache: %s", cm_config_where(p->cfg, "ReplayCache",
+            where, sizeof(where)), warn);
+    cm_replay_free(r);
+}
+
 /* The replay cache's directory (LMDB's), made by the daemon on first use
  * if its parent is there: only used to decrypt outbound mail. */
 static void check_replay(cm_preflight *p)
@@ -193,6 +221,10 @@ static void check_replay(cm_preflight *p)
 
     if (p->cfg->gateway_keys.n == 0 && p->cfg->gateway_certificates.n == 0)
         return;
+    if (cm_replayuri_is_pg(dir)) {
+        check_replay_server(p);
+        return;
+    }
     if (usable_dir(dir, W_OK | X_OK) == 0)
         return;
     if (errno == ENOENT && dir_of(dir, parent, sizeof(parent)) == 0) {

@@ -485,3 +485,86 @@ long cm_replaydb_count(cm_replaydb *e)
     (void) txn_end(e, txn, 0);
     return n;
 }
+
+int cm_replaydb_init(cm_replaydb *e, int64_t now, char *err, size_t errlen)
+{
+    uint64_t forgot = 0, stamp = time_key(now > INT64_MIN ? now - 1 : now);
+    MDB_txn *txn;
+    int rc;
+
+    if ((rc = txn_begin(e, 0, &txn)) != 0) {
+        snprintf(err, errlen, "%s: %s", e->dir, mdb_strerror(rc));
+        return -1;
+    }
+    if ((rc = meta_get(e, txn, "forgot", &forgot)) != 0 && rc != MDB_NOTFOUND)
+        goto failed;
+    if (rc == MDB_NOTFOUND || stamp > forgot) {
+        if ((rc = meta_put(e, txn, "forgot", stamp)) != 0)
+            goto failed;
+        if ((rc = txn_end(e, txn, 1)) != 0)
+            goto done;
+        return 0;
+    }
+    (void) txn_end(e, txn, 0);
+    return 0;
+failed:
+    (void) txn_end(e, txn, 0);
+done:
+    snprintf(err, errlen, "%s: %s", e->dir, mdb_strerror(rc));
+    return -1;
+}
+
+/* The table's adapters. */
+static void *db_open(const char *where, const cm_replay_opts *o, int64_t now, const char *qid)
+{
+    return cm_replaydb_open(where, o->mapsize, now, qid);
+}
+
+static void db_reopen(void *db, const cm_replay_opts *o, const char *qid)
+{
+    cm_replaydb_grow(db, o->mapsize, qid);
+}
+
+static cm_stat db_record(void *db, const cm_replay_id *id, int64_t sigtime, int64_t now,
+                         uint64_t keep, const char *qid)
+{
+    return cm_replaydb_record(db, id, sigtime, now, keep, qid);
+}
+
+static long db_count(void *db)
+{
+    return cm_replaydb_count(db);
+}
+
+static void db_close(void *db)
+{
+    cm_replaydb_close(db);
+}
+
+static int db_init(void *db, int64_t now, char *err, size_t errlen)
+{
+    return cm_replaydb_init(db, now, err, errlen);
+}
+
+/* Opened and read: what -n can say of a directory beyond its permissions. */
+static int db_check(void *db, char *err, size_t errlen, char *warn, size_t warnlen)
+{
+    if (warnlen > 0)
+        warn[0] = 0;
+    if (cm_replaydb_count(db) < 0) {
+        snprintf(err, errlen, "%s: cannot be read", ((cm_replaydb *) db)->dir);
+        return -1;
+    }
+    return 0;
+}
+
+const cm_replay_backend cm_replaydb_backend = {
+    .name = "lmdb",
+    .open = db_open,
+    .reopen = db_reopen,
+    .record = db_record,
+    .count = db_count,
+    .close = db_close,
+    .init = db_init,
+    .check = db_check,
+};

@@ -1,13 +1,13 @@
-/* cm_replaydb - one ReplayCache directory's LMDB environment: what
- * cm_replay's set opens, one per directory, and records into. Not thread
- * bound: transactions run in parallel; open, grow and close are
- * serialised by the set. Only for cm_replay.c (and its tests). */
+/* cm_replaydb - one ReplayCache directory's LMDB environment: the LMDB
+ * replay cache backend (cm_replaydb_backend), which cm_replay's set opens,
+ * one per directory, and records into. Not thread bound: transactions run
+ * in parallel; open, grow and close are serialised by the set. */
 #ifndef CM_REPLAYDB_H
 #define CM_REPLAYDB_H
 
 #include <stdint.h>
 
-#include "cm_replay.h"
+#include "cm_replay_backend.h"
 
 typedef struct cm_replaydb cm_replaydb;
 
@@ -23,5 +23,12 @@ void cm_replaydb_grow(cm_replaydb *e, uint64_t mapsize, const char *qid);
 cm_stat cm_replaydb_record(cm_replaydb *e, const cm_replay_id *id, int64_t sigtime, int64_t now,
                            uint64_t keep, const char *qid);
 long cm_replaydb_count(cm_replaydb *e);
+/* The epoch (cryptmilter --replay-init): every signature made before now
+ * is answered as seen before. An environment's own "forgot" mark is its
+ * epoch: a directory the daemon creates starts with none, so a single host
+ * needs no initialisation. 0, or -1 with err. */
+int cm_replaydb_init(cm_replaydb *e, int64_t now, char *err, size_t errlen);
+
+extern const cm_replay_backend cm_replaydb_backend;
 
 #endif
