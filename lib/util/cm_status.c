@@ -85,6 +85,8 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      "send it again from a standard mail client", EX_UNAVAILABLE},
     {CM_ERR_CRL, "crl", CM_CLASS_INTERNAL, "451", "4.3.0",
      "Certificate revocation list unreadable or out of date, try again later", EX_TEMPFAIL},
+    {CM_KEYRING_STALE, "keyring-stale", CM_CLASS_TEMP, "451", "4.3.0",
+     "The gateway's copy of the key directory is out of date, try again later", EX_TEMPFAIL},
 };
 
 /* Answered as a rejection, an internal error keeps its text under 554; a

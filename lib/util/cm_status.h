@@ -40,6 +40,7 @@ typedef enum cm_stat {
     CM_DECRYPT_TOOBIG,
     CM_GATE_ORIGINATOR,
     CM_ERR_CRL,
+    CM_KEYRING_STALE,           /* KeyringMaxAge: the synchronised keyring is too old */
     CM_STAT_COUNT
 } cm_stat;
 
