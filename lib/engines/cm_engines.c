@@ -243,6 +243,13 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
     return st != CM_OK ? st : gst != CM_OK ? gst : kst;
 }
 
+cm_stat cm_engines_rebuild_keyring(const cm_config *cfg, const char *staging, const cm_keyblob *v,
+                                   size_t n, cm_rebuild_report *rep, char *err, size_t errlen)
+{
+    /* The engine that owns the keyring's secret side writes its public side. */
+    return cm_gpgme_rebuild_keyring(cfg, staging, v, n, rep, err, errlen);
+}
+
 void cm_engines_thread_done(void)
 {
     cm_digest_thread_done();
