@@ -12,6 +12,7 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
     libssl-dev liblmdb-dev librnp-dev check gnupg gpg-agent sq rnp miltertest python3 valgrind openssl postfix swaks \
     m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2 liblockfile1 util-linux \
     mandoc \
+    slapd ldap-utils libldap-dev \
     clang libclang-rt-14-dev pyflakes3 faketime \
     debhelper dpkg-dev lintian fakeroot strace systemd
 
