@@ -46,7 +46,7 @@ cm_stat cm_policy_rcpt_locality(int seen, int local);
 cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class first,
                              cm_key_class keyed, cm_key_class cls, cm_key_class *theirs);
 
-/* RCPT under KeyringMaxAge (SPEC §3.3): is the keyring cryptmilter-keysync
+/* RCPT under KeyringMaxAge: is the keyring cryptmilter-keysync
  * keeps recent enough to be believed? max_age 0: the rule is off (CM_OK);
  * stamp: when the last synchronisation finished (seconds since the
  * epoch), -1 if there is no stamp (never synchronised, or unreadable).

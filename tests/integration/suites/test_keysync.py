@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from harness import sender as S
-from harness.cmtest import GNUPGHOME, Milter, args, check, run_tests, workdir, write_config
+from harness.cmtest import EXPORT, GNUPGHOME, Milter, args, check, run_tests, workdir, write_config
 
 BINDIR = None
 TMP = None
@@ -162,11 +162,20 @@ def publish(name, modify=False):
 
 
 def gateway_home(name):
-    """A KeyringDir of its own: the fixture's keyring (the gateway's key
-    pair, the test users' keys) without gpg-agent's sockets."""
+    """A KeyringDir of its own. a: the fixture's keyring (pubring.kbx: the
+    gateway's key pair, the test users' keys) without gpg-agent's sockets;
+    b: as the Debian package makes it, an empty pubring.gpg, into which the
+    gateway's public key is imported, and the fixture's secret keys."""
     home = os.path.join(TMP, "gw-" + name)
     shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*", "*.lock", ".#*"))
+    if name == "a":
+        shutil.copytree(GNUPGHOME, home, ignore=shutil.ignore_patterns("S.*", "*.lock", ".#*"))
+        return home
+    os.makedirs(home, mode=0o700)
+    shutil.copytree(os.path.join(GNUPGHOME, "private-keys-v1.d"),
+                    os.path.join(home, "private-keys-v1.d"))
+    open(os.path.join(home, "pubring.gpg"), "wb").close()
+    gpg(home, "--import", os.path.join(EXPORT, "gateway.pub.asc"))
     return home
 
 
@@ -276,6 +285,9 @@ def test_3_gateway_key_survives():
         check(r.returncode == 0, "the gateway's secret key is gone on " + n)
         check(not [f for f in os.listdir(h) if f.startswith(".keysync.") and f != ".keysync.lock"],
               "a staging directory was left in " + h)
+    # The package's keyring is pubring.gpg: it stays one (no keybox beside it).
+    b = os.listdir(ST["home"]["b"])
+    check("pubring.gpg" in b and "pubring.kbx" not in b, "gw-b holds %s" % sorted(b))
 
 
 def test_4_directory_down_past_max_age_defers():
