@@ -30,15 +30,21 @@ int cm_keysync_ldap_flag(const char *p, size_t n)
     return (n == 1 && p[0] == '1') || (n == 4 && strncasecmp(p, "true", 4) == 0);
 }
 
-void cm_keysync_ldap_free(cm_keysync_set *s)
+static void free_blobs(cm_keyblob *v, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < s->n; i++) {
-        free((void *) s->v[i].p);
-        free((void *) s->v[i].origin);
+    for (i = 0; i < n; i++) {
+        free((void *) v[i].p);
+        free((void *) v[i].origin);
     }
-    free(s->v);
+    free(v);
+}
+
+void cm_keysync_ldap_free(cm_keysync_set *s)
+{
+    free_blobs(s->v, s->n);
+    free_blobs(s->certs, s->ncerts);
     memset(s, 0, sizeof(*s));
 }
 
@@ -138,44 +144,72 @@ static int flagged(LDAP *ld, LDAPMessage *e, const char *attr)
     return yes;
 }
 
+/* A copy of val, named by e's DN, appended to *v. 0, or -1 out of memory. */
+static int append(LDAP *ld, LDAPMessage *e, const struct berval *val, cm_keyblob **v, size_t *n)
+{
+    char *dn = ldap_get_dn(ld, e), *p = NULL, *origin = NULL;
+    cm_keyblob *grown;
+
+    if ((p = malloc(val->bv_len)) == NULL || (origin = strdup(dn ? dn : "?")) == NULL
+        || (grown = realloc(*v, (*n + 1) * sizeof(*grown))) == NULL) {
+        free(p);
+        free(origin);
+        ldap_memfree(dn);
+        return -1;
+    }
+    ldap_memfree(dn);
+    memcpy(p, val->bv_val, val->bv_len);
+    *v = grown;
+    grown[*n].p = p;
+    grown[*n].n = val->bv_len;
+    grown[*n].origin = origin;
+    (*n)++;
+    return 0;
+}
+
 /* One entry's key block (pgpKeyV2, binary, as PGP's servers keep it, else
  * pgpKey, armored) appended to out; 0 also for an entry without one. */
 static int add_entry(LDAP *ld, LDAPMessage *e, cm_keysync_set *out)
 {
     struct berval **v = ldap_get_values_len(ld, e, "pgpKeyV2");
-    cm_keyblob *grown;
-    char *dn, *p = NULL, *origin = NULL;
-    size_t n;
+    int r = 0;
 
     if (v == NULL || v[0] == NULL) {
         if (v != NULL)
             ldap_value_free_len(v);
         v = ldap_get_values_len(ld, e, "pgpKey");
     }
-    if (v == NULL || v[0] == NULL || v[0]->bv_len == 0) {
-        if (v != NULL)
-            ldap_value_free_len(v);
-        return 0;
-    }
-    n = v[0]->bv_len;
-    dn = ldap_get_dn(ld, e);
-    if ((p = malloc(n)) == NULL || (origin = strdup(dn ? dn : "?")) == NULL
-        || (grown = realloc(out->v, (out->n + 1) * sizeof(*grown))) == NULL) {
-        free(p);
-        free(origin);
-        ldap_memfree(dn);
+    if (v != NULL && v[0] != NULL && v[0]->bv_len > 0)
+        r = append(ld, e, v[0], &out->v, &out->n);
+    if (v != NULL)
         ldap_value_free_len(v);
+    return r;
+}
+
+/* Every userCertificate;binary of the entries with a mail attribute. */
+static int read_certs(LDAP *ld, const char *base, cm_keysync_set *out, char *err, size_t errlen)
+{
+    char *attrs[] = {"userCertificate;binary", NULL};
+    LDAPMessage *res = NULL, *e;
+    struct berval **v;
+    size_t i;
+    int r = 0;
+
+    if (search(ld, base, LDAP_SCOPE_SUBTREE, "(&(mail=*)(userCertificate=*))", attrs, &res, err,
+               errlen) < 0)
         return -1;
+    for (e = ldap_first_entry(ld, res); r == 0 && e != NULL; e = ldap_next_entry(ld, e)) {
+        if ((v = ldap_get_values_len(ld, e, "userCertificate;binary")) == NULL)
+            continue;
+        for (i = 0; r == 0 && v[i] != NULL; i++)
+            if (v[i]->bv_len > 0)
+                r = append(ld, e, v[i], &out->certs, &out->ncerts);
+        ldap_value_free_len(v);
     }
-    memcpy(p, v[0]->bv_val, n);
-    ldap_memfree(dn);
-    ldap_value_free_len(v);
-    out->v = grown;
-    out->v[out->n].p = p;
-    out->v[out->n].n = n;
-    out->v[out->n].origin = origin;
-    out->n++;
-    return 0;
+    ldap_msgfree(res);
+    if (r < 0)
+        snprintf(err, errlen, "out of memory");
+    return r;
 }
 
 static int read_keys(LDAP *ld, const char *space, cm_keysync_set *out, char *err, size_t errlen)
@@ -223,7 +257,8 @@ int cm_keysync_ldap_fetch(const cm_config *cfg, cm_keysync_set *out, char *err, 
         goto out;
     }
     if (bind(ld, cfg, err, errlen) < 0 || (space = key_space(ld, cfg->keysync_base, err, errlen))
-        == NULL || read_keys(ld, space, out, err, errlen) < 0)
+        == NULL || read_keys(ld, space, out, err, errlen) < 0
+        || (cm_config_has_certs(cfg) && read_certs(ld, cfg->keysync_base, out, err, errlen) < 0))
         goto out;
     r = 0;
 out:

@@ -1,7 +1,9 @@
 /* cm_keysync_ldap - what cryptmilter-keysync reads from the directory: the
  * OpenPGP key blocks under GnuPG's key space (pgpKey / pgpKeyV2 of the
  * pgpKeyInfo entries under the pgpBaseKeySpaceDN that cn=pgpServerInfo
- * names). A listing the server cut short is an error, never a smaller
+ * names) and, when CertificateDir is set, the S/MIME certificates
+ * (userCertificate;binary) of the entries with a mail attribute under
+ * KeySyncBase. A listing the server cut short is an error, never a smaller
  * keyring: keys missing from it would be deleted. */
 #ifndef CM_KEYSYNC_LDAP_H
 #define CM_KEYSYNC_LDAP_H
@@ -15,6 +17,8 @@ typedef struct cm_keysync_set {
     cm_keyblob *v;          /* blobs; p and origin owned (heap) */
     size_t n;
     size_t skipped;         /* entries marked pgpRevoked or pgpDisabled */
+    cm_keyblob *certs;      /* DER certificates, as v */
+    size_t ncerts;
 } cm_keysync_set;
 
 /* Read cfg's directory (KeySyncURI, KeySyncBase, the bind) into *out. 0,

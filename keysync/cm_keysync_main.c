@@ -4,7 +4,9 @@
  * KeyringDir (same file system), by gpg through the engine layer, checked
  * as the daemon checks it, and renamed over pubring.kbx (or pubring.gpg):
  * the daemon sees one file change and reloads. Then keysync.stamp is
- * renewed; KeyringMaxAge defers mail while it is old. A failure leaves the
+ * renewed; KeyringMaxAge defers mail while it is old. With CertificateDir
+ * set, the S/MIME certificates are written into a directory beside it and
+ * the two exchanged in one step. A failure leaves the
  * keyring and the stamp as they were. Secret keys (private-keys-v1.d) are
  * never touched. Exit codes: sysexits.h. */
 #include "cm_config.h"
@@ -39,12 +41,28 @@ static void usage(FILE *fp)
             progname, progname);
 }
 
+/* The directory's certificates into a staging directory beside
+ * CertificateDir, loaded as the daemon loads them. 1, or 0 (logged). */
+static int certs_built(const cm_config *cfg, cm_keysync_stage *stage, const cm_keysync_set *set,
+                       cm_rebuild_report *rep)
+{
+    char err[1024];
+
+    if (cm_keysync_stage_certdir(stage, cfg->certificate_dir, err, sizeof(err)) < 0
+        || cm_engines_rebuild_certdir(stage->certs, set->certs, set->ncerts, rep, err,
+                                      sizeof(err)) != CM_OK) {
+        cm_log_error("rebuilding CertificateDir: %s", err);
+        return 0;
+    }
+    return 1;
+}
+
 /* The directory's keys into a staging home, checked, renamed into place. */
 static int sync_keyring(const cm_config *cfg, int dry_run)
 {
     cm_keysync_set set;
     cm_keysync_stage stage;
-    cm_rebuild_report rep;
+    cm_rebuild_report rep, crep = {0, 0, 0, 0};
     cm_snapshot_file id;
     size_t nkeys = 0;
     char err[1024];
@@ -69,7 +87,12 @@ static int sync_keyring(const cm_config *cfg, int dry_run)
         cm_log_error("the rebuilt keyring does not check: %s", err);
     } else if (nkeys != rep.keys) {
         cm_log_error("the rebuilt keyring holds %zu keys, gpg listed %zu", nkeys, rep.keys);
+    } else if (cm_config_has_certs(cfg) && !certs_built(cfg, &stage, &set, &crep)) {
+        /* logged */
     } else if (!dry_run && cm_keysync_stage_install(&stage, err, sizeof(err)) < 0) {
+        cm_log_error("%s", err);
+    } else if (!dry_run && cm_config_has_certs(cfg)
+               && cm_keysync_stage_install_certdir(&stage, err, sizeof(err)) < 0) {
         cm_log_error("%s", err);
     } else if (!dry_run && cm_syncstamp_write(cfg->keyring_dir, (int64_t) time(NULL)) < 0) {
         cm_log_errno("%s/%s", cfg->keyring_dir, CM_SYNCSTAMP_NAME);
@@ -78,6 +101,10 @@ static int sync_keyring(const cm_config *cfg, int dry_run)
                       " %zu marked revoked or disabled, %zu gateway keys kept)%s",
                       cfg->keyring_dir, rep.keys, set.n, rep.rejected, rep.revoked, set.skipped,
                       rep.kept, dry_run ? "; -n: not installed" : "");
+        if (cm_config_has_certs(cfg))
+            cm_log_notice("%s: %zu certificates (%zu read, %zu not usable)%s",
+                          cfg->certificate_dir, crep.keys, set.ncerts, crep.rejected,
+                          dry_run ? "; -n: not installed" : "");
         rc = EX_OK;
     }
     cm_keysync_stage_close(&stage);

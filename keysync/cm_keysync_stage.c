@@ -1,5 +1,5 @@
 /* cm_keysync_stage - keysync's staging home and its lock. */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE
 #include "cm_keysync_stage.h"
 
 #include <dirent.h>
@@ -39,8 +39,9 @@ static int rm_tree(const char *dir)
     return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Staging homes a crashed run left (we hold the lock: none is in use). */
-static void clear_old(const char *keyring)
+/* Staging directories a crashed run left in dir (we hold the lock: none
+ * is in use but keep, this run's). */
+static void clear_old(const char *keyring, const char *keep)
 {
     char path[4096];
     struct dirent *de;
@@ -52,7 +53,7 @@ static void clear_old(const char *keyring)
     while ((de = readdir(d)) != NULL) {
         if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) != 0 || strcmp(de->d_name, LOCK_NAME) == 0
             || join(path, sizeof(path), keyring, de->d_name) < 0 || lstat(path, &st) < 0
-            || !S_ISDIR(st.st_mode))
+            || !S_ISDIR(st.st_mode) || strcmp(path, keep) == 0)
             continue;
         (void) rm_tree(path);
     }
@@ -91,7 +92,7 @@ int cm_keysync_stage_open(cm_keysync_stage *s, const char *keyring, char *err, s
         errno = e;
         return -1;
     }
-    clear_old(keyring);
+    clear_old(keyring, "");
     /* A keyring kept as pubring.gpg stays one: gpg uses the file it finds. */
     s->name = !exists(keyring, "pubring.kbx") && exists(keyring, "pubring.gpg")
               ? "pubring.gpg" : "pubring.kbx";
@@ -135,8 +136,56 @@ int cm_keysync_stage_install(cm_keysync_stage *s, char *err, size_t errlen)
     return 0;
 }
 
+int cm_keysync_stage_certdir(cm_keysync_stage *s, const char *certdir, char *err, size_t errlen)
+{
+    char parent[4096], *slash;
+
+    if (join(s->certdir, sizeof(s->certdir), certdir, "") < 0) {
+        snprintf(err, errlen, "CertificateDir %s: path too long", certdir);
+        return -1;
+    }
+    s->certdir[strlen(s->certdir) - 1] = '\0';
+    while (strlen(s->certdir) > 1 && s->certdir[strlen(s->certdir) - 1] == '/')
+        s->certdir[strlen(s->certdir) - 1] = '\0';
+    memcpy(parent, s->certdir, sizeof(parent));
+    if ((slash = strrchr(parent, '/')) == NULL)
+        snprintf(parent, sizeof(parent), ".");
+    else
+        slash[slash == parent] = '\0';
+    clear_old(parent, s->dir);
+    if (join(s->certs, sizeof(s->certs), parent, PREFIX "certs.XXXXXX") < 0
+        || mkdtemp(s->certs) == NULL) {
+        snprintf(err, errlen, "staging directory beside %s: %s", s->certdir, strerror(errno));
+        s->certs[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int cm_keysync_stage_install_certdir(cm_keysync_stage *s, char *err, size_t errlen)
+{
+    struct stat old;
+
+    if (lstat(s->certdir, &old) < 0) {
+        if (errno != ENOENT || rename(s->certs, s->certdir) < 0)
+            return snprintf(err, errlen, "%s: %s", s->certdir, strerror(errno)), -1;
+        s->certs[0] = '\0';
+        return 0;
+    }
+    if (!S_ISDIR(old.st_mode))
+        return snprintf(err, errlen, "%s is not a directory", s->certdir), -1;
+    if (chmod(s->certs, old.st_mode & 07777) < 0
+        || renameat2(AT_FDCWD, s->certs, AT_FDCWD, s->certdir, RENAME_EXCHANGE) < 0)
+        return snprintf(err, errlen, "exchanging %s and %s: %s", s->certs, s->certdir,
+                        strerror(errno)), -1;
+    return 0;
+}
+
 void cm_keysync_stage_close(cm_keysync_stage *s)
 {
+    if (s->certs[0] != '\0')
+        (void) rm_tree(s->certs);
+    s->certs[0] = '\0';
     if (s->dir[0] != '\0')
         (void) rm_tree(s->dir);
     s->dir[0] = '\0';

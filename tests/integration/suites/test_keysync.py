@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from harness import sender as S
-from harness.cmtest import EXPORT, GNUPGHOME, Milter, args, check, run_tests, workdir, write_config
+from harness.cmtest import EXPORT, GNUPGHOME, KEYRING, Milter, args, check, run_tests, workdir, write_config
 
 BINDIR = None
 TMP = None
@@ -230,6 +230,30 @@ def wait_until(what, fn):
         time.sleep(INTERVAL)
 
 
+SMIME = os.path.join(KEYRING, "smime")
+
+
+def smime_to(m, addr, name):
+    """Send to addr through m: True if it came out S/MIME-encrypted and
+    name's key decrypts the canary, False if it passed as sent."""
+    mark = S.canary()
+    msg = ("From: s@ext.example\r\nTo: %s\r\nSubject: c\r\n\r\n%s\r\n" % (addr, mark)).encode()
+    res = m.send("s@ext.example", [addr], msg)
+    check(res["rcpt"][0][0] == b"c", "RCPT answered %r" % (res["rcpt"][0],))
+    out = res["message"]
+    if b"application/pkcs7-mime" not in out:
+        check(mark.encode() in out, "neither encrypted nor passed as sent")
+        return False
+    check(mark.encode() not in out, "canary in clear beside the ciphertext")
+    r = subprocess.run(["openssl", "cms", "-decrypt", "-inkey",
+                        os.path.join(SMIME, "keys", name + ".key"), "-recip",
+                        os.path.join(SMIME, "certs", name + ".pem")],
+                       input=out.replace(b"\r\n", b"\n"), capture_output=True)
+    check(r.returncode == 0 and mark.encode() in r.stdout,
+          "openssl cms does not decrypt it to the message: %s" % r.stderr.decode()[-300:])
+    return True
+
+
 # ------------------------------------------------------------ the cases
 
 def test_1_key_added_reaches_both_gateways():
@@ -244,7 +268,9 @@ def test_1_key_added_reaches_both_gateways():
                 "ReplayCache": os.path.join(TMP, name + "-replay"),
                 "KeySyncURI": ST["uri"], "KeySyncBase": SUFFIX, "KeySyncBindDN": ROOT,
                 "KeySyncPasswordFile": ST["pwfile"], "KeySyncInterval": "%ds" % INTERVAL,
-                "KeyringMaxAge": "%ds" % MAX_AGE}
+                "KeyringMaxAge": "%ds" % MAX_AGE,
+                "CertificateDir": os.path.join(TMP, "gw-%s-certs" % name)}
+        os.makedirs(base["CertificateDir"])
         ST["conf"][name] = write_config(os.path.join(TMP, "keysync-%s.conf" % name), **base)
     sync_all()      # the directory has no key yet: the keyrings hold the gateway's alone
     for name in ("a", "b"):
@@ -288,6 +314,26 @@ def test_3_gateway_key_survives():
     # The package's keyring is pubring.gpg: it stays one (no keybox beside it).
     b = os.listdir(ST["home"]["b"])
     check("pubring.gpg" in b and "pubring.kbx" not in b, "gw-b holds %s" % sorted(b))
+
+
+def test_3b_certificate_added_and_removed():
+    der = subprocess.run(["openssl", "x509", "-outform", "DER", "-in",
+                          os.path.join(SMIME, "certs", "pat.pem")],
+                         capture_output=True, check=True).stdout
+    dn = "uid=pat," + SUFFIX
+    check(not any(smime_to(ST["milter"][n], "pat@example.org", "pat") for n in ("a", "b")),
+          "pat encrypted before the directory had her certificate")
+    ldap("ldapadd", "dn: %s\nobjectClass: inetOrgPerson\nuid: pat\ncn: Pat\nsn: Pat\n"
+         "mail: pat@example.org\nuserCertificate;binary:: %s\n"
+         % (dn, __import__("base64").b64encode(der).decode()))
+    wait_until("pat's certificate on both gateways",
+               lambda: all(smime_to(ST["milter"][n], "pat@example.org", "pat") for n in ("a", "b")))
+    ldap("ldapdelete", dn + "\n")
+    wait_until("pat's certificate gone",
+               lambda: not any(smime_to(ST["milter"][n], "pat@example.org", "pat")
+                               for n in ("a", "b")))
+    left = [f for f in os.listdir(TMP) if f.startswith(".keysync.")]
+    check(not left, "staging directories left beside CertificateDir: %s" % left)
 
 
 def test_4_directory_down_past_max_age_defers():
