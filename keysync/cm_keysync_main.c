@@ -37,7 +37,7 @@ static void usage(FILE *fp)
             "       %s -V (print the version)\n"
             "  -c CONF  the configuration (default " DEFAULT_CONF ")\n"
             "  -n       build and check the keyring, but do not install it\n"
-            "  -v       log at LogLevel (default: warnings and errors only)\n",
+            "  -v       log at LogLevel (default: notices, warnings and errors)\n",
             progname, progname);
 }
 
@@ -75,9 +75,11 @@ static int sync_keyring(const cm_config *cfg, int dry_run)
         return EX_TEMPFAIL;
     }
     if (cm_keysync_stage_open(&stage, cfg->keyring_dir, err, sizeof(err)) < 0) {
+        int busy = errno == EWOULDBLOCK;
+
         cm_log_error("%s", err);
         cm_keysync_ldap_free(&set);
-        return errno == EWOULDBLOCK ? EX_TEMPFAIL : EX_CANTCREAT;
+        return busy ? EX_TEMPFAIL : EX_CANTCREAT;
     }
     st = cm_engines_rebuild_keyring(cfg, stage.dir, set.v, set.n, &rep, err, sizeof(err));
     if (st != CM_OK) {
