@@ -74,6 +74,7 @@ def check(page_path, src_path, call):
 def main():
     problems = check("man/cryptmilter.8", "milter/cm_main.c", "getopt_long")
     problems += check("man/cryptmilter-filter.8", "filter/cm_filter_main.c", "getopt_long")
+    problems += check("man/cryptmilter-keysync.8", "keysync/cm_keysync_main.c", "getopt")
     for p in problems:
         print(p)
     print("%d problems" % len(problems))

@@ -29,7 +29,7 @@ RANK = {"util": 0, "conf": 1, "mime": 2, "protect": 3, "engine": 3, "engine/gpgm
         "runtime": 10}
 MAX_LINES, MAX_FILES = 600, 25
 # The front ends: any layer's public headers, no rank of their own.
-FRONT_ENDS = ["milter", "filter"]
+FRONT_ENDS = ["milter", "filter", "keysync"]
 # The one libmilter program outside milter/: the benchmark's ceiling.
 LIBMILTER_ALSO = {"tests/bench/cm_nullmilter.c"}
 inc = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)

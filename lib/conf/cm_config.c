@@ -86,6 +86,12 @@ static const cm_conf_key cm_conf_table[] = {
     {"ReplayTimeout", T_DURATION, OFF(replay_timeout), "2s", 1, 60, NULL, NULL, 0},
     {"StatsFile", T_STR, OFF(stats_file), "", 0, 0, NULL, NULL, 0},
     {"StatsInterval", T_DURATION, OFF(stats_interval), "60s", 1, 3600, NULL, NULL, 0},
+    {"KeyringMaxAge", T_DURATION, OFF(keyring_max_age), "0", 0, 366 * 86400, NULL, NULL, 0},
+    {"KeySyncURI", T_STR, OFF(keysync_uri), "", 0, 0, NULL, NULL, 0},
+    {"KeySyncBase", T_STR, OFF(keysync_base), "", 0, 0, NULL, NULL, 0},
+    {"KeySyncBindDN", T_STR, OFF(keysync_bind_dn), "", 0, 0, NULL, NULL, 0},
+    {"KeySyncPasswordFile", T_STR, OFF(keysync_password_file), "", 0, 0, NULL, NULL, 0},
+    {"KeySyncInterval", T_DURATION, OFF(keysync_interval), "15m", 1, 86400, NULL, NULL, 0},
 };
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))

@@ -64,6 +64,12 @@ typedef struct cm_config {
     uint64_t replay_timeout;    /* seconds one shared replay check may take */
     char *stats_file;           /* Prometheus text file the daemon writes; "": none */
     uint64_t stats_interval;    /* seconds between two writes of it */
+    uint64_t keyring_max_age;   /* seconds; 0: off (no keysync stamp is asked for) */
+    char *keysync_uri;          /* cryptmilter-keysync: the directory (ldap://, ldaps://, ldapi://) */
+    char *keysync_base;         /* ... the base DN its keys and certificates are under */
+    char *keysync_bind_dn;      /* ... simple bind as this DN; "": SASL EXTERNAL */
+    char *keysync_password_file;    /* ... the bind password's file (never the password) */
+    uint64_t keysync_interval;  /* ... seconds between two runs (its timer) */
     size_t keys_set;            /* keys the file set (cm_config_load) */
     char *path;                 /* the file it was loaded from; NULL if none */
     uint32_t key_line[64];      /* per table row: the line that set it; 0 default */

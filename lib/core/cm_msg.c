@@ -6,10 +6,12 @@
 #include "cm_list.h"
 #include "cm_log.h"
 #include "cm_stats.h"
+#include "cm_syncstamp.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 cm_msg *cm_msg_new(const cm_config *cfg, const cm_engines *engines, const char *qid)
 {
@@ -159,6 +161,33 @@ static void rcpt_tally(cm_msg *m, int as_inbound, int action, int from_policy, s
     }
 }
 
+/* KeyringMaxAge: a recipient is deferred while keysync's copy of the
+ * directory is too old (or was never made), whatever the direction: inbound
+ * it would be taken as keyless, outbound the gate would still trust a
+ * sender key the directory has revoked. Not sticky: each RCPT asks again. */
+static cm_stat keyring_fresh(cm_msg *m, const char *addr)
+{
+    const cm_config *cfg = m->ctx.cfg;
+    int64_t stamp = -1;
+    cm_stat st;
+
+    if (cfg->keyring_max_age == 0 || !cm_config_has_keyring(cfg))
+        return CM_OK;
+    if (cm_syncstamp_read(cfg->keyring_dir, &stamp) < 0) {
+        if (errno != ENOENT)
+            cm_log_errno("%s: keysync stamp in %s", CM_QID(&m->ctx), cfg->keyring_dir);
+        stamp = -1;
+    }
+    if ((st = cm_policy_keyring_fresh(cfg->keyring_max_age, stamp, (int64_t) time(NULL))) != CM_OK) {
+        cm_log_warn("%s: recipient <%s> deferred: keyring %s not synchronised %s"
+                       " (KeyringMaxAge %llus)", CM_QID(&m->ctx), addr, cfg->keyring_dir,
+                       stamp < 0 ? "ever" : "recently",
+                       (unsigned long long) cfg->keyring_max_age);
+        cm_stats_keyring_stale();
+    }
+    return st;
+}
+
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 {
     char *addr = cm_addr_bare(envrcpt);
@@ -170,6 +199,10 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
+    if ((st = keyring_fresh(m, addr)) != CM_OK) {
+        free(addr);
+        return st;
+    }
     if (m->dir == CM_DIR_OUTBOUND) {
         /* Local recipients of an outbound message are handled as inbound
          * (SPEC §4.6); a transaction holds only one kind. */

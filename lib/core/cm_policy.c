@@ -70,6 +70,21 @@ cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class fi
     return CM_OK;
 }
 
+cm_stat cm_policy_keyring_fresh(uint64_t max_age, int64_t stamp, int64_t now)
+{
+    int64_t age;
+
+    if (max_age == 0)
+        return CM_OK;
+    if (stamp < 0 || now < 0)
+        return CM_KEYRING_STALE;
+    /* Both are times since the epoch (>= 0): the difference cannot overflow. */
+    age = now - stamp;
+    if (age < 0)
+        age = -age;
+    return (uint64_t) age > max_age ? CM_KEYRING_STALE : CM_OK;
+}
+
 const char *cm_policy_class_name(cm_key_class c)
 {
     return c == CM_KEY_OPENPGP ? "OpenPGP" : c == CM_KEY_SMIME ? "S/MIME" : "none";

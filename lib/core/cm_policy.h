@@ -46,6 +46,15 @@ cm_stat cm_policy_rcpt_locality(int seen, int local);
 cm_stat cm_policy_rcpt_class(int missing_action, int as_inbound, cm_key_class first,
                              cm_key_class keyed, cm_key_class cls, cm_key_class *theirs);
 
+/* RCPT under KeyringMaxAge: is the keyring cryptmilter-keysync
+ * keeps recent enough to be believed? max_age 0: the rule is off (CM_OK);
+ * stamp: when the last synchronisation finished (seconds since the
+ * epoch), -1 if there is no stamp (never synchronised, or unreadable).
+ * CM_OK, or CM_KEYRING_STALE (451): a stale copy must neither make a new
+ * user keyless nor keep a revoked key usable. A stamp in the future (a
+ * clock set back) counts as fresh only up to max_age ahead. */
+cm_stat cm_policy_keyring_fresh(uint64_t max_age, int64_t stamp, int64_t now);
+
 /* A key class as the log names it: "OpenPGP", "S/MIME", "none". */
 const char *cm_policy_class_name(cm_key_class c);
 

@@ -18,6 +18,7 @@ static struct {
     atomic_uint_fast64_t bucket[CM_STATS_OP_N][CM_STATS_BUCKETS + 1];
     atomic_uint_fast64_t engine_us[CM_STATS_OP_N];
     atomic_uint_fast64_t engine_count[CM_STATS_OP_N];
+    atomic_uint_fast64_t keyring_stale;
 } counters;     /* static storage: all zero, a valid state for atomics */
 
 /* The traces of a message let through (cm_msg_report logs them), and what
@@ -72,6 +73,11 @@ void cm_stats_outcome(int refuse, cm_stat st, int reject, const char *trace)
     add(&counters.skipped[CM_STATS_SKIP_OTHER], 1);
 }
 
+void cm_stats_keyring_stale(void)
+{
+    add(&counters.keyring_stale, 1);
+}
+
 void cm_stats_engine(cm_stats_op op, uint64_t us)
 {
     size_t b = 0;
@@ -114,6 +120,7 @@ void cm_stats_read(cm_stats_snap *s)
         s->engine_us[i] = get(&counters.engine_us[i]);
         s->engine_count[i] = get(&counters.engine_count[i]);
     }
+    s->keyring_stale = get(&counters.keyring_stale);
     cm_snapshot_keyring(&s->keyring_reloads, &s->keyring_loaded);
 }
 

@@ -52,11 +52,15 @@ typedef struct cm_stats_snap {
     uint64_t engine_count[CM_STATS_OP_N];
     uint64_t keyring_reloads;               /* from cm_snapshot_keyring */
     int64_t keyring_loaded;                 /* last load, seconds since the epoch; 0: never */
+    uint64_t keyring_stale;                 /* recipients deferred under KeyringMaxAge */
 } cm_stats_snap;
 
 /* One message's outcome: refuse, stat and trace of its cm_result, reject
  * as cm_policy_rejects says for stat. */
 void cm_stats_outcome(int refuse, cm_stat st, int reject, const char *trace);
+/* One recipient deferred at RCPT because keysync's copy of the key
+ * directory is older than KeyringMaxAge (no message outcome follows it). */
+void cm_stats_keyring_stale(void);
 /* One engine run of op that took us microseconds. */
 void cm_stats_engine(cm_stats_op op, uint64_t us);
 /* A monotonic clock in microseconds, for timing what cm_stats_engine takes. */

@@ -83,6 +83,23 @@ typedef struct cm_keyring_summary {
     size_t expiring;        /* keys that can encrypt now and not after the window */
 } cm_keyring_summary;
 
+/* One OpenPGP key block (armored or binary) or X.509 certificate (DER) as
+ * a directory holds it, for a key store rebuilt from scratch
+ * (cryptmilter-keysync); origin names it in the log (its DN). */
+typedef struct cm_keyblob {
+    const void *p;
+    size_t n;
+    const char *origin;
+} cm_keyblob;
+
+/* What a rebuild put in the keyring. */
+typedef struct cm_rebuild_report {
+    size_t keys;            /* primary keys in the new keyring (certificates written) */
+    size_t rejected;        /* blobs the engine would not import (logged) */
+    size_t revoked;         /* revoked keys left out */
+    size_t kept;            /* GatewayKeys keys carried over */
+} cm_rebuild_report;
+
 typedef struct cm_sigs {
     cm_sig v[CM_SIGS_MAX];
     size_t n;               /* signatures kept */

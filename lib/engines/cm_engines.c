@@ -2,12 +2,14 @@
 #include "cm_engines.h"
 #include "cm_digest.h"
 #include "cm_certs.h"
+#include "cm_certsync.h"
 #include "cm_cms.h"
 #include "cm_gpgme.h"
 #include "cm_gwcerts.h"
 #include "cm_rnp.h"
 
 #include "cm_keyring.h"
+#include "cm_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +243,32 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
     cm_gwcerts_put(g);
     snprintf(report, len, "%s\n%s\n%s", a, b, c);
     return st != CM_OK ? st : gst != CM_OK ? gst : kst;
+}
+
+cm_stat cm_engines_rebuild_keyring(const cm_config *cfg, const char *staging, const cm_keyblob *v,
+                                   size_t n, cm_rebuild_report *rep, char *err, size_t errlen)
+{
+    /* The engine that owns the keyring's secret side writes its public side. */
+    return cm_gpgme_rebuild_keyring(cfg, staging, v, n, rep, err, errlen);
+}
+
+cm_stat cm_engines_rebuild_certdir(const char *staging, const cm_keyblob *v, size_t n,
+                                   cm_rebuild_report *rep, char *err, size_t errlen)
+{
+    cm_certs *c;
+    cm_stat st = cm_certsync_write(staging, v, n, rep, err, errlen);
+
+    if (st != CM_OK)
+        return st;
+    if ((st = cm_certs_load(staging, &c)) != CM_OK) {
+        snprintf(err, errlen, "the rebuilt certificate directory %s does not load", staging);
+        return st;
+    }
+    if (cm_certs_count(c) < rep->keys)
+        cm_log_warn("keysync: %zu of %zu certificates cannot encrypt (the daemon skips them)",
+                    rep->keys - cm_certs_count(c), rep->keys);
+    cm_certs_put(c);
+    return CM_OK;
 }
 
 void cm_engines_thread_done(void)

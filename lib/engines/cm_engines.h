@@ -52,6 +52,21 @@ cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t wind
  * here). CM_OK, or CM_ERR_GATEWAY_KEY with the reason in err. */
 cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen);
 
+/* For cryptmilter-keysync: make a public keyring from scratch in staging
+ * (an empty GnuPG home on KeyringDir's file system) with the engine that
+ * decrypts (GPGME: gpg imports), from the blobs and the GatewayKeys keys
+ * KeyringDir holds now; see cm_gpgme_rebuild_keyring. The caller checks
+ * the file and renames it into place. */
+cm_stat cm_engines_rebuild_keyring(const cm_config *cfg, const char *staging, const cm_keyblob *v,
+                                   size_t n, cm_rebuild_report *rep, char *err, size_t errlen);
+
+/* For cryptmilter-keysync: write the certificates v (DER) into staging, an
+ * empty directory beside CertificateDir, as the S/MIME engine reads them;
+ * then load staging as the daemon would (cm_certs_load). rep as
+ * cm_certsync_write's. CM_OK, or a failure with the reason in err. */
+cm_stat cm_engines_rebuild_certdir(const char *staging, const cm_keyblob *v, size_t n,
+                                   cm_rebuild_report *rep, char *err, size_t errlen);
+
 /* After a check in a thread that lives on, or ends after the libraries
  * are torn down (the reload thread): release what OpenSSL keeps per
  * thread (its error queue), which would otherwise be lost at exit. */

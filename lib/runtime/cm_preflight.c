@@ -3,7 +3,9 @@
 #include "cm_engines.h"
 #include "cm_replay.h"
 #include "cm_replayuri.h"
+#include "cm_policy.h"
 #include "cm_spool.h"
+#include "cm_syncstamp.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -284,6 +286,30 @@ void cm_preflight_dirs(cm_preflight *p)
         say(p, LOG_ERR, "%s; a reload would refuse this file too", err);
 }
 
+/* KeyringMaxAge set and keysync's stamp missing or too old: the daemon
+ * would defer every recipient. Not a mistake in the file (a directory
+ * outage looks the same), so a warning. */
+static void check_sync_stamp(cm_preflight *p, int64_t now)
+{
+    const cm_config *cfg = p->cfg;
+    int64_t stamp = -1;
+
+    if (cfg->keyring_max_age == 0)
+        return;
+    if (cm_syncstamp_read(cfg->keyring_dir, &stamp) < 0)
+        stamp = -1;
+    if (cm_policy_keyring_fresh(cfg->keyring_max_age, stamp, now) == CM_OK)
+        return;
+    if (stamp < 0)
+        say(p, LOG_WARNING, "KeyringMaxAge %llus: %s/%s is missing: every recipient is deferred"
+            " (451) until cryptmilter-keysync has run once", (unsigned long long)
+            cfg->keyring_max_age, cfg->keyring_dir, CM_SYNCSTAMP_NAME);
+    else
+        say(p, LOG_WARNING, "KeyringMaxAge %llus: KeyringDir was last synchronised %llds ago:"
+            " every recipient is deferred (451) until cryptmilter-keysync succeeds",
+            (unsigned long long) cfg->keyring_max_age, (long long) (now - stamp));
+}
+
 void cm_preflight_keyring(cm_preflight *p, int64_t now)
 {
     const char *dir = p->cfg->keyring_dir;
@@ -310,6 +336,7 @@ void cm_preflight_keyring(cm_preflight *p, int64_t now)
     else
         say(p, LOG_INFO, "KeyringDir: %zu keys, %zu addresses, %zu expiring within %d days",
             sum.keys, sum.addrs, sum.expiring, CM_PREFLIGHT_EXPIRY_WINDOW / 86400);
+    check_sync_stamp(p, now);
 }
 
 void cm_preflight_maps(cm_preflight *p)

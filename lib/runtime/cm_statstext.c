@@ -82,6 +82,9 @@ static int keyring(const cm_stats_snap *s, int64_t now, cm_buf *out)
                   "Times the keyring was read again because it changed.");
 
     rc |= series(out, "keyring_reloads_total", NULL, NULL, s->keyring_reloads);
+    rc |= head(out, "keyring_stale_deferrals_total", "counter",
+               "Recipients deferred because the synchronised keyring is older than KeyringMaxAge.");
+    rc |= series(out, "keyring_stale_deferrals_total", NULL, NULL, s->keyring_stale);
     if (s->keyring_loaded == 0)
         return rc;      /* not loaded yet: no age to give */
     rc |= head(out, "keyring_loaded_timestamp_seconds", "gauge",

@@ -90,6 +90,8 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      EX_TEMPFAIL},
     {CM_NOKEY_POLICY_REJECT, "nokey-policy-reject", CM_CLASS_PERM, "554", "5.7.4",
      "No encryption key for recipient; mail to this address must be encrypted", EX_UNAVAILABLE},
+    {CM_KEYRING_STALE, "keyring-stale", CM_CLASS_TEMP, "451", "4.3.0",
+     "The gateway's copy of the key directory is out of date, try again later", EX_TEMPFAIL},
 };
 
 /* Answered as a rejection, an internal error keeps its text under 554; a

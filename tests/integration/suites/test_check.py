@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from harness import sender as S
 from harness.cmtest import GNUPGHOME, args, check, run_tests, workdir, write_config
@@ -269,6 +270,25 @@ def test_empty_keyring_warns():
             check(rc == 0, "%s %s: exit %d: %s" % (name, backend, rc, err[-400:]))
             check("warning: KeyringDir %s holds no keys" % home in err, "%s: %r" % (name, err))
             check("# KeyringDir:" not in out, "%s: a summary of nothing" % name)
+
+
+def test_keyring_max_age_warns_without_a_fresh_stamp():
+    home = os.path.join(TMP, "stamped")
+    os.makedirs(home, mode=0o700)
+    open(os.path.join(home, "pubring.gpg"), "wb").close()
+    stamp = os.path.join(home, "keysync.stamp")
+    for when, want in ((None, "keysync.stamp is missing"), (time.time() - 600, "synchronised"),
+                       (time.time(), None)):
+        if when is not None:
+            with open(stamp, "w") as f:
+                f.write("%d\n" % when)
+            os.utime(stamp, (when, when))
+        rc, out, err = run_n(conf("stamped", KeyringDir=home, KeyringMaxAge="60s"))
+        check(rc == 0, "exit %d: %s" % (rc, err[-400:]))
+        if want:
+            check("warning: KeyringMaxAge 60s: " in err and want in err, "%s: %r" % (want, err))
+        else:
+            check("KeyringMaxAge" not in err, "a fresh stamp warned: %r" % err)
 
 
 def test_a_good_configuration_passes():

@@ -1,10 +1,14 @@
 #include "cm_msg.h"
 #include "cm_policy.h"
+#include "cm_stats.h"
+#include "cm_syncstamp.h"
 #include "cm_pgpfake.h"
 #include "cm_testkeys.h"
 #include "cm_test.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct run {
     cm_msg *m;
@@ -157,6 +161,36 @@ START_TEST(missing_keyring_tempfails)
 }
 END_TEST
 
+/* KeyringMaxAge: with keysync's stamp missing or too old every recipient,
+ * inbound and outbound, is deferred before any key lookup (here the
+ * keyring is missing, which a lookup would answer CM_ERR_KEYRING); with a
+ * fresh stamp the lookup runs. Each deferral is counted. */
+START_TEST(stale_keyring_defers_at_rcpt)
+{
+    static const int64_t age[] = {-1, 120, 0};      /* -1: no stamp */
+    cm_config *cfg = test_config("pass");
+    char dir[4096], err[256];
+    cm_stats_snap snap;
+    run r;
+
+    cm_test_path(dir, sizeof(dir), "stamp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringMaxAge", "60s", err, sizeof(err)), 0);
+    if (age[_i] >= 0)
+        ck_assert_int_eq(cm_syncstamp_write(dir, (int64_t) time(NULL) - age[_i]), 0);
+    feed(&r, cfg, CM_DIR_INBOUND, alice, "Subject: x\n", "body\n");
+    ck_assert_int_eq(r.rcpt_stat[0], age[_i] == 0 ? CM_ERR_KEYRING : CM_KEYRING_STALE);
+    cm_result_free(&r.res);
+    cm_msg_free(r.m);
+    feed(&r, cfg, CM_DIR_OUTBOUND, nobody, "Subject: x\n", "body\n");
+    ck_assert_int_eq(r.rcpt_stat[0], age[_i] == 0 ? CM_OK : CM_KEYRING_STALE);
+    cm_stats_read(&snap);
+    ck_assert_uint_eq(snap.keyring_stale, age[_i] == 0 ? 0 : 2);
+    done(&r, cfg);
+}
+END_TEST
+
 START_TEST(oversize_actions)
 {
     static const struct {
@@ -262,6 +296,7 @@ static void add(Suite *s)
     CM_ADD(s, already_encrypted_is_skipped);
     CM_ADD_LOOP(s, missing_key_actions, 6);
     CM_ADD(s, missing_keyring_tempfails);
+    CM_ADD_LOOP(s, stale_keyring_defers_at_rcpt, 3);
     CM_ADD_LOOP(s, oversize_actions, 3);
     CM_ADD(s, outbound_passes_unchanged);
     CM_ADD(s, header_limit_refuses);

@@ -319,6 +319,42 @@ START_TEST(rcpt_action_from_file)
 }
 END_TEST
 
+/* KeyringMaxAge: off at 0; no stamp or one too old (or too far ahead)
+ * defers; the boundary itself is still fresh. */
+START_TEST(keyring_fresh_table)
+{
+    static const struct {
+        uint64_t max_age;
+        int64_t stamp, now;
+        cm_stat want;
+    } t[] = {
+        {0, -1, 1000, CM_OK},
+        {0, 10, 100000, CM_OK},
+        {60, -1, 1000, CM_KEYRING_STALE},
+        {60, 1000, 1000, CM_OK},
+        {60, 1000, 1060, CM_OK},
+        {60, 1000, 1061, CM_KEYRING_STALE},
+        {60, 1000, 940, CM_OK},
+        {60, 1000, 939, CM_KEYRING_STALE},
+        {60, 0, 1000, CM_KEYRING_STALE},
+        {60, 1000, -1, CM_KEYRING_STALE},
+    };
+    size_t i;
+
+    for (i = 0; i < NELEM(t); i++)
+        ck_assert_msg(cm_policy_keyring_fresh(t[i].max_age, t[i].stamp, t[i].now) == t[i].want,
+                      "row %zu", i);
+    /* Its reply is a 451 4.3.0 whatever OnError says. */
+    {
+        cm_reply r;
+
+        cm_stat_reply(CM_KEYRING_STALE, 1, NULL, &r);
+        ck_assert_str_eq(r.rcode, "451");
+        ck_assert_str_eq(r.xcode, "4.3.0");
+    }
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, rcpt_keyless_table);
@@ -332,6 +368,7 @@ static void add(Suite *s)
     CM_ADD(s, missing_table);
     CM_ADD_LOOP(s, direction_table, NELEM(cases));
     CM_ADD(s, parse_names);
+    CM_ADD(s, keyring_fresh_table);
 }
 
 CM_TEST_MAIN("cm_policy", add)

@@ -139,8 +139,23 @@ START_TEST(names)
 }
 END_TEST
 
+START_TEST(keyring_stale_counted)
+{
+    cm_stats_snap s;
+
+    cm_stats_read(&s);
+    ck_assert_uint_eq(s.keyring_stale, 0);
+    cm_stats_keyring_stale();
+    cm_stats_keyring_stale();
+    cm_stats_read(&s);
+    ck_assert_uint_eq(s.keyring_stale, 2);
+    ck_assert_uint_eq(cm_stats_sum_refused(&s, 1), 0);     /* not a message outcome */
+}
+END_TEST
+
 static void add(Suite *s)
 {
+    CM_ADD(s, keyring_stale_counted);
     CM_ADD_LOOP(s, each_trace_counts_once_where_it_belongs, sizeof(traces) / sizeof(traces[0]));
     CM_ADD(s, refusals_by_reply);
     CM_ADD(s, gate_causes);

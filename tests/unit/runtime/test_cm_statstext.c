@@ -92,6 +92,7 @@ START_TEST(counts_and_labels)
     s.refusals[CM_ERR_TIMEOUT][0] = 1;
     s.keyring_reloads = 2;
     s.keyring_loaded = 1000;
+    s.keyring_stale = 5;
     t = prom(&s, 1042, &b);
     well_formed(t);
     has(t, "cryptmilter_encrypted_total{format=\"smime\"} 7");
@@ -103,6 +104,7 @@ START_TEST(counts_and_labels)
     has(t, "cryptmilter_gate_refusals_total{cause=\"replay\"} 6");
     has(t, "cryptmilter_replay_hits_total 6");
     has(t, "cryptmilter_keyring_reloads_total 2");
+    has(t, "cryptmilter_keyring_stale_deferrals_total 5");
     has(t, "cryptmilter_keyring_loaded_timestamp_seconds 1000");
     has(t, "cryptmilter_keyring_age_seconds 42");
     lacks(t, "cryptmilter_deferred_total{code=\"550\"");
