@@ -283,7 +283,7 @@ int main(int argc, char **argv)
 
         owner_name(cfg, owner, sizeof(owner));
         cm_gateway_warn(cfg);
-        cm_config_dump(cfg, print_line, stdout);
+        cm_confdump(cfg, print_line, stdout);
         /* The socket as the daemon opens it: before the drop. */
         cm_preflight_socket(&pf);
         if (user != NULL)

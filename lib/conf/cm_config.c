@@ -15,18 +15,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 
-typedef enum { T_STR, T_BOOL, T_SIZE, T_DURATION, T_ENUM, T_LIST, T_CIDRS } cm_conf_type;
-
-typedef struct cm_conf_key {
-    const char *name;
-    cm_conf_type type;
-    size_t off;
-    const char *def;            /* default, parsed like a value from the file */
-    uint64_t min, max;          /* T_SIZE / T_DURATION bounds */
-    const char *const *enums;   /* T_ENUM: names, index = stored value */
-    const int *enum_vals;       /* T_ENUM: optional stored values */
-    int inert;                  /* accepted, but not implemented yet */
-} cm_conf_key;
+#include "cm_conftable.h"
 
 static const char *const missing_names[] = {"pass", "tempfail", "reject", "split", NULL};
 static const char *const oversize_names[] = {"tempfail", "reject", "pass", NULL};
@@ -42,7 +31,7 @@ static const int level_vals[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG
 #define MIB (KIB * 1024)
 #define GIB (MIB * 1024)
 
-static const cm_conf_key cm_conf_table[] = {
+const cm_conf_key cm_conf_table[] = {
     {"Socket", T_STR, OFF(socket), "local:/run/cryptmilter/cryptmilter.sock", 0, 0, NULL, NULL, 0},
     {"UserID", T_STR, OFF(user_id), "", 0, 0, NULL, NULL, 0},
     {"PidFile", T_STR, OFF(pid_file), "", 0, 0, NULL, NULL, 0},
@@ -95,6 +84,7 @@ static const cm_conf_key cm_conf_table[] = {
 };
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))
+const size_t cm_conf_nkeys = NKEYS;
 _Static_assert(NKEYS <= 64, "inert_set is a 64-bit mask");
 _Static_assert(NKEYS <= sizeof(((cm_config *) 0)->key_line) / sizeof(uint32_t),
                "key_line has a slot per key");
@@ -356,6 +346,15 @@ static int check_fingerprints(const cm_list *l, char *err, size_t errlen)
     return 0;
 }
 
+/* err: "file:line: " where key was set, label, why (a check once the file is read). */
+static void key_error(const cm_config *cfg, const char *key, const char *label, const char *why,
+                      char *err, size_t errlen)
+{
+    char where[PATH_MAX + 32];
+
+    snprintf(err, errlen, "%s: %s%s", cm_config_where(cfg, key, where, sizeof(where)), label, why);
+}
+
 cm_config *cm_config_load(const char *path, char *err, size_t errlen)
 {
     FILE *fp;
@@ -413,25 +412,16 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (check_fingerprints(&cfg->gateway_keys, why, sizeof(why)) < 0) {
-        char where[PATH_MAX + 32];
-
-        snprintf(err, errlen, "%s: GatewayKeys: %s",
-                 cm_config_where(cfg, "GatewayKeys", where, sizeof(where)), why);
+        key_error(cfg, "GatewayKeys", "GatewayKeys: ", why, err, errlen);
         goto fail;
     }
-    if (cm_config_load_maps(cfg, why, sizeof(why)) < 0) {
-        char where[PATH_MAX + 32];
-
-        snprintf(err, errlen, "%s: %s", cm_config_where(cfg, strncmp(why, "KeyAliases", 10) == 0
-                                                        ? "KeyAliases" : "EncryptionPolicy",
-                                                        where, sizeof(where)), why);
+    if (cm_config_load_maps(cfg, why, sizeof(why)) < 0) {   /* why names the key */
+        key_error(cfg, strncmp(why, "KeyAliases", 10) == 0 ? "KeyAliases" : "EncryptionPolicy", "",
+                  why, err, errlen);
         goto fail;
     }
     if (cm_replayuri_check(cfg->replay_cache, why, sizeof(why)) < 0) {
-        char where[PATH_MAX + 32];
-
-        snprintf(err, errlen, "%s: ReplayCache: %s",
-                 cm_config_where(cfg, "ReplayCache", where, sizeof(where)), why);
+        key_error(cfg, "ReplayCache", "ReplayCache: ", why, err, errlen);
         goto fail;
     }
     free(line);
@@ -541,64 +531,4 @@ int cm_config_check_reload(const cm_config *cfg, const char *path, char *err, si
         && check_dir(path, "CertificateDir", cfg->certificate_dir, err, errlen) < 0)
         return -1;
     return 0;
-}
-
-static void dump_list(cm_buf *b, const cm_list *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->n; i++)
-        (void) cm_buf_printf(b, "%s%s", i ? ", " : "", l->v[i]);
-}
-
-static void dump_cidrs(cm_buf *b, const cm_cidr_list *l)
-{
-    char a[64];
-    size_t i;
-
-    for (i = 0; i < l->n; i++) {
-        if (inet_ntop(l->v[i].family, l->v[i].addr, a, sizeof(a)) == NULL)
-            snprintf(a, sizeof(a), "?");
-        (void) cm_buf_printf(b, "%s%s/%u", i ? ", " : "", a, l->v[i].prefix);
-    }
-}
-
-void cm_config_dump(const cm_config *cfg, void (*emit)(const char *line, void *arg),
-                    void *arg)
-{
-    size_t i, j;
-
-    for (i = 0; i < NKEYS; i++) {
-        const cm_conf_key *k = &cm_conf_table[i];
-        const void *field = (const char *) cfg + k->off;
-        cm_buf b = CM_BUF_INIT;
-
-        (void) cm_buf_printf(&b, "%s ", k->name);
-        switch (k->type) {
-        case T_STR:
-            (void) cm_buf_puts(&b, *(char *const *) field);
-            break;
-        case T_BOOL:
-            (void) cm_buf_puts(&b, *(const int *) field ? "yes" : "no");
-            break;
-        case T_SIZE:
-        case T_DURATION:
-            (void) cm_buf_printf(&b, "%llu%s", (unsigned long long) *(const uint64_t *) field,
-                                 k->type == T_DURATION ? "s" : "");
-            break;
-        case T_ENUM:
-            for (j = 0; k->enums[j] != NULL; j++)
-                if ((k->enum_vals ? k->enum_vals[j] : (int) j) == *(const int *) field)
-                    (void) cm_buf_puts(&b, k->enums[j]);
-            break;
-        case T_LIST:
-            dump_list(&b, field);
-            break;
-        case T_CIDRS:
-            dump_cidrs(&b, field);
-            break;
-        }
-        emit(cm_buf_str(&b), arg);
-        cm_buf_free(&b);
-    }
 }

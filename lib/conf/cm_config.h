@@ -113,8 +113,7 @@ int cm_config_has_certs(const cm_config *cfg);
 uint64_t cm_config_max_decrypted(const cm_config *cfg);
 /* Does PreferSMIME name addr or its domain (case-insensitive)? */
 int cm_config_prefers_smime(const cm_config *cfg, const char *addr);
-/* Print the effective configuration, one "Key value" line each. */
-void cm_config_dump(const cm_config *cfg, void (*emit)(const char *line, void *arg),
-                    void *arg);
+/* Print the effective configuration, one "Key value" line each (cm_confdump.c). */
+void cm_confdump(const cm_config *cfg, void (*emit)(const char *line, void *arg), void *arg);
 
 #endif

@@ -151,7 +151,7 @@ START_TEST(dump_round_trips)
     ck_assert_int_eq(cm_config_set(cfg, "OversizeAction", "pass", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(cfg, "InternalHosts", "192.0.2.0/24", err, sizeof(err)), 0);
     text[0] = 0;
-    cm_config_dump(cfg, collect, text);
+    cm_confdump(cfg, collect, text);
     ck_assert_ptr_nonnull(strstr(text, "OversizeAction pass\n"));
     /* Empty values cannot be written back; drop those lines and reload. */
     {
