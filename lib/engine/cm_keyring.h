@@ -39,7 +39,14 @@ cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, si
  * engine answers: CM_ERR_KEYRING_DAMAGED or CM_ERR_KEYRING. */
 cm_stat cm_keyring_error(const char *qid, cm_keyring_status ks, const char *err);
 /* For a cm_snapshot of dir's keyring: its identity in stamp->file[0];
- * CM_OK, or the failure, logged. */
+ * CM_OK, or the failure, logged. The identity is one stat: device, inode,
+ * size, mtime and ctime (ns). A replacement by rename (as gpg, keysync and
+ * the README's advice do it) always changes the inode. A rewrite in place
+ * with the same size within one tick of the file system's clock (a few ms
+ * on Linux 6.1's coarse timestamps) as the last load would not be seen;
+ * the keyring in the middle of such a rewrite is caught as damaged anyway,
+ * and CM_KEYRING_QUIET_NS below keeps a just-written file from being taken
+ * as final. */
 cm_stat cm_keyring_stamp(const char *dir, const char *qid, cm_snapshot_stamp *stamp);
 
 /* A keyring modified less than this long ago may still be being written. */
