@@ -129,27 +129,37 @@ static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_ke
     return st;
 }
 
-cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const cm_key **key)
+/* The engines a key for addr is asked of, in order: those of the class
+ * PreferSMIME gives addr first (S/MIME if it names addr or its domain, else
+ * OpenPGP), then the others; engines not in use left out. */
+static size_t lookup_order(const cm_engcall *c, const char *addr, size_t order[CM_ENGINES_MAX])
 {
     int smime_first = cm_config_prefers_smime(c->ctx->cfg, addr), pass;
-    size_t e;
+    size_t e, n = 0;
+
+    for (pass = 0; pass < 2; pass++)
+        for (e = 0; e < c->engines->n && n < CM_ENGINES_MAX; e++)
+            if ((c->engines->v[e].ops->key_class == CM_KEY_SMIME) == (smime_first == !pass)
+                && engine_used(c, e))
+                order[n++] = e;
+    return n;
+}
+
+cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const cm_key **key)
+{
+    size_t order[CM_ENGINES_MAX], n = lookup_order(c, addr, order), i;
     cm_stat st;
 
     *which = -1;
     *key = NULL;
-    for (pass = 0; pass < 2; pass++)
-        for (e = 0; e < c->engines->n; e++) {
-            /* Pass 0 asks the preferred class, pass 1 the others. */
-            if ((c->engines->v[e].ops->key_class == CM_KEY_SMIME) != (smime_first == !pass)
-                || !engine_used(c, e))
-                continue;
-            if ((st = engine_key(c, e, addr, key)) != CM_OK)
-                return st;
-            if (*key != NULL) {
-                *which = (int) e;
-                return CM_OK;
-            }
+    for (i = 0; i < n; i++) {
+        if ((st = engine_key(c, order[i], addr, key)) != CM_OK)
+            return st;
+        if (*key != NULL) {
+            *which = (int) order[i];
+            return CM_OK;
         }
+    }
     return CM_OK;
 }
 
@@ -174,25 +184,21 @@ static cm_stat members_keys(cm_engcall *c, size_t e, const char *const *mem, siz
 static cm_stat alias_keys(cm_engcall *c, const char *addr, const char *const *mem, size_t n,
                           int *which, const cm_key **keys, size_t *nkeys)
 {
-    int smime_first = cm_config_prefers_smime(c->ctx->cfg, addr), pass, all;
-    size_t e;
+    size_t order[CM_ENGINES_MAX], norder = lookup_order(c, addr, order), i;
+    int all;
     cm_stat st;
 
-    for (pass = 0; pass < 2; pass++)
-        for (e = 0; e < c->engines->n; e++) {
-            if ((c->engines->v[e].ops->key_class == CM_KEY_SMIME) != (smime_first == !pass)
-                || !engine_used(c, e))
-                continue;
-            if ((st = members_keys(c, e, mem, n, keys, &all)) != CM_OK)
-                return st;
-            if (all) {
-                *which = (int) e;
-                *nkeys = n;
-                cm_log_debug("%s: <%s> is an alias: the keys of its %zu members", CM_QID(c->ctx),
-                             addr, n);
-                return CM_OK;
-            }
+    for (i = 0; i < norder; i++) {
+        if ((st = members_keys(c, order[i], mem, n, keys, &all)) != CM_OK)
+            return st;
+        if (all) {
+            *which = (int) order[i];
+            *nkeys = n;
+            cm_log_debug("%s: <%s> is an alias: the keys of its %zu members", CM_QID(c->ctx),
+                         addr, n);
+            return CM_OK;
         }
+    }
     cm_log_info("%s: alias <%s>: not every member has a key of one kind: no key", CM_QID(c->ctx),
                 addr);
     return CM_OK;

@@ -1,6 +1,7 @@
 """The test runner: arguments, checks, the closing tally, scratch
 directories and configuration files; where the keyring fixture is."""
 import argparse
+import atexit
 import os
 import sys
 import tempfile
@@ -14,6 +15,18 @@ EXPORT = os.path.join(KEYRING, "export")
 # per backend: CM_TEST_BACKEND=gpgme|rnp), always written into the
 # configuration: the suites do not depend on the default.
 BACKEND = os.environ.get("CM_TEST_BACKEND", "gpgme")
+
+
+# Processes a test started (daemons, opendkim): killed if the test exits
+# without stopping them.
+RUNNING = []
+
+
+@atexit.register
+def _kill_leftovers():
+    for p in RUNNING:
+        if p.poll() is None:
+            p.kill()
 
 
 def args():

@@ -1,23 +1,12 @@
 """Launching the cryptmilter daemon for a test (optionally under
 valgrind) and stopping it with checks on its exit and log."""
-import atexit
 import os
 import socket
 import subprocess
 import time
 
-from .cmrun import Failure, check, write_config
+from .cmrun import RUNNING, Failure, check, write_config
 from .milterclient import MilterClient
-
-_RUNNING = []
-
-
-@atexit.register
-def _kill_leftovers():
-    for p in _RUNNING:
-        if p.poll() is None:
-            p.kill()
-
 
 class Milter:
     """A cryptmilter daemon in the foreground on a unix socket."""
@@ -39,7 +28,7 @@ class Milter:
             cmd = ["valgrind", "--quiet", "--leak-check=full", "--child-silent-after-fork=yes",
                    "--show-leak-kinds=definite,indirect", "--log-file=" + self.vglog] + cmd
         self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        _RUNNING.append(self.p)
+        RUNNING.append(self.p)
         # Ready when it accepts a connection: a killed predecessor may have
         # left its socket file behind.
         for _ in range(400):

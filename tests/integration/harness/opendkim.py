@@ -3,28 +3,17 @@ opendkim-genkey, public keys served to opendkim from a TestPublicKeys file
 (opendkim.conf(5)) and to dkimpy, the independent verifier, by a dnsfunc.
 Each OpenDkim listens on its own loopback port, in the foreground, its
 configuration written by the test."""
-import atexit
 import os
 import re
 import shutil
 import subprocess
 
 from . import mta
-from .cmrun import Failure
+from .cmrun import RUNNING, Failure
 
 # dkimpy runs under Debian's interpreter, which python3-dkim is installed for.
 DKIMPY = ["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                            "dkimpy_tool.py")]
-
-_RUNNING = []
-
-
-@atexit.register
-def _kill_leftovers():
-    for p in _RUNNING:
-        if p.poll() is None:
-            p.kill()
-
 
 class Key:
     """A DKIM key pair for domain and selector, made by opendkim-genkey."""
@@ -111,7 +100,7 @@ class OpenDkim:
         with open(self.log, "wb") as log:
             self.p = subprocess.Popen(["opendkim", "-f", "-x", self.conf], stdout=log,
                                       stderr=subprocess.STDOUT)
-        _RUNNING.append(self.p)
+        RUNNING.append(self.p)
         try:
             mta.wait_port(self.port, timeout=10)
         except RuntimeError:

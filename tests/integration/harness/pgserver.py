@@ -4,23 +4,16 @@ postgres system user (the server refuses root), trust authentication for
 loopback only. For the shared replay cache's suite."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
+from .mta import free_port
 from .cmrun import Failure
 
 PGBIN = os.environ.get("CM_PGBIN", "/usr/lib/postgresql/15/bin")
 USER = "postgres"
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Cluster:

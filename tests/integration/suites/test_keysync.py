@@ -10,10 +10,10 @@ plaintext."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 
+from harness.mta import free_port
 from harness import sender as S
 from harness.cmtest import EXPORT, GNUPGHOME, KEYRING, Milter, args, check, run_tests, workdir, write_config
 
@@ -69,13 +69,6 @@ objectClass: organizationalUnit
 ou: GnuPG Keys
 """ % {"s": SUFFIX, "k": KEYSPACE}
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def slapd_start():
