@@ -170,9 +170,12 @@ START_TEST(stale_keyring_defers_at_rcpt)
     static const int64_t age[] = {-1, 120, 0};      /* -1: no stamp */
     cm_config *cfg = test_config("pass");
     char dir[4096], err[256];
-    cm_stats_snap snap;
+    cm_stats_snap snap, before;
     run r;
 
+    /* The counters are the process's (valgrind.sh runs the tests in one):
+     * what moved counts. */
+    cm_stats_read(&before);
     cm_test_path(dir, sizeof(dir), "stamp");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
@@ -186,7 +189,7 @@ START_TEST(stale_keyring_defers_at_rcpt)
     feed(&r, cfg, CM_DIR_OUTBOUND, nobody, "Subject: x\n", "body\n");
     ck_assert_int_eq(r.rcpt_stat[0], age[_i] == 0 ? CM_OK : CM_KEYRING_STALE);
     cm_stats_read(&snap);
-    ck_assert_uint_eq(snap.keyring_stale, age[_i] == 0 ? 0 : 2);
+    ck_assert_uint_eq(snap.keyring_stale - before.keyring_stale, age[_i] == 0 ? 0 : 2);
     done(&r, cfg);
 }
 END_TEST
