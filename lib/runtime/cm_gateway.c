@@ -1,5 +1,6 @@
 /* cm_gateway - the process's runtime. */
 #include "cm_gateway.h"
+#include "cm_digest.h"
 #include "cm_log.h"
 
 #include <stdio.h>
@@ -9,8 +10,16 @@
 cm_gateway *cm_gateway_new(const char *conf_path, const cm_config *cfg, cm_gateway_kind kind,
                            cm_stat *st, char *err, size_t errlen)
 {
-    cm_gateway *gw = calloc(1, sizeof(*gw));
+    cm_gateway *gw;
 
+    /* Here, in the thread that makes the gateway, before any worker uses
+     * OpenSSL (cm_digest_init). */
+    if (cm_digest_init() < 0) {
+        snprintf(err, errlen, "OpenSSL cannot be initialised");
+        *st = CM_ERR_INTERNAL;
+        return NULL;
+    }
+    gw = calloc(1, sizeof(*gw));
     if (gw == NULL || (gw->conf_path = strdup(conf_path)) == NULL
         || (gw->replay = cm_replay_new()) == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -71,6 +71,11 @@ int cm_digest_legacy_is(int sha1, const void *p, size_t n, const unsigned char *
            && memcmp(d, want, wlen) == 0;
 }
 
+int cm_digest_init(void)
+{
+    return OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) == 1 ? 0 : -1;
+}
+
 void cm_digest_thread_done(void)
 {
     OPENSSL_thread_stop();

@@ -21,6 +21,11 @@ int cm_digest_once(const void *p, size_t n, unsigned char out[CM_DIGEST_LEN]);
 /* Is the SHA-1 (sha1 1) or MD5 (0) of p[0..n) want (wlen bytes)? What
  * pubring.kbx blobs carry; never used to decide anything about a signer. */
 int cm_digest_legacy_is(int sha1, const void *p, size_t n, const unsigned char *want, size_t wlen);
+/* Initialise OpenSSL (its configuration file included) in the calling
+ * thread, before other threads use it: 0, or -1. Its start-up state then
+ * belongs to that thread (the process's main), which OpenSSL's exit
+ * handler frees, not to a libmilter worker that may end after it. */
+int cm_digest_init(void);
 /* Free OpenSSL's per-thread state: a thread that used any of it calls
  * this before it ends. */
 void cm_digest_thread_done(void);

@@ -26,6 +26,7 @@ class Milter:
             # it, and GPGME takes that for a failed spawn.
             self.vglog = os.path.join(tmp, name + ".vg.log")
             cmd = ["valgrind", "--quiet", "--leak-check=full", "--child-silent-after-fork=yes",
+                   "--num-callers=40",
                    "--show-leak-kinds=definite,indirect", "--log-file=" + self.vglog] + cmd
         self.p = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         RUNNING.append(self.p)
