@@ -132,13 +132,14 @@ void cm_preflight_socket_group(cm_preflight *p, gid_t gid, int root)
 {
     const char *path = cm_preflight_socket_path(p->cfg->socket);
     char dir[PATH_MAX], cause[128];
+    gid_t made;
 
     if (path == NULL || dir_of(path, dir, sizeof(dir)) < 0)
         return;
-    if (cm_preflight_socket_gid(dir, getegid()) == gid)
+    if ((made = cm_preflight_socket_gid(dir, getegid())) == gid)
         return;
     snprintf(cause, sizeof(cause), "a socket made there by %s would have group %ld, not "
-             "UserID's %ld", p->owner, (long) cm_preflight_socket_gid(dir, getegid()), (long) gid);
+             "UserID's %ld", p->owner, (long) made, (long) gid);
     if (root) {
         /* Root gives the socket its group at start; a daemon started as
          * the user (systemd's User=) cannot (its filter forbids chown). */
