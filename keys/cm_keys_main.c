@@ -110,23 +110,12 @@ int main(int argc, char **argv)
     char err[1024];
     cm_config *cfg;
     cm_stat st;
-    int c, rc;
+    int c, rc, days_set = 0;
 
-    while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'h': usage(); return EX_OK;
-        default: usage(); return EX_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        usage();
-        return EX_USAGE;
-    }
-    cmd = argv[optind];
-    optind++;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
         case 'j': l.json = 1; break;
         case 'd':
             if (parse_days(optarg, &days) < 0) {
@@ -134,10 +123,16 @@ int main(int argc, char **argv)
                         optarg);
                 return EX_USAGE;
             }
+            days_set = 1;
             break;
         default: usage(); return EX_USAGE;
         }
     }
+    if (optind >= argc) {
+        usage();
+        return EX_USAGE;
+    }
+    cmd = argv[optind++];
     l.addrs = argv + optind;
     l.naddrs = argc - optind;
     if (strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0 && strcmp(cmd, "check") != 0) {
@@ -145,7 +140,8 @@ int main(int argc, char **argv)
         usage();
         return EX_USAGE;
     }
-    if (strcmp(cmd, "check") == 0 && (l.naddrs != 0 || l.json)) {
+    if ((strcmp(cmd, "check") == 0 && (l.naddrs != 0 || l.json))
+        || (days_set && strcmp(cmd, "expiring") != 0)) {
         usage();
         return EX_USAGE;
     }
