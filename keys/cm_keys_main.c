@@ -1,5 +1,6 @@
 /* cryptmilter-keys: what KeyringDir holds, as the daemon's configured
- * OpenPGPBackend reads it (read-only: list, expiring, check). */
+ * OpenPGPBackend reads it, and CertificateDir, as the cms engine reads it
+ * (read-only: list, expiring, check). */
 #include "cm_config.h"
 #include "cm_engines.h"
 #include "cm_keys_out.h"
@@ -24,6 +25,7 @@ typedef struct listing {
     char **addrs;           /* only these (case-insensitive); none: all */
     int naddrs;
     int json;
+    const char *cls;        /* of the keys being listed: pgp, smime */
     int64_t until;          /* expiring: what cannot encrypt after this; 0: list */
     size_t shown;
     int failed;             /* a write error */
@@ -61,7 +63,7 @@ static int show(void *arg, const cm_keyinfo *k)
     if (l->until != 0 && k->state != CM_KEY_EXPIRED
         && (k->state != CM_KEY_USABLE || k->expires == 0 || k->expires > l->until))
         return 0;
-    if (cm_keys_out_write(stdout, "pgp", k, l->json, l->shown == 0) < 0) {
+    if (cm_keys_out_write(stdout, l->cls, k, l->json, l->shown == 0) < 0) {
         l->failed = 1;
         return 1;
     }
@@ -158,7 +160,11 @@ int main(int argc, char **argv)
         l.until = (int64_t) time(NULL) + (int64_t) days * 86400;
     if (l.json && fputs("[", stdout) == EOF)
         l.failed = 1;
+    l.cls = "pgp";
     st = cm_engines_list_keyring(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
+    l.cls = "smime";
+    if (st == CM_OK && !l.failed)
+        st = cm_engines_list_certs(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
     cm_config_free(cfg);
     if (l.json && fputs(l.shown ? "\n]\n" : "]\n", stdout) == EOF)
         l.failed = 1;

@@ -243,6 +243,25 @@ cm_stat cm_engines_list_keyring(const cm_config *cfg, int64_t now, cm_keyinfo_fn
     return keyring_run(cfg, now, 0, NULL, fn, arg, err, errlen);
 }
 
+cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                              char *err, size_t errlen)
+{
+    cm_certs *c;
+    cm_stat st;
+
+    if (!cm_config_has_certs(cfg))
+        return CM_OK;
+    if ((st = cm_certs_load(cfg->certificate_dir, &c)) != CM_OK) {
+        snprintf(err, errlen, "CertificateDir %s cannot be read (the reason is logged above)",
+                 cfg->certificate_dir);
+        return st;
+    }
+    if ((st = cm_certs_list(c, now, fn, arg)) != CM_OK)
+        snprintf(err, errlen, "CertificateDir %s: out of memory", cfg->certificate_dir);
+    cm_certs_put(c);
+    return st;
+}
+
 cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len)
 {
     char a[1024], b[1024], c[1024];

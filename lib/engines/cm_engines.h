@@ -50,6 +50,10 @@ cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t wind
  * configured OpenPGP engine, in address order, as they stand at now. */
 cm_stat cm_engines_list_keyring(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
                                 char *err, size_t errlen);
+/* cryptmilter-keys: fn for every address and certificate of CertificateDir
+ * (those the cms engine can encrypt to), in address order. */
+cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                              char *err, size_t errlen);
 
 /* At start and before a reload is taken: GatewayCertificates and
  * TrustAnchors must load (a private key that others may read is refused

@@ -50,6 +50,22 @@ def make_keyring():
     return home
 
 
+def make_certs():
+    """Two S/MIME certificates: one valid a year, one that expired in 2020."""
+    d = os.path.join(TMP, "certs")
+    os.makedirs(d)
+    for who, pre, serial in (("sam", (), "0x51"), ("ole", ("faketime", "2019-06-01 00:00:00"), "0x52")):
+        subprocess.run(list(pre) + [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "200",
+            "-set_serial", serial, "-keyout", os.path.join(d, who + ".key"),
+            "-out", os.path.join(d, who + ".pem"), "-subj", "/CN=%s test/O=Keys Test" % who,
+            "-addext", "subjectAltName=email:%s@example.org" % who,
+            "-addext", "keyUsage=keyEncipherment,digitalSignature",
+            "-addext", "extendedKeyUsage=emailProtection"], check=True, capture_output=True)
+        os.unlink(os.path.join(d, who + ".key"))
+    return d
+
+
 def keys(*a):
     r = subprocess.run([os.path.join(BIN, "cryptmilter-keys"), "-c", CONF] + list(a),
                        capture_output=True, text=True, timeout=60)
@@ -58,13 +74,21 @@ def keys(*a):
 
 WANT = {"usable": "usable", "soon": "usable", "old": "expired", "signer": "no-encryption",
         "gone": "revoked", "off": "disabled"}
+CERTS = {"sam@example.org": ("0x51", "usable"), "ole@example.org": ("0x52", "expired")}
 
 
 def test_list_states():
     rc, out, err = keys("list")
     check(rc == 0, "exit %d: %s" % (rc, err))
     lines = {x.split()[0]: x.split() for x in out.splitlines()}
-    check(len(lines) == len(WANT) and len(out.splitlines()) == len(WANT), "listed %r" % out)
+    n = len(WANT) + len(CERTS)
+    check(len(lines) == n and len(out.splitlines()) == n, "listed %r" % out)
+    for addr, (serial, state) in CERTS.items():
+        f = lines[addr]
+        check(f[1] == "smime" and f[4] == state, "%s: %r" % (addr, f))
+        check(f[2] == "O=Keys\\20Test,CN=%s\\20test/%s" % (addr[:3], serial[2:]),
+              "%s: id %r" % (addr, f[2]))
+    check(lines["ole@example.org"][3] == "2019-12-18", "ole: %r" % lines["ole@example.org"])
     for local, state in WANT.items():
         f = lines.get("%s@example.net" % local)
         check(f is not None, "%s not listed: %r" % (local, out))
@@ -81,8 +105,11 @@ def test_list_json():
     rc, out, err = keys("list", "--json")
     check(rc == 0, "exit %d: %s" % (rc, err))
     v = json.loads(out)
-    check(isinstance(v, list) and len(v) == len(WANT), "json %r" % out)
+    check(isinstance(v, list) and len(v) == len(WANT) + len(CERTS), "json %r" % out)
     got = {x["address"]: x for x in v}
+    for addr, (serial, state) in CERTS.items():
+        check(got[addr]["class"] == "smime" and got[addr]["state"] == state
+              and got[addr]["id"].endswith("/" + serial[2:]), "%s: %r" % (addr, got[addr]))
     for local, state in WANT.items():
         x = got["%s@example.net" % local]
         check(x["state"] == state and x["id"] == FPR[local] and x["class"] == "pgp",
@@ -104,13 +131,16 @@ def test_expiring():
     rc, out, err = keys("expiring", "--days", "30")
     check(rc == 1, "exit %d, want 1: %s" % (rc, err))
     check(sorted(x.split()[0] for x in out.splitlines())
-          == ["old@example.net", "soon@example.net"], "listed %r" % out)
+          == ["old@example.net", "ole@example.org", "soon@example.net"], "listed %r" % out)
     rc, out, err = keys("expiring")
-    check(rc == 1 and len(out.splitlines()) == 2, "default 30 days: %d %r" % (rc, out))
-    rc, out, err = keys("expiring", "--days", "5", "soon@example.net", "usable@example.net")
+    check(rc == 1 and len(out.splitlines()) == 3, "default 30 days: %d %r" % (rc, out))
+    rc, out, err = keys("expiring", "--days", "5", "soon@example.net", "usable@example.net",
+                        "sam@example.org")
     check(rc == 0 and out == "", "--days 5: %d %r" % (rc, out))
     rc, out, err = keys("expiring", "--days", "12", "soon@example.net")
     check(rc == 1 and out.split()[0] == "soon@example.net", "--days 12: %d %r" % (rc, out))
+    rc, out, err = keys("expiring", "--days", "250", "sam@example.org")
+    check(rc == 1 and out.split()[:2] == ["sam@example.org", "smime"], "--days 250: %r" % out)
     rc, out, err = keys("expiring", "--days", "x")
     check(rc == 64, "--days x: exit %d" % rc)
 
@@ -138,7 +168,8 @@ def main():
     BIN = args().bindir
     TMP = workdir()
     KR = make_keyring()
-    CONF = write_config(os.path.join(TMP, "keys.conf"), KeyringDir=KR)
+    CONF = write_config(os.path.join(TMP, "keys.conf"), KeyringDir=KR,
+                        CertificateDir=make_certs())
     tests = [(n[5:], f) for n, f in sorted(globals().items()) if n.startswith("test_")]
     run_tests(tests)
 
