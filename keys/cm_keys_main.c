@@ -4,6 +4,7 @@
 #include "cm_config.h"
 #include "cm_engines.h"
 #include "cm_keys_out.h"
+#include "cm_log.h"
 #include "cm_preflight.h"
 
 #include <errno.h>
@@ -147,6 +148,10 @@ int main(int argc, char **argv)
         usage();
         return EX_USAGE;
     }
+    /* The engines' reasons for a failure go to stderr; what they load does
+     * not (cron mails whatever is written). */
+    cm_log_open(progname, 1);
+    cm_log_set_level(LOG_WARNING);
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;

@@ -79,7 +79,7 @@ CERTS = {"sam@example.org": ("0x51", "usable"), "ole@example.org": ("0x52", "exp
 
 def test_list_states():
     rc, out, err = keys("list")
-    check(rc == 0, "exit %d: %s" % (rc, err))
+    check(rc == 0 and err == "", "exit %d: %r" % (rc, err))
     lines = {x.split()[0]: x.split() for x in out.splitlines()}
     n = len(WANT) + len(CERTS)
     check(len(lines) == n and len(out.splitlines()) == n, "listed %r" % out)
