@@ -2,7 +2,7 @@
 """The options the man pages document are the options the programs parse:
 every option of cryptmilter's getopt string and long options has its ".It
 Fl" entry in man/cryptmilter.8, every option of cryptmilter-filter's has its
-entry in man/cryptmilter-filter.8, each taking an
+entry in man/cryptmilter-filter.8 (and so on for keysync and keys), each taking an
 argument (Ar or Cm after it) exactly when the program wants one, and no page
 documents an option its program lacks."""
 import os
@@ -75,6 +75,7 @@ def main():
     problems = check("man/cryptmilter.8", "milter/cm_main.c", "getopt_long")
     problems += check("man/cryptmilter-filter.8", "filter/cm_filter_main.c", "getopt_long")
     problems += check("man/cryptmilter-keysync.8", "keysync/cm_keysync_main.c", "getopt")
+    problems += check("man/cryptmilter-keys.8", "keys/cm_keys_main.c", "getopt_long")
     for p in problems:
         print(p)
     print("%d problems" % len(problems))

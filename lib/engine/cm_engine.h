@@ -83,6 +83,25 @@ typedef struct cm_keyring_summary {
     size_t expiring;        /* keys that can encrypt now and not after the window */
 } cm_keyring_summary;
 
+/* What cryptmilter-keys says of one address and key or certificate. */
+typedef enum cm_key_state {
+    CM_KEY_USABLE,
+    CM_KEY_EXPIRED,
+    CM_KEY_REVOKED,
+    CM_KEY_DISABLED,
+    CM_KEY_NO_ENCRYPTION    /* no encryption subkey (sign-only) */
+} cm_key_state;
+
+typedef struct cm_keyinfo {
+    const char *addr;       /* lower-cased; lent for the call */
+    const char *id;         /* fingerprint (hex), or issuer and serial */
+    int64_t expires;        /* when it can no longer encrypt; 0: never */
+    cm_key_state state;
+} cm_keyinfo;
+
+/* Called once per address and key; nonzero stops the listing. */
+typedef int (*cm_keyinfo_fn)(void *arg, const cm_keyinfo *k);
+
 /* One OpenPGP key block (armored or binary) or X.509 certificate (DER) as
  * a directory holds it, for a key store rebuilt from scratch
  * (cryptmilter-keysync); origin names it in the log (its DN). */
@@ -170,6 +189,10 @@ typedef struct cm_engine_ops {
      * now + window (seconds). NULL for an engine without a keyring. */
     cm_stat (*keyring_summary)(cm_engine_session *s, int64_t now, int64_t window,
                                cm_keyring_summary *out);
+    /* OpenPGP, for cryptmilter-keys: every address and key of the session's
+     * keyring, in address order, as it stands at now. NULL for an engine
+     * without a keyring. */
+    cm_stat (*keyring_list)(cm_engine_session *s, int64_t now, cm_keyinfo_fn fn, void *arg);
 } cm_engine_ops;
 
 /* An engine and its ops, as the registry hands them out. */

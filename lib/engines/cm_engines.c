@@ -186,8 +186,12 @@ static int keyring_empty(const char *dir, cm_keyring_status ks, size_t nkeys)
     return ks == CM_KEYRING_MISSING && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t window,
-                                 cm_keyring_summary *sum, char *err, size_t errlen)
+/* Runs one keyring hook of the configured OpenPGP engine on a session of
+ * KeyringDir: summary (sum) or listing (fn). An empty or absent keyring
+ * directory is nothing to report. */
+static cm_stat keyring_run(const cm_config *cfg, int64_t now, int64_t window,
+                           cm_keyring_summary *sum, cm_keyinfo_fn fn, void *arg, char *err,
+                           size_t errlen)
 {
     const cm_engine_ops *ops = openpgp[cfg->openpgp_backend == CM_BACKEND_RNP
                                       ? CM_BACKEND_RNP : CM_BACKEND_GPGME];
@@ -200,7 +204,6 @@ cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t wind
     size_t nkeys = 0;
     cm_stat st;
 
-    memset(sum, 0, sizeof(*sum));
     if (!cm_config_has_keyring(cfg))
         return CM_OK;
     ks = cm_keyring_scan(cfg->keyring_dir, &id, &nkeys, why, sizeof(why));
@@ -217,11 +220,45 @@ cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t wind
     if ((st = ops->session_new(e, &mc, &s)) != CM_OK)
         snprintf(err, errlen, "KeyringDir %s: the %s engine cannot read it (the reason is "
                  "logged above)", cfg->keyring_dir, ops->name);
-    else
+    else if (sum != NULL)
         st = ops->keyring_summary(s, now, window, sum);
+    else
+        st = ops->keyring_list(s, now, fn, arg);
     if (s != NULL)
         ops->session_free(s);
     ops->destroy(e);
+    return st;
+}
+
+cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t window,
+                                 cm_keyring_summary *sum, char *err, size_t errlen)
+{
+    memset(sum, 0, sizeof(*sum));
+    return keyring_run(cfg, now, window, sum, NULL, NULL, err, errlen);
+}
+
+cm_stat cm_engines_list_keyring(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                                char *err, size_t errlen)
+{
+    return keyring_run(cfg, now, 0, NULL, fn, arg, err, errlen);
+}
+
+cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                              char *err, size_t errlen)
+{
+    cm_certs *c;
+    cm_stat st;
+
+    if (!cm_config_has_certs(cfg))
+        return CM_OK;
+    if ((st = cm_certs_load(cfg->certificate_dir, &c)) != CM_OK) {
+        snprintf(err, errlen, "CertificateDir %s cannot be read (the reason is logged above)",
+                 cfg->certificate_dir);
+        return st;
+    }
+    if ((st = cm_certs_list(c, now, fn, arg)) != CM_OK)
+        snprintf(err, errlen, "CertificateDir %s: out of memory", cfg->certificate_dir);
+    cm_certs_put(c);
     return st;
 }
 

@@ -46,6 +46,14 @@ cm_stat cm_engines_check(const cm_config *cfg, char *report, size_t len);
  * CM_ERR_KEYRING_DAMAGED or another failure, the reason in err. */
 cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t window,
                                  cm_keyring_summary *sum, char *err, size_t errlen);
+/* cryptmilter-keys: fn for every address and key of KeyringDir, read by the
+ * configured OpenPGP engine, in address order, as they stand at now. */
+cm_stat cm_engines_list_keyring(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                                char *err, size_t errlen);
+/* cryptmilter-keys: fn for every address and certificate of CertificateDir
+ * (those the cms engine can encrypt to), in address order. */
+cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                              char *err, size_t errlen);
 
 /* At start and before a reload is taken: GatewayCertificates and
  * TrustAnchors must load (a private key that others may read is refused

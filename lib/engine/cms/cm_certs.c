@@ -59,6 +59,25 @@ size_t cm_certs_skipped(const cm_certs *c)
     return c->nskipped;
 }
 
+cm_stat cm_certs_list(const cm_certs *c, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    char id[1024];
+    size_t i;
+
+    for (i = 0; i < c->n; i++) {
+        const cert_entry *e = &c->v[i];
+        cm_keyinfo ki = {e->addr, id, e->not_after, CM_KEY_USABLE};
+
+        if (cm_x509_issuer_serial(e->x, id, sizeof(id)) < 0)
+            return CM_ERR_NOMEM;
+        if (e->not_after <= now)
+            ki.state = CM_KEY_EXPIRED;
+        if (fn(arg, &ki) != 0)
+            break;
+    }
+    return CM_OK;
+}
+
 /* Why x cannot be an encryption recipient, or NULL if it can. */
 static const char *unusable(X509 *x)
 {

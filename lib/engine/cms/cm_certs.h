@@ -12,6 +12,7 @@
 
 #include <openssl/x509.h>
 
+#include "cm_engine.h"
 #include "cm_snapshot.h"
 #include "cm_status.h"
 
@@ -31,6 +32,10 @@ size_t cm_certs_skipped(const cm_certs *c);
 /* The newest certificate whose address is exactly addr (case-insensitive),
  * valid at now, or NULL. It lives as long as the snapshot. */
 X509 *cm_certs_find(const cm_certs *c, const char *addr, int64_t now);
+/* cryptmilter-keys: fn for every address and certificate, in address
+ * order, as they stand at now (class smime, id issuer/serial). CM_OK, or
+ * CM_ERR_NOMEM. */
+cm_stat cm_certs_list(const cm_certs *c, int64_t now, cm_keyinfo_fn fn, void *arg);
 
 cm_certcache *cm_certcache_new(void);
 void cm_certcache_free(cm_certcache *cc);

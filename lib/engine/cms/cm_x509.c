@@ -80,3 +80,34 @@ int cm_x509_fpr(X509 *x, char out[CM_FPR_MAX + 1])
     cm_hex_encode(md, n, out);
     return 0;
 }
+
+int cm_x509_issuer_serial(X509 *x, char *out, size_t len)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = bn != NULL ? BN_bn2hex(bn) : NULL, *dn;
+    long n;
+    size_t i, o = 0;
+    int rc = -1;
+
+    if (b == NULL || hex == NULL
+        || X509_NAME_print_ex(b, X509_get_issuer_name(x), 0, XN_FLAG_RFC2253) < 0
+        || (n = BIO_get_mem_data(b, &dn)) < 0)
+        goto out;
+    for (i = 0; i < (size_t) n; i++) {
+        const char *w = dn[i] == ' ' ? "\\20" : NULL;
+        size_t k = w != NULL ? 3 : 1;
+
+        if (o + k >= len)
+            goto out;
+        memcpy(out + o, w != NULL ? w : &dn[i], k);
+        o += k;
+    }
+    if (snprintf(out + o, len - o, "/%s", hex) < (int) (len - o))
+        rc = 0;
+out:
+    OPENSSL_free(hex);
+    BN_free(bn);
+    BIO_free(b);
+    return rc;
+}

@@ -26,4 +26,10 @@ int cm_x509_has_email(X509 *x, const char *addr);
  * where OpenPGP has a fingerprint (log lines, the replay cache). 0 or -1. */
 int cm_x509_fpr(X509 *x, char out[CM_FPR_MAX + 1]);
 
+/* x's issuer (RFC 4514, a space written \\20 so that the whole is one
+ * word), '/', its serial number in hex: what names a certificate where
+ * OpenPGP has a fingerprint for cryptmilter-keys. 0, or -1 (too long for
+ * len, or OpenSSL failed). */
+int cm_x509_issuer_serial(X509 *x, char *out, size_t len);
+
 #endif

@@ -253,6 +253,12 @@ static cm_stat gpg_keyring_summary(cm_engine_session *s, int64_t now, int64_t wi
     return CM_OK;
 }
 
+static cm_stat gpg_keyring_list(cm_engine_session *s, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    cm_gpgme_index_list(s->index, now, fn, arg);
+    return CM_OK;
+}
+
 const cm_engine_ops cm_gpgme_engine = {
     .name = "gpgme",
     .key_class = CM_KEY_OPENPGP,
@@ -271,4 +277,5 @@ const cm_engine_ops cm_gpgme_engine = {
     .key_has_addr = cm_gpgme_key_has_addr,
     .gateway_ready = cm_gpgme_gateway_ready,
     .keyring_summary = gpg_keyring_summary,
+    .keyring_list = gpg_keyring_list,
 };

@@ -138,7 +138,10 @@ static cm_stat add_entries(cm_gpgme_index *ix, gpgme_key_t key)
         ix_entry *nv;
         char *a;
 
-        if (uid->revoked || uid->invalid || uid->email == NULL || *uid->email == 0)
+        /* gpg marks every user ID of a revoked key revoked: those stay, for
+         * cryptmilter-keys to list (lookups refuse the key itself). */
+        if ((uid->revoked && !key->revoked) || uid->invalid || uid->email == NULL
+            || *uid->email == 0)
             continue;
         if (ix->n == ix->cap) {
             size_t cap = ix->cap ? 2 * ix->cap : 16;
@@ -367,6 +370,52 @@ void cm_gpgme_index_summary(const cm_gpgme_index *ix, int64_t now, int64_t windo
             last = ix->v[i].addr;
             out->addrs++;
         }
+}
+
+/* The state and end of encryption of key at now (cm_keyinfo). */
+static void key_info(gpgme_key_t key, time_t now, cm_keyinfo *ki)
+{
+    int64_t pexp = key->subkeys != NULL ? (int64_t) key->subkeys->expires : 0, till = -1;
+    gpgme_subkey_t sk;
+
+    for (sk = key->subkeys; sk != NULL; sk = sk->next) {
+        if (!sk->can_encrypt || sk->revoked || sk->invalid)
+            continue;
+        if (sk->expires <= 0)
+            till = 0;
+        else if (till != 0 && (int64_t) sk->expires > till)
+            till = (int64_t) sk->expires;
+    }
+    if (pexp > 0 && (till <= 0 || till > pexp))
+        till = till < 0 ? -1 : pexp;
+    ki->expires = till < 0 ? pexp : till;
+    if (key->revoked)
+        ki->state = CM_KEY_REVOKED;
+    else if (key->disabled)
+        ki->state = CM_KEY_DISABLED;
+    else if (key->expired || (pexp > 0 && pexp <= (int64_t) now))
+        ki->state = CM_KEY_EXPIRED;
+    else if (till < 0)
+        ki->state = CM_KEY_NO_ENCRYPTION;
+    else if (till > 0 && till <= (int64_t) now)
+        ki->state = CM_KEY_EXPIRED;
+    else
+        ki->state = CM_KEY_USABLE;
+}
+
+void cm_gpgme_index_list(const cm_gpgme_index *ix, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    size_t i;
+
+    for (i = 0; i < ix->n; i++) {
+        cm_keyinfo ki;
+
+        ki.addr = ix->v[i].addr;
+        ki.id = ix->v[i].key->fpr != NULL ? ix->v[i].key->fpr : "";
+        key_info(ix->v[i].key, (time_t) now, &ki);
+        if (fn(arg, &ki) != 0)
+            return;
+    }
 }
 
 gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr)

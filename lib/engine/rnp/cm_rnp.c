@@ -198,6 +198,12 @@ static cm_stat rnp_keyring_summary(cm_engine_session *s, int64_t now, int64_t wi
     return CM_OK;
 }
 
+static cm_stat rnp_keyring_list(cm_engine_session *s, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    cm_rnp_ring_list(s->ring, now, fn, arg);
+    return CM_OK;
+}
+
 /* No gateway_match, decrypt_verify or gateway_ready: decryption is
  * gpg-agent's, through GPGME (cm_engines_pgp_decrypter); no
  * decrypt_gateway: S/MIME only. */
@@ -216,4 +222,5 @@ const cm_engine_ops cm_rnp_engine = {
     .verify_detached = cm_rnp_verify_detached,
     .key_has_addr = cm_rnp_key_has_addr,
     .keyring_summary = rnp_keyring_summary,
+    .keyring_list = rnp_keyring_list,
 };

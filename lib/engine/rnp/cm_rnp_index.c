@@ -7,6 +7,7 @@
 #include "cm_log.h"
 #include "cm_trustdb.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,38 @@ void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
             last = r->byaddr[i].addr;
             out->addrs++;
         }
+}
+
+void cm_rnp_ring_list(const cm_rnp_ring *r, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    uint64_t t = now < 0 ? 0 : (uint64_t) now, till;
+    size_t i, j;
+
+    for (i = 0; i < r->naddr; i++) {
+        const cm_rnp_key *k = &r->keys[r->byaddr[i].key];
+        cm_keyinfo ki;
+
+        for (till = 0, j = 0; j < k->nenc; j++)
+            if (k->enc_till[j] > till)
+                till = k->enc_till[j];
+        if (k->nenc == 0 || till > k->valid_till)
+            till = k->valid_till;
+        ki.addr = r->byaddr[i].addr;
+        ki.id = k->fpr;
+        ki.expires = till == UINT64_MAX || till > INT64_MAX ? 0 : (int64_t) till;
+        if (k->revoked)
+            ki.state = CM_KEY_REVOKED;
+        else if (k->disabled)
+            ki.state = CM_KEY_DISABLED;
+        else if (k->valid_till <= t)
+            ki.state = CM_KEY_EXPIRED;
+        else if (k->nenc == 0 || k->invalid)
+            ki.state = CM_KEY_NO_ENCRYPTION;
+        else
+            ki.state = usable_at(k, t) != 0 ? CM_KEY_USABLE : CM_KEY_EXPIRED;
+        if (fn(arg, &ki) != 0)
+            return;
+    }
 }
 
 const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr)

@@ -103,6 +103,8 @@ void cm_rnp_ring_put(cm_rnp_ring *r);
  * addr (case-insensitive), or NULL. */
 const cm_rnp_key *cm_rnp_ring_find(const cm_rnp_ring *r, const char *addr);
 const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr);
+/* The engine's keyring_list of r (cm_engine.h). */
+void cm_rnp_ring_list(const cm_rnp_ring *r, int64_t now, cm_keyinfo_fn fn, void *arg);
 /* The engine's keyring_summary of r (cm_engine.h). */
 void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
                          cm_keyring_summary *out);
