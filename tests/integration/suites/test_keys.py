@@ -4,7 +4,6 @@ with one key of each state is listed as the configured OpenPGPBackend
 (CM_TEST_BACKEND) reads it; --json parses; expiring exits 1 when it lists
 something, 0 when not."""
 import datetime
-import glob
 import json
 import os
 import subprocess
