@@ -20,7 +20,7 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
 
 jobs=$(nproc)
 # Twice as many test slots as cores: the MTA and fault suites (in shards)
-# mostly wait on queues and timeouts; valgrind takes two slots.
+# mostly wait on queues and timeouts.
 slots=$((jobs * 2))
 echo "run-all: plain build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
