@@ -1,8 +1,8 @@
 /* cm_pgconn - a libpq connection bounded by a deadline.
  *
- * PQconnectStartParams resolves a host name synchronously: a deployment
- * that needs the bound to hold during DNS trouble names the server by
- * address (hostaddr), as docs/outbound.md says. */
+ * PQconnectStartParams resolves a host name synchronously, with no bound:
+ * the configuration refuses a URI that names its server by a name without
+ * hostaddr= (cm_replayuri_check_host), so nothing here waits on DNS. */
 #include "cm_pgconn.h"
 
 #include <errno.h>
