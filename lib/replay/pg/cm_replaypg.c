@@ -342,7 +342,11 @@ static cm_stat pg_record(void *db, const cm_replay_id *id, int64_t sigtime, int6
         }
         cm_log_error("%s: ReplayCache: %s%s", qid, err, kind == CM_PGSTATE_UNINIT
                      ? ": replay cache not initialised: run cryptmilter --replay-init" : "");
-        conn_put(s, c);
+        /* Not pooled: a server that turned read-only (a demoted primary
+         * behind the same address, SQLSTATE 25006) would otherwise answer
+         * every later check from the pool, where a new connection lets
+         * libpq pick the writable host (target_session_attrs). */
+        PQfinish(c);
         return cm_pgstate_stat(kind);
     }
     st = answer(r, sigtime, qid);
