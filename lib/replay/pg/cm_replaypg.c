@@ -20,16 +20,19 @@
  * deletes at most PRUNE_MAX rows older than the stored keep time. */
 #include "cm_replaypg.h"
 #include "cm_log.h"
+#include "cm_pgbackoff.h"
 #include "cm_pgconn.h"
 #include "cm_pgowner.h"
 #include "cm_pgstate.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #define POOL_MAX 4
 #define PRUNE_MAX 256
@@ -44,6 +47,7 @@ typedef struct pg_store {
     PGconn *idle[POOL_MAX];
     size_t nidle;
     int64_t last_prune;
+    cm_pgbackoff backoff;       /* new connections while the server fails */
 } pg_store;
 
 static const char SQL_RECORD[] =
@@ -147,23 +151,57 @@ static void pg_close(void *db)
     free(s);
 }
 
+/* A new connection; while the server fails, one at a time and spaced
+ * (cm_pgbackoff): a check waits its turn until its deadline rather than
+ * open a connection of its own. NULL with err. */
+static PGconn *store_connect(pg_store *s, int64_t deadline, char *err, size_t errlen)
+{
+    cm_pgbackoff_step step;
+    struct timespec ts;
+    int64_t now, wake = 0;
+    uint64_t t;
+    PGconn *c;
+
+    for (;;) {
+        st_lock(s);
+        now = cm_pgconn_now();
+        step = cm_pgbackoff_next(&s->backoff, now, &wake);
+        t = s->timeout_ms;
+        st_unlock(s);
+        if (step != CM_PGBACKOFF_WAIT)
+            break;
+        if (wake >= deadline) {
+            snprintf(err, errlen, "the server could not be reached a moment ago, and this "
+                     "check's turn to try again came too late");
+            return NULL;
+        }
+        ts.tv_sec = (time_t) ((wake - now) / 1000);
+        ts.tv_nsec = (long) ((wake - now) % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    c = cm_pgconn_open(s->uri, t, deadline, err, errlen);
+    st_lock(s);
+    cm_pgbackoff_done(&s->backoff, step == CM_PGBACKOFF_PROBE, c != NULL, cm_pgconn_now());
+    st_unlock(s);
+    return c;
+}
+
 /* An idle connection (*pooled = 1) or a new one; NULL with err. */
 static PGconn *conn_take(pg_store *s, int64_t deadline, int *pooled, char *err, size_t errlen)
 {
     PGconn *c = NULL;
-    uint64_t t;
 
     for (;;) {
         st_lock(s);
         c = s->nidle > 0 ? s->idle[--s->nidle] : NULL;
-        t = s->timeout_ms;
         st_unlock(s);
         if (c == NULL || cm_pgconn_idle_ok(c))
             break;
         PQfinish(c);            /* closed by the server meanwhile (a restart) */
     }
     *pooled = c != NULL;
-    return c != NULL ? c : cm_pgconn_open(s->uri, t, deadline, err, errlen);
+    return c != NULL ? c : store_connect(s, deadline, err, errlen);
 }
 
 /* Keep c for the next check if it is sound and there is room; else close it. */
@@ -207,12 +245,8 @@ static cm_stat read_back(pg_store *s, const cm_replay_id *id, const char *owner,
     PGresult *r = NULL;
     PGconn *c;
     cm_stat st = CM_ERR_REPLAY;
-    uint64_t t;
 
-    st_lock(s);
-    t = s->timeout_ms;
-    st_unlock(s);
-    if ((c = cm_pgconn_open(s->uri, t, deadline, err, sizeof(err))) == NULL) {
+    if ((c = store_connect(s, deadline, err, sizeof(err))) == NULL) {
         cm_log_error("%s: ReplayCache: the connection broke, and reading the row back: %s",
                      qid, err);
         return CM_ERR_REPLAY;

@@ -372,6 +372,52 @@ def test_7_unresponsive_store_answers_within_the_timeout():
             stop_all([m])
 
 
+def test_8_store_down_connects_are_spaced():
+    """With the server down, the checks of a burst do not each open a
+    connection: one at a time tries, spaced (100 ms doubling to 1 s); all
+    are 451. Once it is back the next message passes."""
+    m = Milter(BINDIR, TMP, "storm", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+               ReplayCache=PG.uri, ReplayNode="storm", ReplayTimeout="%ds" % TIMEOUT)
+    try:
+        PG.stop("immediate")
+        ent, msg = signed(S.canary())
+
+        def send(qid):
+            c = m.client()
+            try:
+                c.connect(daemon="submission")
+                return c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
+            finally:
+                c.close()
+        check(code(send("Q8-0")) == "451 4.3.0", "store down: not 451")
+        n = 12
+        out = [None] * n
+        gate = threading.Barrier(n)
+
+        def one(i):
+            gate.wait()
+            out[i] = send("Q8-%d" % (i + 1))
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        check(all(r is not None and code(r) == "451 4.3.0" for r in out),
+              "burst with the store down: %r" % ([r and code(r) for r in out],))
+        with open(m.log.name, "rb") as f:
+            tries = f.read().count(b"ReplayCache: cannot connect")
+        # The first message, then at most one probe per pause (100, 200,
+        # 400, 800 ms) within the burst's 2 s: 5, where each check used to
+        # try on its own (13).
+        check(tries <= 6, "%d connects for %d checks" % (tries, n + 1))
+        print("       store down: %d connects for %d checks" % (tries, n + 1), flush=True)
+        PG.start()
+        PG.wait_ready()
+        check(passed(send("Q8-back"), ent), "the store is back, the message deferred")
+    finally:
+        stop_all([m])
+
+
 def main():
     global BINDIR, TMP, PG
     BINDIR = args().bindir
