@@ -13,7 +13,10 @@
  * primary key serialises two gateways inserting the same identity: the
  * second waits for the first's commit and inserts nothing). If the
  * connection breaks once the statement was sent, the row is read back on a
- * new connection: ours passes, another's is a replay, no answer defers.
+ * new connection, by a write whose commit waits for the synchronous standby
+ * as the insert's did: ours passes, another's is a replay, no answer defers.
+ * New connections to a server that fails are spaced (cm_pgbackoff); a
+ * connection that met an error is closed, not pooled.
  * Everything is bounded by ReplayTimeout: connect, insert, read-back.
  *
  * Pruning runs after a check, at most once a minute per process, and
@@ -58,7 +61,13 @@ static const char SQL_RECORD[] =
     " AND $2::bigint >= m.epoch AND $2::bigint > coalesce(m.forgot, m.epoch - 1)"
     " ON CONFLICT (id) DO NOTHING RETURNING owner)"
     " SELECT m.epoch IS NOT NULL, (SELECT owner FROM ins) FROM m";
-static const char SQL_READBACK[] = "SELECT owner FROM cryptmilter_replay WHERE id = $1::bytea";
+/* A write, not a SELECT: PostgreSQL shows a row committed on the primary
+ * before its synchronous standby has it (a session ended during its commit's
+ * wait for the standby leaves exactly that). This statement's own commit
+ * waits for the standby, and its WAL comes after the row's: once it
+ * answers, the row survives a failover. */
+static const char SQL_READBACK[] =
+    "UPDATE cryptmilter_replay SET owner = owner WHERE id = $1::bytea RETURNING owner";
 static const char SQL_PRUNE[] =
     "WITH k AS (INSERT INTO cryptmilter_replay_meta (name, value) VALUES ('keep', $1::bigint)"
     " ON CONFLICT (name) DO UPDATE SET value = greatest(cryptmilter_replay_meta.value,"

@@ -418,6 +418,52 @@ def test_8_store_down_connects_are_spaced():
         stop_all([m])
 
 
+def test_9_read_back_does_not_vouch_for_an_unreplicated_row():
+    """The insert is sent, commits on the primary, and its session is
+    ended while the commit waits for the synchronous standby (here: none
+    answers). The row is visible, but a failover would lose it: the
+    read-back must not pass on it (451), only on a row the standby has."""
+    solo = Cluster()
+    m = None
+    try:
+        conf = write_config(os.path.join(TMP, "solo.conf"), GatewayKeys=S.gateway_fpr(),
+                            ReplayCache=solo.uri)
+        replay_init(conf)
+        solo.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        solo.psql("SELECT pg_reload_conf()")
+        m = Milter(BINDIR, TMP, "solo", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+                   ReplayCache=solo.uri, ReplayNode="solo", ReplayTimeout="%ds" % TIMEOUT)
+        ent, msg = signed(S.canary())
+        out = {}
+
+        def send():
+            c = m.client()
+            try:
+                c.connect(daemon="submission")
+                out["res"] = c.transaction("alice@example.org", ["x@ext.example"], msg, qid="Q9")
+            finally:
+                c.close()
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        killed = []
+        end = time.monotonic() + TIMEOUT
+        while not killed and time.monotonic() < end:
+            killed = solo.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                               "application_name = 'cryptmilter' AND wait_event = 'SyncRep'")
+            time.sleep(0.05)
+        t.join(TIMEOUT + 10)
+        check(killed, "the insert never waited for the standby")
+        check(solo.psql("SELECT owner FROM cryptmilter_replay WHERE owner LIKE 'solo:Q9:%'"),
+              "the insert did not commit on the primary")
+        check("res" in out and code(out["res"]) == "451 4.3.0",
+              "a row only the primary has: %r" % (out.get("res", {}).get("reply"),))
+        m.wait_log(b"reading the row back")
+    finally:
+        if m is not None:
+            stop_all([m])
+        solo.destroy()
+
+
 def main():
     global BINDIR, TMP, PG
     BINDIR = args().bindir
