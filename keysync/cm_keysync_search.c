@@ -41,9 +41,13 @@ static int page(LDAP *ld, const char *base, int scope, const char *filter, char 
     *rc = ldap_search_ext_s(ld, base, scope, filter, attrs, 0, sctrls, NULL, &tv, LDAP_NO_LIMIT,
                             &res);
     ldap_control_free(pc);
-    if (*rc != LDAP_SUCCESS || res == NULL) {
+    if (*rc != LDAP_SUCCESS) {
         /* Cut short: the entries it holds are not used. */
         r = 0;
+        goto out;
+    }
+    if (res == NULL) {              /* success and no result: not an empty directory */
+        snprintf(err, errlen, "search under %s: no result", base);
         goto out;
     }
     if ((prc = ldap_parse_result(ld, res, rc, NULL, NULL, NULL, &rctrls, 0)) != LDAP_SUCCESS) {
