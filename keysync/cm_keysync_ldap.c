@@ -1,5 +1,6 @@
 /* cm_keysync_ldap - the directory side of cryptmilter-keysync (libldap). */
 #include "cm_keysync_ldap.h"
+#include "cm_keysync_search.h"
 #include "cm_file.h"
 
 #include <ldap.h>
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 
 #define PGP_SERVER_INFO "cn=PGPServerInfo"
-#define TIMEOUT_S 30
+#define TIMEOUT_S CM_KEYSYNC_SEARCH_TIMEOUT_S
 
 int cm_keysync_ldap_password(char *buf, size_t len, size_t *pwlen)
 {
@@ -86,23 +87,21 @@ static int bind(LDAP *ld, const cm_config *cfg, char *err, size_t errlen)
     return rc == LDAP_SUCCESS ? 0 : fail(err, errlen, "bind", rc);
 }
 
-static int search(LDAP *ld, const char *base, int scope, const char *filter, char **attrs,
-                  LDAPMessage **res, char *err, size_t errlen)
+/* cn=PGPServerInfo's pgpBaseKeySpaceDN into *ctx (heap), from the first entry. */
+static int space_of(LDAP *ld, LDAPMessage *e, void *ctx, char *err, size_t errlen)
 {
-    struct timeval tv = {TIMEOUT_S, 0};
-    int rc = ldap_search_ext_s(ld, base, scope, filter, attrs, 0, NULL, NULL, &tv, LDAP_NO_LIMIT,
-                               res);
+    char **out = ctx;
+    struct berval **v;
 
-    if (rc != LDAP_SUCCESS) {
-        /* Size or time limit: a partial list would delete the keys left out. */
-        char what[512];
-
-        snprintf(what, sizeof(what), "search under %s", base);
-        if (*res != NULL)
-            ldap_msgfree(*res);
-        *res = NULL;
-        return fail(err, errlen, what, rc);
+    (void) err;
+    (void) errlen;
+    if (*out != NULL || (v = ldap_get_values_len(ld, e, "pgpBaseKeySpaceDN")) == NULL)
+        return 0;
+    if (v[0] != NULL && v[0]->bv_len > 0 && (*out = malloc(v[0]->bv_len + 1)) != NULL) {
+        memcpy(*out, v[0]->bv_val, v[0]->bv_len);
+        (*out)[v[0]->bv_len] = '\0';
     }
+    ldap_value_free_len(v);
     return 0;
 }
 
@@ -110,25 +109,17 @@ static int search(LDAP *ld, const char *base, int scope, const char *filter, cha
 static char *key_space(LDAP *ld, const char *base, char *err, size_t errlen)
 {
     char *attrs[] = {"pgpBaseKeySpaceDN", NULL}, dn[1024], *out = NULL;
-    LDAPMessage *res = NULL, *e;
-    struct berval **v;
     int n = snprintf(dn, sizeof(dn), "%s,%s", PGP_SERVER_INFO, base);
 
     if (n < 0 || (size_t) n >= sizeof(dn)) {
         snprintf(err, errlen, "KeySyncBase is too long");
         return NULL;
     }
-    if (search(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, &res, err, errlen) < 0)
+    if (cm_keysync_search_each(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, space_of, &out,
+                               err, errlen) < 0) {
+        free(out);
         return NULL;
-    if ((e = ldap_first_entry(ld, res)) != NULL
-        && (v = ldap_get_values_len(ld, e, "pgpBaseKeySpaceDN")) != NULL) {
-        if (v[0] != NULL && v[0]->bv_len > 0 && (out = malloc(v[0]->bv_len + 1)) != NULL) {
-            memcpy(out, v[0]->bv_val, v[0]->bv_len);
-            out[v[0]->bv_len] = '\0';
-        }
-        ldap_value_free_len(v);
     }
-    ldap_msgfree(res);
     if (out == NULL)
         snprintf(err, errlen, "%s has no pgpBaseKeySpaceDN", dn);
     return out;
@@ -167,13 +158,39 @@ static int append(LDAP *ld, LDAPMessage *e, const struct berval *val, cm_keyblob
     return 0;
 }
 
-/* One entry's key block (pgpKeyV2, binary, as PGP's servers keep it, else
- * pgpKey, armored) appended to out; 0 also for an entry without one. */
-static int add_entry(LDAP *ld, LDAPMessage *e, cm_keysync_set *out)
+/* Every userCertificate;binary of one entry appended to the set's certs. */
+static int add_certs(LDAP *ld, LDAPMessage *e, void *ctx, char *err, size_t errlen)
 {
-    struct berval **v = ldap_get_values_len(ld, e, "pgpKeyV2");
+    cm_keysync_set *out = ctx;
+    struct berval **v = ldap_get_values_len(ld, e, "userCertificate;binary");
+    size_t i;
     int r = 0;
 
+    if (v == NULL)
+        return 0;
+    for (i = 0; r == 0 && v[i] != NULL; i++)
+        if (v[i]->bv_len > 0)
+            r = append(ld, e, v[i], &out->certs, &out->ncerts);
+    ldap_value_free_len(v);
+    if (r < 0)
+        snprintf(err, errlen, "out of memory");
+    return r;
+}
+
+/* One entry's key block (pgpKeyV2, binary, as PGP's servers keep it, else
+ * pgpKey, armored) appended to the set; skipped (counted) if it is marked
+ * revoked or disabled; 0 also for an entry without one. */
+static int add_key(LDAP *ld, LDAPMessage *e, void *ctx, char *err, size_t errlen)
+{
+    cm_keysync_set *out = ctx;
+    struct berval **v;
+    int r = 0;
+
+    if (flagged(ld, e, "pgpRevoked") || flagged(ld, e, "pgpDisabled")) {
+        out->skipped++;
+        return 0;
+    }
+    v = ldap_get_values_len(ld, e, "pgpKeyV2");
     if (v == NULL || v[0] == NULL) {
         if (v != NULL)
             ldap_value_free_len(v);
@@ -183,6 +200,8 @@ static int add_entry(LDAP *ld, LDAPMessage *e, cm_keysync_set *out)
         r = append(ld, e, v[0], &out->v, &out->n);
     if (v != NULL)
         ldap_value_free_len(v);
+    if (r < 0)
+        snprintf(err, errlen, "out of memory");
     return r;
 }
 
@@ -190,49 +209,17 @@ static int add_entry(LDAP *ld, LDAPMessage *e, cm_keysync_set *out)
 static int read_certs(LDAP *ld, const char *base, cm_keysync_set *out, char *err, size_t errlen)
 {
     char *attrs[] = {"userCertificate;binary", NULL};
-    LDAPMessage *res = NULL, *e;
-    struct berval **v;
-    size_t i;
-    int r = 0;
 
-    if (search(ld, base, LDAP_SCOPE_SUBTREE, "(&(mail=*)(userCertificate=*))", attrs, &res, err,
-               errlen) < 0)
-        return -1;
-    for (e = ldap_first_entry(ld, res); r == 0 && e != NULL; e = ldap_next_entry(ld, e)) {
-        if ((v = ldap_get_values_len(ld, e, "userCertificate;binary")) == NULL)
-            continue;
-        for (i = 0; r == 0 && v[i] != NULL; i++)
-            if (v[i]->bv_len > 0)
-                r = append(ld, e, v[i], &out->certs, &out->ncerts);
-        ldap_value_free_len(v);
-    }
-    ldap_msgfree(res);
-    if (r < 0)
-        snprintf(err, errlen, "out of memory");
-    return r;
+    return cm_keysync_search_each(ld, base, LDAP_SCOPE_SUBTREE, "(&(mail=*)(userCertificate=*))",
+                                  attrs, add_certs, out, err, errlen);
 }
 
 static int read_keys(LDAP *ld, const char *space, cm_keysync_set *out, char *err, size_t errlen)
 {
     char *attrs[] = {"pgpKeyV2", "pgpKey", "pgpRevoked", "pgpDisabled", NULL};
-    LDAPMessage *res = NULL, *e;
 
-    if (search(ld, space, LDAP_SCOPE_SUBTREE, "(objectClass=pgpKeyInfo)", attrs, &res, err,
-               errlen) < 0)
-        return -1;
-    for (e = ldap_first_entry(ld, res); e != NULL; e = ldap_next_entry(ld, e)) {
-        if (flagged(ld, e, "pgpRevoked") || flagged(ld, e, "pgpDisabled")) {
-            out->skipped++;
-            continue;
-        }
-        if (add_entry(ld, e, out) < 0) {
-            ldap_msgfree(res);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-    }
-    ldap_msgfree(res);
-    return 0;
+    return cm_keysync_search_each(ld, space, LDAP_SCOPE_SUBTREE, "(objectClass=pgpKeyInfo)",
+                                  attrs, add_key, out, err, errlen);
 }
 
 int cm_keysync_ldap_fetch(const cm_config *cfg, cm_keysync_set *out, char *err, size_t errlen)

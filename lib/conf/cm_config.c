@@ -420,7 +420,8 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
                   why, err, errlen);
         goto fail;
     }
-    if (cm_replayuri_check(cfg->replay_cache, why, sizeof(why)) < 0) {
+    if (cm_replayuri_check(cfg->replay_cache, why, sizeof(why)) < 0
+        || cm_replayuri_check_host(cfg->replay_cache, why, sizeof(why)) < 0) {
         key_error(cfg, "ReplayCache", "ReplayCache: ", why, err, errlen);
         goto fail;
     }

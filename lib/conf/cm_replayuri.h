@@ -15,4 +15,14 @@ int cm_replayuri_is_pg(const char *v);
  * always 0. */
 int cm_replayuri_check(const char *v, char *err, size_t errlen);
 
+/* 0, or -1 with err: a URI that names a server by a host name (in its
+ * host list or a host= parameter) without hostaddr=, or that takes its
+ * hosts from a service= entry the configuration cannot see. libpq
+ * resolves a name with getaddrinfo before its connect_timeout starts and
+ * without any bound: a dead DNS server would hold a milter thread past
+ * ReplayTimeout. Numeric addresses (IPv4, [IPv6]) and Unix socket paths
+ * (an empty host, or one starting with '/' or '@', percent-encoded or
+ * not) need no lookup. A path is always 0. */
+int cm_replayuri_check_host(const char *v, char *err, size_t errlen);
+
 #endif

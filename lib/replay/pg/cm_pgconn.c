@@ -1,12 +1,14 @@
 /* cm_pgconn - a libpq connection bounded by a deadline.
  *
- * PQconnectStartParams resolves a host name synchronously: a deployment
- * that needs the bound to hold during DNS trouble names the server by
- * address (hostaddr), as docs/outbound.md says. */
+ * PQconnectStartParams resolves a host name synchronously, with no bound:
+ * the configuration refuses a URI that names its server by a name without
+ * hostaddr= (cm_replayuri_check_host), so nothing here waits on DNS. */
 #include "cm_pgconn.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -114,16 +116,52 @@ int cm_pgconn_idle_ok(PGconn *c)
     return r == 0;
 }
 
+/* Cancel requests under way in their own threads. */
+static atomic_int cancels;
+
+static void *cancel_run(void *arg)
+{
+    PGcancel *k = arg;
+    char why[256];
+
+    (void) PQcancel(k, why, (int) sizeof(why));
+    PQfreeCancel(k);
+    atomic_fetch_sub(&cancels, 1);
+    return NULL;
+}
+
+/* Send c's cancel request from a detached thread: PQcancel connects and
+ * then waits for the server to close, with no time limit (libpq 15), so a
+ * server that accepts and never answers would hold the caller forever.
+ * At most CM_PGCONN_CANCELS at once; past that, or if no thread can be
+ * made, none is sent: the session's statement_timeout stops the
+ * statement on the server all the same. */
+static void cancel_detached(PGconn *c)
+{
+    PGcancel *k;
+    pthread_attr_t a;
+    pthread_t t;
+    int made = 0;
+
+    if (atomic_fetch_add(&cancels, 1) >= CM_PGCONN_CANCELS || (k = PQgetCancel(c)) == NULL) {
+        atomic_fetch_sub(&cancels, 1);
+        return;
+    }
+    if (pthread_attr_init(&a) == 0) {
+        made = pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED) == 0
+            && pthread_create(&t, &a, cancel_run, k) == 0;
+        (void) pthread_attr_destroy(&a);
+    }
+    if (!made) {
+        PQfreeCancel(k);
+        atomic_fetch_sub(&cancels, 1);
+    }
+}
+
 /* Past the deadline: ask the server to stop the statement, then close. */
 static cm_pgconn_fate timed_out(PGconn **c, char *err, size_t errlen)
 {
-    PGcancel *k = PQgetCancel(*c);
-    char why[256];
-
-    if (k != NULL) {
-        (void) PQcancel(k, why, (int) sizeof(why));
-        PQfreeCancel(k);
-    }
+    cancel_detached(*c);
     PQfinish(*c);
     *c = NULL;
     snprintf(err, errlen, "timed out");

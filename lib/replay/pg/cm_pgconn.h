@@ -1,7 +1,7 @@
 /* cm_pgconn - one libpq connection driven by its asynchronous API against
  * a deadline (CLOCK_MONOTONIC milliseconds): connect, then one statement at
- * a time; past the deadline the statement is cancelled (PQcancel) and the
- * connection closed. The server also stops the statement itself
+ * a time; past the deadline the statement is cancelled (PQcancel, from a
+ * thread of its own: it has no time limit) and the connection closed. The server also stops the statement itself
  * (statement_timeout, set at connect to the check's timeout). */
 #ifndef CM_PGCONN_H
 #define CM_PGCONN_H
@@ -22,6 +22,9 @@ PGconn *cm_pgconn_open(const char *uri, uint64_t timeout_ms, int64_t deadline, c
  * it or sent anything since (a restart's termination), which a pool then
  * drops rather than lose a message's check to it. */
 int cm_pgconn_idle_ok(PGconn *c);
+
+/* Cancel requests sent at once, at most (each in a thread of its own). */
+#define CM_PGCONN_CANCELS 4
 
 typedef enum cm_pgconn_fate {
     CM_PGCONN_DONE,         /* an answer: the result, success or error */

@@ -13,23 +13,29 @@
  * primary key serialises two gateways inserting the same identity: the
  * second waits for the first's commit and inserts nothing). If the
  * connection breaks once the statement was sent, the row is read back on a
- * new connection: ours passes, another's is a replay, no answer defers.
+ * new connection, by a write whose commit waits for the synchronous standby
+ * as the insert's did: ours passes, another's is a replay, no answer defers.
+ * New connections to a server that fails are spaced (cm_pgbackoff); a
+ * connection that met an error is closed, not pooled.
  * Everything is bounded by ReplayTimeout: connect, insert, read-back.
  *
  * Pruning runs after a check, at most once a minute per process, and
  * deletes at most PRUNE_MAX rows older than the stored keep time. */
 #include "cm_replaypg.h"
 #include "cm_log.h"
+#include "cm_pgbackoff.h"
 #include "cm_pgconn.h"
 #include "cm_pgowner.h"
 #include "cm_pgstate.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #define POOL_MAX 4
 #define PRUNE_MAX 256
@@ -44,6 +50,7 @@ typedef struct pg_store {
     PGconn *idle[POOL_MAX];
     size_t nidle;
     int64_t last_prune;
+    cm_pgbackoff backoff;       /* new connections while the server fails */
 } pg_store;
 
 static const char SQL_RECORD[] =
@@ -54,7 +61,13 @@ static const char SQL_RECORD[] =
     " AND $2::bigint >= m.epoch AND $2::bigint > coalesce(m.forgot, m.epoch - 1)"
     " ON CONFLICT (id) DO NOTHING RETURNING owner)"
     " SELECT m.epoch IS NOT NULL, (SELECT owner FROM ins) FROM m";
-static const char SQL_READBACK[] = "SELECT owner FROM cryptmilter_replay WHERE id = $1::bytea";
+/* A write, not a SELECT: PostgreSQL shows a row committed on the primary
+ * before its synchronous standby has it (a session ended during its commit's
+ * wait for the standby leaves exactly that). This statement's own commit
+ * waits for the standby, and its WAL comes after the row's: once it
+ * answers, the row survives a failover. */
+static const char SQL_READBACK[] =
+    "UPDATE cryptmilter_replay SET owner = owner WHERE id = $1::bytea RETURNING owner";
 static const char SQL_PRUNE[] =
     "WITH k AS (INSERT INTO cryptmilter_replay_meta (name, value) VALUES ('keep', $1::bigint)"
     " ON CONFLICT (name) DO UPDATE SET value = greatest(cryptmilter_replay_meta.value,"
@@ -147,23 +160,57 @@ static void pg_close(void *db)
     free(s);
 }
 
+/* A new connection; while the server fails, one at a time and spaced
+ * (cm_pgbackoff): a check waits its turn until its deadline rather than
+ * open a connection of its own. NULL with err. */
+static PGconn *store_connect(pg_store *s, int64_t deadline, char *err, size_t errlen)
+{
+    cm_pgbackoff_step step;
+    struct timespec ts;
+    int64_t now, wake = 0;
+    uint64_t t;
+    PGconn *c;
+
+    for (;;) {
+        st_lock(s);
+        now = cm_pgconn_now();
+        step = cm_pgbackoff_next(&s->backoff, now, &wake);
+        t = s->timeout_ms;
+        st_unlock(s);
+        if (step != CM_PGBACKOFF_WAIT)
+            break;
+        if (wake >= deadline) {
+            snprintf(err, errlen, "the server could not be reached a moment ago, and this "
+                     "check's turn to try again came too late");
+            return NULL;
+        }
+        ts.tv_sec = (time_t) ((wake - now) / 1000);
+        ts.tv_nsec = (long) ((wake - now) % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    c = cm_pgconn_open(s->uri, t, deadline, err, errlen);
+    st_lock(s);
+    cm_pgbackoff_done(&s->backoff, step == CM_PGBACKOFF_PROBE, c != NULL, cm_pgconn_now());
+    st_unlock(s);
+    return c;
+}
+
 /* An idle connection (*pooled = 1) or a new one; NULL with err. */
 static PGconn *conn_take(pg_store *s, int64_t deadline, int *pooled, char *err, size_t errlen)
 {
     PGconn *c = NULL;
-    uint64_t t;
 
     for (;;) {
         st_lock(s);
         c = s->nidle > 0 ? s->idle[--s->nidle] : NULL;
-        t = s->timeout_ms;
         st_unlock(s);
         if (c == NULL || cm_pgconn_idle_ok(c))
             break;
         PQfinish(c);            /* closed by the server meanwhile (a restart) */
     }
     *pooled = c != NULL;
-    return c != NULL ? c : cm_pgconn_open(s->uri, t, deadline, err, errlen);
+    return c != NULL ? c : store_connect(s, deadline, err, errlen);
 }
 
 /* Keep c for the next check if it is sound and there is room; else close it. */
@@ -207,12 +254,8 @@ static cm_stat read_back(pg_store *s, const cm_replay_id *id, const char *owner,
     PGresult *r = NULL;
     PGconn *c;
     cm_stat st = CM_ERR_REPLAY;
-    uint64_t t;
 
-    st_lock(s);
-    t = s->timeout_ms;
-    st_unlock(s);
-    if ((c = cm_pgconn_open(s->uri, t, deadline, err, sizeof(err))) == NULL) {
+    if ((c = store_connect(s, deadline, err, sizeof(err))) == NULL) {
         cm_log_error("%s: ReplayCache: the connection broke, and reading the row back: %s",
                      qid, err);
         return CM_ERR_REPLAY;
@@ -342,7 +385,11 @@ static cm_stat pg_record(void *db, const cm_replay_id *id, int64_t sigtime, int6
         }
         cm_log_error("%s: ReplayCache: %s%s", qid, err, kind == CM_PGSTATE_UNINIT
                      ? ": replay cache not initialised: run cryptmilter --replay-init" : "");
-        conn_put(s, c);
+        /* Not pooled: a server that turned read-only (a demoted primary
+         * behind the same address, SQLSTATE 25006) would otherwise answer
+         * every later check from the pool, where a new connection lets
+         * libpq pick the writable host (target_session_attrs). */
+        PQfinish(c);
         return cm_pgstate_stat(kind);
     }
     st = answer(r, sigtime, qid);

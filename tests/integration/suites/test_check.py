@@ -11,6 +11,7 @@ import tempfile
 import time
 
 from harness import sender as S
+from harness.mta import free_port
 from harness.cmtest import GNUPGHOME, args, check, run_tests, workdir, write_config
 
 BIN = None          # the build's milter/ directory
@@ -123,6 +124,22 @@ def test_replay_cache_not_creatable():
     c = conf("replay-ok", GatewayKeys=S.gateway_fpr(), ReplayCache=os.path.join(TMP, "replay"))
     rc, _, err = run_n(c)
     check(rc == 0, "parent there: exit %d: %s" % (rc, err[-400:]))
+
+
+def test_replay_cache_host_name_needs_hostaddr():
+    """A PostgreSQL host given by name: libpq's lookup has no time limit, so
+    the configuration is refused at load (-n, start, reload) with the fix."""
+    uri = "postgresql://cm@db.example.org:%d/cm" % free_port()   # nobody listens
+    c = conf("replay-pg-name", GatewayKeys=S.gateway_fpr(), ReplayCache=uri)
+    rc, _, err = run_n(c)
+    want = "%s:%d: ReplayCache: host db.example.org is a name" % (c, line_of(c, "ReplayCache"))
+    check(rc == 78 and want in err and "hostaddr=" in err, "%d %r" % (rc, err[-400:]))
+    # The same name with its address: no longer a mistake (the server is
+    # down: a warning, the daemon starts and defers outbound).
+    c = conf("replay-pg-addr", GatewayKeys=S.gateway_fpr(),
+             ReplayCache=uri + "?hostaddr=127.0.0.1&connect_timeout=2")
+    rc, _, err = run_n(c)
+    check(rc == 0 and "is a name" not in err, "hostaddr given: exit %d: %s" % (rc, err[-400:]))
 
 
 def test_pid_file_dir_not_writable():

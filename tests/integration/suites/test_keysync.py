@@ -27,6 +27,9 @@ MAX_AGE = 8             # KeyringMaxAge of the test, seconds; each case syncs
                         # before it sends, so none relies on a stamp older
                         # than the sends of one wait_until round
 ST = {}                 # what the cases share: slapd, gateways, keys
+SIZELIMIT = 5           # slapd's size limit for the two users below
+PAGED = "cn=paged," + SUFFIX    # limited, but paging may go past the limit
+CAPPED = "cn=capped," + SUFFIX  # limited, paged results too (size.prtotal)
 
 # A minimal GnuPG key-server schema (doc/ldap/gnupg-ldap-schema.ldif, the
 # attributes dirmngr and keysync use), in slapd.conf syntax.
@@ -116,7 +119,11 @@ def setup_slapd():
                 "pidfile %s/slapd.pid\n"
                 "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
                 "database mdb\nmaxsize 10485760\nsuffix \"%s\"\nrootdn \"%s\"\nrootpw s3cret\n"
-                "directory %s/db\n" % (d, d, SUFFIX, ROOT, d))
+                "directory %s/db\n"
+                "limits dn.exact=\"%s\" size.soft=%d size.hard=%d size.prtotal=unlimited\n"
+                "limits dn.exact=\"%s\" size.soft=%d size.hard=%d\n"
+                % (d, d, SUFFIX, ROOT, d, PAGED, SIZELIMIT, SIZELIMIT, CAPPED, SIZELIMIT,
+                   SIZELIMIT))
     r = subprocess.run(["slapadd", "-f", d + "/slapd.conf"], input=INIT.encode(),
                        capture_output=True)
     check(r.returncode == 0, "slapadd: %s" % r.stderr.decode()[-500:])
@@ -267,6 +274,7 @@ def test_1_key_added_reaches_both_gateways():
                 "CertificateDir": os.path.join(TMP, "gw-%s-certs" % name)}
         os.makedirs(base["CertificateDir"])
         ST["conf"][name] = write_config(os.path.join(TMP, "keysync-%s.conf" % name), **base)
+    ST["base"] = bases
     sync_all()      # the directory has no key yet: the keyrings hold the gateway's alone
     for name in ("a", "b"):
         ST["milter"][name] = Milter(BINDIR, TMP, "ks-" + name, **bases[name])
@@ -331,6 +339,48 @@ def test_3b_certificate_added_and_removed():
                                for n in ("a", "b")))
     left = [f for f in os.listdir(TMP) if f.startswith(".keysync.")]
     check(not left, "staging directories left beside CertificateDir: %s" % left)
+
+
+def test_3c_paged_results_past_the_size_limit():
+    """More keys than slapd's size limit: paged results (RFC 2696) read them
+    all; where paging cannot pass the limit either, the sync fails (75) and
+    the keyring stays as it was, none of its keys removed."""
+    users = ["p%d" % i for i in range(SIZELIMIT + 2)]
+    for u in users:
+        new_user(u)
+        publish(u)
+    conf = {}
+    for dn in (PAGED, CAPPED):
+        cn = dn.split(",")[0][3:]
+        ldap("ldapadd", "dn: %s\nobjectClass: organizationalRole\nobjectClass: "
+             "simpleSecurityObject\ncn: %s\nuserPassword: pw-%s\n" % (dn, cn, cn))
+        pw = os.path.join(ST["ldap"], cn + ".pw")
+        with open(pw, "w") as f:
+            f.write("pw-%s\n" % cn)
+        os.chmod(pw, 0o600)
+        base = dict(ST["base"]["a"], KeySyncBindDN=dn, KeySyncPasswordFile=pw)
+        conf[dn] = write_config(os.path.join(TMP, "keysync-a-%s.conf" % cn), **base)
+    # The limit holds for an ordinary search: without paging the sync could not be whole.
+    r = subprocess.run(["ldapsearch", "-x", "-H", ST["uri"], "-D", PAGED, "-w", "pw-paged",
+                        "-b", KEYSPACE, "(objectClass=pgpKeyInfo)", "dn"], capture_output=True)
+    check(r.returncode == 4, "unpaged search past the size limit exited %d" % r.returncode)
+    home = ST["home"]["a"]
+    run = lambda dn: subprocess.run([os.path.join(BINDIR, "cryptmilter-keysync"), "-c", conf[dn]],
+                                    capture_output=True, timeout=60)
+    r = run(PAGED)
+    check(r.returncode == 0, "paged keysync exited %d: %s" % (r.returncode,
+                                                              r.stderr.decode()[-500:]))
+    missing = [u for u in users if not listed(home, ST["users"][u][2])]
+    check(not missing, "keys missing after the paged sync: %s" % missing)
+    ring = os.path.join(home, "pubring.kbx")
+    before = open(ring, "rb").read()
+    r = run(CAPPED)
+    check(r.returncode == 75, "keysync cut short by the size limit exited %d" % r.returncode)
+    check(b"Size limit exceeded" in r.stderr, "no reason given: %r" % r.stderr[-300:])
+    check(open(ring, "rb").read() == before, "a sync cut short changed the keyring")
+    missing = [u for u in users if not listed(home, ST["users"][u][2])]
+    check(not missing, "a sync cut short removed keys: %s" % missing)
+    sync_all()
 
 
 def test_4_directory_down_past_max_age_defers():

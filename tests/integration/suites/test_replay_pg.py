@@ -5,12 +5,13 @@ over the milter protocol. A signed message passes once across both, a store
 that stops or stalls defers (451) and never lets the plaintext out, and the
 epoch guard refuses what a reinitialised store cannot vouch for."""
 import os
+import socket
 import subprocess
 import threading
 import time
 
 from harness import sender as S
-from harness.cmtest import Milter, args, check, corpus, run_tests, workdir
+from harness.cmtest import Milter, args, check, corpus, run_tests, workdir, write_config
 from harness.pgserver import Cluster
 
 BINDIR = None
@@ -253,6 +254,225 @@ def test_5_epoch_after_the_schema_is_recreated():
     check(p.returncode == 0 and b"synchronous_standby_names is empty" in p.stdout,
           "-n on an initialised store: %d %s" % (p.returncode,
                                                   p.stdout.decode(errors="replace")[-400:]))
+
+
+def test_6_read_only_server_defers_then_the_writable_one_is_used():
+    """A server that turns read-only behind the daemon's pooled connections
+    (a demoted primary): 451, never 550 nor a pass; the connection that
+    met it is not kept, so the next check reaches the writable host of the
+    URI (target_session_attrs=read-write)."""
+    other = Cluster()
+    m = None
+    try:
+        replay_init(write_config(os.path.join(TMP, "other.conf"), GatewayKeys=S.gateway_fpr(),
+                                 ReplayCache=other.uri))
+        uri = ("postgresql://postgres@127.0.0.1:%d,127.0.0.1:%d/postgres"
+               "?target_session_attrs=read-write" % (PG.port, other.port))
+        m = Milter(BINDIR, TMP, "ro", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+                   ReplayCache=uri, ReplayNode="ro", ReplayTimeout="%ds" % TIMEOUT)
+
+        def send(msg, qid):
+            c = m.client()
+            try:
+                c.connect(daemon="submission")
+                return c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
+            finally:
+                c.close()
+        first, second = signed(S.canary()), signed(S.canary())
+        check(passed(send(first[1], "Q6-1"), first[0]), "the writable primary refused")
+        PG.psql("ALTER SYSTEM SET default_transaction_read_only = on")
+        PG.psql("SELECT pg_reload_conf()")
+        time.sleep(0.5)     # the pooled session reads the file at its next command
+        res = send(second[1], "Q6-2")
+        check(code(res) == "451 4.3.0", "read-only server: %r" % (res["reply"],))
+        m.wait_log(b"read-only transaction")
+        res = send(second[1], "Q6-3")
+        check(passed(res, second[0]), "the writable host was not used: %r" % (res["reply"],))
+        check(not PG.psql("SELECT 1 FROM cryptmilter_replay WHERE owner LIKE 'ro:Q6-2:%'"),
+              "a read-only server recorded the signature")
+    finally:
+        PG.psql("ALTER SYSTEM RESET default_transaction_read_only")
+        PG.psql("SELECT pg_reload_conf()")
+        if m is not None:
+            stop_all([m])
+        other.destroy()
+
+
+class Blackhole:
+    """A TCP relay to a server that turns, on hole.set(), into a black
+    hole: connections stay open, everything sent is read and dropped,
+    nothing is answered (a hung server, a path that drops packets)."""
+
+    def __init__(self, port):
+        self.target, self.hole, self.conns = port, threading.Event(), []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            if self.hole.is_set():
+                threading.Thread(target=self._pipe, args=(c, None), daemon=True).start()
+                continue
+            u = socket.create_connection(("127.0.0.1", self.target))
+            self.conns.append(u)
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    if b is not None:
+                        b.shutdown(socket.SHUT_WR)
+                    return
+                if b is not None and not self.hole.is_set():
+                    b.sendall(d)
+        except OSError:
+            return
+
+    def close(self):
+        for c in [self.sock] + self.conns:
+            c.close()
+
+
+def test_7_unresponsive_store_answers_within_the_timeout():
+    """A server that takes the statement and never answers: 451 within
+    ReplayTimeout + 0.5 s. The cancel request (PQcancel waits for the server
+    to close, with no limit of its own) must not hold the check."""
+    hole = Blackhole(PG.port)
+    m = None
+    try:
+        m = Milter(BINDIR, TMP, "bh", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+                   ReplayCache="postgresql://postgres@127.0.0.1:%d/postgres" % hole.port,
+                   ReplayNode="bh", ReplayTimeout="%ds" % TIMEOUT)
+        out = {}
+
+        def send(msg, qid):
+            c = m.client()
+            t0 = time.monotonic()
+            try:
+                c.connect(daemon="submission")
+                out[qid] = c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
+            finally:
+                c.close()
+            out[qid]["took"] = time.monotonic() - t0
+        first, second = signed(S.canary()), signed(S.canary())
+        send(first[1], "Q7-1")
+        check(passed(out["Q7-1"], first[0]), "through the relay: %r" % (out["Q7-1"]["reply"],))
+        hole.hole.set()
+        for qid in ("Q7-2", "Q7-3"):    # on the pooled connection, then a new one
+            t = threading.Thread(target=send, args=(second[1], qid), daemon=True)
+            t.start()
+            t.join(TIMEOUT + 10)
+            check(qid in out, "%s: no answer %.0f s after the timeout" % (qid, 10))
+            check(code(out[qid]) == "451 4.3.0" and out[qid]["took"] < TIMEOUT + 0.5,
+                  "%s: %r in %.2f s" % (qid, out[qid]["reply"], out[qid]["took"]))
+        m.wait_log(b"timed out")
+    finally:
+        hole.close()
+        if m is not None:
+            stop_all([m])
+
+
+def test_8_store_down_connects_are_spaced():
+    """With the server down, the checks of a burst do not each open a
+    connection: one at a time tries, spaced (100 ms doubling to 1 s); all
+    are 451. Once it is back the next message passes."""
+    m = Milter(BINDIR, TMP, "storm", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+               ReplayCache=PG.uri, ReplayNode="storm", ReplayTimeout="%ds" % TIMEOUT)
+    try:
+        PG.stop("immediate")
+        ent, msg = signed(S.canary())
+
+        def send(qid):
+            c = m.client()
+            try:
+                c.connect(daemon="submission")
+                return c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
+            finally:
+                c.close()
+        check(code(send("Q8-0")) == "451 4.3.0", "store down: not 451")
+        n = 12
+        out = [None] * n
+        gate = threading.Barrier(n)
+
+        def one(i):
+            gate.wait()
+            out[i] = send("Q8-%d" % (i + 1))
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        check(all(r is not None and code(r) == "451 4.3.0" for r in out),
+              "burst with the store down: %r" % ([r and code(r) for r in out],))
+        with open(m.log.name, "rb") as f:
+            tries = f.read().count(b"ReplayCache: cannot connect")
+        # The first message, then at most one probe per pause (100, 200,
+        # 400, 800 ms) within the burst's 2 s: 5, where each check used to
+        # try on its own (13).
+        check(tries <= 6, "%d connects for %d checks" % (tries, n + 1))
+        print("       store down: %d connects for %d checks" % (tries, n + 1), flush=True)
+        PG.start()
+        PG.wait_ready()
+        check(passed(send("Q8-back"), ent), "the store is back, the message deferred")
+    finally:
+        stop_all([m])
+
+
+def test_9_read_back_does_not_vouch_for_an_unreplicated_row():
+    """The insert is sent, commits on the primary, and its session is
+    ended while the commit waits for the synchronous standby (here: none
+    answers). The row is visible, but a failover would lose it: the
+    read-back must not pass on it (451), only on a row the standby has."""
+    solo = Cluster()
+    m = None
+    try:
+        conf = write_config(os.path.join(TMP, "solo.conf"), GatewayKeys=S.gateway_fpr(),
+                            ReplayCache=solo.uri)
+        replay_init(conf)
+        solo.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        solo.psql("SELECT pg_reload_conf()")
+        m = Milter(BINDIR, TMP, "solo", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
+                   ReplayCache=solo.uri, ReplayNode="solo", ReplayTimeout="%ds" % TIMEOUT)
+        ent, msg = signed(S.canary())
+        out = {}
+
+        def send():
+            c = m.client()
+            try:
+                c.connect(daemon="submission")
+                out["res"] = c.transaction("alice@example.org", ["x@ext.example"], msg, qid="Q9")
+            finally:
+                c.close()
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        killed = []
+        end = time.monotonic() + TIMEOUT
+        while not killed and time.monotonic() < end:
+            killed = solo.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                               "application_name = 'cryptmilter' AND wait_event = 'SyncRep'")
+            time.sleep(0.05)
+        t.join(TIMEOUT + 10)
+        check(killed, "the insert never waited for the standby")
+        check(solo.psql("SELECT owner FROM cryptmilter_replay WHERE owner LIKE 'solo:Q9:%'"),
+              "the insert did not commit on the primary")
+        check("res" in out and code(out["res"]) == "451 4.3.0",
+              "a row only the primary has: %r" % (out.get("res", {}).get("reply"),))
+        m.wait_log(b"reading the row back")
+    finally:
+        if m is not None:
+            stop_all([m])
+        solo.destroy()
 
 
 def main():
