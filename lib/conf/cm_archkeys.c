@@ -32,7 +32,8 @@ int cm_archkeys_check(const cm_list *l, const cm_list *gateway_keys, int pgp, in
 
         if (cm_archkeys_is_cert(v) ? v[0] != '/' : !cm_hex_is_fpr(v)) {
             snprintf(err, errlen, "\"%s\" is neither a fingerprint (40 or 64 hex digits) nor "
-                     "the absolute path of a certificate file", v);
+                     "the absolute path of a certificate file; fix: write the whole fingerprint "
+                     "(gpg --with-colons --list-keys ADDRESS, the fpr line)", v);
             return -1;
         }
         if (!cm_archkeys_is_cert(v) && cm_list_has_ci(gateway_keys, v)) {
