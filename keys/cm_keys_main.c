@@ -84,6 +84,7 @@ static int check(const cm_config *cfg)
     cm_stat st;
 
     cm_preflight_keyring(&pf, (int64_t) time(NULL));
+    cm_preflight_archive(&pf, (int64_t) time(NULL));
     st = cm_engines_check(cfg, report, sizeof(report));
     for (char *line = strtok(report, "\n"); line != NULL; line = strtok(NULL, "\n"))
         printf("# %s\n", line);
@@ -170,6 +171,11 @@ int main(int argc, char **argv)
     l.cls = "smime";
     if (st == CM_OK && !l.failed)
         st = cm_engines_list_certs(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
+    /* The archive keys (EncryptToSelf), under the address "EncryptToSelf":
+     * one that expires defers every message the gateway would encrypt. */
+    l.cls = "archive";
+    if (st == CM_OK && !l.failed)
+        st = cm_engines_list_archive(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
     cm_config_free(cfg);
     if (l.json && fputs(l.shown ? "\n]\n" : "]\n", stdout) == EOF)
         l.failed = 1;

@@ -11,6 +11,7 @@ const char *cm_keys_out_state(cm_key_state st)
     case CM_KEY_REVOKED: return "revoked";
     case CM_KEY_DISABLED: return "disabled";
     case CM_KEY_NO_ENCRYPTION: return "no-encryption";
+    case CM_KEY_MISSING: return "missing";
     }
     return "unknown";
 }

@@ -299,6 +299,7 @@ int main(int argc, char **argv)
         cm_preflight_dirs(&pf);
         cm_preflight_maps(&pf);
         cm_preflight_keyring(&pf, (int64_t) time(NULL));
+        cm_preflight_archive(&pf, (int64_t) time(NULL));
         st = cm_engines_check(cfg, report, sizeof(report));
         for (char *line = strtok(report, "\n"); line != NULL; line = strtok(NULL, "\n"))
             printf("# %s\n", line);

@@ -1,7 +1,9 @@
 /* cm_config - the configuration: one typed table, "Key value" lines. */
 #include "cm_config.h"
 #include "cm_replayuri.h"
+#include "cm_archkeys.h"
 #include "cm_buf.h"
+#include "cm_hex.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -62,7 +64,7 @@ const cm_conf_key cm_conf_table[] = {
     {"OpportunisticEncryption", T_BOOL, OFF(opportunistic), "no", 0, 0, NULL, NULL, 0},
     {"ProtectHeaders", T_BOOL, OFF(protect_headers), "yes", 0, 0, NULL, NULL, 0},
     {"LegacyDisplay", T_BOOL, OFF(legacy_display), "no", 0, 0, NULL, NULL, 0},
-    {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL, 1},
+    {"EncryptToSelf", T_LIST, OFF(encrypt_to_self), "", 0, 0, NULL, NULL, 0},
     {"MemoryBufferSize", T_SIZE, OFF(memory_buffer_size), "1M", 4 * KIB, 1 * GIB, NULL, NULL, 0},
     {"MaxMessageSize", T_SIZE, OFF(max_message_size), "64M", 1 * KIB, 16 * GIB, NULL, NULL, 0},
     {"MaxDecryptedSize", T_SIZE, OFF(max_decrypted_size), "0", 0, 16 * GIB, NULL, NULL, 0},
@@ -334,11 +336,10 @@ static int split_line(char *line, char **key, char **value)
  * user ID could name more keys than the administrator meant. */
 static int check_fingerprints(const cm_list *l, char *err, size_t errlen)
 {
-    size_t i, n;
+    size_t i;
 
     for (i = 0; i < l->n; i++) {
-        n = strlen(l->v[i]);
-        if ((n != 40 && n != 64) || strspn(l->v[i], "0123456789abcdefABCDEF") != n) {
+        if (!cm_hex_is_fpr(l->v[i])) {
             snprintf(err, errlen, "\"%s\" is not a fingerprint (40 or 64 hex digits)", l->v[i]);
             return -1;
         }
@@ -413,6 +414,11 @@ cm_config *cm_config_load(const char *path, char *err, size_t errlen)
     }
     if (check_fingerprints(&cfg->gateway_keys, why, sizeof(why)) < 0) {
         key_error(cfg, "GatewayKeys", "GatewayKeys: ", why, err, errlen);
+        goto fail;
+    }
+    if (cm_archkeys_check(&cfg->encrypt_to_self, &cfg->gateway_keys, cm_config_has_keyring(cfg),
+                          cm_config_has_certs(cfg), why, sizeof(why)) < 0) {
+        key_error(cfg, "EncryptToSelf", "EncryptToSelf: ", why, err, errlen);
         goto fail;
     }
     if (cm_config_load_maps(cfg, why, sizeof(why)) < 0) {   /* why names the key */

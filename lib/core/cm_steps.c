@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 /* The new body's way to the front end's output, noting whether the
  * front end failed (as against the spool or the engine). */
@@ -92,6 +93,7 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
     int e = cm_msg_engine(m), hp = protect(m, ehdrs);
     cm_key_class cls = cm_engcall_class(&m->eng, e);
     cm_engine_session *s = NULL;
+    char why[512] = "";
 
     /* One format per message: the recipients' keys are of one class. */
     if (cls != CM_KEY_OPENPGP && cls != CM_KEY_SMIME) {
@@ -108,6 +110,9 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
         st = cm_hp_outer_edits(&m->hdrs, &res->edits);
     if (st == CM_OK)
         st = cm_engcall_session(&m->eng, (size_t) e, &s);
+    /* The archive keys join every encryption, or none is made. */
+    if (st == CM_OK)
+        st = cm_engcall_add_archive(&m->eng, (size_t) e, (int64_t) time(NULL), why, sizeof(why));
     if (st == CM_OK)
         st = open_body(m, res, &sm, &out);
     if (st == CM_OK && (st = open_entity(m, hp, &ent, ehdrs, shown, ebody)) == CM_OK) {
@@ -127,7 +132,7 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
         st = CM_ERR_INTERNAL;
     }
     if (st != CM_OK)
-        cm_result_refuse(res, st, NULL);
+        cm_result_refuse(res, st, *why ? why : NULL);
     else
         res->trace = env.trace;
     cm_envelope_free(&env);

@@ -89,7 +89,8 @@ typedef enum cm_key_state {
     CM_KEY_EXPIRED,
     CM_KEY_REVOKED,
     CM_KEY_DISABLED,
-    CM_KEY_NO_ENCRYPTION    /* no encryption subkey (sign-only) */
+    CM_KEY_NO_ENCRYPTION,   /* no encryption subkey (sign-only) */
+    CM_KEY_MISSING          /* not in the key store (asked for by name: EncryptToSelf) */
 } cm_key_state;
 
 typedef struct cm_keyinfo {
@@ -193,6 +194,14 @@ typedef struct cm_engine_ops {
      * keyring, in address order, as it stands at now. NULL for an engine
      * without a keyring. */
     cm_stat (*keyring_list)(cm_engine_session *s, int64_t now, cm_keyinfo_fn fn, void *arg);
+    /* The key EncryptToSelf names by id (OpenPGP: a primary fingerprint,
+     * case-insensitive; S/MIME: a certificate file), whatever its state:
+     * *key, and into info its expiry and state at now (id and addr left
+     * alone). No such key: *key NULL and info->state CM_KEY_MISSING, CM_OK.
+     * The key lives as long as the session. Whether it may be used is the
+     * wrapper's call (cm_engcall_add_archive). */
+    cm_stat (*key_by_id)(cm_engine_session *s, const char *id, int64_t now, const cm_key **key,
+                         cm_keyinfo *info);
 } cm_engine_ops;
 
 /* An engine and its ops, as the registry hands them out. */

@@ -1,9 +1,11 @@
 /* cm_engcall - a message's calls to its engines. */
 #include "cm_engcall.h"
 #include "cm_addr.h"
+#include "cm_archkeys.h"
 #include "cm_list.h"
 #include "cm_log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,4 +279,52 @@ cm_stat cm_engcall_key_has_addr(cm_engcall *c, size_t e, const char *fpr, const 
 
     *yes = 0;
     return st != CM_OK ? st : c->engines->v[e].ops->key_has_addr(s, fpr, addr, yes);
+}
+
+/* What keeps an archive key out, for the refusal's detail. */
+static const char *archive_unusable(cm_key_state st)
+{
+    switch (st) {
+    case CM_KEY_USABLE: break;
+    case CM_KEY_EXPIRED: return "has expired";
+    case CM_KEY_REVOKED: return "is revoked";
+    case CM_KEY_DISABLED: return "is disabled";
+    case CM_KEY_NO_ENCRYPTION: return "cannot encrypt";
+    case CM_KEY_MISSING: return "is not there";
+    }
+    return NULL;
+}
+
+cm_stat cm_engcall_add_archive(cm_engcall *c, size_t e, int64_t now, char *why, size_t len)
+{
+    const cm_list *ets = &c->ctx->cfg->encrypt_to_self;
+    int smime = cm_engcall_class(c, (int) e) == CM_KEY_SMIME;
+    cm_engine_session *s;
+    const cm_key *key;
+    const char *bad;
+    cm_keyinfo ki;
+    cm_stat st;
+    size_t i;
+
+    *why = 0;
+    for (i = 0; i < ets->n; i++) {
+        if (cm_archkeys_is_cert(ets->v[i]) != smime)
+            continue;       /* OpenPGP keys for OpenPGP messages, certificates for S/MIME */
+        if ((st = session_for(c, e, HAS_SLOT(c, e, key_by_id), &s)) != CM_OK)
+            return st;
+        memset(&ki, 0, sizeof(ki));
+        if ((st = c->engines->v[e].ops->key_by_id(s, ets->v[i], now, &key, &ki)) != CM_OK)
+            return st;
+        if (key == NULL)
+            ki.state = CM_KEY_MISSING;
+        if ((bad = archive_unusable(ki.state)) != NULL) {
+            snprintf(why, len, "archive key (EncryptToSelf) %s %s", ets->v[i], bad);
+            cm_log_warn("%s: deferred: the %s", CM_QID(c->ctx), why);
+            return CM_ARCHIVE_KEY;
+        }
+        if ((st = cm_engcall_add_recipient(c, e, key)) != CM_OK)
+            return st;
+        cm_log_debug("%s: archive key %s added", CM_QID(c->ctx), ets->v[i]);
+    }
+    return CM_OK;
 }

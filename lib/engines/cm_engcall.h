@@ -8,6 +8,8 @@
  *   where there is a keyring), and the RecipientDelimiter fallback;
  * - the gateway's own keys (GatewayKeys) are never an outbound recipient
  *   (SPEC §4.5), decided from the fingerprint the engine reports;
+ * - the archive keys (EncryptToSelf) join every encryption, the key of
+ *   the engine's class, and only a usable one (cm_engcall_add_archive);
  * - an ops slot the engine leaves NULL answers CM_ERR_INTERNAL, never a
  *   crash and never a pass.
  * The engines answer the plain question: a key for exactly this address. */
@@ -57,6 +59,13 @@ size_t cm_engcall_pgp_decrypter(const cm_engcall *c);
  * (cm_pgpmime, cm_smime, cm_pgpdecrypt, cm_smimedecrypt), with the session
  * cm_engcall_session gives. */
 const cm_engine_ops *cm_engcall_ops(const cm_engcall *c, size_t e);
+
+/* Add the archive keys of engine e's class (EncryptToSelf: OpenPGP
+ * fingerprints, or S/MIME certificate files) to the recipients of e's
+ * next encryption, as they stand at now. One that is missing, expired,
+ * revoked, disabled or cannot encrypt: CM_ARCHIVE_KEY, and why (naming
+ * it) in why; the message is never encrypted without it. */
+cm_stat cm_engcall_add_archive(cm_engcall *c, size_t e, int64_t now, char *why, size_t len);
 
 /* The engine's own calls, as cm_engine_ops describes them, on engine e's
  * session (made if need be). */

@@ -1,5 +1,6 @@
 /* cm_engines - the engine registry. */
 #include "cm_engines.h"
+#include "cm_archkeys.h"
 #include "cm_digest.h"
 #include "cm_certs.h"
 #include "cm_certsync.h"
@@ -186,12 +187,42 @@ static int keyring_empty(const char *dir, cm_keyring_status ks, size_t nkeys)
     return ks == CM_KEYRING_MISSING && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The EncryptToSelf entries of one class (certs) to fn, each as key_by_id
+ * finds it (s NULL: an empty keyring, where every key is missing; S/MIME:
+ * the file read now). addr is "EncryptToSelf". */
+static cm_stat archive_run(const cm_config *cfg, int certs, const cm_engine_ops *ops,
+                           cm_engine_session *s, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    const cm_list *ets = &cfg->encrypt_to_self;
+    const cm_key *key = NULL;
+    X509 *x = NULL;
+    cm_stat st = CM_OK;
+    size_t i;
+
+    for (i = 0; i < ets->n && st == CM_OK; i++) {
+        cm_keyinfo ki = {"EncryptToSelf", ets->v[i], 0, CM_KEY_MISSING};
+
+        if (cm_archkeys_is_cert(ets->v[i]) != certs)
+            continue;
+        if (certs) {
+            st = cm_certs_read_one(ets->v[i], now, &x, &ki);
+            X509_free(x);
+        } else if (s != NULL) {
+            st = ops->key_by_id(s, ets->v[i], now, &key, &ki);
+        }
+        if (st == CM_OK && fn(arg, &ki) != 0)
+            break;
+    }
+    return st;
+}
+
 /* Runs one keyring hook of the configured OpenPGP engine on a session of
- * KeyringDir: summary (sum) or listing (fn). An empty or absent keyring
- * directory is nothing to report. */
+ * KeyringDir: summary (sum), listing (fn), or with archive the OpenPGP
+ * archive keys (fn). An empty or absent keyring directory is nothing to
+ * report, and holds no archive key. */
 static cm_stat keyring_run(const cm_config *cfg, int64_t now, int64_t window,
-                           cm_keyring_summary *sum, cm_keyinfo_fn fn, void *arg, char *err,
-                           size_t errlen)
+                           cm_keyring_summary *sum, cm_keyinfo_fn fn, void *arg, int archive,
+                           char *err, size_t errlen)
 {
     const cm_engine_ops *ops = openpgp[cfg->openpgp_backend == CM_BACKEND_RNP
                                       ? CM_BACKEND_RNP : CM_BACKEND_GPGME];
@@ -208,7 +239,7 @@ static cm_stat keyring_run(const cm_config *cfg, int64_t now, int64_t window,
         return CM_OK;
     ks = cm_keyring_scan(cfg->keyring_dir, &id, &nkeys, why, sizeof(why));
     if (keyring_empty(cfg->keyring_dir, ks, nkeys))
-        return CM_OK;
+        return archive ? archive_run(cfg, 0, ops, NULL, now, fn, arg) : CM_OK;
     if (ks != CM_KEYRING_OK) {
         snprintf(err, errlen, "%s%s", why, ks == CM_KEYRING_DAMAGED ? " (damaged)" : "");
         return ks == CM_KEYRING_DAMAGED ? CM_ERR_KEYRING_DAMAGED : CM_ERR_KEYRING;
@@ -220,6 +251,8 @@ static cm_stat keyring_run(const cm_config *cfg, int64_t now, int64_t window,
     if ((st = ops->session_new(e, &mc, &s)) != CM_OK)
         snprintf(err, errlen, "KeyringDir %s: the %s engine cannot read it (the reason is "
                  "logged above)", cfg->keyring_dir, ops->name);
+    else if (archive)
+        st = archive_run(cfg, 0, ops, s, now, fn, arg);
     else if (sum != NULL)
         st = ops->keyring_summary(s, now, window, sum);
     else
@@ -234,13 +267,13 @@ cm_stat cm_engines_check_keyring(const cm_config *cfg, int64_t now, int64_t wind
                                  cm_keyring_summary *sum, char *err, size_t errlen)
 {
     memset(sum, 0, sizeof(*sum));
-    return keyring_run(cfg, now, window, sum, NULL, NULL, err, errlen);
+    return keyring_run(cfg, now, window, sum, NULL, NULL, 0, err, errlen);
 }
 
 cm_stat cm_engines_list_keyring(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
                                 char *err, size_t errlen)
 {
-    return keyring_run(cfg, now, 0, NULL, fn, arg, err, errlen);
+    return keyring_run(cfg, now, 0, NULL, fn, arg, 0, err, errlen);
 }
 
 cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
@@ -259,6 +292,18 @@ cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn f
     if ((st = cm_certs_list(c, now, fn, arg)) != CM_OK)
         snprintf(err, errlen, "CertificateDir %s: out of memory", cfg->certificate_dir);
     cm_certs_put(c);
+    return st;
+}
+
+cm_stat cm_engines_list_archive(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                                char *err, size_t errlen)
+{
+    cm_stat st = CM_OK;
+
+    if (cm_archkeys_count(&cfg->encrypt_to_self, 0) > 0)
+        st = keyring_run(cfg, now, 0, NULL, fn, arg, 1, err, errlen);
+    if (st == CM_OK && (st = archive_run(cfg, 1, NULL, NULL, now, fn, arg)) != CM_OK)
+        snprintf(err, errlen, "EncryptToSelf: out of memory");
     return st;
 }
 

@@ -55,6 +55,14 @@ cm_stat cm_engines_list_keyring(const cm_config *cfg, int64_t now, cm_keyinfo_fn
 cm_stat cm_engines_list_certs(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
                               char *err, size_t errlen);
 
+/* `cryptmilter -n` and cryptmilter-keys: fn for every EncryptToSelf entry
+ * as it stands at now (addr "EncryptToSelf", id the entry): an OpenPGP one
+ * as the configured engine finds it in KeyringDir (CM_KEY_MISSING if it is
+ * not there), a certificate file as read now. CM_OK, or the failure to
+ * read KeyringDir with the reason in err. */
+cm_stat cm_engines_list_archive(const cm_config *cfg, int64_t now, cm_keyinfo_fn fn, void *arg,
+                                char *err, size_t errlen);
+
 /* At start and before a reload is taken: GatewayCertificates and
  * TrustAnchors must load (a private key that others may read is refused
  * here). CM_OK, or CM_ERR_GATEWAY_KEY with the reason in err. */

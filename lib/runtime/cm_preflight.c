@@ -1,5 +1,6 @@
 /* cm_preflight - what `cryptmilter -n` checks before a daemon runs. */
 #include "cm_preflight.h"
+#include "cm_archkeys.h"
 #include "cm_engines.h"
 #include "cm_replay.h"
 #include "cm_replayuri.h"
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -363,4 +365,74 @@ void cm_preflight_maps(cm_preflight *p)
             say(p, LOG_INFO, "KeyAliases: %zu aliases", cm_alias_count(al));
         cm_alias_free(al);
     }
+}
+
+/* What archive_one needs besides the key. */
+typedef struct archive_arg {
+    cm_preflight *p;
+    int64_t now;
+} archive_arg;
+
+/* t as a date (UTC), "never" for 0. */
+static void date_of(int64_t t, char out[32])
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+
+    if (t <= 0 || gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%d", &tm) == 0)
+        snprintf(out, 32, "%s", t <= 0 ? "never" : "unknown");
+}
+
+/* One archive key: a line if it can encrypt, else a mistake: with it,
+ * every message the gateway would encrypt is deferred. */
+static int archive_one(void *arg, const cm_keyinfo *k)
+{
+    archive_arg *a = arg;
+    cm_preflight *p = a->p;
+    const char *dir = p->cfg->keyring_dir;
+    int cert = cm_archkeys_is_cert(k->id);
+    char date[32];
+
+    date_of(k->expires, date);
+    switch (k->state) {
+    case CM_KEY_USABLE:
+        say(p, LOG_INFO, "EncryptToSelf: %s usable until %s", k->id, date);
+        if (k->expires > 0 && k->expires - a->now < CM_PREFLIGHT_EXPIRY_WINDOW)
+            say(p, LOG_WARNING, "EncryptToSelf: %s expires within %d days: from then on every "
+                "message the gateway would encrypt is deferred until it is renewed", k->id,
+                CM_PREFLIGHT_EXPIRY_WINDOW / 86400);
+        break;
+    case CM_KEY_MISSING:
+        if (cert)
+            mistake(p, "EncryptToSelf", k->id, access(k->id, R_OK) < 0 ? strerror(errno)
+                    : "no PEM certificate in it", "fix: put the archive certificate there (PEM) "
+                    "readable by %s", p->owner);
+        else
+            mistake(p, "EncryptToSelf", k->id, "not in KeyringDir", "fix: import the archive "
+                    "key's public part: gpg --homedir %s --import ARCHIVE-KEY.asc", dir);
+        break;
+    default:
+        mistake(p, "EncryptToSelf", k->id, k->state == CM_KEY_EXPIRED ? "expired"
+                : k->state == CM_KEY_REVOKED ? "revoked" : k->state == CM_KEY_DISABLED
+                ? "disabled" : "cannot encrypt", "fix: %s, or name another archive key: every "
+                "message the gateway would encrypt is deferred until then", cert
+                ? "replace the certificate with a valid one that allows encryption"
+                : "extend or replace the key and import it again");
+        break;
+    }
+    return 0;
+}
+
+void cm_preflight_archive(cm_preflight *p, int64_t now)
+{
+    archive_arg a = {p, now};
+    char err[1024];
+
+    if (p->cfg->encrypt_to_self.n == 0)
+        return;
+    if (cm_archkeys_count(&p->cfg->encrypt_to_self, 0) > 0 && cm_config_has_keyring(p->cfg)
+        && usable_dir(p->cfg->keyring_dir, R_OK | X_OK) < 0)
+        return;                 /* cm_preflight_dirs said why */
+    if (cm_engines_list_archive(p->cfg, now, archive_one, &a, err, sizeof(err)) != CM_OK)
+        mistake(p, "EncryptToSelf", p->cfg->keyring_dir, err, "fix: see KeyringDir above");
 }

@@ -57,5 +57,11 @@ void cm_preflight_maps(cm_preflight *p);
  * keyring without keys, a mistake for one that cannot be read. now: the
  * time the expiry window starts. */
 void cm_preflight_keyring(cm_preflight *p, int64_t now);
+/* EncryptToSelf, as a message would find it at now: a line "EncryptToSelf:
+ * ID usable until DATE" for each archive key (a warning if it stops
+ * within the expiry window), a mistake for one that is missing (not in
+ * KeyringDir, or the certificate file unreadable), expired, revoked,
+ * disabled or cannot encrypt. */
+void cm_preflight_archive(cm_preflight *p, int64_t now);
 
 #endif

@@ -2,6 +2,7 @@
 #include "cm_hex.h"
 
 #include <limits.h>
+#include <string.h>
 
 static int digit(unsigned char c)
 {
@@ -40,4 +41,11 @@ long cm_hex_decode(const char *hex, size_t nhex, unsigned char *out, size_t cap)
         out[i] = (unsigned char) (hi << 4 | lo);
     }
     return (long) (nhex / 2);
+}
+
+int cm_hex_is_fpr(const char *s)
+{
+    size_t n = strlen(s);
+
+    return (n == 40 || n == 64) && strspn(s, "0123456789abcdefABCDEF") == n;
 }

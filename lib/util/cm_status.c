@@ -92,6 +92,10 @@ static const cm_stat_info cm_stat_table[CM_STAT_COUNT] = {
      "No encryption key for recipient; mail to this address must be encrypted", EX_UNAVAILABLE},
     {CM_KEYRING_STALE, "keyring-stale", CM_CLASS_TEMP, "451", "4.3.0",
      "The gateway's copy of the key directory is out of date, try again later", EX_TEMPFAIL},
+    /* Never encrypted without the archive key, never in the clear: the
+     * administrator renews or imports it, and the MTA sends again. */
+    {CM_ARCHIVE_KEY, "archive-key", CM_CLASS_TEMP, "451", "4.3.0",
+     "The gateway's archive key (EncryptToSelf) cannot be used, try again later", EX_TEMPFAIL},
 };
 
 /* Answered as a rejection, an internal error keeps its text under 554; a

@@ -43,6 +43,7 @@ typedef enum cm_stat {
     CM_NOKEY_POLICY,            /* EncryptionPolicy: no key, tempfail (a recipient) */
     CM_NOKEY_POLICY_REJECT,     /* EncryptionPolicy: no key, reject */
     CM_KEYRING_STALE,           /* KeyringMaxAge: the synchronised keyring is too old */
+    CM_ARCHIVE_KEY,             /* EncryptToSelf: an archive key cannot be used now */
     CM_STAT_COUNT
 } cm_stat;
 

@@ -78,8 +78,7 @@ cm_stat cm_certs_list(const cm_certs *c, int64_t now, cm_keyinfo_fn fn, void *ar
     return CM_OK;
 }
 
-/* Why x cannot be an encryption recipient, or NULL if it can. */
-static const char *unusable(X509 *x)
+const char *cm_certs_unusable(X509 *x)
 {
     EVP_PKEY *pk = X509_get0_pubkey(x);
     uint32_t ku = X509_get_key_usage(x), xku = X509_get_extended_key_usage(x);
@@ -150,7 +149,7 @@ static int index_one(void *arg, const unsigned char *addr, int len)
  * logged), -1 no memory. */
 static int index_cert(cm_certs *c, X509 *x, const char *file)
 {
-    const char *why = unusable(x);
+    const char *why = cm_certs_unusable(x);
     index_arg a = {c, x, 0, 0};
     size_t before = c->n;
 
@@ -223,6 +222,50 @@ static cm_stat load_file(cm_certs *c, const char *path)
                     n > 0 ? " after the ones before it" : "");
         c->nskipped++;
     }
+    return CM_OK;
+}
+
+cm_stat cm_certs_read_one(const char *path, int64_t now, X509 **out, cm_keyinfo *info)
+{
+    struct stat sb;
+    size_t len;
+    char *data;
+    BIO *b;
+    int64_t nb = 0, na = 0;
+    int r = cm_file_read(path, CERT_MAX_FILE, &data, &len, &sb);
+
+    *out = NULL;
+    info->state = CM_KEY_MISSING;
+    info->expires = 0;
+    if (r == -2) {
+        cm_log_warn("EncryptToSelf: %s: not a regular file", path);
+        return CM_OK;
+    }
+    if (r < 0) {
+        if (errno == ENOMEM)
+            return CM_ERR_NOMEM;
+        cm_log_errno("EncryptToSelf: %s", path);
+        return CM_OK;
+    }
+    ERR_clear_error();
+    if (len > INT_MAX || (b = BIO_new_mem_buf(data, (int) len)) == NULL) {
+        free(data);
+        return CM_ERR_NOMEM;
+    }
+    *out = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    free(data);
+    ERR_clear_error();
+    if (*out == NULL) {
+        cm_log_warn("EncryptToSelf: %s: no PEM certificate", path);
+        return CM_OK;
+    }
+    if (cm_x509_time(X509_get0_notBefore(*out), &nb) < 0
+        || cm_x509_time(X509_get0_notAfter(*out), &na) < 0 || cm_certs_unusable(*out) != NULL)
+        info->state = CM_KEY_NO_ENCRYPTION;
+    else
+        info->state = nb > now || na <= now ? CM_KEY_EXPIRED : CM_KEY_USABLE;
+    info->expires = na;
     return CM_OK;
 }
 

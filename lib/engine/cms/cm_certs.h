@@ -37,6 +37,15 @@ X509 *cm_certs_find(const cm_certs *c, const char *addr, int64_t now);
  * CM_ERR_NOMEM. */
 cm_stat cm_certs_list(const cm_certs *c, int64_t now, cm_keyinfo_fn fn, void *arg);
 
+/* Why x cannot be an encryption recipient (key type, key usage), or NULL
+ * if it can. */
+const char *cm_certs_unusable(X509 *x);
+/* The first PEM certificate of the file path (EncryptToSelf names one so):
+ * *out (the caller's reference), and into info its expiry and state at
+ * now. A file that is not there, cannot be read or holds no certificate:
+ * *out NULL, CM_KEY_MISSING (the cause logged). CM_OK, or CM_ERR_NOMEM. */
+cm_stat cm_certs_read_one(const char *path, int64_t now, X509 **out, cm_keyinfo *info);
+
 cm_certcache *cm_certcache_new(void);
 void cm_certcache_free(cm_certcache *cc);
 /* dir's certificates as they are now (a reference: cm_certs_put it). gen

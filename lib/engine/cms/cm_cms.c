@@ -64,9 +64,11 @@ static cm_stat cms_session_new(cm_engine *e, const cm_msgctx *ctx, cm_engine_ses
     cm_engine_session *s = calloc(1, sizeof(*s));
 
     if (s == NULL || (s->rcpts = sk_X509_new_null()) == NULL
-        || (s->signers = sk_X509_new_null()) == NULL) {
-        if (s != NULL)
+        || (s->signers = sk_X509_new_null()) == NULL || (s->archive = sk_X509_new_null()) == NULL) {
+        if (s != NULL) {
             sk_X509_free(s->rcpts);
+            sk_X509_free(s->signers);
+        }
         free(s);
         return CM_ERR_NOMEM;
     }
@@ -82,6 +84,7 @@ static void cms_session_free(cm_engine_session *s)
         return;
     sk_X509_pop_free(s->rcpts, X509_free);
     sk_X509_pop_free(s->signers, X509_free);
+    sk_X509_pop_free(s->archive, X509_free);
     cm_certs_put(s->certs);
     cm_gwcerts_put(s->gw);
     free(s);
@@ -118,6 +121,25 @@ static cm_stat cms_add_recipient(cm_engine_session *s, const cm_key *key)
         X509_free(x);
         return CM_ERR_NOMEM;
     }
+    return CM_OK;
+}
+
+/* The certificate file id, read now: a file replaced since the last
+ * message is read again, whatever CertificateDir's snapshot holds. */
+static cm_stat cms_key_by_id(cm_engine_session *s, const char *id, int64_t now,
+                             const cm_key **key, cm_keyinfo *info)
+{
+    X509 *x;
+    cm_stat st = cm_certs_read_one(id, now, &x, info);
+
+    *key = NULL;
+    if (st != CM_OK || x == NULL)
+        return st;
+    if (sk_X509_push(s->archive, x) <= 0) {
+        X509_free(x);
+        return CM_ERR_NOMEM;
+    }
+    *key = (const cm_key *) x;
     return CM_OK;
 }
 
@@ -206,4 +228,5 @@ const cm_engine_ops cm_cms_engine = {
     .verify_detached = cm_cms_verify_detached,
     .key_has_addr = cm_cms_key_has_addr,
     .decrypt_gateway = cm_cms_decrypt_gateway,
+    .key_by_id = cms_key_by_id,
 };

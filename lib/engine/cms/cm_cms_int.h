@@ -20,6 +20,7 @@ struct cm_engine_session {
     const cm_msgctx *ctx;
     cm_certs *certs;        /* the snapshot the message began with; NULL until a lookup */
     STACK_OF(X509) *rcpts;
+    STACK_OF(X509) *archive;    /* EncryptToSelf certificates read (key_by_id) */
     cm_gwcerts *gw;         /* outbound: the set the message began with; NULL until used */
     STACK_OF(X509) *signers;    /* outbound: certificates signatures were checked with */
 };

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static cm_stat gpg_create(cm_engine **out, char *err, size_t errlen)
 {
@@ -123,6 +124,19 @@ static cm_stat gpg_add_recipient(cm_engine_session *s, const cm_key *key)
     gpgme_key_ref(k);
     s->keys[s->nkeys++] = k;
     s->keys[s->nkeys] = NULL;
+    return CM_OK;
+}
+
+static cm_stat gpg_key_by_id(cm_engine_session *s, const char *id, int64_t now,
+                             const cm_key **key, cm_keyinfo *info)
+{
+    gpgme_key_t k = cm_gpgme_index_by_fpr(s->index, id);
+
+    *key = (const cm_key *) k;
+    if (k == NULL)
+        info->state = CM_KEY_MISSING;
+    else
+        cm_gpgme_index_key_info(k, (time_t) now, info);
     return CM_OK;
 }
 
@@ -278,4 +292,5 @@ const cm_engine_ops cm_gpgme_engine = {
     .gateway_ready = cm_gpgme_gateway_ready,
     .keyring_summary = gpg_keyring_summary,
     .keyring_list = gpg_keyring_list,
+    .key_by_id = gpg_key_by_id,
 };

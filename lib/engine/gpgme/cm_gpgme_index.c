@@ -372,8 +372,7 @@ void cm_gpgme_index_summary(const cm_gpgme_index *ix, int64_t now, int64_t windo
         }
 }
 
-/* The state and end of encryption of key at now (cm_keyinfo). */
-static void key_info(gpgme_key_t key, time_t now, cm_keyinfo *ki)
+void cm_gpgme_index_key_info(gpgme_key_t key, time_t now, cm_keyinfo *ki)
 {
     int64_t pexp = key->subkeys != NULL ? (int64_t) key->subkeys->expires : 0, till = -1;
     gpgme_subkey_t sk;
@@ -412,7 +411,7 @@ void cm_gpgme_index_list(const cm_gpgme_index *ix, int64_t now, cm_keyinfo_fn fn
 
         ki.addr = ix->v[i].addr;
         ki.id = ix->v[i].key->fpr != NULL ? ix->v[i].key->fpr : "";
-        key_info(ix->v[i].key, (time_t) now, &ki);
+        cm_gpgme_index_key_info(ix->v[i].key, (time_t) now, &ki);
         if (fn(arg, &ki) != 0)
             return;
     }

@@ -66,6 +66,9 @@ gpgme_key_t cm_gpgme_index_find(const cm_gpgme_index *ix, const char *addr);
 
 /* The key whose primary fingerprint is fpr (case-insensitive), or NULL. */
 gpgme_key_t cm_gpgme_index_by_fpr(const cm_gpgme_index *ix, const char *fpr);
+/* The state and end of encryption of key at now into ki (cm_keyinfo:
+ * expires and state; id and addr left alone). */
+void cm_gpgme_index_key_info(gpgme_key_t key, time_t now, cm_keyinfo *ki);
 /* The engine's keyring_list of ix (cm_engine.h). */
 void cm_gpgme_index_list(const cm_gpgme_index *ix, int64_t now, cm_keyinfo_fn fn, void *arg);
 /* The engine's keyring_summary of ix (cm_engine.h). */

@@ -108,6 +108,19 @@ static cm_stat rnp_add_recipient(cm_engine_session *s, const cm_key *key)
     return CM_OK;
 }
 
+static cm_stat rnp_key_by_id(cm_engine_session *s, const char *id, int64_t now,
+                             const cm_key **key, cm_keyinfo *info)
+{
+    const cm_rnp_key *k = cm_rnp_ring_by_fpr(s->ring, id);
+
+    *key = (const cm_key *) k;
+    if (k == NULL)
+        info->state = CM_KEY_MISSING;
+    else
+        cm_rnp_ring_key_info(k, now, info);
+    return CM_OK;
+}
+
 static size_t rnp_recipients(const cm_engine_session *s)
 {
     return s->nkeys;
@@ -223,4 +236,5 @@ const cm_engine_ops cm_rnp_engine = {
     .key_has_addr = cm_rnp_key_has_addr,
     .keyring_summary = rnp_keyring_summary,
     .keyring_list = rnp_keyring_list,
+    .key_by_id = rnp_key_by_id,
 };

@@ -335,33 +335,40 @@ void cm_rnp_ring_summary(const cm_rnp_ring *r, int64_t now, int64_t window,
         }
 }
 
-void cm_rnp_ring_list(const cm_rnp_ring *r, int64_t now, cm_keyinfo_fn fn, void *arg)
+void cm_rnp_ring_key_info(const cm_rnp_key *k, int64_t now, cm_keyinfo *ki)
 {
     uint64_t t = now < 0 ? 0 : (uint64_t) now, till;
-    size_t i, j;
+    size_t j;
+
+    for (till = 0, j = 0; j < k->nenc; j++)
+        if (k->enc_till[j] > till)
+            till = k->enc_till[j];
+    if (k->nenc == 0 || till > k->valid_till)
+        till = k->valid_till;
+    ki->expires = till == UINT64_MAX || till > INT64_MAX ? 0 : (int64_t) till;
+    if (k->revoked)
+        ki->state = CM_KEY_REVOKED;
+    else if (k->disabled)
+        ki->state = CM_KEY_DISABLED;
+    else if (k->valid_till <= t)
+        ki->state = CM_KEY_EXPIRED;
+    else if (k->nenc == 0 || k->invalid)
+        ki->state = CM_KEY_NO_ENCRYPTION;
+    else
+        ki->state = usable_at(k, t) != 0 ? CM_KEY_USABLE : CM_KEY_EXPIRED;
+}
+
+void cm_rnp_ring_list(const cm_rnp_ring *r, int64_t now, cm_keyinfo_fn fn, void *arg)
+{
+    size_t i;
 
     for (i = 0; i < r->naddr; i++) {
         const cm_rnp_key *k = &r->keys[r->byaddr[i].key];
         cm_keyinfo ki;
 
-        for (till = 0, j = 0; j < k->nenc; j++)
-            if (k->enc_till[j] > till)
-                till = k->enc_till[j];
-        if (k->nenc == 0 || till > k->valid_till)
-            till = k->valid_till;
         ki.addr = r->byaddr[i].addr;
         ki.id = k->fpr;
-        ki.expires = till == UINT64_MAX || till > INT64_MAX ? 0 : (int64_t) till;
-        if (k->revoked)
-            ki.state = CM_KEY_REVOKED;
-        else if (k->disabled)
-            ki.state = CM_KEY_DISABLED;
-        else if (k->valid_till <= t)
-            ki.state = CM_KEY_EXPIRED;
-        else if (k->nenc == 0 || k->invalid)
-            ki.state = CM_KEY_NO_ENCRYPTION;
-        else
-            ki.state = usable_at(k, t) != 0 ? CM_KEY_USABLE : CM_KEY_EXPIRED;
+        cm_rnp_ring_key_info(k, now, &ki);
         if (fn(arg, &ki) != 0)
             return;
     }

@@ -103,6 +103,9 @@ void cm_rnp_ring_put(cm_rnp_ring *r);
  * addr (case-insensitive), or NULL. */
 const cm_rnp_key *cm_rnp_ring_find(const cm_rnp_ring *r, const char *addr);
 const cm_rnp_key *cm_rnp_ring_by_fpr(const cm_rnp_ring *r, const char *fpr);
+/* The state and end of encryption of k at now into ki (cm_keyinfo:
+ * expires and state; id and addr left alone). */
+void cm_rnp_ring_key_info(const cm_rnp_key *k, int64_t now, cm_keyinfo *ki);
 /* The engine's keyring_list of r (cm_engine.h). */
 void cm_rnp_ring_list(const cm_rnp_ring *r, int64_t now, cm_keyinfo_fn fn, void *arg);
 /* The engine's keyring_summary of r (cm_engine.h). */

@@ -316,6 +316,77 @@ def test_a_good_configuration_passes():
     check("error" not in err, "error lines: %r" % err)
 
 
+# ------------------------------------------------------------ EncryptToSelf
+
+def key_fpr(home, addr):
+    r = subprocess.run(["gpg", "--homedir", home, "--with-colons", "--list-keys", "<%s>" % addr],
+                       capture_output=True, text=True, check=True)
+    return [x.split(":")[9] for x in r.stdout.splitlines() if x.startswith("fpr:")][0]
+
+
+def test_archive_keys_listed_both_backends():
+    """Each archive key on a line with the date it stops encrypting; one
+    that stops within 30 days warns (every encryption waits on it)."""
+    ann, ben = key_fpr(KR, "ann@other.example"), key_fpr(KR, "ben@example.net")
+    for backend in ("rnp", "gpgme"):
+        c = conf("archive-" + backend, KeyringDir=KR, OpenPGPBackend=backend,
+                 EncryptToSelf="%s %s" % (ann, ben.lower()))
+        rc, out, err = run_n(c)
+        check(rc == 0, "%s: exit %d: %s" % (backend, rc, err[-400:]))
+        check("# EncryptToSelf: %s usable until never\n" % ann in out, "%s: %r" % (backend, out))
+        check(re.search(r"^# EncryptToSelf: %s usable until \d{4}-\d\d-\d\d$" % ben.lower(), out,
+                        re.M), "%s: ben: %r" % (backend, out[-600:]))
+        check("warning: EncryptToSelf: %s expires within 30 days" % ben.lower() in err,
+              "%s: no warning: %r" % (backend, err[-400:]))
+
+
+def test_archive_key_unusable():
+    """Not in KeyringDir, expired, revoked, sign-only: refused, for both backends."""
+    missing = "0123456789ABCDEF0123456789ABCDEF01234567"
+    for backend in ("rnp", "gpgme"):
+        for fpr, cause, fix in ((missing, "not in KeyringDir", "--import ARCHIVE-KEY.asc"),
+                                (key_fpr(GNUPGHOME, "dave@example.org"), "expired", "extend"),
+                                (key_fpr(GNUPGHOME, "eve@example.org"), "revoked", "extend"),
+                                (key_fpr(GNUPGHOME, "carol@example.org"), "cannot encrypt",
+                                 "extend")):
+            c = conf("archive-bad-" + backend, OpenPGPBackend=backend, EncryptToSelf=fpr)
+            refused(c, "EncryptToSelf", fpr, cause, fix)
+
+
+def test_archive_certificate_unreadable():
+    certs = os.path.join(os.path.dirname(GNUPGHOME), "smime", "certs")
+    gone = os.path.join(TMP, "archive-gone.pem")
+    c = conf("archive-cert", CertificateDir=certs, EncryptToSelf="%s %s" % (
+        key_fpr(GNUPGHOME, "alice@example.org"), gone))
+    refused(c, "EncryptToSelf", gone, "No such file or directory", "PEM")
+    c = conf("archive-cert-expired", CertificateDir=certs, EncryptToSelf="%s %s" % (
+        key_fpr(GNUPGHOME, "alice@example.org"), os.path.join(certs, "old.pem")))
+    refused(c, "EncryptToSelf", "old.pem: expired", "replace the certificate")
+
+
+def test_archive_rules_at_load():
+    """One archive key per class in use; none that the gateway decrypts
+    with; fingerprints or absolute paths. A reload refuses them too."""
+    alice = key_fpr(GNUPGHOME, "alice@example.org")
+    gw = S.gateway_fpr()
+    certs = os.path.join(os.path.dirname(GNUPGHOME), "smime", "certs")
+    pem = os.path.join(certs, "sue.pem")
+    for name, keys, text in (
+            ("no-smime", {"CertificateDir": certs, "EncryptToSelf": alice},
+             "no S/MIME archive certificate, but CertificateDir is set"),
+            ("no-pgp", {"CertificateDir": certs, "EncryptToSelf": pem},
+             "no OpenPGP archive key, but KeyringDir is set"),
+            ("gateway", {"GatewayKeys": gw, "EncryptToSelf": gw}, "is also in GatewayKeys"),
+            ("keyid", {"EncryptToSelf": alice[-16:]}, "is neither a fingerprint")):
+        c = conf("archive-rule-" + name, **keys)
+        rc, _, err = run_n(c)
+        want = "%s:%d: EncryptToSelf: " % (c, line_of(c, "EncryptToSelf"))
+        check(rc == 78 and want in err and text in err and "fix:" in err,
+              "%s: %d %r" % (name, rc, err[-400:]))
+    rc, _, err = run_n(conf("archive-pgp-only", KeyringDir=GNUPGHOME, EncryptToSelf=alice))
+    check(rc == 0, "OpenPGP only, no CertificateDir: %d %r" % (rc, err[-400:]))
+
+
 # ------------------------------------------------------------ -V
 
 def test_version():

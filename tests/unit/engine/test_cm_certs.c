@@ -253,6 +253,39 @@ START_TEST(unreadable_file_fails_closed)
 }
 END_TEST
 
+/* EncryptToSelf's certificate files: the first PEM certificate and its
+ * state; a file without one, or none at all, is missing. */
+START_TEST(read_one_states)
+{
+    static const struct {
+        const char *name;
+        cm_key_state st;
+        int has;
+    } v[] = {
+        {"sue.pem", CM_KEY_USABLE, 1},
+        {"old.pem", CM_KEY_EXPIRED, 1},
+        {"signer.pem", CM_KEY_NO_ENCRYPTION, 1},
+        {"broken.pem", CM_KEY_MISSING, 0},
+        {"no-such-file.pem", CM_KEY_MISSING, 0},
+    };
+    char path[4200];
+    size_t i;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        cm_keyinfo ki = {"EncryptToSelf", path, -1, CM_KEY_USABLE};
+        X509 *x = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s", fixture(), v[i].name);
+        ck_assert_int_eq(cm_certs_read_one(path, (int64_t) time(NULL), &x, &ki), CM_OK);
+        ck_assert_msg(ki.state == v[i].st, "%s: state %d", v[i].name, (int) ki.state);
+        ck_assert_int_eq(x != NULL, v[i].has);
+        if (v[i].has)
+            ck_assert_int_gt(ki.expires, 0);
+        X509_free(x);
+    }
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, loads_the_usable_ones);
@@ -265,6 +298,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, cache_reloads_for_a_new_generation);
     CM_ADD(s, cache_fails_closed_when_the_dir_goes);
     CM_ADD(s, unreadable_file_fails_closed);
+    CM_ADD(s, read_one_states);
 }
 
 CM_TEST_MAIN("certs", add_cases)

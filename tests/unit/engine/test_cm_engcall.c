@@ -1,6 +1,6 @@
 /* cm_engcall: the lookup order, the RecipientDelimiter fallback, the
  * GatewayKeys exclusion and its one log line, sessions made once, NULL
- * slots failing closed. Two table engines stand in for OpenPGP and S/MIME:
+ * slots failing closed, the archive keys (EncryptToSelf). Two table engines stand in for OpenPGP and S/MIME:
  * this tests the wrapper, not an engine. */
 #include "cm_engcall.h"
 #include "cm_log.h"
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #define GW_FPR "0123456789ABCDEF0123456789ABCDEF01234567"
+#define ARCH_NOW 1700000000     /* the time the archive keys are looked up at */
 
 /* A key of the table engines: its address and fingerprint. */
 struct cm_key {
@@ -28,6 +29,7 @@ static const cm_key smime_keys[] = {
     {"carol@example.org", "x509-carol"},
     {"both@example.org", "x509-both"},
     {"dave@example.org", "x509-dave"},
+    {"archive@example.org", "/etc/archive.pem"},
     {NULL, NULL},
 };
 
@@ -37,6 +39,8 @@ struct cm_engine {
 
 struct cm_engine_session {
     const cm_key *keys;
+    const cm_key *rcpt[4];      /* add_recipient's */
+    size_t nrcpt;
 };
 
 static size_t sessions, lookups;
@@ -127,6 +131,63 @@ static const cm_engine_ops smime_ops = {
 
 static cm_engines engines = {
     .v = {{&pgp_ops, NULL}, {&smime_ops, NULL}},
+    .n = 2,
+    .held = 2,
+};
+
+static cm_stat t_add_recipient(cm_engine_session *s, const cm_key *key)
+{
+    ck_assert_uint_lt(s->nrcpt, 4);
+    s->rcpt[s->nrcpt++] = key;
+    return CM_OK;
+}
+
+/* The key whose fingerprint (or file) is id: dave's have expired. */
+static cm_stat t_key_by_id(cm_engine_session *s, const char *id, int64_t now, const cm_key **key,
+                           cm_keyinfo *info)
+{
+    size_t i;
+
+    ck_assert_int_eq(now, ARCH_NOW);
+    *key = NULL;
+    info->state = CM_KEY_MISSING;
+    for (i = 0; s->keys[i].addr != NULL; i++)
+        if (strcasecmp(s->keys[i].fpr, id) == 0) {
+            *key = &s->keys[i];
+            info->state = strncmp(s->keys[i].addr, "dave@", 5) == 0 ? CM_KEY_EXPIRED
+                          : CM_KEY_USABLE;
+        }
+    return CM_OK;
+}
+
+/* The table engines with the slots the archive keys need. */
+static const cm_engine_ops pgp_arch_ops = {
+    .name = "table-pgp-archive",
+    .key_class = CM_KEY_OPENPGP,
+    .create = t_create,
+    .destroy = t_destroy,
+    .session_new = pgp_session_new,
+    .session_free = t_session_free,
+    .lookup = t_lookup,
+    .key_fpr = t_key_fpr,
+    .add_recipient = t_add_recipient,
+    .key_by_id = t_key_by_id,
+};
+
+static const cm_engine_ops smime_arch_ops = {
+    .name = "table-smime-archive",
+    .key_class = CM_KEY_SMIME,
+    .create = t_create,
+    .destroy = t_destroy,
+    .session_new = smime_session_new,
+    .session_free = t_session_free,
+    .lookup = t_lookup,
+    .add_recipient = t_add_recipient,
+    .key_by_id = t_key_by_id,
+};
+
+static cm_engines arch_engines = {
+    .v = {{&pgp_arch_ops, NULL}, {&smime_arch_ops, NULL}},
     .n = 2,
     .held = 2,
 };
@@ -379,6 +440,75 @@ START_TEST(gateway_skip_logged_once)
 }
 END_TEST
 
+/* The archive keys of ETS added to engine e's next encryption: the
+ * status, the recipients it got (as their fingerprints, ' ' between) into
+ * got, the reason into why. */
+static cm_stat archive(const cm_engines *eng, const char *ets, size_t e, char *got, size_t glen,
+                       char *why, size_t wlen)
+{
+    cm_engine_session *s;
+    char err[256];
+    cm_stat st;
+    size_t i;
+    fix f;
+
+    fix_open(&f, "/nonexistent/keyring", 0);
+    f.c.engines = eng;
+    ck_assert_int_eq(cm_config_set(f.cfg, "EncryptToSelf", ets, err, sizeof(err)), 0);
+    st = cm_engcall_add_archive(&f.c, e, ARCH_NOW, why, wlen);
+    *got = 0;
+    if (f.c.sess[e] != NULL)
+        for (s = f.c.sess[e], i = 0; i < s->nrcpt; i++)
+            snprintf(got + strlen(got), glen - strlen(got), "%s%s", i ? " " : "", s->rcpt[i]->fpr);
+    ck_assert_ptr_null(f.c.sess[1 - e]);    /* the other class is never asked */
+    fix_close(&f);
+    return st;
+}
+
+static const struct {
+    const char *ets;
+    size_t engine;
+    cm_stat want;
+    const char *got, *why;      /* the recipients added; the reason's words */
+} archive_cases[] = {
+    {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA /etc/archive.pem", 0, CM_OK,
+     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", ""},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa /etc/archive.pem", 1, CM_OK, "/etc/archive.pem", ""},
+    {"/etc/archive.pem", 0, CM_OK, "", ""},     /* no OpenPGP one: nothing (the load refuses it) */
+    {"DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD", 0, CM_ARCHIVE_KEY, "",
+     "archive key (EncryptToSelf) DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD has expired"},
+    {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE", 0,
+     CM_ARCHIVE_KEY, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+     "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE is not there"},
+    {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA /etc/none.pem", 1, CM_ARCHIVE_KEY, "",
+     "/etc/none.pem is not there"},
+};
+
+START_TEST(archive_keys)
+{
+    char got[256], why[256];
+
+    ck_assert_int_eq(archive(&arch_engines, archive_cases[_i].ets, archive_cases[_i].engine, got,
+                             sizeof(got), why, sizeof(why)), archive_cases[_i].want);
+    ck_assert_str_eq(got, archive_cases[_i].got);
+    ck_assert_ptr_nonnull(strstr(why, archive_cases[_i].why));
+    if (archive_cases[_i].want == CM_OK)
+        ck_assert_str_eq(why, "");
+}
+END_TEST
+
+/* An engine without key_by_id fails closed, but only when there is an
+ * archive key to look up. */
+START_TEST(archive_null_slot)
+{
+    char got[64], why[64];
+
+    ck_assert_int_eq(archive(&engines, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 0, got, sizeof(got),
+                             why, sizeof(why)), CM_ERR_INTERNAL);
+    ck_assert_int_eq(archive(&engines, "", 0, got, sizeof(got), why, sizeof(why)), CM_OK);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     TCase *tc = tcase_create("find_key_table");
@@ -391,6 +521,8 @@ static void add_cases(Suite *s)
     CM_ADD(s, sessions_made_once);
     CM_ADD(s, null_slots_fail_closed);
     CM_ADD(s, gateway_skip_logged_once);
+    CM_ADD_LOOP(s, archive_keys, sizeof(archive_cases) / sizeof(archive_cases[0]));
+    CM_ADD(s, archive_null_slot);
 }
 
 CM_TEST_MAIN("cm_engcall", add_cases)

@@ -61,6 +61,7 @@ START_TEST(dates)
     ck_assert_str_eq(d, "2020-12-31");
     ck_assert_str_eq(cm_keys_out_state(CM_KEY_NO_ENCRYPTION), "no-encryption");
     ck_assert_str_eq(cm_keys_out_state(CM_KEY_DISABLED), "disabled");
+    ck_assert_str_eq(cm_keys_out_state(CM_KEY_MISSING), "missing");     /* an archive key */
 }
 END_TEST
 

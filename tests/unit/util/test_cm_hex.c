@@ -35,10 +35,30 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* Only whole v4 (40) or v5/v6 (64) fingerprints: not a key ID, not 41. */
+START_TEST(fingerprints)
+{
+    char v5[65];
+
+    memset(v5, 'a', 64);
+    v5[64] = 0;
+    ck_assert_int_eq(cm_hex_is_fpr("0123456789ABCDEF0123456789abcdef01234567"), 1);
+    ck_assert_int_eq(cm_hex_is_fpr(v5), 1);
+    v5[63] = 'g';
+    ck_assert_int_eq(cm_hex_is_fpr(v5), 0);
+    ck_assert_int_eq(cm_hex_is_fpr("0123456789ABCDEF0123456789abcdef012345678"), 0);
+    ck_assert_int_eq(cm_hex_is_fpr("0123456789ABCDEF0123456789abcdef0123456"), 0);
+    ck_assert_int_eq(cm_hex_is_fpr("0123456789ABCDEF"), 0);
+    ck_assert_int_eq(cm_hex_is_fpr(""), 0);
+    ck_assert_int_eq(cm_hex_is_fpr("/etc/cryptmilter/archive.pem"), 0);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, round_trip);
     CM_ADD(s, refusals);
+    CM_ADD(s, fingerprints);
 }
 
 CM_TEST_MAIN("cm_hex", add_cases)
