@@ -64,10 +64,13 @@ def test_right_key_imported():
     check(out == "Ann@Example.ORG %s added\n" % FPR["ann"], "printed %r" % out)
     check(keyring_uids(FPR["ann"]) == ["Ann <ann@example.org>"], "uids %r" % keyring_uids(FPR["ann"]))
     check(SRV.count(wkd_path("ann@example.org")) == 1, "requests %r" % SRV.requests)
-    # The daemon's engine reads what gpg wrote.
-    rc, out, err, _ = keys("list", "ann@example.org")
-    check(rc == 0 and out.split()[:3] == ["ann@example.org", "pgp", FPR["ann"]]
-          and out.split()[4] == "usable", "list: %d %r %r" % (rc, out, err))
+    # Either OpenPGPBackend of the daemon reads what gpg wrote.
+    for backend in ("gpgme", "rnp"):
+        conf = write_config(os.path.join(TMP, backend + ".conf"), KeyringDir=KR,
+                            OpenPGPBackend=backend)
+        rc, out, err, _ = keys("list", "ann@example.org", conf=conf)
+        check(rc == 0 and out.split()[:3] == ["ann@example.org", "pgp", FPR["ann"]]
+              and out.split()[4] == "usable", "list (%s): %d %r %r" % (backend, rc, out, err))
     # Again: nothing new.
     rc, out, err, _ = keys("wkd", "ann@example.org")
     check(rc == 0 and out == "ann@example.org %s unchanged\n" % FPR["ann"], "again: %r" % out)
