@@ -1,9 +1,10 @@
 /* cryptmilter-keys: what KeyringDir holds, as the daemon's configured
  * OpenPGPBackend reads it, and CertificateDir, as the cms engine reads it
- * (read-only: list, expiring, check). */
+ * (list, expiring, check: read-only); wkd imports (cm_keys_wkd.c). */
 #include "cm_config.h"
 #include "cm_engines.h"
 #include "cm_keys_out.h"
+#include "cm_keys_wkd.h"
 #include "cm_log.h"
 #include "cm_preflight.h"
 
@@ -38,9 +39,11 @@ static void usage(void)
             "usage: %s [-c CONF] list [--json] [ADDRESS...]\n"
             "       %s [-c CONF] expiring [--days N] [--json] [ADDRESS...]\n"
             "       %s [-c CONF] check\n"
-            "exit: 0 done (expiring: nothing listed), 1 expiring keys listed,\n"
-            "      78 bad configuration, 75 the keyring cannot be read\n",
-            progname, progname, progname);
+            "       %s [-c CONF] wkd ADDRESS...\n"
+            "exit: 0 done (expiring: nothing listed), 1 expiring keys listed\n"
+            "      (wkd: some address not found), 78 bad configuration,\n"
+            "      75 the keyring cannot be read (wkd: a lookup failed)\n",
+            progname, progname, progname, progname);
 }
 
 static int wanted(const listing *l, const char *addr)
@@ -139,12 +142,14 @@ int main(int argc, char **argv)
     cmd = argv[optind++];
     l.addrs = argv + optind;
     l.naddrs = argc - optind;
-    if (strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0 && strcmp(cmd, "check") != 0) {
+    if (strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0 && strcmp(cmd, "check") != 0
+        && strcmp(cmd, "wkd") != 0) {
         fprintf(stderr, "%s: %s: unknown command\n", progname, cmd);
         usage();
         return EX_USAGE;
     }
     if ((strcmp(cmd, "check") == 0 && (l.naddrs != 0 || l.json))
+        || (strcmp(cmd, "wkd") == 0 && (l.naddrs == 0 || l.json))
         || (days_set && strcmp(cmd, "expiring") != 0)) {
         usage();
         return EX_USAGE;
@@ -157,8 +162,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;
     }
-    if (strcmp(cmd, "check") == 0) {
-        rc = check(cfg);
+    if (strcmp(cmd, "check") == 0 || strcmp(cmd, "wkd") == 0) {
+        rc = strcmp(cmd, "check") == 0 ? check(cfg) : cm_keys_wkd(cfg, l.addrs, l.naddrs);
         cm_config_free(cfg);
         return rc;
     }

@@ -9,7 +9,8 @@ three engines, side by side, never include one another. Then:
   milter, tests/bench/cm_nullmilter.c); the pipe filter (filter/) never;
 - only lib/engine/gpgme includes GPGME, only lib/engine/rnp librnp; OpenSSL
   only lib/engine/cms and lib/util (digests); LMDB only lib/replay/lmdb; libpq
-  only lib/replay/pg (the replay cache's stores);
+  only lib/replay/pg (the replay cache's stores); libcurl only lib/discover
+  (the Web Key Directory's client);
 - only the registry (lib/engines) names a concrete engine's header, and no
   file outside an engine includes that engine's private header;
 - the include graph has no cycle;
@@ -24,7 +25,7 @@ import re
 import sys
 
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RANK = {"util": 0, "conf": 1, "mime": 2, "protect": 3, "engine": 3, "engine/gpgme": 4, "engine/rnp": 4,
+RANK = {"util": 0, "conf": 1, "mime": 2, "discover": 2, "protect": 3, "engine": 3, "engine/gpgme": 4, "engine/rnp": 4,
         "engine/cms": 4, "engines": 5, "format": 6, "replay": 7, "replay/lmdb": 8, "replay/pg": 8, "core": 9,
         "runtime": 10}
 MAX_LINES, MAX_FILES = 600, 25
@@ -88,6 +89,8 @@ for path, incs in files.items():
         problems.append("%s includes librnp: only lib/engine/rnp may" % path)
     if any(n.startswith("openssl/") for n in system) and here not in ("engine/cms", "util"):
         problems.append("%s includes OpenSSL: only lib/engine/cms and lib/util may" % path)
+    if any(n.startswith("curl/") for n in system) and here != "discover":
+        problems.append("%s includes libcurl: only lib/discover may" % path)
     if "gcrypt.h" in system:
         problems.append("%s includes libgcrypt, which the project no longer links" % path)
     if here != "replay/lmdb" and "lmdb.h" in system:

@@ -83,6 +83,9 @@ const cm_conf_key cm_conf_table[] = {
     {"KeySyncBindDN", T_STR, OFF(keysync_bind_dn), "", 0, 0, NULL, NULL, 0},
     {"KeySyncPasswordFile", T_STR, OFF(keysync_password_file), "", 0, 0, NULL, NULL, 0},
     {"KeySyncInterval", T_DURATION, OFF(keysync_interval), "15m", 1, 86400, NULL, NULL, 0},
+    {"KeyDiscoveryTimeout", T_DURATION, OFF(key_discovery_timeout), "3s", 1, 60, NULL, NULL, 0},
+    {"KeyDiscoveryCAFile", T_STR, OFF(key_discovery_ca_file), "", 0, 0, NULL, NULL, 0},
+    {"KeyDiscoveryConnectTo", T_LIST, OFF(key_discovery_connect_to), "", 0, 0, NULL, NULL, 0},
 };
 
 #define NKEYS (sizeof(cm_conf_table) / sizeof(cm_conf_table[0]))

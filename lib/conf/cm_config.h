@@ -70,6 +70,9 @@ typedef struct cm_config {
     char *keysync_bind_dn;      /* ... simple bind as this DN; "": SASL EXTERNAL */
     char *keysync_password_file;    /* ... the bind password's file (never the password) */
     uint64_t keysync_interval;  /* ... seconds between two runs (its timer) */
+    uint64_t key_discovery_timeout; /* seconds one Web Key Directory lookup may take */
+    char *key_discovery_ca_file;    /* tests only: PEM CAs for WKD's HTTPS; "": the system's */
+    cm_list key_discovery_connect_to; /* tests only: "host:port:addr:port", CURLOPT_CONNECT_TO */
     size_t keys_set;            /* keys the file set (cm_config_load) */
     char *path;                 /* the file it was loaded from; NULL if none */
     uint32_t key_line[64];      /* per table row: the line that set it; 0 default */

@@ -112,6 +112,19 @@ typedef struct cm_keyblob {
     const char *origin;
 } cm_keyblob;
 
+/* What keys served for one address brought to a keyring (cryptmilter-keys
+ * wkd): each key keeps only its user IDs of that address. */
+typedef struct cm_import_report {
+    size_t added;           /* keys new to the keyring */
+    size_t updated;         /* keys it had, given something new (user ID, subkey, signature) */
+    size_t unchanged;
+    size_t refused;         /* keys with no valid user ID of the address: left out */
+} cm_import_report;
+
+/* Called for each key taken: its primary fingerprint (hex) and "added",
+ * "updated" or "unchanged". */
+typedef void (*cm_imported_fn)(void *arg, const char *fpr, const char *what);
+
 /* What a rebuild put in the keyring. */
 typedef struct cm_rebuild_report {
     size_t keys;            /* primary keys in the new keyring (certificates written) */

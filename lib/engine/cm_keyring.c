@@ -65,9 +65,10 @@ static cm_keyring_status check_kbx(const unsigned char *p, size_t n, size_t *nke
     return CM_KEYRING_OK;
 }
 
-/* A legacy keyring: OpenPGP packets with definite lengths to the end. */
-static cm_keyring_status check_gpg(const unsigned char *p, size_t n, size_t *nkeys,
-                                   char *err, size_t errlen)
+/* A legacy keyring: OpenPGP packets with definite lengths to the end;
+ * with public_only, no secret key packet among them. */
+static cm_keyring_status check_gpg(const unsigned char *p, size_t n, int public_only,
+                                   size_t *nkeys, char *err, size_t errlen)
 {
     size_t off = 0;
 
@@ -109,6 +110,10 @@ static cm_keyring_status check_gpg(const unsigned char *p, size_t n, size_t *nke
         }
         if (bl > n - off - hl)
             goto bad;
+        if (public_only && (tag == 5 || tag == 7)) {
+            snprintf(err, errlen, "packet at offset %zu is a secret key", off);
+            return CM_KEYRING_DAMAGED;
+        }
         if (tag == 6)
             ++*nkeys;
         off += hl + bl;
@@ -123,7 +128,14 @@ cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, si
                                    char *err, size_t errlen)
 {
     *nkeys = 0;
-    return kbx ? check_kbx(p, n, nkeys, err, errlen) : check_gpg(p, n, nkeys, err, errlen);
+    return kbx ? check_kbx(p, n, nkeys, err, errlen) : check_gpg(p, n, 0, nkeys, err, errlen);
+}
+
+cm_keyring_status cm_keyring_check_public(const unsigned char *p, size_t n, size_t *nkeys,
+                                          char *err, size_t errlen)
+{
+    *nkeys = 0;
+    return check_gpg(p, n, 1, nkeys, err, errlen);
 }
 
 /* The path of dir's keyring number i (names[]); -1 if too long. */

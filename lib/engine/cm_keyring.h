@@ -35,6 +35,12 @@ cm_keyring_status cm_keyring_read(const char *dir, cm_snapshot_file *id, unsigne
 /* Check an in-memory keybox (kbx = 1) or OpenPGP keyring (kbx = 0) image. */
 cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, size_t *nkeys,
                                    char *err, size_t errlen);
+/* Is p[0..n) public keys only, as a key server or a Web Key Directory
+ * serves them: binary OpenPGP packets with definite lengths to the end,
+ * no secret key packet? *nkeys: the primary keys. CM_KEYRING_OK, or
+ * CM_KEYRING_DAMAGED with the reason in err. */
+cm_keyring_status cm_keyring_check_public(const unsigned char *p, size_t n, size_t *nkeys,
+                                          char *err, size_t errlen);
 /* A failure above, logged (qid names the message) as the status an
  * engine answers: CM_ERR_KEYRING_DAMAGED or CM_ERR_KEYRING. */
 cm_stat cm_keyring_error(const char *qid, cm_keyring_status ks, const char *err);

@@ -334,6 +334,13 @@ cm_stat cm_engines_rebuild_keyring(const cm_config *cfg, const char *staging, co
     return cm_gpgme_rebuild_keyring(cfg, staging, v, n, rep, err, errlen);
 }
 
+cm_stat cm_engines_import_addr(const cm_config *cfg, const char *home, const void *p, size_t n,
+                               const char *addr, cm_imported_fn fn, void *arg,
+                               cm_import_report *rep, char *err, size_t errlen)
+{
+    return cm_gpgme_keepuid_import(cfg, home, p, n, addr, fn, arg, rep, err, errlen);
+}
+
 cm_stat cm_engines_rebuild_certdir(const char *staging, const cm_keyblob *v, size_t n,
                                    cm_rebuild_report *rep, char *err, size_t errlen)
 {

@@ -76,6 +76,14 @@ cm_stat cm_engines_check_gateway(const cm_config *cfg, char *err, size_t errlen)
 cm_stat cm_engines_rebuild_keyring(const cm_config *cfg, const char *staging, const cm_keyblob *v,
                                    size_t n, cm_rebuild_report *rep, char *err, size_t errlen);
 
+/* For cryptmilter-keys wkd: the public keys p[0..n) served for addr
+ * imported into the GnuPG home home, each with only its user IDs of addr;
+ * see cm_gpgme_keepuid_import. gpg imports whatever OpenPGPBackend says
+ * (librnp reads the keybox gpg writes), as for the rebuild above. */
+cm_stat cm_engines_import_addr(const cm_config *cfg, const char *home, const void *p, size_t n,
+                               const char *addr, cm_imported_fn fn, void *arg,
+                               cm_import_report *rep, char *err, size_t errlen);
+
 /* For cryptmilter-keysync: write the certificates v (DER) into staging, an
  * empty directory beside CertificateDir, as the S/MIME engine reads them;
  * then load staging as the daemon would (cm_certs_load). rep as

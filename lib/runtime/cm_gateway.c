@@ -77,6 +77,14 @@ void cm_gateway_warn(const cm_config *cfg)
                     "(AES-CBC, what most clients send) to the gateway will be refused 554 5.7.5, "
                     "as nothing protects its integrity without the signature gate; only "
                     "authenticated enveloped-data (AES-GCM, RFC 5083) is decrypted");
+    /* The Web Key Directory's test hooks: on a gateway they would trust
+     * another CA or send lookups elsewhere. */
+    if (cfg->key_discovery_ca_file[0])
+        cm_log_warn("KeyDiscoveryCAFile is for tests only: key lookups trust %s instead of the "
+                    "system's certificate authorities", cfg->key_discovery_ca_file);
+    if (cfg->key_discovery_connect_to.n > 0)
+        cm_log_warn("KeyDiscoveryConnectTo is for tests only: key lookups connect where it says, "
+                    "not where the DNS says");
     if (cfg->gateway_certificates.n > 0 && cfg->require_signature && !cfg->trust_anchors[0])
         cm_log_warn("GatewayCertificates without TrustAnchors: every outbound S/MIME message "
                     "to the gateway will be refused (no signer can be trusted)");

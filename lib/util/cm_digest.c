@@ -71,6 +71,13 @@ int cm_digest_legacy_is(int sha1, const void *p, size_t n, const unsigned char *
            && memcmp(d, want, wlen) == 0;
 }
 
+int cm_digest_sha1(const void *p, size_t n, unsigned char out[20])
+{
+    unsigned int dl = 0;
+
+    return EVP_Digest(p, n, out, &dl, EVP_sha1(), NULL) == 1 && dl == 20 ? 0 : -1;
+}
+
 int cm_digest_init(void)
 {
     return OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) == 1 ? 0 : -1;

@@ -21,6 +21,9 @@ int cm_digest_once(const void *p, size_t n, unsigned char out[CM_DIGEST_LEN]);
 /* Is the SHA-1 (sha1 1) or MD5 (0) of p[0..n) want (wlen bytes)? What
  * pubring.kbx blobs carry; never used to decide anything about a signer. */
 int cm_digest_legacy_is(int sha1, const void *p, size_t n, const unsigned char *want, size_t wlen);
+/* The SHA-1 of p[0..n) into out: 0 or -1. For names made of a hash (the
+ * Web Key Directory's hashed local part), never for a security decision. */
+int cm_digest_sha1(const void *p, size_t n, unsigned char out[20]);
 /* Initialise OpenSSL (its configuration file included) in the calling
  * thread, before other threads use it: 0, or -1. Its start-up state then
  * belongs to that thread (the process's main), which OpenSSL's exit

@@ -16,4 +16,14 @@ extern const cm_engine_ops cm_gpgme_engine;
 cm_stat cm_gpgme_rebuild_keyring(const cm_config *cfg, const char *staging, const cm_keyblob *v,
                                  size_t n, cm_rebuild_report *rep, char *err, size_t errlen);
 
+/* Import the public keys p[0..n) (binary packets, no secret key: anything
+ * else is CM_BAD_INPUT) into the GnuPG home home, each key with only the
+ * user IDs whose address is addr (gpg's import filter keep-uid, mbox
+ * compared case-insensitively); a key left without one is not imported
+ * (rep->refused). fn (may be NULL) for each key taken. CM_OK with *rep, or
+ * a failure with the reason in err (cm_gpgme_keepuid.c). */
+cm_stat cm_gpgme_keepuid_import(const cm_config *cfg, const char *home, const void *p, size_t n,
+                                const char *addr, cm_imported_fn fn, void *arg,
+                                cm_import_report *rep, char *err, size_t errlen);
+
 #endif

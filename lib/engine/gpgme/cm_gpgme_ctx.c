@@ -112,3 +112,25 @@ void cm_gpgme_ctx_reset(void)
     info_set = 0;
     (void) pthread_mutex_unlock(&info_lock);
 }
+
+gpgme_error_t cm_gpgme_ctx_home(const cm_config *cfg, const char *home, gpgme_ctx_t *out)
+{
+    const char *prog = cfg->gpg_program && *cfg->gpg_program ? cfg->gpg_program : NULL;
+    gpgme_ctx_t ctx = NULL;
+    gpgme_error_t ge;
+
+    *out = NULL;
+    if ((ge = gpgme_new(&ctx)) != 0)
+        return ge;
+    if ((ge = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0
+        || (ge = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, prog, home)) != 0
+        || (ge = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
+        || (ge = gpgme_set_ctx_flag(ctx, "trust-model", "always")) != 0) {
+        gpgme_release(ctx);
+        return ge;
+    }
+    gpgme_set_armor(ctx, 0);
+    gpgme_set_offline(ctx, 1);
+    *out = ctx;
+    return 0;
+}

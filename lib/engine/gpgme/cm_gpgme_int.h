@@ -29,6 +29,10 @@ struct cm_engine_session {
  * status callback; CM_ERR_ENGINE if the gpg program is not there
  * (cm_gpgme_ctx.c, below the engine and its index). */
 cm_stat cm_gpgme_ctx_new(const cm_msgctx *mc, gpgme_ctx_t *out);
+/* A context of its own for the GnuPG home home (a keyring being written:
+ * keysync's staging, keys imported), cfg's GpgProgram, offline, binary,
+ * trust model always; the process-wide engine info is left alone. */
+gpgme_error_t cm_gpgme_ctx_home(const cm_config *cfg, const char *home, gpgme_ctx_t *out);
 /* A deadline of EngineTimeout on the calling thread's next gpg runs. */
 cm_watch *cm_gpgme_ctx_watch(const cm_msgctx *mc, gpgme_ctx_t ctx);
 /* Forget the process-wide engine info set for the contexts (the engine

@@ -3,6 +3,7 @@
  * parser of ours), the gateway's own public keys are carried over from
  * KeyringDir, revoked keys are left out. */
 #include "cm_gpgme.h"
+#include "cm_gpgme_int.h"
 #include "cm_list.h"
 #include "cm_log.h"
 
@@ -10,28 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static gpgme_error_t context(const cm_config *cfg, const char *home, gpgme_ctx_t *out)
-{
-    const char *prog = cfg->gpg_program && *cfg->gpg_program ? cfg->gpg_program : NULL;
-    gpgme_ctx_t ctx = NULL;
-    gpgme_error_t ge;
-
-    *out = NULL;
-    if ((ge = gpgme_new(&ctx)) != 0)
-        return ge;
-    if ((ge = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) != 0
-        || (ge = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, prog, home)) != 0
-        || (ge = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL)) != 0
-        || (ge = gpgme_set_ctx_flag(ctx, "trust-model", "always")) != 0) {
-        gpgme_release(ctx);
-        return ge;
-    }
-    gpgme_set_armor(ctx, 0);
-    gpgme_set_offline(ctx, 1);
-    *out = ctx;
-    return 0;
-}
 
 /* The public parts of GatewayKeys as KeyringDir holds them, imported into dst. */
 static cm_stat carry_gateway_keys(const cm_config *cfg, gpgme_ctx_t dst, char *err, size_t errlen)
@@ -48,7 +27,7 @@ static cm_stat carry_gateway_keys(const cm_config *cfg, gpgme_ctx_t dst, char *e
         return snprintf(err, errlen, "out of memory"), CM_ERR_NOMEM;
     for (i = 0; i < n; i++)
         pat[i] = cfg->gateway_keys.v[i];
-    if ((ge = context(cfg, cfg->keyring_dir, &src)) != 0
+    if ((ge = cm_gpgme_ctx_home(cfg, cfg->keyring_dir, &src)) != 0
         || (ge = gpgme_data_new(&d)) != 0
         || (ge = gpgme_op_export_ext(src, pat, 0, d)) != 0
         || (ge = gpgme_data_seek(d, 0, SEEK_SET) < 0 ? gpg_error(GPG_ERR_EIO) : 0) != 0
@@ -156,7 +135,7 @@ cm_stat cm_gpgme_rebuild_keyring(const cm_config *cfg, const char *staging, cons
     memset(rep, 0, sizeof(*rep));
     if (gpgme_check_version("1.13.0") == NULL)
         return snprintf(err, errlen, "GPGME 1.13 or later is needed"), CM_ERR_ENGINE;
-    if ((ge = context(cfg, staging, &dst)) != 0)
+    if ((ge = cm_gpgme_ctx_home(cfg, staging, &dst)) != 0)
         return snprintf(err, errlen, "GPGME context: %s", gpgme_strerror(ge)), CM_ERR_ENGINE;
     st = carry_gateway_keys(cfg, dst, err, errlen);
     for (i = 0; st == CM_OK && i < n; i++) {

@@ -289,6 +289,17 @@ def test_empty_keyring_warns():
             check("# KeyringDir:" not in out, "%s: a summary of nothing" % name)
 
 
+def test_discovery_test_keys_warn():
+    # The Web Key Directory's test-only keys pass -n but are named.
+    rc, out, err = run_n(conf("wkd-test-keys", KeyringDir=KR, KeyDiscoveryCAFile="/tmp/ca.pem",
+                              KeyDiscoveryConnectTo="openpgpkey.example.org:443:127.0.0.1:1"))
+    check(rc == 0, "exit %d: %s" % (rc, err[-400:]))
+    check("KeyDiscoveryCAFile is for tests only" in err and "/tmp/ca.pem" in err, err[-600:])
+    check("KeyDiscoveryConnectTo is for tests only" in err, err[-600:])
+    rc, out, err = run_n(conf("wkd-no-test-keys", KeyringDir=KR))
+    check(rc == 0 and "for tests only" not in err, "%d %s" % (rc, err[-400:]))
+
+
 def test_keyring_max_age_warns_without_a_fresh_stamp():
     home = os.path.join(TMP, "stamped")
     os.makedirs(home, mode=0o700)

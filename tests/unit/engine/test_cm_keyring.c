@@ -144,6 +144,46 @@ START_TEST(stamp_fails_closed)
 }
 END_TEST
 
+/* What a Web Key Directory serves is taken only as public keys: binary
+ * packets with definite lengths to the end, without a secret key (tag 5)
+ * or secret subkey (7) among them; the primary keys (6) are counted.
+ * Hand-made packet headers: the checker reads no packet body. */
+START_TEST(public_only)
+{
+    static const struct {
+        const char *what;
+        unsigned char p[16];
+        size_t n;
+        int ok;
+        size_t keys;
+    } t[] = {
+        /* new format: key (6), user ID (13), subkey (14) */
+        {"key uid subkey", {0xc6, 1, 0, 0xcd, 1, 'a', 0xce, 2, 0, 0}, 10, 1, 1},
+        /* old format: two keys, a one- and a two-byte length */
+        {"two keys", {0x98, 1, 0, 0x99, 0, 1, 0}, 7, 1, 2},
+        {"secret key", {0xc5, 1, 0, 0xcd, 1, 'a'}, 6, 0, 0},
+        {"secret subkey", {0xc6, 1, 0, 0xc7, 1, 0}, 6, 0, 0},
+        {"old-format secret key", {0x94, 1, 0}, 3, 0, 0},
+        {"armored", {'-', '-', '-', '-', '-', 'B'}, 6, 0, 0},
+        {"cut short", {0xc6, 5, 0}, 3, 0, 0},
+        {"partial length", {0xc6, 0xe1, 0}, 3, 0, 0},
+        {"empty", {0}, 0, 1, 0},
+    };
+    char err[256];
+    size_t i, nkeys;
+
+    for (i = 0; i < NELEM(t); i++) {
+        cm_keyring_status ks = cm_keyring_check_public(t[i].p, t[i].n, &nkeys, err, sizeof(err));
+
+        ck_assert_msg((ks == CM_KEYRING_OK) == t[i].ok, "%s: status %d", t[i].what, (int) ks);
+        if (t[i].ok)
+            ck_assert_msg(nkeys == t[i].keys, "%s: %zu keys", t[i].what, nkeys);
+    }
+    /* A keyring file may hold what a download may not: the old check is unchanged. */
+    ck_assert_int_eq(cm_keyring_check(t[2].p, t[2].n, 0, &nkeys, err, sizeof(err)), CM_KEYRING_OK);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     TCase *tc = tcase_create("keyring");
@@ -153,6 +193,7 @@ static void add_cases(Suite *s)
     tcase_add_test(tc, stamp_moves_with_the_file);
     tcase_add_test(tc, stamp_fails_closed);
     suite_add_tcase(s, tc);
+    CM_ADD(s, public_only);
 }
 
 CM_TEST_MAIN("cm_keyring", add_cases)

@@ -25,6 +25,25 @@ START_TEST(known_vectors)
 }
 END_TEST
 
+/* FIPS 180's SHA-1 examples. */
+START_TEST(sha1_vectors)
+{
+    static const unsigned char abc[20] = {
+        0xa9, 0x99, 0x3e, 0x36, 0x47, 0x06, 0x81, 0x6a, 0xba, 0x3e,
+        0x25, 0x71, 0x78, 0x50, 0xc2, 0x6c, 0x9c, 0xd0, 0xd8, 0x9d};
+    static const unsigned char two[20] = {
+        0x84, 0x98, 0x3e, 0x44, 0x1c, 0x3b, 0xd2, 0x6e, 0xba, 0xae,
+        0x4a, 0xa1, 0xf9, 0x51, 0x29, 0xe5, 0xe5, 0x46, 0x70, 0xf1};
+    const char *s = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    unsigned char d[20];
+
+    ck_assert_int_eq(cm_digest_sha1("abc", 3, d), 0);
+    ck_assert(memcmp(d, abc, sizeof(d)) == 0);
+    ck_assert_int_eq(cm_digest_sha1(s, strlen(s), d), 0);
+    ck_assert(memcmp(d, two, sizeof(d)) == 0);
+}
+END_TEST
+
 START_TEST(pieces_equal_the_whole)
 {
     const char *s = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
@@ -48,6 +67,7 @@ END_TEST
 static void add(Suite *s)
 {
     CM_ADD(s, known_vectors);
+    CM_ADD(s, sha1_vectors);
     CM_ADD(s, pieces_equal_the_whole);
 }
 
