@@ -71,6 +71,12 @@ static const struct {
     {"..x never\n", "p:1: \"..x\" is not a pattern"},
     {"@B.org never\n@b.ORG pass\n", "p:2: \"@b.org\" is given twice (first on line 1)"},
     {"a@b.org never\r\nA@B.org never\n", "p:2: \"a@b.org\" is given twice (first on line 1)"},
+    /* The envelope's domain has lost its trailing dot (cm_addr_bare): one
+     * in a pattern would never match, the rule silently dead. */
+    {"@example.org. require\n", "p:1: \"@example.org.\" ends in a dot (write @example.org)"},
+    {"alice@example.org. require\n",
+     "p:1: \"alice@example.org.\" ends in a dot (write alice@example.org)"},
+    {".example.org. require\n", "p:1: \".example.org.\" ends in a dot (write .example.org)"},
 };
 
 START_TEST(refused)
