@@ -132,6 +132,23 @@ def test_filter_alias_with_keyless_member_has_no_key():
     refused(filt(["half@example.org"], conf("halfalias")), "451", "4.7.4", 75, "half@example.org")
 
 
+def test_filter_alias_keeps_its_members_require():
+    # half@ has no key (nobody@ has none) and no rule of its own; alice@'s
+    # says require. The MTA expands half@ after the milter: passing it in
+    # clear would hand alice the plaintext her rule forbids.
+    refused(filt(["half@example.org"], conf("aliasreq", policy="alice@example.org require\n")),
+            "451", "4.7.4", 75, "half@example.org")
+    refused(filt(["half@example.org"],
+                 conf("aliasrej", policy="alice@example.org require reject\n")),
+            "554", "5.7.4", 69, "half@example.org")
+    # A member whose rule lets it go in clear does not hold the alias back,
+    # and an explicit never on the alias is the administrator's word.
+    passed(filt(["half@example.org"], conf("aliaspass", policy="alice@example.org pass\n")),
+           b"skipped no-key")
+    passed(filt(["half@example.org"], conf("aliasnever", policy="alice@example.org require\n"
+                                             "half@example.org never\n")), b"skipped policy")
+
+
 # ------------------------------------------------------------ cryptmilter -n
 
 def run_n(cfg):
