@@ -85,7 +85,9 @@ static int add_line(void *arg, size_t line, char **tok, size_t ntok, char *err, 
     rule r, *nv;
     size_t i;
 
-    if (pattern(tok[0], &r.k, &text, err, errlen) < 0 || action(tok, ntok, &r.action, err, errlen) < 0)
+    if (pattern(tok[0], &r.k, &text, err, errlen) < 0
+        || cm_mapfile_trailing_dot(tok[0], err, errlen) < 0
+        || action(tok, ntok, &r.action, err, errlen) < 0)
         return -1;
     r.len = strlen(text);
     r.line = line;
