@@ -128,6 +128,36 @@ static cm_stat rcpt_action(const cm_msg *m, const char *addr, int *action, int *
     return CM_OK;
 }
 
+/* A keyless alias of KeyAliases (action: its own, handled as inbound) is
+ * expanded by the MTA after us: it may go in clear only where each
+ * member's own rule lets that member's mail go in clear. The first member
+ * whose rule refuses it keyless (require, tempfail, reject) gives the alias
+ * that action. */
+static cm_stat alias_action(cm_msg *m, const char *addr, int *action, int *from_policy)
+{
+    const char *const *mem;
+    size_t n, i;
+    int a, fp;
+    cm_stat st;
+
+    if (m->ctx.cfg->policy == NULL || cm_policy_rcpt_keyless(*action, *from_policy) != CM_OK)
+        return CM_OK;
+    if ((st = cm_engcall_alias(&m->eng, addr, &mem, &n)) != CM_OK)
+        return st;
+    for (i = 0; mem != NULL && i < n; i++) {
+        if ((st = rcpt_action(m, mem[i], &a, &fp)) != CM_OK)
+            return st;
+        if (cm_policy_rcpt_keyless(a, fp) != CM_OK) {
+            cm_log_info("%s: alias <%s> has no key, and its member <%s>'s EncryptionPolicy says %s",
+                        CM_QID(&m->ctx), addr, mem[i], cm_addrpol_action_name(a));
+            *action = a;
+            *from_policy = fp;
+            break;
+        }
+    }
+    return CM_OK;
+}
+
 /* May the recipient join (CM_OK), or is it deferred (logged)? */
 static cm_stat rcpt_joins(cm_msg *m, const char *addr, int as_inbound, int action, cm_key_class cls)
 {
@@ -227,6 +257,9 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
             && (st = cm_engcall_find_keys(&m->eng, addr, &e, keys, &nkeys)) != CM_OK)
             goto failed;
         cls = nkeys > 0 ? cm_engcall_class(&m->eng, e) : CM_KEY_NONE;
+        if (nkeys == 0 && as_inbound && action != CM_ADDRPOL_NEVER
+            && (st = alias_action(m, addr, &action, &from_policy)) != CM_OK)
+            goto failed;
         if (nkeys == 0 && as_inbound && (st = cm_policy_rcpt_keyless(action, from_policy)) != CM_OK) {
             cm_log_info("%s: recipient <%s> refused: no key, and EncryptionPolicy says %s",
                         CM_QID(&m->ctx), addr, cm_addrpol_action_name(action));

@@ -204,26 +204,34 @@ static cm_stat alias_keys(cm_engcall *c, const char *addr, const char *const *me
     return CM_OK;
 }
 
+cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *const **mem, size_t *n)
+{
+    char *base = NULL;
+    int r;
+
+    /* KeyAliases, with RecipientDelimiter as for keys: sales+x@ is sales@. */
+    if ((*mem = cm_alias_find(c->ctx->cfg->aliases, addr, n)) == NULL && c->ctx->cfg->aliases != NULL) {
+        if ((r = cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) < 0)
+            return CM_ERR_NOMEM;
+        if (r == 1) {
+            *mem = cm_alias_find(c->ctx->cfg->aliases, base, n);
+            free(base);
+        }
+    }
+    return CM_OK;
+}
+
 cm_stat cm_engcall_find_keys(cm_engcall *c, const char *addr, int *which, const cm_key **keys,
                              size_t *nkeys)
 {
     const char *const *mem;
-    char *base = NULL;
     size_t n;
     cm_stat st;
-    int r;
 
     *which = -1;
     *nkeys = 0;
-    /* KeyAliases, with RecipientDelimiter as for keys: sales+x@ is sales@. */
-    if ((mem = cm_alias_find(c->ctx->cfg->aliases, addr, &n)) == NULL && c->ctx->cfg->aliases != NULL) {
-        if ((r = cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) < 0)
-            return CM_ERR_NOMEM;
-        if (r == 1) {
-            mem = cm_alias_find(c->ctx->cfg->aliases, base, &n);
-            free(base);
-        }
-    }
+    if ((st = cm_engcall_alias(c, addr, &mem, &n)) != CM_OK)
+        return st;
     if (mem != NULL)
         return alias_keys(c, addr, mem, n, which, keys, nkeys);
     if ((st = cm_engcall_find_key(c, addr, which, &keys[0])) == CM_OK && keys[0] != NULL)
