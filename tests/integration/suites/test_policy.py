@@ -149,6 +149,16 @@ def test_filter_alias_keeps_its_members_require():
                                              "half@example.org never\n")), b"skipped policy")
 
 
+def test_filter_idn_rule_matches_either_form():
+    # An IDN domain arrives as its A-label (xn--) or, under SMTPUTF8, as
+    # UTF-8; the MTA delivers both to one place. A require written in one
+    # form must hold for the other: no key, so refused, never in clear.
+    cfg = conf("idn", policy="@b\u00fccher.example require\n@xn--caf-dma.example require\n")
+    refused(filt(["nobody@xn--bcher-kva.example"], cfg), "451", "4.7.4", 75,
+            "nobody@xn--bcher-kva.example")
+    refused(filt(["nobody@caf\u00e9.example"], cfg), "451", "4.7.4", 75, "nobody@caf")
+
+
 # ------------------------------------------------------------ cryptmilter -n
 
 def run_n(cfg):
