@@ -15,6 +15,7 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
     opendkim opendkim-tools python3-dkim \
     postgresql libpq-dev \
     slapd ldap-utils libldap-dev \
+    libidn2-dev \
     clang libclang-rt-14-dev pyflakes3 faketime \
     debhelper dpkg-dev lintian fakeroot strace systemd
 

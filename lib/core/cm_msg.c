@@ -122,6 +122,8 @@ static cm_stat rcpt_action(const cm_msg *m, const char *addr, int *action, int *
     *action = cm_policy_rcpt_action(cfg, addr, r == 1 ? base : NULL, from_policy);
     if (r == 1)
         free(base);
+    if (*from_policy < 0)
+        return CM_ERR_NOMEM;
     if (*from_policy)
         cm_log_debug("%s: <%s>: EncryptionPolicy %s", CM_QID(&m->ctx), addr,
                      cm_addrpol_action_name(*action));
