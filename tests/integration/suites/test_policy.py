@@ -44,8 +44,8 @@ def conf(name, policy=POLICY, **keys):
     return write_config(os.path.join(TMP, name + ".conf"), **keys)
 
 
-def filt(to, cfg, message=MSG):
-    cmd = [os.path.join(BIN, "cryptmilter-filter"), "-c", cfg, "--direction", "inbound",
+def filt(to, cfg, message=MSG, direction="inbound"):
+    cmd = [os.path.join(BIN, "cryptmilter-filter"), "-c", cfg, "--direction", direction,
            "--from", "s@ext.example"]
     for t in to:
         cmd += ["--to", t]
@@ -157,6 +157,27 @@ def test_filter_idn_rule_matches_either_form():
     refused(filt(["nobody@xn--bcher-kva.example"], cfg), "451", "4.7.4", 75,
             "nobody@xn--bcher-kva.example")
     refused(filt(["nobody@caf\u00e9.example"], cfg), "451", "4.7.4", 75, "nobody@caf")
+
+
+def test_filter_outbound_external_require():
+    # Outbound, example.org is external here (no LocalDomains). "@partner
+    # require" is what an administrator writes for a partner who must never
+    # get mail in clear (docs/inbound.md's own example): it must hold for
+    # our users' mail to them, with or without OpportunisticEncryption.
+    for opp in ("yes", "no"):
+        cfg = conf("outreq" + opp, policy="@example.org require\n", OpportunisticEncryption=opp)
+        refused(filt(["nobody@example.org"], cfg, direction="outbound"), "451", "4.7.4", 75,
+                "nobody@example.org")
+        encrypted(filt(["alice@example.org"], cfg, direction="outbound"))
+        # Beside a recipient that goes in clear: deferred, never in clear.
+        refused(filt(["x@other.example", "alice@example.org"], cfg, direction="outbound"),
+                "452", "4.5.3", 75, "")
+        refused(filt(["alice@example.org", "x@other.example"], cfg, direction="outbound"),
+                "452", "4.5.3", 75, "")
+    # Other rules keep to recipients handled as inbound: pass for an
+    # external one changes nothing.
+    cfg = conf("outpass", policy="@example.org pass\n", OpportunisticEncryption="yes")
+    encrypted(filt(["alice@example.org"], cfg, direction="outbound"))
 
 
 # ------------------------------------------------------------ cryptmilter -n
