@@ -160,6 +160,44 @@ static cm_stat alias_action(cm_msg *m, const char *addr, int *action, int *from_
     return CM_OK;
 }
 
+/* An external recipient of outbound mail whose EncryptionPolicy rule is
+ * require (or require reject): *required, and its action. The other
+ * rules are for recipients handled as inbound. */
+static cm_stat external_action(const cm_msg *m, const char *addr, int *action, int *from_policy,
+                               int *required)
+{
+    int a, fp;
+    cm_stat st;
+
+    *required = 0;
+    if ((st = rcpt_action(m, addr, &a, &fp)) != CM_OK)
+        return st;
+    if (fp && (a == CM_ADDRPOL_REQUIRE || a == CM_ADDRPOL_REQUIRE_REJECT)) {
+        *required = 1;
+        *action = a;
+        *from_policy = fp;
+    }
+    return CM_OK;
+}
+
+/* Outbound, external recipients: where one is required, every recipient
+ * has a key, so the message leaves encrypted (cm_outbound_eom). May a
+ * recipient (required; nkeys keys) join the ones accepted so far? */
+static cm_stat external_joins(const cm_msg *m, const char *addr, int required, size_t nkeys)
+{
+    size_t keyed = 0, e;
+
+    for (e = 0; e < CM_ENGINES_MAX; e++)
+        keyed += m->nkeyed[e];
+    if ((required && keyed < m->rcpts.n) || (m->required && nkeys == 0)) {
+        cm_log_info("%s: recipient <%s> deferred: EncryptionPolicy requires %s encrypted, and "
+                    "not every recipient has a key", CM_QID(&m->ctx), addr,
+                    required ? "it" : "another one");
+        return CM_SPLIT_CLASS;
+    }
+    return CM_OK;
+}
+
 /* May the recipient join (CM_OK), or is it deferred (logged)? */
 static cm_stat rcpt_joins(cm_msg *m, const char *addr, int as_inbound, int action, cm_key_class cls)
 {
@@ -228,6 +266,7 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     cm_stat st = CM_OK;
     size_t nkeys = 0, i;
     int e = -1, as_inbound, action = m->ctx.cfg->missing_key_action, from_policy = 0;
+    int required = 0;
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
@@ -253,7 +292,11 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     as_inbound = m->dir == CM_DIR_INBOUND || m->local == 1;
     if (as_inbound && (st = rcpt_action(m, addr, &action, &from_policy)) != CM_OK)
         goto failed;
-    if (as_inbound || (m->ctx.cfg->opportunistic && m->tally.nkeyless == 0)) {
+    if (!as_inbound && m->ctx.cfg->policy != NULL
+        && (st = external_action(m, addr, &action, &from_policy, &required)) != CM_OK)
+        goto failed;
+    if (as_inbound || required || m->required
+        || (m->ctx.cfg->opportunistic && m->tally.nkeyless == 0)) {
         /* never: not encrypted, so no key is looked up. */
         if (!(as_inbound && action == CM_ADDRPOL_NEVER)
             && (st = cm_engcall_find_keys(&m->eng, addr, &e, keys, &nkeys)) != CM_OK)
@@ -262,7 +305,8 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
         if (nkeys == 0 && as_inbound && action != CM_ADDRPOL_NEVER
             && (st = alias_action(m, addr, &action, &from_policy)) != CM_OK)
             goto failed;
-        if (nkeys == 0 && as_inbound && (st = cm_policy_rcpt_keyless(action, from_policy)) != CM_OK) {
+        if (nkeys == 0 && (as_inbound || required)
+            && (st = cm_policy_rcpt_keyless(action, from_policy)) != CM_OK) {
             cm_log_info("%s: recipient <%s> refused: no key, and EncryptionPolicy says %s",
                         CM_QID(&m->ctx), addr, cm_addrpol_action_name(action));
             /* Decided here, for this recipient: counted here. */
@@ -270,10 +314,12 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
             free(addr);
             return st;
         }
-        if ((st = rcpt_joins(m, addr, as_inbound, action, cls)) != CM_OK) {
+        if ((st = rcpt_joins(m, addr, as_inbound, action, cls)) != CM_OK
+            || (!as_inbound && (st = external_joins(m, addr, required, nkeys)) != CM_OK)) {
             free(addr);
             return st;
         }
+        m->required |= required;
         for (i = 0; i < nkeys; i++)
             if ((st = cm_engcall_add_recipient(&m->eng, (size_t) e, keys[i])) != CM_OK)
                 goto failed;
