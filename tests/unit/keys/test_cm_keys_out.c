@@ -99,7 +99,7 @@ END_TEST
 
 /* A user ID's address is the key owner's text: a space, newline or
  * escape in it must not add a word or a line to what cron mails (a forged
- * "usable" line) or reach the terminal; it is written \xHH. */
+ * "usable" line) or reach the terminal; it is written \HH. */
 START_TEST(line_escapes_address)
 {
     cm_keyinfo k = {"\"a b\"@x.net\nbob@example.org pgp FF never usable\x1b[2J\\",
@@ -109,8 +109,8 @@ START_TEST(line_escapes_address)
     char *out = written(write_row, &r, &rc);
 
     ck_assert_int_eq(rc, 0);
-    ck_assert_str_eq(out, "\"a\\x20b\"@x.net\\x0abob@example.org\\x20pgp\\x20FF\\x20never"
-                     "\\x20usable\\x1b[2J\\x5c pgp ABCD never revoked\n");
+    ck_assert_str_eq(out, "\"a\\20b\"@x.net\\0abob@example.org\\20pgp\\20FF\\20never"
+                     "\\20usable\\1b[2J\\5c pgp ABCD never revoked\n");
     free(out);
 }
 END_TEST
