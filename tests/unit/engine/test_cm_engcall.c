@@ -22,9 +22,11 @@ static const cm_key pgp_keys[] = {
     {"gateway@gw.example.net", GW_FPR},
     {"both@example.org", GW_FPR},
     {"dave@example.org", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"},
+    {"u@b\xc3\xbc" "cher.example", "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"},  /* U-label */
     {NULL, NULL},
 };
 static const cm_key smime_keys[] = {
+    {"a@xn--caf-dma.example", "x509-cafe"},                                  /* A-label */
     {"carol@example.org", "x509-carol"},
     {"both@example.org", "x509-both"},
     {"dave@example.org", "x509-dave"},
@@ -191,6 +193,12 @@ static const struct {
     {"dave@example.org", 0, 1, "dave@example.org"},             /* PreferSMIME */
     {"nobody@example.org", 0, -1, NULL},
     {"nobody+x@example.org", 1, -1, NULL},
+    /* An IDN domain comes in either form (SMTPUTF8 or not), and a key's
+     * user ID holds one of them: the other is asked too. */
+    {"u@xn--bcher-kva.example", 0, 0, "u@b\xc3\xbc" "cher.example"},
+    {"u+x@xn--bcher-kva.example", 1, 0, "u@b\xc3\xbc" "cher.example"},
+    {"a@caf\xc3\xa9.example", 0, 1, "a@xn--caf-dma.example"},
+    {"b@caf\xc3\xa9.example", 0, -1, NULL},
 };
 
 START_TEST(find_key_table)
