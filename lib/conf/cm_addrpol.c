@@ -1,9 +1,9 @@
 /* cm_addrpol - EncryptionPolicy: per-address rules. */
 #include "cm_addrpol.h"
 #include "cm_buf.h"
+#include "cm_idn.h"
 #include "cm_mapfile.h"
 
-#include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,38 +54,13 @@ static int pattern(const char *p, kind *k, const char **text, char *err, size_t 
     return 0;
 }
 
-/* A domain with non-ASCII bytes in its A-label (xn--) form, where the MTA
- * delivers both forms: *out (heap) or NULL if dom is ASCII already. 0; -1
- * out of memory; -2 not a domain name IDNA2008 takes (ASCII case is folded
- * before; Unicode case is not: such a domain is left as its bytes). */
-static int alabel(const char *dom, size_t dlen, char **out)
-{
-    char *in, *a = NULL;
-    size_t i;
-    int rc;
-
-    *out = NULL;
-    for (i = 0; i < dlen && (unsigned char) dom[i] < 0x80; i++)
-        ;
-    if (i == dlen)
-        return 0;
-    if ((in = strndup(dom, dlen)) == NULL)
-        return -1;
-    rc = idn2_to_ascii_8z(in, &a, IDN2_NFC_INPUT | IDN2_NO_TR46);
-    free(in);
-    if (rc != IDN2_OK)
-        return rc == IDN2_MALLOC ? -1 : -2;
-    *out = a;
-    return 0;
-}
-
 /* s with its domain part (from dom on) in A-label form: *out (heap), or
- * NULL if it needs none. 0, or alabel's -1 or -2. */
+ * NULL if it needs none. 0, or cm_idn_alabel's -1 or -2. */
 static int with_alabel(const char *s, const char *dom, char **out)
 {
     char *a;
     size_t pre = (size_t) (dom - s);
-    int r = alabel(dom, strlen(dom), &a);
+    int r = cm_idn_alabel(dom, strlen(dom), &a);
 
     *out = NULL;
     if (r < 0 || a == NULL)
@@ -94,7 +69,7 @@ static int with_alabel(const char *s, const char *dom, char **out)
         memcpy(*out, s, pre);
         strcpy(*out + pre, a);
     }
-    idn2_free(a);
+    free(a);
     return *out != NULL ? 0 : -1;
 }
 

@@ -1,6 +1,7 @@
 /* cm_engcall - a message's calls to its engines. */
 #include "cm_engcall.h"
 #include "cm_addr.h"
+#include "cm_idn.h"
 #include "cm_list.h"
 #include "cm_log.h"
 
@@ -103,15 +104,11 @@ static cm_stat plain_key(cm_engcall *c, size_t e, const char *addr, const cm_key
 }
 
 /* Engine e's key for addr, or with RecipientDelimiter its base address's. */
-static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
+static cm_stat key_or_base(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
 {
-    cm_engine_session *sess;
     char *base;
     cm_stat st;
 
-    *key = NULL;
-    if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
-        return st;
     if ((st = plain_key(c, e, addr, key)) != CM_OK || *key != NULL)
         return st;
     /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
@@ -126,6 +123,33 @@ static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_ke
     if ((st = plain_key(c, e, base, key)) == CM_OK && *key != NULL)
         cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, base);
     free(base);
+    return st;
+}
+
+/* key_or_base for addr, then for addr with its domain in the other IDN
+ * form (cm_idn_other): the MTA delivers both to one mailbox. */
+static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
+{
+    cm_engine_session *sess;
+    char *other;
+    cm_stat st;
+
+    *key = NULL;
+    if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
+        return st;
+    if ((st = key_or_base(c, e, addr, key)) != CM_OK || *key != NULL)
+        return st;
+    switch (cm_idn_other(addr, &other)) {
+    case 0:
+        return CM_OK;
+    case -1:
+        return CM_ERR_NOMEM;
+    default:
+        break;
+    }
+    if ((st = key_or_base(c, e, other, key)) == CM_OK && *key != NULL)
+        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, other);
+    free(other);
     return st;
 }
 
