@@ -3,6 +3,7 @@
 #include "cm_msg_int.h"
 #include "cm_addr.h"
 #include "cm_header.h"
+#include "cm_idn.h"
 #include "cm_list.h"
 #include "cm_log.h"
 #include "cm_stats.h"
@@ -258,6 +259,23 @@ static cm_stat keyring_fresh(cm_msg *m, const char *addr)
     return st;
 }
 
+/* Is addr's domain in LocalDomains, in the form it came in or its other
+ * IDN form (the MTA delivers both to one place)? 1, 0, -1 out of memory. */
+static int is_local(const cm_msg *m, const char *addr)
+{
+    const cm_list *l = &m->ctx.cfg->local_domains;
+    char *other;
+    int r;
+
+    if (cm_list_has_ci(l, cm_addr_domain(addr)))
+        return 1;
+    if ((r = cm_idn_other(addr, &other)) <= 0)
+        return r;
+    r = cm_list_has_ci(l, cm_addr_domain(other));
+    free(other);
+    return r;
+}
+
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 {
     char *addr = cm_addr_bare(envrcpt);
@@ -277,8 +295,12 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     if (m->dir == CM_DIR_OUTBOUND) {
         /* Local recipients of an outbound message are handled as inbound
          * (SPEC §4.6); a transaction holds only one kind. */
-        int local = cm_list_has_ci(&m->ctx.cfg->local_domains, cm_addr_domain(addr));
+        int local = is_local(m, addr);
 
+        if (local < 0) {
+            st = CM_ERR_NOMEM;
+            goto failed;
+        }
         if ((st = cm_policy_rcpt_locality(m->local, local)) != CM_OK) {
             cm_log_info("%s: recipient <%s> deferred: %s recipient in a transaction of %s ones",
                         CM_QID(&m->ctx), addr, local ? "local" : "external",
