@@ -236,6 +236,9 @@ static const struct {
     {"gw@example.org", 0, 0, {"gateway@gw.example.net", "alice@example.org"}},
     {"gw@example.org", 1, -1, {NULL, NULL}},        /* outbound: not the gateway's key */
     {"alice@example.org", 0, 0, {"alice@example.org", NULL}},   /* not an alias */
+    /* an alias named in one IDN form, the RCPT in the other */
+    {"idn@xn--bcher-kva.example", 0, 0, {"alice@example.org", "dave@example.org"}},
+    {"idn+x@xn--bcher-kva.example", 0, 0, {"alice@example.org", "dave@example.org"}},
 };
 
 START_TEST(find_keys_aliases)
@@ -244,7 +247,8 @@ START_TEST(find_keys_aliases)
                                "smt@example.org carol@example.org dave@example.org\n"
                                "mixed@example.org alice@example.org carol@example.org\n"
                                "half@example.org alice@example.org nobody@example.org\n"
-                               "gw@example.org gateway@gw.example.net alice@example.org\n";
+                               "gw@example.org gateway@gw.example.net alice@example.org\n"
+                               "idn@b\xc3\xbc" "cher.example alice@example.org dave@example.org\n";
     const cm_key *keys[CM_ALIAS_MAX_MEMBERS];
     char err[256];
     size_t n = 99, i;
