@@ -228,7 +228,9 @@ static cm_stat alias_keys(cm_engcall *c, const char *addr, const char *const *me
     return CM_OK;
 }
 
-cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *const **mem, size_t *n)
+/* The alias addr or its RecipientDelimiter base is, as cm_engcall_alias. */
+static cm_stat alias_or_base(const cm_engcall *c, const char *addr, const char *const **mem,
+                             size_t *n)
 {
     char *base = NULL;
     int r;
@@ -243,6 +245,23 @@ cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *cons
         }
     }
     return CM_OK;
+}
+
+cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *const **mem, size_t *n)
+{
+    char *other;
+    cm_stat st;
+    int r;
+
+    if ((st = alias_or_base(c, addr, mem, n)) != CM_OK || *mem != NULL
+        || c->ctx->cfg->aliases == NULL)
+        return st;
+    /* Its domain in the other IDN form, as key lookup asks. */
+    if ((r = cm_idn_other(addr, &other)) <= 0)
+        return r < 0 ? CM_ERR_NOMEM : CM_OK;
+    st = alias_or_base(c, other, mem, n);
+    free(other);
+    return st;
 }
 
 cm_stat cm_engcall_find_keys(cm_engcall *c, const char *addr, int *which, const cm_key **keys,
