@@ -47,14 +47,28 @@ int cm_keys_out_json_str(FILE *fp, const char *s)
     return fputc('"', fp) == EOF ? -1 : 0;
 }
 
+/* s as one word of a text line: white space, control bytes and backslashes
+ * written \HH, as the issuer's spaces are (UTF-8 as it is). -1 on a
+ * write error. */
+static int word(FILE *fp, const char *s)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *) s; *p; p++)
+        if ((*p <= 0x20 || *p == 0x7f || *p == '\\' ? fprintf(fp, "\\%02x", *p)
+             : fputc(*p, fp) == EOF ? -1 : 1) < 0)
+            return -1;
+    return 0;
+}
+
 int cm_keys_out_write(FILE *fp, const char *cls, const cm_keyinfo *k, int json, int first)
 {
     char date[32];
 
     cm_keys_out_date(k->expires, date);
     if (!json)
-        return fprintf(fp, "%s %s %s %s %s\n", k->addr, cls, k->id, date,
-                       cm_keys_out_state(k->state)) < 0 ? -1 : 0;
+        return word(fp, k->addr) < 0 || fprintf(fp, " %s %s %s %s\n", cls, k->id, date,
+                                                  cm_keys_out_state(k->state)) < 0 ? -1 : 0;
     if (fprintf(fp, "%s\n {\"address\": ", first ? "" : ",") < 0
         || cm_keys_out_json_str(fp, k->addr) < 0
         || fprintf(fp, ", \"class\": \"%s\", \"id\": ", cls) < 0

@@ -10,7 +10,8 @@ const char *cm_keys_out_state(cm_key_state st);
 void cm_keys_out_date(int64_t expires, char out[32]);
 /* s as a JSON string, quotes included. -1 on a write error. */
 int cm_keys_out_json_str(FILE *fp, const char *s);
-/* One key: a line, or (json) an object, after a ',' unless first. -1 on a
+/* One key: a line (its address one word: white space, control bytes and
+ * backslashes as \HH), or (json) an object, after a ',' unless first. -1 on a
  * write error. */
 int cm_keys_out_write(FILE *fp, const char *cls, const cm_keyinfo *k, int json, int first);
 #endif

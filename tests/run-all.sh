@@ -16,6 +16,7 @@ sh tests/install-deps.sh build-essential cmake pkg-config libmilter-dev libgpgme
     postgresql libpq-dev \
     slapd ldap-utils libldap-dev \
     libcurl4-openssl-dev \
+    libidn2-dev \
     clang libclang-rt-14-dev pyflakes3 faketime \
     debhelper dpkg-dev lintian fakeroot strace systemd
 

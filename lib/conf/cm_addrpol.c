@@ -1,6 +1,7 @@
 /* cm_addrpol - EncryptionPolicy: per-address rules. */
 #include "cm_addrpol.h"
 #include "cm_buf.h"
+#include "cm_idn.h"
 #include "cm_mapfile.h"
 
 #include <stdio.h>
@@ -53,6 +54,25 @@ static int pattern(const char *p, kind *k, const char **text, char *err, size_t 
     return 0;
 }
 
+/* s with its domain part (from dom on) in A-label form: *out (heap), or
+ * NULL if it needs none. 0, or cm_idn_alabel's -1 or -2. */
+static int with_alabel(const char *s, const char *dom, char **out)
+{
+    char *a;
+    size_t pre = (size_t) (dom - s);
+    int r = cm_idn_alabel(dom, strlen(dom), &a);
+
+    *out = NULL;
+    if (r < 0 || a == NULL)
+        return r;
+    if ((*out = malloc(pre + strlen(a) + 1)) != NULL) {
+        memcpy(*out, s, pre);
+        strcpy(*out + pre, a);
+    }
+    free(a);
+    return *out != NULL ? 0 : -1;
+}
+
 static int action(char **tok, size_t ntok, int *out, char *err, size_t errlen)
 {
     size_t i;
@@ -81,20 +101,31 @@ static int action(char **tok, size_t ntok, int *out, char *err, size_t errlen)
 static int add_line(void *arg, size_t line, char **tok, size_t ntok, char *err, size_t errlen)
 {
     cm_addrpol *p = arg;
-    const char *text;
+    const char *text, *dom;
     rule r, *nv;
     size_t i;
+    int a;
 
-    if (pattern(tok[0], &r.k, &text, err, errlen) < 0 || action(tok, ntok, &r.action, err, errlen) < 0)
+    if (pattern(tok[0], &r.k, &text, err, errlen) < 0
+        || cm_mapfile_trailing_dot(tok[0], err, errlen) < 0
+        || action(tok, ntok, &r.action, err, errlen) < 0)
         return -1;
-    r.len = strlen(text);
+    /* An IDN is kept in its A-label form; addresses are matched in it. */
+    dom = r.k == K_ADDR ? strchr(text, '@') + 1 : r.k == K_LOCAL ? text + strlen(text) : text;
+    if ((a = with_alabel(text, dom, &r.pat)) == -2)
+        return snprintf(err, errlen, "\"%s\" is not a domain name IDNA2008 takes (write it in "
+                        "lower case, or in its xn-- form)", tok[0]), -1;
+    if (a < 0 || (r.pat == NULL && (r.pat = strdup(text)) == NULL))
+        return snprintf(err, errlen, "out of memory"), -1;
+    r.len = strlen(r.pat);
     r.line = line;
     for (i = 0; i < p->n; i++)
-        if (p->v[i].k == r.k && cm_mapfile_eq(p->v[i].pat, p->v[i].len, text, r.len))
+        if (p->v[i].k == r.k && cm_mapfile_eq(p->v[i].pat, p->v[i].len, r.pat, r.len)) {
+            free(r.pat);
             return snprintf(err, errlen, "\"%s\" is given twice (first on line %zu)", tok[0],
                             p->v[i].line), -1;
-    if ((r.pat = strdup(text)) == NULL
-        || (nv = cm_array_resize(p->v, p->n + 1, sizeof(*nv))) == NULL) {
+        }
+    if ((nv = cm_array_resize(p->v, p->n + 1, sizeof(*nv))) == NULL) {
         free(r.pat);
         return snprintf(err, errlen, "out of memory"), -1;
     }
@@ -189,18 +220,40 @@ static size_t score(const rule *r, const char *a, const char *base)
     return 0;
 }
 
+/* a with an IDN domain in A-label form, as the rules hold theirs: *out
+ * (heap), NULL if a needs none (or IDNA2008 does not take its domain: then
+ * it is matched as its bytes). 0 or -1 (nomem). */
+static int addr_alabel(const char *a, char **out)
+{
+    const char *at = a != NULL ? strrchr(a, '@') : NULL;
+    int r;
+
+    *out = NULL;
+    if (at == NULL)
+        return 0;
+    r = with_alabel(a, at + 1, out);
+    return r == -1 ? -1 : 0;
+}
+
 int cm_addrpol_find(const cm_addrpol *p, const char *addr, const char *base, int *action,
                     size_t *line)
 {
     size_t i, s, best = 0, which = 0;
+    char *a = NULL, *b = NULL;
 
     if (p == NULL)
         return 0;
+    if (addr_alabel(addr, &a) < 0 || addr_alabel(base, &b) < 0) {
+        free(a);
+        return -1;
+    }
     for (i = 0; i < p->n; i++)
-        if ((s = score(&p->v[i], addr, base)) > best) {
+        if ((s = score(&p->v[i], a != NULL ? a : addr, b != NULL ? b : base)) > best) {
             best = s;
             which = i;
         }
+    free(a);
+    free(b);
     if (best == 0)
         return 0;
     *action = p->v[which].action;

@@ -51,6 +51,8 @@ static int check_line(const cm_alias *a, char **tok, size_t ntok, char *err, siz
     for (i = 0; i < ntok; i++) {
         if (!is_address(tok[i]))
             return snprintf(err, errlen, "\"%s\" is not an address", tok[i]), -1;
+        if (cm_mapfile_trailing_dot(tok[i], err, errlen) < 0)
+            return -1;
         for (j = 0; j < i; j++)
             if (same(tok[i], tok[j]))
                 return snprintf(err, errlen, j == 0 ? "alias \"%s\" lists itself"

@@ -24,6 +24,16 @@ int cm_mapfile_eq(const char *a, size_t alen, const char *b, size_t blen)
     return 1;
 }
 
+int cm_mapfile_trailing_dot(const char *tok, char *err, size_t errlen)
+{
+    size_t n = strlen(tok);
+
+    if (n < 2 || tok[n - 1] != '.')
+        return 0;
+    snprintf(err, errlen, "\"%s\" ends in a dot (write %.*s)", tok, (int) (n - 1), tok);
+    return -1;
+}
+
 static int is_sep(int c)
 {
     return c == ' ' || c == '\t' || c == ',';

@@ -29,6 +29,11 @@ int cm_mapfile_parse(const char *name, const char *text, size_t len, cm_mapfile_
  * (naming the file) in err. */
 int cm_mapfile_load(const char *value, cm_mapfile_fn fn, void *arg, char *err, size_t errlen);
 
+/* A pattern or address ending in '.': never matched, since envelope
+ * domains lose their trailing dot (cm_addr_bare). -1 with "\"tok\" ends in
+ * a dot (write ...)" in err; 0 if tok does not. */
+int cm_mapfile_trailing_dot(const char *tok, char *err, size_t errlen);
+
 /* Do a and b name the same bytes, ASCII letters compared without case? */
 int cm_mapfile_eq(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -3,6 +3,7 @@
 #include "cm_msg_int.h"
 #include "cm_addr.h"
 #include "cm_header.h"
+#include "cm_idn.h"
 #include "cm_list.h"
 #include "cm_log.h"
 #include "cm_stats.h"
@@ -122,9 +123,79 @@ static cm_stat rcpt_action(const cm_msg *m, const char *addr, int *action, int *
     *action = cm_policy_rcpt_action(cfg, addr, r == 1 ? base : NULL, from_policy);
     if (r == 1)
         free(base);
+    if (*from_policy < 0)
+        return CM_ERR_NOMEM;
     if (*from_policy)
         cm_log_debug("%s: <%s>: EncryptionPolicy %s", CM_QID(&m->ctx), addr,
                      cm_addrpol_action_name(*action));
+    return CM_OK;
+}
+
+/* A keyless alias of KeyAliases (action: its own, handled as inbound) is
+ * expanded by the MTA after us: it may go in clear only where each
+ * member's own rule lets that member's mail go in clear. The first member
+ * whose rule refuses it keyless (require, tempfail, reject) gives the alias
+ * that action. */
+static cm_stat alias_action(cm_msg *m, const char *addr, int *action, int *from_policy)
+{
+    const char *const *mem;
+    size_t n, i;
+    int a, fp;
+    cm_stat st;
+
+    if (m->ctx.cfg->policy == NULL || cm_policy_rcpt_keyless(*action, *from_policy) != CM_OK)
+        return CM_OK;
+    if ((st = cm_engcall_alias(&m->eng, addr, &mem, &n)) != CM_OK)
+        return st;
+    for (i = 0; mem != NULL && i < n; i++) {
+        if ((st = rcpt_action(m, mem[i], &a, &fp)) != CM_OK)
+            return st;
+        if (cm_policy_rcpt_keyless(a, fp) != CM_OK) {
+            cm_log_info("%s: alias <%s> has no key, and its member <%s>'s EncryptionPolicy says %s",
+                        CM_QID(&m->ctx), addr, mem[i], cm_addrpol_action_name(a));
+            *action = a;
+            *from_policy = fp;
+            break;
+        }
+    }
+    return CM_OK;
+}
+
+/* An external recipient of outbound mail whose EncryptionPolicy rule is
+ * require (or require reject): *required, and its action. The other
+ * rules are for recipients handled as inbound. */
+static cm_stat external_action(const cm_msg *m, const char *addr, int *action, int *from_policy,
+                               int *required)
+{
+    int a, fp;
+    cm_stat st;
+
+    *required = 0;
+    if ((st = rcpt_action(m, addr, &a, &fp)) != CM_OK)
+        return st;
+    if (fp && (a == CM_ADDRPOL_REQUIRE || a == CM_ADDRPOL_REQUIRE_REJECT)) {
+        *required = 1;
+        *action = a;
+        *from_policy = fp;
+    }
+    return CM_OK;
+}
+
+/* Outbound, external recipients: where one is required, every recipient
+ * has a key, so the message leaves encrypted (cm_outbound_eom). May a
+ * recipient (required; nkeys keys) join the ones accepted so far? */
+static cm_stat external_joins(const cm_msg *m, const char *addr, int required, size_t nkeys)
+{
+    size_t keyed = 0, e;
+
+    for (e = 0; e < CM_ENGINES_MAX; e++)
+        keyed += m->nkeyed[e];
+    if ((required && keyed < m->rcpts.n) || (m->required && nkeys == 0)) {
+        cm_log_info("%s: recipient <%s> deferred: EncryptionPolicy requires %s encrypted, and "
+                    "not every recipient has a key", CM_QID(&m->ctx), addr,
+                    required ? "it" : "another one");
+        return CM_SPLIT_CLASS;
+    }
     return CM_OK;
 }
 
@@ -188,6 +259,23 @@ static cm_stat keyring_fresh(cm_msg *m, const char *addr)
     return st;
 }
 
+/* Is addr's domain in LocalDomains, in the form it came in or its other
+ * IDN form (the MTA delivers both to one place)? 1, 0, -1 out of memory. */
+static int is_local(const cm_msg *m, const char *addr)
+{
+    const cm_list *l = &m->ctx.cfg->local_domains;
+    char *other;
+    int r;
+
+    if (cm_list_has_ci(l, cm_addr_domain(addr)))
+        return 1;
+    if ((r = cm_idn_other(addr, &other)) <= 0)
+        return r;
+    r = cm_list_has_ci(l, cm_addr_domain(other));
+    free(other);
+    return r;
+}
+
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
 {
     char *addr = cm_addr_bare(envrcpt);
@@ -196,6 +284,7 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     cm_stat st = CM_OK;
     size_t nkeys = 0, i;
     int e = -1, as_inbound, action = m->ctx.cfg->missing_key_action, from_policy = 0;
+    int required = 0;
 
     if (addr == NULL)
         return fail(m, CM_ERR_NOMEM);
@@ -206,8 +295,12 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     if (m->dir == CM_DIR_OUTBOUND) {
         /* Local recipients of an outbound message are handled as inbound
          * (SPEC §4.6); a transaction holds only one kind. */
-        int local = cm_list_has_ci(&m->ctx.cfg->local_domains, cm_addr_domain(addr));
+        int local = is_local(m, addr);
 
+        if (local < 0) {
+            st = CM_ERR_NOMEM;
+            goto failed;
+        }
         if ((st = cm_policy_rcpt_locality(m->local, local)) != CM_OK) {
             cm_log_info("%s: recipient <%s> deferred: %s recipient in a transaction of %s ones",
                         CM_QID(&m->ctx), addr, local ? "local" : "external",
@@ -221,13 +314,21 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
     as_inbound = m->dir == CM_DIR_INBOUND || m->local == 1;
     if (as_inbound && (st = rcpt_action(m, addr, &action, &from_policy)) != CM_OK)
         goto failed;
-    if (as_inbound || (m->ctx.cfg->opportunistic && m->tally.nkeyless == 0)) {
+    if (!as_inbound && m->ctx.cfg->policy != NULL
+        && (st = external_action(m, addr, &action, &from_policy, &required)) != CM_OK)
+        goto failed;
+    if (as_inbound || required || m->required
+        || (m->ctx.cfg->opportunistic && m->tally.nkeyless == 0)) {
         /* never: not encrypted, so no key is looked up. */
         if (!(as_inbound && action == CM_ADDRPOL_NEVER)
             && (st = cm_engcall_find_keys(&m->eng, addr, &e, keys, &nkeys)) != CM_OK)
             goto failed;
         cls = nkeys > 0 ? cm_engcall_class(&m->eng, e) : CM_KEY_NONE;
-        if (nkeys == 0 && as_inbound && (st = cm_policy_rcpt_keyless(action, from_policy)) != CM_OK) {
+        if (nkeys == 0 && as_inbound && action != CM_ADDRPOL_NEVER
+            && (st = alias_action(m, addr, &action, &from_policy)) != CM_OK)
+            goto failed;
+        if (nkeys == 0 && (as_inbound || required)
+            && (st = cm_policy_rcpt_keyless(action, from_policy)) != CM_OK) {
             cm_log_info("%s: recipient <%s> refused: no key, and EncryptionPolicy says %s",
                         CM_QID(&m->ctx), addr, cm_addrpol_action_name(action));
             /* Decided here, for this recipient: counted here. */
@@ -235,10 +336,12 @@ cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)
             free(addr);
             return st;
         }
-        if ((st = rcpt_joins(m, addr, as_inbound, action, cls)) != CM_OK) {
+        if ((st = rcpt_joins(m, addr, as_inbound, action, cls)) != CM_OK
+            || (!as_inbound && (st = external_joins(m, addr, required, nkeys)) != CM_OK)) {
             free(addr);
             return st;
         }
+        m->required |= required;
         for (i = 0; i < nkeys; i++)
             if ((st = cm_engcall_add_recipient(&m->eng, (size_t) e, keys[i])) != CM_OK)
                 goto failed;

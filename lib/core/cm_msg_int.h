@@ -22,6 +22,7 @@ struct cm_msg {
     int strict_seen;        /* a recipient whose action is strict (cm_policy_strict) */
     int mixed;              /* recipients not all of first_class */
     int local;              /* outbound: -1 no recipient yet, 1 local ones, 0 external */
+    int required;           /* outbound: an external recipient EncryptionPolicy requires */
     cm_hdrs hdrs;
     cm_spool *body;
     uint64_t size;          /* header and body bytes seen */

@@ -129,11 +129,12 @@ static void log_signers(const outmsg *o, const char *verdict, const char *detail
                 o->ss.sigs.n > 1 ? " (and others)" : "", verdict, detail[0] ? ": " : "", detail);
 }
 
-/* OpportunisticEncryption, and every recipient has a key: encrypt. Says
- * in the log when a recipient without a key keeps the message in clear. */
+/* OpportunisticEncryption (or EncryptionPolicy requires a recipient:
+ * then all have keys), and every recipient has a key: encrypt. Says in the
+ * log when a recipient without a key keeps the message in clear. */
 static int opportunistic(const cm_msg *m, const char *as)
 {
-    if (!m->ctx.cfg->opportunistic)
+    if (!m->ctx.cfg->opportunistic && !m->required)
         return 0;
     if (m->tally.nkeyless == 0 && cm_msg_engine(m) >= 0)
         return 1;
@@ -348,7 +349,7 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
         res->trace = "outbound passed oversize";
         return CM_PHASE_DONE;
     }
-    if (m->local != 1 && !m->ctx.cfg->opportunistic && m->ctx.cfg->gateway_keys.n == 0
+    if (m->local != 1 && !m->ctx.cfg->opportunistic && !m->required && m->ctx.cfg->gateway_keys.n == 0
         && m->ctx.cfg->gateway_certificates.n == 0) {
         /* Nothing to decrypt, nothing to encrypt: no need to read it. */
         res->trace = "outbound passed";

@@ -108,7 +108,7 @@ int cm_policy_rcpt_action(const cm_config *cfg, const char *addr, const char *ba
     int action;
 
     *from_policy = cm_addrpol_find(cfg->policy, addr, base, &action, NULL);
-    return *from_policy ? action : cfg->missing_key_action;
+    return *from_policy > 0 ? action : cfg->missing_key_action;
 }
 
 cm_stat cm_policy_rcpt_keyless(int action, int from_policy)

@@ -66,7 +66,8 @@ int cm_policy_rejects(const cm_config *cfg, cm_stat st);
 /* EncryptionPolicy (SPEC §3.3): the action for a recipient handled as
  * inbound: the most specific rule of cfg->policy for addr (base: addr
  * without its RecipientDelimiter extension, or NULL), *from_policy 1; else
- * MissingKeyAction, *from_policy 0. A cm_addrpol_action. */
+ * MissingKeyAction, *from_policy 0 (-1: out of memory, the caller's to
+ * refuse). A cm_addrpol_action. */
 int cm_policy_rcpt_action(const cm_config *cfg, const char *addr, const char *base,
                           int *from_policy);
 

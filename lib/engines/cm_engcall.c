@@ -2,6 +2,7 @@
 #include "cm_engcall.h"
 #include "cm_addr.h"
 #include "cm_archkeys.h"
+#include "cm_idn.h"
 #include "cm_list.h"
 #include "cm_log.h"
 
@@ -105,15 +106,11 @@ static cm_stat plain_key(cm_engcall *c, size_t e, const char *addr, const cm_key
 }
 
 /* Engine e's key for addr, or with RecipientDelimiter its base address's. */
-static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
+static cm_stat key_or_base(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
 {
-    cm_engine_session *sess;
     char *base;
     cm_stat st;
 
-    *key = NULL;
-    if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
-        return st;
     if ((st = plain_key(c, e, addr, key)) != CM_OK || *key != NULL)
         return st;
     /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
@@ -128,6 +125,33 @@ static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_ke
     if ((st = plain_key(c, e, base, key)) == CM_OK && *key != NULL)
         cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, base);
     free(base);
+    return st;
+}
+
+/* key_or_base for addr, then for addr with its domain in the other IDN
+ * form (cm_idn_other): the MTA delivers both to one mailbox. */
+static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
+{
+    cm_engine_session *sess;
+    char *other;
+    cm_stat st;
+
+    *key = NULL;
+    if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
+        return st;
+    if ((st = key_or_base(c, e, addr, key)) != CM_OK || *key != NULL)
+        return st;
+    switch (cm_idn_other(addr, &other)) {
+    case 0:
+        return CM_OK;
+    case -1:
+        return CM_ERR_NOMEM;
+    default:
+        break;
+    }
+    if ((st = key_or_base(c, e, other, key)) == CM_OK && *key != NULL)
+        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, other);
+    free(other);
     return st;
 }
 
@@ -206,26 +230,53 @@ static cm_stat alias_keys(cm_engcall *c, const char *addr, const char *const *me
     return CM_OK;
 }
 
+/* The alias addr or its RecipientDelimiter base is, as cm_engcall_alias. */
+static cm_stat alias_or_base(const cm_engcall *c, const char *addr, const char *const **mem,
+                             size_t *n)
+{
+    char *base = NULL;
+    int r;
+
+    /* KeyAliases, with RecipientDelimiter as for keys: sales+x@ is sales@. */
+    if ((*mem = cm_alias_find(c->ctx->cfg->aliases, addr, n)) == NULL && c->ctx->cfg->aliases != NULL) {
+        if ((r = cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) < 0)
+            return CM_ERR_NOMEM;
+        if (r == 1) {
+            *mem = cm_alias_find(c->ctx->cfg->aliases, base, n);
+            free(base);
+        }
+    }
+    return CM_OK;
+}
+
+cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *const **mem, size_t *n)
+{
+    char *other;
+    cm_stat st;
+    int r;
+
+    if ((st = alias_or_base(c, addr, mem, n)) != CM_OK || *mem != NULL
+        || c->ctx->cfg->aliases == NULL)
+        return st;
+    /* Its domain in the other IDN form, as key lookup asks. */
+    if ((r = cm_idn_other(addr, &other)) <= 0)
+        return r < 0 ? CM_ERR_NOMEM : CM_OK;
+    st = alias_or_base(c, other, mem, n);
+    free(other);
+    return st;
+}
+
 cm_stat cm_engcall_find_keys(cm_engcall *c, const char *addr, int *which, const cm_key **keys,
                              size_t *nkeys)
 {
     const char *const *mem;
-    char *base = NULL;
     size_t n;
     cm_stat st;
-    int r;
 
     *which = -1;
     *nkeys = 0;
-    /* KeyAliases, with RecipientDelimiter as for keys: sales+x@ is sales@. */
-    if ((mem = cm_alias_find(c->ctx->cfg->aliases, addr, &n)) == NULL && c->ctx->cfg->aliases != NULL) {
-        if ((r = cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) < 0)
-            return CM_ERR_NOMEM;
-        if (r == 1) {
-            mem = cm_alias_find(c->ctx->cfg->aliases, base, &n);
-            free(base);
-        }
-    }
+    if ((st = cm_engcall_alias(c, addr, &mem, &n)) != CM_OK)
+        return st;
     if (mem != NULL)
         return alias_keys(c, addr, mem, n, which, keys, nkeys);
     if ((st = cm_engcall_find_key(c, addr, which, &keys[0])) == CM_OK && keys[0] != NULL)

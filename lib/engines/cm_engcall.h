@@ -36,6 +36,12 @@ cm_stat cm_engcall_session(cm_engcall *c, size_t e, cm_engine_session **s);
  * key of GatewayKeys counts as none (logged at debug, with the queue ID). */
 cm_stat cm_engcall_find_key(cm_engcall *c, const char *addr, int *which, const cm_key **key);
 
+/* The members of addr if it is an alias of KeyAliases, or its base
+ * address under RecipientDelimiter is (in either IDN form of its domain):
+ * *mem (NULL if neither), *n of them.
+ * CM_OK, or CM_ERR_NOMEM (never "not an alias" for a failure). */
+cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *const **mem, size_t *n);
+
 /* The keys of addr: an alias of KeyAliases (or its base address under
  * RecipientDelimiter) has its members' keys, all of one engine, the first
  * in the order above with a key for every member; else none (*nkeys 0).

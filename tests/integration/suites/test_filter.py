@@ -411,6 +411,20 @@ def test_quoted_recipient_is_canonical():
     check(b"canary body" not in r.stdout, "plaintext out")
 
 
+def test_idn_local_domain_either_form():
+    # LocalDomains names a domain in one IDN form and the recipient of
+    # outbound mail comes in the other (SMTPUTF8 or not): it is local all
+    # the same, handled as inbound (SPEC 4.6): here keyless under
+    # MissingKeyAction tempfail, so refused, never passed on as external.
+    for local, rcpt in (("xn--bcher-kva.example", "nobody@b\u00fccher.example"),
+                        ("b\u00fccher.example", "nobody@xn--bcher-kva.example")):
+        conf = write_config(os.path.join(TMP, "idnlocal.conf"), LocalDomains=local,
+                            MissingKeyAction="tempfail")
+        r = filt(MSG, to=[rcpt], conf=conf, direction="outbound")
+        check(r.returncode == 75 and " 451 4.7.4 " in r.stderr.decode(),
+              "%s with LocalDomains %s: exit %d %r" % (rcpt, local, r.returncode, r.stderr))
+
+
 def test_recipient_delimiter_uses_base_key():
     conf = write_config(os.path.join(TMP, "delim.conf"), RecipientDelimiter="+",
                         MissingKeyAction="pass")

@@ -44,8 +44,8 @@ def conf(name, policy=POLICY, **keys):
     return write_config(os.path.join(TMP, name + ".conf"), **keys)
 
 
-def filt(to, cfg, message=MSG):
-    cmd = [os.path.join(BIN, "cryptmilter-filter"), "-c", cfg, "--direction", "inbound",
+def filt(to, cfg, message=MSG, direction="inbound"):
+    cmd = [os.path.join(BIN, "cryptmilter-filter"), "-c", cfg, "--direction", direction,
            "--from", "s@ext.example"]
     for t in to:
         cmd += ["--to", t]
@@ -130,6 +130,54 @@ def test_filter_alias_encrypts_to_every_member():
 
 def test_filter_alias_with_keyless_member_has_no_key():
     refused(filt(["half@example.org"], conf("halfalias")), "451", "4.7.4", 75, "half@example.org")
+
+
+def test_filter_alias_keeps_its_members_require():
+    # half@ has no key (nobody@ has none) and no rule of its own; alice@'s
+    # says require. The MTA expands half@ after the milter: passing it in
+    # clear would hand alice the plaintext her rule forbids.
+    refused(filt(["half@example.org"], conf("aliasreq", policy="alice@example.org require\n")),
+            "451", "4.7.4", 75, "half@example.org")
+    refused(filt(["half@example.org"],
+                 conf("aliasrej", policy="alice@example.org require reject\n")),
+            "554", "5.7.4", 69, "half@example.org")
+    # A member whose rule lets it go in clear does not hold the alias back,
+    # and an explicit never on the alias is the administrator's word.
+    passed(filt(["half@example.org"], conf("aliaspass", policy="alice@example.org pass\n")),
+           b"skipped no-key")
+    passed(filt(["half@example.org"], conf("aliasnever", policy="alice@example.org require\n"
+                                             "half@example.org never\n")), b"skipped policy")
+
+
+def test_filter_idn_rule_matches_either_form():
+    # An IDN domain arrives as its A-label (xn--) or, under SMTPUTF8, as
+    # UTF-8; the MTA delivers both to one place. A require written in one
+    # form must hold for the other: no key, so refused, never in clear.
+    cfg = conf("idn", policy="@b\u00fccher.example require\n@xn--caf-dma.example require\n")
+    refused(filt(["nobody@xn--bcher-kva.example"], cfg), "451", "4.7.4", 75,
+            "nobody@xn--bcher-kva.example")
+    refused(filt(["nobody@caf\u00e9.example"], cfg), "451", "4.7.4", 75, "nobody@caf")
+
+
+def test_filter_outbound_external_require():
+    # Outbound, example.org is external here (no LocalDomains). "@partner
+    # require" is what an administrator writes for a partner who must never
+    # get mail in clear (docs/inbound.md's own example): it must hold for
+    # our users' mail to them, with or without OpportunisticEncryption.
+    for opp in ("yes", "no"):
+        cfg = conf("outreq" + opp, policy="@example.org require\n", OpportunisticEncryption=opp)
+        refused(filt(["nobody@example.org"], cfg, direction="outbound"), "451", "4.7.4", 75,
+                "nobody@example.org")
+        encrypted(filt(["alice@example.org"], cfg, direction="outbound"))
+        # Beside a recipient that goes in clear: deferred, never in clear.
+        refused(filt(["x@other.example", "alice@example.org"], cfg, direction="outbound"),
+                "452", "4.5.3", 75, "")
+        refused(filt(["alice@example.org", "x@other.example"], cfg, direction="outbound"),
+                "452", "4.5.3", 75, "")
+    # Other rules keep to recipients handled as inbound: pass for an
+    # external one changes nothing.
+    cfg = conf("outpass", policy="@example.org pass\n", OpportunisticEncryption="yes")
+    encrypted(filt(["alice@example.org"], cfg, direction="outbound"))
 
 
 # ------------------------------------------------------------ cryptmilter -n

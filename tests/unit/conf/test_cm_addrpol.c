@@ -71,6 +71,12 @@ static const struct {
     {"..x never\n", "p:1: \"..x\" is not a pattern"},
     {"@B.org never\n@b.ORG pass\n", "p:2: \"@b.org\" is given twice (first on line 1)"},
     {"a@b.org never\r\nA@B.org never\n", "p:2: \"a@b.org\" is given twice (first on line 1)"},
+    /* The envelope's domain has lost its trailing dot (cm_addr_bare): one
+     * in a pattern would never match, the rule silently dead. */
+    {"@example.org. require\n", "p:1: \"@example.org.\" ends in a dot (write @example.org)"},
+    {"alice@example.org. require\n",
+     "p:1: \"alice@example.org.\" ends in a dot (write alice@example.org)"},
+    {".example.org. require\n", "p:1: \".example.org.\" ends in a dot (write .example.org)"},
 };
 
 START_TEST(refused)
@@ -80,6 +86,59 @@ START_TEST(refused)
 
     ck_assert_ptr_null(p);
     ck_assert_str_eq(err, bad[_i].err);
+}
+END_TEST
+
+/* An IDN domain reaches the gateway in either form: as a U-label (UTF-8,
+ * SMTPUTF8) or as its A-label (xn--), and the MTA delivers both to the same
+ * place. A rule written in one form must match the other. */
+static const char idn_policy[] =
+    "@b\xc3\xbc" "cher.example   require\n"
+    "@xn--caf-dma.example   never\n"
+    ".xn--bcher-kva.example pass\n"
+    "alice@b\xc3\xbc" "cher.example reject\n";
+
+static const struct {
+    const char *addr, *base;
+    int action;
+    size_t line;
+} idn_cases[] = {
+    {"x@xn--bcher-kva.example", NULL, CM_ADDRPOL_REQUIRE, 1},
+    {"x@b\xc3\xbc" "cher.example", NULL, CM_ADDRPOL_REQUIRE, 1},
+    {"x@caf\xc3\xa9.example", NULL, CM_ADDRPOL_NEVER, 2},
+    {"x@a.b\xc3\xbc" "cher.example", NULL, CM_ADDRPOL_PASS, 3},
+    {"Alice@xn--bcher-kva.example", NULL, CM_ADDRPOL_REJECT, 4},
+    {"alice+x@xn--bcher-kva.example", "alice@xn--bcher-kva.example", CM_ADDRPOL_REJECT, 4},
+};
+
+START_TEST(idn_either_form)
+{
+    char err[256] = "";
+    cm_addrpol *p = cm_addrpol_parse("p", idn_policy, strlen(idn_policy), err, sizeof(err));
+    int action = -1;
+    size_t line = 0;
+
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(cm_addrpol_find(p, idn_cases[_i].addr, idn_cases[_i].base, &action, &line), 1);
+    ck_assert_msg(action == idn_cases[_i].action, "%s: %s", idn_cases[_i].addr,
+                  cm_addrpol_action_name(action));
+    ck_assert_uint_eq(line, idn_cases[_i].line);
+    cm_addrpol_free(p);
+}
+END_TEST
+
+START_TEST(idn_refused)
+{
+    static const char twice[] = "@b\xc3\xbc" "cher.example never\n@xn--bcher-kva.example pass\n";
+    static const char broken[] = "@b\xc3.example never\n";
+    char err[256] = "";
+
+    ck_assert_ptr_null(cm_addrpol_parse("p", twice, strlen(twice), err, sizeof(err)));
+    ck_assert_str_eq(err, "p:2: \"@xn--bcher-kva.example\" is given twice (first on line 1)");
+    ck_assert_ptr_null(cm_addrpol_parse("p", broken, strlen(broken), err, sizeof(err)));
+    ck_assert_msg(strncmp(err, "p:1: \"@b\xc3.example\" is not a domain name IDNA2008 takes",
+                          strlen("p:1: \"@b\xc3.example\" is not a domain name IDNA2008 takes")) == 0,
+                  "%s", err);
 }
 END_TEST
 
@@ -99,6 +158,8 @@ static void add(Suite *s)
     CM_ADD_LOOP(s, most_specific_wins, sizeof(cases) / sizeof(cases[0]));
     CM_ADD_LOOP(s, refused, sizeof(bad) / sizeof(bad[0]));
     CM_ADD(s, none_matches_nothing);
+    CM_ADD_LOOP(s, idn_either_form, sizeof(idn_cases) / sizeof(idn_cases[0]));
+    CM_ADD(s, idn_refused);
 }
 
 CM_TEST_MAIN("cm_addrpol", add)

@@ -33,6 +33,10 @@ static const struct {
     {"sales@example.org\n", "a:1: alias \"sales@example.org\" has no members"},
     {"sales a@b.org\n", "a:1: \"sales\" is not an address"},
     {"sales@b.org a@\n", "a:1: \"a@\" is not an address"},
+    /* Envelope domains lose their trailing dot: such an alias would never
+     * match, its mail looked up as a plain address. */
+    {"sales@b.org. a@b.org\n", "a:1: \"sales@b.org.\" ends in a dot (write sales@b.org)"},
+    {"sales@b.org a@b.org.\n", "a:1: \"a@b.org.\" ends in a dot (write a@b.org)"},
     {"s@b.org a@b.org A@B.org\n", "a:1: \"a@b.org\" is listed twice"},
     {"s@b.org S@b.org\n", "a:1: alias \"s@b.org\" lists itself"},
     {"s@b.org a@b.org\nS@B.ORG c@b.org\n", "a:2: alias \"s@b.org\" is given twice (first on line 1)"},

@@ -102,6 +102,20 @@ START_TEST(eq_folds_ascii_only)
 }
 END_TEST
 
+START_TEST(trailing_dot_refused)
+{
+    char err[128] = "";
+
+    ck_assert_int_eq(cm_mapfile_trailing_dot("@example.org", err, sizeof(err)), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(cm_mapfile_trailing_dot(".", err, sizeof(err)), 0);  /* pattern()'s to refuse */
+    ck_assert_int_eq(cm_mapfile_trailing_dot("@example.org.", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "\"@example.org.\" ends in a dot (write @example.org)");
+    ck_assert_int_eq(cm_mapfile_trailing_dot("a@b..", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "\"a@b..\" ends in a dot (write a@b.)");
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD_LOOP(s, lines, sizeof(cases) / sizeof(cases[0]));
@@ -109,6 +123,7 @@ static void add(Suite *s)
     CM_ADD(s, callback_refusal_names_line);
     CM_ADD(s, load_needs_file_form);
     CM_ADD(s, eq_folds_ascii_only);
+    CM_ADD(s, trailing_dot_refused);
 }
 
 CM_TEST_MAIN("cm_mapfile", add)

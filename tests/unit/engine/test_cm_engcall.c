@@ -23,9 +23,11 @@ static const cm_key pgp_keys[] = {
     {"gateway@gw.example.net", GW_FPR},
     {"both@example.org", GW_FPR},
     {"dave@example.org", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"},
+    {"u@b\xc3\xbc" "cher.example", "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"},  /* U-label */
     {NULL, NULL},
 };
 static const cm_key smime_keys[] = {
+    {"a@xn--caf-dma.example", "x509-cafe"},                                  /* A-label */
     {"carol@example.org", "x509-carol"},
     {"both@example.org", "x509-both"},
     {"dave@example.org", "x509-dave"},
@@ -252,6 +254,12 @@ static const struct {
     {"dave@example.org", 0, 1, "dave@example.org"},             /* PreferSMIME */
     {"nobody@example.org", 0, -1, NULL},
     {"nobody+x@example.org", 1, -1, NULL},
+    /* An IDN domain comes in either form (SMTPUTF8 or not), and a key's
+     * user ID holds one of them: the other is asked too. */
+    {"u@xn--bcher-kva.example", 0, 0, "u@b\xc3\xbc" "cher.example"},
+    {"u+x@xn--bcher-kva.example", 1, 0, "u@b\xc3\xbc" "cher.example"},
+    {"a@caf\xc3\xa9.example", 0, 1, "a@xn--caf-dma.example"},
+    {"b@caf\xc3\xa9.example", 0, -1, NULL},
 };
 
 START_TEST(find_key_table)
@@ -289,6 +297,9 @@ static const struct {
     {"gw@example.org", 0, 0, {"gateway@gw.example.net", "alice@example.org"}},
     {"gw@example.org", 1, -1, {NULL, NULL}},        /* outbound: not the gateway's key */
     {"alice@example.org", 0, 0, {"alice@example.org", NULL}},   /* not an alias */
+    /* an alias named in one IDN form, the RCPT in the other */
+    {"idn@xn--bcher-kva.example", 0, 0, {"alice@example.org", "dave@example.org"}},
+    {"idn+x@xn--bcher-kva.example", 0, 0, {"alice@example.org", "dave@example.org"}},
 };
 
 START_TEST(find_keys_aliases)
@@ -297,7 +308,8 @@ START_TEST(find_keys_aliases)
                                "smt@example.org carol@example.org dave@example.org\n"
                                "mixed@example.org alice@example.org carol@example.org\n"
                                "half@example.org alice@example.org nobody@example.org\n"
-                               "gw@example.org gateway@gw.example.net alice@example.org\n";
+                               "gw@example.org gateway@gw.example.net alice@example.org\n"
+                               "idn@b\xc3\xbc" "cher.example alice@example.org dave@example.org\n";
     const cm_key *keys[CM_ALIAS_MAX_MEMBERS];
     char err[256];
     size_t n = 99, i;

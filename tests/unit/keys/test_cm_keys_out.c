@@ -98,11 +98,30 @@ START_TEST(line_and_object)
 }
 END_TEST
 
+/* A user ID's address is the key owner's text: a space, newline or
+ * escape in it must not add a word or a line to what cron mails (a forged
+ * "usable" line) or reach the terminal; it is written \HH. */
+START_TEST(line_escapes_address)
+{
+    cm_keyinfo k = {"\"a b\"@x.net\nbob@example.org pgp FF never usable\x1b[2J\\",
+                    "ABCD", 0, CM_KEY_REVOKED};
+    row r = {&k, 0, 1};
+    int rc;
+    char *out = written(write_row, &r, &rc);
+
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(out, "\"a\\20b\"@x.net\\0abob@example.org\\20pgp\\20FF\\20never"
+                     "\\20usable\\1b[2J\\5c pgp ABCD never revoked\n");
+    free(out);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, json_escapes);
     CM_ADD(s, dates);
     CM_ADD(s, line_and_object);
+    CM_ADD(s, line_escapes_address);
 }
 
 CM_TEST_MAIN("cm_keys_out", add)
