@@ -23,7 +23,7 @@ static const cm_key pgp_keys[] = {
     {"gateway@gw.example.net", GW_FPR},
     {"both@example.org", GW_FPR},
     {"dave@example.org", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"},
-    {"u@b\xc3\xbc" "cher.example", "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"},  /* U-label */
+    {"u@b\xc3\xbc" "cher.example", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"},  /* U-label */
     {NULL, NULL},
 };
 static const cm_key smime_keys[] = {
