@@ -43,7 +43,10 @@ int cm_statsfile_replace(const char *path, const char *text, size_t n)
     int fd, e;
 
     /* Beside path, so rename stays in one file system; not ending in
-     * .prom, so the collector never reads it. */
+     * .prom, so the collector never reads it. No fsync: after a crash the
+     * file may be empty until the next interval rewrites it, which costs
+     * one scrape of counters that restart from zero anyway; a disk flush
+     * every StatsInterval on a mail server's spool disk costs more. */
     if (cm_buf_printf(&tmp, "%s.XXXXXX", path) < 0)
         return -1;
     if ((fd = mkstemp((char *) tmp.data)) < 0) {
