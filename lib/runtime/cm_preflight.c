@@ -299,6 +299,13 @@ static void check_sync_stamp(cm_preflight *p, int64_t now)
 
     if (cfg->keyring_max_age == 0)
         return;
+    if (!cm_config_has_keyring(cfg)) {
+        /* keysync's stamp lives in KeyringDir: with none there is nothing
+         * to measure, and a setting that does nothing is said aloud. */
+        say(p, LOG_WARNING, "KeyringMaxAge has no effect with KeyringDir none (the stamp"
+            " cryptmilter-keysync writes is kept in KeyringDir)");
+        return;
+    }
     if (cm_syncstamp_read(cfg->keyring_dir, &stamp) < 0)
         stamp = -1;
     if (cm_policy_keyring_fresh(cfg->keyring_max_age, stamp, now) == CM_OK)
@@ -322,6 +329,7 @@ void cm_preflight_keyring(cm_preflight *p, int64_t now)
 
     if (!cm_config_has_keyring(p->cfg)) {
         say(p, LOG_INFO, "KeyringDir none: no OpenPGP recipients");
+        check_sync_stamp(p, now);
         return;
     }
     if (usable_dir(dir, R_OK | X_OK) < 0)

@@ -317,6 +317,13 @@ def test_keyring_max_age_warns_without_a_fresh_stamp():
             check("warning: KeyringMaxAge 60s: " in err and want in err, "%s: %r" % (want, err))
         else:
             check("KeyringMaxAge" not in err, "a fresh stamp warned: %r" % err)
+    # KeyringDir none: nothing to measure, and the setting is said to do nothing.
+    certs = os.path.join(TMP, "stamped-certs")
+    os.makedirs(certs, mode=0o700)
+    rc, out, err = run_n(conf("stamped-none", KeyringDir="none", CertificateDir=certs,
+                              KeyringMaxAge="60s"))
+    check(rc == 0 and "KeyringMaxAge has no effect with KeyringDir none" in err,
+          "exit %d: %r" % (rc, err[-400:]))
 
 
 def test_a_good_configuration_passes():
