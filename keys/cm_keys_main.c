@@ -1,8 +1,10 @@
 /* cryptmilter-keys: what KeyringDir holds, as the daemon's configured
  * OpenPGPBackend reads it, and CertificateDir, as the cms engine reads it
- * (read-only: list, expiring, check). */
+ * (list, expiring, check), and changes them (import, remove, disable,
+ * enable: cm_keys_edit). */
 #include "cm_config.h"
 #include "cm_engines.h"
+#include "cm_keys_edit.h"
 #include "cm_keys_out.h"
 #include "cm_log.h"
 #include "cm_preflight.h"
@@ -38,9 +40,13 @@ static void usage(void)
             "usage: %s [-c CONF] list [--json] [ADDRESS...]\n"
             "       %s [-c CONF] expiring [--days N] [--json] [ADDRESS...]\n"
             "       %s [-c CONF] check\n"
+            "       %s [-c CONF] import [--gateway] FILE|-\n"
+            "       %s [-c CONF] remove ADDRESS|FINGERPRINT\n"
+            "       %s [-c CONF] disable|enable FINGERPRINT\n"
             "exit: 0 done (expiring: nothing listed), 1 expiring keys listed,\n"
-            "      78 bad configuration, 75 the keyring cannot be read\n",
-            progname, progname, progname);
+            "      65 bad input (refused), 78 bad configuration, 75 the keyring cannot be\n"
+            "      read or written\n",
+            progname, progname, progname, progname, progname, progname);
 }
 
 static int wanted(const listing *l, const char *addr)
@@ -104,6 +110,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"days", required_argument, NULL, 'd'},
+        {"gateway", no_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -113,13 +120,14 @@ int main(int argc, char **argv)
     char err[1024];
     cm_config *cfg;
     cm_stat st;
-    int c, rc, days_set = 0;
+    int c, rc, days_set = 0, gateway = 0, edit;
 
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'h': usage(); return EX_OK;
         case 'j': l.json = 1; break;
+        case 'g': gateway = 1; break;
         case 'd':
             if (parse_days(optarg, &days) < 0) {
                 fprintf(stderr, "%s: --days %s: not a number of days (0-36500)\n", progname,
@@ -138,13 +146,17 @@ int main(int argc, char **argv)
     cmd = argv[optind++];
     l.addrs = argv + optind;
     l.naddrs = argc - optind;
-    if (strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0 && strcmp(cmd, "check") != 0) {
+    edit = strcmp(cmd, "import") == 0 || strcmp(cmd, "remove") == 0
+           || strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0;
+    if (!edit && strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0
+        && strcmp(cmd, "check") != 0) {
         fprintf(stderr, "%s: %s: unknown command\n", progname, cmd);
         usage();
         return EX_USAGE;
     }
     if ((strcmp(cmd, "check") == 0 && (l.naddrs != 0 || l.json))
-        || (days_set && strcmp(cmd, "expiring") != 0)) {
+        || (days_set && strcmp(cmd, "expiring") != 0)
+        || (edit && (l.naddrs != 1 || l.json)) || (gateway && strcmp(cmd, "import") != 0)) {
         usage();
         return EX_USAGE;
     }
@@ -155,6 +167,16 @@ int main(int argc, char **argv)
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;
+    }
+    if (edit) {
+        if (strcmp(cmd, "import") == 0)
+            rc = cm_keys_edit_import(cfg, l.addrs[0], gateway);
+        else if (strcmp(cmd, "remove") == 0)
+            rc = cm_keys_edit_remove(cfg, l.addrs[0]);
+        else
+            rc = cm_keys_edit_disable(cfg, l.addrs[0], strcmp(cmd, "disable") == 0);
+        cm_config_free(cfg);
+        return rc;
     }
     if (strcmp(cmd, "check") == 0) {
         rc = check(cfg);

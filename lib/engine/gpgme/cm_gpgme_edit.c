@@ -17,6 +17,8 @@ static cm_stat context(const cm_config *cfg, gpgme_ctx_t *out, char *err, size_t
 {
     cm_msgctx mc = {cfg, NULL, 0};
 
+    if (gpgme_check_version("1.13.0") == NULL)
+        return snprintf(err, errlen, "GPGME 1.13 or later is needed"), CM_ERR_ENGINE;
     if (cm_gpgme_ctx_new(&mc, out) != CM_OK) {
         snprintf(err, errlen, "no gpg for KeyringDir %s (see the log)", cfg->keyring_dir);
         return CM_ERR_ENGINE;
@@ -261,7 +263,7 @@ static gpgme_error_t edit_cb(void *opaque, const char *keyword, const char *args
     if (line == NULL)
         return gpg_error(GPG_ERR_GENERAL);     /* a question we do not answer */
     if (gpgme_io_writen(fd, line, strlen(line)) < 0 || gpgme_io_writen(fd, "\n", 1) < 0)
-        return gpg_error_from_syserror();
+        return gpg_error(GPG_ERR_EIO);
     return 0;
 }
 
@@ -271,6 +273,7 @@ cm_stat cm_gpgme_set_disabled(const cm_config *cfg, const char *fpr, int disable
     edit_state e = {disabled ? "disable" : "enable", 0};
     gpgme_ctx_t ctx = NULL;
     gpgme_key_t *v = NULL;
+    gpgme_data_t out = NULL;    /* gpg's words, which GPGME insists on */
     gpgme_error_t ge;
     size_t n = 0;
     cm_stat st;
@@ -283,11 +286,14 @@ cm_stat cm_gpgme_set_disabled(const cm_config *cfg, const char *fpr, int disable
     st = find(ctx, fpr, &v, &n, err, errlen);
     if (st == CM_OK && n != 1)
         st = (snprintf(err, errlen, "%s: no such key in KeyringDir", fpr), CM_BAD_INPUT);
-    if (st == CM_OK && (ge = gpgme_op_interact(ctx, v[0], 0, edit_cb, &e, NULL)) != 0)
+    if (st == CM_OK && (ge = gpgme_data_new(&out)) != 0)
+        st = (snprintf(err, errlen, "%s", gpgme_strerror(ge)), CM_ERR_NOMEM);
+    if (st == CM_OK && (ge = gpgme_op_interact(ctx, v[0], 0, edit_cb, &e, out)) != 0)
         st = (snprintf(err, errlen, "gpg --edit-key %s %s: %s", fpr, e.cmd, gpgme_strerror(ge)),
               CM_ERR_ENGINE);
     if (st == CM_OK)
         st = report(ctx, "pgp", v[0]->fpr, disabled ? "disabled" : "enabled", 0, fn, arg);
+    gpgme_data_release(out);
     unref_all(v);
     gpgme_release(ctx);
     return st;
