@@ -4,7 +4,7 @@ OpenPGPBackend of CM_TEST_BACKEND: keys imported armored, binary and from
 stdin, a certificate, secret keys refused (accepted with --gateway), removal
 by address and fingerprint, a GatewayKeys key kept; a disabled key is no
 recipient for the filter; the running daemon encrypts to a key imported
-while it runs."""
+while it runs, and stops when it is disabled."""
 import os
 import subprocess
 
@@ -155,6 +155,10 @@ def test_7_daemon_takes_an_import():
         check(rc == 0, "import: %d %s" % (rc, err))
         res = m.send("a@ext.example", ["ann@example.org"], MSG, qid="QID2")
         check("multipart/encrypted" in str(res), "not encrypted after the import: %r" % res)
+        rc, out, err = keys("disable", FPR["ann"])
+        check(rc == 0, "disable: %d %s" % (rc, err))
+        res = m.send("a@ext.example", ["ann@example.org"], MSG, qid="QID3")
+        check("multipart/encrypted" not in str(res), "encrypted to a key disabled while it ran")
     finally:
         m.stop()
 
