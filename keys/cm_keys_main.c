@@ -8,6 +8,7 @@
 #include "cm_keys_out.h"
 #include "cm_log.h"
 #include "cm_preflight.h"
+#include "cm_privdrop.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_CONF "/etc/cryptmilter/cryptmilter.conf"
 
@@ -167,6 +169,21 @@ int main(int argc, char **argv)
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;
+    }
+    /* As the daemon's user: the files gpg and the certificate writer make
+     * must stay the daemon's, and are read as it reads them. */
+    if (*cfg->user_id && getuid() == 0) {
+        char *user = NULL;
+        uid_t uid;
+        gid_t gid;
+
+        rc = cm_privdrop_lookup(cfg->user_id, &uid, &gid, &user) < 0 ? EX_CONFIG
+             : cm_privdrop_drop(user, uid, gid) < 0 ? EX_NOPERM : EX_OK;
+        free(user);
+        if (rc != EX_OK) {
+            cm_config_free(cfg);
+            return rc;
+        }
     }
     if (edit) {
         if (strcmp(cmd, "import") == 0)
