@@ -1,12 +1,15 @@
 /* cryptmilter-keys: what KeyringDir holds, as the daemon's configured
  * OpenPGPBackend reads it, and CertificateDir, as the cms engine reads it
- * (list, expiring, check: read-only); wkd imports (cm_keys_wkd.c). */
+ * (list, expiring, check), and changes them (import, remove, disable,
+ * enable: cm_keys_edit; wkd: cm_keys_wkd). */
 #include "cm_config.h"
 #include "cm_engines.h"
+#include "cm_keys_edit.h"
 #include "cm_keys_out.h"
 #include "cm_keys_wkd.h"
 #include "cm_log.h"
 #include "cm_preflight.h"
+#include "cm_privdrop.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +21,7 @@
 #include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_CONF "/etc/cryptmilter/cryptmilter.conf"
 
@@ -39,11 +43,15 @@ static void usage(void)
             "usage: %s [-c CONF] list [--json] [ADDRESS...]\n"
             "       %s [-c CONF] expiring [--days N] [--json] [ADDRESS...]\n"
             "       %s [-c CONF] check\n"
+            "       %s [-c CONF] import [--gateway] FILE|-\n"
+            "       %s [-c CONF] remove ADDRESS|FINGERPRINT\n"
+            "       %s [-c CONF] disable|enable FINGERPRINT\n"
             "       %s [-c CONF] wkd ADDRESS...\n"
             "exit: 0 done (expiring: nothing listed), 1 expiring keys listed\n"
-            "      (wkd: some address not found), 78 bad configuration,\n"
-            "      75 the keyring cannot be read (wkd: a lookup failed)\n",
-            progname, progname, progname, progname);
+            "      (wkd: some address not found), 65 bad input (refused),\n"
+            "      78 bad configuration, 75 the keyring cannot be read or written\n"
+            "      (wkd: a lookup failed)\n",
+            progname, progname, progname, progname, progname, progname, progname);
 }
 
 static int wanted(const listing *l, const char *addr)
@@ -108,6 +116,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"days", required_argument, NULL, 'd'},
+        {"gateway", no_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -117,13 +126,14 @@ int main(int argc, char **argv)
     char err[1024];
     cm_config *cfg;
     cm_stat st;
-    int c, rc, days_set = 0;
+    int c, rc, days_set = 0, gateway = 0, edit;
 
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'h': usage(); return EX_OK;
         case 'j': l.json = 1; break;
+        case 'g': gateway = 1; break;
         case 'd':
             if (parse_days(optarg, &days) < 0) {
                 fprintf(stderr, "%s: --days %s: not a number of days (0-36500)\n", progname,
@@ -142,15 +152,18 @@ int main(int argc, char **argv)
     cmd = argv[optind++];
     l.addrs = argv + optind;
     l.naddrs = argc - optind;
-    if (strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0 && strcmp(cmd, "check") != 0
-        && strcmp(cmd, "wkd") != 0) {
+    edit = strcmp(cmd, "import") == 0 || strcmp(cmd, "remove") == 0
+           || strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0;
+    if (!edit && strcmp(cmd, "list") != 0 && strcmp(cmd, "expiring") != 0
+        && strcmp(cmd, "check") != 0 && strcmp(cmd, "wkd") != 0) {
         fprintf(stderr, "%s: %s: unknown command\n", progname, cmd);
         usage();
         return EX_USAGE;
     }
     if ((strcmp(cmd, "check") == 0 && (l.naddrs != 0 || l.json))
         || (strcmp(cmd, "wkd") == 0 && (l.naddrs == 0 || l.json))
-        || (days_set && strcmp(cmd, "expiring") != 0)) {
+        || (days_set && strcmp(cmd, "expiring") != 0)
+        || (edit && (l.naddrs != 1 || l.json)) || (gateway && strcmp(cmd, "import") != 0)) {
         usage();
         return EX_USAGE;
     }
@@ -161,6 +174,31 @@ int main(int argc, char **argv)
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;
+    }
+    /* As the daemon's user: the files gpg and the certificate writer make
+     * must stay the daemon's, and are read as it reads them. */
+    if (*cfg->user_id && getuid() == 0) {
+        char *user = NULL;
+        uid_t uid;
+        gid_t gid;
+
+        rc = cm_privdrop_lookup(cfg->user_id, &uid, &gid, &user) < 0 ? EX_CONFIG
+             : cm_privdrop_drop(user, uid, gid) < 0 ? EX_NOPERM : EX_OK;
+        free(user);
+        if (rc != EX_OK) {
+            cm_config_free(cfg);
+            return rc;
+        }
+    }
+    if (edit) {
+        if (strcmp(cmd, "import") == 0)
+            rc = cm_keys_edit_import(cfg, l.addrs[0], gateway);
+        else if (strcmp(cmd, "remove") == 0)
+            rc = cm_keys_edit_remove(cfg, l.addrs[0]);
+        else
+            rc = cm_keys_edit_disable(cfg, l.addrs[0], strcmp(cmd, "disable") == 0);
+        cm_config_free(cfg);
+        return rc;
     }
     if (strcmp(cmd, "check") == 0 || strcmp(cmd, "wkd") == 0) {
         rc = strcmp(cmd, "check") == 0 ? check(cfg) : cm_keys_wkd(cfg, l.addrs, l.naddrs);

@@ -5,6 +5,7 @@
 #include "cm_log.h"
 #include "cm_milter.h"
 #include "cm_preflight.h"
+#include "cm_privdrop.h"
 #include "cm_reload.h"
 #include "cm_statsfile.h"
 
@@ -74,55 +75,6 @@ static void print_line(const char *line, void *arg)
     fprintf(arg, "%s\n", line);
 }
 
-/* Look up "user" or "user:group". */
-static int lookup_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
-{
-    char *u = strdup(spec), *g;
-    struct passwd *pw;
-    struct group *gr;
-
-    if (u == NULL)
-        return -1;
-    if ((g = strchr(u, ':')) != NULL)
-        *g++ = 0;
-    if ((pw = getpwnam(u)) == NULL) {
-        cm_log_error("UserID: no such user \"%s\"", u);
-        free(u);
-        return -1;
-    }
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-    if (g != NULL) {
-        if ((gr = getgrnam(g)) == NULL) {
-            cm_log_error("UserID: no such group \"%s\"", g);
-            free(u);
-            return -1;
-        }
-        *gid = gr->gr_gid;
-    }
-    *name = u;
-    return 0;
-}
-
-/* setgid + initgroups + setuid, then make sure root cannot be regained.
- * Started as that user already (systemd's User=), there is nothing to drop:
- * setgid would need root, and the unit's sandbox forbids the set*id calls;
- * the group is then only the socket's, given by its directory or a chown. */
-static int drop_privileges(const char *name, uid_t uid, gid_t gid)
-{
-    if (uid != 0 && getuid() == uid && geteuid() == uid)
-        return 0;
-    if (setgid(gid) < 0 || initgroups(name, gid) < 0 || setuid(uid) < 0) {
-        cm_log_errno("dropping privileges to %s", name);
-        return -1;
-    }
-    if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-        cm_log_error("privileges could be regained after dropping them to %s", name);
-        return -1;
-    }
-    return 0;
-}
-
 static int daemonize(void)
 {
     pid_t pid = fork();
@@ -189,7 +141,7 @@ static int init_replay(const cm_config *cfg, const char *user, uid_t uid, gid_t 
     char err[1024];
     int rc;
 
-    if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0)
+    if (user != NULL && getuid() == 0 && cm_privdrop_drop(user, uid, gid) < 0)
         return EX_OSERR;
     if ((r = cm_replay_new()) == NULL) {
         fprintf(stderr, "cryptmilter: out of memory\n");
@@ -261,7 +213,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cryptmilter: %s\n", err);
         return EX_CONFIG;
     }
-    if (*cfg->user_id && lookup_user(cfg->user_id, &uid, &gid, &user) < 0) {
+    if (*cfg->user_id && cm_privdrop_lookup(cfg->user_id, &uid, &gid, &user) < 0) {
         char where[PATH_MAX + 32];
 
         cm_log_error("%s: UserID %s: fix: name an existing user (and group), or create it: "
@@ -289,7 +241,7 @@ int main(int argc, char **argv)
         if (user != NULL)
             cm_preflight_socket_group(&pf, gid, getuid() == 0);
         /* The key stores are read as the daemon will read them. */
-        if (user != NULL && getuid() == 0 && drop_privileges(user, uid, gid) < 0) {
+        if (user != NULL && getuid() == 0 && cm_privdrop_drop(user, uid, gid) < 0) {
             free(user);
             cm_config_free(cfg);
             return EX_OSERR;
@@ -376,7 +328,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (user != NULL && drop_privileges(user, uid, gid) < 0) {
+    if (user != NULL && cm_privdrop_drop(user, uid, gid) < 0) {
         rc = EX_NOPERM;
         goto out;
     }

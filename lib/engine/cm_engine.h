@@ -103,6 +103,18 @@ typedef struct cm_keyinfo {
 /* Called once per address and key; nonzero stops the listing. */
 typedef int (*cm_keyinfo_fn)(void *arg, const cm_keyinfo *k);
 
+/* What cryptmilter-keys changed in a key store: one key or certificate. */
+typedef struct cm_keychange {
+    const char *cls;        /* "pgp", "pgp-secret" (handed to gpg-agent), "smime" */
+    const char *id;         /* fingerprint (hex), or issuer and serial */
+    const char *addrs;      /* its addresses, lower-cased, ',' between; "" none */
+    const char *change;     /* "added", "updated", "unchanged", "removed",
+                             * "disabled", "enabled" */
+} cm_keychange;
+
+/* Called once per key or certificate changed (or found unchanged). */
+typedef void (*cm_keychange_fn)(void *arg, const cm_keychange *c);
+
 /* One OpenPGP key block (armored or binary) or X.509 certificate (DER) as
  * a directory holds it, for a key store rebuilt from scratch
  * (cryptmilter-keysync); origin names it in the log (its DN). */

@@ -321,3 +321,15 @@ void cm_keyring_wait_quiet(const cm_snapshot_file *id)
         (void) nanosleep(&d, NULL);
     }
 }
+
+cm_stat cm_keyring_trustdb_stamp(const char *dir, const char *qid, cm_snapshot_file *f)
+{
+    char path[4096];
+
+    if ((size_t) snprintf(path, sizeof(path), "%s/trustdb.gpg", dir) >= sizeof(path))
+        errno = ENAMETOOLONG;
+    else if (cm_snapshot_file_stat(path, f) == 0)
+        return CM_OK;
+    cm_log_errno("%s: KeyringDir %s", qid, dir);
+    return CM_ERR_KEYRING;
+}

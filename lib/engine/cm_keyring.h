@@ -55,6 +55,12 @@ cm_stat cm_keyring_error(const char *qid, cm_keyring_status ks, const char *err)
  * as final. */
 cm_stat cm_keyring_stamp(const char *dir, const char *qid, cm_snapshot_stamp *stamp);
 
+/* The identity of dir's trust database (all zero if there is none), where
+ * gpg keeps a key's "disabled" flag: a snapshot stamps it too, so that
+ * cryptmilter-keys disable takes effect without a keyring change. CM_OK,
+ * or CM_ERR_KEYRING, logged. */
+cm_stat cm_keyring_trustdb_stamp(const char *dir, const char *qid, cm_snapshot_file *f);
+
 /* A keyring modified less than this long ago may still be being written. */
 #define CM_KEYRING_QUIET_NS 1000000000L
 /* Wait until the keyring id describes has been left alone that long. */

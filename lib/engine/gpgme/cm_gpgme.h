@@ -26,4 +26,20 @@ cm_stat cm_gpgme_keepuid_import(const cm_config *cfg, const char *home, const vo
                                 const char *addr, cm_imported_fn fn, void *arg,
                                 cm_import_report *rep, char *err, size_t errlen);
 
+/* cryptmilter-keys' changes to KeyringDir, made by gpg (cm_gpgme_edit.c);
+ * fn hears of each key changed. CM_OK, or with the reason in err
+ * CM_BAD_INPUT (what was given is at fault: nothing changed) or another
+ * failure. */
+/* Import the OpenPGP keys in p[0..n) (armored or binary). Secret keys are
+ * refused unless gateway, which hands them to KeyringDir's gpg-agent. */
+cm_stat cm_gpgme_import(const cm_config *cfg, const void *p, size_t n, int gateway,
+                        cm_keychange_fn fn, void *arg, char *err, size_t errlen);
+/* Delete the public keys what names (a fingerprint, or an address a user
+ * ID has exactly); none at all if one is a GatewayKeys key. *removed set. */
+cm_stat cm_gpgme_remove(const cm_config *cfg, const char *what, cm_keychange_fn fn, void *arg,
+                        size_t *removed, char *err, size_t errlen);
+/* Set or clear the key's disabled flag (gpg's ownertrust, in trustdb.gpg). */
+cm_stat cm_gpgme_set_disabled(const cm_config *cfg, const char *fpr, int disabled,
+                              cm_keychange_fn fn, void *arg, char *err, size_t errlen);
+
 #endif

@@ -313,18 +313,24 @@ static cm_stat build(const cm_msgctx *mc, cm_gpgme_index **out, cm_snapshot_file
 static cm_stat ix_stamp(const void *src, const cm_snapshot_stamp *held, cm_snapshot_stamp *now)
 {
     const cm_msgctx *mc = src;
+    cm_stat st = cm_keyring_stamp(mc->cfg->keyring_dir, CM_QID(mc), now);
 
     (void) held;
-    return cm_keyring_stamp(mc->cfg->keyring_dir, CM_QID(mc), now);
+    /* gpg keeps the disabled flag in the trust database. */
+    return st == CM_OK ? cm_keyring_trustdb_stamp(mc->cfg->keyring_dir, CM_QID(mc), &now->file[1])
+                       : st;
 }
 
 static cm_stat ix_load(const void *src, const cm_snapshot_stamp *held, cm_snapshot_obj **obj,
                        cm_snapshot_stamp *stamp)
 {
     cm_gpgme_index *ix;
-    cm_stat st = build(src, &ix, &stamp->file[0]);
+    const cm_msgctx *mc = src;
+    cm_stat st = cm_keyring_trustdb_stamp(mc->cfg->keyring_dir, CM_QID(mc), &stamp->file[1]);
 
     (void) held;
+    if (st == CM_OK)
+        st = build(src, &ix, &stamp->file[0]);
     *obj = st == CM_OK ? &ix->snap : NULL;
     return st;
 }

@@ -44,20 +44,6 @@ void cm_rnp_ring_put(cm_rnp_ring *r)
         ring_free(r);
 }
 
-/* The identity of dir's trust database (all zero if there is none); with
- * the error logged, CM_ERR_KEYRING. */
-static cm_stat trustdb_stamp(const cm_msgctx *mc, const char *dir, cm_snapshot_file *f)
-{
-    char path[4096];
-
-    if ((size_t) snprintf(path, sizeof(path), "%s/trustdb.gpg", dir) >= sizeof(path))
-        errno = ENAMETOOLONG;
-    else if (cm_snapshot_file_stat(path, f) == 0)
-        return CM_OK;
-    cm_log_errno("%s: KeyringDir %s", CM_QID(mc), dir);
-    return CM_ERR_KEYRING;
-}
-
 /* A whole small file into *buf (heap); 0, 1 if absent, -1 with errno, -2
  * if it is not a regular file (never waited on: cm_file). */
 static int read_file(const char *path, unsigned char **buf, size_t *len)
@@ -135,7 +121,7 @@ static cm_stat build_once(const cm_msgctx *mc, cm_rnp_ring *r, cm_snapshot_stamp
     if ((ks = cm_keyring_stat(dir, &before, err, sizeof(err))) != CM_KEYRING_OK)
         return cm_keyring_error(CM_QID(mc), ks, err);
     cm_keyring_wait_quiet(&before);
-    if ((st = trustdb_stamp(mc, dir, &stamp->file[1])) != CM_OK)
+    if ((st = cm_keyring_trustdb_stamp(dir, CM_QID(mc), &stamp->file[1])) != CM_OK)
         return st;
     ks = cm_keyring_read(dir, &stamp->file[0], &buf, &len, &kbx, &nfile, err, sizeof(err));
     if (ks != CM_KEYRING_OK) {
@@ -223,7 +209,8 @@ static cm_stat ring_stamp(const void *src, const cm_snapshot_stamp *held, cm_sna
     cm_stat st = cm_keyring_stamp(mc->cfg->keyring_dir, CM_QID(mc), now);
 
     (void) held;
-    return st == CM_OK ? trustdb_stamp(mc, mc->cfg->keyring_dir, &now->file[1]) : st;
+    return st == CM_OK ? cm_keyring_trustdb_stamp(mc->cfg->keyring_dir, CM_QID(mc), &now->file[1])
+                       : st;
 }
 
 static cm_stat ring_load(const void *src, const cm_snapshot_stamp *held, cm_snapshot_obj **obj,

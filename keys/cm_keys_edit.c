@@ -1,0 +1,116 @@
+/* cm_keys_edit - import, remove, disable, enable (see the header). */
+#include "cm_keys_edit.h"
+#include "cm_keys_import.h"
+#include "cm_keystore.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+/* The most a key file may hold (a keyring export of a large site). */
+#define IMPORT_MAX (64UL * 1024 * 1024)
+
+static const char *progname = "cryptmilter-keys";
+
+static void print(void *arg, const cm_keychange *c)
+{
+    fprintf((FILE *) arg, "%s %s %s %s\n", c->cls, c->id, *c->addrs ? c->addrs : "-", c->change);
+}
+
+int cm_keys_exit_of(int st)
+{
+    switch ((cm_stat) st) {
+    case CM_OK: return EX_OK;
+    case CM_BAD_INPUT: return EX_DATAERR;
+    case CM_ERR_CONFIG: return EX_CONFIG;
+    default: return EX_TEMPFAIL;
+    }
+}
+
+static int finish(cm_stat st, const char *err)
+{
+    if (fflush(stdout) == EOF) {
+        fprintf(stderr, "%s: writing: %s\n", progname, strerror(errno));
+        return st == CM_OK ? EX_IOERR : cm_keys_exit_of(st);
+    }
+    if (st != CM_OK)
+        fprintf(stderr, "%s: %s\n", progname, err);
+    return cm_keys_exit_of(st);
+}
+
+int cm_keys_import_buf(const cm_config *cfg, const void *p, size_t n, int gateway, FILE *out)
+{
+    char err[1024];
+    cm_stat st = cm_keystore_import(cfg, p, n, gateway ? CM_KEYSTORE_GATEWAY : 0, print, out,
+                                    err, sizeof(err));
+
+    return finish(st, err);
+}
+
+/* All of fp into *buf (heap). 0, or -1 with errno (EFBIG over IMPORT_MAX). */
+static int slurp(FILE *fp, char **buf, size_t *len)
+{
+    size_t cap = 0, n;
+    char *b = NULL, *nb;
+
+    *len = 0;
+    for (;;) {
+        if (*len == cap) {
+            if (cap >= IMPORT_MAX || (nb = realloc(b, cap = cap ? 2 * cap : 65536)) == NULL) {
+                free(b);
+                if (cap >= IMPORT_MAX)
+                    errno = EFBIG;
+                return -1;
+            }
+            b = nb;
+        }
+        n = fread(b + *len, 1, cap - *len, fp);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        free(b);
+        return -1;
+    }
+    *buf = b;
+    return 0;
+}
+
+int cm_keys_edit_import(const cm_config *cfg, const char *file, int gateway)
+{
+    FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    size_t len;
+    char *buf;
+    int rc;
+
+    if (fp == NULL || slurp(fp, &buf, &len) < 0) {
+        fprintf(stderr, "%s: %s: %s\n", progname, file, strerror(errno));
+        if (fp != NULL && fp != stdin)
+            fclose(fp);
+        return errno == EFBIG || errno == ENOENT ? EX_DATAERR : EX_NOINPUT;
+    }
+    if (fp != stdin)
+        fclose(fp);
+    rc = cm_keys_import_buf(cfg, buf, len, gateway, stdout);
+    free(buf);
+    return rc;
+}
+
+int cm_keys_edit_remove(const cm_config *cfg, const char *what)
+{
+    char err[1024];
+    cm_stat st = cm_keystore_remove(cfg, what, print, stdout, err, sizeof(err));
+
+    return finish(st, err);
+}
+
+int cm_keys_edit_disable(const cm_config *cfg, const char *fpr, int disabled)
+{
+    char err[1024];
+    cm_stat st = cm_keystore_set_disabled(cfg, fpr, disabled, print, stdout, err, sizeof(err));
+
+    return finish(st, err);
+}
