@@ -197,18 +197,27 @@ class PackageSuite:
                               capture_output=True, cwd="/", **kw)
 
     def test_import_key(self):
-        # README, "Keys": a recipient's public key.
-        r = self.as_milter_user(["gpg", "--batch", "--import",
-                                 os.path.join(EXPORT, "alice.pub.asc")])
-        check(r.returncode == 0, "gpg --import: %s" % r.stderr)
-        # The gateway's key (README makes one; the test's senders know this
-        # one). Its agent is stopped again: the daemon's gpg starts one
-        # under strace, as it would under the unit's filter.
+        # README, "Managing keys": cryptmilter-keys, run as root, drops to
+        # the package's UserID itself; a recipient's public key...
+        r = subprocess.run(["/usr/sbin/cryptmilter-keys", "import",
+                            os.path.join(EXPORT, "alice.pub.asc")], capture_output=True, cwd="/")
+        check(r.returncode == 0 and b"added" in r.stdout,
+              "cryptmilter-keys import: %d %s %s" % (r.returncode, r.stdout, r.stderr))
+        # ... and the gateway's key (README makes one; the test's senders
+        # know this one), its secret handed to gpg-agent by --gateway. The
+        # agent is stopped again: the daemon's gpg starts one under
+        # strace, as it would under the unit's filter.
         sec = subprocess.run(["gpg", "--batch", "--export-secret-keys", S.gateway_fpr()],
                              capture_output=True, env=dict(os.environ, GNUPGHOME=GNUPGHOME))
         check(sec.returncode == 0 and sec.stdout, "export of the gateway key failed")
-        r = self.as_milter_user(["gpg", "--batch", "--import"], input=sec.stdout)
-        check(r.returncode == 0, "gpg --import of the gateway key: %s" % r.stderr)
+        r = subprocess.run(["/usr/sbin/cryptmilter-keys", "import", "--gateway", "-"],
+                           input=sec.stdout, capture_output=True, cwd="/")
+        check(r.returncode == 0, "cryptmilter-keys import --gateway: %d %s %s"
+              % (r.returncode, r.stdout, r.stderr))
+        for f in os.listdir("/var/lib/cryptmilter/gnupg"):
+            st = os.stat(os.path.join("/var/lib/cryptmilter/gnupg", f))
+            check(st.st_uid == pwd.getpwnam("cryptmilter").pw_uid,
+                  "gnupg/%s is not the milter user's after the import" % f)
         self.as_milter_user(["gpgconf", "--kill", "gpg-agent"])
 
     def adapt_conf(self):
