@@ -105,27 +105,39 @@ static cm_stat plain_key(cm_engcall *c, size_t e, const char *addr, const cm_key
     return CM_OK;
 }
 
-/* Engine e's key for addr, or with RecipientDelimiter its base address's. */
+typedef cm_stat (*key_fn)(cm_engcall *c, size_t e, const char *addr, const cm_key **key);
+
+/* The second try of a lookup: made is what the function that wrote the
+ * variant address other returned (0 none, -1 out of memory, else made);
+ * fn's key for other, logged as addr's. Frees other. */
+static cm_stat variant_key(cm_engcall *c, size_t e, const char *addr, int made, char *other,
+                           key_fn fn, const cm_key **key)
+{
+    cm_stat st;
+
+    if (made == 0)
+        return CM_OK;
+    if (made < 0)
+        return CM_ERR_NOMEM;
+    if ((st = fn(c, e, other, key)) == CM_OK && *key != NULL)
+        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, other);
+    free(other);
+    return st;
+}
+
+/* Engine e's key for addr, or with RecipientDelimiter its base address's:
+ * alice+news@ falls back to alice@'s key. */
 static cm_stat key_or_base(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
 {
-    char *base;
+    char *base = NULL;
     cm_stat st;
+    int made;
 
     if ((st = plain_key(c, e, addr, key)) != CM_OK || *key != NULL)
         return st;
-    /* RecipientDelimiter: alice+news@ falls back to alice@'s key. */
-    switch (cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base)) {
-    case 0:
-        return CM_OK;
-    case -1:
-        return CM_ERR_NOMEM;
-    default:
-        break;
-    }
-    if ((st = plain_key(c, e, base, key)) == CM_OK && *key != NULL)
-        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, base);
-    free(base);
-    return st;
+    /* before the call: C does not order the evaluation of arguments */
+    made = cm_addr_base(addr, c->ctx->cfg->recipient_delimiter, &base);
+    return variant_key(c, e, addr, made, base, plain_key, key);
 }
 
 /* key_or_base for addr, then for addr with its domain in the other IDN
@@ -133,26 +145,17 @@ static cm_stat key_or_base(cm_engcall *c, size_t e, const char *addr, const cm_k
 static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
 {
     cm_engine_session *sess;
-    char *other;
+    char *other = NULL;
     cm_stat st;
+    int made;
 
     *key = NULL;
     if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
         return st;
     if ((st = key_or_base(c, e, addr, key)) != CM_OK || *key != NULL)
         return st;
-    switch (cm_idn_other(addr, &other)) {
-    case 0:
-        return CM_OK;
-    case -1:
-        return CM_ERR_NOMEM;
-    default:
-        break;
-    }
-    if ((st = key_or_base(c, e, other, key)) == CM_OK && *key != NULL)
-        cm_log_debug("%s: <%s> uses the key of <%s>", CM_QID(c->ctx), addr, other);
-    free(other);
-    return st;
+    made = cm_idn_other(addr, &other);
+    return variant_key(c, e, addr, made, other, key_or_base, key);
 }
 
 /* The engines a key for addr is asked of, in order: those of the class
