@@ -130,14 +130,23 @@ static void log_signers(const outmsg *o, const char *verdict, const char *detail
 }
 
 /* OpportunisticEncryption (or EncryptionPolicy requires a recipient:
- * then all have keys), and every recipient has a key: encrypt. Says in the
- * log when a recipient without a key keeps the message in clear. */
-static int opportunistic(const cm_msg *m, const char *as)
+ * then all have keys), and every recipient has a key: encrypt (1). Says in
+ * the log when a recipient without a key keeps the message in clear (0);
+ * -1 refused in res (a required recipient, and it cannot be encrypted). */
+static int opportunistic(const cm_msg *m, const char *as, cm_result *res)
 {
     if (!m->ctx.cfg->opportunistic && !m->required)
         return 0;
     if (m->tally.nkeyless == 0 && cm_msg_engine(m) >= 0)
         return 1;
+    if (m->required) {
+        /* RCPT let a required recipient in only beside keyed ones: if that
+         * no longer holds, refuse rather than send it in clear. */
+        cm_log_error("%s: EncryptionPolicy requires encryption, but not every recipient has "
+                     "a key of one class at end of message", CM_QID(&m->ctx));
+        cm_result_refuse(res, CM_ERR_INTERNAL, NULL);
+        return -1;
+    }
     cm_log_info("%s: not every recipient has a key (<%s> has none): sent %s", CM_QID(&m->ctx),
                 m->first_keyless ? m->first_keyless : "?", as);
     return 0;
@@ -159,8 +168,9 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
             cm_result_refuse(res, st, m->first_keyless);
             return 0;
         }
-    } else {
-        enc = opportunistic(m, "decrypted");
+    } else if ((enc = opportunistic(m, "decrypted", res)) < 0) {
+        cm_spool_free(body);
+        return 0;
     }
     if (enc) {
         /* Encrypted again: what header protection carries inside is what
@@ -363,9 +373,19 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
         return CM_PHASE_DONE;
     if (m->local == 1)
         return CM_PHASE_INBOUND;    /* local recipients: as inbound */
-    if (kind == CM_ENC_NONE && opportunistic(m, "as written"))
-        cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
-    else
+    if (kind != CM_ENC_NONE) {
         res->trace = "outbound passed";
+        return CM_PHASE_DONE;
+    }
+    switch (opportunistic(m, "as written", res)) {
+    case 1:
+        cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
+        break;
+    case 0:
+        res->trace = "outbound passed";
+        break;
+    default:
+        break;      /* refused */
+    }
     return CM_PHASE_DONE;
 }

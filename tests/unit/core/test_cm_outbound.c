@@ -4,6 +4,7 @@
  * decryption path needs a real engine: test_cm_gpgme_dec, test_outbound.py. */
 #include "cm_fakeengine.h"
 #include "cm_msg.h"
+#include "cm_msg_int.h"
 #include "cm_test.h"
 
 #include <string.h>
@@ -123,11 +124,42 @@ START_TEST(without_opportunistic_external_keys_are_not_looked_up)
 }
 END_TEST
 
+/* Fault: the end of message finds a transaction marked "a recipient
+ * requires encryption" beside a recipient without a key (RCPT should never
+ * let that happen). Refused, 4xx, nothing leaves in clear. */
+START_TEST(required_but_not_encryptable_is_refused_not_passed)
+{
+    cm_config *cfg = config(NULL, NULL);
+    cm_result res;
+    cm_msg *m = cm_msg_new(cfg, fake_engines(), "OUTQID");
+
+    fake_reset(keyed);
+    ck_assert_ptr_nonnull(m);
+    cm_msg_set_direction(m, CM_DIR_OUTBOUND, "test");
+    ck_assert_int_eq(cm_msg_sender(m, "<alice@example.org>"), CM_OK);
+    ck_assert_int_eq(cm_msg_rcpt(m, "<x@ext.example>"), CM_OK);
+    m->required = 1;
+    m->tally.nkeyless = 1;
+    ck_assert_int_eq(cm_msg_header(m, "Content-Type", " text/plain", 11), CM_OK);
+    ck_assert_int_eq(cm_msg_body(m, "canary text\r\n", 13), CM_OK);
+    cm_msg_eom(m, &res);
+    ck_assert_int_ne(res.refuse, 0);
+    ck_assert_ptr_null(res.body);
+    ck_assert_int_eq(res.stat, CM_ERR_INTERNAL);
+    ck_assert_str_eq(cm_stat_lookup(res.stat)->rcode, "451");
+    ck_assert_uint_eq(fake.seen.len, 0);                /* nothing encrypted either */
+    cm_result_free(&res);
+    cm_msg_free(m);
+    cm_config_free(cfg);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, local_and_external_are_split_at_rcpt);
     CM_ADD(s, opportunistic_only_when_every_recipient_has_a_key);
     CM_ADD(s, without_opportunistic_external_keys_are_not_looked_up);
+    CM_ADD(s, required_but_not_encryptable_is_refused_not_passed);
 }
 
 CM_TEST_MAIN("cm_outbound", add)
