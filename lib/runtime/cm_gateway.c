@@ -2,6 +2,8 @@
 #include "cm_gateway.h"
 #include "cm_digest.h"
 #include "cm_log.h"
+#include "cm_wkd_cache.h"
+#include "cm_wkd_fetch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +21,19 @@ cm_gateway *cm_gateway_new(const char *conf_path, const cm_config *cfg, cm_gatew
         *st = CM_ERR_INTERNAL;
         return NULL;
     }
+    /* libcurl's process-wide start, before threads (KeyDiscovery). */
+    if (cm_wkd_fetch_init() < 0) {
+        snprintf(err, errlen, "libcurl cannot be initialised");
+        *st = CM_ERR_INTERNAL;
+        return NULL;
+    }
     gw = calloc(1, sizeof(*gw));
     if (gw == NULL || (gw->conf_path = strdup(conf_path)) == NULL
         || (gw->replay = cm_replay_new()) == NULL) {
         snprintf(err, errlen, "out of memory");
         *st = CM_ERR_NOMEM;
+        if (gw == NULL)
+            cm_wkd_fetch_done();
         cm_gateway_free(gw);
         return NULL;
     }
@@ -150,6 +160,8 @@ void cm_gateway_free(cm_gateway *gw)
     cm_engine_set_destroy(gw->engines);
     cm_engines_destroy(gw->once);
     cm_replay_free(gw->replay);
+    cm_wkd_cache_close();
+    cm_wkd_fetch_done();
     free(gw->conf_path);
     free(gw);
 }
