@@ -12,28 +12,28 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* Less time than this left: the next lookup is not begun. */
+#define DISCOVER_MIN_US 100000
+
 void cm_discover_init(cm_discover *d)
 {
     memset(d, 0, sizeof(*d));
 }
 
-/* Asked of the directory: addr's keys imported into KeyDiscoveryDir? 1
- * found, 0 not (logged). *cache: the answer may be remembered (not one cut
- * short by the message's bound). */
-static int fetch(const cm_msg *m, const char *addr, uint64_t budget, int *cache)
+/* Asked of the directory within budget_ms: addr's keys imported into
+ * KeyDiscoveryDir? 1 found, 0 not (logged). *cache: the answer may be
+ * remembered (not a failure cut short by the message's bound). */
+static int fetch(const cm_msg *m, const char *addr, int64_t budget_ms, int *cache)
 {
     const cm_config *cfg = m->ctx.cfg;
-    cm_config fc = *cfg;
     cm_buf b = CM_BUF_INIT;
     cm_import_report rep;
     char err[1024];
     cm_wkd_answer a;
     cm_stat st;
 
-    fc.key_discovery_timeout = budget < cfg->key_discovery_timeout ? budget
-                               : cfg->key_discovery_timeout;
-    a = cm_wkd_fetch(&fc, addr, &b, err, sizeof(err));
-    *cache = a != CM_WKD_FAILED || fc.key_discovery_timeout == cfg->key_discovery_timeout;
+    a = cm_wkd_fetch_within(cfg, addr, budget_ms, &b, err, sizeof(err));
+    *cache = a != CM_WKD_FAILED || budget_ms >= (int64_t) cfg->key_discovery_timeout * 1000;
     if (a != CM_WKD_FOUND) {
         cm_log_info("%s: KeyDiscovery: no key for <%s>: %s", CM_QID(&m->ctx), addr, err);
         cm_buf_free(&b);
@@ -66,16 +66,17 @@ static int fetch(const cm_msg *m, const char *addr, uint64_t budget, int *cache)
 }
 
 /* Is there a key for addr in KeyDiscoveryDir, from the cache or asked
- * now, before the deadline (time(NULL) seconds)? 1 or 0. */
-static int lookup(const cm_msg *m, const char *addr, int64_t deadline)
+ * now, before the deadline (cm_stats_clock_us)? 1 or 0. */
+static int lookup(const cm_msg *m, const char *addr, uint64_t deadline)
 {
     const cm_config *cfg = m->ctx.cfg;
-    int64_t now = (int64_t) time(NULL);
+    uint64_t now = cm_stats_clock_us();
     cm_wkd_cached c = CM_WKD_CACHED_NONE;
     char err[512];
     int found, cache;
 
-    if (cm_wkd_cache_get(cfg->key_discovery_cache, addr, now, &c, err, sizeof(err)) < 0)
+    if (cm_wkd_cache_get(cfg->key_discovery_cache, addr, (int64_t) time(NULL), &c, err,
+                         sizeof(err)) < 0)
         cm_log_warn("%s: KeyDiscovery: %s", CM_QID(&m->ctx), err);
     if (c != CM_WKD_CACHED_NONE) {
         cm_log_debug("%s: KeyDiscovery: <%s> cached: %s", CM_QID(&m->ctx), addr,
@@ -84,13 +85,13 @@ static int lookup(const cm_msg *m, const char *addr, int64_t deadline)
                            : CM_STATS_DISCOVERY_CACHED_MISS);
         return c == CM_WKD_CACHED_FOUND;
     }
-    if (deadline - now < 1) {
+    if (now + DISCOVER_MIN_US >= deadline) {
         cm_log_info("%s: KeyDiscovery: <%s> not asked: the message's lookups took their time",
                     CM_QID(&m->ctx), addr);
         cm_stats_discovery(CM_STATS_DISCOVERY_MISS);
         return 0;
     }
-    found = fetch(m, addr, (uint64_t) (deadline - now), &cache);
+    found = fetch(m, addr, (int64_t) ((deadline - now) / 1000), &cache);
     cm_stats_discovery(found ? CM_STATS_DISCOVERY_FOUND : CM_STATS_DISCOVERY_MISS);
     if (cache && cm_wkd_cache_put(cfg->key_discovery_cache, addr, found, (int64_t) time(NULL), err,
                                   sizeof(err)) < 0)
@@ -152,7 +153,7 @@ static cm_stat load(cm_msg *m, cm_discover *d, int *ready)
 cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
 {
     const cm_config *cfg = m->ctx.cfg;
-    int64_t deadline = (int64_t) time(NULL) + 2 * (int64_t) cfg->key_discovery_timeout;
+    uint64_t deadline = cm_stats_clock_us() + 2 * cfg->key_discovery_timeout * 1000000;
     cm_stat st;
     size_t i;
     int any;
