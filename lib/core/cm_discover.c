@@ -39,12 +39,6 @@ static int fetch(const cm_msg *m, const char *addr, int64_t budget_ms, int *cach
         cm_buf_free(&b);
         return 0;
     }
-    if (mkdir(cfg->key_discovery_dir, 0700) < 0 && errno != EEXIST) {
-        cm_log_errno("%s: KeyDiscoveryDir %s", CM_QID(&m->ctx), cfg->key_discovery_dir);
-        cm_buf_free(&b);
-        *cache = 0;
-        return 0;
-    }
     memset(&rep, 0, sizeof(rep));
     st = cm_engines_import_addr(cfg, cfg->key_discovery_dir, b.data, b.len, addr, NULL, NULL, &rep,
                                 err, sizeof(err));
@@ -169,6 +163,9 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
     }
     if ((st = any_keyed(m, &any)) != CM_OK)
         return st;
+    /* The cache is, by default, inside it. */
+    if (mkdir(cfg->key_discovery_dir, 0700) < 0 && errno != EEXIST)
+        cm_log_errno("%s: KeyDiscoveryDir %s", CM_QID(&m->ctx), cfg->key_discovery_dir);
     if (any) {
         cm_log_info("%s: KeyDiscovery: not asked: a recipient has a key in KeyringDir, and one "
                     "encryption takes its keys from one keyring", CM_QID(&m->ctx));

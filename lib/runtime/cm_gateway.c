@@ -92,6 +92,13 @@ void cm_gateway_warn(const cm_config *cfg)
     if (cfg->key_discovery_ca_file[0])
         cm_log_warn("KeyDiscoveryCAFile is for tests only: key lookups trust %s instead of the "
                     "system's certificate authorities", cfg->key_discovery_ca_file);
+    if (cfg->key_discovery == CM_DISCOVERY_WKD && !cfg->opportunistic)
+        cm_log_warn("KeyDiscovery wkd without OpportunisticEncryption: no key is looked up "
+                    "(discovered keys serve only outbound opportunistic encryption)");
+    else if (cfg->key_discovery == CM_DISCOVERY_WKD)
+        cm_log_notice("KeyDiscovery wkd: outbound recipients without a key are looked up in "
+                      "their domain's Web Key Directory over HTTPS; under systemd the unit's "
+                      "IPAddressAllow must let the daemon out (docs/keys.md)");
     if (cfg->key_discovery_connect_to.n > 0)
         cm_log_warn("KeyDiscoveryConnectTo is for tests only: key lookups connect where it says, "
                     "not where the DNS says");
