@@ -124,7 +124,7 @@ static cm_stat load(cm_msg *m, cm_discover *d, int *ready)
     d->cfg.keyring_dir = m->ctx.cfg->key_discovery_dir;
     d->ctx = m->ctx;
     d->ctx.cfg = &d->cfg;
-    cm_engcall_init(&d->eng, m->eng.engines, &d->ctx);
+    cm_engcall_init(&d->eng, m->disc_engines != NULL ? m->disc_engines : m->eng.engines, &d->ctx);
     d->open = 1;
     for (i = 0; i < m->rcpts.n; i++) {
         if ((st = cm_engcall_find_keys(&d->eng, m->rcpts.v[i], &e, keys, &n)) != CM_OK)

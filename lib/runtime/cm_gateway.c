@@ -39,8 +39,11 @@ cm_gateway *cm_gateway_new(const char *conf_path, const cm_config *cfg, cm_gatew
     }
     if (kind == CM_GATEWAY_ONCE)
         gw->once = cm_engines_create(cfg, st, err, errlen);
-    else
-        gw->engines = cm_engine_set_create(st, err, errlen);
+    else if ((gw->engines = cm_engine_set_create(st, err, errlen)) != NULL
+             && (gw->discovered = cm_engine_set_create(st, err, errlen)) == NULL) {
+        cm_gateway_free(gw);
+        return NULL;
+    }
     if (gw->once == NULL && gw->engines == NULL) {
         cm_gateway_free(gw);
         return NULL;
@@ -62,6 +65,11 @@ cm_msg *cm_gateway_msg(cm_gateway *gw, const cm_config *cfg, const char *qid)
 
     if (m != NULL)
         cm_msg_set_replay(m, gw->replay);
+    /* A daemon keeps the discovered keyring's snapshot apart from
+     * KeyringDir's (made at start, as every engine list, so that a reload
+     * may turn KeyDiscovery on); one message reads both the once. */
+    if (m != NULL && gw->discovered != NULL)
+        cm_msg_set_discovery_engines(m, cm_engine_set_pick(gw->discovered, cfg));
     return m;
 }
 
@@ -165,6 +173,7 @@ void cm_gateway_free(cm_gateway *gw)
     if (gw->conf != NULL)
         cm_confhold_free(gw->conf);
     cm_engine_set_destroy(gw->engines);
+    cm_engine_set_destroy(gw->discovered);
     cm_engines_destroy(gw->once);
     cm_replay_free(gw->replay);
     cm_wkd_cache_close();

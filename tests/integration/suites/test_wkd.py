@@ -14,7 +14,8 @@ to the discovered key (the partner's own key decrypts it) and the answer is
 cached; a 404 leaves it in clear and the miss is cached (no second
 request); hanging directories hold a message no longer than twice
 KeyDiscoveryTimeout; a discovered key never serves an inbound recipient,
-nor is it mixed with a KeyringDir key in one encryption."""
+nor is it mixed with a KeyringDir key in one encryption; reading it never
+makes the daemon read KeyringDir again."""
 import os
 import subprocess
 import time
@@ -250,6 +251,22 @@ def test_daemon_5_not_mixed_with_keyring():
     reply, message, _ = send(["ann@example.org", "pat@partner.test"], "D5")
     in_clear(reply, message)
     DAEMON.wait_log(b"D5: KeyDiscovery: not asked: a recipient has a key in KeyringDir")
+
+
+def test_daemon_6_keyring_snapshot_kept():
+    # The discovered keyring is read by engines of its own: messages to a
+    # discovered key between messages to a KeyringDir key never make the
+    # daemon read KeyringDir again (it has not changed since the start).
+    for i, rcpt in enumerate(["ann@example.org", "pat@partner.test", "ann@example.org",
+                              "pat@partner.test", "ann@example.org"]):
+        reply, message, _ = send([rcpt], "D6%d" % i)
+        check(reply == (b"c", None) and b"canary body" not in message,
+              "%s: not encrypted %r" % (rcpt, reply))
+    with open(DAEMON.log.name, "rb") as f:
+        log = f.read()
+    loads = log.count(b"KeyringDir %s: " % DKR.encode())
+    check(loads == 1, "KeyringDir read %d times" % loads)
+    check(log.count(b"KeyringDir %s: " % DISC.encode()) >= 1, "KeyDiscoveryDir never read")
 
 
 CONNECT = None
