@@ -66,8 +66,9 @@ cm_msg *cm_gateway_msg(cm_gateway *gw, const cm_config *cfg, const char *qid)
     if (m != NULL)
         cm_msg_set_replay(m, gw->replay);
     /* A daemon keeps the discovered keyring's snapshot apart from
-     * KeyringDir's (made at start, as every engine list, so that a reload
-     * may turn KeyDiscovery on); one message reads both the once. */
+     * KeyringDir's (its engines made at start, as every engine list, so
+     * that a reload may turn KeyDiscovery on); cryptmilter-filter, one
+     * message, reads both with its one list. */
     if (m != NULL && gw->discovered != NULL)
         cm_msg_set_discovery_engines(m, cm_engine_set_pick(gw->discovered, cfg));
     return m;
