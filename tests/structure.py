@@ -8,7 +8,8 @@ three engines, side by side, never include one another. Then:
 - only milter/ includes libmilter (and, by name, the benchmark's null
   milter, tests/bench/cm_nullmilter.c); the pipe filter (filter/) never;
 - only lib/engine/gpgme includes GPGME, only lib/engine/rnp librnp; OpenSSL
-  only lib/engine/cms and lib/util (digests); LMDB only lib/replay/lmdb; libpq
+  only lib/engine/cms and lib/util (digests); LMDB only lib/replay/lmdb and
+  lib/discover (the replay cache, the key discovery cache); libpq
   only lib/replay/pg (the replay cache's stores); libcurl only lib/discover
   (the Web Key Directory's client);
 - only the registry (lib/engines) names a concrete engine's header, and no
@@ -93,8 +94,8 @@ for path, incs in files.items():
         problems.append("%s includes libcurl: only lib/discover may" % path)
     if "gcrypt.h" in system:
         problems.append("%s includes libgcrypt, which the project no longer links" % path)
-    if here != "replay/lmdb" and "lmdb.h" in system:
-        problems.append("%s includes LMDB: only the replay cache's lib/replay/lmdb may" % path)
+    if here not in ("replay/lmdb", "discover") and "lmdb.h" in system:
+        problems.append("%s includes LMDB: only lib/replay/lmdb and lib/discover may" % path)
     if here != "replay/pg" and "libpq-fe.h" in system:
         problems.append("%s includes libpq: only the replay cache's lib/replay/pg may" % path)
     for dep in graph[path]:

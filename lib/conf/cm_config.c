@@ -25,6 +25,7 @@ static const char *const onerror_names[] = {"tempfail", "reject", NULL};
 static const char *const backend_names[] = {"gpgme", "rnp", NULL};
 static const char *const cipher_names[] = {"aes256-cbc", "aes256-gcm", NULL};
 static const char *const transport_names[] = {"pkcs1", "oaep", NULL};
+static const char *const discovery_names[] = {"none", "wkd", NULL};
 static const char *const level_names[] = {"error", "warning", "notice", "info", "debug", NULL};
 static const int level_vals[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 
@@ -83,6 +84,9 @@ const cm_conf_key cm_conf_table[] = {
     {"KeySyncBindDN", T_STR, OFF(keysync_bind_dn), "", 0, 0, NULL, NULL, 0},
     {"KeySyncPasswordFile", T_STR, OFF(keysync_password_file), "", 0, 0, NULL, NULL, 0},
     {"KeySyncInterval", T_DURATION, OFF(keysync_interval), "15m", 1, 86400, NULL, NULL, 0},
+    {"KeyDiscovery", T_ENUM, OFF(key_discovery), "none", 0, 0, discovery_names, NULL, 0},
+    {"KeyDiscoveryDir", T_STR, OFF(key_discovery_dir), "/var/lib/cryptmilter/discovered", 0, 0, NULL, NULL, 0},
+    {"KeyDiscoveryCache", T_STR, OFF(key_discovery_cache), "/var/lib/cryptmilter/discovered/cache", 0, 0, NULL, NULL, 0},
     {"KeyDiscoveryTimeout", T_DURATION, OFF(key_discovery_timeout), "3s", 1, 60, NULL, NULL, 0},
     {"KeyDiscoveryCAFile", T_STR, OFF(key_discovery_ca_file), "", 0, 0, NULL, NULL, 0},
     {"KeyDiscoveryConnectTo", T_LIST, OFF(key_discovery_connect_to), "", 0, 0, NULL, NULL, 0},

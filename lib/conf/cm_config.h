@@ -14,6 +14,9 @@ typedef enum { CM_MISSING_PASS, CM_MISSING_TEMPFAIL, CM_MISSING_REJECT, CM_MISSI
 typedef enum { CM_OVERSIZE_TEMPFAIL, CM_OVERSIZE_REJECT, CM_OVERSIZE_PASS } cm_oversize_action;
 typedef enum { CM_ONERROR_TEMPFAIL, CM_ONERROR_REJECT } cm_onerror_action;
 typedef enum { CM_BACKEND_GPGME, CM_BACKEND_RNP, CM_BACKENDS } cm_openpgp_backend;
+/* KeyDiscovery: where outbound opportunistic encryption looks for a key
+ * KeyringDir lacks. */
+typedef enum { CM_DISCOVERY_NONE, CM_DISCOVERY_WKD } cm_key_discovery;
 typedef enum { CM_SMIME_AES256_CBC, CM_SMIME_AES256_GCM } cm_smime_cipher;
 typedef enum { CM_SMIME_KT_PKCS1, CM_SMIME_KT_OAEP } cm_smime_key_transport;
 
@@ -70,6 +73,9 @@ typedef struct cm_config {
     char *keysync_bind_dn;      /* ... simple bind as this DN; "": SASL EXTERNAL */
     char *keysync_password_file;    /* ... the bind password's file (never the password) */
     uint64_t keysync_interval;  /* ... seconds between two runs (its timer) */
+    int key_discovery;          /* cm_key_discovery */
+    char *key_discovery_dir;    /* the discovered keyring: a GnuPG home of its own */
+    char *key_discovery_cache;  /* LMDB environment directory: answers and misses, by address */
     uint64_t key_discovery_timeout; /* seconds one Web Key Directory lookup may take */
     char *key_discovery_ca_file;    /* tests only: PEM CAs for WKD's HTTPS; "": the system's */
     cm_list key_discovery_connect_to; /* tests only: "host:port:addr:port", CURLOPT_CONNECT_TO */

@@ -71,6 +71,11 @@ void cm_msg_set_replay(cm_msg *m, cm_replay *r)
     m->replay = r;
 }
 
+void cm_msg_set_discovery_engines(cm_msg *m, const cm_engines *e)
+{
+    m->disc_engines = e;
+}
+
 void cm_msg_keep_oversize(cm_msg *m)
 {
     m->keep_oversize = 1;

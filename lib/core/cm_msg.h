@@ -35,6 +35,10 @@ void cm_msg_free(cm_msg *m);
 /* The replay caches the outbound gate records into (the runtime's; it
  * outlives msg). Without them a message for the gateway is deferred. */
 void cm_msg_set_replay(cm_msg *m, cm_replay *r);
+/* Engines of their own for KeyDiscoveryDir (the runtime's; they outlive
+ * msg), so that reading the discovered keyring does not displace the
+ * KeyringDir snapshot the message's engines keep. Unset: those engines. */
+void cm_msg_set_discovery_engines(cm_msg *m, const cm_engines *e);
 void cm_msg_set_direction(cm_msg *m, cm_direction d, const char *why);
 void cm_msg_set_queue_id(cm_msg *m, const char *qid);
 /* Keep storing the body past MaxMessageSize, for a front end that writes

@@ -11,6 +11,7 @@ struct cm_msg {
     cm_msgctx ctx;              /* configuration and queue ID, for every layer */
     cm_engcall eng;             /* the engines, and their sessions from the first RCPT */
     cm_replay *replay;          /* the process's replay caches; NULL: outbound defers */
+    const cm_engines *disc_engines; /* KeyDiscoveryDir's; NULL: eng's (cm_discover) */
     size_t nkeyed[CM_ENGINES_MAX];              /* recipients each engine has a key for */
     cm_direction dir;
     const char *dir_why;

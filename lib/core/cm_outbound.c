@@ -10,6 +10,7 @@
  * recipients when every one of them has a key. */
 #include "cm_msg_int.h"
 #include "cm_cover.h"
+#include "cm_discover.h"
 #include "cm_gate.h"
 #include "cm_log.h"
 #include "cm_pgpdecrypt.h"
@@ -129,27 +130,46 @@ static void log_signers(const outmsg *o, const char *verdict, const char *detail
                 o->ss.sigs.n > 1 ? " (and others)" : "", verdict, detail[0] ? ": " : "", detail);
 }
 
+/* How a message for external recipients leaves. */
+typedef enum leave {
+    LEAVE_CLEAR,            /* not every recipient has a key */
+    LEAVE_ENCRYPTED,        /* encrypted to the keys found at RCPT */
+    LEAVE_DISCOVERED,       /* encrypted to keys of the discovered keyring (d) */
+    LEAVE_REFUSED           /* an internal failure: res holds the refusal */
+} leave;
+
 /* OpportunisticEncryption (or EncryptionPolicy requires a recipient:
- * then all have keys), and every recipient has a key: encrypt (1). Says in
- * the log when a recipient without a key keeps the message in clear (0);
- * -1 refused in res (a required recipient, and it cannot be encrypted). */
-static int opportunistic(const cm_msg *m, const char *as, cm_result *res)
+ * then all have keys), and every recipient has a key, in KeyringDir or
+ * (KeyDiscovery) all of them in the discovered keyring: encrypt. Says in
+ * the log when a recipient without a key keeps the message in clear;
+ * LEAVE_REFUSED with res set when a required recipient cannot be encrypted
+ * to or discovery failed inside. */
+static leave opportunistic(cm_msg *m, cm_discover *d, const char *as, cm_result *res)
 {
+    cm_stat st;
+    int ready;
+
     if (!m->ctx.cfg->opportunistic && !m->required)
-        return 0;
+        return LEAVE_CLEAR;
     if (m->tally.nkeyless == 0 && cm_msg_engine(m) >= 0)
-        return 1;
+        return LEAVE_ENCRYPTED;
     if (m->required) {
         /* RCPT let a required recipient in only beside keyed ones: if that
          * no longer holds, refuse rather than send it in clear. */
         cm_log_error("%s: EncryptionPolicy requires encryption, but not every recipient has "
                      "a key of one class at end of message", CM_QID(&m->ctx));
         cm_result_refuse(res, CM_ERR_INTERNAL, NULL);
-        return -1;
+        return LEAVE_REFUSED;
     }
+    if ((st = cm_discover_prepare(m, d, &ready)) != CM_OK) {
+        cm_result_refuse(res, st, NULL);
+        return LEAVE_REFUSED;
+    }
+    if (ready)
+        return LEAVE_DISCOVERED;
     cm_log_info("%s: not every recipient has a key (<%s> has none): sent %s", CM_QID(&m->ctx),
                 m->first_keyless ? m->first_keyless : "?", as);
-    return 0;
+    return LEAVE_CLEAR;
 }
 
 /* Decrypted: what goes out. Encrypted again to the recipients if they are
@@ -160,19 +180,24 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
     cm_msg *m = o->m;
     const char *pass;
     int enc = 0;
+    leave how = LEAVE_CLEAR;
+    cm_discover d;
     cm_stat st;
 
+    cm_discover_init(&d);
     if (m->local == 1) {
         if ((st = cm_msg_missing(m, &enc, &pass)) != CM_OK) {
             cm_spool_free(body);
             cm_result_refuse(res, st, m->first_keyless);
             return 0;
         }
-    } else if ((enc = opportunistic(m, "decrypted", res)) < 0) {
+        how = enc ? LEAVE_ENCRYPTED : LEAVE_CLEAR;
+    } else if ((how = opportunistic(m, &d, "decrypted", res)) == LEAVE_REFUSED) {
         cm_spool_free(body);
+        cm_discover_done(&d);
         return 0;
     }
-    if (enc) {
+    if (how != LEAVE_CLEAR) {
         /* Encrypted again: what header protection carries inside is what
          * the sender's signature covers, as it would have gone out. */
         cm_hdrs shown;
@@ -182,13 +207,16 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
         if ((st = cm_hdrs_copy(&shown, &m->hdrs)) == CM_OK && m->ctx.cfg->require_signature
             && (st = cm_strip_restore(&o->x, &m->hdrs, &e)) == CM_OK)
             st = cm_edits_apply(&e, &shown);
-        if (st == CM_OK)
+        if (st == CM_OK && how == LEAVE_DISCOVERED)
+            cm_discover_encrypt(m, &d, &o->x.ehdrs, &shown, body, res);
+        else if (st == CM_OK)
             cm_msg_encrypt(m, &o->x.ehdrs, &shown, body, res);
         else
             cm_result_refuse(res, st, NULL);
         cm_edits_free(&e);
         cm_hdrs_free(&shown);
         cm_spool_free(body);
+        cm_discover_done(&d);
         return st == CM_OK;
     }
     res->body = body;
@@ -346,6 +374,8 @@ static strip_outcome strip(cm_msg *m, cm_result *res, cm_enc_kind kind, const cm
 
 cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
 {
+    cm_discover d;
+    leave how;
     cm_detect_where w;
     cm_enc_kind kind;
     cm_stat st;
@@ -377,15 +407,14 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
         res->trace = "outbound passed";
         return CM_PHASE_DONE;
     }
-    switch (opportunistic(m, "as written", res)) {
-    case 1:
+    cm_discover_init(&d);
+    how = opportunistic(m, &d, "as written", res);
+    if (how == LEAVE_ENCRYPTED)
         cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
-        break;
-    case 0:
+    else if (how == LEAVE_DISCOVERED)
+        cm_discover_encrypt(m, &d, &m->hdrs, &m->hdrs, m->body, res);
+    else if (how == LEAVE_CLEAR)
         res->trace = "outbound passed";
-        break;
-    default:
-        break;      /* refused */
-    }
+    cm_discover_done(&d);
     return CM_PHASE_DONE;
 }

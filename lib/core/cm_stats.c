@@ -19,6 +19,7 @@ static struct {
     atomic_uint_fast64_t engine_us[CM_STATS_OP_N];
     atomic_uint_fast64_t engine_count[CM_STATS_OP_N];
     atomic_uint_fast64_t keyring_stale;
+    atomic_uint_fast64_t discovery[CM_STATS_DISCOVERY_N];
 } counters;     /* static storage: all zero, a valid state for atomics */
 
 /* The traces of a message let through (cm_msg_report logs them), and what
@@ -78,6 +79,16 @@ void cm_stats_keyring_stale(void)
     add(&counters.keyring_stale, 1);
 }
 
+const char *const cm_stats_discovery_name[CM_STATS_DISCOVERY_N] = {
+    "found", "not_found", "cached_found", "cached_not_found"
+};
+
+void cm_stats_discovery(cm_stats_disc what)
+{
+    if ((unsigned) what < CM_STATS_DISCOVERY_N)
+        add(&counters.discovery[what], 1);
+}
+
 void cm_stats_engine(cm_stats_op op, uint64_t us)
 {
     size_t b = 0;
@@ -121,6 +132,8 @@ void cm_stats_read(cm_stats_snap *s)
         s->engine_count[i] = get(&counters.engine_count[i]);
     }
     s->keyring_stale = get(&counters.keyring_stale);
+    for (i = 0; i < CM_STATS_DISCOVERY_N; i++)
+        s->discovery[i] = get(&counters.discovery[i]);
     cm_snapshot_keyring(&s->keyring_reloads, &s->keyring_loaded);
 }
 

@@ -33,6 +33,13 @@ typedef enum cm_stats_skip {
     CM_STATS_SKIP_OTHER,        /* a pass the table below does not name */
     CM_STATS_SKIP_N
 } cm_stats_skip;
+/* KeyDiscovery lookups (cm_discover), by answer: asked now or from the cache. */
+typedef enum cm_stats_disc {
+    CM_STATS_DISCOVERY_FOUND, CM_STATS_DISCOVERY_MISS,
+    CM_STATS_DISCOVERY_CACHED_FOUND, CM_STATS_DISCOVERY_CACHED_MISS, CM_STATS_DISCOVERY_N
+} cm_stats_disc;
+/* Its label value, as the metrics text names it. */
+extern const char *const cm_stats_discovery_name[CM_STATS_DISCOVERY_N];
 /* Timed engine work. */
 typedef enum cm_stats_op { CM_STATS_OP_ENCRYPT, CM_STATS_OP_DECRYPT, CM_STATS_OP_N } cm_stats_op;
 
@@ -53,6 +60,7 @@ typedef struct cm_stats_snap {
     uint64_t keyring_reloads;               /* from cm_snapshot_keyring */
     int64_t keyring_loaded;                 /* last load, seconds since the epoch; 0: never */
     uint64_t keyring_stale;                 /* recipients deferred under KeyringMaxAge */
+    uint64_t discovery[CM_STATS_DISCOVERY_N];   /* KeyDiscovery lookups by answer */
 } cm_stats_snap;
 
 /* One message's outcome: refuse, stat and trace of its cm_result, reject
@@ -61,6 +69,8 @@ void cm_stats_outcome(int refuse, cm_stat st, int reject, const char *trace);
 /* One recipient deferred at RCPT because keysync's copy of the key
  * directory is older than KeyringMaxAge (no message outcome follows it). */
 void cm_stats_keyring_stale(void);
+/* One KeyDiscovery lookup's answer, where the lookup decides it. */
+void cm_stats_discovery(cm_stats_disc what);
 /* One engine run of op that took us microseconds. */
 void cm_stats_engine(cm_stats_op op, uint64_t us);
 /* A monotonic clock in microseconds, for timing what cm_stats_engine takes. */

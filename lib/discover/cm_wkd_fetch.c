@@ -183,7 +183,14 @@ static got get(const cm_config *cfg, const char *url0, struct curl_slist *connec
 cm_wkd_answer cm_wkd_fetch(const cm_config *cfg, const char *addr, cm_buf *out, char *err,
                            size_t errlen)
 {
-    int64_t deadline = now_ms() + (int64_t) cfg->key_discovery_timeout * 1000;
+    return cm_wkd_fetch_within(cfg, addr, INT64_MAX, out, err, errlen);
+}
+
+cm_wkd_answer cm_wkd_fetch_within(const cm_config *cfg, const char *addr, int64_t budget_ms,
+                                  cm_buf *out, char *err, size_t errlen)
+{
+    int64_t timeout = (int64_t) cfg->key_discovery_timeout * 1000;
+    int64_t deadline = now_ms() + (budget_ms < timeout ? budget_ms : timeout);
     struct curl_slist *connect_to = NULL, *grown;
     char url[CM_WKD_URL_MAX];
     cm_wkd_answer a = CM_WKD_FAILED;

@@ -10,6 +10,7 @@
 #define CM_WKD_FETCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cm_buf.h"
 #include "cm_config.h"
@@ -31,5 +32,9 @@ void cm_wkd_fetch_done(void);
  * CM_WKD_NOT_FOUND and CM_WKD_FAILED in err, naming the URL. */
 cm_wkd_answer cm_wkd_fetch(const cm_config *cfg, const char *addr, cm_buf *out, char *err,
                            size_t errlen);
+/* The same within budget_ms milliseconds when that is less than
+ * KeyDiscoveryTimeout (the daemon bounds all lookups of one message). */
+cm_wkd_answer cm_wkd_fetch_within(const cm_config *cfg, const char *addr, int64_t budget_ms,
+                                  cm_buf *out, char *err, size_t errlen);
 
 #endif

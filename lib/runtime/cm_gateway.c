@@ -2,6 +2,8 @@
 #include "cm_gateway.h"
 #include "cm_digest.h"
 #include "cm_log.h"
+#include "cm_wkd_cache.h"
+#include "cm_wkd_fetch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +21,29 @@ cm_gateway *cm_gateway_new(const char *conf_path, const cm_config *cfg, cm_gatew
         *st = CM_ERR_INTERNAL;
         return NULL;
     }
+    /* libcurl's process-wide start, before threads (KeyDiscovery). */
+    if (cm_wkd_fetch_init() < 0) {
+        snprintf(err, errlen, "libcurl cannot be initialised");
+        *st = CM_ERR_INTERNAL;
+        return NULL;
+    }
     gw = calloc(1, sizeof(*gw));
     if (gw == NULL || (gw->conf_path = strdup(conf_path)) == NULL
         || (gw->replay = cm_replay_new()) == NULL) {
         snprintf(err, errlen, "out of memory");
         *st = CM_ERR_NOMEM;
+        if (gw == NULL)
+            cm_wkd_fetch_done();
         cm_gateway_free(gw);
         return NULL;
     }
     if (kind == CM_GATEWAY_ONCE)
         gw->once = cm_engines_create(cfg, st, err, errlen);
-    else
-        gw->engines = cm_engine_set_create(st, err, errlen);
+    else if ((gw->engines = cm_engine_set_create(st, err, errlen)) != NULL
+             && (gw->discovered = cm_engine_set_create(st, err, errlen)) == NULL) {
+        cm_gateway_free(gw);
+        return NULL;
+    }
     if (gw->once == NULL && gw->engines == NULL) {
         cm_gateway_free(gw);
         return NULL;
@@ -52,6 +65,12 @@ cm_msg *cm_gateway_msg(cm_gateway *gw, const cm_config *cfg, const char *qid)
 
     if (m != NULL)
         cm_msg_set_replay(m, gw->replay);
+    /* A daemon keeps the discovered keyring's snapshot apart from
+     * KeyringDir's (its engines made at start, as every engine list, so
+     * that a reload may turn KeyDiscovery on); cryptmilter-filter, one
+     * message, reads both with its one list. */
+    if (m != NULL && gw->discovered != NULL)
+        cm_msg_set_discovery_engines(m, cm_engine_set_pick(gw->discovered, cfg));
     return m;
 }
 
@@ -82,6 +101,13 @@ void cm_gateway_warn(const cm_config *cfg)
     if (cfg->key_discovery_ca_file[0])
         cm_log_warn("KeyDiscoveryCAFile is for tests only: key lookups trust %s instead of the "
                     "system's certificate authorities", cfg->key_discovery_ca_file);
+    if (cfg->key_discovery == CM_DISCOVERY_WKD && !cfg->opportunistic)
+        cm_log_warn("KeyDiscovery wkd without OpportunisticEncryption: no key is looked up "
+                    "(discovered keys serve only outbound opportunistic encryption)");
+    else if (cfg->key_discovery == CM_DISCOVERY_WKD)
+        cm_log_notice("KeyDiscovery wkd: outbound recipients without a key are looked up in "
+                      "their domain's Web Key Directory over HTTPS; under systemd the unit's "
+                      "IPAddressAllow must let the daemon out (docs/keys.md)");
     if (cfg->key_discovery_connect_to.n > 0)
         cm_log_warn("KeyDiscoveryConnectTo is for tests only: key lookups connect where it says, "
                     "not where the DNS says");
@@ -148,8 +174,11 @@ void cm_gateway_free(cm_gateway *gw)
     if (gw->conf != NULL)
         cm_confhold_free(gw->conf);
     cm_engine_set_destroy(gw->engines);
+    cm_engine_set_destroy(gw->discovered);
     cm_engines_destroy(gw->once);
     cm_replay_free(gw->replay);
+    cm_wkd_cache_close();
+    cm_wkd_fetch_done();
     free(gw->conf_path);
     free(gw);
 }

@@ -21,6 +21,7 @@ typedef struct cm_gateway {
     cm_confhold *conf;      /* NULL until cm_gateway_hold */
     cm_engine_set *engines; /* CM_GATEWAY_DAEMON: one list per backend */
     cm_engines *once;       /* CM_GATEWAY_ONCE: cfg's backend */
+    cm_engine_set *discovered;  /* CM_GATEWAY_DAEMON: the same, for KeyDiscoveryDir */
     cm_replay *replay;      /* each ReplayCache's environment, opened on first use */
 } cm_gateway;
 

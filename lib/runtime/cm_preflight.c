@@ -217,12 +217,34 @@ static void check_replay_server(cm_preflight *p)
     cm_replay_free(r);
 }
 
-/* The replay cache's directory (LMDB's), made by the daemon on first use
- * if its parent is there: only used to decrypt outbound mail. */
+/* A directory of the daemon's state, made by it on first use if its
+ * parent is there (or is made_in, itself made first; NULL: none): a
+ * mistake unless it is there and writable or can be made. */
+static void check_state_dir(cm_preflight *p, const char *key, const char *dir, const char *made_in)
+{
+    char parent[PATH_MAX], grand[PATH_MAX];
+
+    if (usable_dir(dir, W_OK | X_OK) == 0)
+        return;
+    if (errno == ENOENT && dir_of(dir, parent, sizeof(parent)) == 0) {
+        if (usable_dir(parent, W_OK | X_OK) == 0)
+            return;
+        if (errno == ENOENT && made_in != NULL && strcmp(parent, made_in) == 0
+            && dir_of(parent, grand, sizeof(grand)) == 0 && usable_dir(grand, W_OK | X_OK) == 0)
+            return;
+        mistake(p, key, dir, strerror(errno), "it cannot be created (%s); create it: "
+                "install -d -o %s -m 0700 %s", parent, p->owner, dir);
+        return;
+    }
+    mistake(p, key, dir, strerror(errno), "fix: it must be a directory %s may "
+            "write: chown %s %s", p->owner, p->owner, dir);
+}
+
+/* The replay cache's directory (LMDB's): only used to decrypt outbound
+ * mail. */
 static void check_replay(cm_preflight *p)
 {
     const char *dir = p->cfg->replay_cache;
-    char parent[PATH_MAX];
 
     if (p->cfg->gateway_keys.n == 0 && p->cfg->gateway_certificates.n == 0)
         return;
@@ -230,17 +252,19 @@ static void check_replay(cm_preflight *p)
         check_replay_server(p);
         return;
     }
-    if (usable_dir(dir, W_OK | X_OK) == 0)
+    check_state_dir(p, "ReplayCache", dir, NULL);
+}
+
+/* KeyDiscovery wkd: the discovered keyring and the cache of answers, both
+ * written by the daemon (the cache, by default, inside the keyring's
+ * directory, which is made first). */
+static void check_discovery(cm_preflight *p)
+{
+    if (p->cfg->key_discovery != CM_DISCOVERY_WKD || !p->cfg->opportunistic)
         return;
-    if (errno == ENOENT && dir_of(dir, parent, sizeof(parent)) == 0) {
-        if (usable_dir(parent, W_OK | X_OK) == 0)
-            return;
-        mistake(p, "ReplayCache", dir, strerror(errno), "it cannot be created (%s); create it: "
-                "install -d -o %s -m 0700 %s", parent, p->owner, dir);
-        return;
-    }
-    mistake(p, "ReplayCache", dir, strerror(errno), "fix: it must be a directory %s may "
-            "write: chown %s %s", p->owner, p->owner, dir);
+    check_state_dir(p, "KeyDiscoveryDir", p->cfg->key_discovery_dir, NULL);
+    check_state_dir(p, "KeyDiscoveryCache", p->cfg->key_discovery_cache,
+                    p->cfg->key_discovery_dir);
 }
 
 static void check_pid_file(cm_preflight *p)
@@ -281,6 +305,7 @@ void cm_preflight_dirs(cm_preflight *p)
     check_keyring_dir(p);
     check_spool(p);
     check_replay(p);
+    check_discovery(p);
     check_pid_file(p);
     check_stats_file(p);
     /* Whatever a SIGHUP with this file would refuse, -n refuses too. */

@@ -78,6 +78,7 @@ static int histogram(const cm_stats_snap *s, cm_buf *out)
 
 static int keyring(const cm_stats_snap *s, int64_t now, cm_buf *out)
 {
+    size_t i;
     int rc = head(out, "keyring_reloads_total", "counter",
                   "Times the keyring was read again because it changed.");
 
@@ -85,6 +86,11 @@ static int keyring(const cm_stats_snap *s, int64_t now, cm_buf *out)
     rc |= head(out, "keyring_stale_deferrals_total", "counter",
                "Recipients deferred because the synchronised keyring is older than KeyringMaxAge.");
     rc |= series(out, "keyring_stale_deferrals_total", NULL, NULL, s->keyring_stale);
+    rc |= head(out, "key_discovery_total", "counter",
+               "KeyDiscovery lookups by answer, asked of the directory or from the cache.");
+    for (i = 0; i < CM_STATS_DISCOVERY_N; i++)
+        rc |= series(out, "key_discovery_total", "answer", cm_stats_discovery_name[i],
+                     s->discovery[i]);
     if (s->keyring_loaded == 0)
         return rc;      /* not loaded yet: no age to give */
     rc |= head(out, "keyring_loaded_timestamp_seconds", "gauge",

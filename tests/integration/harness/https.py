@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 
 ZB32 = "ybndrfg8ejkmcpqxot1uwisza345h769"
 
@@ -58,7 +59,8 @@ def make_ca(tmp, names):
 
 class WKDServer:
     """routes: path -> bytes (200), an int (that status, empty), ("redirect",
-    URL) (302 there) or "hang". Anything else is 404."""
+    URL) (302 there), ("slow", SECONDS, ROUTE) (ROUTE after SECONDS) or "hang".
+    Anything else is 404."""
 
     def __init__(self, tmp, names):
         self.ca, crt, key = make_ca(tmp, names)
@@ -80,6 +82,9 @@ class WKDServer:
                 if what == "hang":
                     server.stop_hanging.wait(120)
                     return
+                if isinstance(what, tuple) and what[0] == "slow":
+                    time.sleep(what[1])
+                    what = what[2]
                 if isinstance(what, tuple):
                     self.send_response(302)
                     self.send_header("Location", what[1])

@@ -300,6 +300,29 @@ def test_discovery_test_keys_warn():
     check(rc == 0 and "for tests only" not in err, "%d %s" % (rc, err[-400:]))
 
 
+def test_discovery_dirs_not_creatable():
+    # KeyDiscovery wkd: the discovered keyring and the cache are the
+    # daemon's to write; the cache's default parent is the keyring's
+    # directory, made first.
+    gone = os.path.join(TMP, "no-such-dir", "discovered")
+    c = conf("disc-dir", KeyringDir=KR, OpportunisticEncryption="yes", KeyDiscovery="wkd",
+             KeyDiscoveryDir=gone, KeyDiscoveryCache=os.path.join(TMP, "disc-cache"))
+    refused(c, "KeyDiscoveryDir", "No such file or directory", "install -d -o ")
+    c = conf("disc-cache", KeyringDir=KR, OpportunisticEncryption="yes", KeyDiscovery="wkd",
+             KeyDiscoveryDir=os.path.join(TMP, "disc"), KeyDiscoveryCache=gone + "/cache")
+    refused(c, "KeyDiscoveryCache", "No such file or directory", "install -d -o ")
+    c = conf("disc-ok", KeyringDir=KR, OpportunisticEncryption="yes", KeyDiscovery="wkd",
+             KeyDiscoveryDir=os.path.join(TMP, "disc"),
+             KeyDiscoveryCache=os.path.join(TMP, "disc", "cache"))
+    rc, _, err = run_n(c)
+    check(rc == 0, "made on first use: exit %d: %s" % (rc, err[-400:]))
+    check("KeyDiscovery wkd: outbound recipients" in err, "no notice: %s" % err[-400:])
+    # Without OpportunisticEncryption it does nothing: said, not refused.
+    rc, _, err = run_n(conf("disc-noopp", KeyringDir=KR, KeyDiscovery="wkd", KeyDiscoveryDir=gone))
+    check(rc == 0 and "KeyDiscovery wkd without OpportunisticEncryption" in err,
+          "%d %s" % (rc, err[-400:]))
+
+
 def test_keyring_max_age_warns_without_a_fresh_stamp():
     home = os.path.join(TMP, "stamped")
     os.makedirs(home, mode=0o700)

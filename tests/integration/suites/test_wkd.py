@@ -6,12 +6,22 @@ user IDs all name others is refused; of a key with two user IDs only the
 asked-for one is kept; a 404 exits 1; a server that never answers is given
 up within KeyDiscoveryTimeout; the direct method is tried when the advanced
 host refuses; off-host redirects, oversized answers and secret keys are
-refused; a certificate from another CA is refused."""
+refused; a certificate from another CA is refused.
+
+KeyDiscovery wkd in the daemon (harness.cmtest.Milter): an outbound
+opportunistic message to a partner without a key in KeyringDir is encrypted
+to the discovered key (the partner's own key decrypts it) and the answer is
+cached; a 404 leaves it in clear and the miss is cached (no second
+request); hanging directories hold a message no longer than twice
+KeyDiscoveryTimeout; a discovered key never serves an inbound recipient,
+nor is it mixed with a KeyringDir key in one encryption; reading it never
+makes the daemon read KeyringDir again."""
 import os
 import subprocess
 import time
 
-from harness.cmtest import args, check, run_tests, workdir, write_config
+from harness.cmtest import (Milter, args, check, check_rfc3156, run_tests, workdir,
+                            write_config)
 from harness.https import WKDServer, closed_port, make_ca, wkd_path
 
 BIN = None
@@ -148,7 +158,131 @@ def test_usage():
     check(rc == 64, "no address: exit %d" % rc)
 
 
+# ------------------------------------------------------ KeyDiscovery wkd, the daemon
+
+MSG = b"From: s@ours.example\nTo: x\nSubject: canary\n\ncanary body\n"
+DAEMON = None       # the Milter: KeyDiscovery wkd, OpportunisticEncryption yes
+DISC = None         # its KeyDiscoveryDir
+DKR = None          # its KeyringDir: ann's key only
+
+
+def send(rcpts, qid, inbound=False):
+    """One message from the daemon's inside (InternalHosts) or outside;
+    (reply, message, seconds)."""
+    c = DAEMON.client()
+    t = time.monotonic()
+    try:
+        c.connect(client_addr="203.0.113.9" if inbound else "192.0.2.1")
+        r = c.transaction("s@ours.example", rcpts, MSG, qid=qid)
+    finally:
+        c.close()
+    return r["reply"], r.get("message", b""), time.monotonic() - t
+
+
+def in_clear(reply, message, trace=None):
+    """Passed unencrypted; inbound, with its trace field (outbound mail
+    that passes has none)."""
+    check(reply == (b"c", None), "end of message %r" % (reply,))
+    check(message.endswith(b"\r\n\r\ncanary body\r\n") and b"multipart/encrypted" not in message,
+          "not in clear: %r" % message[-300:])
+    check(trace is None or b"X-Cryptmilter: " + trace + b"\r\n" in message,
+          "no trace %r: %r" % (trace, message[-300:]))
+
+
+def test_daemon_1_found_encrypts_to_discovered_key():
+    reply, message, _ = send(["pat@partner.test"], "D1")
+    check(reply == (b"c", None), "end of message %r" % (reply,))
+    check(b"canary body" not in message, "plaintext in the output")
+    armor = check_rfc3156(message, MSG, ignore=(b"x-cryptmilter",))
+    path = os.path.join(TMP, "d1.asc")
+    with open(path, "wb") as f:
+        f.write(armor)
+    plain = gpg(SRC, "--decrypt", path).stdout     # pat's own secret key
+    check(b"canary body" in plain, "pat's key does not decrypt it")
+    r = subprocess.run(["gpg", "--homedir", DISC, "--batch", "--with-colons", "--list-keys"],
+                       capture_output=True, text=True)
+    check(FPR["pat"] in r.stdout, "pat's key is not in KeyDiscoveryDir")
+    check(subprocess.run(["gpg", "--homedir", DKR, "--batch", "--list-keys", FPR["pat"]],
+                         capture_output=True).returncode != 0, "pat's key is in KeyringDir")
+    # The answer is cached: a second message is encrypted, nothing asked.
+    reply, message, _ = send(["Pat@Partner.test"], "D1b")
+    check(b"canary body" not in message, "second message in clear")
+    check(SRV.count(wkd_path("pat@partner.test")) == 1, "requests %r" % SRV.requests)
+
+
+def test_daemon_2_not_found_passes_and_is_cached():
+    for qid in ("D2", "D2b"):
+        reply, message, _ = send(["nope@partner.test"], qid)
+        in_clear(reply, message)
+        DAEMON.wait_log(qid.encode() + b": not every recipient has a key (<nope@partner.test>")
+    check(SRV.count(wkd_path("nope@partner.test")) == 1, "requests %r" % SRV.requests)
+
+
+def test_daemon_3_hanging_directory_bounded():
+    # A directory that never answers: the message leaves in clear after
+    # KeyDiscoveryTimeout; the next recipient is not asked (it would go in
+    # clear anyway).
+    reply, message, took = send(["hang0@partner.test", "hang1@partner.test"], "D3")
+    in_clear(reply, message)
+    check(took <= TIMEOUT + 1.5, "took %.1f s with KeyDiscoveryTimeout %ds" % (took, TIMEOUT))
+    check(SRV.count(wkd_path("hang1@partner.test")) == 0, "the second directory was asked")
+
+
+def test_daemon_3_slow_directories_bounded_together():
+    # Each answers within KeyDiscoveryTimeout (2 s) after 1.8 s: three
+    # would take 5.4 s; the message's lookups stop at twice the timeout,
+    # the third is cut short, and the message leaves in clear.
+    rcpts = ["slow%d@partner.test" % i for i in range(3)]
+    reply, message, took = send(rcpts, "D3s")
+    in_clear(reply, message)
+    check(took <= 2 * TIMEOUT + 1.0, "took %.1f s with KeyDiscoveryTimeout %ds" % (took, TIMEOUT))
+    check(SRV.count(wkd_path("slow2@partner.test")) == 1, "the third directory was not asked")
+
+
+def test_daemon_4_never_inbound():
+    # pat's key was discovered (case 1): an inbound message to pat has no key.
+    reply, message, _ = send(["pat@partner.test"], "D4", inbound=True)
+    in_clear(reply, message, b"skipped no-key")
+
+
+def test_daemon_5_not_mixed_with_keyring():
+    # ann has a key in KeyringDir, pat only a discovered one: one encryption
+    # takes its keys from one keyring, so the message goes as without a key.
+    reply, message, _ = send(["ann@example.org", "pat@partner.test"], "D5")
+    in_clear(reply, message)
+    DAEMON.wait_log(b"D5: KeyDiscovery: not asked: a recipient has a key in KeyringDir")
+
+
+def test_daemon_6_keyring_snapshot_kept():
+    # The discovered keyring is read by engines of its own: messages to a
+    # discovered key between messages to a KeyringDir key never make the
+    # daemon read KeyringDir again (it has not changed since the start).
+    for i, rcpt in enumerate(["ann@example.org", "pat@partner.test", "ann@example.org",
+                              "pat@partner.test", "ann@example.org"]):
+        reply, message, _ = send([rcpt], "D6%d" % i)
+        check(reply == (b"c", None) and b"canary body" not in message,
+              "%s: not encrypted %r" % (rcpt, reply))
+    with open(DAEMON.log.name, "rb") as f:
+        log = f.read()
+    loads = log.count(b"KeyringDir %s: " % DKR.encode())
+    check(loads == 1, "KeyringDir read %d times" % loads)
+    check(log.count(b"KeyringDir %s: " % DISC.encode()) >= 1, "KeyDiscoveryDir never read")
+
+
 CONNECT = None
+
+
+def start_daemon():
+    global DAEMON, DISC, DKR
+    DISC = os.path.join(TMP, "discovered")
+    DKR = os.path.join(TMP, "dkeyring")
+    os.makedirs(DKR, mode=0o700)
+    gpg(DKR, "--import", input=export("ann"))  # a KeyringDir key for the mixing case
+    DAEMON = Milter(BIN, TMP, "disc", KeyringDir=DKR, InternalHosts="192.0.2.0/24",
+                    OpportunisticEncryption="yes", MissingKeyAction="pass", KeyDiscovery="wkd",
+                    KeyDiscoveryDir=DISC, KeyDiscoveryCache=os.path.join(TMP, "disc-cache"),
+                    KeyDiscoveryCAFile=SRV.ca, KeyDiscoveryTimeout="%ds" % TIMEOUT,
+                    KeyDiscoveryConnectTo=CONNECT)
 
 
 def main():
@@ -167,7 +301,10 @@ def main():
     make_key("erin", "Erin <erin@example.org>")
     make_key("sec", "Sec <sec@example.org>")
     make_key("moved", "Moved <moved@example.org>")
-    SRV = WKDServer(TMP, ["openpgpkey.example.org", "direct.test"])
+    make_key("pat", "Pat <pat@partner.test>")
+    make_key("slow", "S0 <slow0@partner.test>", "S1 <slow1@partner.test>",
+             "S2 <slow2@partner.test>")
+    SRV = WKDServer(TMP, ["openpgpkey.example.org", "direct.test", "openpgpkey.partner.test"])
     SRV.routes = {
         wkd_path("ann@example.org"): export("ann"),
         wkd_path("victim@example.org"): export("mallory"),
@@ -181,19 +318,27 @@ def main():
         wkd_path("sec@example.org"): export("sec", secret=True),
         wkd_path("moved@example.org"): ("redirect", "https://openpgpkey.example.org/moved"),
         "/moved": export("moved"),
+        wkd_path("pat@partner.test"): export("pat"),
     }
+    for i in range(3):
+        SRV.routes[wkd_path("hang%d@partner.test" % i)] = "hang"
+        SRV.routes[wkd_path("slow%d@partner.test" % i)] = ("slow", 1.8, export("slow"))
     CONNECT = ", ".join(["openpgpkey.example.org:443:127.0.0.1:%d" % SRV.port,
                          "direct.test:443:127.0.0.1:%d" % SRV.port,
                          "openpgpkey.direct.test:443:127.0.0.1:%d" % closed_port(),
-                         "elsewhere.test:443:127.0.0.1:%d" % SRV.port])
+                         "elsewhere.test:443:127.0.0.1:%d" % SRV.port,
+                         "openpgpkey.partner.test:443:127.0.0.1:%d" % SRV.port])
     CONF = write_config(os.path.join(TMP, "wkd.conf"), KeyringDir=KR, KeyDiscoveryCAFile=SRV.ca,
                         KeyDiscoveryTimeout="%ds" % TIMEOUT, KeyDiscoveryConnectTo=CONNECT)
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
     try:
+        start_daemon()
         run_tests(tests)
     finally:
+        if DAEMON is not None:
+            DAEMON.stop()
         SRV.close()
-        for h in (SRC, KR):
+        for h in (SRC, KR, DISC, DKR):
             subprocess.run(["gpgconf", "--homedir", h, "--kill", "all"], capture_output=True)
 
 

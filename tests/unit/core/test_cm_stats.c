@@ -153,9 +153,30 @@ START_TEST(keyring_stale_counted)
 }
 END_TEST
 
+/* Each KeyDiscovery answer under its own counter; none is a message
+ * outcome, and a value out of range counts nothing. */
+START_TEST(discovery_counted)
+{
+    cm_stats_snap s;
+
+    cm_stats_discovery(CM_STATS_DISCOVERY_FOUND);
+    cm_stats_discovery(CM_STATS_DISCOVERY_CACHED_MISS);
+    cm_stats_discovery(CM_STATS_DISCOVERY_CACHED_MISS);
+    cm_stats_discovery(CM_STATS_DISCOVERY_N);
+    cm_stats_read(&s);
+    ck_assert_uint_eq(s.discovery[CM_STATS_DISCOVERY_FOUND], 1);
+    ck_assert_uint_eq(s.discovery[CM_STATS_DISCOVERY_MISS], 0);
+    ck_assert_uint_eq(s.discovery[CM_STATS_DISCOVERY_CACHED_FOUND], 0);
+    ck_assert_uint_eq(s.discovery[CM_STATS_DISCOVERY_CACHED_MISS], 2);
+    ck_assert_uint_eq(cm_stats_sum_refused(&s, 1) + cm_stats_sum_skipped(&s)
+                      + cm_stats_sum_encrypted(&s), 0);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, keyring_stale_counted);
+    CM_ADD(s, discovery_counted);
     CM_ADD_LOOP(s, each_trace_counts_once_where_it_belongs, sizeof(traces) / sizeof(traces[0]));
     CM_ADD(s, refusals_by_reply);
     CM_ADD(s, gate_causes);

@@ -93,6 +93,7 @@ START_TEST(counts_and_labels)
     s.keyring_reloads = 2;
     s.keyring_loaded = 1000;
     s.keyring_stale = 5;
+    s.discovery[CM_STATS_DISCOVERY_CACHED_MISS] = 9;
     t = prom(&s, 1042, &b);
     well_formed(t);
     has(t, "cryptmilter_encrypted_total{format=\"smime\"} 7");
@@ -105,6 +106,8 @@ START_TEST(counts_and_labels)
     has(t, "cryptmilter_replay_hits_total 6");
     has(t, "cryptmilter_keyring_reloads_total 2");
     has(t, "cryptmilter_keyring_stale_deferrals_total 5");
+    has(t, "cryptmilter_key_discovery_total{answer=\"cached_not_found\"} 9");
+    has(t, "cryptmilter_key_discovery_total{answer=\"found\"} 0");
     has(t, "cryptmilter_keyring_loaded_timestamp_seconds 1000");
     has(t, "cryptmilter_keyring_age_seconds 42");
     lacks(t, "cryptmilter_deferred_total{code=\"550\"");
