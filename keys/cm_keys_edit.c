@@ -25,6 +25,7 @@ int cm_keys_exit_of(int st)
     case CM_OK: return EX_OK;
     case CM_BAD_INPUT: return EX_DATAERR;
     case CM_ERR_CONFIG: return EX_CONFIG;
+    case CM_ERR_GATEWAY_KEY: return EX_CANTCREAT;  /* no GatewayCertificates file free */
     default: return EX_TEMPFAIL;
     }
 }
@@ -40,12 +41,18 @@ static int finish(cm_stat st, const char *err)
     return cm_keys_exit_of(st);
 }
 
-int cm_keys_import_buf(const cm_config *cfg, const void *p, size_t n, int gateway, FILE *out)
+int cm_keys_import_buf(const cm_config *cfg, const void *p, size_t n, int gateway, uid_t uid,
+                      gid_t gid, FILE *out)
 {
     char err[1024];
-    cm_stat st = cm_keystore_import(cfg, p, n, gateway ? CM_KEYSTORE_GATEWAY : 0, print, out,
-                                    err, sizeof(err));
+    cm_stat st = cm_keystore_import(cfg, p, n, gateway ? CM_KEYSTORE_GATEWAY : 0, uid, gid, print,
+                                    out, err, sizeof(err));
 
+    /* Not signalled from here: the administrator reloads when the
+     * configuration names the file (a new one may be listed first). */
+    if (st == CM_OK && gateway && cm_keystore_kind_of(p, n) == CM_KEYSTORE_X509)
+        fprintf(stderr, "%s: the daemon reads it when it reloads (systemctl reload cryptmilter, "
+                "or SIGHUP)\n", progname);
     return finish(st, err);
 }
 
@@ -79,24 +86,21 @@ static int slurp(FILE *fp, char **buf, size_t *len)
     return 0;
 }
 
-int cm_keys_edit_import(const cm_config *cfg, const char *file, int gateway)
+int cm_keys_edit_read(const char *file, char **buf, size_t *len)
 {
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
-    size_t len;
-    char *buf;
-    int rc;
+    int e;
 
-    if (fp == NULL || slurp(fp, &buf, &len) < 0) {
-        fprintf(stderr, "%s: %s: %s\n", progname, file, strerror(errno));
+    if (fp == NULL || slurp(fp, buf, len) < 0) {
+        e = errno;
+        fprintf(stderr, "%s: %s: %s\n", progname, file, strerror(e));
         if (fp != NULL && fp != stdin)
             fclose(fp);
-        return errno == EFBIG || errno == ENOENT ? EX_DATAERR : EX_NOINPUT;
+        return e == EFBIG || e == ENOENT ? EX_DATAERR : EX_NOINPUT;
     }
     if (fp != stdin)
         fclose(fp);
-    rc = cm_keys_import_buf(cfg, buf, len, gateway, stdout);
-    free(buf);
-    return rc;
+    return EX_OK;
 }
 
 int cm_keys_edit_remove(const cm_config *cfg, const char *what)

@@ -5,7 +5,11 @@
 
 #include "cm_config.h"
 
-int cm_keys_edit_import(const cm_config *cfg, const char *file, int gateway);
+/* import's input: all of file ("-": stdin) into *buf (heap), read before
+ * the tool becomes the daemon's user (an administrator's file may be
+ * readable by root alone). EX_OK, or the exit code (the reason on
+ * stderr). */
+int cm_keys_edit_read(const char *file, char **buf, size_t *len);
 int cm_keys_edit_remove(const cm_config *cfg, const char *what);
 int cm_keys_edit_disable(const cm_config *cfg, const char *fpr, int disabled);
 

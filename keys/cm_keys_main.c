@@ -5,8 +5,10 @@
 #include "cm_config.h"
 #include "cm_engines.h"
 #include "cm_keys_edit.h"
+#include "cm_keys_import.h"
 #include "cm_keys_out.h"
 #include "cm_keys_wkd.h"
+#include "cm_keystore.h"
 #include "cm_log.h"
 #include "cm_preflight.h"
 #include "cm_privdrop.h"
@@ -49,6 +51,7 @@ static void usage(void)
             "       %s [-c CONF] wkd ADDRESS...\n"
             "exit: 0 done (expiring: nothing listed), 1 expiring keys listed\n"
             "      (wkd: some address not found), 65 bad input (refused),\n"
+            "      73 import --gateway: no GatewayCertificates file free for it,\n"
             "      78 bad configuration, 75 the keyring cannot be read or written\n"
             "      (wkd: a lookup failed)\n",
             progname, progname, progname, progname, progname, progname, progname);
@@ -126,7 +129,11 @@ int main(int argc, char **argv)
     char err[1024];
     cm_config *cfg;
     cm_stat st;
-    int c, rc, days_set = 0, gateway = 0, edit;
+    int c, rc, days_set = 0, gateway = 0, edit, smime_gw;
+    uid_t owner = (uid_t) -1;
+    gid_t group = (gid_t) -1;
+    char *input = NULL;
+    size_t inlen = 0;
 
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -175,28 +182,42 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;
     }
+    if (strcmp(cmd, "import") == 0
+        && (rc = cm_keys_edit_read(l.addrs[0], &input, &inlen)) != EX_OK) {
+        cm_config_free(cfg);
+        return rc;
+    }
     /* As the daemon's user: the files gpg and the certificate writer make
-     * must stay the daemon's, and are read as it reads them. */
+     * must stay the daemon's, and are read as it reads them. But the
+     * gateway's S/MIME certificate and key go where GatewayCertificates
+     * says (/etc/cryptmilter, root's): written as root and given to that
+     * user. */
+    smime_gw = gateway && cm_keystore_kind_of(input, inlen) == CM_KEYSTORE_X509;
     if (*cfg->user_id && getuid() == 0) {
         char *user = NULL;
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = (uid_t) -1;
+        gid_t gid = (gid_t) -1;
 
         rc = cm_privdrop_lookup(cfg->user_id, &uid, &gid, &user) < 0 ? EX_CONFIG
-             : cm_privdrop_drop(user, uid, gid) < 0 ? EX_NOPERM : EX_OK;
+             : smime_gw ? EX_OK : cm_privdrop_drop(user, uid, gid) < 0 ? EX_NOPERM : EX_OK;
         free(user);
+        owner = uid;
+        group = gid;
         if (rc != EX_OK) {
+            free(input);
             cm_config_free(cfg);
             return rc;
         }
     }
     if (edit) {
         if (strcmp(cmd, "import") == 0)
-            rc = cm_keys_edit_import(cfg, l.addrs[0], gateway);
+            rc = cm_keys_import_buf(cfg, input, inlen, gateway, smime_gw ? owner : (uid_t) -1,
+                                    group, stdout);
         else if (strcmp(cmd, "remove") == 0)
             rc = cm_keys_edit_remove(cfg, l.addrs[0]);
         else
             rc = cm_keys_edit_disable(cfg, l.addrs[0], strcmp(cmd, "disable") == 0);
+        free(input);
         cm_config_free(cfg);
         return rc;
     }

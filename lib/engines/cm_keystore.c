@@ -3,9 +3,11 @@
 #include "cm_keystore.h"
 #include "cm_certedit.h"
 #include "cm_gpgme.h"
+#include "cm_gwimport.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 cm_keystore_kind cm_keystore_kind_of(const void *p, size_t n)
 {
@@ -18,8 +20,8 @@ cm_keystore_kind cm_keystore_kind_of(const void *p, size_t n)
     return n > 0 && (s[0] & 0x80) ? CM_KEYSTORE_OPENPGP : CM_KEYSTORE_X509;
 }
 
-cm_stat cm_keystore_import(const cm_config *cfg, const void *p, size_t n, int flags,
-                           cm_keychange_fn fn, void *arg, char *err, size_t errlen)
+cm_stat cm_keystore_import(const cm_config *cfg, const void *p, size_t n, int flags, uid_t uid,
+                           gid_t gid, cm_keychange_fn fn, void *arg, char *err, size_t errlen)
 {
     if (n == 0)
         return snprintf(err, errlen, "nothing to import"), CM_BAD_INPUT;
@@ -29,6 +31,9 @@ cm_stat cm_keystore_import(const cm_config *cfg, const void *p, size_t n, int fl
         return cm_gpgme_import(cfg, p, n, (flags & CM_KEYSTORE_GATEWAY) != 0, fn, arg, err,
                                errlen);
     }
+    /* The gateway's own certificate and key: never into CertificateDir. */
+    if (flags & CM_KEYSTORE_GATEWAY)
+        return cm_gwimport(cfg, p, n, uid, gid, (int64_t) time(NULL), fn, arg, err, errlen);
     if (!cm_config_has_certs(cfg))
         return snprintf(err, errlen, "certificates, but CertificateDir is none"), CM_ERR_CONFIG;
     return cm_certedit_import(cfg->certificate_dir, p, n, fn, arg, err, errlen);

@@ -7,6 +7,7 @@
 #define CM_KEYSTORE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cm_engine.h"
 
@@ -18,15 +19,20 @@ typedef enum cm_keystore_kind {
 } cm_keystore_kind;
 cm_keystore_kind cm_keystore_kind_of(const void *p, size_t n);
 
-#define CM_KEYSTORE_GATEWAY 1   /* OpenPGP secret keys go to gpg-agent */
+/* The gateway's own keys: OpenPGP secret keys go to gpg-agent, an X.509
+ * certificate with its private key to GatewayCertificates (cm_gwimport). */
+#define CM_KEYSTORE_GATEWAY 1
 
 /* Import what p holds into the store of its kind; fn hears of each key or
  * certificate, added, updated or unchanged. Secret keys are refused unless
- * flags has CM_KEYSTORE_GATEWAY (OpenPGP only). CM_OK; CM_BAD_INPUT
- * (what was given is at fault; nothing changed), CM_ERR_CONFIG (no store
- * for its kind), or another failure, with the reason in err. */
-cm_stat cm_keystore_import(const cm_config *cfg, const void *p, size_t n, int flags,
-                           cm_keychange_fn fn, void *arg, char *err, size_t errlen);
+ * flags has CM_KEYSTORE_GATEWAY: then X.509 input is the gateway's
+ * certificate and key, written 0600 and given to uid:gid (unless uid is
+ * (uid_t) -1), and CM_ERR_GATEWAY_KEY means no GatewayCertificates file is
+ * free for it. CM_OK; CM_BAD_INPUT (what was given is at fault; nothing
+ * changed), CM_ERR_CONFIG (no store for its kind), or another failure,
+ * with the reason in err. */
+cm_stat cm_keystore_import(const cm_config *cfg, const void *p, size_t n, int flags, uid_t uid,
+                           gid_t gid, cm_keychange_fn fn, void *arg, char *err, size_t errlen);
 /* Remove the OpenPGP public keys and the certificates what names (an
  * address, or a fingerprint). A GatewayKeys key is never removed
  * (CM_BAD_INPUT, and nothing is); nothing found is CM_BAD_INPUT too. */

@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +32,11 @@ static int add_addr(void *arg, const unsigned char *addr, int len)
     return 0;
 }
 
-/* Tell fn of x, with change. 0, or -1 out of memory. */
-static int report(X509 *x, const char *change, cm_keychange_fn fn, void *arg)
+int cm_certedit_report(X509 *x, const char *cls, const char *change, cm_keychange_fn fn,
+                       void *arg)
 {
     char id[1024];
-    cm_keychange c = {"smime", id, "", change};
+    cm_keychange c = {cls, id, "", change};
     cm_buf b;
 
     cm_buf_init(&b);
@@ -51,54 +50,25 @@ static int report(X509 *x, const char *change, cm_keychange_fn fn, void *arg)
     return 0;
 }
 
-/* A directory's entries after a rename: on disk before we say "done". */
-static int sync_dir(const char *dir)
+static int fill_cert(FILE *fp, void *x)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-    if (fd < 0)
-        return -1;
-    r = fsync(fd);
-    return close(fd) < 0 || r < 0 ? -1 : 0;
+    return PEM_write_X509(fp, x) == 1 ? 0 : -1;
 }
 
-/* x as dir/<fpr>.pem, written to a dot file beside it (which the daemon's
- * loader skips), synced, then renamed: a reader sees no file or all of it.
- * 0 written, 1 already there, -1 with errno. */
+/* x as dir/<fpr>.pem, mode 0644, through a dot file beside it
+ * (cm_file_replace): a reader sees no file or all of it. 0 written, 1
+ * already there, -1 with errno. */
 static int write_cert(const char *dir, X509 *x)
 {
-    char fpr[CM_FPR_MAX + 1], path[4096], tmp[4096];
-    FILE *fp;
-    int fd, ok, e;
+    char fpr[CM_FPR_MAX + 1], path[4096];
 
     if (cm_x509_fpr(x, fpr) < 0)
         return errno = ENOMEM, -1;
-    if ((size_t) snprintf(path, sizeof(path), "%s/%s.pem", dir, fpr) >= sizeof(path)
-        || (size_t) snprintf(tmp, sizeof(tmp), "%s/.%s.pem.%ld", dir, fpr, (long) getpid())
-           >= sizeof(tmp))
+    if ((size_t) snprintf(path, sizeof(path), "%s/%s.pem", dir, fpr) >= sizeof(path))
         return errno = ENAMETOOLONG, -1;
     if (access(path, F_OK) == 0)
         return 1;
-    (void) unlink(tmp);         /* a previous run of this pid that died */
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
-        return -1;
-    if ((fp = fdopen(fd, "w")) == NULL) {
-        e = errno;
-        (void) close(fd);
-        (void) unlink(tmp);
-        return errno = e, -1;
-    }
-    errno = 0;
-    ok = PEM_write_X509(fp, x) == 1;
-    ok = fflush(fp) == 0 && ok && fsync(fd) == 0;
-    e = errno ? errno : EIO;
-    ok = fclose(fp) == 0 && ok;
-    if (!ok || rename(tmp, path) < 0 || sync_dir(dir) < 0) {
-        e = ok ? errno : e;
-        (void) unlink(tmp);
-        return errno = e, -1;
-    }
-    return 0;
+    return cm_file_replace(path, 0644, (uid_t) -1, (gid_t) -1, fill_cert, x);
 }
 
 /* The certificates in p: PEM (any number) or one DER. */
@@ -195,7 +165,7 @@ cm_stat cm_certedit_import(const char *dir, const void *p, size_t n, cm_keychang
 
         if ((r = write_cert(dir, x)) < 0)
             st = (snprintf(err, errlen, "%s: %s", dir, strerror(errno)), CM_ERR_CERTS);
-        else if (report(x, r == 0 ? "added" : "unchanged", fn, arg) < 0)
+        else if (cm_certedit_report(x, "smime", r == 0 ? "added" : "unchanged", fn, arg) < 0)
             st = (snprintf(err, errlen, "out of memory"), CM_ERR_NOMEM);
     }
     sk_X509_pop_free(v, X509_free);
@@ -242,7 +212,7 @@ static cm_stat remove_file(const char *path, const char *what, cm_keychange_fn f
     if (st == CM_OK && hit > 0 && unlink(path) < 0)
         st = (snprintf(err, errlen, "%s: %s", path, strerror(errno)), CM_ERR_CERTS);
     for (i = 0; st == CM_OK && hit > 0 && i < sk_X509_num(v); i++) {
-        if (report(sk_X509_value(v, i), "removed", fn, arg) < 0)
+        if (cm_certedit_report(sk_X509_value(v, i), "smime", "removed", fn, arg) < 0)
             st = (snprintf(err, errlen, "out of memory"), CM_ERR_NOMEM);
         (*removed)++;
     }
@@ -272,7 +242,7 @@ cm_stat cm_certedit_remove(const char *dir, const char *what, cm_keychange_fn fn
     if (st == CM_OK && errno != 0)
         st = (snprintf(err, errlen, "CertificateDir %s: %s", dir, strerror(errno)), CM_ERR_CERTS);
     closedir(d);
-    if (st == CM_OK && *removed > 0 && sync_dir(dir) < 0)
+    if (st == CM_OK && *removed > 0 && cm_file_sync_dir(dir) < 0)
         st = (snprintf(err, errlen, "CertificateDir %s: %s", dir, strerror(errno)), CM_ERR_CERTS);
     return st;
 }

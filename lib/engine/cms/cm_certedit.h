@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
 #include "cm_engine.h"
 
 /* Does p[0..n) have a line that begins "-----BEGIN " and label (""
@@ -15,6 +17,10 @@
 int cm_certedit_pem_begins(const void *p, size_t n, const char *label);
 /* Does it hold a PEM private key ("...PRIVATE KEY-----")? */
 int cm_certedit_has_private_key(const void *p, size_t n);
+/* Tell fn of x (its issuer/serial and addresses) as class cls with
+ * change. 0, or -1 out of memory. */
+int cm_certedit_report(X509 *x, const char *cls, const char *change, cm_keychange_fn fn,
+                       void *arg);
 
 /* Add the certificates p holds (PEM, any number, or one DER) to dir;
  * each must name an email address; one already there is "unchanged".

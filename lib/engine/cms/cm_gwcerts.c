@@ -6,6 +6,7 @@
 #include "cm_log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,13 +85,7 @@ size_t cm_gwcerts_ncrls(const cm_gwcerts *g)
     return g->crl_issuers != NULL ? (size_t) sk_X509_NAME_num(g->crl_issuers) : 0;
 }
 
-/* The private keys read so far (OpenSSL has no stack type for them). */
-typedef struct keyvec {
-    EVP_PKEY **v;
-    size_t n, cap;
-} keyvec;
-
-static int keyvec_push(keyvec *kv, EVP_PKEY *k)
+static int keyvec_push(cm_gwcerts_keys *kv, EVP_PKEY *k)
 {
     if (kv->n == kv->cap) {
         size_t cap = kv->cap ? kv->cap * 2 : 4;
@@ -105,7 +100,7 @@ static int keyvec_push(keyvec *kv, EVP_PKEY *k)
     return 0;
 }
 
-static void keyvec_free(keyvec *kv)
+void cm_gwcerts_keys_free(cm_gwcerts_keys *kv)
 {
     size_t i;
 
@@ -134,19 +129,18 @@ static int pem_at_end(void)
     return e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
 }
 
-/* path's bytes (heap, *len of them) and what fstat said of it. NULL with
- * err. */
-static char *read_file(const char *key, const char *path, size_t *len, struct stat *st, char *err,
-                       size_t errlen)
+char *cm_gwcerts_read_file(const char *key, const char *path, size_t *len, struct stat *st,
+                           char *err, size_t errlen)
 {
     char *buf;
-    int r = cm_file_read(path, GW_MAX_FILE, &buf, len, st);
+    int r = cm_file_read(path, GW_MAX_FILE, &buf, len, st), e = errno;
 
     if (r == 0)
         return buf;
     snprintf(err, errlen, "%s %s: %s", key, path, r == -2 ? "not a regular file"
-             : errno == EFBIG ? "larger than 1 MiB"
-             : errno == EIO ? "read error, or changed while being read" : strerror(errno));
+             : e == EFBIG ? "larger than 1 MiB"
+             : e == EIO ? "read error, or changed while being read" : strerror(e));
+    errno = r == -2 ? EINVAL : e;
     return NULL;
 }
 
@@ -170,14 +164,11 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
-/* Each of these not NULL: every certificate of buf onto certs (*ncerts
- * counted), every CRL onto crls, every private key onto keys; other PEM
- * blocks are passed over. 0, or with err -1, or -2 if a CRL is at fault. */
-static int read_pem(const char *key, const char *path, const char *buf, size_t len,
-                    STACK_OF(X509) *certs, size_t *ncerts, STACK_OF(X509_CRL) *crls, keyvec *keys,
-                    char *err, size_t errlen)
+int cm_gwcerts_read_pem(const char *key, const char *path, const char *buf, size_t len,
+                        STACK_OF(X509) *certs, size_t *ncerts, STACK_OF(X509_CRL) *crls,
+                        cm_gwcerts_keys *keys, char *err, size_t errlen)
 {
-    BIO *b = BIO_new_mem_buf(buf, (int) len);
+    BIO *b = len <= INT_MAX ? BIO_new_mem_buf(buf, (int) len) : NULL;
     int r = 0;
 
     *ncerts = 0;
@@ -250,17 +241,18 @@ static int read_pem(const char *key, const char *path, const char *buf, size_t l
 
 /* One GatewayCertificates file: its certificates and keys. A file with a
  * key that others may access is refused, whatever else it holds. */
-static int load_gateway_file(const char *path, STACK_OF(X509) *certs, keyvec *keys,
+static int load_gateway_file(const char *path, STACK_OF(X509) *certs, cm_gwcerts_keys *keys,
                              char *err, size_t errlen)
 {
     size_t len, ncerts, nkeys = keys->n;
     struct stat st;
-    char *buf = read_file("GatewayCertificates", path, &len, &st, err, errlen);
+    char *buf = cm_gwcerts_read_file("GatewayCertificates", path, &len, &st, err, errlen);
     int r;
 
     if (buf == NULL)
         return -1;
-    r = read_pem("GatewayCertificates", path, buf, len, certs, &ncerts, NULL, keys, err, errlen);
+    r = cm_gwcerts_read_pem("GatewayCertificates", path, buf, len, certs, &ncerts, NULL, keys,
+                            err, errlen);
     OPENSSL_cleanse(buf, len);
     free(buf);
     if (r == 0 && keys->n > nkeys && (st.st_mode & S_IRWXO) != 0) {
@@ -276,7 +268,7 @@ static int load_gateway_file(const char *path, STACK_OF(X509) *certs, keyvec *ke
 }
 
 /* Pair each key with its certificate. 0, or -1 with err. */
-static int pair(cm_gwcerts *g, STACK_OF(X509) *all, keyvec *keys, char *err,
+static int pair(cm_gwcerts *g, STACK_OF(X509) *all, cm_gwcerts_keys *keys, char *err,
                 size_t errlen)
 {
     size_t k, nk = keys->n;
@@ -329,9 +321,10 @@ static int load_anchors(cm_gwcerts *g, const char *path, char *err, size_t errle
 
     if (certs == NULL || crls == NULL || (g->anchors = X509_STORE_new()) == NULL)
         snprintf(err, errlen, "TrustAnchors: out of memory");
-    else if ((buf = read_file("TrustAnchors", path, &len, &g->anchors_st, err, errlen)) == NULL)
+    else if ((buf = cm_gwcerts_read_file("TrustAnchors", path, &len, &g->anchors_st, err,
+                                         errlen)) == NULL)
         ;
-    else if ((r = read_pem("TrustAnchors", path, buf, len, certs, &n, crls, NULL, err,
+    else if ((r = cm_gwcerts_read_pem("TrustAnchors", path, buf, len, certs, &n, crls, NULL, err,
                            errlen)) < 0)
         ;
     else if (n == 0) {
@@ -365,9 +358,11 @@ static int load_crls(cm_gwcerts *g, const char *path, char *err, size_t errlen)
 
     if (crls == NULL)
         snprintf(err, errlen, "TrustCRLs: out of memory");
-    else if ((buf = read_file("TrustCRLs", path, &len, &g->crls_st, err, errlen)) == NULL)
+    else if ((buf = cm_gwcerts_read_file("TrustCRLs", path, &len, &g->crls_st, err,
+                                         errlen)) == NULL)
         ;
-    else if (read_pem("TrustCRLs", path, buf, len, NULL, &n, crls, NULL, err, errlen) < 0)
+    else if (cm_gwcerts_read_pem("TrustCRLs", path, buf, len, NULL, &n, crls, NULL, err,
+                                 errlen) < 0)
         ;
     else if (sk_X509_CRL_num(crls) == 0)
         snprintf(err, errlen, "TrustCRLs %s: no PEM CRL", path);
@@ -406,7 +401,7 @@ cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_
 {
     cm_gwcerts *g = calloc(1, sizeof(*g));
     STACK_OF(X509) *all = sk_X509_new_null();
-    keyvec keys = {NULL, 0, 0};
+    cm_gwcerts_keys keys = {NULL, 0, 0};
     size_t i;
     cm_stat st = CM_OK;
     int r = 0;
@@ -432,7 +427,7 @@ cm_stat cm_gwcerts_load(const cm_config *cfg, cm_gwcerts **out, char *err, size_
     else
         st = load_trust(g, cfg, err, errlen);
     sk_X509_pop_free(all, X509_free);
-    keyvec_free(&keys);
+    cm_gwcerts_keys_free(&keys);
     ERR_clear_error();
     if (st != CM_OK) {
         cm_gwcerts_put(g);

@@ -8,6 +8,7 @@
 #define CM_GWCERTS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -43,6 +44,26 @@ size_t cm_gwcerts_nanchors(const cm_gwcerts *g);
  * when TrustAnchors is not set. */
 STACK_OF(X509_NAME) *cm_gwcerts_crl_issuers(const cm_gwcerts *g);
 size_t cm_gwcerts_ncrls(const cm_gwcerts *g);
+
+/* Reading one PEM file as the loader does (cryptmilter-keys' gateway
+ * import reads its input and the listed files so). The private keys read
+ * (OpenSSL has no stack type for them): */
+typedef struct cm_gwcerts_keys {
+    EVP_PKEY **v;
+    size_t n, cap;
+} cm_gwcerts_keys;
+void cm_gwcerts_keys_free(cm_gwcerts_keys *kv);
+/* path's bytes (heap, *len of them, at most 1 MiB) and what fstat said of
+ * it. NULL with err ("KEY PATH: why") and errno (ENOENT: not there). */
+char *cm_gwcerts_read_file(const char *key, const char *path, size_t *len, struct stat *st,
+                           char *err, size_t errlen);
+/* Each of certs, crls, keys not NULL: every certificate of buf onto certs
+ * (*ncerts counted), every CRL onto crls, every private key onto keys (an
+ * encrypted one is refused); other PEM blocks are passed over. 0, or with
+ * err ("KEY PATH: why") -1, or -2 if a CRL is at fault. */
+int cm_gwcerts_read_pem(const char *key, const char *path, const char *buf, size_t len,
+                        STACK_OF(X509) *certs, size_t *ncerts, STACK_OF(X509_CRL) *crls,
+                        cm_gwcerts_keys *keys, char *err, size_t errlen);
 
 /* One set per configuration (cm_gwcache.c): loaded at the first use
  * under a configuration serial, kept while the serial stays and the
