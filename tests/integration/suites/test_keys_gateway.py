@@ -17,7 +17,7 @@ import subprocess
 from harness import sender as S
 from harness import smime_sender as M
 from harness.cmtest import Milter, args, check, run_tests, workdir, write_config
-from harness.smime_oracles import CA, CERTS, KEYS, SMIME
+from harness.smime_oracles import CA, CERTS
 
 BIN = None
 TMP = None
