@@ -15,7 +15,8 @@ cached; a 404 leaves it in clear and the miss is cached (no second
 request); hanging directories hold a message no longer than twice
 KeyDiscoveryTimeout; a discovered key never serves an inbound recipient,
 nor is it mixed with a KeyringDir key in one encryption; reading it never
-makes the daemon read KeyringDir again."""
+makes the daemon read KeyringDir again; a KeyAliases alias has its
+members looked up, never its own address."""
 import os
 import subprocess
 import time
@@ -269,7 +270,46 @@ def test_daemon_6_keyring_snapshot_kept():
     check(log.count(b"KeyringDir %s: " % DISC.encode()) >= 1, "KeyDiscoveryDir never read")
 
 
+def enc_to(message):
+    """The key IDs the daemon's PGP/MIME output is encrypted to."""
+    armor = check_rfc3156(message, MSG, ignore=(b"x-cryptmilter",))
+    r = subprocess.run(["gpg", "--homedir", DKR, "--batch", "--status-fd", "1", "--list-only",
+                        "--decrypt"], input=armor, capture_output=True)
+    return {x.split()[2].decode() for x in r.stdout.splitlines() if x.startswith(b"[GNUPG:] ENC_TO ")}
+
+
+def enc_keyid(name):
+    """The key ID of name's encryption subkey."""
+    out = gpg(SRC, "--with-colons", "--list-keys", FPR[name]).stdout.decode()
+    return [x.split(":")[4] for x in out.splitlines() if x.startswith("sub:")][0]
+
+
+def test_daemon_7a_alias_members_looked_up():
+    # KeyAliases team@partner.test: m1@ and m2@partner.test, both in the
+    # directory: encrypted to both members' keys; the alias's own address
+    # is never asked (the encryption would not use its key).
+    reply, message, _ = send(["team@partner.test"], "D7")
+    check(reply == (b"c", None) and b"canary body" not in message, "in clear: %r" % (reply,))
+    got = enc_to(message)
+    check(got == {enc_keyid("m1"), enc_keyid("m2")}, "encrypted to %r" % got)
+    check(SRV.count(wkd_path("team@partner.test")) == 0, "the alias's own address was asked")
+    check(SRV.count(wkd_path("m1@partner.test")) == 1 and SRV.count(wkd_path("m2@partner.test")) == 1,
+          "requests %r" % SRV.requests)
+
+
+def test_daemon_7b_alias_member_missing_clear():
+    # half@partner.test: m1 (found, cached) and gone@ (404): as any
+    # recipient without a key under OpportunisticEncryption, in clear.
+    reply, message, _ = send(["half@partner.test"], "D7h")
+    in_clear(reply, message)
+    check(SRV.count(wkd_path("gone@partner.test")) == 1, "requests %r" % SRV.requests)
+    check(SRV.count(wkd_path("half@partner.test")) == 0, "the alias's own address was asked")
+
+
 CONNECT = None
+ALIASES = """team@partner.test   m1@partner.test, m2@partner.test
+half@partner.test   m1@partner.test, gone@partner.test
+"""
 
 
 def start_daemon():
@@ -278,11 +318,14 @@ def start_daemon():
     DKR = os.path.join(TMP, "dkeyring")
     os.makedirs(DKR, mode=0o700)
     gpg(DKR, "--import", input=export("ann"))  # a KeyringDir key for the mixing case
+    aliases = os.path.join(TMP, "disc.aliases")
+    with open(aliases, "w") as f:
+        f.write(ALIASES)
     DAEMON = Milter(BIN, TMP, "disc", KeyringDir=DKR, InternalHosts="192.0.2.0/24",
                     OpportunisticEncryption="yes", MissingKeyAction="pass", KeyDiscovery="wkd",
                     KeyDiscoveryDir=DISC, KeyDiscoveryCache=os.path.join(TMP, "disc-cache"),
                     KeyDiscoveryCAFile=SRV.ca, KeyDiscoveryTimeout="%ds" % TIMEOUT,
-                    KeyDiscoveryConnectTo=CONNECT)
+                    KeyDiscoveryConnectTo=CONNECT, KeyAliases="file:" + aliases)
 
 
 def main():
@@ -302,6 +345,8 @@ def main():
     make_key("sec", "Sec <sec@example.org>")
     make_key("moved", "Moved <moved@example.org>")
     make_key("pat", "Pat <pat@partner.test>")
+    make_key("m1", "M1 <m1@partner.test>")
+    make_key("m2", "M2 <m2@partner.test>")
     make_key("slow", "S0 <slow0@partner.test>", "S1 <slow1@partner.test>",
              "S2 <slow2@partner.test>")
     SRV = WKDServer(TMP, ["openpgpkey.example.org", "direct.test", "openpgpkey.partner.test"])
@@ -319,6 +364,10 @@ def main():
         wkd_path("moved@example.org"): ("redirect", "https://openpgpkey.example.org/moved"),
         "/moved": export("moved"),
         wkd_path("pat@partner.test"): export("pat"),
+        wkd_path("m1@partner.test"): export("m1"),
+        wkd_path("m2@partner.test"): export("m2"),
+        # the alias's own address serves a key too: never asked, never used
+        wkd_path("team@partner.test"): export("pat"),
     }
     for i in range(3):
         SRV.routes[wkd_path("hang%d@partner.test" % i)] = "hang"
