@@ -93,6 +93,36 @@ static int lookup(const cm_msg *m, const char *addr, uint64_t deadline)
     return found;
 }
 
+/* Is there a key in KeyDiscoveryDir for every address rcpt is encrypted
+ * to, from the cache or asked now, before the deadline? *found 1 or 0;
+ * CM_OK, or CM_ERR_NOMEM.
+ *
+ * An alias of KeyAliases (or its RecipientDelimiter base, in either IDN
+ * form: cm_engcall_alias, as the encryption will expand it) is never
+ * looked up itself: the message is encrypted to its members' keys
+ * (cm_engcall_find_keys), so a key fetched for the alias's own address
+ * would be imported and never used, and the members' would not be there.
+ * Each member is looked up instead, within the same deadline. */
+static cm_stat lookup_rcpt(const cm_msg *m, const char *rcpt, uint64_t deadline, int *found)
+{
+    const char *const *mem;
+    size_t n, j;
+    cm_stat st;
+
+    *found = 0;
+    if ((st = cm_engcall_alias(&m->eng, rcpt, &mem, &n)) != CM_OK)
+        return st;
+    if (mem == NULL) {
+        *found = lookup(m, rcpt, deadline);
+        return CM_OK;
+    }
+    for (j = 0; j < n; j++)
+        if (!lookup(m, mem[j], deadline))
+            return CM_OK;
+    *found = 1;
+    return CM_OK;
+}
+
 /* Does any recipient have a key in KeyringDir? Those are not mixed with
  * discovered ones (one session per encryption). *any, CM_OK or a failure. */
 static cm_stat any_keyed(cm_msg *m, int *any)
@@ -150,7 +180,7 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
     uint64_t deadline = cm_stats_clock_us() + 2 * cfg->key_discovery_timeout * 1000000;
     cm_stat st;
     size_t i;
-    int any;
+    int any, found;
 
     *ready = 0;
     if (cfg->key_discovery != CM_DISCOVERY_WKD || !cfg->opportunistic || m->local != 0
@@ -171,9 +201,12 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
                     "encryption takes its keys from one keyring", CM_QID(&m->ctx));
         return CM_OK;
     }
-    for (i = 0; i < m->rcpts.n; i++)
-        if (!lookup(m, m->rcpts.v[i], deadline))
+    for (i = 0; i < m->rcpts.n; i++) {
+        if ((st = lookup_rcpt(m, m->rcpts.v[i], deadline, &found)) != CM_OK)
+            return st;
+        if (!found)
             return CM_OK;
+    }
     return load(m, d, ready);
 }
 
