@@ -41,8 +41,9 @@ def gpg(home, *a, **kw):
                           capture_output=True, **kw)
 
 
-def make_key(name, *uids):
-    gpg(SRC, "--quick-gen-key", uids[0], "future-default", "default", "never")
+def make_key(name, *uids, faked=None):
+    gpg(SRC, *(["--faked-system-time", faked] if faked else []), "--quick-gen-key", uids[0],
+        "future-default", "default", "never")
     out = gpg(SRC, "--with-colons", "--list-keys", uids[0]).stdout.decode()
     FPR[name] = [x.split(":")[9] for x in out.splitlines() if x.startswith("fpr:")][0]
     for u in uids[1:]:
@@ -92,6 +93,16 @@ def test_other_address_refused():
     check(rc == 1, "exit %d: %r %r" % (rc, out, err))
     check(out == "" and "refused" in err, "out %r err %r" % (out, err))
     check(keyring_uids(FPR["mallory"]) is None, "mallory's key is in the keyring")
+
+
+def test_two_address_uid_refused():
+    # "Mallory (<mal@evil.test>) <vic@partner.test>": gpg's import filter
+    # reads mal@evil.test (the first <...>), GPGME vic@partner.test (what
+    # is in parentheses is a comment): kept for mal@, it would be a key for
+    # vic@ to the gpgme engine. Refused, nothing imported.
+    rc, out, err, _ = keys("wkd", "mal@evil.test")
+    check(rc == 1 and out == "" and "user ID" in err, "%d %r %r" % (rc, out, err))
+    check(keyring_uids(FPR["mal"]) is None, "mallory's key is in the keyring")
 
 
 def test_only_matching_uid_kept():
@@ -284,6 +295,21 @@ def enc_keyid(name):
     return [x.split(":")[4] for x in out.splitlines() if x.startswith("sub:")][0]
 
 
+def test_daemon_8_no_key_for_another_domain():
+    # evil.test's directory serves, for mal@evil.test, a key whose user ID
+    # GPGME reads as vic@partner.test (and newer than vic's own): it never
+    # enters the discovered keyring, and vic's mail is encrypted to vic.
+    reply, mal_message, _ = send(["mal@evil.test"], "D8")
+    reply_v, message, _ = send(["vic@partner.test"], "D8v")
+    check(reply_v == (b"c", None) and b"canary body" not in message, "in clear: %r" % (reply_v,))
+    got = enc_to(message)
+    check(got == {enc_keyid("vic")}, "encrypted to %r, not vic's %s" % (got, enc_keyid("vic")))
+    in_clear(reply, mal_message)
+    r = subprocess.run(["gpg", "--homedir", DISC, "--batch", "--with-colons", "--list-keys"],
+                       capture_output=True, text=True)
+    check(FPR["mal"] not in r.stdout, "mallory's key is in KeyDiscoveryDir")
+
+
 def test_daemon_7a_alias_members_looked_up():
     # KeyAliases team@partner.test: m1@ and m2@partner.test, both in the
     # directory: encrypted to both members' keys; the alias's own address
@@ -345,11 +371,15 @@ def main():
     make_key("sec", "Sec <sec@example.org>")
     make_key("moved", "Moved <moved@example.org>")
     make_key("pat", "Pat <pat@partner.test>")
+    # vic's own key, older than mallory's: the gpgme engine takes the newest
+    make_key("vic", "Vic <vic@partner.test>", faked="20250101T000000!")
+    make_key("mal", "Mallory (<mal@evil.test>) <vic@partner.test>")
     make_key("m1", "M1 <m1@partner.test>")
     make_key("m2", "M2 <m2@partner.test>")
     make_key("slow", "S0 <slow0@partner.test>", "S1 <slow1@partner.test>",
              "S2 <slow2@partner.test>")
-    SRV = WKDServer(TMP, ["openpgpkey.example.org", "direct.test", "openpgpkey.partner.test"])
+    SRV = WKDServer(TMP, ["openpgpkey.example.org", "direct.test", "openpgpkey.partner.test",
+                          "openpgpkey.evil.test"])
     SRV.routes = {
         wkd_path("ann@example.org"): export("ann"),
         wkd_path("victim@example.org"): export("mallory"),
@@ -364,6 +394,8 @@ def main():
         wkd_path("moved@example.org"): ("redirect", "https://openpgpkey.example.org/moved"),
         "/moved": export("moved"),
         wkd_path("pat@partner.test"): export("pat"),
+        wkd_path("vic@partner.test"): export("vic"),
+        wkd_path("mal@evil.test"): export("mal"),
         wkd_path("m1@partner.test"): export("m1"),
         wkd_path("m2@partner.test"): export("m2"),
         # the alias's own address serves a key too: never asked, never used
@@ -376,7 +408,8 @@ def main():
                          "direct.test:443:127.0.0.1:%d" % SRV.port,
                          "openpgpkey.direct.test:443:127.0.0.1:%d" % closed_port(),
                          "elsewhere.test:443:127.0.0.1:%d" % SRV.port,
-                         "openpgpkey.partner.test:443:127.0.0.1:%d" % SRV.port])
+                         "openpgpkey.partner.test:443:127.0.0.1:%d" % SRV.port,
+                         "openpgpkey.evil.test:443:127.0.0.1:%d" % SRV.port])
     CONF = write_config(os.path.join(TMP, "wkd.conf"), KeyringDir=KR, KeyDiscoveryCAFile=SRV.ca,
                         KeyDiscoveryTimeout="%ds" % TIMEOUT, KeyDiscoveryConnectTo=CONNECT)
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_")]
