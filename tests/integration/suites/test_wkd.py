@@ -310,6 +310,26 @@ def test_daemon_8_no_key_for_another_domain():
     check(FPR["mal"] not in r.stdout, "mallory's key is in KeyDiscoveryDir")
 
 
+def test_daemon_9_locked_keyring_bounded():
+    # gpg waits for ever for a keyring lock a live process holds (a stale
+    # lock whose PID was reused, an administrator's gpg): the import of a
+    # discovered key is bounded with the lookups, and the message leaves
+    # in clear within twice KeyDiscoveryTimeout (and a second, for the
+    # watchdog's whole seconds).
+    holder = subprocess.Popen(["sleep", "120"])
+    lock = os.path.join(DISC, "pubring.kbx.lock")
+    try:
+        with open(lock, "w") as f:
+            f.write("%10d\n%s\n" % (holder.pid, os.uname().nodename))
+        reply, message, took = send(["lock@partner.test"], "D9")
+        in_clear(reply, message)
+        check(took <= 2 * TIMEOUT + 2.5, "took %.1f s with KeyDiscoveryTimeout %ds" % (took, TIMEOUT))
+    finally:
+        os.unlink(lock)
+        holder.kill()
+        holder.wait()
+
+
 def test_daemon_7a_alias_members_looked_up():
     # KeyAliases team@partner.test: m1@ and m2@partner.test, both in the
     # directory: encrypted to both members' keys; the alias's own address
@@ -374,6 +394,7 @@ def main():
     # vic's own key, older than mallory's: the gpgme engine takes the newest
     make_key("vic", "Vic <vic@partner.test>", faked="20250101T000000!")
     make_key("mal", "Mallory (<mal@evil.test>) <vic@partner.test>")
+    make_key("lock", "Lock <lock@partner.test>")
     make_key("m1", "M1 <m1@partner.test>")
     make_key("m2", "M2 <m2@partner.test>")
     make_key("slow", "S0 <slow0@partner.test>", "S1 <slow1@partner.test>",
@@ -396,6 +417,7 @@ def main():
         wkd_path("pat@partner.test"): export("pat"),
         wkd_path("vic@partner.test"): export("vic"),
         wkd_path("mal@evil.test"): export("mal"),
+        wkd_path("lock@partner.test"): export("lock"),
         wkd_path("m1@partner.test"): export("m1"),
         wkd_path("m2@partner.test"): export("m2"),
         # the alias's own address serves a key too: never asked, never used
