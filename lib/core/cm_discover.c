@@ -26,8 +26,10 @@ void cm_discover_init(cm_discover *d)
 static int fetch(const cm_msg *m, const char *addr, int64_t budget_ms, int *cache)
 {
     const cm_config *cfg = m->ctx.cfg;
+    uint64_t t0 = cm_stats_clock_us(), left_s;
     cm_buf b = CM_BUF_INIT;
     cm_import_report rep;
+    cm_config icfg;
     char err[1024];
     cm_wkd_answer a;
     cm_stat st;
@@ -39,9 +41,16 @@ static int fetch(const cm_msg *m, const char *addr, int64_t budget_ms, int *cach
         cm_buf_free(&b);
         return 0;
     }
+    /* The import is bounded with the lookups (the watchdog counts whole
+     * seconds): gpg may wait for a keyring lock. */
+    left_s = (uint64_t) budget_ms * 1000 > cm_stats_clock_us() - t0
+             ? ((uint64_t) budget_ms * 1000 - (cm_stats_clock_us() - t0) + 999999) / 1000000 : 1;
+    icfg = *cfg;
+    if (left_s < icfg.engine_timeout)
+        icfg.engine_timeout = left_s;
     memset(&rep, 0, sizeof(rep));
-    st = cm_engines_import_addr(cfg, cfg->key_discovery_dir, b.data, b.len, addr, NULL, NULL, &rep,
-                                err, sizeof(err));
+    st = cm_engines_import_addr(&icfg, cfg->key_discovery_dir, b.data, b.len, addr, NULL, NULL,
+                                &rep, err, sizeof(err));
     cm_buf_free(&b);
     if (st != CM_OK) {
         cm_log_warn("%s: KeyDiscovery: the key served for <%s> is not imported: %s",
