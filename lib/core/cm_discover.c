@@ -26,8 +26,10 @@ void cm_discover_init(cm_discover *d)
 static int fetch(const cm_msg *m, const char *addr, int64_t budget_ms, int *cache)
 {
     const cm_config *cfg = m->ctx.cfg;
+    uint64_t t0 = cm_stats_clock_us(), left_s;
     cm_buf b = CM_BUF_INIT;
     cm_import_report rep;
+    cm_config icfg;
     char err[1024];
     cm_wkd_answer a;
     cm_stat st;
@@ -39,9 +41,16 @@ static int fetch(const cm_msg *m, const char *addr, int64_t budget_ms, int *cach
         cm_buf_free(&b);
         return 0;
     }
+    /* The import is bounded with the lookups (the watchdog counts whole
+     * seconds): gpg may wait for a keyring lock. */
+    left_s = (uint64_t) budget_ms * 1000 > cm_stats_clock_us() - t0
+             ? ((uint64_t) budget_ms * 1000 - (cm_stats_clock_us() - t0) + 999999) / 1000000 : 1;
+    icfg = *cfg;
+    if (left_s < icfg.engine_timeout)
+        icfg.engine_timeout = left_s;
     memset(&rep, 0, sizeof(rep));
-    st = cm_engines_import_addr(cfg, cfg->key_discovery_dir, b.data, b.len, addr, NULL, NULL, &rep,
-                                err, sizeof(err));
+    st = cm_engines_import_addr(&icfg, cfg->key_discovery_dir, b.data, b.len, addr, NULL, NULL,
+                                &rep, err, sizeof(err));
     cm_buf_free(&b);
     if (st != CM_OK) {
         cm_log_warn("%s: KeyDiscovery: the key served for <%s> is not imported: %s",
@@ -91,6 +100,36 @@ static int lookup(const cm_msg *m, const char *addr, uint64_t deadline)
                                   sizeof(err)) < 0)
         cm_log_warn("%s: KeyDiscovery: %s", CM_QID(&m->ctx), err);
     return found;
+}
+
+/* Is there a key in KeyDiscoveryDir for every address rcpt is encrypted
+ * to, from the cache or asked now, before the deadline? *found 1 or 0;
+ * CM_OK, or CM_ERR_NOMEM.
+ *
+ * An alias of KeyAliases (or its RecipientDelimiter base, in either IDN
+ * form: cm_engcall_alias, as the encryption will expand it) is never
+ * looked up itself: the message is encrypted to its members' keys
+ * (cm_engcall_find_keys), so a key fetched for the alias's own address
+ * would be imported and never used, and the members' would not be there.
+ * Each member is looked up instead, within the same deadline. */
+static cm_stat lookup_rcpt(const cm_msg *m, const char *rcpt, uint64_t deadline, int *found)
+{
+    const char *const *mem;
+    size_t n, j;
+    cm_stat st;
+
+    *found = 0;
+    if ((st = cm_engcall_alias(&m->eng, rcpt, &mem, &n)) != CM_OK)
+        return st;
+    if (mem == NULL) {
+        *found = lookup(m, rcpt, deadline);
+        return CM_OK;
+    }
+    for (j = 0; j < n; j++)
+        if (!lookup(m, mem[j], deadline))
+            return CM_OK;
+    *found = 1;
+    return CM_OK;
 }
 
 /* Does any recipient have a key in KeyringDir? Those are not mixed with
@@ -150,7 +189,7 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
     uint64_t deadline = cm_stats_clock_us() + 2 * cfg->key_discovery_timeout * 1000000;
     cm_stat st;
     size_t i;
-    int any;
+    int any, found;
 
     *ready = 0;
     if (cfg->key_discovery != CM_DISCOVERY_WKD || !cfg->opportunistic || m->local != 0
@@ -171,9 +210,12 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
                     "encryption takes its keys from one keyring", CM_QID(&m->ctx));
         return CM_OK;
     }
-    for (i = 0; i < m->rcpts.n; i++)
-        if (!lookup(m, m->rcpts.v[i], deadline))
+    for (i = 0; i < m->rcpts.n; i++) {
+        if ((st = lookup_rcpt(m, m->rcpts.v[i], deadline, &found)) != CM_OK)
+            return st;
+        if (!found)
             return CM_OK;
+    }
     return load(m, d, ready);
 }
 

@@ -30,7 +30,8 @@ void cm_discover_init(cm_discover *d);
 
 /* Would m, left in clear for want of keys, be encrypted to discovered
  * keys? Looks up (cache, then the directory) the recipients KeyringDir has
- * no key for, all lookups within twice KeyDiscoveryTimeout. *ready 1: d
+ * no key for (of a KeyAliases alias, its members' addresses), all lookups
+ * within twice KeyDiscoveryTimeout. *ready 1: d
  * holds every recipient's key, for cm_discover_encrypt. A lookup that
  * fails is "no key" (*ready 0, CM_OK); CM_OK, or an internal failure
  * (the message is refused with it, never passed). */

@@ -70,16 +70,28 @@ static int open_locked(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* A record's verdict at now; a malformed one is stale. */
+static cm_wkd_cached judge_rec(const MDB_val *v, int64_t now)
+{
+    const unsigned char *p = v->mv_data;
+    uint64_t at = 0;
+    int i;
+
+    if (v->mv_size != REC_LEN)
+        return CM_WKD_CACHED_NONE;
+    for (i = 1; i < REC_LEN; i++)
+        at = at << 8 | p[i];
+    return cm_wkd_cache_judge(p[0] != 0, (int64_t) at, now);
+}
+
 int cm_wkd_cache_get(const char *dir, const char *addr, int64_t now, cm_wkd_cached *out,
                      char *err, size_t errlen)
 {
     char key[512];
-    unsigned char *p;
     MDB_txn *txn = NULL;
     MDB_dbi dbi;
     MDB_val k, v;
-    uint64_t at = 0;
-    int rc, i;
+    int rc;
 
     *out = CM_WKD_CACHED_NONE;
     if (cm_wkd_cache_key(addr, key, sizeof(key)) < 0)
@@ -94,14 +106,10 @@ int cm_wkd_cache_get(const char *dir, const char *addr, int64_t now, cm_wkd_cach
     if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == 0
         && (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0
         && (rc = mdb_get(txn, dbi, &k, &v)) == 0) {
-        if (v.mv_size != REC_LEN) {
+        if (v.mv_size != REC_LEN)
             rc = MDB_CORRUPTED;
-        } else {
-            p = v.mv_data;
-            for (i = 1; i < REC_LEN; i++)
-                at = at << 8 | p[i];
-            *out = cm_wkd_cache_judge(p[0] != 0, (int64_t) at, now);
-        }
+        else
+            *out = judge_rec(&v, now);
     }
     if (txn != NULL)
         mdb_txn_abort(txn);
@@ -113,16 +121,91 @@ int cm_wkd_cache_get(const char *dir, const char *addr, int64_t now, cm_wkd_cach
     return 0;
 }
 
+/* Do the records take more than half the map (under lock)? LMDB hands
+ * a transaction's freed pages out only two transactions later, so room
+ * is made while there is still room to make it in. 0 (*crowded set) or
+ * an LMDB error. */
+static int crowded_locked(int *crowded)
+{
+    MDB_txn *txn = NULL;
+    MDB_envinfo info;
+    MDB_stat es, ds;
+    MDB_dbi dbi;
+    int rc;
+
+    *crowded = 0;
+    if ((rc = mdb_env_info(env, &info)) != 0 || (rc = mdb_env_stat(env, &es)) != 0
+        || (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+        return rc;
+    if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0)
+        rc = mdb_stat(txn, dbi, &ds);
+    mdb_txn_abort(txn);
+    if (rc == 0)
+        *crowded = (ds.ms_branch_pages + ds.ms_leaf_pages + ds.ms_overflow_pages) * es.ms_psize * 2
+                   > info.me_mapsize;
+    return rc;
+}
+
+/* Room in a crowded map (under lock): the records no longer believed
+ * deleted; if that leaves it crowded, all of them (a cache: what is lost
+ * is asked again). 0 or an LMDB error. */
+static int make_room_locked(int64_t now)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_dbi dbi;
+    MDB_val k, v;
+    int rc, crowded;
+
+    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0 && (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0
+        && (rc = mdb_cursor_open(txn, dbi, &cur)) == 0) {
+        while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+            if (judge_rec(&v, now) == CM_WKD_CACHED_NONE && (rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+        txn = NULL;
+    }
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    if (rc != 0 || (rc = crowded_locked(&crowded)) != 0 || !crowded)
+        return rc;
+    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0 && (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0
+        && (rc = mdb_drop(txn, dbi, 0)) == 0)
+        return mdb_txn_commit(txn);
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Put k's record v (under lock). 0 or an LMDB error. */
+static int put_locked(MDB_val *k, MDB_val *v)
+{
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int rc;
+
+    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0 && (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0
+        && (rc = mdb_put(txn, dbi, k, v, 0)) == 0) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn != NULL)
+        mdb_txn_abort(txn);
+    return rc;
+}
+
 int cm_wkd_cache_put(const char *dir, const char *addr, int found, int64_t now, char *err,
                      size_t errlen)
 {
     unsigned char rec[REC_LEN];
     uint64_t at = now < 0 ? 0 : (uint64_t) now;
     char key[512];
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
     MDB_val k, v;
-    int rc, i;
+    int rc, i, crowded;
 
     if (cm_wkd_cache_key(addr, key, sizeof(key)) < 0)
         return 0;
@@ -138,13 +221,12 @@ int cm_wkd_cache_put(const char *dir, const char *addr, int found, int64_t now, 
         pthread_mutex_unlock(&lock);
         return -1;
     }
-    if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0 && (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0
-        && (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0) {
-        rc = mdb_txn_commit(txn);
-        txn = NULL;
-    }
-    if (txn != NULL)
-        mdb_txn_abort(txn);
+    /* Records are only replaced, never expire by themselves: a full map
+     * would refuse every answer from then on. */
+    if ((rc = crowded_locked(&crowded)) == 0 && crowded)
+        rc = make_room_locked(now);
+    if (rc == 0)
+        rc = put_locked(&k, &v);
     pthread_mutex_unlock(&lock);
     if (rc != 0) {
         snprintf(err, errlen, "KeyDiscoveryCache %s: %s", dir, mdb_strerror(rc));

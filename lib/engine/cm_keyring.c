@@ -65,6 +65,23 @@ static cm_keyring_status check_kbx(const unsigned char *p, size_t n, size_t *nke
     return CM_KEYRING_OK;
 }
 
+/* Does a user ID read as one address whoever reads it? gpg (its
+ * import filter's mbox) takes the first <...>, GPGME the first <...> not
+ * inside parentheses: "M (<a@x>) <b@y>" is a@x to one, b@y to the other,
+ * so a key kept for a@x would serve b@y. With at most one '<' and no NUL
+ * (which ends the text for one reader and not another) they agree. */
+static int uid_one_address(const unsigned char *u, size_t n)
+{
+    size_t i, lt = 0;
+
+    for (i = 0; i < n; i++) {
+        if (u[i] == 0)
+            return 0;
+        lt += u[i] == '<';
+    }
+    return lt <= 1;
+}
+
 /* A legacy keyring: OpenPGP packets with definite lengths to the end;
  * with public_only, no secret key packet among them. */
 static cm_keyring_status check_gpg(const unsigned char *p, size_t n, int public_only,
@@ -112,6 +129,10 @@ static cm_keyring_status check_gpg(const unsigned char *p, size_t n, int public_
             goto bad;
         if (public_only && (tag == 5 || tag == 7)) {
             snprintf(err, errlen, "packet at offset %zu is a secret key", off);
+            return CM_KEYRING_DAMAGED;
+        }
+        if (public_only && tag == 13 && !uid_one_address(p + off + hl, bl)) {
+            snprintf(err, errlen, "user ID at offset %zu may be read as two addresses", off);
             return CM_KEYRING_DAMAGED;
         }
         if (tag == 6)

@@ -37,7 +37,9 @@ cm_keyring_status cm_keyring_check(const unsigned char *p, size_t n, int kbx, si
                                    char *err, size_t errlen);
 /* Is p[0..n) public keys only, as a key server or a Web Key Directory
  * serves them: binary OpenPGP packets with definite lengths to the end,
- * no secret key packet? *nkeys: the primary keys. CM_KEYRING_OK, or
+ * no secret key packet, no user ID that names two addresses (more than
+ * one '<', or a NUL: gpg and GPGME would read different addresses in it)?
+ * *nkeys: the primary keys. CM_KEYRING_OK, or
  * CM_KEYRING_DAMAGED with the reason in err. */
 cm_keyring_status cm_keyring_check_public(const unsigned char *p, size_t n, size_t *nkeys,
                                           char *err, size_t errlen);

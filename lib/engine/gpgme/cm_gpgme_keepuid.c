@@ -26,6 +26,24 @@ static int plain_addr(const char *a)
     return 1;
 }
 
+/* gpgme_op_import under a watch of cfg's EngineTimeout: gpg waits for
+ * ever for a keyring lock a live process holds (a stale lock whose PID
+ * was reused). *expired 1 if the watch killed it. */
+static gpgme_error_t watched_import(const cm_config *cfg, gpgme_ctx_t ctx, gpgme_data_t d,
+                                    int *expired)
+{
+    cm_msgctx mc = {cfg, NULL, 0};
+    gpgme_error_t ge;
+    cm_watch *w;
+
+    *expired = 0;
+    if (cm_watch_init() < 0 || (w = cm_gpgme_ctx_watch(&mc, ctx)) == NULL)
+        return gpgme_error_from_syserror();
+    ge = gpgme_op_import(ctx, d);
+    *expired = cm_watch_stop(w);
+    return ge;
+}
+
 cm_stat cm_gpgme_keepuid_import(const cm_config *cfg, const char *home, const void *p, size_t n,
                                 const char *addr, cm_imported_fn fn, void *arg,
                                 cm_import_report *rep, char *err, size_t errlen)
@@ -37,6 +55,7 @@ cm_stat cm_gpgme_keepuid_import(const cm_config *cfg, const char *home, const vo
     gpgme_data_t d = NULL;
     gpgme_error_t ge;
     size_t nkeys, taken = 0;
+    int expired = 0;
 
     memset(rep, 0, sizeof(*rep));
     if (!plain_addr(addr))
@@ -51,15 +70,20 @@ cm_stat cm_gpgme_keepuid_import(const cm_config *cfg, const char *home, const vo
         return snprintf(err, errlen, "GPGME 1.13 or later is needed"), CM_ERR_ENGINE;
     /* "--": the value runs to the end, whatever an address holds. */
     snprintf(filter, sizeof(filter), "keep-uid=-- mbox = %s", addr);
-    if ((ge = cm_gpgme_ctx_home(cfg, home, &ctx)) != 0
-        || (ge = gpgme_set_ctx_flag(ctx, "import-filter", filter)) != 0
-        || (ge = gpgme_data_new_from_mem(&d, p, n, 0)) != 0
-        || (ge = gpgme_op_import(ctx, d)) != 0) {
-        snprintf(err, errlen, "importing into %s: %s", home, gpgme_strerror(ge));
+    if ((ge = cm_gpgme_ctx_home(cfg, home, &ctx)) == 0
+        && (ge = gpgme_set_ctx_flag(ctx, "import-filter", filter)) == 0
+        && (ge = gpgme_data_new_from_mem(&d, p, n, 0)) == 0)
+        ge = watched_import(cfg, ctx, d, &expired);
+    if (ge != 0 || expired) {
+        if (expired)
+            snprintf(err, errlen, "importing into %s: gpg did not finish within %llus", home,
+                     (unsigned long long) cfg->engine_timeout);
+        else
+            snprintf(err, errlen, "importing into %s: %s", home, gpgme_strerror(ge));
         gpgme_data_release(d);
         if (ctx != NULL)
             gpgme_release(ctx);
-        return CM_ERR_ENGINE;
+        return expired ? CM_ERR_TIMEOUT : CM_ERR_ENGINE;
     }
     gpgme_data_release(d);
     if ((r = gpgme_op_import_result(ctx)) == NULL) {

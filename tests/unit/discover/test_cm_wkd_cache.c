@@ -1,8 +1,10 @@
 #include "cm_test.h"
 #include "cm_wkd_cache.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* An answer with a key is believed a day, a miss an hour; at the
  * boundary it is asked again; a record from the future is no answer. */
@@ -85,12 +87,65 @@ START_TEST(unwritable)
 }
 END_TEST
 
+/* The environment's map is fixed (CM_WKD_CACHE_MAPSIZE) and records
+ * only ever replaced: room is made for new answers before it is full,
+ * the stale first, else by starting again (it is a cache), so a put never
+ * fails for good. On /dev/shm where there is one: some 100000 commits
+ * are fsync'd. */
+static int put_many(const char *dir, char *addr, size_t len, const char *dom, int n, int found,
+                    int64_t at, char *err, size_t errlen)
+{
+    int i, rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        snprintf(addr + 500, len - 500, "%d@%s", i, dom);
+        rc = cm_wkd_cache_put(dir, addr, found, at, err, errlen);
+    }
+    return rc;
+}
+
+START_TEST(full)
+{
+    char base[512], dir[600], err[256], addr[700], first[700];
+    const int64_t t = 1700000000;
+    cm_wkd_cached c;
+    int i;
+
+    if (mkdtemp(strcpy(base, "/dev/shm/cm_wkdcacheXXXXXX")) == NULL)
+        ck_assert_ptr_nonnull(mkdtemp(cm_test_path(base, sizeof(base), "wkdfull")));
+    snprintf(dir, sizeof(dir), "%s/cache", base);
+    memset(addr, 'x', 500);
+    /* Misses that will be stale, then answers: each batch alone fits in
+     * half the map, both do not. The answers are kept, the misses go. */
+    ck_assert_msg(put_many(dir, addr, sizeof(addr), "a.org", 8000, 0, t, err, sizeof(err)) == 0,
+                  "misses: %s", err);
+    ck_assert_msg(put_many(dir, addr, sizeof(addr), "b.org", 6000, 1, t + 7200, err,
+                           sizeof(err)) == 0, "answers: %s", err);
+    snprintf(first, sizeof(first), "%.500s0@b.org", addr);
+    ck_assert_int_eq(cm_wkd_cache_get(dir, first, t + 7201, &c, err, sizeof(err)), 0);
+    ck_assert_int_eq(c, CM_WKD_CACHED_FOUND);
+    /* Three maps' worth of fresh answers: never full. */
+    ck_assert_msg(put_many(dir, addr, sizeof(addr), "c.org", 60000, 0, t + 7200, err,
+                           sizeof(err)) == 0, "fresh: %s", err);
+    ck_assert_int_eq(cm_wkd_cache_get(dir, addr, t + 7201, &c, err, sizeof(err)), 0);
+    ck_assert_int_eq(c, CM_WKD_CACHED_MISS);
+    cm_wkd_cache_close();
+    for (i = 0; i < 2; i++) {
+        snprintf(addr, sizeof(addr), "%s/%s", dir, i == 0 ? "data.mdb" : "lock.mdb");
+        ck_assert_int_eq(unlink(addr), 0);
+    }
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_int_eq(rmdir(base), 0);
+}
+END_TEST
+
 static void add(Suite *s)
 {
     CM_ADD(s, judge);
     CM_ADD(s, key);
     CM_ADD(s, store);
     CM_ADD(s, unwritable);
+    CM_ADD(s, full);
 }
 
 CM_TEST_MAIN("cm_wkd_cache", add)

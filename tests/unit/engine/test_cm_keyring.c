@@ -146,8 +146,9 @@ END_TEST
 
 /* What a Web Key Directory serves is taken only as public keys: binary
  * packets with definite lengths to the end, without a secret key (tag 5)
- * or secret subkey (7) among them; the primary keys (6) are counted.
- * Hand-made packet headers: the checker reads no packet body. */
+ * or secret subkey (7) among them, nor a user ID (13) that two readers
+ * may take for two addresses; the primary keys (6) are counted.
+ * Hand-made packets: the checker reads no body but a user ID's. */
 START_TEST(public_only)
 {
     static const struct {
@@ -168,6 +169,10 @@ START_TEST(public_only)
         {"cut short", {0xc6, 5, 0}, 3, 0, 0},
         {"partial length", {0xc6, 0xe1, 0}, 3, 0, 0},
         {"empty", {0}, 0, 1, 0},
+        /* user IDs: one '<' is one address; two, or a NUL, may be two */
+        {"uid one <", {0xc6, 1, 0, 0xcd, 5, 'a', '<', 'b', '@', '>'}, 10, 1, 1},
+        {"uid two <", {0xc6, 1, 0, 0xcd, 6, '(', '<', 'a', ')', '<', '>'}, 11, 0, 0},
+        {"uid NUL", {0xc6, 1, 0, 0xcd, 3, 'a', 0, '<'}, 8, 0, 0},
     };
     char err[256];
     size_t i, nkeys;
