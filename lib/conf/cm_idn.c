@@ -114,13 +114,13 @@ int cm_idn_list_has(const cm_list *l, const char *dom)
             found = 1;
             continue;
         }
-        if ((r = cm_idn_alabel(l->v[i], strlen(l->v[i]), &have)) == -2 || (r == 0 && have == NULL))
-            continue;       /* ASCII or not IDNA2008 there: its bytes were compared */
-        if (r < 0) {
+        if ((r = cm_idn_alabel(l->v[i], strlen(l->v[i]), &have)) == -1) {
             free(want);
             return -1;
         }
-        found = strcasecmp(have, want != NULL ? want : dom) == 0;
+        if (r == -2 || (have == NULL && want == NULL))
+            continue;       /* not IDNA2008 there, or both ASCII: the bytes decided */
+        found = strcasecmp(have != NULL ? have : l->v[i], want != NULL ? want : dom) == 0;
         free(have);
     }
     free(want);

@@ -103,14 +103,18 @@ static const struct {
     {"b\xc3\xbc" "cher.example.org", 0},
     {"b\xc3.example", 1},                                       /* not IDNA: its bytes listed */
     {"b\xc3.example.org", 0},
+    {"caf\xc3\xa9.example", 1},                                 /* listed as xn--caf-dma */
+    {"CAF\xc3\x89.example", 1},
+    {"mail.caf\xc3\xa9.example", 1},
     {"", 0},
 };
 
 START_TEST(list_has)
 {
     static const char *const v[] = {"example.org", "B\xc3\x9c" "CHER.example",
-                                    "MAIL.CAF\xc3\x89.example", "b\xc3.example"};
-    cm_list l = {(char **) v, 4};
+                                    "MAIL.CAF\xc3\x89.example", "b\xc3.example",
+                                    "xn--caf-dma.example"};
+    cm_list l = {(char **) v, 5};
 
     ck_assert_int_eq(cm_idn_list_has(&l, listed[_i].dom), listed[_i].rc);
 }
