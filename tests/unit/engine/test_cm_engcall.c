@@ -24,10 +24,12 @@ static const cm_key pgp_keys[] = {
     {"both@example.org", GW_FPR},
     {"dave@example.org", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"},
     {"u@b\xc3\xbc" "cher.example", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"},  /* U-label */
+    {"both@xn--caf-dma.example", "CAFECAFECAFECAFECAFECAFECAFECAFECAFECAFE"},
     {NULL, NULL},
 };
 static const cm_key smime_keys[] = {
     {"a@xn--caf-dma.example", "x509-cafe"},                                  /* A-label */
+    {"both@xn--caf-dma.example", "x509-both-cafe"},
     {"carol@example.org", "x509-carol"},
     {"both@example.org", "x509-both"},
     {"dave@example.org", "x509-dave"},
@@ -212,7 +214,7 @@ static void fix_open(fix *f, const char *keyring, int no_gateway_keys)
     ck_assert_ptr_nonnull(f->cfg = cm_config_new());
     ck_assert_int_eq(cm_config_set(f->cfg, "RecipientDelimiter", "+", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", GW_FPR, err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org, CAF\xc3\x89.example", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring, err, sizeof(err)), 0);
     f->mc.cfg = f->cfg;
     f->mc.qid = qid;
@@ -265,6 +267,9 @@ static const struct {
     {"u@B\xc3\x9c" "CHER.example", 0, 0, "u@b\xc3\xbc" "cher.example"},
     {"u+x@B\xc3\x9c" "CHER.EXAMPLE", 1, 0, "u@b\xc3\xbc" "cher.example"},
     {"a@CAF\xc3\x89.example", 0, 1, "a@xn--caf-dma.example"},
+    /* PreferSMIME names the domain in upper case: it holds in any form */
+    {"both@caf\xc3\xa9.example", 0, 1, "both@xn--caf-dma.example"},
+    {"both@xn--caf-dma.example", 0, 1, "both@xn--caf-dma.example"},
 };
 
 START_TEST(find_key_table)
