@@ -214,7 +214,8 @@ static void fix_open(fix *f, const char *keyring, int no_gateway_keys)
     ck_assert_ptr_nonnull(f->cfg = cm_config_new());
     ck_assert_int_eq(cm_config_set(f->cfg, "RecipientDelimiter", "+", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", GW_FPR, err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org, CAF\xc3\x89.example", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org, CAF\xc3\x89.example",
+                                   err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring, err, sizeof(err)), 0);
     f->mc.cfg = f->cfg;
     f->mc.qid = qid;

@@ -348,7 +348,8 @@ START_TEST(idn_user_id_in_upper_case)
 
     ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-idn-")));
     snprintf(cmd, sizeof(cmd), "GNUPGHOME=%s gpg --batch --quiet --utf8-strings --passphrase '' "
-             "--quick-gen-key 'Up <up@B\xc3\x9c" "CHER.example>' future-default default never 2>/dev/null", dir);
+             "--quick-gen-key 'Up <up@B\xc3\x9c" "CHER.example>' future-default default never "
+             "2>/dev/null", dir);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
     ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
