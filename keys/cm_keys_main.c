@@ -4,6 +4,7 @@
  * enable: cm_keys_edit; wkd: cm_keys_wkd). */
 #include "cm_config.h"
 #include "cm_engines.h"
+#include "cm_idn.h"
 #include "cm_keys_edit.h"
 #include "cm_keys_import.h"
 #include "cm_keys_out.h"
@@ -63,8 +64,10 @@ static int wanted(const listing *l, const char *addr)
 
     if (l->naddrs == 0)
         return 1;
+    /* the engines list an IDN domain as its A-label (cm_idn_fold); the
+     * administrator may write it in any form: out of memory lists it */
     for (i = 0; i < l->naddrs; i++)
-        if (strcasecmp(l->addrs[i], addr) == 0)
+        if (cm_idn_addr_eq(l->addrs[i], addr) != 0)
             return 1;
     return 0;
 }

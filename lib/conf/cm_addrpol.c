@@ -54,23 +54,17 @@ static int pattern(const char *p, kind *k, const char **text, char *err, size_t 
     return 0;
 }
 
-/* s with its domain part (from dom on) in A-label form: *out (heap), or
- * NULL if it needs none. 0, or cm_idn_alabel's -1 or -2. */
-static int with_alabel(const char *s, const char *dom, char **out)
+/* The pattern text of kind k in the form domains are compared in
+ * (cm_idn_fold): *out (heap), or NULL if it needs none. 0, -1, -2. */
+static int folded(kind k, const char *text, char **out)
 {
-    char *a;
-    size_t pre = (size_t) (dom - s);
-    int r = cm_idn_alabel(dom, strlen(dom), &a);
+    int r;
 
     *out = NULL;
-    if (r < 0 || a == NULL)
-        return r;
-    if ((*out = malloc(pre + strlen(a) + 1)) != NULL) {
-        memcpy(*out, s, pre);
-        strcpy(*out + pre, a);
-    }
-    free(a);
-    return *out != NULL ? 0 : -1;
+    if (k == K_LOCAL)
+        return 0;       /* "local@": no domain */
+    r = k == K_ADDR ? cm_idn_fold(text, out) : cm_idn_alabel(text, strlen(text), out);
+    return r == 1 ? 0 : r;
 }
 
 static int action(char **tok, size_t ntok, int *out, char *err, size_t errlen)
@@ -101,7 +95,7 @@ static int action(char **tok, size_t ntok, int *out, char *err, size_t errlen)
 static int add_line(void *arg, size_t line, char **tok, size_t ntok, char *err, size_t errlen)
 {
     cm_addrpol *p = arg;
-    const char *text, *dom;
+    const char *text;
     rule r, *nv;
     size_t i;
     int a;
@@ -110,11 +104,11 @@ static int add_line(void *arg, size_t line, char **tok, size_t ntok, char *err, 
         || cm_mapfile_trailing_dot(tok[0], err, errlen) < 0
         || action(tok, ntok, &r.action, err, errlen) < 0)
         return -1;
-    /* An IDN is kept in its A-label form; addresses are matched in it. */
-    dom = r.k == K_ADDR ? strchr(text, '@') + 1 : r.k == K_LOCAL ? text + strlen(text) : text;
-    if ((a = with_alabel(text, dom, &r.pat)) == -2)
+    /* An IDN is kept in its A-label form, Unicode case folded; addresses
+     * are matched in it. */
+    if ((a = folded(r.k, text, &r.pat)) == -2)
         return snprintf(err, errlen, "\"%s\" is not a domain name IDNA2008 takes (write it in "
-                        "lower case, or in its xn-- form)", tok[0]), -1;
+                        "its xn-- form)", tok[0]), -1;
     if (a < 0 || (r.pat == NULL && (r.pat = strdup(text)) == NULL))
         return snprintf(err, errlen, "out of memory"), -1;
     r.len = strlen(r.pat);
@@ -220,19 +214,13 @@ static size_t score(const rule *r, const char *a, const char *base)
     return 0;
 }
 
-/* a with an IDN domain in A-label form, as the rules hold theirs: *out
- * (heap), NULL if a needs none (or IDNA2008 does not take its domain: then
- * it is matched as its bytes). 0 or -1 (nomem). */
-static int addr_alabel(const char *a, char **out)
+/* a in the form the rules hold theirs (cm_idn_fold): *out (heap), NULL if
+ * a needs none (or IDNA2008 does not take its domain: then it is matched
+ * as its bytes, as such a rule is). 0 or -1 (nomem). */
+static int addr_folded(const char *a, char **out)
 {
-    const char *at = a != NULL ? strrchr(a, '@') : NULL;
-    int r;
-
     *out = NULL;
-    if (at == NULL)
-        return 0;
-    r = with_alabel(a, at + 1, out);
-    return r == -1 ? -1 : 0;
+    return a != NULL && cm_idn_fold(a, out) == -1 ? -1 : 0;
 }
 
 int cm_addrpol_find(const cm_addrpol *p, const char *addr, const char *base, int *action,
@@ -243,7 +231,7 @@ int cm_addrpol_find(const cm_addrpol *p, const char *addr, const char *base, int
 
     if (p == NULL)
         return 0;
-    if (addr_alabel(addr, &a) < 0 || addr_alabel(base, &b) < 0) {
+    if (addr_folded(addr, &a) < 0 || addr_folded(base, &b) < 0) {
         free(a);
         return -1;
     }

@@ -33,8 +33,8 @@ size_t cm_addrpol_count(const cm_addrpol *p);
  * without its RecipientDelimiter extension, or NULL), then the local part
  * (addr's, then base's) in any domain, then @domain, then the longest
  * .subdomain. ASCII letters match without case; an IDN domain matches in
- * either form, UTF-8 or A-label (xn--), as IDNA2008 maps them (Unicode
- * case is not folded). 1 with *action and *line (may be NULL) of the rule,
+ * either form, UTF-8 or A-label (xn--), in any case, rule and address both
+ * mapped by UTS#46 (cm_idn_fold). 1 with *action and *line (may be NULL) of the rule,
  * 0 if none matches (p may be NULL), -1 out of memory. */
 int cm_addrpol_find(const cm_addrpol *p, const char *addr, const char *base, int *action,
                     size_t *line);

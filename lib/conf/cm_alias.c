@@ -1,6 +1,7 @@
 /* cm_alias - KeyAliases: an alias encrypts to its members' keys. */
 #include "cm_alias.h"
 #include "cm_buf.h"
+#include "cm_idn.h"
 #include "cm_mapfile.h"
 
 #include <stdio.h>
@@ -39,9 +40,9 @@ static void entry_free(entry *e)
         free(e->v[i]);
 }
 
-static int check_line(const cm_alias *a, char **tok, size_t ntok, char *err, size_t errlen)
+static int check_words(char **tok, size_t ntok, char *err, size_t errlen)
 {
-    size_t i, j;
+    size_t i;
 
     if (ntok < 2)
         return snprintf(err, errlen, "alias \"%s\" has no members", tok[0]), -1;
@@ -53,16 +54,36 @@ static int check_line(const cm_alias *a, char **tok, size_t ntok, char *err, siz
             return snprintf(err, errlen, "\"%s\" is not an address", tok[i]), -1;
         if (cm_mapfile_trailing_dot(tok[i], err, errlen) < 0)
             return -1;
+    }
+    return 0;
+}
+
+/* Repeats, compared in e's folded form; named as tok spells them. */
+static int check_repeats(const cm_alias *a, const entry *e, char **tok, char *err, size_t errlen)
+{
+    size_t i, j;
+
+    for (i = 1; i <= e->n; i++)
         for (j = 0; j < i; j++)
-            if (same(tok[i], tok[j]))
+            if (same(e->v[i], e->v[j]))
                 return snprintf(err, errlen, j == 0 ? "alias \"%s\" lists itself"
                                 : "\"%s\" is listed twice", tok[i]), -1;
-    }
     for (i = 0; i < a->n; i++)
-        if (same(a->v[i].v[0], tok[0]))
+        if (same(a->v[i].v[0], e->v[0]))
             return snprintf(err, errlen, "alias \"%s\" is given twice (first on line %zu)", tok[0],
                             a->v[i].line), -1;
     return 0;
+}
+
+/* tok in the form domains are compared in (cm_idn_fold: an IDN domain as
+ * its A-label, Unicode case folded), so an alias is found, and its members'
+ * keys looked up, whichever form and case the file and the envelope use. */
+static char *folded(const char *tok)
+{
+    char *f;
+    int r = cm_idn_fold(tok, &f);
+
+    return r == 1 ? f : r == -1 ? NULL : strdup(tok);
 }
 
 static int add_line(void *arg, size_t line, char **tok, size_t ntok, char *err, size_t errlen)
@@ -71,15 +92,23 @@ static int add_line(void *arg, size_t line, char **tok, size_t ntok, char *err, 
     entry e, *nv;
     size_t i;
 
-    if (check_line(a, tok, ntok, err, errlen) < 0)
+    if (check_words(tok, ntok, err, errlen) < 0)
         return -1;
     memset(&e, 0, sizeof(e));
     e.line = line;
     for (i = 0; i < ntok; i++)
-        if ((e.v[i] = strdup(tok[i])) == NULL)
+        if ((e.v[i] = folded(tok[i])) == NULL)
             break;
-    e.n = ntok - 1;
-    if (i < ntok || (nv = cm_array_resize(a->v, a->n + 1, sizeof(*nv))) == NULL) {
+    e.n = i > 0 ? i - 1 : 0;
+    if (i < ntok) {
+        entry_free(&e);
+        return snprintf(err, errlen, "out of memory"), -1;
+    }
+    if (check_repeats(a, &e, tok, err, errlen) < 0) {
+        entry_free(&e);
+        return -1;
+    }
+    if ((nv = cm_array_resize(a->v, a->n + 1, sizeof(*nv))) == NULL) {
         entry_free(&e);
         return snprintf(err, errlen, "out of memory"), -1;
     }

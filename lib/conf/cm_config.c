@@ -4,6 +4,7 @@
 #include "cm_archkeys.h"
 #include "cm_buf.h"
 #include "cm_hex.h"
+#include "cm_idn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -516,8 +517,9 @@ int cm_config_prefers_smime(const cm_config *cfg, const char *addr)
 {
     const char *at = strrchr(addr, '@');
 
+    /* a domain in any IDN form and case; out of memory: OpenPGP first */
     return cm_list_has_ci(&cfg->prefer_smime, addr)
-           || (at != NULL && cm_list_has_ci(&cfg->prefer_smime, at + 1));
+           || (at != NULL && cm_idn_list_has(&cfg->prefer_smime, at + 1) == 1);
 }
 
 static int check_dir(const char *path, const char *key, const char *dir, char *err, size_t errlen)

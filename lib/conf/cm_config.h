@@ -120,7 +120,8 @@ int cm_config_has_certs(const cm_config *cfg);
 /* The most plaintext one outbound decryption may produce (SPEC §4.2):
  * MaxDecryptedSize, or MaxMessageSize when that is 0. */
 uint64_t cm_config_max_decrypted(const cm_config *cfg);
-/* Does PreferSMIME name addr or its domain (case-insensitive)? */
+/* Does PreferSMIME name addr or its domain (case-insensitive; a domain
+ * in any IDN form and case, cm_idn_list_has)? */
 int cm_config_prefers_smime(const cm_config *cfg, const char *addr);
 /* Print the effective configuration, one "Key value" line each (cm_confdump.c). */
 void cm_confdump(const cm_config *cfg, void (*emit)(const char *line, void *arg), void *arg);

@@ -264,21 +264,11 @@ static cm_stat keyring_fresh(cm_msg *m, const char *addr)
     return st;
 }
 
-/* Is addr's domain in LocalDomains, in the form it came in or its other
- * IDN form (the MTA delivers both to one place)? 1, 0, -1 out of memory. */
+/* Is addr's domain in LocalDomains, in any form and case of an IDN domain
+ * (the MTA delivers them all to one place)? 1, 0, -1 out of memory. */
 static int is_local(const cm_msg *m, const char *addr)
 {
-    const cm_list *l = &m->ctx.cfg->local_domains;
-    char *other;
-    int r;
-
-    if (cm_list_has_ci(l, cm_addr_domain(addr)))
-        return 1;
-    if ((r = cm_idn_other(addr, &other)) <= 0)
-        return r;
-    r = cm_list_has_ci(l, cm_addr_domain(other));
-    free(other);
-    return r;
+    return cm_idn_list_has(&m->ctx.cfg->local_domains, cm_addr_domain(addr));
 }
 
 cm_stat cm_msg_rcpt(cm_msg *m, const char *envrcpt)

@@ -165,19 +165,28 @@ static int keyring_path(const char *dir, size_t i, char *path, size_t size)
     return (size_t) snprintf(path, size, "%s/%s", dir, names[i]) >= size ? -1 : 0;
 }
 
-/* Open dir's keyring (pubring.kbx first, as gpg does); *which = index,
- * *st its fstat. */
-static int open_keyring(const char *dir, int *which, struct stat *st, cm_keyring_status *why,
-                        char *err, size_t errlen)
+/* Is gpg between its two renames: a backup (pubring.kbx~ or pubring.gpg~)
+ * there, where the keyring itself was not found? */
+static int mid_rename(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < 2; i++)
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s~", dir, names[i]) < sizeof(path)
+            && lstat(path, &st) == 0)
+            return 1;
+    return 0;
+}
+
+/* One look for dir's keyring (pubring.kbx first, as gpg does): its fd with
+ * *which and *st; -1 with *why and err; -2 if there is none. */
+static int open_once(const char *dir, int *which, struct stat *st, cm_keyring_status *why,
+                     char *err, size_t errlen)
 {
     size_t i;
-    int r = stat(dir, st);
 
-    if (r < 0 || !S_ISDIR(st->st_mode)) {
-        snprintf(err, errlen, "KeyringDir %s: %s", dir, r < 0 ? strerror(errno) : "not a directory");
-        *why = CM_KEYRING_MISSING;
-        return -1;
-    }
     for (i = 0; i < 2; i++) {
         char path[4096];
         int fd;
@@ -197,6 +206,32 @@ static int open_keyring(const char *dir, int *which, struct stat *st, cm_keyring
             *why = CM_KEYRING_UNREADABLE;
             return -1;
         }
+    }
+    return -2;
+}
+
+/* Open dir's keyring; *which = index, *st its fstat. gpg replaces it by
+ * two renames (pubring.kbx to pubring.kbx~, then pubring.kbx.tmp to
+ * pubring.kbx): found missing with a backup there, it is looked for again,
+ * CM_KEYRING_RENAME_TRIES times CM_KEYRING_RENAME_WAIT_NS apart at most,
+ * before "no public keyring" (the caller's 4xx). */
+static int open_keyring(const char *dir, int *which, struct stat *st, cm_keyring_status *why,
+                        char *err, size_t errlen)
+{
+    const struct timespec wait = {0, CM_KEYRING_RENAME_WAIT_NS};
+    int r = stat(dir, st), tries;
+
+    if (r < 0 || !S_ISDIR(st->st_mode)) {
+        snprintf(err, errlen, "KeyringDir %s: %s", dir, r < 0 ? strerror(errno) : "not a directory");
+        *why = CM_KEYRING_MISSING;
+        return -1;
+    }
+    for (tries = 0;; tries++) {
+        if ((r = open_once(dir, which, st, why, err, errlen)) != -2)
+            return r;
+        if (tries == CM_KEYRING_RENAME_TRIES || !mid_rename(dir))
+            break;
+        (void) nanosleep(&wait, NULL);
     }
     snprintf(err, errlen, "KeyringDir %s holds no public keyring (pubring.kbx or pubring.gpg)", dir);
     *why = CM_KEYRING_MISSING;

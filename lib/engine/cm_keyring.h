@@ -63,6 +63,13 @@ cm_stat cm_keyring_stamp(const char *dir, const char *qid, cm_snapshot_stamp *st
  * or CM_ERR_KEYRING, logged. */
 cm_stat cm_keyring_trustdb_stamp(const char *dir, const char *qid, cm_snapshot_file *f);
 
+/* Between gpg's two renames there is no keyring for a moment: found
+ * missing while pubring.kbx~ or pubring.gpg~ is there, it is looked for
+ * again this many times, this long apart (50 ms in all at most), before
+ * "no public keyring". */
+#define CM_KEYRING_RENAME_TRIES 5
+#define CM_KEYRING_RENAME_WAIT_NS 10000000L
+
 /* A keyring modified less than this long ago may still be being written. */
 #define CM_KEYRING_QUIET_NS 1000000000L
 /* Wait until the keyring id describes has been left alone that long. */

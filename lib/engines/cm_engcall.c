@@ -140,22 +140,35 @@ static cm_stat key_or_base(cm_engcall *c, size_t e, const char *addr, const cm_k
     return variant_key(c, e, addr, made, base, plain_key, key);
 }
 
-/* key_or_base for addr, then for addr with its domain in the other IDN
- * form (cm_idn_other): the MTA delivers both to one mailbox. */
+/* key_or_base for addr, then for addr with an IDN domain in its A-label
+ * form (cm_idn_fold: Unicode case folded), then in its U-label form (lower
+ * case): the MTA delivers every form to one mailbox, and a key's user ID
+ * holds one of them. */
 static cm_stat engine_key(cm_engcall *c, size_t e, const char *addr, const cm_key **key)
 {
     cm_engine_session *sess;
-    char *other = NULL;
+    char *a = NULL, *u = NULL;
     cm_stat st;
-    int made;
+    int made, umade;
 
     *key = NULL;
     if ((st = cm_engcall_session(c, e, &sess)) != CM_OK)
         return st;
     if ((st = key_or_base(c, e, addr, key)) != CM_OK || *key != NULL)
         return st;
-    made = cm_idn_other(addr, &other);
-    return variant_key(c, e, addr, made, other, key_or_base, key);
+    if ((made = cm_idn_fold(addr, &a)) == -2)
+        made = 0;           /* not IDNA2008: only its bytes name it */
+    umade = made < 0 ? 0 : cm_idn_other(made == 1 ? a : addr, &u);
+    if (umade == 1 && strcmp(u, addr) == 0) {
+        free(u);            /* asked already */
+        u = NULL;
+        umade = 0;
+    }
+    if ((st = variant_key(c, e, addr, made, a, key_or_base, key)) != CM_OK || *key != NULL) {
+        free(u);
+        return st;
+    }
+    return variant_key(c, e, addr, umade, u, key_or_base, key);
 }
 
 /* The engines a key for addr is asked of, in order: those of the class
@@ -261,9 +274,9 @@ cm_stat cm_engcall_alias(const cm_engcall *c, const char *addr, const char *cons
     if ((st = alias_or_base(c, addr, mem, n)) != CM_OK || *mem != NULL
         || c->ctx->cfg->aliases == NULL)
         return st;
-    /* Its domain in the other IDN form, as key lookup asks. */
-    if ((r = cm_idn_other(addr, &other)) <= 0)
-        return r < 0 ? CM_ERR_NOMEM : CM_OK;
+    /* Its IDN domain in the form KeyAliases holds it (cm_alias). */
+    if ((r = cm_idn_fold(addr, &other)) <= 0)
+        return r == -1 ? CM_ERR_NOMEM : CM_OK;
     st = alias_or_base(c, other, mem, n);
     free(other);
     return st;

@@ -1,6 +1,7 @@
 /* cm_certs - the S/MIME recipients' certificates: load and index. */
 #include "cm_certs.h"
 #include "cm_file.h"
+#include "cm_idn.h"
 #include "cm_log.h"
 #include "cm_x509.h"
 
@@ -121,7 +122,7 @@ static int add_entry(cm_certs *c, const unsigned char *addr, int len, X509 *x, i
     for (i = 0; i < len; i++)
         e->addr[i] = (char) (addr[i] >= 'A' && addr[i] <= 'Z' ? addr[i] + 32 : addr[i]);
     e->addr[len] = 0;
-    if (X509_up_ref(x) != 1) {
+    if (cm_idn_fold_heap(&e->addr) < 0 || X509_up_ref(x) != 1) {
         free(e->addr);
         return -1;
     }

@@ -17,6 +17,7 @@
  *   gateway key: NO_SECKEY for another recipient's packet, or a session
  *   key packet for the gateway that does not decrypt, is the message's. */
 #include "cm_gpgme_int.h"
+#include "cm_idn.h"
 #include "cm_log.h"
 #include "cm_sigs.h"
 
@@ -99,14 +100,18 @@ cm_stat cm_gpgme_key_has_addr(cm_engine_session *s, const char *fpr, const char 
 {
     gpgme_key_t key = cm_gpgme_index_by_fpr(s->index, fpr);
     gpgme_user_id_t uid;
+    int r;
 
     *yes = 0;
     if (key == NULL || key->revoked || key->disabled || key->invalid)
         return CM_OK;
-    for (uid = key->uids; uid != NULL; uid = uid->next)
-        if (!uid->revoked && !uid->invalid && uid->email != NULL
-            && strcasecmp(uid->email, addr) == 0)
-            *yes = 1;
+    /* as the index matches addresses: an IDN domain in any form and case */
+    for (uid = key->uids; uid != NULL && !*yes; uid = uid->next)
+        if (!uid->revoked && !uid->invalid && uid->email != NULL) {
+            if ((r = cm_idn_addr_eq(uid->email, addr)) < 0)
+                return CM_ERR_NOMEM;
+            *yes = r;
+        }
     return CM_OK;
 }
 

@@ -8,6 +8,7 @@
  * Anything else is a 4xx, never "no key". */
 #include "cm_gpgme_int.h"
 #include "cm_buf.h"
+#include "cm_idn.h"
 #include "cm_keyring.h"
 #include "cm_log.h"
 #include "cm_snapshot.h"
@@ -74,7 +75,8 @@ static long usable_subkey(gpgme_key_t key, time_t now)
     return best;
 }
 
-/* A lower-cased copy (ASCII: addresses are compared as gpg stores them). */
+/* A lower-cased copy (ASCII: addresses are compared as gpg stores them),
+ * an IDN domain in the form lookups ask in (cm_idn_fold). */
 static char *lower_dup(const char *s)
 {
     char *a = strdup(s);
@@ -83,6 +85,10 @@ static char *lower_dup(const char *s)
     for (i = 0; a != NULL && a[i]; i++)
         if (a[i] >= 'A' && a[i] <= 'Z')
             a[i] = (char) (a[i] + 32);
+    if (a != NULL && cm_idn_fold_heap(&a) < 0) {
+        free(a);
+        return NULL;
+    }
     return a;
 }
 

@@ -6,6 +6,7 @@
  * fingerprint and the signature time, as cm_gpgme_dec says it; cm_gate
  * judges the rest. */
 #include "cm_rnp_int.h"
+#include "cm_idn.h"
 #include "cm_log.h"
 #include "cm_sigs.h"
 
@@ -18,13 +19,17 @@ cm_stat cm_rnp_key_has_addr(cm_engine_session *s, const char *fpr, const char *a
 {
     const cm_rnp_key *k = cm_rnp_ring_by_fpr(s->ring, fpr);
     size_t i;
+    int r;
 
     *yes = 0;
     if (k == NULL || k->revoked || k->disabled || k->invalid)
         return CM_OK;
-    for (i = 0; i < k->naddrs; i++)
-        if (strcasecmp(k->addrs[i], addr) == 0)
-            *yes = 1;
+    /* k->addrs hold an IDN domain folded (cm_idn_fold); addr may not. */
+    for (i = 0; i < k->naddrs && !*yes; i++)
+        if ((r = cm_idn_addr_eq(k->addrs[i], addr)) < 0)
+            return CM_ERR_NOMEM;
+        else
+            *yes = r;
     return CM_OK;
 }
 

@@ -4,6 +4,7 @@
  * that a lookup touches neither librnp nor a lock. */
 #include "cm_rnp_int.h"
 #include "cm_buf.h"
+#include "cm_idn.h"
 #include "cm_log.h"
 #include "cm_trustdb.h"
 
@@ -15,7 +16,8 @@
 #include <time.h>
 
 /* The address of a user ID as gpg takes it: the text in angle brackets,
- * or the whole user ID if it is a bare address; lower-cased into *out.
+ * or the whole user ID if it is a bare address; lower-cased into *out, an
+ * IDN domain in the form lookups ask in (cm_idn_fold).
  * 1 found, 0 none, -1 out of memory (never "no address": that would make
  * a keyed address keyless). */
 static int uid_addr(const char *uid, char **out)
@@ -43,6 +45,11 @@ static int uid_addr(const char *uid, char **out)
     for (i = 0; i < n; i++)
         (*out)[i] = (char) (a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i]);
     (*out)[n] = 0;
+    if (cm_idn_fold_heap(out) < 0) {    /* an IDN domain as lookups ask */
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
     return 1;
 }
 

@@ -159,6 +159,20 @@ def test_filter_idn_rule_matches_either_form():
     refused(filt(["nobody@caf\u00e9.example"], cfg), "451", "4.7.4", 75, "nobody@caf")
 
 
+def test_filter_idn_rule_in_upper_case():
+    # The rule spelled in upper case: UTS#46 folds Unicode case, so it
+    # holds for the domain in every form and case the envelope brings. A
+    # keyless recipient is refused, inbound and outbound, never passed
+    # (MissingKeyAction is pass).
+    cfg = conf("idnup", policy="@B\u00dcCHER.example require\n")
+    for rcpt in ("nobody@b\u00fccher.example", "nobody@xn--bcher-kva.example",
+                 "nobody@B\u00dcCHER.example", "nobody@XN--BCHER-KVA.EXAMPLE"):
+        # the filter's message shows each non-ASCII byte as '?'
+        who = rcpt.encode().decode("ascii", "replace").replace("\ufffd", "?")
+        for direction in ("inbound", "outbound"):
+            refused(filt([rcpt], cfg, direction=direction), "451", "4.7.4", 75, who)
+
+
 def test_filter_outbound_external_require():
     # Outbound, example.org is external here (no LocalDomains). "@partner
     # require" is what an administrator writes for a partner who must never

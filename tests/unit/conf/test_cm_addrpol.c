@@ -34,7 +34,8 @@ static const struct {
     {"x@eu.example.org", NULL, 1, CM_ADDRPOL_TEMPFAIL, 3},        /* .eu... is below eu */
     {"x@notexample.org", NULL, 0, 0, 0},
     {"x@b\xc3\xbcro.de", NULL, 1, CM_ADDRPOL_NEVER, 8},
-    {"x@B\xc3\x9cRO.de", NULL, 0, 0, 0},                           /* bytes, not Unicode case */
+    {"x@B\xc3\x9cRO.de", NULL, 1, CM_ADDRPOL_NEVER, 8},            /* Unicode case folded */
+    {"x@xn--bro-hoa.de", NULL, 1, CM_ADDRPOL_NEVER, 8},
     {"example.org", NULL, 0, 0, 0},                                /* no '@' */
 };
 
@@ -127,14 +128,56 @@ START_TEST(idn_either_form)
 }
 END_TEST
 
+/* The rules written in upper case: UTS#46 folds it, so each still holds
+ * for the domain in every form; a require that matched nothing would let
+ * the mail go in clear. */
+static const char idn_upper[] =
+    "@B\xc3\x9c" "CHER.example   require\n"
+    ".CAF\xc3\x89.example        never\n"
+    "Alice@B\xc3\x9c" "CHER.Example reject\n";
+
+static const struct {
+    const char *addr;
+    int action;
+    size_t line;
+} upper_cases[] = {
+    {"x@b\xc3\xbc" "cher.example", CM_ADDRPOL_REQUIRE, 1},
+    {"x@xn--bcher-kva.example", CM_ADDRPOL_REQUIRE, 1},
+    {"x@B\xc3\x9c" "CHER.example", CM_ADDRPOL_REQUIRE, 1},
+    {"x@b\xc3\x9c" "cher.EXAMPLE", CM_ADDRPOL_REQUIRE, 1},
+    {"x@mail.caf\xc3\xa9.example", CM_ADDRPOL_NEVER, 2},
+    {"x@mail.xn--caf-dma.example", CM_ADDRPOL_NEVER, 2},
+    {"alice@xn--bcher-kva.example", CM_ADDRPOL_REJECT, 3},
+    {"alice@B\xc3\x9c" "cher.example", CM_ADDRPOL_REJECT, 3},
+};
+
+START_TEST(idn_upper_case)
+{
+    char err[256] = "";
+    cm_addrpol *p = cm_addrpol_parse("p", idn_upper, strlen(idn_upper), err, sizeof(err));
+    int action = -1;
+    size_t line = 0;
+
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(cm_addrpol_find(p, upper_cases[_i].addr, NULL, &action, &line), 1);
+    ck_assert_msg(action == upper_cases[_i].action, "%s: %s", upper_cases[_i].addr,
+                  cm_addrpol_action_name(action));
+    ck_assert_uint_eq(line, upper_cases[_i].line);
+    cm_addrpol_free(p);
+}
+END_TEST
+
 START_TEST(idn_refused)
 {
     static const char twice[] = "@b\xc3\xbc" "cher.example never\n@xn--bcher-kva.example pass\n";
+    static const char upper[] = "@b\xc3\xbc" "cher.example never\n@B\xc3\x9c" "CHER.example pass\n";
     static const char broken[] = "@b\xc3.example never\n";
     char err[256] = "";
 
     ck_assert_ptr_null(cm_addrpol_parse("p", twice, strlen(twice), err, sizeof(err)));
     ck_assert_str_eq(err, "p:2: \"@xn--bcher-kva.example\" is given twice (first on line 1)");
+    ck_assert_ptr_null(cm_addrpol_parse("p", upper, strlen(upper), err, sizeof(err)));
+    ck_assert_str_eq(err, "p:2: \"@b\xc3\x9c" "cher.example\" is given twice (first on line 1)");
     ck_assert_ptr_null(cm_addrpol_parse("p", broken, strlen(broken), err, sizeof(err)));
     ck_assert_msg(strncmp(err, "p:1: \"@b\xc3.example\" is not a domain name IDNA2008 takes",
                           strlen("p:1: \"@b\xc3.example\" is not a domain name IDNA2008 takes")) == 0,
@@ -158,6 +201,7 @@ static void add(Suite *s)
     CM_ADD_LOOP(s, most_specific_wins, sizeof(cases) / sizeof(cases[0]));
     CM_ADD_LOOP(s, refused, sizeof(bad) / sizeof(bad[0]));
     CM_ADD(s, none_matches_nothing);
+    CM_ADD_LOOP(s, idn_upper_case, sizeof(upper_cases) / sizeof(upper_cases[0]));
     CM_ADD_LOOP(s, idn_either_form, sizeof(idn_cases) / sizeof(idn_cases[0]));
     CM_ADD(s, idn_refused);
 }

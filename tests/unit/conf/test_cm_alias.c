@@ -27,6 +27,29 @@ START_TEST(members)
 }
 END_TEST
 
+/* An alias or member written with an upper-case IDN domain: kept in the
+ * one form domains are compared in (A-label, Unicode case folded), so the
+ * alias is found from either form and each member's key looked up in both
+ * (cm_engcall), whatever case the file used. */
+START_TEST(idn_folded)
+{
+    static const char text[] = "Sales@B\xc3\x9c" "CHER.example m@B\xc3\x9c" "CHER.example, "
+                               "n@caf\xc3\xa9.example\n";
+    char err[256] = "";
+    cm_alias *a = cm_alias_parse("a", text, strlen(text), err, sizeof(err));
+    const char *const *m;
+    size_t n = 9;
+
+    ck_assert_msg(a != NULL, "%s", err);
+    ck_assert_ptr_nonnull(m = cm_alias_find(a, "sales@xn--bcher-kva.example", &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(m[0], "m@xn--bcher-kva.example");
+    ck_assert_str_eq(m[1], "n@xn--caf-dma.example");
+    ck_assert_ptr_nonnull(cm_alias_find(a, "SALES@XN--BCHER-KVA.EXAMPLE", &n));
+    cm_alias_free(a);
+}
+END_TEST
+
 static const struct {
     const char *text, *err;
 } bad[] = {
@@ -39,6 +62,11 @@ static const struct {
     {"sales@b.org a@b.org.\n", "a:1: \"a@b.org.\" ends in a dot (write a@b.org)"},
     {"s@b.org a@b.org A@B.org\n", "a:1: \"a@b.org\" is listed twice"},
     {"s@b.org S@b.org\n", "a:1: alias \"s@b.org\" lists itself"},
+    /* one IDN domain in two spellings is one address */
+    {"s@b.org a@b\xc3\xbc" "cher.example a@B\xc3\x9c" "CHER.example\n",
+     "a:1: \"a@b\xc3\x9c" "cher.example\" is listed twice"},
+    {"s@b\xc3\xbc" "cher.example a@b.org\ns@XN--BCHER-KVA.example c@b.org\n",
+     "a:2: alias \"s@xn--bcher-kva.example\" is given twice (first on line 1)"},
     {"s@b.org a@b.org\nS@B.ORG c@b.org\n", "a:2: alias \"s@b.org\" is given twice (first on line 1)"},
     /* a loop, and a nesting without one: both refused */
     {"x@b.org y@b.org\ny@b.org x@b.org\n", "a:1: member \"y@b.org\" is an alias itself (aliases do not nest)"},
@@ -71,6 +99,7 @@ END_TEST
 static void add(Suite *s)
 {
     CM_ADD(s, members);
+    CM_ADD(s, idn_folded);
     CM_ADD_LOOP(s, refused, sizeof(bad) / sizeof(bad[0]));
     CM_ADD(s, too_many_members);
 }

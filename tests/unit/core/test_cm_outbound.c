@@ -77,6 +77,30 @@ START_TEST(local_and_external_are_split_at_rcpt)
 }
 END_TEST
 
+/* LocalDomains written with an upper-case IDN domain: a recipient there,
+ * in whichever form and case the envelope gives, is local (not sent out
+ * as external mail, perhaps in clear): split from an external one. */
+static const char *const idn_local[] = {
+    "<u@b\xc3\xbc" "cher.example>", "<u@xn--bcher-kva.example>", "<u@B\xc3\x9c" "CHER.example>",
+    "<u@XN--BCHER-KVA.example>",
+};
+
+START_TEST(idn_local_domain_in_any_case)
+{
+    cm_config *cfg = config("LocalDomains", "example.org, B\xc3\x9c" "CHER.example");
+    cm_msg *m = cm_msg_new(cfg, fake_engines(), "OUTQID");
+
+    ck_assert_ptr_nonnull(m);
+    fake_reset(keyed);
+    cm_msg_set_direction(m, CM_DIR_OUTBOUND, "test");
+    ck_assert_int_eq(cm_msg_sender(m, "<alice@example.org>"), CM_OK);
+    ck_assert_int_eq(cm_msg_rcpt(m, "<partner@ext.example>"), CM_OK);
+    ck_assert_int_eq(cm_msg_rcpt(m, idn_local[_i]), CM_SPLIT_LOCAL);
+    cm_msg_free(m);
+    cm_config_free(cfg);
+}
+END_TEST
+
 START_TEST(opportunistic_only_when_every_recipient_has_a_key)
 {
     static const char *const all[] = {"<partner@ext.example>", NULL};
@@ -160,6 +184,7 @@ static void add(Suite *s)
     CM_ADD(s, opportunistic_only_when_every_recipient_has_a_key);
     CM_ADD(s, without_opportunistic_external_keys_are_not_looked_up);
     CM_ADD(s, required_but_not_encryptable_is_refused_not_passed);
+    CM_ADD_LOOP(s, idn_local_domain_in_any_case, sizeof(idn_local) / sizeof(idn_local[0]));
 }
 
 CM_TEST_MAIN("cm_outbound", add)

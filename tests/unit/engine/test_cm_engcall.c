@@ -24,10 +24,12 @@ static const cm_key pgp_keys[] = {
     {"both@example.org", GW_FPR},
     {"dave@example.org", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD"},
     {"u@b\xc3\xbc" "cher.example", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"},  /* U-label */
+    {"both@xn--caf-dma.example", "CAFECAFECAFECAFECAFECAFECAFECAFECAFECAFE"},
     {NULL, NULL},
 };
 static const cm_key smime_keys[] = {
     {"a@xn--caf-dma.example", "x509-cafe"},                                  /* A-label */
+    {"both@xn--caf-dma.example", "x509-both-cafe"},
     {"carol@example.org", "x509-carol"},
     {"both@example.org", "x509-both"},
     {"dave@example.org", "x509-dave"},
@@ -212,7 +214,8 @@ static void fix_open(fix *f, const char *keyring, int no_gateway_keys)
     ck_assert_ptr_nonnull(f->cfg = cm_config_new());
     ck_assert_int_eq(cm_config_set(f->cfg, "RecipientDelimiter", "+", err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f->cfg, "GatewayKeys", GW_FPR, err, sizeof(err)), 0);
-    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org", err, sizeof(err)), 0);
+    ck_assert_int_eq(cm_config_set(f->cfg, "PreferSMIME", "dave@example.org, CAF\xc3\x89.example",
+                                   err, sizeof(err)), 0);
     ck_assert_int_eq(cm_config_set(f->cfg, "KeyringDir", keyring, err, sizeof(err)), 0);
     f->mc.cfg = f->cfg;
     f->mc.qid = qid;
@@ -260,6 +263,14 @@ static const struct {
     {"u+x@xn--bcher-kva.example", 1, 0, "u@b\xc3\xbc" "cher.example"},
     {"a@caf\xc3\xa9.example", 0, 1, "a@xn--caf-dma.example"},
     {"b@caf\xc3\xa9.example", 0, -1, NULL},
+    /* ... in any Unicode case: UTS#46 folds it, so the key is found in
+     * either form the engine holds */
+    {"u@B\xc3\x9c" "CHER.example", 0, 0, "u@b\xc3\xbc" "cher.example"},
+    {"u+x@B\xc3\x9c" "CHER.EXAMPLE", 1, 0, "u@b\xc3\xbc" "cher.example"},
+    {"a@CAF\xc3\x89.example", 0, 1, "a@xn--caf-dma.example"},
+    /* PreferSMIME names the domain in upper case: it holds in any form */
+    {"both@caf\xc3\xa9.example", 0, 1, "both@xn--caf-dma.example"},
+    {"both@xn--caf-dma.example", 0, 1, "both@xn--caf-dma.example"},
 };
 
 START_TEST(find_key_table)
@@ -300,6 +311,10 @@ static const struct {
     /* an alias named in one IDN form, the RCPT in the other */
     {"idn@xn--bcher-kva.example", 0, 0, {"alice@example.org", "dave@example.org"}},
     {"idn+x@xn--bcher-kva.example", 0, 0, {"alice@example.org", "dave@example.org"}},
+    /* ... written in upper case, its member too, the RCPT in lower case */
+    {"up@b\xc3\xbc" "cher.example", 0, 0, {"u@b\xc3\xbc" "cher.example", "alice@example.org"}},
+    {"UP@B\xc3\x9c" "CHER.example", 0, 0, {"u@b\xc3\xbc" "cher.example", "alice@example.org"}},
+    {"up@xn--bcher-kva.example", 0, 0, {"u@b\xc3\xbc" "cher.example", "alice@example.org"}},
 };
 
 START_TEST(find_keys_aliases)
@@ -309,7 +324,9 @@ START_TEST(find_keys_aliases)
                                "mixed@example.org alice@example.org carol@example.org\n"
                                "half@example.org alice@example.org nobody@example.org\n"
                                "gw@example.org gateway@gw.example.net alice@example.org\n"
-                               "idn@b\xc3\xbc" "cher.example alice@example.org dave@example.org\n";
+                               "idn@b\xc3\xbc" "cher.example alice@example.org dave@example.org\n"
+                               "UP@B\xc3\x9c" "CHER.example U@B\xc3\x9c" "CHER.example "
+                               "alice@example.org\n";
     const cm_key *keys[CM_ALIAS_MAX_MEMBERS];
     char err[256];
     size_t n = 99, i;

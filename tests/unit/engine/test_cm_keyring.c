@@ -3,11 +3,14 @@
  * for pubring.kbx, for pubring.gpg alone and with both (kbx first, as
  * gpg); it moves when the keyring is replaced or rewritten in place; and
  * what stat alone cannot vouch for (no directory, no keyring, a keyring
- * that is not a regular file) is an error, as it was before. */
+ * that is not a regular file) is an error, as it was before. Between gpg's
+ * two renames (pubring.kbx to pubring.kbx~, the new file to pubring.kbx)
+ * the keyring is looked for again, a bounded time, before that error. */
 #include "cm_keyring.h"
 #include "cm_test.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +60,8 @@ static void teardown(void)
 {
     remove_file("pubring.kbx");
     remove_file("pubring.gpg");
+    remove_file("pubring.kbx~");
+    remove_file("pubring.kbx.tmp");
     (void) rmdir(dir);
 }
 
@@ -144,6 +149,73 @@ START_TEST(stamp_fails_closed)
 }
 END_TEST
 
+/* gpg's second rename, made by another thread after a delay. */
+static void *rename_later(void *arg)
+{
+    struct timespec d = {0, *(const long *) arg};
+    char from[4200], to[4200];
+
+    path_of(from, sizeof(from), "pubring.kbx.tmp");
+    path_of(to, sizeof(to), "pubring.kbx");
+    (void) nanosleep(&d, NULL);
+    return rename(from, to) == 0 ? arg : NULL;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t), 0);
+    return (double) (t.tv_sec - t0->tv_sec) * 1e3 + (double) (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Caught between the renames: pubring.kbx~ there, pubring.kbx not yet.
+ * The message's stamp waits for the new file and takes its identity. */
+START_TEST(rename_window_is_waited_out)
+{
+    static long delay = 15 * 1000 * 1000;
+    cm_snapshot_stamp s;
+    cm_snapshot_file k;
+    pthread_t th;
+    void *done = NULL;
+
+    put_file("pubring.kbx~", "old keys", 1);
+    put_file("pubring.kbx.tmp", "new keys", 1);
+    ck_assert_int_eq(pthread_create(&th, NULL, rename_later, &delay), 0);
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(cm_keyring_stamp(dir, "QID", &s), CM_OK);
+    ck_assert_int_eq(pthread_join(th, &done), 0);
+    ck_assert_ptr_nonnull(done);
+    k = ident("pubring.kbx");
+    ck_assert(cm_snapshot_file_eq(&s.file[0], &k));
+}
+END_TEST
+
+/* The backup there and no keyring ever comes: still "no public keyring"
+ * (the 4xx), after the bounded wait, not more; and at once without one. */
+START_TEST(rename_window_is_bounded)
+{
+    const double bound = CM_KEYRING_RENAME_TRIES * (CM_KEYRING_RENAME_WAIT_NS / 1e6);
+    cm_snapshot_file id;
+    struct timespec t0;
+    char err[512] = "";
+    double ms;
+
+    ck_assert_uint_le(CM_KEYRING_RENAME_TRIES * CM_KEYRING_RENAME_WAIT_NS, 50 * 1000 * 1000);
+    put_file("pubring.kbx~", "old keys", 1);
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+    ck_assert_int_eq(cm_keyring_stat(dir, &id, err, sizeof(err)), CM_KEYRING_MISSING);
+    ms = ms_since(&t0);
+    ck_assert_ptr_nonnull(strstr(err, "holds no public keyring"));
+    ck_assert_msg(ms >= bound && ms < bound + 1000, "%.1f ms, bound %.1f ms", ms, bound);
+    remove_file("pubring.kbx~");
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+    ck_assert_int_eq(cm_keyring_stat(dir, &id, err, sizeof(err)), CM_KEYRING_MISSING);
+    ms = ms_since(&t0);
+    ck_assert_msg(ms < bound, "no backup, yet %.1f ms", ms);
+}
+END_TEST
+
 /* What a Web Key Directory serves is taken only as public keys: binary
  * packets with definite lengths to the end, without a secret key (tag 5)
  * or secret subkey (7) among them, nor a user ID (13) that two readers
@@ -197,6 +269,8 @@ static void add_cases(Suite *s)
     tcase_add_test(tc, stamp_is_the_opened_identity);
     tcase_add_test(tc, stamp_moves_with_the_file);
     tcase_add_test(tc, stamp_fails_closed);
+    tcase_add_test(tc, rename_window_is_waited_out);
+    tcase_add_test(tc, rename_window_is_bounded);
     suite_add_tcase(s, tc);
     CM_ADD(s, public_only);
 }

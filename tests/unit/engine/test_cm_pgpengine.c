@@ -333,6 +333,43 @@ START_TEST(keyring_without_keys_is_an_error)
 }
 END_TEST
 
+/* A key whose user ID spells its IDN domain in upper case: the index holds
+ * it in the form lookups ask in (cm_idn_fold, the A-label, Unicode case
+ * folded), so cm_engcall finds it for mail to the domain in any form; the
+ * sender check takes the domain in any form too. */
+START_TEST(idn_user_id_in_upper_case)
+{
+    cm_config *cfg = test_config("pass");
+    cm_engine_session *s = NULL;
+    const cm_key *key = NULL;
+    char dir[512], cmd[1200], err[256], *fpr;
+    cm_msgctx mc;
+    int yes = 0;
+
+    ck_assert_ptr_nonnull(mkdtemp(cm_test_path(dir, sizeof(dir), "cm-idn-")));
+    snprintf(cmd, sizeof(cmd), "GNUPGHOME=%s gpg --batch --quiet --utf8-strings --passphrase '' "
+             "--quick-gen-key 'Up <up@B\xc3\x9c" "CHER.example>' future-default default never "
+             "2>/dev/null", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(cm_config_set(cfg, "KeyringDir", dir, err, sizeof(err)), 0);
+    ck_assert_int_eq(session(cfg, &mc, &s), CM_OK);
+    ck_assert_int_eq(ENGINE.lookup(s, "UP@xn--bcher-kva.example", &key), CM_OK);
+    ck_assert_ptr_nonnull(key);
+    ck_assert_ptr_nonnull(fpr = strdup(ENGINE.key_fpr(key)));
+    ck_assert_int_eq(ENGINE.key_has_addr(s, fpr, "up@b\xc3\xbc" "cher.example", &yes), CM_OK);
+    ck_assert_int_eq(yes, 1);
+    ck_assert_int_eq(ENGINE.key_has_addr(s, fpr, "up@xn--bcher-kva.example", &yes), CM_OK);
+    ck_assert_int_eq(yes, 1);
+    ck_assert_int_eq(ENGINE.key_has_addr(s, fpr, "up@bucher.example", &yes), CM_OK);
+    ck_assert_int_eq(yes, 0);
+    free(fpr);
+    ENGINE.session_free(s);
+    cm_config_free(cfg);
+    snprintf(cmd, sizeof(cmd), "GNUPGHOME=%s gpgconf --kill all; rm -rf '%s'", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Encrypt to alice and bob; gpg must decrypt it to the exact entity. */
 START_TEST(encrypt_round_trip)
 {
@@ -507,6 +544,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, fifo_keyring_is_refused_at_once);
     CM_ADD(s, truncated_keyring_is_an_error);
     CM_ADD(s, keyring_without_keys_is_an_error);
+    CM_ADD(s, idn_user_id_in_upper_case);
     CM_ADD(s, encrypt_round_trip);
     CM_ADD(s, gateway_key_only_skipped_when_asked);
     CM_ADD(s, no_compression_unless_asked);
