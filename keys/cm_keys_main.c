@@ -4,8 +4,8 @@
  * enable: cm_keys_edit; wkd: cm_keys_wkd); with --discovered, list,
  * remove, disable and enable over KeyDiscoveryDir (cm_keys_disc). */
 #include "cm_config.h"
-#include "cm_keys_disc.h"
 #include "cm_engines.h"
+#include "cm_keys_disc.h"
 #include "cm_keys_edit.h"
 #include "cm_keys_import.h"
 #include "cm_keys_out.h"
