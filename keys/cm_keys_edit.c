@@ -14,7 +14,7 @@
 
 static const char *progname = "cryptmilter-keys";
 
-static void print(void *arg, const cm_keychange *c)
+void cm_keys_edit_print(void *arg, const cm_keychange *c)
 {
     fprintf((FILE *) arg, "%s %s %s %s\n", c->cls, c->id, *c->addrs ? c->addrs : "-", c->change);
 }
@@ -30,7 +30,7 @@ int cm_keys_exit_of(int st)
     }
 }
 
-static int finish(cm_stat st, const char *err)
+int cm_keys_edit_finish(cm_stat st, const char *err)
 {
     if (fflush(stdout) == EOF) {
         fprintf(stderr, "%s: writing: %s\n", progname, strerror(errno));
@@ -45,15 +45,15 @@ int cm_keys_import_buf(const cm_config *cfg, const void *p, size_t n, int gatewa
                       gid_t gid, FILE *out)
 {
     char err[1024];
-    cm_stat st = cm_keystore_import(cfg, p, n, gateway ? CM_KEYSTORE_GATEWAY : 0, uid, gid, print,
-                                    out, err, sizeof(err));
+    cm_stat st = cm_keystore_import(cfg, p, n, gateway ? CM_KEYSTORE_GATEWAY : 0, uid, gid,
+                                    cm_keys_edit_print, out, err, sizeof(err));
 
     /* Not signalled from here: the administrator reloads when the
      * configuration names the file (a new one may be listed first). */
     if (st == CM_OK && gateway && cm_keystore_kind_of(p, n) == CM_KEYSTORE_X509)
         fprintf(stderr, "%s: the daemon reads it when it reloads (systemctl reload cryptmilter, "
                 "or SIGHUP)\n", progname);
-    return finish(st, err);
+    return cm_keys_edit_finish(st, err);
 }
 
 /* All of fp into *buf (heap). 0, or -1 with errno (EFBIG over IMPORT_MAX). */
@@ -106,15 +106,17 @@ int cm_keys_edit_read(const char *file, char **buf, size_t *len)
 int cm_keys_edit_remove(const cm_config *cfg, const char *what)
 {
     char err[1024];
-    cm_stat st = cm_keystore_remove(cfg, what, print, stdout, err, sizeof(err));
+    cm_stat st = cm_keystore_remove(cfg, what, cm_keys_edit_print, stdout, err,
+                                    sizeof(err));
 
-    return finish(st, err);
+    return cm_keys_edit_finish(st, err);
 }
 
 int cm_keys_edit_disable(const cm_config *cfg, const char *fpr, int disabled)
 {
     char err[1024];
-    cm_stat st = cm_keystore_set_disabled(cfg, fpr, disabled, print, stdout, err, sizeof(err));
+    cm_stat st = cm_keystore_set_disabled(cfg, fpr, disabled, cm_keys_edit_print, stdout, err,
+                                          sizeof(err));
 
-    return finish(st, err);
+    return cm_keys_edit_finish(st, err);
 }

@@ -1,10 +1,12 @@
 /* cryptmilter-keys: what KeyringDir holds, as the daemon's configured
  * OpenPGPBackend reads it, and CertificateDir, as the cms engine reads it
  * (list, expiring, check), and changes them (import, remove, disable,
- * enable: cm_keys_edit; wkd: cm_keys_wkd). */
+ * enable: cm_keys_edit; wkd: cm_keys_wkd); with --discovered, list,
+ * remove, disable and enable over KeyDiscoveryDir (cm_keys_disc). */
 #include "cm_config.h"
 #include "cm_engines.h"
 #include "cm_idn.h"
+#include "cm_keys_disc.h"
 #include "cm_keys_edit.h"
 #include "cm_keys_import.h"
 #include "cm_keys_out.h"
@@ -50,12 +52,13 @@ static void usage(void)
             "       %s [-c CONF] remove ADDRESS|FINGERPRINT\n"
             "       %s [-c CONF] disable|enable FINGERPRINT\n"
             "       %s [-c CONF] wkd ADDRESS...\n"
+            "       %s [-c CONF] --discovered list|remove|disable|enable ...\n"
             "exit: 0 done (expiring: nothing listed), 1 expiring keys listed\n"
             "      (wkd: some address not found), 65 bad input (refused),\n"
             "      73 import --gateway: no GatewayCertificates file free for it,\n"
             "      78 bad configuration, 75 the keyring cannot be read or written\n"
             "      (wkd: a lookup failed)\n",
-            progname, progname, progname, progname, progname, progname, progname);
+            progname, progname, progname, progname, progname, progname, progname, progname);
 }
 
 static int wanted(const listing *l, const char *addr)
@@ -123,6 +126,7 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"days", required_argument, NULL, 'd'},
         {"gateway", no_argument, NULL, 'g'},
+        {"discovered", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -130,20 +134,22 @@ int main(int argc, char **argv)
     listing l = {0};
     long days = 30;
     char err[1024];
-    cm_config *cfg;
+    cm_config *cfg, dcfg;
+    const cm_config *kcfg;      /* the keyring acted on: cfg, or dcfg (--discovered) */
     cm_stat st;
-    int c, rc, days_set = 0, gateway = 0, edit, smime_gw;
+    int c, rc, days_set = 0, gateway = 0, edit, smime_gw, disc = 0;
     uid_t owner = (uid_t) -1;
     gid_t group = (gid_t) -1;
     char *input = NULL;
     size_t inlen = 0;
 
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:Dh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'h': usage(); return EX_OK;
         case 'j': l.json = 1; break;
         case 'g': gateway = 1; break;
+        case 'D': disc = 1; break;
         case 'd':
             if (parse_days(optarg, &days) < 0) {
                 fprintf(stderr, "%s: --days %s: not a number of days (0-36500)\n", progname,
@@ -173,7 +179,8 @@ int main(int argc, char **argv)
     if ((strcmp(cmd, "check") == 0 && (l.naddrs != 0 || l.json))
         || (strcmp(cmd, "wkd") == 0 && (l.naddrs == 0 || l.json))
         || (days_set && strcmp(cmd, "expiring") != 0)
-        || (edit && (l.naddrs != 1 || l.json)) || (gateway && strcmp(cmd, "import") != 0)) {
+        || (edit && (l.naddrs != 1 || l.json)) || (gateway && strcmp(cmd, "import") != 0)
+        || (disc && (strcmp(cmd, "import") == 0 || !(edit || strcmp(cmd, "list") == 0)))) {
         usage();
         return EX_USAGE;
     }
@@ -184,6 +191,14 @@ int main(int argc, char **argv)
     if ((cfg = cm_config_load(conf, err, sizeof(err))) == NULL) {
         fprintf(stderr, "%s: %s\n", progname, err);
         return EX_CONFIG;
+    }
+    kcfg = cfg;
+    if (disc) {
+        if ((rc = cm_keys_disc_config(cfg, &dcfg)) != EX_OK) {
+            cm_config_free(cfg);
+            return rc;
+        }
+        kcfg = &dcfg;
     }
     if (strcmp(cmd, "import") == 0
         && (rc = cm_keys_edit_read(l.addrs[0], &input, &inlen)) != EX_OK) {
@@ -217,9 +232,10 @@ int main(int argc, char **argv)
             rc = cm_keys_import_buf(cfg, input, inlen, gateway, smime_gw ? owner : (uid_t) -1,
                                     group, stdout);
         else if (strcmp(cmd, "remove") == 0)
-            rc = cm_keys_edit_remove(cfg, l.addrs[0]);
+            rc = disc ? cm_keys_disc_remove(kcfg, l.addrs[0])
+                 : cm_keys_edit_remove(kcfg, l.addrs[0]);
         else
-            rc = cm_keys_edit_disable(cfg, l.addrs[0], strcmp(cmd, "disable") == 0);
+            rc = cm_keys_edit_disable(kcfg, l.addrs[0], strcmp(cmd, "disable") == 0);
         free(input);
         cm_config_free(cfg);
         return rc;
@@ -234,15 +250,15 @@ int main(int argc, char **argv)
     if (l.json && fputs("[", stdout) == EOF)
         l.failed = 1;
     l.cls = "pgp";
-    st = cm_engines_list_keyring(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
+    st = cm_engines_list_keyring(kcfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
     l.cls = "smime";
     if (st == CM_OK && !l.failed)
-        st = cm_engines_list_certs(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
+        st = cm_engines_list_certs(kcfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
     /* The archive keys (EncryptToSelf), under the address "EncryptToSelf":
      * one that expires defers every message the gateway would encrypt. */
     l.cls = "archive";
     if (st == CM_OK && !l.failed)
-        st = cm_engines_list_archive(cfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
+        st = cm_engines_list_archive(kcfg, (int64_t) time(NULL), show, &l, err, sizeof(err));
     cm_config_free(cfg);
     if (l.json && fputs(l.shown ? "\n]\n" : "]\n", stdout) == EOF)
         l.failed = 1;

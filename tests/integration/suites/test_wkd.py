@@ -16,7 +16,14 @@ request); hanging directories hold a message no longer than twice
 KeyDiscoveryTimeout; a discovered key never serves an inbound recipient,
 nor is it mixed with a KeyringDir key in one encryption; reading it never
 makes the daemon read KeyringDir again; a KeyAliases alias has its
-members looked up, never its own address."""
+members looked up, never its own address.
+
+cryptmilter-keys --discovered over the daemon's KeyDiscoveryDir: list shows
+a discovered key; a disabled one leaves the next message in clear, also
+after gpg re-imports an updated copy of it, and enable brings encryption
+back; a removed one leaves the next message in clear and is not fetched
+again (its address is recorded as a miss in KeyDiscoveryCache); refused
+(78) without KeyDiscovery or its directory."""
 import os
 import subprocess
 import time
@@ -354,14 +361,107 @@ def test_daemon_7b_alias_member_missing_clear():
     check(SRV.count(wkd_path("half@partner.test")) == 0, "the alias's own address was asked")
 
 
+def test_discovered_1_list():
+    rc, out, err, _ = keys("--discovered", "list", "pat@partner.test", conf=DCONF)
+    check(rc == 0 and out.split()[:3] == ["pat@partner.test", "pgp", FPR["pat"]]
+          and out.split()[4] == "usable", "%d %r %r" % (rc, out, err))
+    # Without --discovered: KeyringDir, where pat has no key.
+    rc, out, err, _ = keys("list", "pat@partner.test", conf=DCONF)
+    check(rc == 0 and out == "", "KeyringDir lists %r" % out)
+
+
+def discovered_state(addr):
+    rc, out, err, _ = keys("--discovered", "list", addr, conf=DCONF)
+    check(rc == 0, "list: %d %s" % (rc, err))
+    return [x.split()[4] for x in out.splitlines()]
+
+
+def test_discovered_2_disable_enable():
+    rc, out, err, _ = keys("--discovered", "disable", FPR["pat"], conf=DCONF)
+    check(rc == 0 and out == "pgp %s pat@partner.test disabled\n" % FPR["pat"],
+          "%d %r %r" % (rc, out, err))
+    check(discovered_state("pat@partner.test") == ["disabled"], "not listed disabled")
+    reply, message, _ = send(["pat@partner.test"], "X2d")
+    in_clear(reply, message)
+    # The daemon re-imports a discovered key when its answer is a day old:
+    # the disabled flag holds across an import that updates the key (a new
+    # expiry), done by the same keep-uid import (wkd into that keyring).
+    gpg(SRC, "--quick-set-expire", FPR["pat"], "2y")
+    SRV.routes[wkd_path("pat@partner.test")] = export("pat")
+    reimport = write_config(os.path.join(TMP, "reimport.conf"), KeyringDir=DISC,
+                            KeyDiscoveryCAFile=SRV.ca, KeyDiscoveryTimeout="%ds" % TIMEOUT,
+                            KeyDiscoveryConnectTo=CONNECT)
+    rc, out, err, _ = keys("wkd", "pat@partner.test", conf=reimport)
+    check(rc == 0 and out == "pat@partner.test %s updated\n" % FPR["pat"], "%d %r %r" % (rc, out, err))
+    check(discovered_state("pat@partner.test") == ["disabled"], "enabled by the re-import")
+    reply, message, _ = send(["pat@partner.test"], "X2r")
+    in_clear(reply, message)
+    rc, out, err, _ = keys("--discovered", "enable", FPR["pat"], conf=DCONF)
+    check(rc == 0 and out.split()[-1] == "enabled", "%d %r %r" % (rc, out, err))
+    reply, message, _ = send(["pat@partner.test"], "X2e")
+    check(reply == (b"c", None) and b"canary body" not in message, "enabled, in clear: %r" % (reply,))
+
+
+def test_discovered_3_remove_not_fetched_back():
+    asked = SRV.count(wkd_path("pat@partner.test"))
+    rc, out, err, _ = keys("--discovered", "remove", "pat@partner.test", conf=DCONF)
+    check(rc == 0 and out == "pgp %s pat@partner.test removed\n" % FPR["pat"],
+          "%d %r %r" % (rc, out, err))
+    check(discovered_state("pat@partner.test") == [], "still listed")
+    # Recorded as a miss: the next messages leave in clear and the
+    # directory (which still serves the key) is not asked for an hour.
+    for qid in ("X3", "X3b"):
+        reply, message, _ = send(["pat@partner.test"], qid)
+        in_clear(reply, message)
+    check(SRV.count(wkd_path("pat@partner.test")) == asked, "fetched back: %r" % SRV.requests)
+    r = subprocess.run(["gpg", "--homedir", DISC, "--batch", "--list-keys", FPR["pat"]],
+                       capture_output=True)
+    check(r.returncode != 0, "pat's key is back in KeyDiscoveryDir")
+    rc, out, err, _ = keys("--discovered", "remove", "pat@partner.test", conf=DCONF)
+    check(rc == 65, "nothing to remove: %d %r" % (rc, err))
+
+
+def test_discovered_3_remove_asked_after_miss_ttl():
+    # The miss a remove records is believed an hour (CM_WKD_CACHE_MISS_TTL):
+    # removed "an hour ago" (the tool's clock set back, gpg's not), the next
+    # message to m1 (discovered in case 7a) asks the directory again and is
+    # encrypted to the key fetched back.
+    asked = SRV.count(wkd_path("m1@partner.test"))
+    # (A CM_SANITIZE build: ASan would refuse libfaketime preloaded first.)
+    asan = "verify_asan_link_order=0:" + os.environ.get("ASAN_OPTIONS", "")
+    env = dict(os.environ, FAKETIME_SKIP_CMDS="gpg,gpg-agent,gpgconf,keyboxd,dirmngr",
+               ASAN_OPTIONS=asan)
+    r = subprocess.run(["faketime", "-f", "-3601", os.path.join(BIN, "cryptmilter-keys"), "-c", DCONF,
+                        "--discovered", "remove", FPR["m1"]], capture_output=True, text=True,
+                       env=env, timeout=60)
+    check(r.returncode == 0 and r.stdout == "pgp %s m1@partner.test removed\n" % FPR["m1"],
+          "%d %r %r" % (r.returncode, r.stdout, r.stderr))
+    reply, message, _ = send(["m1@partner.test"], "X3t")
+    check(reply == (b"c", None) and b"canary body" not in message, "in clear: %r" % (reply,))
+    check(enc_to(message) == {enc_keyid("m1")}, "encrypted to %r" % enc_to(message))
+    check(SRV.count(wkd_path("m1@partner.test")) == asked + 1, "requests %r" % SRV.requests)
+
+
+def test_discovered_4_refused():
+    for name, extra in (("none", {}), ("nodir", {"KeyDiscovery": "wkd",
+                                                 "KeyDiscoveryDir": os.path.join(TMP, "absent")})):
+        conf = write_config(os.path.join(TMP, "disc-%s.conf" % name), KeyringDir=DKR, **extra)
+        rc, out, err, _ = keys("--discovered", "list", conf=conf)
+        check(rc == 78 and out == "" and len(err.splitlines()) == 1, "%s: %d %r" % (name, rc, err))
+    for cmd in (["wkd", "pat@partner.test"], ["expiring"], ["import", "-"], ["check"]):
+        rc, out, err, _ = keys("--discovered", *cmd, conf=DCONF)
+        check(rc == 64, "%s: %d" % (cmd, rc))
+
+
 CONNECT = None
+DCONF = None        # cryptmilter-keys' view of the daemon's configuration
 ALIASES = """team@partner.test   m1@partner.test, m2@partner.test
 half@partner.test   m1@partner.test, gone@partner.test
 """
 
 
 def start_daemon():
-    global DAEMON, DISC, DKR
+    global DAEMON, DISC, DKR, DCONF
     DISC = os.path.join(TMP, "discovered")
     DKR = os.path.join(TMP, "dkeyring")
     os.makedirs(DKR, mode=0o700)
@@ -374,6 +474,8 @@ def start_daemon():
                     KeyDiscoveryDir=DISC, KeyDiscoveryCache=os.path.join(TMP, "disc-cache"),
                     KeyDiscoveryCAFile=SRV.ca, KeyDiscoveryTimeout="%ds" % TIMEOUT,
                     KeyDiscoveryConnectTo=CONNECT, KeyAliases="file:" + aliases)
+    DCONF = write_config(os.path.join(TMP, "disc-keys.conf"), KeyringDir=DKR, KeyDiscovery="wkd",
+                         KeyDiscoveryDir=DISC, KeyDiscoveryCache=os.path.join(TMP, "disc-cache"))
 
 
 def main():
