@@ -286,6 +286,10 @@ def main():
                     help="also run the floor under an encrypting milter (the null milter "
                     "answering each RCPT and handing back a body as large as its armor) and, "
                     "as floor+rnp, the floor spending librnp's CPU as well")
+    ap.add_argument("--floor-steps", action="store_true",
+                    help="with --floor: the floor milters take connect, MAIL and each header "
+                    "as cryptmilter does (cryptmilter-nullmilter -e), so the protocol steps an "
+                    "encrypting milter must see are in the floor too")
     ap.add_argument("--memory-buffer", default="1M", metavar="SIZE",
                     help="cryptmilter's MemoryBufferSize (what stays in RAM before the spool file)")
     a = ap.parse_args()
@@ -310,8 +314,10 @@ def main():
         # The floor, and for each in-process engine the floor spending that
         # engine's CPU: the best an encrypting milter on it can do here.
         models = {e: engine_model(build, e, keyring) for e in engines if e in IN_PROCESS}
+        if a.floor_steps:
+            NULLS["floor"] = NULLS["floor"] + ["-e"]
         for e, m in models.items():
-            NULLS["floor+" + e] = ["-r", "-a", "-c", "%.3f,%.3f,%.3f" % m]
+            NULLS["floor+" + e] = NULLS["floor"] + ["-c", "%.3f,%.3f,%.3f" % m]
         kinds = ["none", "null", "floor"] + ["floor+" + e for e in models] + engines
     if a.compare:
         kinds += [e + "@base" for e in engines]

@@ -3,7 +3,7 @@
  * nothing else. It replaces each message's body with itself. Not
  * installed; tests/bench runs it beside cryptmilter.
  *
- *     cryptmilter-nullmilter [-r] [-a] [-c A,B,C] SOCKET
+ *     cryptmilter-nullmilter [-r] [-a] [-e] [-c A,B,C] SOCKET
  *                                       (e.g. local:/path/null.sock)
  *
  * -r and -a make it a floor under an encrypting milter: two costs that
@@ -13,6 +13,10 @@
  * core's base64, lines of 64: as large as the armor of its ciphertext.
  * -c spends an engine's CPU on each message as well: A ms, B ms per MiB
  * of body, C ms per recipient past the first (counted with -r).
+ * -e takes the steps cryptmilter must see besides RCPT and the body:
+ * connect, MAIL and each header field (with their macros), unanswered
+ * where the MTA allows, as cryptmilter negotiates them; it keeps nothing
+ * of them.
  */
 #include <libmilter/mfapi.h>
 
@@ -30,6 +34,7 @@
 #define B64_LINE 64     /* characters per line, as gpg's armor */
 
 static int armored;     /* -a */
+static int steps;       /* -e */
 static double cost[3];  /* -c: ms a message, a MiB, a recipient past the first */
 
 /* Spend ms of this thread's CPU time, as an engine would. */
@@ -56,6 +61,7 @@ typedef struct body {
     size_t rcpts;       /* RCPTs of the current message (-r) */
     int failed;         /* a chunk could not be kept: end of message says so */
     int noreply;        /* the MTA sends body chunks without waiting */
+    unsigned long nrsteps;  /* -e: the SMFIP_NR_* steps negotiated */
 } body;
 
 static body *get(SMFICTX *ctx)
@@ -102,11 +108,40 @@ static sfsistat nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     if (b == NULL || !(f0 & SMFIF_CHGBODY) || (armored && !(f0 & SMFIF_ADDHDRS)))
         return SMFIS_REJECT;
     *pf0 = SMFIF_CHGBODY | (armored ? SMFIF_ADDHDRS : 0);
-    *pf1 |= f1 & SMFIP_NR_BODY;
+    *pf1 |= f1 & (SMFIP_NR_BODY | (steps ? SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR : 0));
     *pf2 = 0;
     *pf3 = 0;
     b->noreply = (*pf1 & SMFIP_NR_BODY) != 0;
+    b->nrsteps = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR);
     return SMFIS_CONTINUE;
+}
+
+/* -e: a step that only goes on, unanswered if negotiated so. */
+static sfsistat go_on(SMFICTX *ctx, unsigned long nr)
+{
+    body *b = smfi_getpriv(ctx);
+
+    return b != NULL && (b->nrsteps & nr) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+    (void) host;
+    (void) addr;
+    return go_on(ctx, SMFIP_NR_CONN);
+}
+
+static sfsistat nm_envfrom(SMFICTX *ctx, char **argv)
+{
+    (void) argv;
+    return go_on(ctx, SMFIP_NR_MAIL);
+}
+
+static sfsistat nm_header(SMFICTX *ctx, char *name, char *value)
+{
+    (void) name;
+    (void) value;
+    return go_on(ctx, SMFIP_NR_HDR);
 }
 
 static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
@@ -203,22 +238,27 @@ int main(int argc, char **argv)
     struct smfiDesc desc;
     int rcpt = 0, bad = 0, opt;
 
-    while ((opt = getopt(argc, argv, "arc:")) != -1) {
+    while ((opt = getopt(argc, argv, "aerc:")) != -1) {
         if (opt == 'a')
             armored = 1;
+        else if (opt == 'e')
+            steps = 1;
         else if (opt == 'r')
             rcpt = 1;
         else if (opt != 'c' || sscanf(optarg, "%lf,%lf,%lf", &cost[0], &cost[1], &cost[2]) != 3)
             bad = 1;
     }
     if (bad || optind != argc - 1) {
-        fprintf(stderr, "usage: %s [-r] [-a] [-c A,B,C] local:/path/to/socket\n", argv[0]);
+        fprintf(stderr, "usage: %s [-r] [-a] [-e] [-c A,B,C] local:/path/to/socket\n", argv[0]);
         return 64;
     }
     memset(&desc, 0, sizeof(desc));
     desc.xxfi_name = "cryptmilter-nullmilter";
     desc.xxfi_version = SMFI_VERSION;
     desc.xxfi_flags = SMFIF_CHGBODY | (armored ? SMFIF_ADDHDRS : 0);
+    desc.xxfi_connect = steps ? nm_connect : NULL;
+    desc.xxfi_envfrom = steps ? nm_envfrom : NULL;
+    desc.xxfi_header = steps ? nm_header : NULL;
     desc.xxfi_envrcpt = rcpt ? nm_envrcpt : NULL;
     desc.xxfi_body = nm_body;
     desc.xxfi_eom = nm_eom;
