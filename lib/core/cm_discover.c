@@ -202,14 +202,14 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
     }
     if ((st = any_keyed(m, &any)) != CM_OK)
         return st;
-    /* The cache is, by default, inside it. */
-    if (mkdir(cfg->key_discovery_dir, 0700) < 0 && errno != EEXIST)
-        cm_log_errno("%s: KeyDiscoveryDir %s", CM_QID(&m->ctx), cfg->key_discovery_dir);
     if (any) {
         cm_log_info("%s: KeyDiscovery: not asked: a recipient has a key in KeyringDir, and one "
                     "encryption takes its keys from one keyring", CM_QID(&m->ctx));
         return CM_OK;
     }
+    /* The cache is, by default, inside it. */
+    if (mkdir(cfg->key_discovery_dir, 0700) < 0 && errno != EEXIST)
+        cm_log_errno("%s: KeyDiscoveryDir %s", CM_QID(&m->ctx), cfg->key_discovery_dir);
     for (i = 0; i < m->rcpts.n; i++) {
         if ((st = lookup_rcpt(m, m->rcpts.v[i], deadline, &found)) != CM_OK)
             return st;
