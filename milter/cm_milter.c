@@ -6,6 +6,7 @@
 #include "cm_log.h"
 #include "cm_msg.h"
 #include "cm_policy.h"
+#include "cm_stack.h"
 #include "cm_status.h"
 
 #include <limits.h>
@@ -381,17 +382,26 @@ static void progress(void *arg)
         cm_log_warn("%s: smfi_progress failed", qid_of(o->ctx));
 }
 
-static sfsistat cm_eom(SMFICTX *ctx)
+typedef struct eom_call {
+    SMFICTX *ctx;
+    sfsistat rc;
+} eom_call;
+
+static void eom_run(void *arg)
 {
+    eom_call *e = arg;
+    SMFICTX *ctx = e->ctx;
     conn_ctx *c = get_ctx(ctx);
     const char *qid;
     cm_result res;
     eom_out o = {ctx, c, 0};
     cm_output out = {out_edits, out_body, &o};
-    sfsistat rc = SMFIS_CONTINUE;
 
-    if (c == NULL || c->msg == NULL)
-        return answer(ctx, CM_ERR_INTERNAL, NULL);
+    e->rc = SMFIS_CONTINUE;
+    if (c == NULL || c->msg == NULL) {
+        e->rc = answer(ctx, CM_ERR_INTERNAL, NULL);
+        return;
+    }
     if ((qid = smfi_getsymval(ctx, "i")) != NULL)
         cm_msg_set_queue_id(c->msg, qid);
     cm_msg_set_progress(c->msg, progress, &o);
@@ -401,10 +411,20 @@ static sfsistat cm_eom(SMFICTX *ctx)
         cm_result_refuse(&res, CM_ERR_INTERNAL, NULL);
     cm_msg_report(c->msg, &res);
     if (res.refuse)
-        rc = answer(ctx, res.stat, res.detail);
+        e->rc = answer(ctx, res.stat, res.detail);
     cm_result_free(&res);
     msg_cleanup(c);
-    return rc;
+}
+
+/* End of message runs on a stack the process keeps (cm_stack.h): the
+ * engines' stack pages then stay mapped from one message to the next,
+ * whichever of libmilter's short-lived threads calls. */
+static sfsistat cm_eom(SMFICTX *ctx)
+{
+    eom_call e = {ctx, SMFIS_TEMPFAIL};
+
+    cm_stack_run(eom_run, &e);
+    return e.rc;
 }
 
 static sfsistat cm_abort(SMFICTX *ctx)
