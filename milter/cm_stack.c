@@ -37,8 +37,12 @@ typedef struct pool_stack {
 } pool_stack;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t nmapped;
+static _Thread_local int last_pooled;
+
+#ifndef CM_STACK_OFF
 static pool_stack *idle;
-static size_t nidle, nmapped;
+static size_t nidle;
 
 /* The call a switch is for; makecontext passes only ints. */
 typedef struct call {
@@ -48,7 +52,7 @@ typedef struct call {
 } call;
 
 static _Thread_local call *current;
-static _Thread_local int last_pooled;
+#endif
 
 size_t cm_stack_mapped(void)
 {
