@@ -219,21 +219,6 @@ cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready)
     return load(m, d, ready);
 }
 
-void cm_discover_encrypt(cm_msg *m, cm_discover *d, const cm_hdrs *ehdrs, const cm_hdrs *shown,
-                         cm_spool *ebody, cm_result *res)
-{
-    cm_engcall keep = m->eng;
-    size_t nkeyed[CM_ENGINES_MAX];
-
-    memcpy(nkeyed, m->nkeyed, sizeof(nkeyed));
-    m->eng = d->eng;
-    memcpy(m->nkeyed, d->nkeyed, sizeof(nkeyed));
-    cm_msg_encrypt(m, ehdrs, shown, ebody, res);
-    d->eng = m->eng;
-    m->eng = keep;
-    memcpy(m->nkeyed, nkeyed, sizeof(nkeyed));
-}
-
 void cm_discover_done(cm_discover *d)
 {
     if (d->open)

@@ -31,15 +31,11 @@ void cm_discover_init(cm_discover *d);
 /* Would m, left in clear for want of keys, be encrypted to discovered
  * keys? Looks up (cache, then the directory) the recipients KeyringDir has
  * no key for (of a KeyAliases alias, its members' addresses), all lookups
- * within twice KeyDiscoveryTimeout. *ready 1: d
- * holds every recipient's key, for cm_discover_encrypt. A lookup that
- * fails is "no key" (*ready 0, CM_OK); CM_OK, or an internal failure
- * (the message is refused with it, never passed). */
+ * within twice KeyDiscoveryTimeout. *ready 1: d holds every recipient's
+ * key, for cm_msg_encrypt(m, &d->eng, d->nkeyed, ...). A lookup that fails
+ * is "no key" (*ready 0, CM_OK); CM_OK, or an internal failure (the
+ * message is refused with it, never passed). */
 cm_stat cm_discover_prepare(cm_msg *m, cm_discover *d, int *ready);
-
-/* cm_msg_encrypt with the discovered keyring's session. */
-void cm_discover_encrypt(cm_msg *m, cm_discover *d, const cm_hdrs *ehdrs, const cm_hdrs *shown,
-                         cm_spool *ebody, cm_result *res);
 
 void cm_discover_done(cm_discover *d);
 

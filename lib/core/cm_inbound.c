@@ -22,7 +22,7 @@ static void missing_keys(cm_msg *m, cm_result *res)
     else if (pass != NULL)
         cm_result_pass(&m->hdrs, res, pass);
     else
-        cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
+        cm_msg_encrypt(m, &m->eng, m->nkeyed, &m->hdrs, &m->hdrs, m->body, res);
 }
 
 /* A bare CR (not before LF) in the header section: a reader that takes CR

@@ -45,12 +45,15 @@ void cm_inbound_eom(cm_msg *m, cm_result *res);
 cm_phase cm_outbound_eom(cm_msg *m, cm_result *res);
 
 /* The steps both take (cm_steps.c). Encrypt the entity of ehdrs (its
- * Content-* fields) and ebody to the recipients' keys; the edits are for
- * the message's own header. shown: the header whose fields header
- * protection carries inside (the message's own, or, for decrypted mail
- * encrypted again, the one its signature covers). */
-void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_spool *ebody,
-                    cm_result *res);
+ * Content-* fields) and ebody to the recipients' keys held in eng's
+ * sessions, nkeyed counting the recipients each engine has keys for: the
+ * message's own (m->eng, m->nkeyed) or the discovered keyring's
+ * (cm_discover). The edits are for the message's own header. shown: the
+ * header whose fields header protection carries inside (the message's
+ * own, or, for decrypted mail encrypted again, the one its signature
+ * covers). */
+void cm_msg_encrypt(cm_msg *m, cm_engcall *eng, const size_t nkeyed[CM_ENGINES_MAX],
+                    const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_spool *ebody, cm_result *res);
 /* Already-encrypted detection over the whole body; where (may be NULL)
  * says where the ciphertext lies. CM_OK or the status to refuse with. */
 cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where);
@@ -60,9 +63,10 @@ cm_stat cm_msg_detect(cm_msg *m, cm_enc_kind *kind, cm_detect_where *where);
 cm_stat cm_msg_missing(cm_msg *m, int *encrypt, const char **trace);
 
 /* The recipients' engine (cm_session.c); the calls to it are cm_engcall's.
- * The engine whose keys the transaction's recipients have (split keeps it
- * to one), or -1 if none has any; and its class, CM_KEY_NONE if none. */
-int cm_msg_engine(const cm_msg *m);
+ * The engine whose keys the recipients counted in nkeyed have (split keeps
+ * it to one), or -1 if none has any; and the class of the transaction's
+ * (m->nkeyed), CM_KEY_NONE if none. */
+int cm_msg_engine(const size_t nkeyed[CM_ENGINES_MAX]);
 cm_key_class cm_msg_keyed_class(const cm_msg *m);
 
 /* Result building (cm_result.c). */

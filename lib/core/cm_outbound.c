@@ -151,7 +151,7 @@ static leave opportunistic(cm_msg *m, cm_discover *d, const char *as, cm_result 
 
     if (!m->ctx.cfg->opportunistic && !m->required)
         return LEAVE_CLEAR;
-    if (m->tally.nkeyless == 0 && cm_msg_engine(m) >= 0)
+    if (m->tally.nkeyless == 0 && cm_msg_engine(m->nkeyed) >= 0)
         return LEAVE_ENCRYPTED;
     if (m->required) {
         /* RCPT let a required recipient in only beside keyed ones: if that
@@ -208,9 +208,9 @@ static int deliver(outmsg *o, cm_result *res, cm_spool *body)
             && (st = cm_strip_restore(&o->x, &m->hdrs, &e)) == CM_OK)
             st = cm_edits_apply(&e, &shown);
         if (st == CM_OK && how == LEAVE_DISCOVERED)
-            cm_discover_encrypt(m, &d, &o->x.ehdrs, &shown, body, res);
+            cm_msg_encrypt(m, &d.eng, d.nkeyed, &o->x.ehdrs, &shown, body, res);
         else if (st == CM_OK)
-            cm_msg_encrypt(m, &o->x.ehdrs, &shown, body, res);
+            cm_msg_encrypt(m, &m->eng, m->nkeyed, &o->x.ehdrs, &shown, body, res);
         else
             cm_result_refuse(res, st, NULL);
         cm_edits_free(&e);
@@ -410,9 +410,9 @@ cm_phase cm_outbound_eom(cm_msg *m, cm_result *res)
     cm_discover_init(&d);
     how = opportunistic(m, &d, "as written", res);
     if (how == LEAVE_ENCRYPTED)
-        cm_msg_encrypt(m, &m->hdrs, &m->hdrs, m->body, res);
+        cm_msg_encrypt(m, &m->eng, m->nkeyed, &m->hdrs, &m->hdrs, m->body, res);
     else if (how == LEAVE_DISCOVERED)
-        cm_discover_encrypt(m, &d, &m->hdrs, &m->hdrs, m->body, res);
+        cm_msg_encrypt(m, &d.eng, d.nkeyed, &m->hdrs, &m->hdrs, m->body, res);
     else if (how == LEAVE_CLEAR)
         res->trace = "outbound passed";
     cm_discover_done(&d);

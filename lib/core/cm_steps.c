@@ -82,16 +82,16 @@ static cm_stat open_entity(cm_msg *m, int hp, cm_entity *ent, const cm_hdrs *ehd
     return CM_OK;
 }
 
-void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_spool *ebody,
-                    cm_result *res)
+void cm_msg_encrypt(cm_msg *m, cm_engcall *eng, const size_t nkeyed[CM_ENGINES_MAX],
+                    const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_spool *ebody, cm_result *res)
 {
     cm_envelope env;
     cm_entity ent;
     cm_spool *out = NULL;
     stream sm = {NULL, 0};
     cm_stat st;
-    int e = cm_msg_engine(m), hp = protect(m, ehdrs);
-    cm_key_class cls = cm_engcall_class(&m->eng, e);
+    int e = cm_msg_engine(nkeyed), hp = protect(m, ehdrs);
+    cm_key_class cls = cm_engcall_class(eng, e);
     cm_engine_session *s = NULL;
     char why[512] = "";
 
@@ -109,10 +109,10 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
     if (st == CM_OK && hp)
         st = cm_hp_outer_edits(&m->hdrs, &res->edits);
     if (st == CM_OK)
-        st = cm_engcall_session(&m->eng, (size_t) e, &s);
+        st = cm_engcall_session(eng, (size_t) e, &s);
     /* The archive keys join every encryption, or none is made. */
     if (st == CM_OK)
-        st = cm_engcall_add_archive(&m->eng, (size_t) e, (int64_t) time(NULL), why, sizeof(why));
+        st = cm_engcall_add_archive(eng, (size_t) e, (int64_t) time(NULL), why, sizeof(why));
     if (st == CM_OK)
         st = open_body(m, res, &sm, &out);
     if (st == CM_OK && (st = open_entity(m, hp, &ent, ehdrs, shown, ebody)) == CM_OK) {
@@ -120,8 +120,8 @@ void cm_msg_encrypt(cm_msg *m, const cm_hdrs *ehdrs, const cm_hdrs *shown, cm_sp
 
         cm_entity_set_progress(&ent, m->progress, m->progress_arg);
         st = cls == CM_KEY_SMIME
-             ? cm_smime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out)
-             : cm_pgpmime_encrypt(cm_engcall_ops(&m->eng, (size_t) e), s, &m->ctx, &ent, out, &env);
+             ? cm_smime_encrypt(cm_engcall_ops(eng, (size_t) e), s, &m->ctx, &ent, out)
+             : cm_pgpmime_encrypt(cm_engcall_ops(eng, (size_t) e), s, &m->ctx, &ent, out, &env);
         cm_stats_engine(CM_STATS_OP_ENCRYPT, cm_stats_clock_us() - t0);
         cm_entity_close(&ent);
     }

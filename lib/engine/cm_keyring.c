@@ -159,10 +159,11 @@ cm_keyring_status cm_keyring_check_public(const unsigned char *p, size_t n, size
     return check_gpg(p, n, 1, nkeys, err, errlen);
 }
 
-/* The path of dir's keyring number i (names[]); -1 if too long. */
-static int keyring_path(const char *dir, size_t i, char *path, size_t size)
+/* The path of dir's keyring number i (names[]), suffix after its name
+ * ("" the keyring, "~" gpg's backup of it); -1 if too long. */
+static int keyring_path(const char *dir, size_t i, const char *suffix, char *path, size_t size)
 {
-    return (size_t) snprintf(path, size, "%s/%s", dir, names[i]) >= size ? -1 : 0;
+    return (size_t) snprintf(path, size, "%s/%s%s", dir, names[i], suffix) >= size ? -1 : 0;
 }
 
 /* Is gpg between its two renames: a backup (pubring.kbx~ or pubring.gpg~)
@@ -174,8 +175,7 @@ static int mid_rename(const char *dir)
     size_t i;
 
     for (i = 0; i < 2; i++)
-        if ((size_t) snprintf(path, sizeof(path), "%s/%s~", dir, names[i]) < sizeof(path)
-            && lstat(path, &st) == 0)
+        if (keyring_path(dir, i, "~", path, sizeof(path)) == 0 && lstat(path, &st) == 0)
             return 1;
     return 0;
 }
@@ -191,7 +191,7 @@ static int open_once(const char *dir, int *which, struct stat *st, cm_keyring_st
         char path[4096];
         int fd;
 
-        if (keyring_path(dir, i, path, sizeof(path)) < 0) {
+        if (keyring_path(dir, i, "", path, sizeof(path)) < 0) {
             snprintf(err, errlen, "KeyringDir %s: path too long", dir);
             *why = CM_KEYRING_MISSING;
             return -1;
@@ -333,7 +333,7 @@ static int quick_stat(const char *dir, cm_snapshot_file *id)
     size_t i;
 
     for (i = 0; i < 2; i++) {
-        if (keyring_path(dir, i, path, sizeof(path)) < 0)
+        if (keyring_path(dir, i, "", path, sizeof(path)) < 0)
             return -1;
         if (stat(path, &st) == 0) {
             if (!S_ISREG(st.st_mode))

@@ -29,13 +29,14 @@ def node(name):
     return NODES[name]
 
 
+def submit(m, msg, qid):
+    """msg from alice@example.org to an external recipient, submitted to
+    daemon m on a connection of its own; its result."""
+    return m.send("alice@example.org", ["x@ext.example"], msg, qid=qid, daemon="submission")
+
+
 def outbound(name, msg, qid):
-    c = node(name).client()
-    try:
-        c.connect(daemon="submission")
-        return c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
-    finally:
-        c.close()
+    return submit(node(name), msg, qid)
 
 
 def signed(mark, faked_time=None):
@@ -270,23 +271,15 @@ def test_6_read_only_server_defers_then_the_writable_one_is_used():
                "?target_session_attrs=read-write" % (PG.port, other.port))
         m = Milter(BINDIR, TMP, "ro", OutboundDaemons="submission", GatewayKeys=S.gateway_fpr(),
                    ReplayCache=uri, ReplayNode="ro", ReplayTimeout="%ds" % TIMEOUT)
-
-        def send(msg, qid):
-            c = m.client()
-            try:
-                c.connect(daemon="submission")
-                return c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
-            finally:
-                c.close()
         first, second = signed(S.canary()), signed(S.canary())
-        check(passed(send(first[1], "Q6-1"), first[0]), "the writable primary refused")
+        check(passed(submit(m, first[1], "Q6-1"), first[0]), "the writable primary refused")
         PG.psql("ALTER SYSTEM SET default_transaction_read_only = on")
         PG.psql("SELECT pg_reload_conf()")
         time.sleep(0.5)     # the pooled session reads the file at its next command
-        res = send(second[1], "Q6-2")
+        res = submit(m, second[1], "Q6-2")
         check(code(res) == "451 4.3.0", "read-only server: %r" % (res["reply"],))
         m.wait_log(b"read-only transaction")
-        res = send(second[1], "Q6-3")
+        res = submit(m, second[1], "Q6-3")
         check(passed(res, second[0]), "the writable host was not used: %r" % (res["reply"],))
         check(not PG.psql("SELECT 1 FROM cryptmilter_replay WHERE owner LIKE 'ro:Q6-2:%'"),
               "a read-only server recorded the signature")
@@ -357,13 +350,8 @@ def test_7_unresponsive_store_answers_within_the_timeout():
         out = {}
 
         def send(msg, qid):
-            c = m.client()
             t0 = time.monotonic()
-            try:
-                c.connect(daemon="submission")
-                out[qid] = c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
-            finally:
-                c.close()
+            out[qid] = submit(m, msg, qid)
             out[qid]["took"] = time.monotonic() - t0
         first, second = signed(S.canary()), signed(S.canary())
         send(first[1], "Q7-1")
@@ -394,12 +382,7 @@ def test_8_store_down_connects_are_spaced():
         ent, msg = signed(S.canary())
 
         def send(qid):
-            c = m.client()
-            try:
-                c.connect(daemon="submission")
-                return c.transaction("alice@example.org", ["x@ext.example"], msg, qid=qid)
-            finally:
-                c.close()
+            return submit(m, msg, qid)
         t0 = time.monotonic()
         check(code(send("Q8-0")) == "451 4.3.0", "store down: not 451")
         n = 12
@@ -460,12 +443,7 @@ def test_9_read_back_does_not_vouch_for_an_unreplicated_row():
         out = {}
 
         def send():
-            c = m.client()
-            try:
-                c.connect(daemon="submission")
-                out["res"] = c.transaction("alice@example.org", ["x@ext.example"], msg, qid="Q9")
-            finally:
-                c.close()
+            out["res"] = submit(m, msg, "Q9")
         t = threading.Thread(target=send, daemon=True)
         t.start()
         killed = []
