@@ -3,6 +3,7 @@
 #include "cm_test.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -207,6 +208,57 @@ START_TEST(threads_share_the_pool)
 }
 END_TEST
 
+/* What lies right below the stack a run is on: the size of the
+ * inaccessible mapping there, 0 if none (from /proc/self/maps). */
+typedef struct guard {
+    size_t size;
+    int found;
+} guard;
+
+static void find_guard(void *arg)
+{
+    guard *g = arg;
+    volatile char here = 0;
+    uintptr_t me = (uintptr_t) &here, lo, hi, prev_lo = 0, prev_hi = 0;
+    char perm[5] = "", prev_perm[5] = "", line[512];
+    FILE *f = fopen("/proc/self/maps", "r");
+
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3)
+            continue;
+        if (me >= lo && me < hi) {
+            g->found = 1;
+            if (prev_hi == lo && strcmp(prev_perm, "---p") == 0)
+                g->size = prev_hi - prev_lo;
+            break;
+        }
+        prev_lo = lo;
+        prev_hi = hi;
+        memcpy(prev_perm, perm, sizeof(perm));
+    }
+    (void) fclose(f);
+}
+
+/* An overflow must fault, not write into the mapping below (often another
+ * pool stack, with another message's frames on it). A function's first
+ * store can land anywhere in its frame, and neither this build nor
+ * Debian's librnp probes the stack (-fstack-clash-protection): librnp
+ * 0.16 has frames of 160 and 128 KiB, so one page of guard is jumped by
+ * such a call near the bottom. The guard is at least 256 KiB. */
+START_TEST(guard_covers_the_largest_frames)
+{
+    guard g = {0, 0};
+
+    cm_stack_run(find_guard, &g);
+    if (!POOLED)
+        return;
+    ck_assert_int_eq(g.found, 1);
+    ck_assert_msg(g.size >= 256 * 1024, "guard below the pool stack: %zu bytes", g.size);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, runs_on_a_pool_stack);
@@ -216,6 +268,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, nests);
     CM_ADD(s, keeps_at_most_keep);
     CM_ADD(s, threads_share_the_pool);
+    CM_ADD(s, guard_covers_the_largest_frames);
 }
 
 CM_TEST_MAIN("cm_stack", add_cases)
