@@ -146,6 +146,13 @@ static void tune_malloc(void)
  * daemon's CPU a message (docs/benchmarks.md). Not under the sanitizers,
  * whose frames are larger. */
 #define THREAD_STACK (1024 * 1024)
+/* Below each thread's stack, inaccessible, as below the pool's stacks
+ * (cm_stack.c): librnp has frames of 160 KiB and no stack probes, so a
+ * page of guard could be jumped over into the next thread's stack. End of
+ * message runs on the pool's stacks; this covers what does not (a reload's
+ * keyring loads, end of message when no pool stack could be mapped).
+ * Address space only. */
+#define THREAD_GUARD (256 * 1024)
 
 static void tune_threads(void)
 {
@@ -158,6 +165,7 @@ static void tune_threads(void)
         return;
     }
     if ((e = pthread_attr_setstacksize(&a, THREAD_STACK)) != 0
+        || (e = pthread_attr_setguardsize(&a, THREAD_GUARD)) != 0
         || (e = pthread_setattr_default_np(&a)) != 0)
         cm_log_warn("thread stack size: %s: the default stays", strerror(e));
     (void) pthread_attr_destroy(&a);
