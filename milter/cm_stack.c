@@ -161,9 +161,7 @@ static void trampoline(void)
     c->fn(c->arg);
     /* Returning resumes uc_link: the caller's context in swapcontext. */
 }
-#endif
 
-#ifndef CM_STACK_OFF
 /* fn(arg) on s; 0 once it has run, -1 if it could not be switched to.
  * Apart, so that no variable of the caller lives across getcontext (which
  * the compiler treats as returning twice). */
