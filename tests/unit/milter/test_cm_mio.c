@@ -1,0 +1,304 @@
+/* cm_mio: libmilter's socket reads, read ahead. Each case drives the
+ * calls libmilter makes (poll, then read) on one end of a socket pair and
+ * checks that the bytes arrive in order, once, and that a poll says
+ * "ready" exactly when there is something to read. */
+#include "cm_mio.h"
+#include "cm_test.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* A connected pair: [0] is the milter's end (adopted), [1] the MTA's. */
+static void pair(int sv[2])
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(cm_mio_adopt(sv[0]), 0);
+}
+
+static void put(int fd, const void *p, size_t n)
+{
+    ck_assert_int_eq((int) write(fd, p, n), (int) n);
+}
+
+static int ready(int fd, int timeout)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
+
+    return cm_mio_poll(&p, 1, timeout) == 1 && (p.revents & POLLIN) != 0;
+}
+
+/* Three commands sent back to back arrive in one read of the socket and
+ * are handed over in the pieces asked for. */
+START_TEST(commands_sent_together_are_read_once)
+{
+    int sv[2];
+    char got[16];
+    struct pollfd raw;
+
+    pair(sv);
+    put(sv[1], "abcdefghijkl", 12);
+    ck_assert(ready(sv[0], 1000));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 5), 5);
+    ck_assert_int_eq(memcmp(got, "abcde", 5), 0);
+    /* The socket itself is empty now: the rest is in the buffer. */
+    raw = (struct pollfd){.fd = sv[0], .events = POLLIN};
+    ck_assert_int_eq(poll(&raw, 1, 0), 0);
+    ck_assert_uint_eq(cm_mio_buffered(sv[0]), 7);
+    /* ... and a poll still says it is ready, without waiting. */
+    ck_assert(ready(sv[0], 0));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 4), 4);
+    ck_assert_int_eq(memcmp(got, "fghi", 4), 0);
+    /* A read asks for more than is left: it gets what is left. */
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 10), 3);
+    ck_assert_int_eq(memcmp(got, "jkl", 3), 0);
+    ck_assert_uint_eq(cm_mio_buffered(sv[0]), 0);
+    ck_assert(!ready(sv[0], 0));
+    ck_assert_int_eq(cm_mio_close(sv[0]), 0);
+    close(sv[1]);
+}
+END_TEST
+
+/* Bytes come out in the order they were sent, across many writes and
+ * reads of every size, with reads as large as the buffer taken straight
+ * from the socket. */
+START_TEST(a_long_stream_arrives_whole_and_in_order)
+{
+    enum { TOTAL = 3 * 1024 * 1024 };
+    int sv[2];
+    static unsigned char want[TOTAL], got[TOTAL];
+    size_t sent = 0, have = 0, step = 1;
+
+    pair(sv);
+    for (size_t i = 0; i < TOTAL; i++)
+        want[i] = (unsigned char) (i * 7 + i / 251);
+    while (have < TOTAL) {
+        /* Keep up to 64 KiB in flight, in uneven pieces. */
+        while (sent < TOTAL && sent - have < 64 * 1024) {
+            size_t n = (sent % 977) + 1;
+
+            n = n > TOTAL - sent ? TOTAL - sent : n;
+            put(sv[1], want + sent, n);
+            sent += n;
+        }
+        ck_assert(ready(sv[0], 1000));
+        step = step * 5 % 70001 + 1;    /* 1 byte to 70 KiB, above CM_MIO_BUF too */
+        {
+            ssize_t r = cm_mio_read(sv[0], got + have, step < TOTAL - have ? step : TOTAL - have);
+
+            ck_assert_int_gt((int) r, 0);
+            have += (size_t) r;
+        }
+    }
+    ck_assert_int_eq(memcmp(got, want, TOTAL), 0);
+    ck_assert_uint_eq(cm_mio_buffered(sv[0]), 0);
+    cm_mio_close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+/* The MTA's last bytes and then its close: the bytes first, then end of
+ * file, as read() itself would give them. */
+START_TEST(end_of_file_comes_after_the_buffered_bytes)
+{
+    int sv[2];
+    char got[8];
+    struct pollfd p;
+
+    pair(sv);
+    put(sv[1], "QUIT", 4);
+    close(sv[1]);
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 1), 1);
+    ck_assert(ready(sv[0], 0));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 8), 3);
+    ck_assert_int_eq(memcmp(got, "UIT", 3), 0);
+    /* Now the socket answers: its end. */
+    p = (struct pollfd){.fd = sv[0], .events = POLLIN | POLLPRI};
+    ck_assert_int_eq(cm_mio_poll(&p, 1, 1000), 1);
+    ck_assert(p.revents & (POLLIN | POLLHUP));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 8), 0);
+    cm_mio_close(sv[0]);
+}
+END_TEST
+
+/* Closing drops the buffer: the same number, adopted again for a new
+ * socket, never hands over the old socket's bytes. */
+START_TEST(close_drops_what_was_buffered)
+{
+    int sv[2], sv2[2];
+    char got[8];
+    int fd;
+
+    pair(sv);
+    put(sv[1], "oldbytes", 8);
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 1), 1);
+    ck_assert_uint_eq(cm_mio_buffered(sv[0]), 7);
+    fd = sv[0];
+    ck_assert_int_eq(cm_mio_close(fd), 0);
+    ck_assert_uint_eq(cm_mio_buffered(fd), 0);
+    close(sv[1]);
+    /* The kernel hands out the lowest free number: the one just closed. */
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2), 0);
+    ck_assert_int_eq(sv2[0], fd);
+    ck_assert_int_eq(cm_mio_adopt(sv2[0]), 0);
+    put(sv2[1], "new", 3);
+    ck_assert_int_eq((int) cm_mio_read(sv2[0], got, 8), 3);
+    ck_assert_int_eq(memcmp(got, "new", 3), 0);
+    cm_mio_close(sv2[0]);
+    close(sv2[1]);
+}
+END_TEST
+
+/* A descriptor nobody adopted (libmilter's own pipe, the listening
+ * socket) is read and polled by libc alone: nothing is kept back. */
+START_TEST(other_descriptors_pass_straight_through)
+{
+    int p[2];
+    char got[8];
+
+    ck_assert_int_eq(pipe(p), 0);
+    put(p[1], "abcdef", 6);
+    ck_assert(ready(p[0], 0));
+    ck_assert_int_eq((int) cm_mio_read(p[0], got, 2), 2);
+    ck_assert_uint_eq(cm_mio_buffered(p[0]), 0);
+    /* The rest is still in the pipe, for whoever reads it next. */
+    ck_assert_int_eq((int) read(p[0], got, 8), 4);
+    ck_assert_int_eq(memcmp(got, "cdef", 4), 0);
+    ck_assert(!ready(p[0], 0));
+    ck_assert_int_eq(cm_mio_close(p[0]), 0);
+    close(p[1]);
+    /* A number outside any table, and a closed one, fail as libc does. */
+    errno = 0;
+    ck_assert_int_eq((int) cm_mio_read(-1, got, 1), -1);
+    ck_assert_int_eq(errno, EBADF);
+}
+END_TEST
+
+/* libmilter's pool controller polls every waiting session at once. A
+ * session with bytes in its buffer is ready then, and its neighbours'
+ * states are the sockets' own. */
+START_TEST(a_poll_of_many_sees_buffered_sessions)
+{
+    int a[2], b[2], c[2];
+    char got[4];
+    struct pollfd p[3];
+
+    pair(a);
+    pair(b);
+    pair(c);
+    put(a[1], "xyz", 3);
+    ck_assert_int_eq((int) cm_mio_read(a[0], got, 1), 1);     /* "yz" buffered */
+    put(c[1], "c", 1);                                        /* in c's socket */
+    p[0] = (struct pollfd){.fd = a[0], .events = POLLIN | POLLPRI};
+    p[1] = (struct pollfd){.fd = b[0], .events = POLLIN | POLLPRI};
+    p[2] = (struct pollfd){.fd = c[0], .events = POLLIN | POLLPRI};
+    ck_assert_int_eq(cm_mio_poll(p, 3, 5000), 2);
+    ck_assert(p[0].revents & POLLIN);
+    ck_assert_int_eq(p[1].revents, 0);
+    ck_assert(p[2].revents & POLLIN);
+    /* With nothing buffered and nothing sent, it waits its time out. */
+    ck_assert_int_eq((int) cm_mio_read(a[0], got, 4), 2);
+    ck_assert_int_eq((int) cm_mio_read(c[0], got, 4), 1);
+    ck_assert_int_eq(cm_mio_poll(p, 3, 50), 0);
+    cm_mio_close(a[0]);
+    cm_mio_close(b[0]);
+    cm_mio_close(c[0]);
+    close(a[1]);
+    close(b[1]);
+    close(c[1]);
+}
+END_TEST
+
+/* Sessions accepted through cm_mio_accept are adopted; a failed accept
+ * keeps its errno. */
+START_TEST(accept_adopts_the_session)
+{
+    char dir[] = "/tmp/cm_mio_XXXXXX";
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int l, c, s;
+    char got[4];
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+    ck_assert_int_ge(l = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+    ck_assert_int_eq(bind(l, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(l, 1), 0);
+    ck_assert_int_ge(c = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+    ck_assert_int_eq(connect(c, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    ck_assert_int_ge(s = cm_mio_accept(l, NULL, NULL), 0);
+    put(c, "hello", 5);
+    ck_assert_int_eq((int) cm_mio_read(s, got, 2), 2);
+    ck_assert_uint_eq(cm_mio_buffered(s), 3);
+    cm_mio_close(s);
+    close(c);
+    cm_mio_close(l);
+    errno = 0;
+    ck_assert_int_eq(cm_mio_accept(l, NULL, NULL), -1);
+    ck_assert_int_eq(errno, EBADF);
+    unlink(sa.sun_path);
+    rmdir(dir);
+}
+END_TEST
+
+/* Sessions adopted and closed in many threads at once, as libmilter's
+ * listener and workers do: every stream still arrives whole. */
+static void *session(void *arg)
+{
+    (void) arg;
+    for (int round = 0; round < 200; round++) {
+        int sv[2];
+        char want[600], got[600];
+        size_t have = 0;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || cm_mio_adopt(sv[0]) != 0)
+            return (void *) 1;
+        for (size_t i = 0; i < sizeof(want); i++)
+            want[i] = (char) (i + round + sv[0]);
+        if (write(sv[1], want, sizeof(want)) != (ssize_t) sizeof(want))
+            return (void *) 1;
+        while (have < sizeof(want)) {
+            ssize_t r = cm_mio_read(sv[0], got + have, 7);
+
+            if (r <= 0)
+                return (void *) 1;
+            have += (size_t) r;
+        }
+        if (memcmp(got, want, sizeof(want)) != 0)
+            return (void *) 1;
+        cm_mio_close(sv[0]);
+        close(sv[1]);
+    }
+    return NULL;
+}
+
+START_TEST(threads_adopt_and_close_at_once)
+{
+    pthread_t t[8];
+    void *r;
+
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, session, NULL), 0);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(pthread_join(t[i], &r), 0);
+        ck_assert_ptr_null(r);
+    }
+}
+END_TEST
+
+static void add_cases(Suite *s)
+{
+    CM_ADD(s, commands_sent_together_are_read_once);
+    CM_ADD(s, a_long_stream_arrives_whole_and_in_order);
+    CM_ADD(s, end_of_file_comes_after_the_buffered_bytes);
+    CM_ADD(s, close_drops_what_was_buffered);
+    CM_ADD(s, other_descriptors_pass_straight_through);
+    CM_ADD(s, a_poll_of_many_sees_buffered_sessions);
+    CM_ADD(s, accept_adopts_the_session);
+    CM_ADD(s, threads_adopt_and_close_at_once);
+}
+
+CM_TEST_MAIN("cm_mio", add_cases)
