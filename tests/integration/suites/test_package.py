@@ -147,6 +147,9 @@ class PackageSuite:
         r = run(["dpkg-deb", "-f", self.deb, "Version", "Depends"])
         check(r.stdout.startswith("Version: %s\n" % cmake_version()), "control: %s" % r.stdout)
         check("gnupg" in r.stdout and "gpg-agent" in r.stdout, "Depends: %s" % r.stdout)
+        # The daemon links libmilter's archive: the package names its source.
+        r = run(["dpkg-deb", "-f", self.deb, "Built-Using"])
+        check(re.match(r"sendmail \(= [^)]+\)$", r.stdout.strip()), "Built-Using: %r" % r.stdout)
         # systemd is not PID 1 here: that remove stops the daemon is read
         # from the maintainer scripts (--no-start drops debhelper's stop).
         ctl = os.path.join(self.tmp, "control")
