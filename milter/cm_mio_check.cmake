@@ -22,9 +22,14 @@ function(cm_mio_archive_check nm archive out)
       string(APPEND _why " it does not call ${_need};")
     endif()
   endforeach()
-  foreach(_other recv recvfrom recvmsg readv pread preadv select pselect ppoll
-                 epoll_wait epoll_pwait accept4 dup dup2 dup3 __read_chk __recv_chk
-                 __poll_chk __ppoll_chk)
+  # Reads (with their 64-bit and _FORTIFY_SOURCE names), waits, second
+  # descriptors, peeks at what the socket holds, stdio over a descriptor,
+  # and closes that do not go through close.
+  foreach(_other recv recvfrom recvmsg recvmmsg readv pread pread64 preadv preadv64
+                 preadv2 preadv64v2 __read_chk __recv_chk __recvfrom_chk __pread_chk
+                 __pread64_chk select pselect ppoll epoll_wait epoll_pwait epoll_pwait2
+                 __poll_chk __ppoll_chk accept4 dup dup2 dup3 ioctl fdopen
+                 close_range closefrom splice sendfile)
     if(_other IN_LIST _calls)
       string(APPEND _why " it calls ${_other};")
     endif()
