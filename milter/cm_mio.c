@@ -57,12 +57,16 @@ int cm_mio_adopt(int fd)
     _Atomic(mio_buf *) *s = slot_of(fd, 1);
     mio_buf *b;
 
-    if (s == NULL || (b = malloc(sizeof(*b))) == NULL)
+    if (s == NULL)
+        return -1;
+    /* A buffer still there belongs to a descriptor closed behind
+     * libmilter's back: its bytes are not this socket's, whether or not
+     * this socket gets a buffer of its own. */
+    free(atomic_exchange(s, NULL));
+    if ((b = malloc(sizeof(*b))) == NULL)
         return -1;
     b->off = b->len = 0;
-    /* A buffer still there belongs to a descriptor closed behind
-     * libmilter's back: its bytes are not this socket's. */
-    free(atomic_exchange(s, b));
+    atomic_store(s, b);
     return 0;
 }
 

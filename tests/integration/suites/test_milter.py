@@ -4,6 +4,8 @@ negotiation, direction, encryption checked by gpg, sq and rnp, refusals with
 enhanced status codes, RCPT-time split, several messages per connection."""
 import os
 import signal
+import socket
+import struct
 import subprocess
 import threading
 
@@ -439,6 +441,131 @@ def test_log_has_queue_id_and_no_content():
     with open(m.log.name, "rb") as f:
         text = f.read()
     check(b"secret plan" not in text and b"canary" not in text, "message content in the log")
+
+
+# libmilter's socket reads, read ahead (milter/cm_mio.c), under load: many
+# sessions at once in libmilter's worker pool, commands sent back to back
+# (the no-reply steps), bodies in 65535-byte chunks, transactions aborted
+# mid-body, connections dropped mid-command. Every session must get its own
+# answers, whole and in time, and the daemon must outlive the bad ones.
+# Fewer sessions under valgrind, which runs this suite too.
+MIO_SESSIONS = 4 if os.environ.get("CM_TEST_VALGRIND") else 20
+
+
+def mio_message(i, size):
+    line = b"line %d of a message that crosses the read-ahead buffer\n" % i
+    return (b"From: s@ext.example\nTo: alice@example.org\nSubject: mio %d\n\n" % i
+            + line * (size // len(line) + 1))
+
+
+def mio_parallel(n, fn):
+    errors = []
+
+    def one(i):
+        try:
+            fn(i)
+        except Exception as e:  # collected and reported below
+            errors.append("%d: %s" % (i, e))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        check(not t.is_alive(), "a session hung")
+    check(not errors, "; ".join(sorted(errors)[:5]))
+
+
+def test_mio_sessions_in_parallel_with_no_reply_steps():
+    """MIO_SESSIONS sessions (20), three messages each (the last 300 KiB: five 65535-byte
+    body chunks), every step that may go unanswered sent back to back."""
+    def one(i):
+        c = inbound().client(offer=SMFIP_ALL, timeout=30)
+        c.connect()
+        for k, size in enumerate((2000, 40000, 300000)):
+            m = mio_message(i * 10 + k, size)
+            res = c.transaction("s@ext.example", ["alice@example.org"], m, qid="P%dK%d" % (i, k))
+            check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
+            check_rfc3156(res["message"], m)
+        c.close()
+    mio_parallel(MIO_SESSIONS, one)
+
+
+def test_mio_aborts_mid_body_then_a_message():
+    """A transaction aborted after part of its body, then a whole one on
+    the same connection: the second is encrypted as itself."""
+    def one(i):
+        c = inbound().client(offer=SMFIP_ALL, timeout=30)
+        c.connect()
+        res = c.envelope("s@ext.example", ["alice@example.org"], qid="A%d" % i)
+        check("reply" not in res, "envelope refused %r" % res)
+        c.send(b"L", b"Subject\0 aborted\0")
+        c.send(b"B", b"x" * 65535)
+        c.send(b"B", b"y" * (i * 997 % 65535 + 1))
+        c.abort()
+        m = mio_message(i, 70000)
+        res = c.transaction("s@ext.example", ["alice@example.org"], m, qid="B%d" % i)
+        check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
+        check_rfc3156(res["message"], m)
+        c.close()
+    mio_parallel(MIO_SESSIONS // 2, one)
+
+
+def test_mio_dropped_connections_leave_the_others_whole():
+    """Connections closed mid-command (half a length prefix, half a body
+    chunk, a huge length) among sessions that complete: those complete,
+    and the daemon still answers afterwards."""
+    def bad(i):
+        c = inbound().client(offer=SMFIP_ALL, timeout=30)
+        c.connect()
+        c.envelope("s@ext.example", ["alice@example.org"], qid="D%d" % i)
+        kind = i % 3
+        if kind == 0:
+            c.s.sendall(b"\0\0")
+        elif kind == 1:
+            c.s.sendall(struct.pack("!I", 60001) + b"B" + b"z" * 30000)
+        else:
+            c.s.sendall(struct.pack("!I", 0x7ffffff0) + b"B" + b"z" * 100)
+        c.s.shutdown(socket.SHUT_RDWR)
+        c.s.close()
+
+    def one(i):
+        if i % 2:
+            bad(i)
+            return
+        c = inbound().client(offer=SMFIP_ALL, timeout=30)
+        c.connect()
+        m = mio_message(i, 100000)
+        res = c.transaction("s@ext.example", ["alice@example.org"], m, qid="G%d" % i)
+        check_rfc3156(res["message"], m)
+        c.close()
+    mio_parallel(MIO_SESSIONS + 10, one)
+    m = mio_message(99, 1000)
+    check_rfc3156(inbound().send("s@ext.example", ["alice@example.org"], m)["message"], m)
+
+
+def test_mio_everything_in_one_write():
+    """A whole session in one write (what read-ahead takes in at once):
+    the answers come back in order for each message."""
+    def one(i):
+        c = inbound().client(offer=SMFIP_ALL, timeout=30)
+        out = b""
+        for k in range(3):
+            body = b"body %d %d\r\n" % (i, k)
+            for cmd, data in ((b"M", b"<s@ext.example>\0"), (b"R", b"<alice@example.org>\0"),
+                              (b"L", b"From\0 s@ext.example\0"), (b"L", b"Subject\0 one write\0"),
+                              (b"B", body), (b"E", b"")):
+                out += struct.pack("!I", len(data) + 1) + cmd + data
+        c.s.sendall(out)
+        for k in range(3):
+            cmd, data = c.recv()
+            check(cmd == b"c", "rcpt %d answered %r" % (k, cmd))
+            while True:
+                cmd, data = c.recv()
+                if cmd not in (b"h", b"m", b"i", b"b", b"p"):
+                    break
+            check(cmd in (b"c", b"a"), "eom %d answered %r %r" % (k, cmd, data))
+        c.close()
+    mio_parallel(MIO_SESSIONS // 2, one)
 
 
 def milters_stop_cleanly():

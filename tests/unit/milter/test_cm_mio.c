@@ -6,12 +6,29 @@
 #include "cm_test.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* The build wraps malloc for this test (-Wl,--wrap=malloc): set, the
+ * next allocation fails, as when memory runs out. */
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+static int fail_malloc;
+
+void *__wrap_malloc(size_t n)
+{
+    if (fail_malloc) {
+        fail_malloc = 0;
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __real_malloc(n);
+}
 
 /* A connected pair: [0] is the milter's end (adopted), [1] the MTA's. */
 static void pair(int sv[2])
@@ -148,6 +165,36 @@ START_TEST(close_drops_what_was_buffered)
     put(sv2[1], "new", 3);
     ck_assert_int_eq((int) cm_mio_read(sv2[0], got, 8), 3);
     ck_assert_int_eq(memcmp(got, "new", 3), 0);
+    cm_mio_close(sv2[0]);
+    close(sv2[1]);
+}
+END_TEST
+
+/* A descriptor closed behind cm_mio's back leaves its buffer; when the
+ * number comes back and no new buffer can be had, the socket is read
+ * unbuffered, and never gets the old socket's bytes. */
+START_TEST(a_failed_adopt_drops_a_stale_buffer)
+{
+    int sv[2], sv2[2];
+    char got[16];
+    int fd;
+
+    pair(sv);
+    put(sv[1], "oldbytes", 8);
+    ck_assert_int_eq((int) cm_mio_read(sv[0], got, 1), 1);
+    fd = sv[0];
+    close(sv[0]);               /* not cm_mio_close: the buffer stays */
+    close(sv[1]);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2), 0);
+    ck_assert_int_eq(sv2[0], fd);
+    fail_malloc = 1;
+    ck_assert_int_eq(cm_mio_adopt(sv2[0]), -1);
+    fail_malloc = 0;
+    put(sv2[1], "new", 3);
+    ck_assert(ready(sv2[0], 1000));
+    ck_assert_int_eq((int) cm_mio_read(sv2[0], got, sizeof(got)), 3);
+    ck_assert_int_eq(memcmp(got, "new", 3), 0);
+    ck_assert_uint_eq(cm_mio_buffered(sv2[0]), 0);
     cm_mio_close(sv2[0]);
     close(sv2[1]);
 }
@@ -295,6 +342,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, a_long_stream_arrives_whole_and_in_order);
     CM_ADD(s, end_of_file_comes_after_the_buffered_bytes);
     CM_ADD(s, close_drops_what_was_buffered);
+    CM_ADD(s, a_failed_adopt_drops_a_stale_buffer);
     CM_ADD(s, other_descriptors_pass_straight_through);
     CM_ADD(s, a_poll_of_many_sees_buffered_sessions);
     CM_ADD(s, accept_adopts_the_session);
