@@ -5,8 +5,7 @@
     python3 tests/bench/bench.py --build build
 
 For each workload it drives a private Postfix on loopback with smtp-source,
-relaying to smtp-sink, three ways, in interleaved rounds (after one run of
-each that is not counted, for the processes to start): no milter; the
+relaying to smtp-sink, three ways, in interleaved rounds: no milter; the
 body-replacing null milter (cryptmilter-nullmilter: the ceiling any milter
 can reach); cryptmilter with each OpenPGP engine. It prints msgs/s (median,
 min-max), the ratio to the null milter, the machine's CPU per message and
@@ -425,14 +424,6 @@ def main():
     setups = {k: Setup(base, build, sink, k, keyring, compare, a.memory_buffer) for k in kinds}
     results = {}
     try:
-        # One run of each workload on each kind first, not counted: the
-        # first messages pay for what no later one does (Postfix starting
-        # an smtpd per session and its other processes, a milter its
-        # threads and buffers), which made round 1 the dearest for every
-        # kind and widened each median's spread.
-        for w in workloads:
-            for k in kinds:
-                run_once(setups[k], sink, w[:4] + (w[3],))
         for rnd in range(a.rounds):
             # Each round starts the kinds at another place in the list: a
             # kind's CPU is not always counted right after the same other
