@@ -284,27 +284,37 @@ def test_several_messages_and_abort_per_connection():
         check(bad.returncode != 0, "%s can decrypt %s's message" % (other, key))
 
 
-def test_concurrent_connections():
-    msg = corpus()[0][1]
+def in_parallel(n, fn):
+    """fn(0) .. fn(n - 1) in threads at once; each must end within 60 s and
+    raise nothing. Start the milter first: milter() is not thread-safe."""
     errors = []
-    inbound()       # started before the threads
 
     def one(i):
         try:
-            c = inbound().client()
-            c.connect()
-            res = c.transaction("s@ext.example", ["alice@example.org", "bob@example.org"], msg,
-                                qid="C%d" % i)
-            c.close()
-            check_rfc3156(res["message"], msg)
+            fn(i)
         except Exception as e:  # collected and reported below
             errors.append("%d: %s" % (i, e))
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    check(not errors, "; ".join(errors))
+        t.join(60)
+        check(not t.is_alive(), "a session hung")
+    check(not errors, "; ".join(sorted(errors)[:5]))
+
+
+def test_concurrent_connections():
+    msg = corpus()[0][1]
+    inbound()       # started before the threads
+
+    def one(i):
+        c = inbound().client()
+        c.connect()
+        res = c.transaction("s@ext.example", ["alice@example.org", "bob@example.org"], msg,
+                            qid="C%d" % i)
+        c.close()
+        check_rfc3156(res["message"], msg)
+    in_parallel(10, one)
 
 
 def test_stop_right_after_start_is_clean():
@@ -458,26 +468,11 @@ def mio_message(i, size):
             + line * (size // len(line) + 1))
 
 
-def mio_parallel(n, fn):
-    errors = []
-
-    def one(i):
-        try:
-            fn(i)
-        except Exception as e:  # collected and reported below
-            errors.append("%d: %s" % (i, e))
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-        check(not t.is_alive(), "a session hung")
-    check(not errors, "; ".join(sorted(errors)[:5]))
-
-
 def test_mio_sessions_in_parallel_with_no_reply_steps():
     """MIO_SESSIONS sessions (20), three messages each (the last 300 KiB: five 65535-byte
     body chunks), every step that may go unanswered sent back to back."""
+    inbound()       # started before the threads
+
     def one(i):
         c = inbound().client(offer=SMFIP_ALL, timeout=30)
         c.connect()
@@ -487,12 +482,14 @@ def test_mio_sessions_in_parallel_with_no_reply_steps():
             check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
             check_rfc3156(res["message"], m)
         c.close()
-    mio_parallel(MIO_SESSIONS, one)
+    in_parallel(MIO_SESSIONS, one)
 
 
 def test_mio_aborts_mid_body_then_a_message():
     """A transaction aborted after part of its body, then a whole one on
     the same connection: the second is encrypted as itself."""
+    inbound()       # started before the threads
+
     def one(i):
         c = inbound().client(offer=SMFIP_ALL, timeout=30)
         c.connect()
@@ -507,13 +504,14 @@ def test_mio_aborts_mid_body_then_a_message():
         check(res["reply"][0] in (b"c", b"a"), "eom reply %r" % (res["reply"],))
         check_rfc3156(res["message"], m)
         c.close()
-    mio_parallel(MIO_SESSIONS // 2, one)
+    in_parallel(MIO_SESSIONS // 2, one)
 
 
 def test_mio_dropped_connections_leave_the_others_whole():
     """Connections closed mid-command (half a length prefix, half a body
     chunk, a huge length) among sessions that complete: those complete,
     and the daemon still answers afterwards."""
+    inbound()       # started before the threads
     def bad(i):
         c = inbound().client(offer=SMFIP_ALL, timeout=30)
         c.connect()
@@ -538,7 +536,7 @@ def test_mio_dropped_connections_leave_the_others_whole():
         res = c.transaction("s@ext.example", ["alice@example.org"], m, qid="G%d" % i)
         check_rfc3156(res["message"], m)
         c.close()
-    mio_parallel(MIO_SESSIONS + 10, one)
+    in_parallel(MIO_SESSIONS + 10, one)
     m = mio_message(99, 1000)
     check_rfc3156(inbound().send("s@ext.example", ["alice@example.org"], m)["message"], m)
 
@@ -546,6 +544,8 @@ def test_mio_dropped_connections_leave_the_others_whole():
 def test_mio_everything_in_one_write():
     """A whole session in one write (what read-ahead takes in at once):
     the answers come back in order for each message."""
+    inbound()       # started before the threads
+
     def one(i):
         c = inbound().client(offer=SMFIP_ALL, timeout=30)
         out = b""
@@ -565,7 +565,7 @@ def test_mio_everything_in_one_write():
                     break
             check(cmd in (b"c", b"a"), "eom %d answered %r %r" % (k, cmd, data))
         c.close()
-    mio_parallel(MIO_SESSIONS // 2, one)
+    in_parallel(MIO_SESSIONS // 2, one)
 
 
 def milters_stop_cleanly():
