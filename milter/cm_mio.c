@@ -1,15 +1,28 @@
-/* cm_mio - libmilter's socket reads, read ahead (see cm_mio.h). */
+/* cm_mio - libmilter's socket reads read ahead, its replies written
+ * together (see cm_mio.h). */
 #include "cm_mio.h"
 
+#include <libmilter/mfdef.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* libmilter writes a frame as two pieces (its length and command, then
+ * the data); writes of more pieces go straight out. */
+#define MAX_IOV 8
+
 typedef struct mio_buf {
     size_t off, len;            /* data[off, len) is not handed over yet */
+    size_t wlen;                /* out[0, wlen) is not written yet */
+    short ready;                /* the socket's last poll said so; nothing read since */
+    int werr;                   /* a write failed with this errno: the session is over */
+    int wtimeout;               /* libmilter's time-out for a write, in ms */
     unsigned char data[CM_MIO_BUF];
+    unsigned char out[CM_MIO_OUT];
 } mio_buf;
 
 /* Two levels, so that a table for every descriptor a process may have
@@ -65,7 +78,10 @@ int cm_mio_adopt(int fd)
     free(atomic_exchange(s, NULL));
     if ((b = malloc(sizeof(*b))) == NULL)
         return -1;
-    b->off = b->len = 0;
+    b->off = b->len = b->wlen = 0;
+    b->ready = 0;
+    b->werr = 0;
+    b->wtimeout = -1;
     atomic_store(s, b);
     return 0;
 }
@@ -84,14 +100,22 @@ int cm_mio_accept(int fd, struct sockaddr *addr, socklen_t *len)
     return s;
 }
 
+static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt);
+
 int cm_mio_close(int fd)
 {
     _Atomic(mio_buf *) *s = slot_of(fd, 0);
 
-    /* Before the descriptor is closed: once it is, accept may hand its
-     * number to a new session in another thread. */
-    if (s != NULL)
-        free(atomic_exchange(s, NULL));
+    /* Out of the table before the descriptor is closed: once it is,
+     * accept may hand its number to a new session in another thread.
+     * What libmilter wrote last still goes out first, as it would have. */
+    if (s != NULL) {
+        mio_buf *b = atomic_exchange(s, NULL);
+
+        if (b != NULL && b->wlen > 0 && b->werr == 0)
+            (void) put_out(fd, b, NULL, 0);
+        free(b);
+    }
     return close(fd);
 }
 
@@ -100,6 +124,13 @@ size_t cm_mio_buffered(int fd)
     mio_buf *b = buf_of(fd);
 
     return b != NULL ? b->len - b->off : 0;
+}
+
+size_t cm_mio_pending(int fd)
+{
+    mio_buf *b = buf_of(fd);
+
+    return b != NULL ? b->wlen : 0;
 }
 
 static size_t hand_over(mio_buf *b, void *dst, size_t n)
@@ -120,9 +151,18 @@ ssize_t cm_mio_read(int fd, void *dst, size_t n)
 
     if (b == NULL || n == 0)
         return read(fd, dst, n);
+    if (b->werr != 0) {
+        errno = b->werr;
+        return -1;
+    }
     if (b->len > b->off)
         return (ssize_t) hand_over(b, dst, n);
-    /* Empty. A read as large as the buffer gains nothing from it. */
+    /* Empty: the socket is asked, and the MTA may be waiting for what
+     * libmilter wrote. */
+    if (b->wlen > 0 && put_out(fd, b, NULL, 0) < 0)
+        return -1;
+    b->ready = 0;
+    /* A read as large as the buffer gains nothing from it. */
     if (n >= CM_MIO_BUF)
         return read(fd, dst, n);
     if ((r = read(fd, b->data, CM_MIO_BUF)) <= 0)
@@ -132,35 +172,184 @@ ssize_t cm_mio_read(int fd, void *dst, size_t n)
     return (ssize_t) hand_over(b, dst, n);
 }
 
-static int wants_input(const struct pollfd *p)
+/* The writes. libmilter's replies wait in out[] until the session next
+ * waits for the MTA (a poll for input, a read of the socket, its close),
+ * and go out then, with one call: the MTA waits for none of them before
+ * that. A progress frame goes at once (it keeps the MTA's time-out from
+ * firing while the milter works), and so does a write too large for
+ * what is left of out[], with what waits before it. */
+
+/* Writes out[0, wlen) and then iov, as one stream: one sendmsg when the
+ * socket has room; when it has not, waits for room as libmilter does
+ * (poll for POLLOUT, its time-out) and goes on. 0, or -1 with errno; then
+ * the session's writes are over (werr), as a failed write ends it in
+ * libmilter. */
+static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt)
 {
-    return p->fd >= 0 && (p->events & (POLLIN | POLLRDNORM)) != 0 && cm_mio_buffered(p->fd) > 0;
+    struct iovec v[1 + MAX_IOV];
+    int n = 0, i = 0;
+
+    if (b->wlen > 0)
+        v[n++] = (struct iovec){.iov_base = b->out, .iov_len = b->wlen};
+    for (int k = 0; k < iovcnt; k++)
+        if (iov[k].iov_len > 0)
+            v[n++] = iov[k];
+    b->wlen = 0;
+    while (i < n) {
+        struct msghdr m = {.msg_iov = v + i, .msg_iovlen = (size_t) (n - i)};
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        ssize_t w;
+        int r;
+
+        /* MSG_NOSIGNAL: a peer gone is EPIPE here, not a signal. */
+        if ((w = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL)) >= 0) {
+            size_t k = (size_t) w;
+
+            while (i < n && k >= v[i].iov_len)
+                k -= v[i++].iov_len;
+            if (i < n) {
+                v[i].iov_base = (unsigned char *) v[i].iov_base + k;
+                v[i].iov_len -= k;
+            }
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return b->werr = errno, -1;
+        if ((r = poll(&p, 1, b->wtimeout)) > 0 || (r < 0 && errno == EINTR))
+            continue;
+        return b->werr = r == 0 ? ETIMEDOUT : errno, errno = b->werr, -1;
+    }
+    return 0;
+}
+
+static int is_progress(const struct iovec *iov, int iovcnt)
+{
+    return iovcnt > 0 && iov[0].iov_len == MILTER_LEN_BYTES + 1
+           && ((const unsigned char *) iov[0].iov_base)[MILTER_LEN_BYTES] == SMFIR_PROGRESS;
+}
+
+ssize_t cm_mio_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    mio_buf *b = buf_of(fd);
+    size_t total = 0;
+
+    if (b == NULL)
+        return writev(fd, iov, iovcnt);
+    if (b->werr != 0) {
+        errno = b->werr;
+        return -1;
+    }
+    if (iovcnt < 0 || iovcnt > MAX_IOV) {
+        /* Not libmilter's way: straight out, after what waits. */
+        if (b->wlen > 0 && put_out(fd, b, NULL, 0) < 0)
+            return -1;
+        return writev(fd, iov, iovcnt);
+    }
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > (size_t) SSIZE_MAX - total) {
+            errno = EINVAL;
+            return -1;
+        }
+        total += iov[i].iov_len;
+    }
+    if (total <= CM_MIO_OUT - b->wlen && !is_progress(iov, iovcnt)) {
+        for (int i = 0; i < iovcnt; i++) {
+            if (iov[i].iov_len > 0)
+                memcpy(b->out + b->wlen, iov[i].iov_base, iov[i].iov_len);
+            b->wlen += iov[i].iov_len;
+        }
+        return (ssize_t) total;
+    }
+    return put_out(fd, b, iov, iovcnt) < 0 ? -1 : (ssize_t) total;
+}
+
+ssize_t cm_mio_write(int fd, const void *p, size_t n)
+{
+    struct iovec v = {.iov_base = (void *) p, .iov_len = n};
+
+    return buf_of(fd) == NULL || n > (size_t) SSIZE_MAX ? write(fd, p, n)
+                                                         : cm_mio_writev(fd, &v, 1);
+}
+
+/* The polls. A wait for input first sends what waits to be written (the
+ * MTA may be waiting for it). It is answered without asking the socket
+ * while the buffer holds bytes, or while the socket's last answer still
+ * stands (bytes to read, or its end: they stay until read); a wait for
+ * room to write is answered at once (the write waits itself, if it must)
+ * and leaves its time-out for that. */
+static int input_wait(const struct pollfd *p)
+{
+    return (p->events & (POLLIN | POLLRDNORM | POLLPRI)) != 0;
+}
+
+static void prepare(const struct pollfd *p, int timeout)
+{
+    mio_buf *b = p->fd >= 0 ? buf_of(p->fd) : NULL;
+
+    if (b == NULL)
+        return;
+    if (!input_wait(p))
+        b->wtimeout = timeout;
+    else if (b->wlen > 0 && b->werr == 0)
+        (void) put_out(p->fd, b, NULL, 0);
+}
+
+/* What p's socket is known to be ready for without asking it; 0: ask. */
+static short known(const struct pollfd *p)
+{
+    mio_buf *b = p->fd >= 0 ? buf_of(p->fd) : NULL;
+
+    if (b == NULL)
+        return 0;
+    if (b->werr != 0)
+        return POLLERR;
+    if (!input_wait(p))
+        return (short) (p->events & (POLLOUT | POLLWRNORM));
+    if (b->len > b->off)
+        return (short) (p->events & (POLLIN | POLLRDNORM));
+    return (short) (b->ready & (p->events | POLLHUP | POLLERR));
+}
+
+/* Keeps what the socket said for the next poll of it. */
+static void note(const struct pollfd *p)
+{
+    mio_buf *b = p->fd >= 0 ? buf_of(p->fd) : NULL;
+
+    if (b != NULL && input_wait(p))
+        b->ready = (short) (p->revents & (POLLIN | POLLRDNORM | POLLPRI | POLLHUP | POLLERR));
 }
 
 int cm_mio_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
-    nfds_t i, buffered = 0;
+    nfds_t i, now = 0;
     int r;
 
-    for (i = 0; i < nfds; i++)
-        buffered += wants_input(&fds[i]) ? 1 : 0;
-    if (buffered == 0)
-        return poll(fds, nfds, timeout);
-    /* Bytes wait in a buffer: ready now, whatever the sockets say. Their
-     * end (POLLHUP) comes after them, from the socket, once they are read. */
-    if (nfds == 1) {
-        fds[0].revents = (short) (fds[0].events & (POLLIN | POLLRDNORM));
-        return 1;
+    for (i = 0; i < nfds; i++) {
+        prepare(&fds[i], timeout);
+        now += known(&fds[i]) != 0 ? 1 : 0;
     }
-    if ((r = poll(fds, nfds, 0)) < 0) {
-        if (errno != EINTR)
-            return r;
+    if (now == 0) {
+        if ((r = poll(fds, nfds, timeout)) >= 0)
+            for (i = 0; i < nfds; i++)
+                note(&fds[i]);
+        return r;
+    }
+    /* Some are known: the others are asked without waiting. */
+    if (nfds == 1) {
+        fds[0].revents = 0;
+    } else if (poll(fds, nfds, 0) >= 0) {
+        for (i = 0; i < nfds; i++)
+            note(&fds[i]);
+    } else if (errno == EINTR) {
         for (i = 0; i < nfds; i++)
             fds[i].revents = 0;
+    } else {
+        return -1;
     }
     for (r = 0, i = 0; i < nfds; i++) {
-        if (wants_input(&fds[i]))
-            fds[i].revents = (short) (fds[i].events & (POLLIN | POLLRDNORM));
+        fds[i].revents |= known(&fds[i]);
         r += fds[i].revents != 0 ? 1 : 0;
     }
     return r;

@@ -1,4 +1,5 @@
-/* cm_mio - libmilter's socket reads, read ahead.
+/* cm_mio - libmilter's socket reads read ahead, its replies written
+ * together.
  *
  * libmilter reads each command of the milter protocol with two poll()s
  * and two read()s (its length, then the rest), and polls once more
@@ -17,6 +18,24 @@
  * handed over in order and exactly once, so libmilter sees the stream it
  * would have read itself; any other descriptor goes straight to libc.
  *
+ * Writes: libmilter writes each reply and each change it is asked for at
+ * end of message (header edits, body pieces, the verdict) with a poll
+ * for room and a writev of its own: 16 system calls a message where 1
+ * or 2 would do, and the MTA reads them one by one. None is waited for
+ * by the MTA before the session next waits for it, so cm_mio keeps them
+ * (up to CM_MIO_OUT bytes) and writes them with one call when libmilter
+ * next polls the socket for input, reads it, or closes it. A progress
+ * frame, which keeps the MTA's time-out from firing during long work,
+ * goes out at once; so does a write that does not fit, with what waits
+ * before it. The frames go out in the order written and whole; a write
+ * that fails ends the session, as it does in libmilter.
+ *
+ * Polls: a poll for input that the socket answered stays answered until
+ * the socket is read (bytes and an end stay until read), so libmilter's
+ * second poll before a read (its "is there more" check, then its wait)
+ * is answered without a system call, as is a poll for room to write
+ * (the write itself waits, with libmilter's time-out, if it must).
+ *
  * libmilter hands a session's socket to one thread at a time (its own
  * locks order the handovers), so a buffer is never used by two threads
  * at once; the table of buffers is read and written atomically. */
@@ -27,21 +46,28 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
-/* What libmilter's objects call instead of accept, close, read, poll. */
+/* What libmilter's objects call instead of accept, close, read, poll,
+ * write and writev. */
 int cm_mio_accept(int fd, struct sockaddr *addr, socklen_t *len);
 int cm_mio_close(int fd);
 ssize_t cm_mio_read(int fd, void *buf, size_t n);
 int cm_mio_poll(struct pollfd *fds, nfds_t nfds, int timeout);
+ssize_t cm_mio_write(int fd, const void *buf, size_t n);
+ssize_t cm_mio_writev(int fd, const struct iovec *iov, int iovcnt);
 
 /* Gives fd a read-ahead buffer (what cm_mio_accept does with a socket it
  * accepted); 0, or -1 when it cannot (fd stays unbuffered, and works). */
 int cm_mio_adopt(int fd);
 
-/* How many bytes are buffered for fd (for tests). */
+/* How many bytes are buffered for fd, read and not handed over, and
+ * written and not sent (for tests). */
 size_t cm_mio_buffered(int fd);
+size_t cm_mio_pending(int fd);
 
-/* How much one read asks of the socket. */
+/* How much one read asks of the socket; how much is kept to write. */
 #define CM_MIO_BUF (32 * 1024)
+#define CM_MIO_OUT (32 * 1024)
 
 #endif

@@ -1,8 +1,9 @@
-# Whether libmilter's archive may have its socket reads read ahead
-# (milter/cm_mio.h): it must call accept, close, read and poll, and no
-# other way to read a socket, wait on one or make a second descriptor for
-# it, or cm_mio would hand bytes over out of order or never wake a
-# session. nm -u lists what the archive's objects call.
+# Whether libmilter's archive may have its socket reads read ahead and its
+# writes kept (milter/cm_mio.h): it must call accept, close, read, poll and
+# writev, and no other way to read or write a socket, wait on one or make
+# a second descriptor for it, or cm_mio would hand bytes over or send them
+# out of order, or never wake a session. nm -u lists what the archive's
+# objects call.
 #
 # cm_mio_archive_check(NM ARCHIVE OUT): OUT is "" when the archive is fit,
 # else the reasons. As a script (cmake -DNM=nm -DARCHIVE=libmilter.a -P
@@ -17,19 +18,21 @@ function(cm_mio_archive_check nm archive out)
   string(REGEX MATCHALL "U [A-Za-z0-9_]+" _calls "${_undef}")
   string(REPLACE "U " "" _calls "${_calls}")
   set(_why "")
-  foreach(_need accept close read poll)
+  foreach(_need accept close read poll writev)
     if(NOT _need IN_LIST _calls)
       string(APPEND _why " it does not call ${_need};")
     endif()
   endforeach()
-  # Reads (with their 64-bit and _FORTIFY_SOURCE names), waits, second
-  # descriptors, peeks at what the socket holds, stdio over a descriptor,
-  # and closes that do not go through close.
+  # Reads and writes (with their 64-bit and _FORTIFY_SOURCE names), waits,
+  # second descriptors, peeks at what the socket holds, stdio over a
+  # descriptor, and closes and shutdowns that do not go through close.
   foreach(_other recv recvfrom recvmsg recvmmsg readv pread pread64 preadv preadv64
                  preadv2 preadv64v2 __read_chk __recv_chk __recvfrom_chk __pread_chk
                  __pread64_chk select pselect ppoll epoll_wait epoll_pwait epoll_pwait2
                  __poll_chk __ppoll_chk accept4 dup dup2 dup3 ioctl fdopen
-                 close_range closefrom splice sendfile)
+                 close_range closefrom splice sendfile
+                 send sendto sendmsg sendmmsg pwrite pwrite64 pwritev pwritev64 pwritev2
+                 pwritev64v2 vmsplice shutdown)
     if(_other IN_LIST _calls)
       string(APPEND _why " it calls ${_other};")
     endif()

@@ -1,9 +1,11 @@
 /* cm_mio: libmilter's socket reads, read ahead. Each case drives the
  * calls libmilter makes (poll, then read) on one end of a socket pair and
  * checks that the bytes arrive in order, once, and that a poll says
- * "ready" exactly when there is something to read. */
+ * "ready" exactly when there is something to read. The writes are
+ * test_cm_mio_write.c's. */
 #include "cm_mio.h"
 #include "cm_test.h"
+#include "mio_test.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,25 +30,6 @@ void *__wrap_malloc(size_t n)
         return NULL;
     }
     return __real_malloc(n);
-}
-
-/* A connected pair: [0] is the milter's end (adopted), [1] the MTA's. */
-static void pair(int sv[2])
-{
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    ck_assert_int_eq(cm_mio_adopt(sv[0]), 0);
-}
-
-static void put(int fd, const void *p, size_t n)
-{
-    ck_assert_int_eq((int) write(fd, p, n), (int) n);
-}
-
-static int ready(int fd, int timeout)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
-
-    return cm_mio_poll(&p, 1, timeout) == 1 && (p.revents & POLLIN) != 0;
 }
 
 /* Three commands sent back to back arrive in one read of the socket and
@@ -342,6 +325,7 @@ START_TEST(threads_adopt_and_close_at_once)
     }
 }
 END_TEST
+
 
 static void add_cases(Suite *s)
 {
