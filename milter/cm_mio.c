@@ -100,7 +100,7 @@ int cm_mio_accept(int fd, struct sockaddr *addr, socklen_t *len)
     return s;
 }
 
-static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt);
+static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt, int timeout);
 
 int cm_mio_close(int fd)
 {
@@ -108,12 +108,17 @@ int cm_mio_close(int fd)
 
     /* Out of the table before the descriptor is closed: once it is,
      * accept may hand its number to a new session in another thread.
-     * What libmilter wrote last still goes out first, as it would have. */
+     * What libmilter wrote last still goes out first, as it would have,
+     * but only what the socket has room for now: libmilter's pool closes
+     * holding its one lock (mi_close_session), and a wait there would stop
+     * every session. What does not fit is dropped; the MTA then sees the
+     * stream end inside the replies, never a verdict without the changes
+     * written before it. */
     if (s != NULL) {
         mio_buf *b = atomic_exchange(s, NULL);
 
         if (b != NULL && b->wlen > 0 && b->werr == 0)
-            (void) put_out(fd, b, NULL, 0);
+            (void) put_out(fd, b, NULL, 0, 0);
         free(b);
     }
     return close(fd);
@@ -159,7 +164,7 @@ ssize_t cm_mio_read(int fd, void *dst, size_t n)
         return (ssize_t) hand_over(b, dst, n);
     /* Empty: the socket is asked, and the MTA may be waiting for what
      * libmilter wrote. */
-    if (b->wlen > 0 && put_out(fd, b, NULL, 0) < 0)
+    if (b->wlen > 0 && put_out(fd, b, NULL, 0, b->wtimeout) < 0)
         return -1;
     b->ready = 0;
     /* A read as large as the buffer gains nothing from it. */
@@ -181,10 +186,11 @@ ssize_t cm_mio_read(int fd, void *dst, size_t n)
 
 /* Writes out[0, wlen) and then iov, as one stream: one sendmsg when the
  * socket has room; when it has not, waits for room as libmilter does
- * (poll for POLLOUT, its time-out) and goes on. 0, or -1 with errno; then
+ * (poll for POLLOUT, up to timeout ms: libmilter's own, but 0 at close)
+ * and goes on. 0, or -1 with errno; then
  * the session's writes are over (werr), as a failed write ends it in
  * libmilter. */
-static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt)
+static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt, int timeout)
 {
     struct iovec v[1 + MAX_IOV];
     int n = 0, i = 0;
@@ -217,7 +223,7 @@ static int put_out(int fd, mio_buf *b, const struct iovec *iov, int iovcnt)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return b->werr = errno, -1;
-        if ((r = poll(&p, 1, b->wtimeout)) > 0 || (r < 0 && errno == EINTR))
+        if ((r = poll(&p, 1, timeout)) > 0 || (r < 0 && errno == EINTR))
             continue;
         return b->werr = r == 0 ? ETIMEDOUT : errno, errno = b->werr, -1;
     }
@@ -243,7 +249,7 @@ ssize_t cm_mio_writev(int fd, const struct iovec *iov, int iovcnt)
     }
     if (iovcnt < 0 || iovcnt > MAX_IOV) {
         /* Not libmilter's way: straight out, after what waits. */
-        if (b->wlen > 0 && put_out(fd, b, NULL, 0) < 0)
+        if (b->wlen > 0 && put_out(fd, b, NULL, 0, b->wtimeout) < 0)
             return -1;
         return writev(fd, iov, iovcnt);
     }
@@ -262,7 +268,7 @@ ssize_t cm_mio_writev(int fd, const struct iovec *iov, int iovcnt)
         }
         return (ssize_t) total;
     }
-    return put_out(fd, b, iov, iovcnt) < 0 ? -1 : (ssize_t) total;
+    return put_out(fd, b, iov, iovcnt, b->wtimeout) < 0 ? -1 : (ssize_t) total;
 }
 
 ssize_t cm_mio_write(int fd, const void *p, size_t n)
@@ -293,7 +299,7 @@ static void prepare(const struct pollfd *p, int timeout)
     if (!input_wait(p))
         b->wtimeout = timeout;
     else if (b->wlen > 0 && b->werr == 0)
-        (void) put_out(p->fd, b, NULL, 0);
+        (void) put_out(p->fd, b, NULL, 0, b->wtimeout);
 }
 
 /* What p's socket is known to be ready for without asking it; 0: ask. */

@@ -24,7 +24,9 @@
  * or 2 would do, and the MTA reads them one by one. None is waited for
  * by the MTA before the session next waits for it, so cm_mio keeps them
  * (up to CM_MIO_OUT bytes) and writes them with one call when libmilter
- * next polls the socket for input, reads it, or closes it. A progress
+ * next polls the socket for input, reads it, or closes it (a close sends
+ * only what the socket has room for: libmilter closes holding the lock
+ * of its worker pool, so it must not wait). A progress
  * frame, which keeps the MTA's time-out from firing during long work,
  * goes out at once; so does a write that does not fit, with what waits
  * before it. The frames go out in the order written and whole; a write

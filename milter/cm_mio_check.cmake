@@ -23,16 +23,21 @@ function(cm_mio_archive_check nm archive out)
       string(APPEND _why " it does not call ${_need};")
     endif()
   endforeach()
-  # Reads and writes (with their 64-bit and _FORTIFY_SOURCE names), waits,
-  # second descriptors, peeks at what the socket holds, stdio over a
-  # descriptor, and closes and shutdowns that do not go through close.
+  # Reads and writes (with their 64-bit, _FORTIFY_SOURCE and libc-internal
+  # names, printf to a descriptor, asynchronous and raw system calls),
+  # waits, second descriptors, peeks at what the socket holds, stdio over
+  # a descriptor, and closes and shutdowns that do not go through close.
   foreach(_other recv recvfrom recvmsg recvmmsg readv pread pread64 preadv preadv64
                  preadv2 preadv64v2 __read_chk __recv_chk __recvfrom_chk __pread_chk
-                 __pread64_chk select pselect ppoll epoll_wait epoll_pwait epoll_pwait2
-                 __poll_chk __ppoll_chk accept4 dup dup2 dup3 ioctl fdopen
-                 close_range closefrom splice sendfile
+                 __pread64_chk __read __recv __pread64 aio_read aio_read64
+                 select pselect ppoll epoll_wait epoll_pwait epoll_pwait2
+                 __poll_chk __ppoll_chk __poll __select aio_suspend aio_suspend64
+                 accept4 dup dup2 dup3 __dup2 ioctl fdopen
+                 close_range closefrom __close splice sendfile sendfile64 copy_file_range tee
                  send sendto sendmsg sendmmsg pwrite pwrite64 pwritev pwritev64 pwritev2
-                 pwritev64v2 vmsplice shutdown)
+                 pwritev64v2 vmsplice shutdown __write __send __sendmmsg __pwrite64
+                 dprintf vdprintf __dprintf_chk __vdprintf_chk aio_write aio_write64
+                 lio_listio lio_listio64 syscall)
     if(_other IN_LIST _calls)
       string(APPEND _why " it calls ${_other};")
     endif()

@@ -142,6 +142,33 @@ START_TEST(a_write_to_a_full_socket_times_out)
 }
 END_TEST
 
+/* libmilter closes a session's socket holding its pool's one lock (worker.c:
+ * mi_close_session under TASKMGR_LOCK), so a close must not wait for room:
+ * it sends what fits and drops the rest (the MTA sees the stream end inside
+ * a reply, never a verdict without the changes before it). */
+START_TEST(a_close_does_not_wait_for_room)
+{
+    int sv[2];
+    static unsigned char big[CM_MIO_OUT + 1];
+    struct timespec t0, t1;
+    double ms;
+
+    pair(sv);
+    while (send(sv[0], big, sizeof(big), MSG_DONTWAIT) > 0)
+        ;                       /* the socket full, behind cm_mio's back */
+    while (send(sv[0], big, 1, MSG_DONTWAIT) > 0)
+        ;                       /* to the last byte */
+    ck_assert_int_eq((int) frame(sv[0], SMFIR_ACCEPT, NULL, 0, 3000), 5);
+    ck_assert_uint_eq(cm_mio_pending(sv[0]), 5);
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+    ck_assert_int_eq(cm_mio_close(sv[0]), 0);
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t1), 0);
+    ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    ck_assert_msg(ms < 1000, "close waited %.0f ms for room", ms);
+    close(sv[1]);
+}
+END_TEST
+
 /* A poll the socket answered stays answered until the socket is read:
  * the bytes are there until then. (Taken behind cm_mio's back here, to
  * show that the second poll does not ask the socket.) */
@@ -239,6 +266,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, a_read_a_close_and_a_large_write_send_what_waits);
     CM_ADD(s, a_failed_write_ends_the_session);
     CM_ADD(s, a_write_to_a_full_socket_times_out);
+    CM_ADD(s, a_close_does_not_wait_for_room);
     CM_ADD(s, a_poll_answered_stays_answered_until_read);
     CM_ADD(s, a_long_reply_stream_arrives_whole_and_in_order);
 }
