@@ -337,22 +337,22 @@ int cm_mio_poll(struct pollfd *fds, nfds_t nfds, int timeout)
         now += known(&fds[i]) != 0 ? 1 : 0;
     }
     if (now == 0) {
-        if ((r = poll(fds, nfds, timeout)) >= 0)
-            for (i = 0; i < nfds; i++)
-                note(&fds[i]);
+        /* Only a session's own thread keeps what its socket said: the
+         * pool controller's poll of many may still list a number its
+         * session closed and accept has handed to a new one (libmilter
+         * polls its old list again after closing an idle session). */
+        if ((r = poll(fds, nfds, timeout)) >= 0 && nfds == 1)
+            note(&fds[0]);
         return r;
     }
     /* Some are known: the others are asked without waiting. */
     if (nfds == 1) {
         fds[0].revents = 0;
-    } else if (poll(fds, nfds, 0) >= 0) {
-        for (i = 0; i < nfds; i++)
-            note(&fds[i]);
-    } else if (errno == EINTR) {
+    } else if (poll(fds, nfds, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
         for (i = 0; i < nfds; i++)
             fds[i].revents = 0;
-    } else {
-        return -1;
     }
     for (r = 0, i = 0; i < nfds; i++) {
         fds[i].revents |= known(&fds[i]);

@@ -32,8 +32,9 @@
  * before it. The frames go out in the order written and whole; a write
  * that fails ends the session, as it does in libmilter.
  *
- * Polls: a poll for input that the socket answered stays answered until
- * the socket is read (bytes and an end stay until read), so libmilter's
+ * Polls: a poll of one socket for input that the socket answered stays
+ * answered until the socket is read (bytes and an end stay until read;
+ * the pool controller's poll of many keeps nothing), so libmilter's
  * second poll before a read (its "is there more" check, then its wait)
  * is answered without a system call, as is a poll for room to write
  * (the write itself waits, with libmilter's time-out, if it must).
