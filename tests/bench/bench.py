@@ -35,6 +35,14 @@ figures in notes and the README.
                               with Curve25519, little with RSA: comparing
                               the two separates the algorithm's cost from
                               the gateway's
+    --floor-engine            with --floor, also floor:ENGINE for each
+                              in-process engine: the floor milter running
+                              the engine itself (-k: the body encrypted to
+                              the recipients' keys through the engine
+                              seam, no MIME, policy or headers) instead of
+                              spinning its cost measured in a loop; what
+                              the engine costs beside the MTA's processes
+                              is then in the floor too
     --steady                  Postfix's processes live for the whole run
                               (max_use, max_idle: none is started again
                               between rounds), and every kind runs every
@@ -268,7 +276,7 @@ class Setup:
         engine = kind.split("@")[0]
         if kind.endswith("@base"):
             build = compare
-        self.base = os.path.join(base, kind.replace("@", "-"))
+        self.base = os.path.join(base, kind.replace("@", "-").replace(":", "-"))
         os.makedirs(self.base)
         extra = {"milter_content_timeout": "300s", "milter_command_timeout": "300s",
                  "message_size_limit": str(64 * 1024 * 1024)}
@@ -291,7 +299,7 @@ class Setup:
                                 MissingKeyAction="tempfail", OpenPGPBackend=engine)
             self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter"), "-f", "-c",
                                        conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.cpu = MilterCpu(self.p.pid, kind.replace("@", "-")) if self.p is not None else None
+        self.cpu = MilterCpu(self.p.pid, kind.replace("@", "-").replace(":", "-")) if self.p is not None else None
         if self.p is not None:
             for _ in range(200):
                 if os.path.exists(self.mta.milter_socket):
@@ -397,6 +405,8 @@ def main():
                     help="with --floor: the floor milters take connect, MAIL and each header "
                     "as cryptmilter does (cryptmilter-nullmilter -e), so the protocol steps an "
                     "encrypting milter must see are in the floor too")
+    ap.add_argument("--floor-engine", action="store_true",
+                    help="with --floor: also floor:ENGINE, the floor milter running the engine itself")
     ap.add_argument("--steady", action="store_true",
                     help="Postfix's processes live for the whole run, and one uncounted run of "
                     "each workload on each kind before round 1")
@@ -430,6 +440,10 @@ def main():
         for e, m in models.items():
             NULLS["floor+" + e] = NULLS["floor"] + ["-c", "%.3f,%.3f,%.3f" % m]
         kinds = ["none", "null", "floor"] + ["floor+" + e for e in models] + engines
+        if a.floor_engine:
+            for e in models:
+                NULLS["floor:" + e] = NULLS["floor"] + ["-k", keyring]
+            kinds[3 + len(models):3 + len(models)] = ["floor:" + e for e in models]
     if a.compare:
         kinds += [e + "@base" for e in engines]
     compare = os.path.abspath(a.compare) if a.compare else None
@@ -502,6 +516,15 @@ def main():
                 base = statistics.median(r["cpu"] for r in results[(w[0], e + "@base")])
                 line += "   (%s@base %.2f)" % (e, floor / base if base > 0 else 0.0)
             print(line)
+        if (workloads[0][0], "floor:" + e) in results:
+            print("\nfloor:%s / %s, CPU per message (then the median of the rounds' own):" % (e, e))
+            for w in workloads:
+                fl, us = results[(w[0], "floor:" + e)], results[(w[0], e)]
+                floor = statistics.median(r["cpu"] for r in fl)
+                ours = statistics.median(r["cpu"] for r in us)
+                own = statistics.median(f["cpu"] / o["cpu"] if o["cpu"] > 0 else 0.0
+                                        for f, o in zip(fl, us))
+                print("%-30s %6.2f %6.2f" % (w[0], floor / ours if ours > 0 else 0.0, own))
     one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
     if (one, "null") in results and (ten, "null") in results:
         # Ten recipients against one, both over ten sessions: the rates'

@@ -3,7 +3,7 @@
  * nothing else. It replaces each message's body with itself. Not
  * installed; tests/bench runs it beside cryptmilter.
  *
- *     cryptmilter-nullmilter [-r] [-a] [-e] [-c A,B,C] SOCKET
+ *     cryptmilter-nullmilter [-r] [-a] [-e] [-c A,B,C | -k KEYRINGDIR] SOCKET
  *                                       (e.g. local:/path/null.sock)
  *
  * -r and -a make it a floor under an encrypting milter: two costs that
@@ -13,6 +13,12 @@
  * core's base64, lines of 64: as large as the armor of its ciphertext.
  * -c spends an engine's CPU on each message as well: A ms, B ms per MiB
  * of body, C ms per recipient past the first (counted with -r).
+ * -k runs the OpenPGP engine itself instead (rnp, on KEYRINGDIR's keys,
+ * through cm_nullengine as cryptmilter's engine seam calls it): with -r
+ * and -a, each message's body is encrypted to its recipients' keys and
+ * the ciphertext handed back in the core's base64. The floor then pays
+ * what the engine costs inside a milter beside the MTA's processes, where
+ * -c spends what it costs in a loop of its own.
  * -e takes the steps cryptmilter must see besides RCPT and the body:
  * connect, MAIL and each header field (with their macros), unanswered
  * where the MTA allows, as cryptmilter negotiates them; it keeps nothing
@@ -21,6 +27,7 @@
 #include <libmilter/mfapi.h>
 
 #include "cm_base64.h"
+#include "cm_nullengine.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +43,7 @@
 static int armored;     /* -a */
 static int steps;       /* -e */
 static double cost[3];  /* -c: ms a message, a MiB, a recipient past the first */
+static int engine;      /* -k */
 
 /* Spend ms of this thread's CPU time, as an engine would. */
 static void burn(double ms)
@@ -59,6 +67,7 @@ typedef struct body {
     unsigned char *p;
     size_t len, cap;
     size_t rcpts;       /* RCPTs of the current message (-r) */
+    char **addrs;       /* -k: their addresses */
     int failed;         /* a chunk could not be kept: end of message says so */
     int noreply;        /* the MTA sends body chunks without waiting */
     unsigned long nrsteps;  /* -e: the SMFIP_NR_* steps negotiated */
@@ -81,6 +90,10 @@ static void reset(SMFICTX *ctx)
     body *b = smfi_getpriv(ctx);
 
     if (b != NULL) {
+        for (size_t i = 0; b->addrs != NULL && i < b->rcpts; i++)
+            free(b->addrs[i]);
+        free(b->addrs);
+        b->addrs = NULL;
         free(b->p);
         b->p = NULL;
         b->len = b->cap = b->rcpts = 0;
@@ -148,10 +161,27 @@ static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
 {
     body *b = get(ctx);
 
-    (void) argv;
-    if (b != NULL)
-        b->rcpts++;
+    if (b == NULL)
+        return SMFIS_TEMPFAIL;
+    if (engine) {
+        /* "<local@domain>": the address between the brackets. */
+        const char *a = argv[0] + (argv[0][0] == '<');
+        size_t n = strcspn(a, ">");
+        char **na = realloc(b->addrs, (b->rcpts + 1) * sizeof(*na));
+
+        if (na == NULL)
+            return SMFIS_TEMPFAIL;
+        b->addrs = na;
+        if ((b->addrs[b->rcpts] = strndup(a, n)) == NULL)
+            return SMFIS_TEMPFAIL;
+    }
+    b->rcpts++;
     return SMFIS_CONTINUE;
+}
+
+static int buf_write(void *arg, const void *p, size_t n)
+{
+    return cm_buf_append(arg, p, n);
 }
 
 static sfsistat nm_body(SMFICTX *ctx, unsigned char *p, size_t n)
@@ -205,16 +235,25 @@ static sfsistat nm_eom(SMFICTX *ctx)
     burn(cost[0] + cost[1] * (double) b->len / (1 << 20)
          + cost[2] * (double) (b->rcpts > 1 ? b->rcpts - 1 : 0));
     if (armored) {
-        /* cryptmilter's own encoder, in lines as long as its armor's. */
-        cm_buf e = CM_BUF_INIT;
+        /* cryptmilter's own encoder, in lines as long as its armor's, on
+         * the body or (-k) its ciphertext. */
+        cm_buf e = CM_BUF_INIT, ct = CM_BUF_INIT;
+        cm_writer w = {buf_write, &ct};
         cm_b64enc enc;
 
+        if (engine && cm_nullengine_encrypt(b->p, b->len, b->addrs, b->rcpts, &w) < 0) {
+            cm_buf_free(&ct);
+            reset(ctx);
+            return SMFIS_TEMPFAIL;
+        }
         cm_b64enc_init_line(&enc, B64_LINE);
-        rc = cm_b64enc_push(&enc, b->p, b->len, &e) < 0 || cm_b64enc_finish(&enc, &e) < 0
+        rc = cm_b64enc_push(&enc, engine ? ct.data : b->p, engine ? ct.len : b->len, &e) < 0
+             || cm_b64enc_finish(&enc, &e) < 0
              || smfi_addheader(ctx, "MIME-Version", " 1.0") != MI_SUCCESS
              || smfi_addheader(ctx, "Content-Type", " application/octet-stream") != MI_SUCCESS
              || replace(ctx, e.data, e.len) < 0;
         cm_buf_free(&e);
+        cm_buf_free(&ct);
     } else
         rc = replace(ctx, b->p, b->len) < 0;
     reset(ctx);
@@ -238,9 +277,13 @@ int main(int argc, char **argv)
     struct smfiDesc desc;
     int rcpt = 0, bad = 0, opt;
 
-    while ((opt = getopt(argc, argv, "aerc:")) != -1) {
+    const char *keyring = NULL;
+
+    while ((opt = getopt(argc, argv, "aerc:k:")) != -1) {
         if (opt == 'a')
             armored = 1;
+        else if (opt == 'k')
+            keyring = optarg;
         else if (opt == 'e')
             steps = 1;
         else if (opt == 'r')
@@ -248,9 +291,15 @@ int main(int argc, char **argv)
         else if (opt != 'c' || sscanf(optarg, "%lf,%lf,%lf", &cost[0], &cost[1], &cost[2]) != 3)
             bad = 1;
     }
-    if (bad || optind != argc - 1) {
-        fprintf(stderr, "usage: %s [-r] [-a] [-e] [-c A,B,C] local:/path/to/socket\n", argv[0]);
+    if (bad || optind != argc - 1 || (keyring != NULL && (!rcpt || !armored))) {
+        fprintf(stderr, "usage: %s [-r] [-a] [-e] [-c A,B,C | -r -a -k KEYRINGDIR] "
+                "local:/path/to/socket\n", argv[0]);
         return 64;
+    }
+    if (keyring != NULL) {
+        if (cm_nullengine_init(keyring, "rnp") < 0)
+            return 78;
+        engine = 1;
     }
     memset(&desc, 0, sizeof(desc));
     desc.xxfi_name = "cryptmilter-nullmilter";

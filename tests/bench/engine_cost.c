@@ -9,10 +9,7 @@
  * the machine's CPU (all processes: gpg's too), each per message. Run on
  * an idle machine; tests/bench/engine_cost.py drives it. Asserts nothing
  * about speed. */
-#include "cm_config.h"
-#include "cm_engine.h"
-#include "cm_engines.h"
-#include "cm_status.h"
+#include "cm_nullengine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,21 +17,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct src {
-    const unsigned char *p;
-    size_t len, off;
-} src;
-
-static ssize_t src_read(void *arg, void *buf, size_t n)
-{
-    src *s = arg;
-    size_t k = s->len - s->off < n ? s->len - s->off : n;
-
-    memcpy(buf, s->p + s->off, k);
-    s->off += k;
-    return (ssize_t) k;
-}
 
 static int sink_write(void *arg, const void *buf, size_t n)
 {
@@ -75,53 +57,22 @@ static long long machine_ticks(void)
     return n == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : -1;
 }
 
-static int one(const cm_engine_ops *ops, cm_engine *e, const cm_msgctx *mc, const unsigned char *body,
-               size_t size, char **rcpts, int nrcpt)
+static int one(const unsigned char *body, size_t size, char **rcpts, int nrcpt)
 {
-    cm_engine_session *s = NULL;
-    src in = {body, size, 0};
     size_t out = 0;
-    cm_reader rd = {src_read, NULL, &in};
     cm_writer wr = {sink_write, &out};
-    cm_stat st;
-    int i;
 
-    if ((st = ops->session_new(e, mc, &s)) != CM_OK) {
-        fprintf(stderr, "session: %s\n", cm_stat_lookup(st)->name);
+    if (cm_nullengine_encrypt(body, size, rcpts, (size_t) nrcpt, &wr) < 0)
         return -1;
-    }
-    for (i = 0; i < nrcpt; i++) {
-        const cm_key *k = NULL;
-
-        if ((st = ops->lookup(s, rcpts[i], &k)) != CM_OK || k == NULL
-            || (st = ops->add_recipient(s, k)) != CM_OK) {
-            fprintf(stderr, "no key for %s\n", rcpts[i]);
-            ops->session_free(s);
-            return -1;
-        }
-    }
-    st = ops->encrypt(s, &rd, &wr);
-    ops->session_free(s);
-    if (st != CM_OK || out <= size) {
-        fprintf(stderr, "encryption: %s\n", cm_stat_lookup(st)->name);
-        return -1;
-    }
-    return 0;
+    return out > size ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-    const cm_engine_ops *ops;
     unsigned char *body;
-    cm_engines *engines;
-    cm_engine *e;
-    cm_config *cfg;
-    cm_msgctx mc;
-    char err[512], qid[] = "BENCH";
     double t0, c0;
     long long m0, m1;
     size_t size, i;
-    cm_stat st;
     long n;
 
     if (argc < 6) {
@@ -134,39 +85,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: SIZE and N above 0\n", argv[0]);
         return 64;
     }
-    if ((cfg = cm_config_new()) == NULL || cm_config_set(cfg, "KeyringDir", argv[2], err, sizeof(err)) < 0
-        || cm_config_set(cfg, "OpenPGPBackend", argv[1], err, sizeof(err)) < 0) {
-        fprintf(stderr, "configuration: %s\n", cfg == NULL ? "out of memory" : err);
+    if (cm_nullengine_init(argv[2], argv[1]) < 0)
         return 78;
-    }
     if ((body = malloc(size)) == NULL)
         return 71;
     for (i = 0; i < size; i++)          /* text, as mail bodies mostly are */
         body[i] = (unsigned char) ((i % 77) == 76 ? '\n' : 'a' + (char) (i * 7 % 26));
-    mc.cfg = cfg;
-    mc.qid = qid;
-    mc.no_gateway_keys = 0;
-    /* The registry's first engine is the configured OpenPGP one. */
-    if ((engines = cm_engines_create(cfg, &st, err, sizeof(err))) == NULL) {
-        fprintf(stderr, "engine: %s\n", err);
-        return 71;
-    }
-    ops = engines->v[0].ops;
-    e = engines->v[0].engine;
-    if (one(ops, e, &mc, body, size, argv + 5, argc - 5) < 0)    /* loads the keyring */
+    if (one(body, size, argv + 5, argc - 5) < 0)    /* loads the keyring */
         return 1;
     t0 = now();
     c0 = self_cpu();
     m0 = machine_ticks();
     for (i = 0; i < (size_t) n; i++)
-        if (one(ops, e, &mc, body, size, argv + 5, argc - 5) < 0)
+        if (one(body, size, argv + 5, argc - 5) < 0)
             return 1;
     m1 = machine_ticks();
     printf("%s %d rcpt %zu bytes: wall %.3f ms, process CPU %.3f ms, machine CPU %.3f ms per message\n",
-           ops->name, argc - 5, size, (now() - t0) * 1000 / (double) n, (self_cpu() - c0) * 1000 / (double) n,
+           argv[1], argc - 5, size, (now() - t0) * 1000 / (double) n, (self_cpu() - c0) * 1000 / (double) n,
            m0 < 0 || m1 < 0 ? -1.0 : (double) (m1 - m0) * 1000 / (double) sysconf(_SC_CLK_TCK) / (double) n);
-    cm_engines_destroy(engines);
-    cm_config_free(cfg);
     free(body);
     return 0;
 }
