@@ -276,7 +276,8 @@ class Setup:
         engine = kind.split("@")[0]
         if kind.endswith("@base"):
             build = compare
-        self.base = os.path.join(base, kind.replace("@", "-").replace(":", "-"))
+        name = kind.replace("@", "-").replace(":", "-")     # a directory's, a group's
+        self.base = os.path.join(base, name)
         os.makedirs(self.base)
         extra = {"milter_content_timeout": "300s", "milter_command_timeout": "300s",
                  "message_size_limit": str(64 * 1024 * 1024)}
@@ -299,7 +300,7 @@ class Setup:
                                 MissingKeyAction="tempfail", OpenPGPBackend=engine)
             self.p = subprocess.Popen([os.path.join(build, "milter", "cryptmilter"), "-f", "-c",
                                        conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.cpu = MilterCpu(self.p.pid, kind.replace("@", "-").replace(":", "-")) if self.p is not None else None
+        self.cpu = MilterCpu(self.p.pid, name) if self.p is not None else None
         if self.p is not None:
             for _ in range(200):
                 if os.path.exists(self.mta.milter_socket):
@@ -360,6 +361,15 @@ def run_once(setup, sink, workload):
             if b"multipart/encrypted" not in data or b"XXXXXXXXXXXXXXXXXXXX" in data:
                 raise SystemExit("%s/%s: %s is not encrypted" % (name, setup.kind, path))
     return {"rate": count / t, "cpu": (c1 - c0) / count, "mcpu": (p1 - p0) / count}
+
+
+def cpu_ratio(results, workload, over, under):
+    """over's machine CPU per message over under's on workload: the ratio of
+    the medians, and the median of each round's own ratio."""
+    a, b = results[(workload, over)], results[(workload, under)]
+    mid = statistics.median(r["cpu"] for r in b)
+    own = statistics.median(x["cpu"] / y["cpu"] if y["cpu"] > 0 else 0.0 for x, y in zip(a, b))
+    return (statistics.median(r["cpu"] for r in a) / mid if mid > 0 else 0.0, own)
 
 
 def engine_model(build, engine, keyring, rounds=3):
@@ -430,7 +440,7 @@ def main():
     make_keyring(keyring, a.keys, a.keyring)
     sink = Sink(base)
     kinds = ["none", "null"] + engines
-    models = {}
+    models, engine_floors = {}, []
     if a.floor:
         # The floor, and for each in-process engine the floor spending that
         # engine's CPU: the best an encrypting milter on it can do here.
@@ -439,11 +449,11 @@ def main():
             NULLS["floor"] = NULLS["floor"] + ["-e"]
         for e, m in models.items():
             NULLS["floor+" + e] = NULLS["floor"] + ["-c", "%.3f,%.3f,%.3f" % m]
-        kinds = ["none", "null", "floor"] + ["floor+" + e for e in models] + engines
-        if a.floor_engine:
-            for e in models:
-                NULLS["floor:" + e] = NULLS["floor"] + ["-k", keyring]
-            kinds[3 + len(models):3 + len(models)] = ["floor:" + e for e in models]
+        engine_floors = list(models) if a.floor_engine else []
+        for e in engine_floors:
+            NULLS["floor:" + e] = NULLS["floor"] + ["-k", keyring]
+        kinds = (["none", "null", "floor"] + ["floor+" + e for e in models]
+                 + ["floor:" + e for e in engine_floors] + engines)
     if a.compare:
         kinds += [e + "@base" for e in engines]
     compare = os.path.abspath(a.compare) if a.compare else None
@@ -505,26 +515,13 @@ def main():
         # machine CPU per message (1.00: as cheap as the floor).
         # Then the median of each round's own ratio (the two kinds' runs of
         # a round are minutes closer in time than the rounds are).
-        print("\nfloor+%s / %s, CPU per message (then the median of the rounds' own):" % (e, e))
-        for w in workloads:
-            fl, us = results[(w[0], "floor+" + e)], results[(w[0], e)]
-            floor = statistics.median(r["cpu"] for r in fl)
-            ours = statistics.median(r["cpu"] for r in us)
-            own = statistics.median(f["cpu"] / o["cpu"] if o["cpu"] > 0 else 0.0 for f, o in zip(fl, us))
-            line = "%-30s %6.2f %6.2f" % (w[0], floor / ours if ours > 0 else 0.0, own)
-            if (w[0], e + "@base") in results:
-                base = statistics.median(r["cpu"] for r in results[(w[0], e + "@base")])
-                line += "   (%s@base %.2f)" % (e, floor / base if base > 0 else 0.0)
-            print(line)
-        if (workloads[0][0], "floor:" + e) in results:
-            print("\nfloor:%s / %s, CPU per message (then the median of the rounds' own):" % (e, e))
+        for floor in ["floor+" + e] + (["floor:" + e] if e in engine_floors else []):
+            print("\n%s / %s, CPU per message (then the median of the rounds' own):" % (floor, e))
             for w in workloads:
-                fl, us = results[(w[0], "floor:" + e)], results[(w[0], e)]
-                floor = statistics.median(r["cpu"] for r in fl)
-                ours = statistics.median(r["cpu"] for r in us)
-                own = statistics.median(f["cpu"] / o["cpu"] if o["cpu"] > 0 else 0.0
-                                        for f, o in zip(fl, us))
-                print("%-30s %6.2f %6.2f" % (w[0], floor / ours if ours > 0 else 0.0, own))
+                line = "%-30s %6.2f %6.2f" % ((w[0],) + cpu_ratio(results, w[0], floor, e))
+                if floor.startswith("floor+") and (w[0], e + "@base") in results:
+                    line += "   (%s@base %.2f)" % (e, cpu_ratio(results, w[0], floor, e + "@base")[0])
+                print(line)
     one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
     if (one, "null") in results and (ten, "null") in results:
         # Ten recipients against one, both over ten sessions: the rates'
