@@ -337,6 +337,12 @@ int cm_mio_poll(struct pollfd *fds, nfds_t nfds, int timeout)
         now += known(&fds[i]) != 0 ? 1 : 0;
     }
     if (now == 0) {
+        /* libmilter's look for the next command (1 ms) waits longer:
+         * what it gives up on goes back to the pool controller (see
+         * cm_mio.h, "Lingering"). */
+        if (nfds == 1 && timeout > 0 && timeout < CM_MIO_LINGER_MS && input_wait(&fds[0])
+            && buf_of(fds[0].fd) != NULL)
+            timeout = CM_MIO_LINGER_MS;
         /* Only a session's own thread keeps what its socket said: the
          * pool controller's poll of many may still list a number its
          * session closed and accept has handed to a new one (libmilter

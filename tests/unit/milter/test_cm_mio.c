@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The build wraps malloc for this test (-Wl,--wrap=malloc): set, the
@@ -327,6 +328,69 @@ START_TEST(threads_adopt_and_close_at_once)
 END_TEST
 
 
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t), 0);
+    return (double) (t.tv_sec - t0->tv_sec) * 1e3 + (double) (t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* How long a poll of fds with time-out 1 ms waits when nothing comes; the
+ * shortest of three (a poll never returns early, but a busy machine may
+ * wake it late). */
+static double shortest_empty_poll(struct pollfd *fds, nfds_t n)
+{
+    double best = 1e9;
+
+    for (int i = 0; i < 3; i++) {
+        struct timespec t0;
+        double ms;
+
+        ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+        ck_assert_int_eq(cm_mio_poll(fds, n, 1), 0);
+        if ((ms = ms_since(&t0)) < best)
+            best = ms;
+    }
+    return best;
+}
+
+/* libmilter looks for a session's next command for 1 ms before it hands
+ * the session back to its pool controller (a pipe write, the
+ * controller's polls and a wake-up of another thread). On a session's
+ * socket that look waits CM_MIO_LINGER_MS; a wait of libmilter's own
+ * length, a poll of many and any other descriptor keep their time-outs. */
+START_TEST(the_look_for_the_next_command_lingers)
+{
+    int sv[2], p[2];
+    struct pollfd one = {.fd = -1, .events = POLLIN | POLLPRI}, many[2];
+    struct timespec t0;
+    char c;
+
+    pair(sv);
+    one.fd = sv[0];
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+    ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
+    ck_assert(ms_since(&t0) >= CM_MIO_LINGER_MS);
+    /* What has come is seen at once, as before. */
+    put(sv[1], "x", 1);
+    ck_assert(ready(sv[0], 1));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
+    ck_assert(!ready(sv[0], 0));
+
+    ck_assert_int_eq(pipe(p), 0);
+    one.fd = p[0];
+    ck_assert(shortest_empty_poll(&one, 1) < CM_MIO_LINGER_MS);
+    many[0] = (struct pollfd){.fd = sv[0], .events = POLLIN | POLLPRI};
+    many[1] = (struct pollfd){.fd = p[0], .events = POLLIN | POLLPRI};
+    ck_assert(shortest_empty_poll(many, 2) < CM_MIO_LINGER_MS);
+    cm_mio_close(sv[0]);
+    close(sv[1]);
+    close(p[0]);
+    close(p[1]);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, commands_sent_together_are_read_once);
@@ -338,6 +402,7 @@ static void add_cases(Suite *s)
     CM_ADD(s, a_poll_of_many_sees_buffered_sessions);
     CM_ADD(s, accept_adopts_the_session);
     CM_ADD(s, threads_adopt_and_close_at_once);
+    CM_ADD(s, the_look_for_the_next_command_lingers);
 }
 
 CM_TEST_MAIN("cm_mio", add_cases)
