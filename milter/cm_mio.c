@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libmilter writes a frame as two pieces (its length and command, then
@@ -21,6 +23,8 @@ typedef struct mio_buf {
     short ready;                /* the socket's last poll said so; nothing read since */
     int werr;                   /* a write failed with this errno: the session is over */
     int wtimeout;               /* libmilter's time-out for a write, in ms */
+    int linger;                 /* >= 0: its looks for a command wait CM_MIO_LINGER_MS */
+    int64_t missed_at;          /* ns: when a look that found nothing began; 0: none */
     unsigned char data[CM_MIO_BUF];
     unsigned char out[CM_MIO_OUT];
 } mio_buf;
@@ -82,6 +86,8 @@ int cm_mio_adopt(int fd)
     b->ready = 0;
     b->werr = 0;
     b->wtimeout = -1;
+    b->linger = 0;
+    b->missed_at = 0;
     atomic_store(s, b);
     return 0;
 }
@@ -327,28 +333,91 @@ static void note(const struct pollfd *p)
         b->ready = (short) (p->revents & (POLLIN | POLLRDNORM | POLLPRI | POLLHUP | POLLERR));
 }
 
+/* Lingering (cm_mio.h). A session's looks for its next command wait
+ * CM_MIO_LINGER_MS while its commands come that quickly. Each look that
+ * asks the socket scores: a command that came within the linger counts
+ * one for it, one that came later two against (a worker held for nothing
+ * costs more than a hand-over saved: libmilter starts another thread for
+ * the sessions that became ready meanwhile), the score held between
+ * LINGER_MIN and LINGER_MAX. A look that found nothing (a long wait, or
+ * libmilter's own 1 ms) notes when it began, and the next look that finds
+ * the command judges by the time since then, so the MTA's pace is
+ * followed while the looks are short too. A look answered from the
+ * buffer says nothing of the MTA's pace (the MTA sent the command with
+ * the one before) and does not score. */
+#define LINGER_MAX 2
+#define LINGER_MIN (-4)
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
+        return 0;
+    return (int64_t) t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* The look for the next command libmilter makes (a single socket, for
+ * input, with a time-out shorter than the linger): its buffer, else NULL. */
+static mio_buf *look_of(const struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    if (nfds != 1 || timeout <= 0 || timeout >= CM_MIO_LINGER_MS || !input_wait(&fds[0]))
+        return NULL;
+    return buf_of(fds[0].fd);
+}
+
+/* After a look that began at t0 and answered r. */
+static void looked(mio_buf *b, int64_t t0, int r)
+{
+    if (r == 0) {
+        if (b->missed_at == 0)
+            b->missed_at = t0 != 0 ? t0 : 1;
+        return;
+    }
+    if (r < 0)
+        return;
+    if (b->missed_at != 0) {
+        int64_t t = now_ns();
+        int late = t == 0 || t0 == 0 || t - b->missed_at >= (int64_t) CM_MIO_LINGER_MS * 1000000;
+
+        b->missed_at = 0;
+        if (late) {
+            b->linger = b->linger - 2 < LINGER_MIN ? LINGER_MIN : b->linger - 2;
+            return;
+        }
+    }
+    b->linger += b->linger < LINGER_MAX ? 1 : 0;
+}
+
 int cm_mio_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     nfds_t i, now = 0;
+    mio_buf *look;
+    int64_t t0 = 0;
     int r;
 
     for (i = 0; i < nfds; i++) {
         prepare(&fds[i], timeout);
         now += known(&fds[i]) != 0 ? 1 : 0;
     }
+    look = look_of(fds, nfds, timeout);
     if (now == 0) {
-        /* libmilter's look for the next command (1 ms) waits longer:
-         * what it gives up on goes back to the pool controller (see
-         * cm_mio.h, "Lingering"). */
-        if (nfds == 1 && timeout > 0 && timeout < CM_MIO_LINGER_MS && input_wait(&fds[0])
-            && buf_of(fds[0].fd) != NULL)
-            timeout = CM_MIO_LINGER_MS;
+        /* libmilter's look for the next command (1 ms) waits longer
+         * while the session's commands come quickly: what it gives up
+         * on goes back to the pool controller. */
+        if (look != NULL) {
+            t0 = now_ns();
+            if (look->linger >= 0)
+                timeout = CM_MIO_LINGER_MS;
+        }
         /* Only a session's own thread keeps what its socket said: the
          * pool controller's poll of many may still list a number its
          * session closed and accept has handed to a new one (libmilter
          * polls its old list again after closing an idle session). */
         if ((r = poll(fds, nfds, timeout)) >= 0 && nfds == 1)
             note(&fds[0]);
+        if (look != NULL)
+            looked(look, t0, r);
         return r;
     }
     /* Some are known: the others are asked without waiting. */

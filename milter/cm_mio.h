@@ -43,9 +43,10 @@
  * session's socket for 1 ms, after which the session goes back to its
  * pool controller: a pipe write, the controller's polls, a condition
  * variable and often a thread started or ended) waits CM_MIO_LINGER_MS
- * instead, so an MTA that answers within that keeps its worker. A wait
- * that times out costs what libmilter's own did; it holds the worker
- * thread meanwhile, nothing else.
+ * instead while the session's commands come within that, so a quick MTA
+ * keeps its worker; a session whose commands come later (an MTA waiting
+ * on a distant client) goes back to libmilter's 1 ms, since a worker
+ * held for nothing makes libmilter start another thread.
  *
  * libmilter hands a session's socket to one thread at a time (its own
  * locks order the handovers), so a buffer is never used by two threads

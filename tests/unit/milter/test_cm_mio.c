@@ -391,6 +391,77 @@ START_TEST(the_look_for_the_next_command_lingers)
 }
 END_TEST
 
+/* A session whose commands come later than the linger stops lingering:
+ * its looks keep libmilter's 1 ms, and its worker goes back to the pool
+ * at once. Commands that come quickly again bring the linger back. */
+START_TEST(a_slow_session_stops_lingering_and_a_quick_one_starts_again)
+{
+    int sv[2], lingered = 0;
+    struct pollfd one = {.fd = -1, .events = POLLIN | POLLPRI};
+    struct timespec t0;
+    char c;
+
+    pair(sv);
+    one.fd = sv[0];
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+    ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
+    ck_assert(ms_since(&t0) >= CM_MIO_LINGER_MS);
+    put(sv[1], "x", 1);         /* later than the linger */
+    ck_assert(ready(sv[0], 1));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
+    ck_assert(shortest_empty_poll(&one, 1) < CM_MIO_LINGER_MS);
+    /* Commands right after each look: quick, by the time since it began
+     * (a busy machine may make one late: a few tries). */
+    for (int i = 0; i < 8 && !lingered; i++) {
+        put(sv[1], "x", 1);
+        ck_assert(ready(sv[0], 1));
+        ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
+        ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+        ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
+        lingered = ms_since(&t0) >= CM_MIO_LINGER_MS;
+    }
+    ck_assert(lingered);
+    cm_mio_close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+static void *hang_up_later(void *arg)
+{
+    const struct timespec pause = {.tv_sec = 0, .tv_nsec = 60 * 1000000};
+
+    nanosleep(&pause, NULL);
+    close(*(int *) arg);
+    return NULL;
+}
+
+/* Only libmilter's short look lingers: a poll that asks without waiting
+ * still does not wait, and one that waits for ever still waits for the
+ * MTA (here its hang-up, after three lingers' time). */
+START_TEST(polls_without_a_short_time_out_keep_theirs)
+{
+    int sv[2];
+    struct pollfd one = {.fd = -1, .events = POLLIN | POLLPRI};
+    struct timespec t0;
+    pthread_t t;
+    double best = 1e9;
+
+    pair(sv);
+    one.fd = sv[0];
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+        ck_assert_int_eq(cm_mio_poll(&one, 1, 0), 0);
+        best = ms_since(&t0) < best ? ms_since(&t0) : best;
+    }
+    ck_assert(best < CM_MIO_LINGER_MS);
+    ck_assert_int_eq(pthread_create(&t, NULL, hang_up_later, &sv[1]), 0);
+    ck_assert_int_eq(cm_mio_poll(&one, 1, -1), 1);
+    ck_assert(one.revents & (POLLIN | POLLHUP));
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    cm_mio_close(sv[0]);
+}
+END_TEST
+
 static void add_cases(Suite *s)
 {
     CM_ADD(s, commands_sent_together_are_read_once);
@@ -403,6 +474,8 @@ static void add_cases(Suite *s)
     CM_ADD(s, accept_adopts_the_session);
     CM_ADD(s, threads_adopt_and_close_at_once);
     CM_ADD(s, the_look_for_the_next_command_lingers);
+    CM_ADD(s, a_slow_session_stops_lingering_and_a_quick_one_starts_again);
+    CM_ADD(s, polls_without_a_short_time_out_keep_theirs);
 }
 
 CM_TEST_MAIN("cm_mio", add_cases)
