@@ -19,6 +19,13 @@ static inline void pair(int sv[2])
     ck_assert_int_eq(cm_mio_adopt(sv[0]), 0);
 }
 
+/* The pair's ends closed, the milter's through cm_mio. */
+static inline void unpair(int sv[2])
+{
+    ck_assert_int_eq(cm_mio_close(sv[0]), 0);
+    ck_assert_int_eq(close(sv[1]), 0);
+}
+
 static inline void put(int fd, const void *p, size_t n)
 {
     ck_assert_int_eq((int) write(fd, p, n), (int) n);

@@ -355,6 +355,28 @@ static double shortest_empty_poll(struct pollfd *fds, nfds_t n)
     return best;
 }
 
+/* libmilter's look for the next command on a session's socket, when
+ * nothing comes: how long it waited. */
+static double empty_look_ms(int fd)
+{
+    struct pollfd one = {.fd = fd, .events = POLLIN | POLLPRI};
+    struct timespec t0;
+
+    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+    ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
+    return ms_since(&t0);
+}
+
+/* The MTA sends a command now, and libmilter looks, finds and reads it. */
+static void command_now(int sv[2])
+{
+    char c;
+
+    put(sv[1], "x", 1);
+    ck_assert(ready(sv[0], 1));
+    ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
+}
+
 /* libmilter looks for a session's next command for 1 ms before it hands
  * the session back to its pool controller (a pipe write, the
  * controller's polls and a wake-up of another thread). On a session's
@@ -364,18 +386,11 @@ START_TEST(the_look_for_the_next_command_lingers)
 {
     int sv[2], p[2];
     struct pollfd one = {.fd = -1, .events = POLLIN | POLLPRI}, many[2];
-    struct timespec t0;
-    char c;
 
     pair(sv);
-    one.fd = sv[0];
-    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
-    ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
-    ck_assert(ms_since(&t0) >= CM_MIO_LINGER_MS);
+    ck_assert(empty_look_ms(sv[0]) >= CM_MIO_LINGER_MS);
     /* What has come is seen at once, as before. */
-    put(sv[1], "x", 1);
-    ck_assert(ready(sv[0], 1));
-    ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
+    command_now(sv);
     ck_assert(!ready(sv[0], 0));
 
     ck_assert_int_eq(pipe(p), 0);
@@ -384,8 +399,7 @@ START_TEST(the_look_for_the_next_command_lingers)
     many[0] = (struct pollfd){.fd = sv[0], .events = POLLIN | POLLPRI};
     many[1] = (struct pollfd){.fd = p[0], .events = POLLIN | POLLPRI};
     ck_assert(shortest_empty_poll(many, 2) < CM_MIO_LINGER_MS);
-    cm_mio_close(sv[0]);
-    close(sv[1]);
+    unpair(sv);
     close(p[0]);
     close(p[1]);
 }
@@ -398,31 +412,20 @@ START_TEST(a_slow_session_stops_lingering_and_a_quick_one_starts_again)
 {
     int sv[2], lingered = 0;
     struct pollfd one = {.fd = -1, .events = POLLIN | POLLPRI};
-    struct timespec t0;
-    char c;
 
     pair(sv);
     one.fd = sv[0];
-    ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
-    ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
-    ck_assert(ms_since(&t0) >= CM_MIO_LINGER_MS);
-    put(sv[1], "x", 1);         /* later than the linger */
-    ck_assert(ready(sv[0], 1));
-    ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
+    ck_assert(empty_look_ms(sv[0]) >= CM_MIO_LINGER_MS);
+    command_now(sv);            /* later than the linger */
     ck_assert(shortest_empty_poll(&one, 1) < CM_MIO_LINGER_MS);
     /* Commands right after each look: quick, by the time since it began
      * (a busy machine may make one late: a few tries). */
     for (int i = 0; i < 8 && !lingered; i++) {
-        put(sv[1], "x", 1);
-        ck_assert(ready(sv[0], 1));
-        ck_assert_int_eq((int) cm_mio_read(sv[0], &c, 1), 1);
-        ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
-        ck_assert_int_eq(cm_mio_poll(&one, 1, 1), 0);
-        lingered = ms_since(&t0) >= CM_MIO_LINGER_MS;
+        command_now(sv);
+        lingered = empty_look_ms(sv[0]) >= CM_MIO_LINGER_MS;
     }
     ck_assert(lingered);
-    cm_mio_close(sv[0]);
-    close(sv[1]);
+    unpair(sv);
 }
 END_TEST
 
