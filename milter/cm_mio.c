@@ -378,7 +378,7 @@ static void looked(mio_buf *b, int64_t t0, int r)
         return;
     if (b->missed_at != 0) {
         int64_t t = now_ns();
-        int late = t == 0 || t0 == 0 || t - b->missed_at >= (int64_t) CM_MIO_LINGER_MS * 1000000;
+        int late = t == 0 || t - b->missed_at >= (int64_t) CM_MIO_LINGER_MS * 1000000;
 
         b->missed_at = 0;
         if (late) {
@@ -392,16 +392,16 @@ static void looked(mio_buf *b, int64_t t0, int r)
 int cm_mio_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     nfds_t i, now = 0;
-    mio_buf *look;
-    int64_t t0 = 0;
     int r;
 
     for (i = 0; i < nfds; i++) {
         prepare(&fds[i], timeout);
         now += known(&fds[i]) != 0 ? 1 : 0;
     }
-    look = look_of(fds, nfds, timeout);
     if (now == 0) {
+        mio_buf *look = look_of(fds, nfds, timeout);
+        int64_t t0 = 0;
+
         /* libmilter's look for the next command (1 ms) waits longer
          * while the session's commands come quickly: what it gives up
          * on goes back to the pool controller. */

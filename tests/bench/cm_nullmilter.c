@@ -28,6 +28,7 @@
 
 #include "cm_base64.h"
 #include "cm_nullengine.h"
+#include "cm_testbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -177,11 +178,6 @@ static sfsistat nm_envrcpt(SMFICTX *ctx, char **argv)
     }
     b->rcpts++;
     return SMFIS_CONTINUE;
-}
-
-static int buf_write(void *arg, const void *p, size_t n)
-{
-    return cm_buf_append(arg, p, n);
 }
 
 static sfsistat nm_body(SMFICTX *ctx, unsigned char *p, size_t n)
