@@ -43,6 +43,12 @@ figures in notes and the README.
                               spinning its cost measured in a loop; what
                               the engine costs beside the MTA's processes
                               is then in the floor too
+    --control                 with --floor, also floor2+ENGINE: floor+ENGINE
+                              again, in a Postfix of its own. The two are
+                              the same milter, so their ratio's distance
+                              from 1.00 is the run's noise alone: a target
+                              closer to a ratio than that is not told from
+                              it by the run
     --steady                  Postfix's processes live for the whole run
                               (max_use, max_idle: none is started again
                               between rounds), and every kind runs every
@@ -382,11 +388,16 @@ def run_once(setup, sink, workload):
 
 def cpu_ratio(results, workload, over, under):
     """over's machine CPU per message over under's on workload: the ratio of
-    the medians, and the median of each round's own ratio."""
+    the medians, the median of each round's own ratio, and that median's
+    standard error (1.25 times the rounds' own ratios' standard deviation
+    over the root of their number; 0 with one round): how far the run's
+    figure may lie from what many rounds would show on this machine."""
     a, b = results[(workload, over)], results[(workload, under)]
     mid = statistics.median(r["cpu"] for r in b)
-    own = statistics.median(x["cpu"] / y["cpu"] if y["cpu"] > 0 else 0.0 for x, y in zip(a, b))
-    return (statistics.median(r["cpu"] for r in a) / mid if mid > 0 else 0.0, own)
+    own = [x["cpu"] / y["cpu"] if y["cpu"] > 0 else 0.0 for x, y in zip(a, b)]
+    se = 1.25 * statistics.stdev(own) / len(own) ** 0.5 if len(own) > 1 else 0.0
+    return (statistics.median(r["cpu"] for r in a) / mid if mid > 0 else 0.0,
+            statistics.median(own), se)
 
 
 def engine_model(build, engine, keyring, rounds=3):
@@ -434,6 +445,9 @@ def main():
                     "encrypting milter must see are in the floor too")
     ap.add_argument("--floor-engine", action="store_true",
                     help="with --floor: also floor:ENGINE, the floor milter running the engine itself")
+    ap.add_argument("--control", action="store_true",
+                    help="with --floor: also floor2+ENGINE, floor+ENGINE again in a Postfix of its "
+                    "own; the two's ratio is what the run's noise alone makes of one milter twice")
     ap.add_argument("--steady", action="store_true",
                     help="Postfix's processes live for the whole run, and one uncounted run of "
                     "each workload on each kind before round 1")
@@ -471,6 +485,10 @@ def main():
             NULLS["floor:" + e] = NULLS["floor"] + ["-k", keyring]
         kinds = (["none", "null", "floor"] + ["floor+" + e for e in models]
                  + ["floor:" + e for e in engine_floors] + engines)
+        if a.control:
+            for e in models:
+                NULLS["floor2+" + e] = NULLS["floor+" + e]
+            kinds += ["floor2+" + e for e in models]
     if a.compare:
         kinds += [e + "@base" for e in engines]
     compare = os.path.abspath(a.compare) if a.compare else None
@@ -535,12 +553,24 @@ def main():
         # Then the median of each round's own ratio (the two kinds' runs of
         # a round are minutes closer in time than the rounds are).
         for floor in ["floor+" + e] + (["floor:" + e] if e in engine_floors else []):
-            print("\n%s / %s, CPU per message (then the median of the rounds' own):" % (floor, e))
+            # Then that median's standard error: this machine's speed
+            # changes by half from one tenth of a second to the next
+            # (docs/benchmarks.md), so one run of five rounds moves the
+            # figures by several hundredths; a figure within two of these
+            # of a target is not told from it by the run.
+            print("\n%s / %s, CPU per message (then the median of the rounds' own, "
+                  "+- its standard error):" % (floor, e))
             for w in workloads:
-                line = "%-30s %6.2f %6.2f" % ((w[0],) + cpu_ratio(results, w[0], floor, e))
+                line = "%-30s %6.2f %6.2f +-%4.2f" % ((w[0],) + cpu_ratio(results, w[0], floor, e))
                 if floor.startswith("floor+") and (w[0], e + "@base") in results:
                     line += "   (%s@base %.2f)" % (e, cpu_ratio(results, w[0], floor, e + "@base")[0])
                 print(line)
+        if (workloads[0][0], "floor2+" + e) in results:
+            # The control: two identical milters, whose true ratio is 1.00.
+            print("\nfloor2+%s / floor+%s, the control (one milter twice), likewise:" % (e, e))
+            for w in workloads:
+                print("%-30s %6.2f %6.2f +-%4.2f"
+                      % ((w[0],) + cpu_ratio(results, w[0], "floor2+" + e, "floor+" + e)))
     one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
     if (one, "null") in results and (ten, "null") in results:
         # Ten recipients against one, both over ten sessions: the rates'
