@@ -46,9 +46,9 @@ figures in notes and the README.
     --control                 with --floor, also floor2+ENGINE: floor+ENGINE
                               again, in a Postfix of its own. The two are
                               the same milter, so their ratio's distance
-                              from 1.00 is the run's noise alone: a target
-                              closer to a ratio than that is not told from
-                              it by the run
+                              from 1.00 is what the run's noise does to a
+                              ratio: a target closer to a ratio than that
+                              is not told from it by the run
     --steady                  Postfix's processes live for the whole run
                               (max_use, max_idle: none is started again
                               between rounds), and every kind runs every
@@ -59,6 +59,7 @@ figures in notes and the README.
 import argparse
 import os
 import shutil
+import random
 import signal
 import statistics
 import subprocess
@@ -390,12 +391,13 @@ def cpu_ratio(results, workload, over, under):
     """over's machine CPU per message over under's on workload: the ratio of
     the medians, the median of each round's own ratio, and that median's
     standard error (1.25 times the rounds' own ratios' standard deviation
-    over the root of their number; 0 with one round): how far the run's
-    figure may lie from what many rounds would show on this machine."""
+    over the root of their number; nan with one round): how far that
+    median may lie from what many rounds would show on this machine (the
+    ratio of the medians spreads more)."""
     a, b = results[(workload, over)], results[(workload, under)]
     mid = statistics.median(r["cpu"] for r in b)
     own = [x["cpu"] / y["cpu"] if y["cpu"] > 0 else 0.0 for x, y in zip(a, b)]
-    se = 1.25 * statistics.stdev(own) / len(own) ** 0.5 if len(own) > 1 else 0.0
+    se = 1.25 * statistics.stdev(own) / len(own) ** 0.5 if len(own) > 1 else float("nan")
     return (statistics.median(r["cpu"] for r in a) / mid if mid > 0 else 0.0,
             statistics.median(own), se)
 
@@ -447,7 +449,7 @@ def main():
                     help="with --floor: also floor:ENGINE, the floor milter running the engine itself")
     ap.add_argument("--control", action="store_true",
                     help="with --floor: also floor2+ENGINE, floor+ENGINE again in a Postfix of its "
-                    "own; the two's ratio is what the run's noise alone makes of one milter twice")
+                    "own; the two's ratio is what the run's noise makes of one milter twice")
     ap.add_argument("--steady", action="store_true",
                     help="Postfix's processes live for the whole run, and one uncounted run of "
                     "each workload on each kind before round 1")
@@ -461,6 +463,8 @@ def main():
                  if n.startswith(a.workloads)]
     if not workloads:
         raise SystemExit("--workloads: none starts with %r" % a.workloads)
+    if (a.control or a.floor_engine or a.floor_steps) and not a.floor:
+        raise SystemExit("--control, --floor-engine and --floor-steps go with --floor")
     # A stopped bench must stop its Postfix instances too (the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     bench_group_enter()
@@ -504,11 +508,13 @@ def main():
                 for k in kinds:
                     run_once(setups[k], sink, w[:4] + (min(w[4], 2 * w[3]),))
         for rnd in range(a.rounds):
-            # Each round starts the kinds at another place in the list: a
-            # kind's CPU is not always counted right after the same other
-            # one (whose processes may still be settling).
-            order = kinds[rnd % len(kinds):] + kinds[:rnd % len(kinds)]
             for w in workloads:
+                # The kinds in another order each round and workload (the
+                # same in every run): a kind whose run always came right
+                # after the same other one's cost a few hundredths more or
+                # less for it (docs/benchmarks.md, 2026-12-07 (fourth)).
+                order = list(kinds)
+                random.Random("%d %s" % (rnd, w[0])).shuffle(order)
                 for k in order:
                     res = run_once(setups[k], sink, w)
                     results.setdefault((w[0], k), []).append(res)
@@ -556,8 +562,9 @@ def main():
             # Then that median's standard error: this machine's speed
             # changes by half from one tenth of a second to the next
             # (docs/benchmarks.md), so one run of five rounds moves the
-            # figures by several hundredths; a figure within two of these
-            # of a target is not told from it by the run.
+            # figures by several hundredths; a median within two of these
+            # of a target is not told from it by the run (the ratio of the
+            # medians spreads more).
             print("\n%s / %s, CPU per message (then the median of the rounds' own, "
                   "+- its standard error):" % (floor, e))
             for w in workloads:
