@@ -58,8 +58,8 @@ figures in notes and the README.
                               at random and is the MTA's, not the milter's"""
 import argparse
 import os
-import shutil
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -402,6 +402,11 @@ def cpu_ratio(results, workload, over, under):
             statistics.median(own), se)
 
 
+def ratio_line(results, workload, over, under):
+    """workload's line of a yardstick: cpu_ratio's three figures."""
+    return "%-30s %6.2f %6.2f +-%4.2f" % ((workload,) + cpu_ratio(results, workload, over, under))
+
+
 def engine_model(build, engine, keyring, rounds=3):
     """The engine alone (engine_cost.py's tool: no MTA, milter protocol or
     MIME) as the cost model the floor milter spends (its -c): ms a
@@ -568,7 +573,7 @@ def main():
             print("\n%s / %s, CPU per message (then the median of the rounds' own, "
                   "+- its standard error):" % (floor, e))
             for w in workloads:
-                line = "%-30s %6.2f %6.2f +-%4.2f" % ((w[0],) + cpu_ratio(results, w[0], floor, e))
+                line = ratio_line(results, w[0], floor, e)
                 if floor.startswith("floor+") and (w[0], e + "@base") in results:
                     line += "   (%s@base %.2f)" % (e, cpu_ratio(results, w[0], floor, e + "@base")[0])
                 print(line)
@@ -576,8 +581,7 @@ def main():
             # The control: two identical milters, whose true ratio is 1.00.
             print("\nfloor2+%s / floor+%s, the control (one milter twice), likewise:" % (e, e))
             for w in workloads:
-                print("%-30s %6.2f %6.2f +-%4.2f"
-                      % ((w[0],) + cpu_ratio(results, w[0], "floor2+" + e, "floor+" + e)))
+                print(ratio_line(results, w[0], "floor2+" + e, "floor+" + e))
     one, ten = WORKLOADS[0][0], WORKLOADS[2][0]
     if (one, "null") in results and (ten, "null") in results:
         # Ten recipients against one, both over ten sessions: the rates'
